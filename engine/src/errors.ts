@@ -1,0 +1,149 @@
+// The one registry of error codes. Every error the engine raises on purpose is a
+// KeepsakeError with a code from this table; clients see `{code, message}` and the CLI
+// maps the code to an exit status. Codes are stable: never rename one, add a new one.
+
+export const ERROR_CODES = {
+  USAGE: { status: 400, exit: 2, summary: 'The command or request was malformed.' },
+  PASSWORD_REQUIRED: {
+    status: 401,
+    exit: 2,
+    summary:
+      'A password is needed and none was given (prompt, KEEPSAKE_PASSWORD or --password-file).',
+  },
+  WRONG_PASSWORD: {
+    status: 401,
+    exit: 3,
+    summary: 'The password or recovery key does not open this vault.',
+  },
+  VAULT_NOT_FOUND: { status: 404, exit: 3, summary: 'No vault keyring exists at that location.' },
+  VAULT_EXISTS: { status: 409, exit: 3, summary: 'A vault already exists at that location.' },
+  VAULT_CORRUPT: { status: 422, exit: 3, summary: 'The vault keyring is damaged or unreadable.' },
+  KDF_PARAMS_OUT_OF_BOUNDS: {
+    status: 422,
+    exit: 3,
+    summary: 'The keyring asks for key-derivation parameters outside the allowed bounds.',
+  },
+  WRONG_VAULT: { status: 422, exit: 4, summary: 'The file belongs to a different vault.' },
+  NOT_A_VAULT_FILE: { status: 422, exit: 4, summary: 'The file is not a Keepsake vault file.' },
+  UNSUPPORTED_VERSION: {
+    status: 422,
+    exit: 4,
+    summary: 'The file was written by a newer, unsupported format version.',
+  },
+  HEADER_CORRUPT: {
+    status: 422,
+    exit: 4,
+    summary: 'The file header is damaged, edited, or belongs to another file.',
+  },
+  PAYLOAD_CORRUPT: {
+    status: 422,
+    exit: 4,
+    summary: 'An encrypted chunk failed authentication: the file was altered or damaged.',
+  },
+  TRUNCATED: { status: 422, exit: 4, summary: 'The encrypted data ends early.' },
+  TRAILING_DATA: { status: 422, exit: 4, summary: 'The encrypted data continues past its end.' },
+  INVALID_KEY: { status: 400, exit: 2, summary: 'A key has the wrong size or encoding.' },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    exit: 2,
+    summary: 'The requested byte range lies outside the file.',
+  },
+  SOURCE_UNREADABLE: { status: 422, exit: 5, summary: 'A source file or folder cannot be read.' },
+  SYMLINK_LOOP: {
+    status: 422,
+    exit: 5,
+    summary: 'A symbolic link points back into its own folder.',
+  },
+  NOT_FOUND: { status: 404, exit: 5, summary: 'The named file or folder does not exist.' },
+  OUTPUT_EXISTS: {
+    status: 409,
+    exit: 5,
+    summary: 'The output already exists; nothing was overwritten.',
+  },
+  OUTPUT_UNWRITABLE: { status: 500, exit: 5, summary: 'The output cannot be written.' },
+  NAME_TOO_LONG: {
+    status: 422,
+    exit: 5,
+    summary: 'A file name or path is too long for the file system.',
+  },
+  DISK_FULL: { status: 507, exit: 6, summary: 'The disk is full; partial output was removed.' },
+  MANIFEST_MISSING: { status: 404, exit: 4, summary: 'The batch has no readable manifest.' },
+  VERIFY_FAILED: {
+    status: 422,
+    exit: 4,
+    summary: 'Verification found missing, extra or altered files.',
+  },
+  BATCH_INCOMPLETE: {
+    status: 422,
+    exit: 1,
+    summary: 'Some files of a batch failed; the rest were kept.',
+  },
+  FFMPEG_NOT_FOUND: { status: 503, exit: 7, summary: 'No usable FFmpeg binary was found.' },
+  UNAUTHORIZED: { status: 401, exit: 2, summary: 'The request lacks a valid token.' },
+  INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
+} as const satisfies Record<string, { status: number; exit: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KeepsakeError extends Error {
+  readonly code: ErrorCode;
+  /** The file the error is about, when there is one: messages name it. */
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { file?: string; cause?: unknown } = {}) {
+    super(options.file ? `${options.file}: ${message}` : message, { cause: options.cause });
+    this.name = 'KeepsakeError';
+    this.code = code;
+    this.file = options.file;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isKeepsakeError(err: unknown, code?: ErrorCode): err is KeepsakeError {
+  return err instanceof KeepsakeError && (code === undefined || err.code === code);
+}
+
+/**
+ * Turns a Node file-system error into a KeepsakeError that names the file, so that
+ * callers never show a raw `ENOSPC` or stack to a user.
+ */
+export function fromFsError(err: unknown, file: string, doing: 'read' | 'write'): KeepsakeError {
+  if (err instanceof KeepsakeError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return new KeepsakeError('NOT_FOUND', 'no such file or folder', { file, cause: err });
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return new KeepsakeError('DISK_FULL', 'no space left on the device', { file, cause: err });
+    case 'ENAMETOOLONG':
+      return new KeepsakeError('NAME_TOO_LONG', 'the name or path is too long', {
+        file,
+        cause: err,
+      });
+    case 'ELOOP':
+      return new KeepsakeError('SYMLINK_LOOP', 'too many levels of symbolic links', {
+        file,
+        cause: err,
+      });
+    case 'EEXIST':
+      return new KeepsakeError('OUTPUT_EXISTS', 'already exists', { file, cause: err });
+    default: {
+      const detail = err instanceof Error ? err.message : String(err);
+      return doing === 'read'
+        ? new KeepsakeError('SOURCE_UNREADABLE', `cannot read (${detail})`, { file, cause: err })
+        : new KeepsakeError('OUTPUT_UNWRITABLE', `cannot write (${detail})`, { file, cause: err });
+    }
+  }
+}

@@ -1,0 +1,74 @@
+// Atomic writes: everything the engine writes goes to a temporary sibling first and is
+// renamed into place only when complete, so a crash or `kill -9` leaves either the old
+// state or the new one, never a half-written file under the final name.
+
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fromFsError } from '../errors';
+import { displayPath, siblingPath, type FsPath } from './paths';
+
+/** Temp files carry this marker so that cleanup can find leftovers of killed runs. */
+export const TEMP_MARKER = '.ks-tmp-';
+
+export function tempPathFor(finalPath: FsPath): FsPath {
+  // Keep the temp name short: the final name may already be near NAME_MAX.
+  return siblingPath(finalPath, `${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+}
+
+export function isTempName(name: string): boolean {
+  return basename(name).startsWith(TEMP_MARKER);
+}
+
+export interface AtomicFile {
+  readonly handle: FileHandle;
+  readonly tempPath: FsPath;
+  /** Flushes (optionally to stable storage) and renames into place. */
+  commit(): Promise<void>;
+  /** Removes the temporary file; safe to call more than once. */
+  abort(): Promise<void>;
+}
+
+export async function openAtomic(
+  finalPath: FsPath,
+  { durable = true, mode = 0o600 }: { durable?: boolean; mode?: number } = {},
+): Promise<AtomicFile> {
+  const tempPath = tempPathFor(finalPath);
+  let handle: FileHandle;
+  try {
+    handle = await open(tempPath, 'wx', mode);
+  } catch (err) {
+    throw fromFsError(err, displayPath(finalPath), 'write');
+  }
+  let settled = false;
+  const abort = async () => {
+    if (settled) return;
+    settled = true;
+    await handle.close().catch(() => undefined);
+    await rm(tempPath, { force: true });
+  };
+  const commit = async () => {
+    try {
+      if (durable) await handle.sync();
+      await handle.close();
+      await rename(tempPath, finalPath);
+      settled = true;
+    } catch (err) {
+      await abort();
+      throw fromFsError(err, displayPath(finalPath), 'write');
+    }
+  };
+  return { handle, tempPath, commit, abort };
+}
+
+/** Writes a small file atomically and durably (keyrings, manifests). */
+export async function writeFileAtomic(finalPath: FsPath, data: Buffer | string): Promise<void> {
+  const file = await openAtomic(finalPath);
+  try {
+    await file.handle.writeFile(data);
+  } catch (err) {
+    await file.abort();
+    throw fromFsError(err, displayPath(finalPath), 'write');
+  }
+  await file.commit();
+}

@@ -1,0 +1,102 @@
+// Lint rules, including the import boundaries from DESIGN.md:
+// engine/ never imports app/, renderer/ or Electron; renderer/ imports engine types only.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+
+const uiOnly = ['react', 'react-dom', 'react-dom/*', 'zustand', '@tanstack/*', 'hls.js'];
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'test-results/**',
+      'playwright-report/**',
+      'e2e/artifacts/**',
+      'bench/out/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['engine/**/*.{ts,mjs,js}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/app/**', '**/renderer/**', 'electron', 'electron/*', ...uiOnly],
+              message:
+                'engine/ runs headless: it must not import app/, renderer/, Electron or UI packages.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '@keepsake/engine', '@keepsake/engine/*'],
+              allowTypeImports: true,
+              message:
+                'renderer/ talks to the engine over HTTP: import engine types only (import type).',
+            },
+            {
+              group: ['**/app/**', 'electron', 'electron/*', 'node:*'],
+              message: 'renderer/ runs in a sandboxed page: no app/, Electron or Node imports.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/renderer/**', ...uiOnly],
+              message: 'app/ is the thin Electron shell: it must not import renderer code.',
+            },
+            {
+              group: ['**/engine/src/**'],
+              message: 'app/ starts the engine as a child process; import only its public entry.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);
