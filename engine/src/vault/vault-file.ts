@@ -9,10 +9,11 @@
 
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { Readable, Transform, Writable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeepsakeError, fromFsError } from '../errors';
 import { openAtomic } from '../fs/atomic';
+import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
 import {
   CHUNK_SIZE,
@@ -256,30 +257,6 @@ export async function writeVaultFile(
     throw err instanceof KeepsakeError ? err : fromFsError(err, displayPath(dest), 'write');
   }
   return { fileId, fileKey, size };
-}
-
-/**
- * A writable that appends to an open handle and leaves it open (the atomic-file owner
- * syncs and closes it). Loops on short writes, which regular files allow.
- */
-function fileSink(handle: FileHandle): Writable {
-  const writeAll = async (data: Buffer) => {
-    for (let done = 0; done < data.length;) {
-      done += (await handle.write(data, done, data.length - done)).bytesWritten;
-    }
-  };
-  return new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, callback) {
-      writeAll(chunk).then(() => callback(), callback);
-    },
-    writev(chunks, callback) {
-      writeAll(Buffer.concat(chunks.map((c) => c.chunk as Buffer))).then(
-        () => callback(),
-        callback,
-      );
-    },
-  });
 }
 
 async function exists(path: FsPath): Promise<boolean> {

@@ -1,0 +1,233 @@
+// batch-encrypt: a whole folder tree into opaque objects plus an encrypted manifest.
+//
+// Crash safety: every object is written atomically under a name derived from its path,
+// and the manifest (also atomic) is saved at the start, about once a second, and at the
+// end. After a `kill -9`, `--resume` keeps every object the manifest lists whose source
+// is unchanged, adopts objects finished after the last manifest save, and removes temp
+// leftovers, so no file is redone and none is left half-written.
+
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
+import { isTempName } from '../fs/atomic';
+import { displayPath, joinPath } from '../fs/paths';
+import { ciphertextSize } from '../vault/chunked';
+import { encryptFile } from '../vault/file-ops';
+import type { Vault } from '../vault/keyring';
+import { VaultFile } from '../vault/vault-file';
+import {
+  MANIFEST_FILE,
+  ensureObjectDirs,
+  listObjectFiles,
+  loadManifest,
+  newManifest,
+  objectId,
+  objectPath,
+  saveManifest,
+  type Manifest,
+  type ManifestEntry,
+} from './manifest';
+import { walkTree, type WalkFile } from './walk';
+import { runConcurrently } from './concurrency';
+
+export interface BatchFailure {
+  file: string;
+  code: string;
+  message: string;
+}
+
+export interface BatchEncryptReport {
+  batchId: string;
+  filesTotal: number;
+  encrypted: number;
+  alreadyDone: number;
+  bytes: number;
+  failures: BatchFailure[];
+  skipped: { file: string; reason: string }[];
+}
+
+export interface BatchHooks {
+  onPlan?: (totals: { files: number; bytes: number }) => void;
+  onBytes?: (n: number) => void;
+  onFileDone?: () => void;
+}
+
+export interface BatchEncryptOptions extends BatchHooks {
+  resume?: boolean;
+  jobs?: number;
+  /** How often to save the manifest while running, in ms. */
+  saveEveryMs?: number;
+}
+
+export const defaultJobs = () => Math.max(1, availableParallelism());
+
+async function headerSize(path: string): Promise<number | undefined> {
+  return stat(path).then(
+    (s) => s.size,
+    () => undefined,
+  );
+}
+
+/** Opens or starts the manifest of `dest`, refusing to mix with a folder that is not ours. */
+async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<Manifest> {
+  const hasManifest = (await headerSize(join(dest, MANIFEST_FILE))) !== undefined;
+  if (hasManifest) {
+    if (!resume) {
+      throw new KeepsakeError(
+        'OUTPUT_EXISTS',
+        'this folder already holds a batch; pass --resume to continue it',
+        {
+          file: dest,
+        },
+      );
+    }
+    return loadManifest(dest, vault);
+  }
+  const existing = await readdir(dest).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw fromFsError(err, dest, 'write');
+  });
+  if (existing.some((name) => !isTempName(name))) {
+    throw new KeepsakeError(
+      'OUTPUT_EXISTS',
+      'the destination is not empty and holds no batch; choose an empty folder',
+      {
+        file: dest,
+      },
+    );
+  }
+  const manifest = newManifest();
+  await ensureObjectDirs(dest);
+  await saveManifest(dest, vault, manifest);
+  return manifest;
+}
+
+export async function batchEncrypt(
+  src: string,
+  dest: string,
+  vault: Vault,
+  options: BatchEncryptOptions = {},
+): Promise<BatchEncryptReport> {
+  const manifest = await openBatch(dest, vault, options.resume ?? false);
+  await ensureObjectDirs(dest);
+  const objectFiles = await listObjectFiles(dest);
+  await Promise.all(objectFiles.filter(isTempName).map((f) => rm(f, { force: true })));
+  for (const name of await readdir(dest))
+    if (isTempName(name)) await rm(join(dest, name), { force: true });
+
+  const walk = await walkTree(src);
+  const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+  const report: BatchEncryptReport = {
+    batchId: manifest.batchId,
+    filesTotal: walk.files.length,
+    encrypted: 0,
+    alreadyDone: 0,
+    bytes: 0,
+    failures: walk.errors.map((e) => ({ file: e.file ?? src, code: e.code, message: e.message })),
+    skipped: walk.skipped.map((s) => ({ file: s.rel.toString('utf8'), reason: s.reason })),
+  };
+
+  const isDone = async (file: WalkFile, id: string): Promise<ManifestEntry | undefined> => {
+    const path = objectPath(dest, id);
+    const onDisk = await headerSize(path);
+    if (onDisk === undefined) return undefined;
+    const entry = byPath.get(file.rel.toString('base64'));
+    if (entry) {
+      const unchanged =
+        entry.size === file.size && entry.mtimeMs === file.mtimeMs && entry.object === id;
+      return unchanged && onDisk >= ciphertextSize(file.size) ? entry : undefined;
+    }
+    // Finished after the last manifest save (the run was killed in between): adopt it
+    // if its header proves it is this version of this file.
+    try {
+      const vf = await VaultFile.open(path, { vault });
+      await vf.close();
+      if (vf.meta.size === file.size && vf.meta.mtimeMs === file.mtimeMs) {
+        return {
+          path: file.rel.toString('base64'),
+          object: id,
+          fileId: vf.fileId,
+          size: file.size,
+          mtimeMs: file.mtimeMs,
+          mode: file.mode,
+        };
+      }
+    } catch {
+      // Unreadable object: it will be rewritten below.
+    }
+    return undefined;
+  };
+
+  const todo: { file: WalkFile; id: string }[] = [];
+  for (const file of walk.files) {
+    const id = objectId(manifest, file.rel);
+    const done = await isDone(file, id);
+    if (done) {
+      byPath.set(done.path, done);
+      report.alreadyDone++;
+    } else {
+      todo.push({ file, id });
+    }
+  }
+  options.onPlan?.({ files: todo.length, bytes: todo.reduce((n, t) => n + t.file.size, 0) });
+
+  // Manifest saves are serialised; a save snapshots whatever has finished so far.
+  let saving: Promise<void> = Promise.resolve();
+  let lastSave = Date.now();
+  const save = (final: boolean) => {
+    saving = saving.then(async () => {
+      manifest.entries = [...byPath.values()];
+      manifest.dirs = walk.dirs.map((d) => ({
+        path: d.rel.toString('base64'),
+        mtimeMs: d.mtimeMs,
+        mode: d.mode,
+      }));
+      manifest.complete = final && report.failures.length === 0;
+      await saveManifest(dest, vault, manifest);
+    });
+    return saving;
+  };
+
+  const encryptOne = async ({ file, id }: { file: WalkFile; id: string }) => {
+    const source = joinPath(Buffer.from(src), file.rel);
+    try {
+      const { fileId } = await encryptFile(source, objectPath(dest, id), vault, {
+        overwrite: true,
+        onBytes: options.onBytes,
+      });
+      byPath.set(file.rel.toString('base64'), {
+        path: file.rel.toString('base64'),
+        object: id,
+        fileId,
+        size: file.size,
+        mtimeMs: file.mtimeMs,
+        mode: file.mode,
+      });
+      report.encrypted++;
+      report.bytes += file.size;
+    } catch (err) {
+      // Disk full stops the batch: every later file would fail the same way.
+      if (isKeepsakeError(err, 'DISK_FULL')) throw err;
+      const e = isKeepsakeError(err) ? err : fromFsError(err, displayPath(source), 'read');
+      report.failures.push({
+        file: e.file ?? displayPath(source),
+        code: e.code,
+        message: e.message,
+      });
+    }
+    options.onFileDone?.();
+    if (Date.now() - lastSave >= (options.saveEveryMs ?? 1000)) {
+      lastSave = Date.now();
+      await save(false);
+    }
+  };
+  try {
+    await runConcurrently(todo, options.jobs ?? defaultJobs(), encryptOne);
+  } catch (err) {
+    await save(false).catch(() => undefined);
+    throw err;
+  }
+  await save(true);
+  return report;
+}

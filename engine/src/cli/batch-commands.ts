@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { batchEncrypt, type BatchFailure } from '../batch/batch-encrypt';
+import { batchRestore } from '../batch/batch-restore';
+import { fail, globals, openVault, output, parseJobs, progressFor } from './context';
+import { formatBytes } from './progress';
+
+const listFailures = (failures: BatchFailure[]) =>
+  failures
+    .map((f) => `  ${f.file}: ${f.message.replace(`${f.file}: `, '')} [${f.code}]`)
+    .join('\n');
+
+export function registerBatchCommands(program: Command): void {
+  program
+    .command('batch-encrypt <src> <dest>')
+    .description('encrypt a folder tree; DEST reveals neither names nor structure')
+    .option('--resume', 'continue an interrupted batch without redoing finished files')
+    .option('--jobs <n>', 'files encrypted at once (default: number of cores)', parseJobs)
+    .action(
+      async (
+        src: string,
+        dest: string,
+        opts: { resume?: boolean; jobs?: number },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        const vault = await openVault(g);
+        const progress = progressFor(g).start();
+        const report = await batchEncrypt(resolve(src), resolve(dest), vault, {
+          resume: opts.resume,
+          jobs: opts.jobs,
+          onPlan: (t) => progress.setTotals(t),
+          onBytes: (n) => progress.addBytes(n),
+          onFileDone: () => progress.fileDone(),
+        }).finally(() => progress.stop());
+        const summary =
+          `Encrypted ${report.encrypted} files (${formatBytes(report.bytes)})` +
+          (report.alreadyDone ? `, ${report.alreadyDone} already done` : '') +
+          ` into ${dest}` +
+          (report.skipped.length ? `\nSkipped ${report.skipped.length} special files` : '');
+        if (report.failures.length) {
+          output(
+            g,
+            `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
+            { ...report },
+          );
+          fail(
+            'BATCH_INCOMPLETE',
+            `${report.failures.length} files failed; the rest are safe in ${dest}`,
+            g,
+          );
+          return;
+        }
+        output(g, summary, { ...report });
+      },
+    );
+
+  program
+    .command('batch-decrypt <dest> <restore>')
+    .description('restore a batch: the exact tree, names and modification times')
+    .option('--jobs <n>', 'files decrypted at once (default: number of cores)', parseJobs)
+    .action(async (dest: string, restore: string, opts: { jobs?: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const vault = await openVault(g);
+      const progress = progressFor(g).start();
+      const report = await batchRestore(resolve(dest), resolve(restore), vault, {
+        jobs: opts.jobs,
+        onPlan: (t) => progress.setTotals(t),
+        onBytes: (n) => progress.addBytes(n),
+        onFileDone: () => progress.fileDone(),
+      }).finally(() => progress.stop());
+      const summary = `Restored ${report.restored} files (${formatBytes(report.bytes)}) into ${restore}`;
+      if (report.failures.length) {
+        output(
+          g,
+          `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
+          { ...report },
+        );
+        fail('BATCH_INCOMPLETE', `${report.failures.length} files could not be restored`, g);
+        return;
+      }
+      output(g, summary, { ...report });
+    });
+}

@@ -1,0 +1,57 @@
+// What every command shares: global options, the data directory and vault, output in
+// text or JSON, and progress reporting.
+
+import type { Command } from 'commander';
+import { defaultVaultDir, resolveDataDir } from '../data-dir';
+import { KeepsakeError } from '../errors';
+import { unlockVault, type Vault } from '../vault/keyring';
+import { Progress } from './progress';
+import { unlockSecret } from './secrets';
+import { resolve } from 'node:path';
+
+export interface GlobalOptions {
+  dataDir?: string;
+  vault?: string;
+  passwordFile?: string;
+  recoveryKeyFile?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+export function vaultDir(g: GlobalOptions): string {
+  return g.vault ? resolve(g.vault) : defaultVaultDir(resolveDataDir(g.dataDir));
+}
+
+export async function openVault(g: GlobalOptions): Promise<Vault> {
+  return unlockVault(vaultDir(g), await unlockSecret(g));
+}
+
+/** Prints a result: `text` for people, `data` as one JSON object with --json. */
+export function output(g: GlobalOptions, text: string, data: Record<string, unknown>): void {
+  if (g.json) process.stdout.write(JSON.stringify({ ok: true, ...data }) + '\n');
+  else if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function progressFor(g: GlobalOptions): Progress {
+  return new Progress({ files: 0, bytes: 0 }, { json: !!g.json, quiet: !!g.quiet });
+}
+
+export function parseJobs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new KeepsakeError('USAGE', `--jobs must be a whole number from 1 to 64, not "${value}"`);
+  }
+  return n;
+}
+
+/** Marks the command as failed without throwing (used after a partial batch). */
+export function fail(code: KeepsakeError['code'], message: string, g: GlobalOptions): void {
+  const err = new KeepsakeError(code, message);
+  if (g.json) process.stdout.write(JSON.stringify({ ok: false, ...err.toJSON() }) + '\n');
+  process.stderr.write(`keepsake: ${message} [${code}]\n`);
+  process.exitCode = err.exitCode;
+}

@@ -1,0 +1,75 @@
+// Where a password comes from: a prompt, KEEPSAKE_PASSWORD, or --password-file.
+// Never from an argv value, which other users can read in the process list.
+
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { KeepsakeError, fromFsError } from '../errors';
+import type { Unlock } from '../vault/keyring';
+
+export interface SecretOptions {
+  passwordFile?: string;
+  recoveryKeyFile?: string;
+}
+
+/** Reads a hidden line from the terminal. */
+export async function promptHidden(question: string): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (!muted) process.stderr.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.question(question, (answer) => resolve(answer));
+      muted = true;
+    });
+  } finally {
+    rl.close();
+    process.stderr.write('\n');
+  }
+}
+
+async function readSecretFile(path: string): Promise<string> {
+  try {
+    // Only the first line counts, so an editor's trailing newline does not matter.
+    return (await readFile(path, 'utf8')).split(/\r?\n/)[0] ?? '';
+  } catch (err) {
+    throw fromFsError(err, path, 'read');
+  }
+}
+
+/** The password for a new vault (asked twice when prompting). */
+export async function newPassword(options: SecretOptions): Promise<string> {
+  if (options.passwordFile) return readSecretFile(options.passwordFile);
+  if (process.env.KEEPSAKE_PASSWORD) return process.env.KEEPSAKE_PASSWORD;
+  if (!process.stdin.isTTY) {
+    throw new KeepsakeError(
+      'PASSWORD_REQUIRED',
+      'no password: set KEEPSAKE_PASSWORD or pass --password-file (no terminal to prompt on)',
+    );
+  }
+  const first = await promptHidden('New vault password: ');
+  const second = await promptHidden('Repeat the password: ');
+  if (first !== second) throw new KeepsakeError('USAGE', 'the two passwords differ');
+  return first;
+}
+
+/** How to unlock an existing vault: a recovery key if one is given, else the password. */
+export async function unlockSecret(options: SecretOptions): Promise<Unlock> {
+  if (options.recoveryKeyFile)
+    return { recoveryKey: await readSecretFile(options.recoveryKeyFile) };
+  if (process.env.KEEPSAKE_RECOVERY_KEY) return { recoveryKey: process.env.KEEPSAKE_RECOVERY_KEY };
+  if (options.passwordFile) return { password: await readSecretFile(options.passwordFile) };
+  if (process.env.KEEPSAKE_PASSWORD) return { password: process.env.KEEPSAKE_PASSWORD };
+  if (!process.stdin.isTTY) {
+    throw new KeepsakeError(
+      'PASSWORD_REQUIRED',
+      'no password: set KEEPSAKE_PASSWORD or pass --password-file (no terminal to prompt on)',
+    );
+  }
+  return { password: await promptHidden('Vault password: ') };
+}

@@ -1,0 +1,313 @@
+// Finds the FFmpeg and FFprobe binaries the engine runs, and proves they work.
+//
+// Order (first hit wins):
+//   1. config      an explicit path given by the caller (flag or settings)
+//   2. env         FFMPEG_PATH / FFPROBE_PATH
+//   3. ffmpeg-static        its binary, when the download actually happened
+//   4. npm-package          @ffmpeg-installer/ffmpeg + @ffprobe-installer/ffprobe
+//   5. system      `ffmpeg` / `ffprobe` on PATH
+//
+// An explicit choice (config or env) that does not work is an error, never a silent
+// fall-through: a user who names a binary wants that binary, and quietly encoding with
+// a different FFmpeg (other codecs, other version) would hide a typo until the output
+// looked wrong. The automatic sources (3-5) are tried in turn and skipped when absent.
+//
+// FFprobe follows the same order. When FFmpeg came from somewhere without an FFprobe
+// (ffmpeg-static ships none), FFprobe beside the FFmpeg binary is preferred, then the
+// remaining sources.
+
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KeepsakeError } from '../errors';
+
+export type FfmpegSource = 'config' | 'env' | 'ffmpeg-static' | 'npm-package' | 'system';
+
+export interface FfmpegLocation {
+  /** Where the FFmpeg binary came from. */
+  source: FfmpegSource;
+  ffmpegPath: string;
+  /** Where the FFprobe binary came from; may differ from `source`. */
+  ffprobeSource: FfmpegSource | 'beside-ffmpeg';
+  ffprobePath: string;
+  /** The version token from the first line of `ffmpeg -version`. */
+  version: string;
+}
+
+export interface LocateOptions {
+  /** Explicit paths (source 'config'); beat the environment. */
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /** Environment to read FFMPEG_PATH, FFPROBE_PATH and PATH from. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Folder from which npm packages are resolved (ffmpeg-static, @ffmpeg-installer/...).
+   * Defaults to this module's folder; a packaged app can point it at its resources.
+   */
+  resolveFrom?: string;
+  platform?: NodeJS.Platform;
+}
+
+type Tool = 'ffmpeg' | 'ffprobe';
+
+interface Found {
+  path: string;
+  version: string;
+}
+
+const VERSION_TIMEOUT_MS = 15_000;
+
+export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegLocation> {
+  const env = options.env ?? process.env;
+  const platform = options.platform ?? process.platform;
+  const req = createRequire(
+    join(options.resolveFrom ?? dirname(fileURLToPath(import.meta.url)), 'x.js'),
+  );
+  const tried: string[] = [];
+
+  const ffmpeg = await findTool('ffmpeg', {
+    configPath: options.ffmpegPath,
+    envName: 'FFMPEG_PATH',
+    env,
+    platform,
+    tried,
+    packages: [
+      { source: 'ffmpeg-static', name: 'ffmpeg-static', load: () => req('ffmpeg-static') },
+      {
+        source: 'npm-package',
+        name: '@ffmpeg-installer/ffmpeg',
+        load: () => (req('@ffmpeg-installer/ffmpeg') as { path: string }).path,
+      },
+    ],
+  });
+  if (!ffmpeg) throw notFound('ffmpeg', tried);
+
+  const probeTried: string[] = [];
+  const ffprobe = await findTool('ffprobe', {
+    configPath: options.ffprobePath,
+    envName: 'FFPROBE_PATH',
+    env,
+    platform,
+    tried: probeTried,
+    besideDir: dirname(ffmpeg.found.path),
+    packages: [
+      {
+        source: 'npm-package',
+        name: '@ffprobe-installer/ffprobe',
+        load: () => (req('@ffprobe-installer/ffprobe') as { path: string }).path,
+      },
+    ],
+  });
+  if (!ffprobe) throw notFound('ffprobe', probeTried);
+
+  return {
+    source: ffmpeg.source,
+    ffmpegPath: ffmpeg.found.path,
+    ffprobeSource: ffprobe.source,
+    ffprobePath: ffprobe.found.path,
+    version: ffmpeg.found.version,
+  };
+}
+
+interface PackageCandidate {
+  source: 'ffmpeg-static' | 'npm-package';
+  name: string;
+  /** Returns the binary path the package claims; may throw when it is unusable. */
+  load: () => unknown;
+}
+
+interface FindSpec {
+  configPath: string | undefined;
+  envName: 'FFMPEG_PATH' | 'FFPROBE_PATH';
+  env: NodeJS.ProcessEnv;
+  platform: NodeJS.Platform;
+  tried: string[];
+  packages: PackageCandidate[];
+  besideDir?: string;
+}
+
+async function findTool(
+  tool: Tool,
+  spec: FindSpec,
+): Promise<{ source: FfmpegLocation['ffprobeSource']; found: Found } | undefined> {
+  const { env, platform, tried } = spec;
+
+  // 1-2. Explicit choices: must work, or we stop here.
+  if (spec.configPath) {
+    return {
+      source: 'config',
+      found: await explicit(tool, spec.configPath, 'the configured path', env, platform),
+    };
+  }
+  const fromEnv = env[spec.envName];
+  if (fromEnv) {
+    return { source: 'env', found: await explicit(tool, fromEnv, spec.envName, env, platform) };
+  }
+  tried.push(`${spec.envName} (not set)`);
+
+  // FFprobe next to the chosen FFmpeg keeps the pair from one build.
+  if (spec.besideDir) {
+    const beside = join(spec.besideDir, exe(tool, platform));
+    const found = await tryCandidate(tool, beside, `beside ffmpeg (${beside})`, tried);
+    if (found) return { source: 'beside-ffmpeg', found };
+  }
+
+  // 3-4. Binaries shipped in npm packages.
+  for (const pkg of spec.packages) {
+    let claimed: unknown;
+    try {
+      claimed = pkg.load();
+    } catch (err) {
+      tried.push(`${pkg.name} (not installed: ${describe(err)})`);
+      continue;
+    }
+    if (typeof claimed !== 'string' || claimed === '') {
+      tried.push(`${pkg.name} (no binary for this platform)`);
+      continue;
+    }
+    const found = await tryCandidate(tool, unpacked(claimed), `${pkg.name} (${claimed})`, tried);
+    if (found) return { source: pkg.source, found };
+  }
+
+  // 5. The system PATH.
+  const onPath = await searchPath(exe(tool, platform), env, platform);
+  if (!onPath) {
+    tried.push(`${exe(tool, platform)} on PATH (not found)`);
+    return undefined;
+  }
+  const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried);
+  return found ? { source: 'system', found } : undefined;
+}
+
+/** An explicit path or command name; anything wrong with it is reported, not skipped. */
+async function explicit(
+  tool: Tool,
+  value: string,
+  label: string,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+): Promise<Found> {
+  // A bare name ("ffmpeg") means "this command on PATH"; anything else is a file path.
+  const isBareName = !value.includes('/') && !value.includes(sep) && !isAbsolute(value);
+  const path = isBareName ? await searchPath(value, env, platform) : resolve(value);
+  if (!path) {
+    throw new KeepsakeError(
+      'FFMPEG_NOT_FOUND',
+      `${label} names ${tool} "${value}", but no such command is on PATH`,
+    );
+  }
+  const problem = await unusable(path);
+  if (problem) {
+    throw new KeepsakeError(
+      'FFMPEG_NOT_FOUND',
+      `${label} names ${tool} "${path}", which ${problem}`,
+    );
+  }
+  try {
+    return { path, version: await readVersion(tool, path) };
+  } catch (err) {
+    throw new KeepsakeError(
+      'FFMPEG_NOT_FOUND',
+      `${label} names ${tool} "${path}", which does not work as ${tool}: ${describe(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/** An automatic candidate: absent or broken means "try the next one". */
+async function tryCandidate(
+  tool: Tool,
+  path: string,
+  label: string,
+  tried: string[],
+): Promise<Found | undefined> {
+  const problem = await unusable(path);
+  if (problem) {
+    tried.push(`${label}: ${problem}`);
+    return undefined;
+  }
+  try {
+    return { path, version: await readVersion(tool, path) };
+  } catch (err) {
+    tried.push(`${label}: does not run (${describe(err)})`);
+    return undefined;
+  }
+}
+
+async function unusable(path: string): Promise<string | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return 'does not exist';
+  if (!info.isFile()) return 'is not a file';
+  const executable = await access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+  return executable ? undefined : 'is not executable';
+}
+
+/** Runs `<tool> -version` and returns the token after "<tool> version". */
+export async function readVersion(tool: Tool, path: string): Promise<string> {
+  const stdout = await new Promise<string>((resolvePromise, reject) => {
+    execFile(
+      path,
+      ['-hide_banner', '-version'],
+      { timeout: VERSION_TIMEOUT_MS, windowsHide: true, maxBuffer: 1 << 20 },
+      (err, out) => (err ? reject(err) : resolvePromise(out)),
+    );
+  });
+  const version = parseVersionLine(tool, stdout.split(/\r?\n/, 1)[0] ?? '');
+  if (!version)
+    throw new Error(`unexpected -version output: ${JSON.stringify(stdout.slice(0, 80))}`);
+  return version;
+}
+
+/** "ffmpeg version 6.1.1-static https://..." → "6.1.1-static". */
+export function parseVersionLine(tool: Tool, line: string): string | undefined {
+  const match = new RegExp(`^${tool} version (\\S+)`).exec(line.trim());
+  return match?.[1];
+}
+
+async function searchPath(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform,
+): Promise<string | undefined> {
+  const dirs = (env.PATH ?? env.Path ?? '').split(platform === 'win32' ? ';' : delimiter);
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (!(await unusable(candidate))) return candidate;
+  }
+  return undefined;
+}
+
+function exe(tool: Tool, platform: NodeJS.Platform): string {
+  return platform === 'win32' ? `${tool}.exe` : tool;
+}
+
+/**
+ * Inside a packaged Electron app, package files sit in app.asar, which cannot be
+ * executed; electron-builder's asarUnpack puts the binaries in app.asar.unpacked.
+ */
+function unpacked(path: string): string {
+  return path.replace(`${sep}app.asar${sep}`, `${sep}app.asar.unpacked${sep}`);
+}
+
+function notFound(tool: Tool, tried: string[]): KeepsakeError {
+  const hint =
+    tool === 'ffmpeg'
+      ? 'Install FFmpeg (for example `apt install ffmpeg` or `brew install ffmpeg`) or set FFMPEG_PATH.'
+      : 'Install FFprobe (it comes with FFmpeg) or set FFPROBE_PATH.';
+  return new KeepsakeError(
+    'FFMPEG_NOT_FOUND',
+    `no usable ${tool} found. Tried: ${tried.join('; ')}. ${hint}`,
+  );
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n', 1)[0] ?? err.message;
+  return String(err);
+}
