@@ -80,6 +80,12 @@ export const ERROR_CODES = {
   },
   FFMPEG_NOT_FOUND: { status: 503, exit: 7, summary: 'No usable FFmpeg binary was found.' },
   UNAUTHORIZED: { status: 401, exit: 2, summary: 'The request lacks a valid token.' },
+  FORBIDDEN_ORIGIN: {
+    status: 403,
+    exit: 2,
+    summary: 'The request came from a web origin or host name this server does not serve.',
+  },
+  ROUTE_NOT_FOUND: { status: 404, exit: 2, summary: 'No such page or API route.' },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 
@@ -146,4 +152,12 @@ export function fromFsError(err: unknown, file: string, doing: 'read' | 'write')
         : new KeepsakeError('OUTPUT_UNWRITABLE', `cannot write (${detail})`, { file, cause: err });
     }
   }
+}
+
+/** The same error, naming `file` if it did not already name one. */
+export function namingFile(err: unknown, file: string | undefined): unknown {
+  if (file && err instanceof KeepsakeError && !err.file) {
+    return new KeepsakeError(err.code, err.message, { file, cause: err });
+  }
+  return err;
 }

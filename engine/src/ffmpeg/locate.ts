@@ -68,7 +68,7 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
   );
   const tried: string[] = [];
 
-  const ffmpeg = await findTool('ffmpeg', {
+  const ffmpeg = await findTool<'ffmpeg-static' | 'npm-package'>('ffmpeg', {
     configPath: options.ffmpegPath,
     envName: 'FFMPEG_PATH',
     env,
@@ -86,14 +86,19 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
   if (!ffmpeg) throw notFound('ffmpeg', tried);
 
   const probeTried: string[] = [];
-  const ffprobe = await findTool('ffprobe', {
+  const ffprobe = await findTool<'beside-ffmpeg' | 'npm-package'>('ffprobe', {
     configPath: options.ffprobePath,
     envName: 'FFPROBE_PATH',
     env,
     platform,
     tried: probeTried,
-    besideDir: dirname(ffmpeg.found.path),
     packages: [
+      // FFprobe next to the chosen FFmpeg keeps the pair from one build.
+      {
+        source: 'beside-ffmpeg',
+        name: 'beside ffmpeg',
+        load: () => join(dirname(ffmpeg.found.path), exe('ffprobe', platform)),
+      },
       {
         source: 'npm-package',
         name: '@ffprobe-installer/ffprobe',
@@ -112,27 +117,27 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
   };
 }
 
-interface PackageCandidate {
-  source: 'ffmpeg-static' | 'npm-package';
+interface Candidate<S> {
+  source: S;
   name: string;
   /** Returns the binary path the package claims; may throw when it is unusable. */
   load: () => unknown;
 }
 
-interface FindSpec {
+interface FindSpec<S> {
   configPath: string | undefined;
   envName: 'FFMPEG_PATH' | 'FFPROBE_PATH';
   env: NodeJS.ProcessEnv;
   platform: NodeJS.Platform;
   tried: string[];
-  packages: PackageCandidate[];
-  besideDir?: string;
+  /** Binaries found relative to a package or another binary, tried in order. */
+  packages: Candidate<S>[];
 }
 
-async function findTool(
+async function findTool<S extends string>(
   tool: Tool,
-  spec: FindSpec,
-): Promise<{ source: FfmpegLocation['ffprobeSource']; found: Found } | undefined> {
+  spec: FindSpec<S>,
+): Promise<{ source: 'config' | 'env' | 'system' | S; found: Found } | undefined> {
   const { env, platform, tried } = spec;
 
   // 1-2. Explicit choices: must work, or we stop here.
@@ -148,14 +153,7 @@ async function findTool(
   }
   tried.push(`${spec.envName} (not set)`);
 
-  // FFprobe next to the chosen FFmpeg keeps the pair from one build.
-  if (spec.besideDir) {
-    const beside = join(spec.besideDir, exe(tool, platform));
-    const found = await tryCandidate(tool, beside, `beside ffmpeg (${beside})`, tried);
-    if (found) return { source: 'beside-ffmpeg', found };
-  }
-
-  // 3-4. Binaries shipped in npm packages.
+  // 3-4. Binaries shipped in npm packages (or, for FFprobe, beside FFmpeg).
   for (const pkg of spec.packages) {
     let claimed: unknown;
     try {
