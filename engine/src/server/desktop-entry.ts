@@ -1,0 +1,68 @@
+// Desktop mode: the engine as the Electron app's child process (or `npm start` without a
+// display). It prints exactly one line, the URL with the token in its fragment, which
+// the parent reads to open its window; then it serves until told to stop.
+
+import { startEmbeddedServer } from './embedded';
+import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
+
+export const READY_PREFIX = 'Keepsake is running at ';
+
+export interface DesktopOptions {
+  dataDir: string;
+  port?: number;
+  staticDir?: string;
+  ffmpeg?: EmbeddedServerOptions['ffmpeg'];
+  /** Where the ready line goes. */
+  out?: NodeJS.WritableStream;
+}
+
+export interface RunningDesktop extends EmbeddedServer {
+  /** The URL the UI opens: origin + `#token=…` (fragments never reach a server log). */
+  openUrl: string;
+  /** Settles once the server has closed after a signal or the parent going away. */
+  stopped: Promise<void>;
+}
+
+export function formatReadyLine(url: string, token: string): string {
+  return `${READY_PREFIX}${url}/#token=${token}`;
+}
+
+export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> {
+  const server = await startEmbeddedServer({
+    dataDir: opts.dataDir,
+    port: opts.port ?? 0,
+    staticDir: opts.staticDir,
+    ffmpeg: opts.ffmpeg,
+  });
+  const openUrl = `${server.url}/#token=${server.token}`;
+  (opts.out ?? process.stdout).write(`${READY_PREFIX}${openUrl}\n`);
+
+  let markStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  let closing: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    if (closing) return closing;
+    closing = server.close().finally(() => {
+      for (const signal of SIGNALS) process.off(signal, onSignal);
+      process.off('disconnect', onSignal);
+      markStopped();
+    });
+    return closing;
+  };
+  const onSignal = (): void => {
+    if (closing) process.exit(1); // a second Ctrl-C while closing means "now"
+    void stop();
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  // Spawned with an IPC channel (the Electron app does this): exit when the parent goes,
+  // even if it crashed, instead of lingering with an open port. The channel itself must
+  // not keep the process alive once the server has closed.
+  if (process.channel) {
+    process.on('disconnect', onSignal);
+    process.channel.unref();
+  }
+
+  return { ...server, openUrl, stopped, close: stop };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
