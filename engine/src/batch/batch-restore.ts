@@ -89,7 +89,7 @@ export async function batchRestore(
   for (const dir of dirs) {
     const full = joinPath(root, dir.rel);
     await chmod(full, dir.mode & 0o777).catch(() => undefined);
-    await utimes(full, new Date(dir.mtimeMs), new Date(dir.mtimeMs)).catch(() => undefined);
+    await utimes(full, Date.now() / 1000, dir.mtimeMs / 1000).catch(() => undefined);
   }
   return report;
 }

@@ -15,7 +15,7 @@ import {
   type AeadName,
   type ChunkKeys,
 } from './chunked';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError, namingFile } from '../errors';
 
 /** Encrypts a byte stream into `salt || commitment || chunks`. */
 export class EncryptStream extends Transform {
@@ -92,13 +92,17 @@ export class DecryptStream extends Transform {
   private readonly carry = Buffer.alloc(SEALED_CHUNK_SIZE);
   private carryLength = 0;
   private index = 0;
+  /** Named in errors, when the ciphertext comes from a file. */
+  private readonly file: string | undefined;
 
   constructor(
     inputKey: Buffer,
     context: Buffer = Buffer.alloc(0),
     aead: AeadName = COBBLESTONE_256,
+    file?: string,
   ) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
+    this.file = file;
     this.inputKey = inputKey;
     this.context = context;
     this.aead = aead;
@@ -134,7 +138,7 @@ export class DecryptStream extends Transform {
       for (const part of out) this.push(part);
       done();
     } catch (err) {
-      done(err as Error);
+      done(namingFile(err, this.file) as Error);
     }
   }
 
@@ -155,7 +159,7 @@ export class DecryptStream extends Transform {
       this.push(openChunk(this.keys, this.index++, this.carry.subarray(0, this.carryLength)));
       done();
     } catch (err) {
-      done(err as Error);
+      done(namingFile(err, this.file) as Error);
     }
   }
 }

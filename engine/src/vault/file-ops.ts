@@ -99,8 +99,8 @@ export async function decryptFile(
       await pipeline(vf.decryptStream(), count, fileSink(out.handle));
       if (counted !== vf.size)
         throw new KeepsakeError('TRUNCATED', 'decrypted size differs', { file: vf.path });
-      const mtime = new Date(vf.meta.mtimeMs);
-      await out.handle.utimes(mtime, mtime);
+      // Seconds as a number keep sub-millisecond precision that a Date would drop.
+      await out.handle.utimes(Date.now() / 1000, vf.meta.mtimeMs / 1000);
       await out.commit();
     } catch (err) {
       await out.abort();

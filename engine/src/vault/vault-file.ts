@@ -11,12 +11,13 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError, namingFile } from '../errors';
 import { openAtomic } from '../fs/atomic';
 import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
 import {
   CHUNK_SIZE,
+  COBBLESTONE_256,
   PREFIX_SIZE,
   SEALED_CHUNK_SIZE,
   openChunk,
@@ -327,7 +328,12 @@ export class VaultFile {
       autoClose: false,
       highWaterMark: 1 << 20,
     });
-    const decrypt = new DecryptStream(this.fileKey, payloadContext(this.preamble));
+    const decrypt = new DecryptStream(
+      this.fileKey,
+      payloadContext(this.preamble),
+      COBBLESTONE_256,
+      this.path,
+    );
     raw.on('error', (err) => decrypt.destroy(err));
     return raw.pipe(decrypt).on('error', () => raw.destroy()) as Readable;
   }
@@ -401,8 +407,6 @@ function withFile<T>(file: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof KeepsakeError && !err.file)
-      throw new KeepsakeError(err.code, err.message, { file, cause: err });
-    throw err;
+    throw namingFile(err, file);
   }
 }
