@@ -11,7 +11,6 @@ import {
   readFile,
   readdir,
   stat,
-  symlink,
   truncate,
   writeFile,
   appendFile,
@@ -19,7 +18,6 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliVault, runCli } from '../testing/cli';
-import { freshDir } from '../testing/tmp';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const isRoot = process.getuid?.() === 0;
