@@ -1,0 +1,66 @@
+// The first screen: is the engine up, which FFmpeg will it use, is there a vault.
+import { useId } from 'react';
+import type { EngineClient } from './engine-client';
+import { useEngineStatus } from './queries';
+import { describeFfmpeg, describeLoadError } from './status-text';
+import { useUiStore } from './ui-store';
+
+export function StatusPanel({ client }: { client: EngineClient }) {
+  const status = useEngineStatus(client);
+  const autoRefresh = useUiStore((s) => s.autoRefresh);
+  const setAutoRefresh = useUiStore((s) => s.setAutoRefresh);
+  const ids = { heading: useId(), ffmpeg: useId(), vault: useId(), data: useId(), ver: useId() };
+
+  return (
+    <section className="panel" aria-labelledby={ids.heading} aria-busy={status.isFetching}>
+      <h2 id={ids.heading}>Engine status</h2>
+
+      {status.isPending && <p role="status">Checking the engine…</p>}
+      {status.isError && (
+        <p role="alert" className="error">
+          {describeLoadError(status.error)}
+        </p>
+      )}
+
+      {status.data && (
+        <dl className="facts">
+          <dt id={ids.ffmpeg}>FFmpeg</dt>
+          <dd
+            aria-labelledby={ids.ffmpeg}
+            className={describeFfmpeg(status.data.ffmpeg).ok ? '' : 'error'}
+          >
+            {describeFfmpeg(status.data.ffmpeg).text}
+          </dd>
+
+          <dt id={ids.vault}>Vault</dt>
+          <dd aria-labelledby={ids.vault}>
+            {status.data.vault.exists ? 'Vault present' : 'No vault yet'}
+            <span className="path">{status.data.vault.dir}</span>
+          </dd>
+
+          <dt id={ids.data}>Data folder</dt>
+          <dd aria-labelledby={ids.data}>
+            <span className="path">{status.data.dataDir}</span>
+          </dd>
+
+          <dt id={ids.ver}>Engine version</dt>
+          <dd aria-labelledby={ids.ver}>{status.data.version}</dd>
+        </dl>
+      )}
+
+      <div className="actions">
+        <button type="button" onClick={() => void status.refetch()} disabled={status.isFetching}>
+          Check again
+        </button>
+        <label>
+          <input
+            type="checkbox"
+            checked={autoRefresh}
+            onChange={(e) => setAutoRefresh(e.target.checked)}
+          />
+          Refresh automatically
+        </label>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,15 @@
+// Builds the UI into renderer/dist, which the engine serves at `/` (and Electron loads
+// from the engine). No Node imports here: lint treats renderer/ as browser code.
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+});
