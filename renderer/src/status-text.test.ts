@@ -6,9 +6,9 @@ describe('describeFfmpeg', () => {
   it('names the version and where the binary came from', () => {
     expect(describeFfmpeg({ source: 'npm-package', version: '6.1.1' })).toEqual({
       ok: true,
-      text: '6.1.1 (bundled (npm package))',
+      text: '6.1.1 · bundled npm package',
     });
-    expect(describeFfmpeg({ source: 'env', version: 'n7.0' }).text).toBe('n7.0 (from FFMPEG_PATH)');
+    expect(describeFfmpeg({ source: 'env', version: 'n7.0' }).text).toBe('n7.0 · from FFMPEG_PATH');
   });
 
   it('passes the engine message through when FFmpeg is missing', () => {

@@ -6,14 +6,14 @@ import { EngineError } from './engine-client';
 const SOURCE_LABELS: Record<string, string> = {
   config: 'chosen in settings',
   env: 'from FFMPEG_PATH',
-  'ffmpeg-static': 'bundled (ffmpeg-static)',
-  'npm-package': 'bundled (npm package)',
+  'ffmpeg-static': 'bundled ffmpeg-static',
+  'npm-package': 'bundled npm package',
   system: 'installed on this system',
 };
 
 export function describeFfmpeg(ffmpeg: FfmpegStatus): { ok: boolean; text: string } {
   if ('error' in ffmpeg) return { ok: false, text: `Not available: ${ffmpeg.error.message}` };
-  return { ok: true, text: `${ffmpeg.version} (${SOURCE_LABELS[ffmpeg.source] ?? ffmpeg.source})` };
+  return { ok: true, text: `${ffmpeg.version} · ${SOURCE_LABELS[ffmpeg.source] ?? ffmpeg.source}` };
 }
 
 /** What to tell the user when the status cannot be loaded. */
