@@ -1,0 +1,71 @@
+// Starts the engine exactly as `npm start` and the Electron app do (desktop-entry-main
+// through tsx), on port 0 with a fresh data dir, serving the built renderer.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entry = join(root, 'engine/src/server/desktop-entry-main.ts');
+export const rendererDist = join(root, 'renderer/dist');
+const READY = /^Keepsake is running at (http:\/\/127\.0\.0\.1:\d+)\/#token=([\w-]+)$/m;
+
+export interface RunningEngine {
+  /** What the engine printed: origin + `/#token=…`. */
+  openUrl: string;
+  origin: string;
+  token: string;
+  dataDir: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export async function startEngine(): Promise<RunningEngine> {
+  if (!existsSync(join(rendererDist, 'index.html'))) {
+    throw new Error(
+      'renderer/dist is missing: run `npm run build:renderer` (npm run test:e2e does)',
+    );
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-e2e-'));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', entry, '--data-dir', dataDir, '--port', '0', '--static-dir', rendererDist],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`engine not ready in 30 s: ${stderr}`)),
+      30_000,
+    );
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = READY.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`engine exited (${code}) before ready: ${stderr}`)),
+    );
+  });
+  const [line, origin = '', token = ''] = match;
+  return {
+    openUrl: line.slice('Keepsake is running at '.length),
+    origin,
+    token,
+    dataDir,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
