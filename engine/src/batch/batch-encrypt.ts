@@ -51,6 +51,8 @@ export interface BatchHooks {
   onPlan?: (totals: { files: number; bytes: number }) => void;
   onBytes?: (n: number) => void;
   onFileDone?: () => void;
+  /** fsync every file before its rename (see FileOpOptions.durable). */
+  fsync?: boolean;
 }
 
 export interface BatchEncryptOptions extends BatchHooks {
@@ -195,6 +197,7 @@ export async function batchEncrypt(
       const { fileId } = await encryptFile(source, objectPath(dest, id), vault, {
         overwrite: true,
         onBytes: options.onBytes,
+        durable: options.fsync,
       });
       byPath.set(file.rel.toString('base64'), {
         path: file.rel.toString('base64'),

@@ -69,6 +69,7 @@ export async function batchRestore(
           {
             expectFileId: entry.fileId,
             onBytes: options.onBytes,
+            durable: options.fsync,
           },
         );
         await chmod(target, entry.mode & 0o777);

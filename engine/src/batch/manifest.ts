@@ -92,7 +92,8 @@ export async function saveManifest(dest: string, vault: Vault, manifest: Manifes
       mtimeMs: Date.now(),
       mediaType: 'application/x-keepsake-manifest',
     },
-    { overwrite: true },
+    // The manifest is small and is the map to everything: always flushed to disk.
+    { overwrite: true, durable: true },
   );
 }
 

@@ -28,6 +28,7 @@ export function registerBatchCommands(program: Command): void {
         const progress = progressFor(g).start();
         const report = await batchEncrypt(resolve(src), resolve(dest), vault, {
           resume: opts.resume,
+          fsync: g.fsync,
           jobs: opts.jobs,
           onPlan: (t) => progress.setTotals(t),
           onBytes: (n) => progress.addBytes(n),
@@ -65,6 +66,7 @@ export function registerBatchCommands(program: Command): void {
       const progress = progressFor(g).start();
       const report = await batchRestore(resolve(dest), resolve(restore), vault, {
         jobs: opts.jobs,
+        fsync: g.fsync,
         onPlan: (t) => progress.setTotals(t),
         onBytes: (n) => progress.addBytes(n),
         onFileDone: () => progress.fileDone(),

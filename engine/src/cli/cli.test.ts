@@ -14,6 +14,7 @@ import {
   truncate,
   writeFile,
   appendFile,
+  lstat,
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -202,6 +203,13 @@ describe('keepsake CLI: vault and single files', () => {
       expect(res.code).toBe(5);
       expect(res.stderr).toContain('OUTPUT_EXISTS');
       expect(await readFile(ctx.out, 'utf8')).toBe('precious');
+      // Even --force never renames over something that is not a regular file.
+      const fifo = join(ctx.dir, 'out', 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const forced = await runCli(['decrypt', ctx.ksv, fifo, '--force'], { env: ctx.env });
+      expect(forced.code).toBe(5);
+      expect(forced.stderr).toContain('not a regular file');
+      expect((await lstat(fifo)).isFIFO()).toBe(true);
     });
 
     it.skipIf(!isRoot)(

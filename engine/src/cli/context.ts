@@ -16,6 +16,7 @@ export interface GlobalOptions {
   recoveryKeyFile?: string;
   json?: boolean;
   quiet?: boolean;
+  fsync?: boolean;
 }
 
 export function globals(cmd: Command): GlobalOptions {

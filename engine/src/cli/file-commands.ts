@@ -44,6 +44,7 @@ export function registerFileCommands(program: Command): void {
       try {
         const { fileId, meta } = await encryptFile(resolve(input), dest, vault, {
           overwrite: !!opts.force,
+          durable: g.fsync,
           onBytes: (n) => progress.addBytes(n),
         });
         progress.fileDone();
@@ -83,7 +84,7 @@ export function registerFileCommands(program: Command): void {
           input,
           dest,
           { vault },
-          { overwrite: !!opts.force, onBytes: (n) => progress.addBytes(n) },
+          { overwrite: !!opts.force, durable: g.fsync, onBytes: (n) => progress.addBytes(n) },
         );
         progress.fileDone();
         const shown = Buffer.from(dest).toString('utf8');

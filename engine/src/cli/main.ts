@@ -26,6 +26,10 @@ export function buildProgram(): Command {
     )
     .option('--json', 'machine-readable output on stdout (and JSON progress lines on stderr)')
     .option('-q, --quiet', 'no progress output')
+    .option(
+      '--fsync',
+      'flush every written file to disk before it is renamed into place (survives power loss)',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerVaultCommands(program);

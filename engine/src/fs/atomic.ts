@@ -3,9 +3,9 @@
 // state or the new one, never a half-written file under the final name.
 
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../errors';
 import { displayPath, siblingPath, type FsPath } from './paths';
 
 /** Temp files carry this marker so that cleanup can find leftovers of killed runs. */
@@ -71,4 +71,21 @@ export async function writeFileAtomic(finalPath: FsPath, data: Buffer | string):
     throw fromFsError(err, displayPath(finalPath), 'write');
   }
   await file.commit();
+}
+
+/**
+ * Refuses to replace an existing output unless `overwrite`, and never replaces anything
+ * but a regular file: renaming over `/dev/null`, a FIFO or a symlink would destroy it.
+ */
+export async function checkReplaceable(finalPath: FsPath, overwrite: boolean): Promise<void> {
+  const info = await lstat(finalPath).catch(() => undefined);
+  if (!info) return;
+  const file = displayPath(finalPath);
+  if (!overwrite)
+    throw new KeepsakeError('OUTPUT_EXISTS', 'already exists; nothing was overwritten', { file });
+  if (!info.isFile()) {
+    throw new KeepsakeError('OUTPUT_EXISTS', 'is not a regular file; refusing to replace it', {
+      file,
+    });
+  }
 }

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeepsakeError, fromFsError } from '../errors';
-import { openAtomic } from '../fs/atomic';
+import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSink } from '../fs/sink';
 import { displayPath, toBuffer, type FsPath } from '../fs/paths';
 import type { Vault } from './keyring';
@@ -16,7 +16,10 @@ import { VaultFile, writeVaultFile, type FileKeySource, type FileMeta } from './
 
 export interface FileOpOptions {
   overwrite?: boolean;
-  /** fsync before rename; off only where the caller syncs by other means. */
+  /**
+   * fsync before the rename (survives power loss, costs a full flush). Without it the
+   * write is still atomic against a crashed or killed process.
+   */
   durable?: boolean;
   onBytes?: (n: number) => void;
 }
@@ -75,18 +78,8 @@ export async function decryptFile(
   const vf = await VaultFile.open(src, source);
   try {
     checkFileId(vf, options.expectFileId);
-    if (
-      !options.overwrite &&
-      (await stat(dest).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      throw new KeepsakeError('OUTPUT_EXISTS', 'already exists; nothing was overwritten', {
-        file: displayPath(dest),
-      });
-    }
-    const out = await openAtomic(dest, { durable: options.durable ?? true, mode: 0o644 });
+    await checkReplaceable(dest, options.overwrite ?? false);
+    const out = await openAtomic(dest, { durable: options.durable ?? false, mode: 0o644 });
     try {
       let counted = 0;
       const count = new Transform({

@@ -8,11 +8,11 @@
 // edited or swapped for another file's. See docs/vault-format.md.
 
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeepsakeError, fromFsError, namingFile } from '../errors';
-import { openAtomic } from '../fs/atomic';
+import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
 import {
@@ -228,14 +228,14 @@ export async function writeVaultFile(
     onBytes?: (n: number) => void;
   } = {},
 ): Promise<{ fileId: string; fileKey: Buffer; size: number }> {
-  if (!options.overwrite && (await exists(dest))) {
+  try {
+    await checkReplaceable(dest, options.overwrite ?? false);
+  } catch (err) {
     input.destroy();
-    throw new KeepsakeError('OUTPUT_EXISTS', 'already exists; nothing was overwritten', {
-      file: displayPath(dest),
-    });
+    throw err;
   }
   const { preamble, fileKey, fileId } = buildHeader(vault, meta, options.fileKey);
-  const out = await openAtomic(dest, { durable: options.durable ?? true });
+  const out = await openAtomic(dest, { durable: options.durable ?? false });
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -258,13 +258,6 @@ export async function writeVaultFile(
     throw err instanceof KeepsakeError ? err : fromFsError(err, displayPath(dest), 'write');
   }
   return { fileId, fileKey, size };
-}
-
-async function exists(path: FsPath): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** An opened vault file: metadata, plaintext size, and streaming or random-access reads. */
