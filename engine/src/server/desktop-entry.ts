@@ -42,15 +42,17 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   let closing: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     if (closing) return closing;
-    closing = server.close().finally(() => {
-      for (const signal of SIGNALS) process.off(signal, onSignal);
-      process.off('disconnect', onSignal);
-      markStopped();
-    });
+    // The signal handlers stay installed: a late repeat must not kill the process
+    // with a signal status while it is exiting normally.
+    closing = server.close().finally(markStopped);
     return closing;
   };
+  // Repeated signals are normal (a terminal's Ctrl-C reaches the whole process group,
+  // and `npm start` forwards it too), so they do not cut the shutdown short; a shutdown
+  // that hangs is ended by the watchdog instead.
   const onSignal = (): void => {
-    if (closing) process.exit(1); // a second Ctrl-C while closing means "now"
+    if (closing) return;
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
     void stop();
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
@@ -66,3 +68,4 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+const SHUTDOWN_GRACE_MS = 10_000;
