@@ -1,14 +1,11 @@
 // Whole-file encrypt and decrypt between plain files and vault files, shared by the CLI
 // and batches. Sources are opened read-only; outputs appear atomically or not at all.
 
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { KeepsakeError, fromFsError } from '../errors';
 import { checkReplaceable, openAtomic } from '../fs/atomic';
-import { fileSink } from '../fs/sink';
+import { fileSinkParts } from './file-pump';
 import { displayPath, toBuffer, type FsPath } from '../fs/paths';
 import type { Vault } from './keyring';
 import { mediaTypeFor } from './media-type';
@@ -40,32 +37,30 @@ export async function encryptFile(
   options: FileOpOptions = {},
 ): Promise<{ fileId: string; meta: FileMeta }> {
   const file = displayPath(src);
-  let info;
+  let handle: FileHandle;
   try {
-    info = await stat(src);
+    handle = await open(src, 'r');
   } catch (err) {
     throw fromFsError(err, file, 'read');
   }
-  if (!info.isFile()) {
-    throw new KeepsakeError('SOURCE_UNREADABLE', 'not a regular file', { file });
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new KeepsakeError('SOURCE_UNREADABLE', 'not a regular file', { file });
+    }
+    const meta = metaFor(src, info.size, info.mtimeMs);
+    const written = await writeVaultFile({ handle, name: file }, dest, vault, meta, options);
+    if (written.size !== info.size) {
+      throw new KeepsakeError(
+        'SOURCE_UNREADABLE',
+        'the file changed size while it was being read',
+        { file },
+      );
+    }
+    return { fileId: written.fileId, meta };
+  } finally {
+    await handle.close();
   }
-  const meta = metaFor(src, info.size, info.mtimeMs);
-  const input = createReadStream(src, { highWaterMark: 1 << 20 });
-  // Surface open/read errors (EACCES, EIO) as errors about the source, not the output.
-  const readError = new Promise<never>((_, reject) =>
-    input.once('error', (err) => reject(fromFsError(err, file, 'read'))),
-  );
-  readError.catch(() => undefined);
-  const written = await Promise.race([
-    writeVaultFile(input, dest, vault, meta, options),
-    readError,
-  ]);
-  if (written.size !== info.size) {
-    throw new KeepsakeError('SOURCE_UNREADABLE', 'the file changed size while it was being read', {
-      file,
-    });
-  }
-  return { fileId: written.fileId, meta };
 }
 
 /** Decrypts a vault file to `dest` with its original modification time. */
@@ -81,17 +76,19 @@ export async function decryptFile(
     await checkReplaceable(dest, options.overwrite ?? false);
     const out = await openAtomic(dest, { durable: options.durable ?? false, mode: 0o644 });
     try {
-      let counted = 0;
-      const count = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          counted += chunk.length;
-          options.onBytes?.(chunk.length);
-          done(null, chunk);
-        },
-      });
-      await pipeline(vf.decryptStream(), count, fileSink(out.handle));
-      if (counted !== vf.size)
-        throw new KeepsakeError('TRUNCATED', 'decrypted size differs', { file: vf.path });
+      const size = await vf.decryptInto(
+        fileSinkParts(out.handle, displayPath(dest)),
+        options.onBytes,
+      );
+      if (size !== vf.meta.size) {
+        throw new KeepsakeError(
+          'PAYLOAD_CORRUPT',
+          `holds ${size} bytes, its header says ${vf.meta.size}`,
+          {
+            file: vf.path,
+          },
+        );
+      }
       // Seconds as a number keep sub-millisecond precision that a Date would drop.
       await out.handle.utimes(Date.now() / 1000, vf.meta.mtimeMs / 1000);
       await out.commit();
@@ -114,21 +111,11 @@ export async function verifyFile(
   const vf = await VaultFile.open(src, source);
   try {
     checkFileId(vf, options.expectFileId);
-    let counted = 0;
-    await pipeline(
-      vf.decryptStream(),
-      new Writable({
-        highWaterMark: 1 << 20,
-        write(chunk: Buffer, _enc, done) {
-          counted += chunk.length;
-          done();
-        },
-      }),
-    );
-    if (counted !== vf.meta.size) {
+    const size = await vf.decryptInto(async () => undefined);
+    if (size !== vf.meta.size) {
       throw new KeepsakeError(
         'PAYLOAD_CORRUPT',
-        `holds ${counted} bytes, its header says ${vf.meta.size}`,
+        `holds ${size} bytes, its header says ${vf.meta.size}`,
         {
           file: vf.path,
         },

@@ -21,11 +21,13 @@ import {
   PREFIX_SIZE,
   SEALED_CHUNK_SIZE,
   openChunk,
+  newPrefix,
   openPrefix,
   plaintextSize,
   type ChunkKeys,
 } from './chunked';
 import { DecryptStream, EncryptStream } from './chunked-stream';
+import { fileSinkParts, openFile, sealFile, type PartsSink } from './file-pump';
 import type { Vault } from './keyring';
 
 export const MAGIC = Buffer.from('KSVF', 'latin1');
@@ -51,6 +53,12 @@ interface HeaderJson {
   fid: string;
   wk: string;
   meta: string;
+}
+
+/** An open source file, read by the fast path (see file-pump.ts). */
+export interface FileInput {
+  handle: FileHandle;
+  name: string;
 }
 
 /** What is needed to open a file: the unlocked vault, or just this file's key. */
@@ -217,7 +225,7 @@ export async function readHeader(
  * final name only once complete. Refuses to replace an existing file unless `overwrite`.
  */
 export async function writeVaultFile(
-  input: Readable,
+  input: Readable | FileInput,
   dest: FsPath,
   vault: Vault,
   meta: FileMeta,
@@ -231,7 +239,7 @@ export async function writeVaultFile(
   try {
     await checkReplaceable(dest, options.overwrite ?? false);
   } catch (err) {
-    input.destroy();
+    if (input instanceof Readable) input.destroy();
     throw err;
   }
   const { preamble, fileKey, fileId } = buildHeader(vault, meta, options.fileKey);
@@ -246,12 +254,24 @@ export async function writeVaultFile(
   });
   try {
     await out.handle.write(preamble);
-    await pipeline(
-      input,
-      counter,
-      new EncryptStream(fileKey, payloadContext(preamble)),
-      fileSink(out.handle),
-    );
+    if (input instanceof Readable) {
+      await pipeline(
+        input,
+        counter,
+        new EncryptStream(fileKey, payloadContext(preamble)),
+        fileSink(out.handle),
+      );
+    } else {
+      const { prefix, keys } = newPrefix(fileKey, payloadContext(preamble));
+      await out.handle.write(prefix);
+      size = await sealFile(
+        input.handle,
+        input.name,
+        keys,
+        fileSinkParts(out.handle, displayPath(dest)),
+        options.onBytes,
+      );
+    }
     await out.commit();
   } catch (err) {
     await out.abort();
@@ -329,6 +349,18 @@ export class VaultFile {
     );
     raw.on('error', (err) => decrypt.destroy(err));
     return raw.pipe(decrypt).on('error', () => raw.destroy()) as Readable;
+  }
+
+  /** The whole payload into `sink`, by the fast path; returns the plaintext size. */
+  async decryptInto(sink: PartsSink, onBytes?: (n: number) => void): Promise<number> {
+    return openFile(
+      this.handle,
+      this.path,
+      this.payloadOffset + PREFIX_SIZE,
+      this.keys,
+      sink,
+      onBytes,
+    );
   }
 
   /** Bytes [start, end) of the plaintext, decrypting only the chunks that cover them. */
