@@ -204,7 +204,7 @@ export function plaintextSize(size: number): number {
 export function encryptChunked(
   inputKey: Buffer,
   plaintext: Buffer,
-  context = Buffer.alloc(0),
+  context: Buffer = Buffer.alloc(0),
   aead: AeadName = COBBLESTONE_256,
 ): Buffer {
   const { prefix, keys } = newPrefix(inputKey, context, aead);
@@ -221,7 +221,7 @@ export function encryptChunked(
 export function decryptChunked(
   inputKey: Buffer,
   ciphertext: Buffer,
-  context = Buffer.alloc(0),
+  context: Buffer = Buffer.alloc(0),
   aead: AeadName = COBBLESTONE_256,
 ): Buffer {
   const keys = openPrefix(inputKey, ciphertext, context, aead);

@@ -26,7 +26,7 @@ import {
   plaintextSize,
   type ChunkKeys,
 } from './chunked';
-import { DecryptStream, EncryptStream } from './chunked-stream';
+import { EncryptStream } from './chunked-stream';
 import { fileSinkParts, openFile, sealFile, type PartsSink } from './file-pump';
 import type { Vault } from './keyring';
 
@@ -332,23 +332,6 @@ export class VaultFile {
       await handle.close();
       throw err;
     }
-  }
-
-  /** The whole payload, decrypted as it streams; errors if any chunk is altered. */
-  decryptStream(): Readable {
-    const raw = this.handle.createReadStream({
-      start: this.payloadOffset,
-      autoClose: false,
-      highWaterMark: 1 << 20,
-    });
-    const decrypt = new DecryptStream(
-      this.fileKey,
-      payloadContext(this.preamble),
-      COBBLESTONE_256,
-      this.path,
-    );
-    raw.on('error', (err) => decrypt.destroy(err));
-    return raw.pipe(decrypt).on('error', () => raw.destroy()) as Readable;
   }
 
   /** The whole payload into `sink`, by the fast path; returns the plaintext size. */
