@@ -17,7 +17,6 @@ import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
 import {
   CHUNK_SIZE,
-  COBBLESTONE_256,
   PREFIX_SIZE,
   SEALED_CHUNK_SIZE,
   openChunk,
