@@ -176,6 +176,23 @@ describe('batch-encrypt / batch-decrypt / verify', () => {
     expect(res.stdout).toMatch(/altered\s+a\.jpg: .*different file/);
   });
 
+  it('a batch without its manifest is refused by name, not guessed at', async () => {
+    const { dir, env } = await cliVault();
+    await mkdir(join(dir, 'src'));
+    await writeFile(join(dir, 'src', 'a.jpg'), 'a');
+    await runCli(['batch-encrypt', join(dir, 'src'), join(dir, 'enc')], { env });
+    await rm(join(dir, 'enc', 'manifest.ksv'));
+    for (const args of [
+      ['verify', join(dir, 'enc')],
+      ['batch-decrypt', join(dir, 'enc'), join(dir, 'out')],
+    ]) {
+      const res = await runCli(args, { env });
+      expect(res.code).toBe(4);
+      expect(res.stderr).toContain('MANIFEST_MISSING');
+      expect(res.stderr).toContain(join(dir, 'enc'));
+    }
+  });
+
   it('refuses to mix into a folder that is not an empty one or a batch', async () => {
     const { dir, env } = await cliVault();
     await mkdir(join(dir, 'src'));

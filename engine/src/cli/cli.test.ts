@@ -196,6 +196,18 @@ describe('keepsake CLI: vault and single files', () => {
       expect(await readdir(dir)).toEqual(['home']);
     });
 
+    it('a name too long for the output folder', async () => {
+      const { dir, env } = await cliVault();
+      const name = `${'Summer at the lake '.repeat(14).slice(0, 250)}.dv`;
+      await writeFile(join(dir, name), 'x');
+      await mkdir(join(dir, 'out'));
+      const res = await runCli(['encrypt', join(dir, name), join(dir, 'out')], { env });
+      expect(res.code).toBe(5);
+      expect(res.stderr).toContain('NAME_TOO_LONG');
+      expect(res.stderr).toContain(`${name}.ksv`);
+      expect(await readdir(join(dir, 'out'))).toEqual([]);
+    });
+
     it('never overwrites an existing output', async () => {
       const ctx = await encrypted();
       await writeFile(ctx.out, 'precious');

@@ -8,6 +8,7 @@ import { registerBatchCommands } from './batch-commands';
 import { registerChunkedCommands } from './chunked-commands';
 import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
+import { registerSystemCommands } from './system-commands';
 import { ENGINE_VERSION } from '../version';
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerFileCommands(program);
   registerBatchCommands(program);
   registerChunkedCommands(program);
+  registerSystemCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

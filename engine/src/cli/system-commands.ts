@@ -1,0 +1,57 @@
+// Commands about the engine itself: which FFmpeg it uses, and desktop mode.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveDataDir } from '../data-dir';
+import { KeepsakeError } from '../errors';
+import { locateFfmpeg } from '../ffmpeg/locate';
+import { runDesktop } from '../server/desktop-entry';
+import { ENGINE_VERSION } from '../version';
+import { ENGINE_ROOT } from '../engine-root';
+import { globals, output } from './context';
+
+/** The UI built in a repository checkout (`npm run build:renderer`). */
+const BUILT_UI = join(ENGINE_ROOT, '..', 'renderer', 'dist');
+
+export function registerSystemCommands(program: Command): void {
+  program
+    .command('doctor')
+    .description('report the engine version, data directory and the FFmpeg it will use')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const dataDir = resolveDataDir(g.dataDir);
+      const ffmpeg = await locateFfmpeg();
+      output(
+        g,
+        [
+          `Keepsake engine ${ENGINE_VERSION} (Node ${process.versions.node})`,
+          `data directory: ${dataDir}`,
+          `ffmpeg ${ffmpeg.version} from ${ffmpeg.source}: ${ffmpeg.ffmpegPath}`,
+          `ffprobe from ${ffmpeg.ffprobeSource}: ${ffmpeg.ffprobePath}`,
+        ].join('\n'),
+        { version: ENGINE_VERSION, dataDir, ffmpeg },
+      );
+    });
+
+  program
+    .command('desktop')
+    .description('run the embedded engine on 127.0.0.1 and serve the UI (prints its URL)')
+    .option('--port <n>', 'port to listen on (default: any free port)', '0')
+    .option('--static-dir <dir>', 'built UI to serve (default: renderer/dist when built)')
+    .action(async (opts: { port: string; staticDir?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new KeepsakeError(
+          'USAGE',
+          `--port must be a number from 0 to 65535, not "${opts.port}"`,
+        );
+      }
+      const running = await runDesktop({
+        dataDir: resolveDataDir(g.dataDir),
+        port,
+        staticDir: opts.staticDir ?? (existsSync(BUILT_UI) ? BUILT_UI : undefined),
+      });
+      await running.stopped;
+    });
+}
