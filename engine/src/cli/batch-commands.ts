@@ -15,7 +15,7 @@ export function registerBatchCommands(program: Command): void {
     .command('batch-encrypt <src> <dest>')
     .description('encrypt a folder tree; DEST reveals neither names nor structure')
     .option('--resume', 'continue an interrupted batch without redoing finished files')
-    .option('--jobs <n>', 'files encrypted at once (default: number of cores)', parseJobs)
+    .option('--jobs <n>', 'files encrypted at once (default: 4 per core, at most 16)', parseJobs)
     .action(
       async (
         src: string,
@@ -59,7 +59,7 @@ export function registerBatchCommands(program: Command): void {
   program
     .command('batch-decrypt <dest> <restore>')
     .description('restore a batch: the exact tree, names and modification times')
-    .option('--jobs <n>', 'files decrypted at once (default: number of cores)', parseJobs)
+    .option('--jobs <n>', 'files decrypted at once (default: 4 per core, at most 16)', parseJobs)
     .action(async (dest: string, restore: string, opts: { jobs?: number }, cmd: Command) => {
       const g = globals(cmd);
       const vault = await openVault(g);

@@ -73,10 +73,20 @@ async function pump(
   src: FileHandle,
   srcName: string,
   start: number,
-  blockSize: number,
+  unit: number,
   sink: PartsSink,
   process: (block: Buffer, last: boolean) => Buffer[],
 ): Promise<void> {
+  // Blocks are sized to the file (one chunk more than it holds, so that a small file is
+  // read and recognised as complete in one go): batches of photos must not allocate
+  // megabytes per file. A file that grows meanwhile is still read correctly.
+  let expected: number;
+  try {
+    expected = Math.max(0, (await src.stat()).size - start);
+  } catch (err) {
+    throw fromFsError(err, srcName, 'read');
+  }
+  const blockSize = unit * Math.min(BLOCK_CHUNKS, Math.floor(expected / unit) + 1);
   const buffers = [Buffer.allocUnsafe(blockSize), Buffer.allocUnsafe(blockSize)];
   let position = start;
   let current = 0;
@@ -111,7 +121,7 @@ export async function sealFile(
 ): Promise<number> {
   let index = 0;
   let total = 0;
-  await pump(src, srcName, 0, BLOCK_CHUNKS * CHUNK_SIZE, sink, (block, last) => {
+  await pump(src, srcName, 0, CHUNK_SIZE, sink, (block, last) => {
     const parts: Buffer[] = [];
     let pos = 0;
     for (; block.length - pos >= CHUNK_SIZE; pos += CHUNK_SIZE) {
@@ -141,7 +151,7 @@ export async function openFile(
 ): Promise<number> {
   let index = 0;
   let total = 0;
-  await pump(src, srcName, start, BLOCK_CHUNKS * SEALED_CHUNK_SIZE, sink, (block, last) => {
+  await pump(src, srcName, start, SEALED_CHUNK_SIZE, sink, (block, last) => {
     const parts: Buffer[] = [];
     try {
       let pos = 0;
