@@ -1,5 +1,5 @@
-// Starts the engine exactly as `npm start` and the Electron app do (desktop-entry-main
-// through tsx), on port 0 with a fresh data dir, serving the built renderer.
+// Starts the engine exactly as `npm start` and the Electron app do (`keepsake desktop`),
+// on port 0 with a fresh data dir, serving the built renderer.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const entry = join(root, 'engine/src/server/desktop-entry-main.ts');
+const entry = join(root, 'engine/bin/keepsake.mjs');
 export const rendererDist = join(root, 'renderer/dist');
 const READY = /^Keepsake is running at (http:\/\/127\.0\.0\.1:\d+)\/#token=([\w-]+)$/m;
 
@@ -31,7 +31,7 @@ export async function startEngine(): Promise<RunningEngine> {
   const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-e2e-'));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', entry, '--data-dir', dataDir, '--port', '0', '--static-dir', rendererDist],
+    [entry, 'desktop', '--data-dir', dataDir, '--port', '0', '--static-dir', rendererDist],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -83,9 +83,8 @@ if (electron) {
   run(npm, ['run', 'build:renderer', '--silent']);
   console.log('No desktop display here: open the address below in a browser (Ctrl-C stops).');
   foreground(process.execPath, [
-    '--import',
-    'tsx',
-    join(root, 'engine/src/server/desktop-entry-main.ts'),
+    join(root, 'engine/bin/keepsake.mjs'),
+    'desktop',
     '--port',
     process.env.KEEPSAKE_PORT ?? '0',
     '--static-dir',

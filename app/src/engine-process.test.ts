@@ -7,9 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseReadyLine, startEngineProcess } from './engine-process';
 import type { EngineProcess } from './engine-process';
 
-const entry = fileURLToPath(
-  new URL('../../engine/src/server/desktop-entry-main.ts', import.meta.url),
-);
+const entry = fileURLToPath(new URL('../../engine/bin/keepsake.mjs', import.meta.url));
 const started: EngineProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -42,7 +40,7 @@ describe('startEngineProcess', () => {
     dirs.push(dataDir);
     const engine = await startEngineProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', entry, '--data-dir', dataDir, '--port', '0'],
+      args: [entry, 'desktop', '--data-dir', dataDir, '--port', '0'],
     });
     started.push(engine);
     const live = await fetch(`${engine.origin}/live`);
@@ -61,7 +59,7 @@ describe('startEngineProcess', () => {
     await expect(
       startEngineProcess({
         command: process.execPath,
-        args: ['--import', 'tsx', entry, '--port', 'not-a-port'],
+        args: [entry, 'desktop', '--port', 'not-a-port'],
       }),
     ).rejects.toThrow(/exited \(2\) before it was ready: keepsake: --port must be a number/);
   });

@@ -12,15 +12,14 @@ let engine: EngineProcess | undefined;
 let mainWindow: BrowserWindow | undefined;
 let quitting = false;
 
-/** The engine runs under Electron's own Node (ELECTRON_RUN_AS_NODE), through tsx. */
+/** The engine runs under Electron's own Node (ELECTRON_RUN_AS_NODE) as `keepsake desktop`. */
 function startEngine(): Promise<EngineProcess> {
   const root = app.getAppPath();
   return startEngineProcess({
     command: process.execPath,
     args: [
-      '--import',
-      'tsx',
-      join(root, 'engine/src/server/desktop-entry-main.ts'),
+      join(root, 'engine/bin/keepsake.mjs'),
+      'desktop',
       '--port',
       '0',
       '--static-dir',

@@ -2,7 +2,7 @@
 // The `keepsake` command. Runs the compiled engine (engine/dist/cli.mjs, built by
 // `npm ci`) when it is at least as new as every source file, else the TypeScript
 // sources through tsx, so that an edited checkout never runs a stale build.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -21,7 +21,9 @@ function newestSource(dir) {
 
 function compiledIsFresh() {
   try {
-    return statSync(compiled).mtimeMs >= newestSource(join(engine, 'src'));
+    const built = statSync(compiled).mtimeMs;
+    // A packaged app ships the build without sources.
+    return !existsSync(join(engine, 'src')) || built >= newestSource(join(engine, 'src'));
   } catch {
     return false;
   }

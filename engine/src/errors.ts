@@ -41,7 +41,6 @@ export const ERROR_CODES = {
     summary: 'An encrypted chunk failed authentication: the file was altered or damaged.',
   },
   TRUNCATED: { status: 422, exit: 4, summary: 'The encrypted data ends early.' },
-  TRAILING_DATA: { status: 422, exit: 4, summary: 'The encrypted data continues past its end.' },
   INVALID_KEY: { status: 400, exit: 2, summary: 'A key has the wrong size or encoding.' },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
@@ -72,6 +71,11 @@ export const ERROR_CODES = {
     status: 422,
     exit: 4,
     summary: 'Verification found missing, extra or altered files.',
+  },
+  BATCH_BUSY: {
+    status: 409,
+    exit: 5,
+    summary: 'Another process is working on the same batch folder.',
   },
   BATCH_INCOMPLETE: {
     status: 422,

@@ -6,13 +6,12 @@
 // is unchanged, adopts objects finished after the last manifest save, and removes temp
 // leftovers, so no file is redone and none is left half-written.
 
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
 import { isTempName } from '../fs/atomic';
 import { displayPath, joinPath } from '../fs/paths';
-import { ciphertextSize } from '../vault/chunked';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
@@ -30,6 +29,7 @@ import {
 } from './manifest';
 import { walkTree, type WalkFile } from './walk';
 import { runConcurrently } from './concurrency';
+import { LOCK_FILE, lockBatch } from './lock';
 
 export interface BatchFailure {
   file: string;
@@ -69,7 +69,7 @@ export interface BatchEncryptOptions extends BatchHooks {
  */
 export const defaultJobs = () => Math.min(16, 4 * Math.max(1, availableParallelism()));
 
-async function headerSize(path: string): Promise<number | undefined> {
+async function fileSize(path: string): Promise<number | undefined> {
   return stat(path).then(
     (s) => s.size,
     () => undefined,
@@ -78,7 +78,7 @@ async function headerSize(path: string): Promise<number | undefined> {
 
 /** Opens or starts the manifest of `dest`, refusing to mix with a folder that is not ours. */
 async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<Manifest> {
-  const hasManifest = (await headerSize(join(dest, MANIFEST_FILE))) !== undefined;
+  const hasManifest = (await fileSize(join(dest, MANIFEST_FILE))) !== undefined;
   if (hasManifest) {
     if (!resume) {
       throw new KeepsakeError(
@@ -95,7 +95,7 @@ async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<M
     if (err.code === 'ENOENT') return [] as string[];
     throw fromFsError(err, dest, 'write');
   });
-  if (existing.some((name) => !isTempName(name))) {
+  if (existing.some((name) => !isTempName(name) && name !== LOCK_FILE)) {
     throw new KeepsakeError(
       'OUTPUT_EXISTS',
       'the destination is not empty and holds no batch; choose an empty folder',
@@ -116,6 +116,23 @@ export async function batchEncrypt(
   vault: Vault,
   options: BatchEncryptOptions = {},
 ): Promise<BatchEncryptReport> {
+  await mkdir(dest, { recursive: true }).catch((err: unknown) => {
+    throw fromFsError(err, dest, 'write');
+  });
+  const unlock = await lockBatch(dest);
+  try {
+    return await runBatch(src, dest, vault, options);
+  } finally {
+    await unlock();
+  }
+}
+
+async function runBatch(
+  src: string,
+  dest: string,
+  vault: Vault,
+  options: BatchEncryptOptions,
+): Promise<BatchEncryptReport> {
   const manifest = await openBatch(dest, vault, options.resume ?? false);
   await ensureObjectDirs(dest);
   const objectFiles = await listObjectFiles(dest);
@@ -123,7 +140,9 @@ export async function batchEncrypt(
   for (const name of await readdir(dest))
     if (isTempName(name)) await rm(join(dest, name), { force: true });
 
-  const walk = await walkTree(src);
+  // A destination inside the source is not part of the source.
+  const destInfo = await stat(dest);
+  const walk = await walkTree(src, { skipDirs: new Set([`${destInfo.dev}:${destInfo.ino}`]) });
   const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
   const report: BatchEncryptReport = {
     batchId: manifest.batchId,
@@ -137,13 +156,13 @@ export async function batchEncrypt(
 
   const isDone = async (file: WalkFile, id: string): Promise<ManifestEntry | undefined> => {
     const path = objectPath(dest, id);
-    const onDisk = await headerSize(path);
+    const onDisk = await fileSize(path);
     if (onDisk === undefined) return undefined;
     const entry = byPath.get(file.rel.toString('base64'));
     if (entry) {
-      const unchanged =
-        entry.size === file.size && entry.mtimeMs === file.mtimeMs && entry.object === id;
-      return unchanged && onDisk >= ciphertextSize(file.size) ? entry : undefined;
+      // Same source version, and the object is still the size it was written at.
+      const unchanged = entry.size === file.size && entry.mtimeMs === file.mtimeMs;
+      return unchanged && onDisk === entry.stored ? entry : undefined;
     }
     // Finished after the last manifest save (the run was killed in between): adopt it
     // if its header proves it is this version of this file.
@@ -158,6 +177,7 @@ export async function batchEncrypt(
           size: file.size,
           mtimeMs: file.mtimeMs,
           mode: file.mode,
+          stored: onDisk,
         };
       }
     } catch {
@@ -199,21 +219,23 @@ export async function batchEncrypt(
   const encryptOne = async ({ file, id }: { file: WalkFile; id: string }) => {
     const source = joinPath(Buffer.from(src), file.rel);
     try {
-      const { fileId } = await encryptFile(source, objectPath(dest, id), vault, {
+      const { fileId, meta, storedSize } = await encryptFile(source, objectPath(dest, id), vault, {
         overwrite: true,
         onBytes: options.onBytes,
         durable: options.fsync,
       });
+      // Size and time as encrypted (the file may have changed since the walk).
       byPath.set(file.rel.toString('base64'), {
         path: file.rel.toString('base64'),
         object: id,
         fileId,
-        size: file.size,
-        mtimeMs: file.mtimeMs,
+        size: meta.size,
+        mtimeMs: meta.mtimeMs,
         mode: file.mode,
+        stored: storedSize,
       });
       report.encrypted++;
-      report.bytes += file.size;
+      report.bytes += meta.size;
     } catch (err) {
       // Disk full stops the batch: every later file would fail the same way.
       if (isKeepsakeError(err, 'DISK_FULL')) throw err;

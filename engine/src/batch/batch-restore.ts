@@ -3,7 +3,7 @@
 
 import { chmod, mkdir, utimes } from 'node:fs/promises';
 import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
-import { displayPath, joinPath } from '../fs/paths';
+import { displayPath, isSafeName, joinPath } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { runConcurrently } from './concurrency';
@@ -19,11 +19,11 @@ export interface BatchRestoreReport {
 /** Relative path bytes from the manifest, refused if they could escape the target. */
 export function safeRel(pathB64: string): Buffer {
   const rel = Buffer.from(pathB64, 'base64');
-  const parts = rel.toString('latin1').split('/');
   if (
-    rel.length === 0 ||
-    parts.some((p) => p === '' || p === '.' || p === '..') ||
-    rel.includes(0)
+    !rel
+      .toString('latin1')
+      .split('/')
+      .every((part) => isSafeName(part))
   ) {
     throw new KeepsakeError(
       'HEADER_CORRUPT',
@@ -70,9 +70,9 @@ export async function batchRestore(
             expectFileId: entry.fileId,
             onBytes: options.onBytes,
             durable: options.fsync,
+            mode: entry.mode & 0o777,
           },
         );
-        await chmod(target, entry.mode & 0o777);
         report.restored++;
         report.bytes += entry.size;
       } catch (err) {

@@ -47,7 +47,7 @@ export async function batchVerify(
       const meta = await verifyFile(
         objectPath(dest, entry.object),
         { vault },
-        { expectFileId: entry.fileId },
+        { expectFileId: entry.fileId, onBytes: options.onBytes },
       );
       if (meta.size !== entry.size) {
         report.problems.push({

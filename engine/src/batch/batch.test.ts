@@ -1,7 +1,7 @@
 // Batches through the real CLI: exact restore of odd trees, verify's reports by name,
 // and resume after `kill -9`.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -87,8 +87,18 @@ describe('batch-encrypt / batch-decrypt / verify', () => {
     const enc = await runCli(['batch-encrypt', src, join(dir, 'enc'), '--jobs', '2', '--json'], {
       env,
     });
-    expect(enc.stderr).toBe('');
     expect(enc.code).toBe(0);
+    // --json: progress as JSON lines on stderr, ending with the totals.
+    const progress = enc.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(progress.at(-1)).toMatchObject({
+      event: 'progress',
+      filesDone: 24,
+      filesTotal: 24,
+      bytesDone: 200_000 + 20_000 + 17_000 + 20 * 5_000 + 190,
+    });
     expect(JSON.parse(enc.stdout)).toMatchObject({ ok: true, encrypted: 24, failures: [] });
 
     // The ciphertext tree reveals neither names nor structure.
@@ -174,6 +184,62 @@ describe('batch-encrypt / batch-decrypt / verify', () => {
     const res = await runCli(['verify', join(dir, 'enc')], { env });
     expect(res.code).toBe(4);
     expect(res.stdout).toMatch(/altered\s+a\.jpg: .*different file/);
+  });
+
+  it('batch-decrypt names files whose object is missing or altered, and restores the rest', async () => {
+    const { dir, env } = await cliVault();
+    const src = join(dir, 'src');
+    await mkdir(src);
+    for (const name of ['a.jpg', 'b.jpg', 'c.jpg'])
+      await writeFile(join(src, name), randomBytes(30_000));
+    await runCli(['batch-encrypt', src, join(dir, 'enc')], { env });
+    const objects = (await allFiles(join(dir, 'enc', 'objects'))).sort();
+    await rm(objects[0]!);
+    const damaged = await readFile(objects[1]!);
+    damaged[damaged.length - 10]! ^= 1;
+    await writeFile(objects[1]!, damaged);
+    const res = await runCli(['batch-decrypt', join(dir, 'enc'), join(dir, 'out')], { env });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('BATCH_INCOMPLETE');
+    expect(res.stdout).toMatch(/2 files failed/);
+    expect(res.stdout).toMatch(/NOT_FOUND/);
+    expect(res.stdout).toMatch(/PAYLOAD_CORRUPT/);
+    const restored = await readdir(join(dir, 'out'));
+    expect(restored).toHaveLength(1);
+    expect(
+      (await readFile(join(dir, 'out', restored[0]!))).equals(
+        await readFile(join(src, restored[0]!)),
+      ),
+    ).toBe(true);
+  });
+
+  it('one process per batch: a live lock is refused, a stale one (killed run) taken over', async () => {
+    const { dir, env } = await cliVault();
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'a.jpg'), 'a');
+    await mkdir(join(dir, 'enc'));
+    // This test process is alive: its pid in the lock means "busy".
+    await writeFile(join(dir, 'enc', '.keepsake-lock'), String(process.pid));
+    const busy = await runCli(['batch-encrypt', src, join(dir, 'enc')], { env });
+    expect(busy.code).toBe(5);
+    expect(busy.stderr).toContain('BATCH_BUSY');
+    // A pid that has exited: the lock is stale.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await writeFile(join(dir, 'enc', '.keepsake-lock'), String(dead));
+    const ok = await runCli(['batch-encrypt', src, join(dir, 'enc')], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await readdir(join(dir, 'enc'))).not.toContain('.keepsake-lock');
+  });
+
+  it('a destination inside the source is not encrypted into itself', async () => {
+    const { dir, env } = await cliVault();
+    const src = join(dir, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'a.jpg'), 'a');
+    const res = await runCli(['batch-encrypt', src, join(src, 'backup'), '--json'], { env });
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ encrypted: 1, filesTotal: 1 });
   });
 
   it('a batch without its manifest is refused by name, not guessed at', async () => {

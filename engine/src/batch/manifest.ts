@@ -22,6 +22,8 @@ export interface ManifestEntry {
   size: number;
   mtimeMs: number;
   mode: number;
+  /** Size of the object file, checked on resume. */
+  stored: number;
 }
 
 export interface ManifestDir {

@@ -30,7 +30,10 @@ export interface WalkResult {
 
 const SLASH = Buffer.from('/');
 
-export async function walkTree(root: string): Promise<WalkResult> {
+export async function walkTree(
+  root: string,
+  options: { skipDirs?: Set<string> } = {},
+): Promise<WalkResult> {
   const result: WalkResult = { files: [], dirs: [], errors: [], skipped: [] };
   let rootInfo;
   try {
@@ -70,6 +73,7 @@ export async function walkTree(root: string): Promise<WalkResult> {
       }
       if (info.isDirectory()) {
         const id = `${info.dev}:${info.ino}`;
+        if (options.skipDirs?.has(id)) continue;
         if (ancestors.has(id)) {
           result.errors.push(
             new KeepsakeError(

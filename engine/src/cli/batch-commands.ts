@@ -40,15 +40,14 @@ export function registerBatchCommands(program: Command): void {
           ` into ${dest}` +
           (report.skipped.length ? `\nSkipped ${report.skipped.length} special files` : '');
         if (report.failures.length) {
-          output(
+          fail(
             g,
+            {
+              code: 'BATCH_INCOMPLETE',
+              message: `${report.failures.length} files failed; the rest are safe in ${dest}`,
+            },
             `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
             { ...report },
-          );
-          fail(
-            'BATCH_INCOMPLETE',
-            `${report.failures.length} files failed; the rest are safe in ${dest}`,
-            g,
           );
           return;
         }
@@ -73,12 +72,15 @@ export function registerBatchCommands(program: Command): void {
       }).finally(() => progress.stop());
       const summary = `Restored ${report.restored} files (${formatBytes(report.bytes)}) into ${restore}`;
       if (report.failures.length) {
-        output(
+        fail(
           g,
+          {
+            code: 'BATCH_INCOMPLETE',
+            message: `${report.failures.length} files could not be restored`,
+          },
           `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
           { ...report },
         );
-        fail('BATCH_INCOMPLETE', `${report.failures.length} files could not be restored`, g);
         return;
       }
       output(g, summary, { ...report });

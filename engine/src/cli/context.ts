@@ -49,10 +49,19 @@ export function parseJobs(value: string): number {
   return n;
 }
 
-/** Marks the command as failed without throwing (used after a partial batch). */
-export function fail(code: KeepsakeError['code'], message: string, g: GlobalOptions): void {
-  const err = new KeepsakeError(code, message);
-  if (g.json) process.stdout.write(JSON.stringify({ ok: false, ...err.toJSON() }) + '\n');
-  process.stderr.write(`keepsake: ${message} [${code}]\n`);
+/**
+ * Reports a run that finished but failed in part (a batch with failed files): the
+ * details, then the error, as one JSON object with --json. Sets the exit status.
+ */
+export function fail(
+  g: GlobalOptions,
+  error: { code: KeepsakeError['code']; message: string },
+  text: string,
+  data: Record<string, unknown>,
+): void {
+  const err = new KeepsakeError(error.code, error.message);
+  if (g.json) process.stdout.write(JSON.stringify({ ok: false, ...err.toJSON(), ...data }) + '\n');
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  process.stderr.write(`keepsake: ${err.message} [${err.code}]\n`);
   process.exitCode = err.exitCode;
 }

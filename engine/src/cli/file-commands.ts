@@ -1,9 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { batchVerify } from '../batch/batch-verify';
 import { MANIFEST_FILE } from '../batch/manifest';
 import { KeepsakeError } from '../errors';
+import { isSafeName } from '../fs/paths';
 import { decryptFile, encryptFile, verifyFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';
 import { fail, globals, openVault, output, progressFor } from './context';
@@ -18,8 +19,7 @@ const isDir = (p: string) =>
 /** A vault file's original name, safe to use as a file name in the output folder. */
 function restoredName(meta: VaultFile['meta']): string | Buffer {
   const name = meta.nameBytes ? Buffer.from(meta.nameBytes, 'base64') : meta.name;
-  const text = Buffer.from(name).toString('latin1');
-  if (!text || text === '.' || text === '..' || text.includes('/') || text.includes('\0')) {
+  if (!isSafeName(Buffer.from(name).toString('latin1'))) {
     throw new KeepsakeError(
       'HEADER_CORRUPT',
       `the stored name "${meta.name}" is not a safe file name`,
@@ -36,7 +36,7 @@ export function registerFileCommands(program: Command): void {
     .action(async (input: string, out: string, opts: { force?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const vault = await openVault(g);
-      const dest = (await isDir(out)) ? join(out, `${input.split('/').pop()}.ksv`) : out;
+      const dest = (await isDir(out)) ? join(out, `${basename(resolve(input))}.ksv`) : out;
       const size = (await stat(input).catch(() => ({ size: 0 }))).size;
       const progress = progressFor(g);
       progress.setTotals({ files: 1, bytes: size });
@@ -67,9 +67,10 @@ export function registerFileCommands(program: Command): void {
       const g = globals(cmd);
       const vault = await openVault(g);
       let dest: string | Buffer = out;
+      // Opened first for the size (progress) and the original name; refused early if bad.
+      const vf = await VaultFile.open(input, { vault });
+      await vf.close();
       if (await isDir(out)) {
-        const vf = await VaultFile.open(input, { vault });
-        await vf.close();
         const name = restoredName(vf.meta);
         dest =
           typeof name === 'string'
@@ -77,7 +78,7 @@ export function registerFileCommands(program: Command): void {
             : Buffer.concat([Buffer.from(`${out}/`), name]);
       }
       const progress = progressFor(g);
-      progress.setTotals({ files: 1, bytes: 0 });
+      progress.setTotals({ files: 1, bytes: vf.size });
       progress.start();
       try {
         const meta = await decryptFile(
@@ -115,18 +116,17 @@ export function registerFileCommands(program: Command): void {
         const progress = progressFor(g);
         const report = await batchVerify(path, vault, {
           onPlan: (t) => progress.setTotals(t),
+          onBytes: (n) => progress.addBytes(n),
           onFileDone: () => progress.fileDone(),
         }).finally(() => progress.stop());
         const lines = report.problems.map((p) => `  ${p.kind.padEnd(8)} ${p.file}: ${p.detail}`);
         if (report.problems.length > 0) {
-          output(
+          fail(
             g,
+            { code: 'VERIFY_FAILED', message: `${report.problems.length} problems in ${path}` },
             `Checked ${report.checked} files; ${report.problems.length} problems:\n${lines.join('\n')}`,
-            {
-              ...report,
-            },
+            { ...report },
           );
-          fail('VERIFY_FAILED', `${report.problems.length} problems in ${path}`, g);
           return;
         }
         const note = report.complete

@@ -108,8 +108,9 @@ export class Progress {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.mode.quiet) return;
-    // Draw a final line only if anything was drawn, so short runs stay silent.
-    if (this.lastDraw > 0) {
+    // A final line if anything was drawn (short runs stay silent for people); with
+    // --json always, so that scripts get the totals.
+    if (this.lastDraw > 0 || this.mode.json) {
       this.draw();
       if (this.stream.isTTY && !this.mode.json) this.stream.write('\n');
     }

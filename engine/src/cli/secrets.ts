@@ -33,7 +33,7 @@ export async function promptHidden(question: string): Promise<string> {
   }
 }
 
-async function readSecretFile(path: string): Promise<string> {
+export async function readSecretFile(path: string): Promise<string> {
   try {
     // Only the first line counts, so an editor's trailing newline does not matter.
     return (await readFile(path, 'utf8')).split(/\r?\n/)[0] ?? '';
@@ -44,8 +44,9 @@ async function readSecretFile(path: string): Promise<string> {
 
 /** The password for a new vault (asked twice when prompting). */
 export async function newPassword(options: SecretOptions): Promise<string> {
+  const passwordEnv = takeEnv('KEEPSAKE_PASSWORD');
   if (options.passwordFile) return readSecretFile(options.passwordFile);
-  if (process.env.KEEPSAKE_PASSWORD) return process.env.KEEPSAKE_PASSWORD;
+  if (passwordEnv) return passwordEnv;
   if (!process.stdin.isTTY) {
     throw new KeepsakeError(
       'PASSWORD_REQUIRED',
@@ -58,13 +59,25 @@ export async function newPassword(options: SecretOptions): Promise<string> {
   return first;
 }
 
-/** How to unlock an existing vault: a recovery key if one is given, else the password. */
+/**
+ * Reads a secret from the environment once and removes it, so that child processes
+ * (FFmpeg, later) never inherit it.
+ */
+function takeEnv(name: string): string | undefined {
+  const value = process.env[name];
+  delete process.env[name];
+  return value || undefined;
+}
+
+/** How to unlock an existing vault: explicit files first, then the environment, then a prompt. */
 export async function unlockSecret(options: SecretOptions): Promise<Unlock> {
+  const recoveryEnv = takeEnv('KEEPSAKE_RECOVERY_KEY');
+  const passwordEnv = takeEnv('KEEPSAKE_PASSWORD');
   if (options.recoveryKeyFile)
     return { recoveryKey: await readSecretFile(options.recoveryKeyFile) };
-  if (process.env.KEEPSAKE_RECOVERY_KEY) return { recoveryKey: process.env.KEEPSAKE_RECOVERY_KEY };
   if (options.passwordFile) return { password: await readSecretFile(options.passwordFile) };
-  if (process.env.KEEPSAKE_PASSWORD) return { password: process.env.KEEPSAKE_PASSWORD };
+  if (recoveryEnv) return { recoveryKey: recoveryEnv };
+  if (passwordEnv) return { password: passwordEnv };
   if (!process.stdin.isTTY) {
     throw new KeepsakeError(
       'PASSWORD_REQUIRED',

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { KeepsakeError } from '../errors';
 import { DEFAULT_SCRYPT, changePassword, createVault } from '../vault/keyring';
 import { globals, openVault, output, vaultDir } from './context';
-import { newPassword, promptHidden } from './secrets';
-import { readFile } from 'node:fs/promises';
+import { newPassword, promptHidden, readSecretFile } from './secrets';
 
 export function registerVaultCommands(program: Command): void {
   const vault = program.command('vault').description('create and manage the vault keyring');
@@ -55,8 +54,7 @@ export function registerVaultCommands(program: Command): void {
       const g = globals(cmd);
       const v = await openVault(g);
       let next: string;
-      if (opts.newPasswordFile)
-        next = (await readFile(opts.newPasswordFile, 'utf8')).split(/\r?\n/)[0] ?? '';
+      if (opts.newPasswordFile) next = await readSecretFile(opts.newPasswordFile);
       else if (process.env.KEEPSAKE_NEW_PASSWORD) next = process.env.KEEPSAKE_NEW_PASSWORD;
       else if (process.stdin.isTTY) {
         next = await promptHidden('New password: ');

@@ -53,12 +53,24 @@ export async function openAtomic(
       await handle.close();
       await rename(tempPath, finalPath);
       settled = true;
+      if (durable) await syncDir(finalPath);
     } catch (err) {
       await abort();
       throw fromFsError(err, displayPath(finalPath), 'write');
     }
   };
   return { handle, tempPath, commit, abort };
+}
+
+/** Makes a rename durable: the folder's entry must reach the disk too (POSIX only). */
+async function syncDir(path: FsPath): Promise<void> {
+  if (process.platform === 'win32') return;
+  const dir = await open(siblingPath(path, '.'), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Writes a small file atomically and durably (keyrings, manifests). */
@@ -78,9 +90,12 @@ export async function writeFileAtomic(finalPath: FsPath, data: Buffer | string):
  * but a regular file: renaming over `/dev/null`, a FIFO or a symlink would destroy it.
  */
 export async function checkReplaceable(finalPath: FsPath, overwrite: boolean): Promise<void> {
-  const info = await lstat(finalPath).catch(() => undefined);
-  if (!info) return;
   const file = displayPath(finalPath);
+  const info = await lstat(finalPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw fromFsError(err, file, 'write');
+  });
+  if (!info) return;
   if (!overwrite)
     throw new KeepsakeError('OUTPUT_EXISTS', 'already exists; nothing was overwritten', { file });
   if (!info.isFile()) {

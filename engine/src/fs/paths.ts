@@ -35,3 +35,17 @@ export function toBuffer(path: FsPath): Buffer {
 export function displayPath(path: FsPath): string {
   return typeof path === 'string' ? path : path.toString('utf8');
 }
+
+/**
+ * Whether one path component, as stored in a vault file or a manifest, is safe to create
+ * inside a target folder: no separators, no `.`/`..`, no NUL (and on Windows no `\` or
+ * drive colon). `component` is the name's bytes read as latin1.
+ */
+export function isSafeName(
+  component: string,
+  platform: NodeJS.Platform = process.platform,
+): boolean {
+  if (component === '' || component === '.' || component === '..') return false;
+  if (component.includes('/') || component.includes('\0')) return false;
+  return platform !== 'win32' || !/[\\:]/.test(component);
+}

@@ -1,4 +1,4 @@
-// Runs desktop-entry-main.ts as a real child process, the way the Electron app and
+// Runs `keepsake desktop` as a real child process, the way the Electron app and
 // `npm start` do, and talks to it over HTTP.
 
 import { spawn } from 'node:child_process';
@@ -8,14 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freshDir } from '../testing/tmp';
 import { READY_PREFIX } from './desktop-entry';
 
-const entry = fileURLToPath(new URL('./desktop-entry-main.ts', import.meta.url));
+const entry = fileURLToPath(new URL('../../bin/keepsake.mjs', import.meta.url));
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
 function launch(args: string[], ipc = false) {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, [entry, 'desktop', ...args], {
     stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
   });
   children.push(child);
@@ -67,7 +67,7 @@ describe('desktop entry', () => {
     const run = launch(['--port', 'eighty']);
     expect(await run.exited).toBe(2);
     expect(run.output().stderr).toBe(
-      'keepsake: --port must be a number from 0 to 65535, not "eighty"\n',
+      'keepsake: --port must be a number from 0 to 65535, not "eighty" [USAGE]\n',
     );
     expect(run.output().stdout).toBe('');
   });

@@ -160,7 +160,7 @@ export function openPrefix(
   if (!timingSafeEqual(keys.commitment, prefix.subarray(SALT_SIZE, PREFIX_SIZE))) {
     throw new KeepsakeError(
       'HEADER_CORRUPT',
-      'key commitment mismatch: wrong key, or the header does not belong to this payload',
+      'key commitment mismatch: wrong key or context (for a vault file: a header that does not belong to its payload)',
     );
   }
   return keys;

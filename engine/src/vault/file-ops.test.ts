@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { CHUNK_SIZE, SEALED_CHUNK_SIZE, decryptChunked } from './chunked';
@@ -63,5 +64,49 @@ describe('file fast path (file-pump)', () => {
       code: 'TRUNCATED',
     });
     expect((await readdir(dir)).sort()).toEqual(['in', 'in.ksv', 'vault']);
+  });
+
+  it('any damaged payload byte is refused by decrypt and verify, and ranges elsewhere still read', async () => {
+    const { dir, vault } = await setup();
+    const plain = randomBytes(MiB + 5 * CHUNK_SIZE + 77);
+    await writeFile(join(dir, 'in'), plain);
+    await encryptFile(join(dir, 'in'), join(dir, 'good.ksv'), vault);
+    const good = await readFile(join(dir, 'good.ksv'));
+    const payloadStart = 9 + good.readUInt32BE(5) + 56;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: payloadStart, max: good.length - 1 }),
+        fc.integer({ min: 1, max: 255 }),
+        async (at, xor) => {
+          const bad = Buffer.from(good);
+          bad[at]! ^= xor;
+          await writeFile(join(dir, 'bad.ksv'), bad);
+          await expect(
+            decryptFile(join(dir, 'bad.ksv'), join(dir, 'out'), { vault }),
+          ).rejects.toMatchObject({
+            code: 'PAYLOAD_CORRUPT',
+          });
+          await expect(verifyFile(join(dir, 'bad.ksv'), { vault })).rejects.toMatchObject({
+            code: 'PAYLOAD_CORRUPT',
+          });
+          const damaged = Math.floor((at - payloadStart) / SEALED_CHUNK_SIZE);
+          const vf = await VaultFile.open(join(dir, 'bad.ksv'), { vault });
+          try {
+            await expect(
+              vf.read(damaged * CHUNK_SIZE, damaged * CHUNK_SIZE + 1),
+            ).rejects.toMatchObject({
+              code: 'PAYLOAD_CORRUPT',
+            });
+            const other = damaged === 0 ? 1 : 0;
+            const range: [number, number] = [other * CHUNK_SIZE, other * CHUNK_SIZE + 100];
+            expect((await vf.read(...range)).equals(plain.subarray(...range))).toBe(true);
+          } finally {
+            await vf.close();
+          }
+          expect((await readdir(dir)).sort()).toEqual(['bad.ksv', 'good.ksv', 'in', 'vault']);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });

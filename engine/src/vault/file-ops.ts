@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { KeepsakeError, fromFsError } from '../errors';
 import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSinkParts } from './file-pump';
-import { displayPath, toBuffer, type FsPath } from '../fs/paths';
+import { displayPath, type FsPath } from '../fs/paths';
 import type { Vault } from './keyring';
 import { mediaTypeFor } from './media-type';
 import { VaultFile, writeVaultFile, type FileKeySource, type FileMeta } from './vault-file';
@@ -23,7 +23,11 @@ export interface FileOpOptions {
 
 /** Metadata for a source file; names that are not valid UTF-8 keep their exact bytes. */
 export function metaFor(path: FsPath, size: number, mtimeMs: number): FileMeta {
-  const nameBytes = toBuffer(path).subarray(toBuffer(path).lastIndexOf('/') + 1);
+  // Buffer paths only occur on POSIX (see fs/paths.ts), where '/' is the only separator.
+  const nameBytes =
+    typeof path === 'string'
+      ? Buffer.from(basename(path))
+      : path.subarray(path.lastIndexOf('/') + 1);
   const name = nameBytes.toString('utf8');
   const meta: FileMeta = { name, size, mtimeMs, mediaType: mediaTypeFor(name) };
   if (!Buffer.from(name, 'utf8').equals(nameBytes)) meta.nameBytes = nameBytes.toString('base64');
@@ -35,7 +39,7 @@ export async function encryptFile(
   dest: FsPath,
   vault: Vault,
   options: FileOpOptions = {},
-): Promise<{ fileId: string; meta: FileMeta }> {
+): Promise<{ fileId: string; meta: FileMeta; storedSize: number }> {
   const file = displayPath(src);
   let handle: FileHandle;
   try {
@@ -50,14 +54,7 @@ export async function encryptFile(
     }
     const meta = metaFor(src, info.size, info.mtimeMs);
     const written = await writeVaultFile({ handle, name: file }, dest, vault, meta, options);
-    if (written.size !== info.size) {
-      throw new KeepsakeError(
-        'SOURCE_UNREADABLE',
-        'the file changed size while it was being read',
-        { file },
-      );
-    }
-    return { fileId: written.fileId, meta };
+    return { fileId: written.fileId, meta, storedSize: written.storedSize };
   } finally {
     await handle.close();
   }
@@ -68,29 +65,20 @@ export async function decryptFile(
   src: FsPath,
   dest: FsPath,
   source: FileKeySource,
-  options: FileOpOptions & { expectFileId?: string } = {},
+  options: FileOpOptions & { expectFileId?: string; mode?: number } = {},
 ): Promise<FileMeta> {
   const vf = await VaultFile.open(src, source);
   try {
     checkFileId(vf, options.expectFileId);
     await checkReplaceable(dest, options.overwrite ?? false);
-    const out = await openAtomic(dest, { durable: options.durable ?? false, mode: 0o644 });
+    // Plaintext is private while it is being written (and if a kill leaves it behind);
+    // it gets its final mode just before it is renamed into place.
+    const out = await openAtomic(dest, { durable: options.durable ?? false, mode: 0o600 });
     try {
-      const size = await vf.decryptInto(
-        fileSinkParts(out.handle, displayPath(dest)),
-        options.onBytes,
-      );
-      if (size !== vf.meta.size) {
-        throw new KeepsakeError(
-          'PAYLOAD_CORRUPT',
-          `holds ${size} bytes, its header says ${vf.meta.size}`,
-          {
-            file: vf.path,
-          },
-        );
-      }
+      await vf.decryptInto(fileSinkParts(out.handle, displayPath(dest)), options.onBytes);
       // Seconds as a number keep sub-millisecond precision that a Date would drop.
       await out.handle.utimes(Date.now() / 1000, vf.meta.mtimeMs / 1000);
+      await out.handle.chmod(options.mode ?? 0o644);
       await out.commit();
     } catch (err) {
       await out.abort();
@@ -106,21 +94,12 @@ export async function decryptFile(
 export async function verifyFile(
   src: FsPath,
   source: FileKeySource,
-  options: { expectFileId?: string } = {},
+  options: { expectFileId?: string; onBytes?: (n: number) => void } = {},
 ): Promise<FileMeta> {
   const vf = await VaultFile.open(src, source);
   try {
     checkFileId(vf, options.expectFileId);
-    const size = await vf.decryptInto(async () => undefined);
-    if (size !== vf.meta.size) {
-      throw new KeepsakeError(
-        'PAYLOAD_CORRUPT',
-        `holds ${size} bytes, its header says ${vf.meta.size}`,
-        {
-          file: vf.path,
-        },
-      );
-    }
+    await vf.decryptInto(async () => undefined, options.onBytes);
     return vf.meta;
   } finally {
     await vf.close();
@@ -139,5 +118,3 @@ function checkFileId(vf: VaultFile, expected: string | undefined): void {
     );
   }
 }
-
-export const defaultVaultName = (src: string) => `${basename(src)}.ksv`;

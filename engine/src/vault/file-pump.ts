@@ -88,19 +88,26 @@ async function pump(
   }
   const blockSize = unit * Math.min(BLOCK_CHUNKS, Math.floor(expected / unit) + 1);
   const buffers = [Buffer.allocUnsafe(blockSize), Buffer.allocUnsafe(blockSize)];
+  // A read and a write are in flight together and only one is awaited at a time, so each
+  // gets a handler as it starts: a failure of the other one (disk full during a read)
+  // must surface as that error, not as an unhandled rejection that kills the process.
+  const observed = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined);
+    return promise;
+  };
   let position = start;
   let current = 0;
-  let reading = readFull(src, buffers[0]!, position, srcName);
+  let reading = observed(readFull(src, buffers[0]!, position, srcName));
   let writing: Promise<void> = Promise.resolve();
   try {
     for (;;) {
       const n = await reading;
       position += n;
       const last = n < blockSize;
-      if (!last) reading = readFull(src, buffers[current ^ 1]!, position, srcName);
+      if (!last) reading = observed(readFull(src, buffers[current ^ 1]!, position, srcName));
       const parts = process(buffers[current]!.subarray(0, n), last);
       await writing;
-      writing = sink(parts);
+      writing = observed(sink(parts));
       if (last) break;
       current ^= 1;
     }

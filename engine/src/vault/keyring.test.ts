@@ -78,7 +78,7 @@ describe('keyring', () => {
     const dir = await freshDir();
     const { recoveryKey } = await createVault(dir, 'forgotten', { scrypt: TEST_SCRYPT });
     const vault = await unlockVault(dir, { recoveryKey: recoveryKey! });
-    await changePassword(vault, 'new one');
+    await changePassword(vault, 'new one', TEST_SCRYPT);
     await expect(unlockVault(dir, { password: 'forgotten' })).rejects.toMatchObject({
       code: 'WRONG_PASSWORD',
     });

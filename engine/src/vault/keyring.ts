@@ -341,13 +341,17 @@ export async function unlockVault(dir: string, unlock: Unlock): Promise<Vault> {
   return { dir, vaultId: file.vaultId, masterKeyId: file.masterKeyId, masterKey };
 }
 
-/** Replaces the password wrap (after unlocking with the old password or the recovery key). */
-export async function changePassword(vault: Vault, newPassword: string): Promise<void> {
+/** Replaces the password wrap; the new one costs at least the default scrypt work. */
+export async function changePassword(
+  vault: Vault,
+  newPassword: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<void> {
   if (newPassword.length === 0)
     throw new KeepsakeError('PASSWORD_REQUIRED', 'the new password is empty');
   const file = await readKeyring(vault.dir);
   const salt = randomBytes(16);
-  const params: ScryptParams = { logN: file.kdf.logN, r: file.kdf.r, p: file.kdf.p };
+  checkScrypt(params, keyringPath(vault.dir));
   const kek = await scrypt(newPassword, salt, params);
   file.kdf = { name: 'scrypt', salt: salt.toString('base64'), ...params };
   file.wraps.password = wrap(kek, vault.masterKey, aad(vault.vaultId, 'password'));

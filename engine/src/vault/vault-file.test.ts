@@ -132,4 +132,17 @@ describe('vault file', () => {
     await expect(writeVaultFile(failing, join(dir, 'new.ksv'), vault, meta(1))).rejects.toThrow();
     expect((await readdir(dir)).sort()).toEqual(['clip.ksv', 'vault']);
   });
+
+  it('refuses a source whose length differs from the size its header promises', async () => {
+    const dir = await freshDir();
+    const { vault } = await createVault(join(dir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const promised = meta(1000);
+    await expect(
+      writeVaultFile(Readable.from([randomBytes(999)]), join(dir, 'short.ksv'), vault, promised),
+    ).rejects.toMatchObject({ code: 'SOURCE_UNREADABLE' });
+    expect(await readdir(dir)).toEqual(['vault']);
+  });
 });

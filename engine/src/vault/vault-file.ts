@@ -17,6 +17,7 @@ import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
 import {
   CHUNK_SIZE,
+  ciphertextSize,
   PREFIX_SIZE,
   SEALED_CHUNK_SIZE,
   openChunk,
@@ -234,7 +235,7 @@ export async function writeVaultFile(
     fileKey?: Buffer;
     onBytes?: (n: number) => void;
   } = {},
-): Promise<{ fileId: string; fileKey: Buffer; size: number }> {
+): Promise<{ fileId: string; fileKey: Buffer; size: number; storedSize: number }> {
   try {
     await checkReplaceable(dest, options.overwrite ?? false);
   } catch (err) {
@@ -271,12 +272,23 @@ export async function writeVaultFile(
         options.onBytes,
       );
     }
+    // The header promised meta.size bytes: a source that grew or shrank while it was
+    // read must not leave a vault file that contradicts its own header.
+    if (size !== meta.size) {
+      throw new KeepsakeError(
+        'SOURCE_UNREADABLE',
+        `changed size while it was read (${meta.size} -> ${size} bytes)`,
+        {
+          file: input instanceof Readable ? displayPath(dest) : input.name,
+        },
+      );
+    }
     await out.commit();
   } catch (err) {
     await out.abort();
     throw err instanceof KeepsakeError ? err : fromFsError(err, displayPath(dest), 'write');
   }
-  return { fileId, fileKey, size };
+  return { fileId, fileKey, size, storedSize: preamble.length + ciphertextSize(size) };
 }
 
 /** An opened vault file: metadata, plaintext size, and streaming or random-access reads. */
@@ -333,9 +345,9 @@ export class VaultFile {
     }
   }
 
-  /** The whole payload into `sink`, by the fast path; returns the plaintext size. */
-  async decryptInto(sink: PartsSink, onBytes?: (n: number) => void): Promise<number> {
-    return openFile(
+  /** The whole payload into `sink`, by the fast path; checks it against the header's size. */
+  async decryptInto(sink: PartsSink, onBytes?: (n: number) => void): Promise<void> {
+    const size = await openFile(
       this.handle,
       this.path,
       this.payloadOffset + PREFIX_SIZE,
@@ -343,6 +355,15 @@ export class VaultFile {
       sink,
       onBytes,
     );
+    if (size !== this.meta.size) {
+      throw new KeepsakeError(
+        'PAYLOAD_CORRUPT',
+        `holds ${size} bytes, its header says ${this.meta.size}`,
+        {
+          file: this.path,
+        },
+      );
+    }
   }
 
   /** Bytes [start, end) of the plaintext, decrypting only the chunks that cover them. */
