@@ -10,7 +10,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,28 @@ function need(bin: string, pkg: string): void {
 }
 
 /** Runs a command under GNU time after flushing earlier writes, so runs do not tax each other. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Sample {
+const DROP_CACHES = '/proc/sys/vm/drop_caches';
+const canDropCaches = (() => {
+  try {
+    accessSync(DROP_CACHES, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Puts the machine in the same state before every run: earlier writes flushed and, when
+ * allowed (root), the page cache emptied and only `inputs` read back into it. Without
+ * this, gigabytes of earlier outputs in the cache made later runs pay for reclaim.
+ */
+function settle(inputs: string[]): void {
   spawnSync('sync');
+  if (canDropCaches) writeFileSync(DROP_CACHES, '1');
+  for (const input of inputs) spawnSync('cat', [input], { stdio: ['ignore', 'ignore', 'ignore'] });
+}
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Sample {
   const res = spawnSync(TIME, ['-f', '%e %M %U %S', cmd, ...args], { env, encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${res.stderr}`);
   const last = res.stderr.trim().split('\n').pop()!.split(' ').map(Number);
@@ -83,21 +103,40 @@ async function main(): Promise<void> {
     rmSync(out(name), { force: true });
     return out(name);
   };
-  const tools: Record<string, () => Sample> = {
-    cp: () => timed('cp', [big, fresh('copy.bin')]),
-    'age encrypt': () => timed('age', ['-e', '-i', ageKey, '-o', fresh('big.age'), big]),
-    'keepsake encrypt': () =>
-      timed(process.execPath, [CLI, 'encrypt', big, fresh('big.ksv'), '-q'], env),
-    'age decrypt': () => timed('age', ['-d', '-i', ageKey, '-o', fresh('age.out'), out('big.age')]),
-    'keepsake decrypt': () =>
-      timed(process.execPath, [CLI, 'decrypt', out('big.ksv'), fresh('ks.out'), '-q'], env),
+  // Each tool: its input, its command, and the files to delete once the round no longer
+  // needs them (plain outputs at once; the encrypted files after their decryption).
+  const tools: Record<string, { input: string; run: () => Sample; done: string[] }> = {
+    cp: { input: big, run: () => timed('cp', [big, fresh('copy.bin')]), done: ['copy.bin'] },
+    'age encrypt': {
+      input: big,
+      run: () => timed('age', ['-e', '-i', ageKey, '-o', fresh('big.age'), big]),
+      done: [],
+    },
+    'keepsake encrypt': {
+      input: big,
+      run: () => timed(process.execPath, [CLI, 'encrypt', big, fresh('big.ksv'), '-q'], env),
+      done: [],
+    },
+    'age decrypt': {
+      input: out('big.age'),
+      run: () => timed('age', ['-d', '-i', ageKey, '-o', fresh('age.out'), out('big.age')]),
+      done: ['age.out', 'big.age'],
+    },
+    'keepsake decrypt': {
+      input: out('big.ksv'),
+      run: () =>
+        timed(process.execPath, [CLI, 'decrypt', out('big.ksv'), fresh('ks.out'), '-q'], env),
+      done: ['ks.out', 'big.ksv'],
+    },
   };
   const samples: Record<string, Sample[]> = Object.fromEntries(
     Object.keys(tools).map((k) => [k, []]),
   );
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [name, run] of Object.entries(tools)) {
-      samples[name]!.push(run());
+    for (const [name, tool] of Object.entries(tools)) {
+      settle([tool.input]);
+      samples[name]!.push(tool.run());
+      for (const file of tool.done) rmSync(out(file), { force: true });
       process.stdout.write(
         `  round ${round}: ${name} ${samples[name]!.at(-1)!.seconds.toFixed(2)} s\n`,
       );
@@ -140,6 +179,7 @@ async function main(): Promise<void> {
   const smallMb = Math.max(1, Math.floor(SIZE_MB / 8));
   const small = join(dir, `small-${smallMb}m.bin`);
   await makeFile(small, smallMb);
+  settle([small]);
   const smallRss = timed(
     process.execPath,
     [CLI, 'encrypt', small, fresh('small.ksv'), '-q'],
@@ -157,6 +197,7 @@ async function main(): Promise<void> {
   }
   const batch = (jobs: number) => {
     spawnSync('rm', ['-rf', out('many.enc')]);
+    settle([]);
     return timed(
       process.execPath,
       [CLI, 'batch-encrypt', tree, out('many.enc'), '--jobs', String(jobs), '-q'],
