@@ -23,8 +23,15 @@ export async function promptHidden(question: string): Promise<string> {
   });
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
-    return await new Promise<string>((resolve) => {
-      rl.question(question, (answer) => resolve(answer));
+    return await new Promise<string>((resolve, reject) => {
+      // Ctrl-D (end of input) closes the prompt without an answer.
+      const onClose = () =>
+        reject(new KeepsakeError('PASSWORD_REQUIRED', 'no password was entered'));
+      rl.once('close', onClose);
+      rl.question(question, (answer) => {
+        rl.off('close', onClose);
+        resolve(answer);
+      });
       muted = true;
     });
   } finally {

@@ -3,7 +3,7 @@
 // state or the new one, never a half-written file under the final name.
 
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { KeepsakeError, fromFsError } from '../errors';
 import { displayPath, siblingPath, type FsPath } from './paths';
@@ -31,7 +31,11 @@ export interface AtomicFile {
 
 export async function openAtomic(
   finalPath: FsPath,
-  { durable = true, mode = 0o600 }: { durable?: boolean; mode?: number } = {},
+  {
+    durable = true,
+    mode = 0o600,
+    exclusive = false,
+  }: { durable?: boolean; mode?: number; exclusive?: boolean } = {},
 ): Promise<AtomicFile> {
   const tempPath = tempPathFor(finalPath);
   let handle: FileHandle;
@@ -51,7 +55,12 @@ export async function openAtomic(
     try {
       if (durable) await handle.sync();
       await handle.close();
-      await rename(tempPath, finalPath);
+      if (exclusive) {
+        await link(tempPath, finalPath);
+        await rm(tempPath, { force: true });
+      } else {
+        await rename(tempPath, finalPath);
+      }
       settled = true;
       if (durable) await syncDir(finalPath);
     } catch (err) {
@@ -73,9 +82,16 @@ async function syncDir(path: FsPath): Promise<void> {
   }
 }
 
-/** Writes a small file atomically and durably (keyrings, manifests). */
-export async function writeFileAtomic(finalPath: FsPath, data: Buffer | string): Promise<void> {
-  const file = await openAtomic(finalPath);
+/**
+ * Writes a small file atomically and durably (keyrings, manifests). `exclusive` refuses
+ * to replace an existing file, even one that appeared meanwhile (link, not rename).
+ */
+export async function writeFileAtomic(
+  finalPath: FsPath,
+  data: Buffer | string,
+  { exclusive = false }: { exclusive?: boolean } = {},
+): Promise<void> {
+  const file = await openAtomic(finalPath, { exclusive });
   try {
     await file.handle.writeFile(data);
   } catch (err) {

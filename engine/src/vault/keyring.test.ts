@@ -52,6 +52,29 @@ describe('keyring', () => {
     expect((await readFile(keyringPath(dir))).equals(before)).toBe(true);
   });
 
+  it('two vault inits racing: exactly one wins', async () => {
+    const dir = await freshDir();
+    const results = await Promise.allSettled([
+      createVault(dir, 'one', { scrypt: TEST_SCRYPT }),
+      createVault(dir, 'two', { scrypt: TEST_SCRYPT }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({
+      reason: { code: 'VAULT_EXISTS' },
+    });
+  });
+
+  it('refuses a keyring whose key id does not match the key it holds', async () => {
+    const dir = await freshDir();
+    await createVault(dir, 'pw', { scrypt: TEST_SCRYPT });
+    const file = JSON.parse(await readFile(keyringPath(dir), 'utf8'));
+    file.masterKeyId = '0000000000000000';
+    await writeFile(keyringPath(dir), JSON.stringify(file));
+    await expect(unlockVault(dir, { password: 'pw' })).rejects.toMatchObject({
+      code: 'VAULT_CORRUPT',
+    });
+  });
+
   it('enforces an upper bound on scrypt parameters when reading', async () => {
     const dir = await freshDir();
     await createVault(dir, 'pw', { scrypt: TEST_SCRYPT });

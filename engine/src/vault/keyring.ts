@@ -13,7 +13,7 @@ import {
 } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
 
 export const KEYRING_FILE = 'keyring.json';
@@ -210,6 +210,14 @@ function recoveryKek(secret: Buffer, vaultId: string): Buffer {
 
 // --- Creating, reading and unlocking ---
 
+function keyIdOf(masterKey: Buffer): string {
+  return createHash('sha256')
+    .update('keepsake key id')
+    .update(masterKey)
+    .digest('hex')
+    .slice(0, 16);
+}
+
 export function keyringPath(dir: string): string {
   return join(dir, KEYRING_FILE);
 }
@@ -239,11 +247,7 @@ export async function createVault(
   });
   const vaultId = randomBytes(16).toString('hex');
   const masterKey = randomBytes(32);
-  const masterKeyId = createHash('sha256')
-    .update('keepsake key id')
-    .update(masterKey)
-    .digest('hex')
-    .slice(0, 16);
+  const masterKeyId = keyIdOf(masterKey);
   const salt = randomBytes(16);
   const passwordKek = await scrypt(password, salt, params);
   let recoveryKey: string | undefined;
@@ -264,7 +268,15 @@ export async function createVault(
     kdf: { name: 'scrypt', salt: salt.toString('base64'), ...params },
     wraps,
   };
-  await writeFileAtomic(keyringPath(dir), JSON.stringify(file, null, 2) + '\n');
+  // Exclusive: two `vault init` racing must not both believe they created the vault.
+  await writeFileAtomic(keyringPath(dir), JSON.stringify(file, null, 2) + '\n', {
+    exclusive: true,
+  }).catch((err: unknown) => {
+    if (isKeepsakeError(err, 'OUTPUT_EXISTS')) {
+      throw new KeepsakeError('VAULT_EXISTS', 'a vault already exists here', { file: dir });
+    }
+    throw err;
+  });
   return { vault: { dir, vaultId, masterKeyId, masterKey }, recoveryKey };
 }
 
@@ -337,6 +349,15 @@ export async function unlockVault(dir: string, unlock: Unlock): Promise<Vault> {
         file: dir,
       });
     }
+  }
+  if (keyIdOf(masterKey) !== file.masterKeyId) {
+    throw new KeepsakeError(
+      'VAULT_CORRUPT',
+      'the keyring names a different master key than it holds',
+      {
+        file: keyringPath(dir),
+      },
+    );
   }
   return { dir, vaultId: file.vaultId, masterKeyId: file.masterKeyId, masterKey };
 }
