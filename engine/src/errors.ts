@@ -83,6 +83,17 @@ export const ERROR_CODES = {
     summary: 'Some files of a batch failed; the rest were kept.',
   },
   FFMPEG_NOT_FOUND: { status: 503, exit: 7, summary: 'No usable FFmpeg binary was found.' },
+  INVALID_PARAMETER: {
+    status: 400,
+    exit: 2,
+    summary: 'A preset parameter is unknown or its value is not allowed.',
+  },
+  UNKNOWN_PRESET: { status: 404, exit: 2, summary: 'No preset has that name.' },
+  FEATURE_UNAVAILABLE: {
+    status: 422,
+    exit: 7,
+    summary: 'The FFmpeg build lacks an encoder or format this job needs.',
+  },
   UNAUTHORIZED: { status: 401, exit: 2, summary: 'The request lacks a valid token.' },
   FORBIDDEN_ORIGIN: {
     status: 403,

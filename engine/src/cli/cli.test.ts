@@ -265,6 +265,31 @@ describe('keepsake CLI: vault and single files', () => {
     });
   });
 
+  it('presets lists every preset, and --json gives the parameter JSON Schema of each', async () => {
+    const text = await runCli(['presets']);
+    expect(text.code).toBe(0);
+    for (const name of [
+      'archive-hevc',
+      'archive-av1',
+      'web-h264',
+      'vhs-restore',
+      'hls-playback',
+      'photo-web',
+      'thumbnails',
+      'remux',
+    ]) {
+      expect(text.stdout).toContain(`${name} (`);
+    }
+    const json = await runCli(['presets', '--json']);
+    const { presets } = JSON.parse(json.stdout) as {
+      presets: { name: string; parameters: { properties: object } }[];
+    };
+    expect(presets).toHaveLength(8);
+    expect(presets.find((p) => p.name === 'vhs-restore')!.parameters.properties).toHaveProperty(
+      'crop',
+    );
+  });
+
   it('chunked mode interoperates on stdin/stdout and rejects bad keys', async () => {
     const key = randomBytes(32).toString('hex');
     const plain = randomBytes(50_000);

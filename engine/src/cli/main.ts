@@ -9,6 +9,7 @@ import { registerChunkedCommands } from './chunked-commands';
 import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
 import { registerSystemCommands } from './system-commands';
+import { registerPresetCommands } from './preset-commands';
 import { ENGINE_VERSION } from '../version';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerBatchCommands(program);
   registerChunkedCommands(program);
   registerSystemCommands(program);
+  registerPresetCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -1,0 +1,109 @@
+// What a preset is: a name, a description, the scopes needed to run it, typed parameters,
+// and a builder that turns validated values into FFmpeg argv arrays (never a shell line).
+// The runner (a later slice) supplies the context: where the input comes from, which
+// demuxer is forced, the probed media, and what the FFmpeg build can do.
+
+import { join } from 'node:path';
+import { KeepsakeError } from '../errors';
+import type { ParamSpecs, ParamValues } from './params';
+
+export interface MediaInfo {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  hasAudio: boolean;
+}
+
+export interface BuildContext {
+  /** Where FFmpeg reads the input (a path or `pipe:0`), chosen by the runner. */
+  input: string;
+  /** The demuxer forced for the input, from the runner's allowlist. */
+  inputFormat: string;
+  /** The job's scratch folder: every output is written inside it. */
+  outputDir: string;
+  media: MediaInfo;
+  /** Encoder and muxer names this FFmpeg build has (`ffmpeg -encoders`, `-muxers`). */
+  encoders: ReadonlySet<string>;
+  muxers: ReadonlySet<string>;
+}
+
+export interface Step {
+  args: string[];
+  /** Output files, relative to the scratch folder. */
+  outputs: string[];
+}
+
+export interface BuildResult {
+  steps: Step[];
+  /** Choices made at run time, for the job log (e.g. which AV1 encoder). */
+  notes: string[];
+}
+
+export interface Preset<P extends ParamSpecs = ParamSpecs> {
+  name: string;
+  description: string;
+  /** Scopes a credential needs to run this preset. */
+  scopes: readonly string[];
+  /** What the preset takes as input. */
+  accepts: 'video' | 'image';
+  params: P;
+  build(ctx: BuildContext, values: ParamValues<P>): BuildResult;
+}
+
+export function definePreset<P extends ParamSpecs>(preset: Preset<P>): Preset<P> {
+  return preset;
+}
+
+/** The common head of every command: a forced demuxer and only the protocols we feed. */
+export function inputArgs(ctx: BuildContext, seekSeconds?: number): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-protocol_whitelist',
+    'file,pipe',
+    ...(seekSeconds !== undefined ? ['-ss', seekSeconds.toFixed(3)] : []),
+    '-f',
+    ctx.inputFormat,
+    '-i',
+    ctx.input,
+  ];
+}
+
+/** Families care about dates: capture time and tags are copied unless asked not to. */
+export function metadataArgs(keep: boolean): string[] {
+  return keep ? ['-map_metadata', '0'] : ['-map_metadata', '-1'];
+}
+
+export const keepMetadataParam = {
+  type: 'boolean',
+  default: true,
+  description: 'Keep the capture date and other metadata of the source',
+} as const;
+
+export function outPath(ctx: BuildContext, name: string): string {
+  return join(ctx.outputDir, name);
+}
+
+export function requireEncoder(ctx: BuildContext, preset: string, ...names: string[]): string {
+  const found = names.find((n) => ctx.encoders.has(n));
+  if (!found) {
+    throw new KeepsakeError(
+      'FEATURE_UNAVAILABLE',
+      `preset ${preset} needs one of the encoders ${names.join(', ')}, which this FFmpeg build lacks`,
+    );
+  }
+  return found;
+}
+
+/** Audio of the source, as chosen: copied, or encoded to AAC or Opus. */
+export function audioArgs(ctx: BuildContext, choice: string): string[] {
+  if (!ctx.media.hasAudio) return [];
+  switch (choice) {
+    case 'copy':
+      return ['-c:a', 'copy'];
+    case 'opus':
+      return ['-c:a', requireEncoder(ctx, 'audio', 'libopus'), '-b:a', '160k'];
+    default:
+      return ['-c:a', 'aac', '-b:a', '192k'];
+  }
+}

@@ -1,0 +1,221 @@
+// Presets: golden argv per preset for sample parameters (pinned in __golden__/ and
+// reviewed by hand), and refusal of anything that is not a plain, in-range value.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isKeepsakeError } from '../errors';
+import { PRESETS, buildJob, describePresets, getPreset } from './index';
+import { rungsFor } from './hls-playback';
+import type { BuildContext } from './preset';
+
+const ALL_ENCODERS = new Set([
+  'libx264',
+  'libx265',
+  'libsvtav1',
+  'libaom-av1',
+  'libopus',
+  'libwebp',
+]);
+
+function context(overrides: Partial<BuildContext> = {}): BuildContext {
+  return {
+    input: 'pipe:0',
+    inputFormat: 'mov',
+    outputDir: '/scratch/job-1',
+    media: { durationSeconds: 120, width: 1280, height: 720, hasAudio: true },
+    encoders: ALL_ENCODERS,
+    muxers: new Set(['avif']),
+    ...overrides,
+  };
+}
+
+/** Sample parameters per preset: the defaults, and one set that changes every knob. */
+const SAMPLES: Record<string, Record<string, unknown>[]> = {
+  'archive-hevc': [
+    {},
+    { crf: '18', speed: 'veryslow', tenBit: 'true', audio: 'opus', keepMetadata: 'false' },
+  ],
+  'archive-av1': [{}, { crf: 40, speed: 10, tenBit: false, audio: 'copy' }],
+  'web-h264': [{}, { crf: '20', maxHeight: 'original' }],
+  'vhs-restore': [
+    {},
+    {
+      deinterlace: 'yadif',
+      denoise: 'strong',
+      crop: '704:560:8:8',
+      aspect: '16:9',
+      loudnorm: 'false',
+      crf: '16',
+    },
+  ],
+  'hls-playback': [{}, { segmentSeconds: '6', maxRenditions: '1' }],
+  'photo-web': [{}, { format: 'avif', maxDimension: '1024', quality: '50' }],
+  thumbnails: [{}, { posterAt: '50', columns: '3', rows: '2' }],
+  remux: [{}, { container: 'mp4', keepMetadata: 'false' }],
+};
+
+describe('presets', () => {
+  it('ship the eight presets the encoding issue asks for, each with a JSON Schema', () => {
+    expect(PRESETS.map((p) => p.name).sort()).toEqual(Object.keys(SAMPLES).sort());
+    for (const d of describePresets()) {
+      expect(d.description.length).toBeGreaterThan(10);
+      expect(d.scopes.length).toBeGreaterThan(0);
+      expect(d.parameters).toMatchObject({ type: 'object', additionalProperties: false });
+    }
+  });
+
+  for (const [name, samples] of Object.entries(SAMPLES)) {
+    it(`${name}: golden argv`, async () => {
+      const built = samples.map((params) => ({ params, ...buildJob(name, params, context()) }));
+      await expect(JSON.stringify(built, null, 2) + '\n').toMatchFileSnapshot(
+        `./__golden__/${name}.json`,
+      );
+    });
+  }
+
+  it('every video preset keeps the source metadata unless asked not to', () => {
+    for (const preset of PRESETS.filter((p) => 'keepMetadata' in p.params)) {
+      const keep = buildJob(preset.name, {}, context()).steps[0]!.args;
+      const drop = buildJob(preset.name, { keepMetadata: 'false' }, context()).steps[0]!.args;
+      expect(keep.join(' ')).toContain('-map_metadata 0');
+      expect(drop.join(' ')).toContain('-map_metadata -1');
+    }
+  });
+
+  it('forces the demuxer and limits protocols on every step', () => {
+    for (const preset of PRESETS) {
+      for (const step of buildJob(preset.name, {}, context()).steps) {
+        expect(step.args.slice(0, 4)).toEqual([
+          '-hide_banner',
+          '-nostdin',
+          '-protocol_whitelist',
+          'file,pipe',
+        ]);
+        expect(step.args[step.args.indexOf('-i') - 2]).toBe('-f');
+        expect(step.args.every((a) => !a.includes('\n'))).toBe(true);
+      }
+    }
+  });
+
+  it('archive-av1 picks SVT-AV1 when present, else libaom, and says which', () => {
+    const svt = buildJob('archive-av1', {}, context());
+    expect(svt.notes).toEqual(['AV1 encoder: libsvtav1']);
+    const aom = buildJob(
+      'archive-av1',
+      { speed: 12 },
+      context({ encoders: new Set(['libaom-av1', 'libopus']) }),
+    );
+    expect(aom.notes).toEqual(['AV1 encoder: libaom-av1']);
+    expect(aom.steps[0]!.args.join(' ')).toContain('-cpu-used 8');
+    expect(() => buildJob('archive-av1', {}, context({ encoders: new Set() }))).toThrow(/lacks/);
+  });
+
+  it('the HLS ladder never upscales', () => {
+    expect(rungsFor(2160).map((r) => r.height)).toEqual([1080, 720, 480, 360]);
+    expect(rungsFor(720).map((r) => r.height)).toEqual([720, 480, 360]);
+    expect(rungsFor(240).map((r) => r.height)).toEqual([240]);
+    const small = buildJob(
+      'hls-playback',
+      {},
+      context({ media: { durationSeconds: 5, width: 320, height: 240, hasAudio: false } }),
+    );
+    expect(small.steps[0]!.args.join(' ')).toContain('scale=-2:240');
+    expect(small.steps[0]!.args).toContain('v:0');
+  });
+
+  it('AVIF is refused clearly where the FFmpeg build cannot write it', () => {
+    expect(() => buildJob('photo-web', { format: 'avif' }, context({ muxers: new Set() }))).toThrow(
+      expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }),
+    );
+  });
+
+  it('an unknown preset is a clear error', () => {
+    expect(() => getPreset('../../bin/sh')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_PRESET' }),
+    );
+  });
+});
+
+describe('parameter injection', () => {
+  const HOSTILE = [
+    '-i /etc/passwd',
+    '-f',
+    'file:///etc/passwd',
+    'http://169.254.169.254/',
+    '../../../etc/shadow',
+    '/etc/passwd',
+    'scale=1,drawtext=text=pwned',
+    "18'[out]",
+    '18;rm -rf /',
+    '18 -y',
+    '18\n-vf',
+    '18\u0000',
+    ' 18',
+    '18 ',
+    '0x10',
+    '1e3',
+    'NaN',
+    'Infinity',
+    '-1',
+    '99999999999',
+    '',
+    'slow,format=gray',
+    'TRUE',
+    '704:560:8:8,drawbox',
+    '704:560:8',
+    'x'.repeat(10_000),
+  ];
+  const WRONG_TYPES: unknown[] = [{}, [], ['18'], { toString: () => '18' }, Symbol.for('x'), 10n];
+
+  for (const preset of PRESETS) {
+    it(`${preset.name}: every parameter refuses hostile and mistyped values, naming the parameter`, () => {
+      for (const name of Object.keys(preset.params)) {
+        for (const value of [...HOSTILE, ...WRONG_TYPES]) {
+          let error: unknown;
+          try {
+            buildJob(preset.name, { [name]: value }, context());
+          } catch (err) {
+            error = err;
+          }
+          // A hostile string is refused unless it happens to be a valid value (none here is).
+          expect(isKeepsakeError(error, 'INVALID_PARAMETER'), `${name}=${String(value)}`).toBe(
+            true,
+          );
+          expect((error as Error).message).toContain(`"${name}"`);
+        }
+      }
+    });
+
+    it(`${preset.name}: unknown parameters are refused by name`, () => {
+      for (const name of ['vf', '-vf', 'filter_complex', '__proto__', 'constructor', 'args']) {
+        const raw = JSON.parse(`{"${name}": "x"}`) as Record<string, unknown>;
+        expect(() => buildJob(preset.name, raw, context())).toThrow(
+          `parameter "${name}": unknown parameter`,
+        );
+      }
+    });
+  }
+
+  it('whatever string is given, an accepted value reaches the argv only as a plain token', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...PRESETS), fc.string({ maxLength: 40 }), (preset, value) => {
+        for (const name of Object.keys(preset.params)) {
+          let args: string[] | undefined;
+          try {
+            args = buildJob(preset.name, { [name]: value }, context()).steps.flatMap((s) => s.args);
+          } catch (err) {
+            expect(
+              isKeepsakeError(err, 'INVALID_PARAMETER') ||
+                isKeepsakeError(err, 'FEATURE_UNAVAILABLE'),
+            ).toBe(true);
+            continue;
+          }
+          // Accepted: the value is a plain word, number or crop box.
+          expect(value).toMatch(/^([A-Za-z0-9]+|\d+(\.\d+)?|\d+:\d+:\d+:\d+|\d+:\d+|none)$/);
+          expect(args.some((a) => a.includes('\0'))).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,39 @@
+import { definePreset, inputArgs, keepMetadataParam, metadataArgs, outPath } from './preset';
+
+export const remux = definePreset({
+  name: 'remux',
+  description: 'Copies the streams into a new container without re-encoding (MKV or MP4).',
+  scopes: ['jobs:run'],
+  accepts: 'video',
+  params: {
+    container: {
+      type: 'enum',
+      values: ['mkv', 'mp4'],
+      default: 'mkv',
+      description: 'Target container',
+    },
+    keepMetadata: keepMetadataParam,
+  },
+  build(ctx, p) {
+    const mp4 = p.container === 'mp4';
+    const output = mp4 ? 'remux.mp4' : 'remux.mkv';
+    return {
+      notes: [],
+      steps: [
+        {
+          outputs: [output],
+          args: [
+            ...inputArgs(ctx),
+            // MP4 holds video and audio; Matroska takes every stream (subtitles, attachments).
+            ...(mp4 ? ['-map', '0:v?', '-map', '0:a?'] : ['-map', '0']),
+            ...metadataArgs(p.keepMetadata),
+            '-c',
+            'copy',
+            ...(mp4 ? ['-movflags', '+faststart', '-f', 'mp4'] : ['-f', 'matroska']),
+            outPath(ctx, output),
+          ],
+        },
+      ],
+    };
+  },
+});

@@ -1,0 +1,73 @@
+import {
+  definePreset,
+  inputArgs,
+  keepMetadataParam,
+  metadataArgs,
+  outPath,
+  requireEncoder,
+} from './preset';
+
+export const webH264 = definePreset({
+  name: 'web-h264',
+  description: 'H.264 + AAC in MP4 with fast start: plays everywhere, streams while downloading.',
+  scopes: ['jobs:run'],
+  accepts: 'video',
+  params: {
+    crf: {
+      type: 'integer',
+      min: 16,
+      max: 32,
+      default: 23,
+      description: 'Quality (lower is better and larger)',
+    },
+    maxHeight: {
+      type: 'enum',
+      values: ['360', '480', '720', '1080', '2160', 'original'],
+      default: '1080',
+      description: 'Largest picture height (never upscales)',
+    },
+    keepMetadata: keepMetadataParam,
+  },
+  build(ctx, p) {
+    // Heights only come from the enum; the filter text is ours, never the client's.
+    const scale =
+      p.maxHeight === 'original'
+        ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2'
+        : `scale=-2:'min(ih,${Number(p.maxHeight)})'`;
+    const output = 'web.mp4';
+    return {
+      notes: [],
+      steps: [
+        {
+          outputs: [output],
+          args: [
+            ...inputArgs(ctx),
+            '-map',
+            '0:v:0',
+            '-map',
+            '0:a:0?',
+            ...metadataArgs(p.keepMetadata),
+            '-vf',
+            scale,
+            '-c:v',
+            requireEncoder(ctx, 'web-h264', 'libx264'),
+            '-preset',
+            'medium',
+            '-crf',
+            String(p.crf),
+            '-profile:v',
+            'high',
+            '-pix_fmt',
+            'yuv420p',
+            ...(ctx.media.hasAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
+            '-movflags',
+            p.keepMetadata ? '+faststart+use_metadata_tags' : '+faststart',
+            '-f',
+            'mp4',
+            outPath(ctx, output),
+          ],
+        },
+      ],
+    };
+  },
+});
