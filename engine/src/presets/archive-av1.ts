@@ -1,11 +1,10 @@
 import {
   definePreset,
   audioArgs,
-  inputArgs,
   keepMetadataParam,
   metadataArgs,
-  outPath,
   requireEncoder,
+  singleOutput,
 } from './preset';
 
 export const archiveAv1 = definePreset({
@@ -55,32 +54,27 @@ export const archiveAv1 = definePreset({
             'experimental',
           ];
     const output = 'archive.mkv';
-    return {
-      notes: [`AV1 encoder: ${encoder}`],
-      steps: [
-        {
-          outputs: [output],
-          args: [
-            ...inputArgs(ctx),
-            '-map',
-            '0:v:0',
-            '-map',
-            '0:a?',
-            ...metadataArgs(p.keepMetadata),
-            '-c:v',
-            encoder,
-            ...speed,
-            '-crf',
-            String(p.crf),
-            '-pix_fmt',
-            p.tenBit ? 'yuv420p10le' : 'yuv420p',
-            ...audioArgs(ctx, p.audio),
-            '-f',
-            'matroska',
-            outPath(ctx, output),
-          ],
-        },
+    return singleOutput(
+      ctx,
+      output,
+      [
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a?',
+        ...metadataArgs(p.keepMetadata),
+        '-c:v',
+        encoder,
+        ...speed,
+        '-crf',
+        String(p.crf),
+        '-pix_fmt',
+        p.tenBit ? 'yuv420p10le' : 'yuv420p',
+        ...audioArgs(ctx, p.audio),
+        '-f',
+        'matroska',
       ],
-    };
+      [`AV1 encoder: ${encoder}`],
+    );
   },
 });

@@ -1,11 +1,10 @@
 import {
   definePreset,
   audioArgs,
-  inputArgs,
   keepMetadataParam,
   metadataArgs,
-  outPath,
   requireEncoder,
+  singleOutput,
 } from './preset';
 
 export const X265_SPEEDS = [
@@ -50,33 +49,23 @@ export const archiveHevc = definePreset({
   },
   build(ctx, p) {
     const output = 'archive.mkv';
-    return {
-      notes: [],
-      steps: [
-        {
-          outputs: [output],
-          args: [
-            ...inputArgs(ctx),
-            '-map',
-            '0:v:0',
-            '-map',
-            '0:a?',
-            ...metadataArgs(p.keepMetadata),
-            '-c:v',
-            requireEncoder(ctx, 'archive-hevc', 'libx265'),
-            '-preset',
-            p.speed,
-            '-crf',
-            String(p.crf),
-            '-pix_fmt',
-            p.tenBit ? 'yuv420p10le' : 'yuv420p',
-            ...audioArgs(ctx, p.audio),
-            '-f',
-            'matroska',
-            outPath(ctx, output),
-          ],
-        },
-      ],
-    };
+    return singleOutput(ctx, output, [
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a?',
+      ...metadataArgs(p.keepMetadata),
+      '-c:v',
+      requireEncoder(ctx, 'archive-hevc', 'libx265'),
+      '-preset',
+      p.speed,
+      '-crf',
+      String(p.crf),
+      '-pix_fmt',
+      p.tenBit ? 'yuv420p10le' : 'yuv420p',
+      ...audioArgs(ctx, p.audio),
+      '-f',
+      'matroska',
+    ]);
   },
 });

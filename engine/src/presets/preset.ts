@@ -84,6 +84,19 @@ export function outPath(ctx: BuildContext, name: string): string {
   return join(ctx.outputDir, name);
 }
 
+/** The usual shape: one FFmpeg command, the common input head, one output file. */
+export function singleOutput(
+  ctx: BuildContext,
+  output: string,
+  args: string[],
+  notes: string[] = [],
+): BuildResult {
+  return {
+    notes,
+    steps: [{ outputs: [output], args: [...inputArgs(ctx), ...args, outPath(ctx, output)] }],
+  };
+}
+
 export function requireEncoder(ctx: BuildContext, preset: string, ...names: string[]): string {
   const found = names.find((n) => ctx.encoders.has(n));
   if (!found) {

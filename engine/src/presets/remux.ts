@@ -1,4 +1,4 @@
-import { definePreset, inputArgs, keepMetadataParam, metadataArgs, outPath } from './preset';
+import { definePreset, keepMetadataParam, metadataArgs, singleOutput } from './preset';
 
 export const remux = definePreset({
   name: 'remux',
@@ -17,23 +17,13 @@ export const remux = definePreset({
   build(ctx, p) {
     const mp4 = p.container === 'mp4';
     const output = mp4 ? 'remux.mp4' : 'remux.mkv';
-    return {
-      notes: [],
-      steps: [
-        {
-          outputs: [output],
-          args: [
-            ...inputArgs(ctx),
-            // MP4 holds video and audio; Matroska takes every stream (subtitles, attachments).
-            ...(mp4 ? ['-map', '0:v?', '-map', '0:a?'] : ['-map', '0']),
-            ...metadataArgs(p.keepMetadata),
-            '-c',
-            'copy',
-            ...(mp4 ? ['-movflags', '+faststart', '-f', 'mp4'] : ['-f', 'matroska']),
-            outPath(ctx, output),
-          ],
-        },
-      ],
-    };
+    return singleOutput(ctx, output, [
+      // MP4 holds video and audio; Matroska takes every stream (subtitles, attachments).
+      ...(mp4 ? ['-map', '0:v?', '-map', '0:a?'] : ['-map', '0']),
+      ...metadataArgs(p.keepMetadata),
+      '-c',
+      'copy',
+      ...(mp4 ? ['-movflags', '+faststart', '-f', 'mp4'] : ['-f', 'matroska']),
+    ]);
   },
 });

@@ -1,10 +1,9 @@
 import {
   definePreset,
-  inputArgs,
   keepMetadataParam,
   metadataArgs,
-  outPath,
   requireEncoder,
+  singleOutput,
 } from './preset';
 
 /** hqdn3d strengths (luma spatial : chroma spatial : luma temporal : chroma temporal). */
@@ -71,41 +70,31 @@ export const vhsRestore = definePreset({
       'format=yuv420p',
     ].filter((f): f is string => f !== undefined);
     const output = 'restored.mkv';
-    return {
-      notes: [],
-      steps: [
-        {
-          outputs: [output],
-          args: [
-            ...inputArgs(ctx),
-            '-map',
-            '0:v:0',
-            '-map',
-            '0:a:0?',
-            ...metadataArgs(p.keepMetadata),
-            '-vf',
-            filters.join(','),
-            '-c:v',
-            requireEncoder(ctx, 'vhs-restore', 'libx264'),
-            '-preset',
-            'slow',
-            '-crf',
-            String(p.crf),
-            ...(ctx.media.hasAudio
-              ? [
-                  ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
-                  '-c:a',
-                  'aac',
-                  '-b:a',
-                  '192k',
-                ]
-              : []),
-            '-f',
-            'matroska',
-            outPath(ctx, output),
-          ],
-        },
-      ],
-    };
+    return singleOutput(ctx, output, [
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0?',
+      ...metadataArgs(p.keepMetadata),
+      '-vf',
+      filters.join(','),
+      '-c:v',
+      requireEncoder(ctx, 'vhs-restore', 'libx264'),
+      '-preset',
+      'slow',
+      '-crf',
+      String(p.crf),
+      ...(ctx.media.hasAudio
+        ? [
+            ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
+            '-c:a',
+            'aac',
+            '-b:a',
+            '192k',
+          ]
+        : []),
+      '-f',
+      'matroska',
+    ]);
   },
 });

@@ -1,10 +1,9 @@
 import {
   definePreset,
-  inputArgs,
   keepMetadataParam,
   metadataArgs,
-  outPath,
   requireEncoder,
+  singleOutput,
 } from './preset';
 
 export const webH264 = definePreset({
@@ -35,39 +34,29 @@ export const webH264 = definePreset({
         ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2'
         : `scale=-2:'min(ih,${Number(p.maxHeight)})'`;
     const output = 'web.mp4';
-    return {
-      notes: [],
-      steps: [
-        {
-          outputs: [output],
-          args: [
-            ...inputArgs(ctx),
-            '-map',
-            '0:v:0',
-            '-map',
-            '0:a:0?',
-            ...metadataArgs(p.keepMetadata),
-            '-vf',
-            scale,
-            '-c:v',
-            requireEncoder(ctx, 'web-h264', 'libx264'),
-            '-preset',
-            'medium',
-            '-crf',
-            String(p.crf),
-            '-profile:v',
-            'high',
-            '-pix_fmt',
-            'yuv420p',
-            ...(ctx.media.hasAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
-            '-movflags',
-            p.keepMetadata ? '+faststart+use_metadata_tags' : '+faststart',
-            '-f',
-            'mp4',
-            outPath(ctx, output),
-          ],
-        },
-      ],
-    };
+    return singleOutput(ctx, output, [
+      '-map',
+      '0:v:0',
+      '-map',
+      '0:a:0?',
+      ...metadataArgs(p.keepMetadata),
+      '-vf',
+      scale,
+      '-c:v',
+      requireEncoder(ctx, 'web-h264', 'libx264'),
+      '-preset',
+      'medium',
+      '-crf',
+      String(p.crf),
+      '-profile:v',
+      'high',
+      '-pix_fmt',
+      'yuv420p',
+      ...(ctx.media.hasAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
+      '-movflags',
+      p.keepMetadata ? '+faststart+use_metadata_tags' : '+faststart',
+      '-f',
+      'mp4',
+    ]);
   },
 });
