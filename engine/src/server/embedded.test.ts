@@ -82,6 +82,7 @@ describe('embedded server', () => {
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 
+  // Skipped on a machine with no non-loopback IPv4 address to try.
   it.skipIf(!external)('is not reachable on a non-loopback address', async () => {
     const server = await start();
     const err = await call(`http://${external}:${server.port}/live`).then(
