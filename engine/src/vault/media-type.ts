@@ -45,8 +45,3 @@ export function mediaTypeFor(name: string): string {
   const dot = name.lastIndexOf('.');
   return (dot >= 0 && TYPES[name.slice(dot + 1).toLowerCase()]) || 'application/octet-stream';
 }
-
-export function mediaKind(mediaType: string): 'video' | 'image' | 'audio' | 'other' {
-  const top = mediaType.split('/')[0];
-  return top === 'video' || top === 'image' || top === 'audio' ? top : 'other';
-}
