@@ -94,6 +94,36 @@ export const ERROR_CODES = {
     exit: 7,
     summary: 'The FFmpeg build lacks an encoder or format this job needs.',
   },
+  UNSUPPORTED_INPUT: {
+    status: 415,
+    exit: 7,
+    summary:
+      'The input is not a media container Keepsake accepts (playlists, lists and text are refused).',
+  },
+  FFMPEG_FAILED: { status: 500, exit: 7, summary: 'FFmpeg or FFprobe failed on this job.' },
+  SCRATCH_UNSAFE: {
+    status: 500,
+    exit: 7,
+    summary: 'The scratch folder is disk-backed; plaintext would reach the disk.',
+  },
+  OUTPUT_CHECK_FAILED: {
+    status: 422,
+    exit: 7,
+    summary: 'The encoded output failed verification (missing streams or wrong durations).',
+  },
+  JOB_NOT_FOUND: { status: 404, exit: 2, summary: 'No job has that id.' },
+  JOB_FINISHED: { status: 409, exit: 2, summary: 'The job has already finished.' },
+  JOB_CANCELLED: { status: 409, exit: 8, summary: 'The job was cancelled.' },
+  JOB_TIMEOUT: {
+    status: 504,
+    exit: 7,
+    summary: 'The job ran past its wall-clock limit or made no progress for too long.',
+  },
+  JOB_INTERRUPTED: {
+    status: 500,
+    exit: 7,
+    summary: 'The engine stopped while the job was running.',
+  },
   UNAUTHORIZED: { status: 401, exit: 2, summary: 'The request lacks a valid token.' },
   FORBIDDEN_ORIGIN: {
     status: 403,

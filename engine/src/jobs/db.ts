@@ -1,0 +1,108 @@
+// The engine's SQLite database (better-sqlite3, WAL) and its schema migrations.
+//
+// Migrations are append-only: each entry moves the schema from version i to i + 1 inside
+// one transaction, and `PRAGMA user_version` records how far a file has come. A database
+// written by a newer Keepsake is refused rather than guessed at.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KeepsakeError } from '../errors';
+
+export type Db = Database.Database;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the job queue.
+  `CREATE TABLE jobs (
+     id               TEXT PRIMARY KEY,
+     preset           TEXT NOT NULL,
+     params           TEXT NOT NULL,
+     options          TEXT NOT NULL DEFAULT '{}',
+     input_kind       TEXT NOT NULL CHECK (input_kind IN ('vault', 'plain')),
+     input_path       TEXT NOT NULL,
+     output_dir       TEXT NOT NULL,
+     state            TEXT NOT NULL
+                      CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+     priority         INTEGER NOT NULL DEFAULT 0,
+     created_at       INTEGER NOT NULL,
+     started_at       INTEGER,
+     finished_at      INTEGER,
+     attempts         INTEGER NOT NULL DEFAULT 0,
+     max_attempts     INTEGER NOT NULL DEFAULT 3,
+     not_before       INTEGER NOT NULL DEFAULT 0,
+     last_error_code  TEXT,
+     last_error       TEXT,
+     progress         REAL,
+     fps              REAL,
+     speed            REAL,
+     eta_seconds      REAL,
+     progress_at      INTEGER,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     owner            TEXT,
+     lease_until      INTEGER,
+     notes            TEXT NOT NULL DEFAULT '[]',
+     outputs          TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX jobs_runnable ON jobs (state, priority DESC, created_at);
+   CREATE TABLE queue_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 2: a history of each job's transitions, for `job show` and the audit trail.
+  `CREATE TABLE job_events (
+     id      INTEGER PRIMARY KEY AUTOINCREMENT,
+     job_id  TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+     at      INTEGER NOT NULL,
+     kind    TEXT NOT NULL,
+     detail  TEXT
+   );
+   CREATE INDEX job_events_by_job ON job_events (job_id, id);`,
+];
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'engine.db');
+}
+
+/** Opens (creating if needed) the database and brings its schema up to `target`. */
+export function openDatabase(path: string, target = MIGRATIONS.length): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    // WAL + NORMAL is durable against a crashed process; only power loss can drop the
+    // last transactions, never corrupt the file.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    // Another process (the CLI beside a running engine) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+    migrate(db, target, path);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function migrate(db: Db, target: number, path: string): void {
+  const current = schemaVersion(db);
+  if (current > MIGRATIONS.length) {
+    throw new KeepsakeError(
+      'UNSUPPORTED_VERSION',
+      `the database is at schema version ${current}, written by a newer Keepsake (this one knows ${MIGRATIONS.length})`,
+      { file: path },
+    );
+  }
+  // Each step re-reads the version under the write lock: two processes opening a new
+  // database at once must not both apply the same migration.
+  const step = db.transaction((): boolean => {
+    const version = schemaVersion(db);
+    if (version >= target) return false;
+    db.exec(MIGRATIONS[version]!);
+    db.pragma(`user_version = ${version + 1}`);
+    return true;
+  });
+  while (step.immediate()) {
+    /* one migration per transaction */
+  }
+}

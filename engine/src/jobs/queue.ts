@@ -1,0 +1,132 @@
+// What a job is, and the queue interface every caller (CLI, desktop, server) uses.
+//
+// The interface is asynchronous and small on purpose: the SQLite queue answers at once,
+// but a distributed backend (BullMQ on Redis, say) can implement the same methods
+// without any caller changing.
+
+import type { ErrorCode } from '../errors';
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobInput {
+  /** A `.ksv` vault file, or a plain file that is read but never modified. */
+  kind: 'vault' | 'plain';
+  path: string;
+}
+
+export interface JobOptions {
+  /** Decode the whole output before accepting it, not only probe it. */
+  thorough?: boolean;
+  /** FFmpeg's thread cap. */
+  threads?: number;
+  /** Wall-clock cap for one attempt, in seconds. */
+  timeoutSeconds?: number;
+}
+
+export interface JobSpec {
+  preset: string;
+  params: Record<string, unknown>;
+  input: JobInput;
+  /** Where the encrypted outputs (`.ksv`) are written. */
+  outputDir: string;
+  /** Higher runs first; ties run in submission order. */
+  priority?: number;
+  maxAttempts?: number;
+  options?: JobOptions;
+}
+
+export interface JobProgress {
+  /** 0..100, from FFmpeg's out_time against the probed duration. */
+  percent: number;
+  fps?: number;
+  /** Encoding speed as a multiple of real time. */
+  speed?: number;
+  etaSeconds?: number;
+  /** When this was reported (ms since the epoch). */
+  at: number;
+}
+
+export interface JobOutput {
+  /** The name FFmpeg wrote, relative to the job's outputs (e.g. `v0/index.m3u8`). */
+  name: string;
+  /** The encrypted file holding it. */
+  path: string;
+  size: number;
+}
+
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface Job {
+  id: string;
+  preset: string;
+  params: Record<string, unknown>;
+  input: JobInput;
+  outputDir: string;
+  options: JobOptions;
+  state: JobState;
+  priority: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  attempts: number;
+  maxAttempts: number;
+  /** A retry waits until this time (ms since the epoch). */
+  notBefore: number;
+  lastError?: JobError;
+  progress?: JobProgress;
+  cancelRequested: boolean;
+  /** The worker running the job, while it runs. */
+  owner?: string;
+  leaseUntil?: number;
+  /** Choices made at run time (e.g. which AV1 encoder). */
+  notes: string[];
+  outputs: JobOutput[];
+}
+
+export interface JobEvent {
+  at: number;
+  kind: string;
+  detail?: string;
+}
+
+export interface JobQueue {
+  submit(spec: JobSpec): Promise<Job>;
+  /** Throws JOB_NOT_FOUND for an unknown id. */
+  get(id: string): Promise<Job>;
+  /** Newest first. */
+  list(filter?: { states?: JobState[]; limit?: number }): Promise<Job[]>;
+  events(id: string): Promise<JobEvent[]>;
+
+  /** The next runnable job for `owner`, now running under a lease; none while paused. */
+  claim(owner: string, leaseMs: number): Promise<Job | undefined>;
+  /** Renews the lease and records progress; says whether a cancel was asked for. */
+  heartbeat(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    progress?: JobProgress,
+  ): Promise<{ owned: boolean; cancelRequested: boolean }>;
+  succeed(
+    id: string,
+    owner: string,
+    result: { outputs: JobOutput[]; notes: string[] },
+  ): Promise<Job>;
+  /** Back to the queue at `retryAt`, or failed for good when no retry is given. */
+  fail(id: string, owner: string, error: JobError, retryAt?: number): Promise<Job>;
+  /** Records that a running job stopped because it was cancelled. */
+  cancelled(id: string, owner: string): Promise<Job>;
+
+  /** A queued job is cancelled at once; a running one is asked to stop. */
+  cancel(id: string): Promise<Job>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** Running jobs whose worker is gone (`isAlive` says no, or the lease ran out). */
+  orphans(isAlive: (owner: string) => boolean): Promise<Job[]>;
+  close(): Promise<void>;
+}

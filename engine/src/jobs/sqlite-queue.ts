@@ -1,0 +1,357 @@
+// The job queue in the engine's SQLite database. Every state change is one statement or
+// one transaction, so several processes (the engine and a CLI beside it) share the queue
+// safely, and a killed process leaves rows that `orphans()` finds on the next start.
+
+import { randomBytes } from 'node:crypto';
+import { KeepsakeError } from '../errors';
+import { openDatabase, type Db } from './db';
+import {
+  type Job,
+  type JobError,
+  type JobEvent,
+  type JobOutput,
+  type JobProgress,
+  type JobQueue,
+  type JobSpec,
+  type JobState,
+} from './queue';
+
+interface Row {
+  id: string;
+  preset: string;
+  params: string;
+  options: string;
+  input_kind: 'vault' | 'plain';
+  input_path: string;
+  output_dir: string;
+  state: JobState;
+  priority: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempts: number;
+  max_attempts: number;
+  not_before: number;
+  last_error_code: string | null;
+  last_error: string | null;
+  progress: number | null;
+  fps: number | null;
+  speed: number | null;
+  eta_seconds: number | null;
+  progress_at: number | null;
+  cancel_requested: number;
+  owner: string | null;
+  lease_until: number | null;
+  notes: string;
+  outputs: string;
+}
+
+const opt = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
+
+function toJob(row: Row): Job {
+  return {
+    id: row.id,
+    preset: row.preset,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    options: JSON.parse(row.options) as Job['options'],
+    input: { kind: row.input_kind, path: row.input_path },
+    outputDir: row.output_dir,
+    state: row.state,
+    priority: row.priority,
+    createdAt: row.created_at,
+    startedAt: opt(row.started_at),
+    finishedAt: opt(row.finished_at),
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    notBefore: row.not_before,
+    lastError:
+      row.last_error_code === null
+        ? undefined
+        : { code: row.last_error_code as JobError['code'], message: row.last_error ?? '' },
+    progress:
+      row.progress === null
+        ? undefined
+        : {
+            percent: row.progress,
+            fps: opt(row.fps),
+            speed: opt(row.speed),
+            etaSeconds: opt(row.eta_seconds),
+            at: row.progress_at ?? 0,
+          },
+    cancelRequested: row.cancel_requested === 1,
+    owner: opt(row.owner),
+    leaseUntil: opt(row.lease_until),
+    notes: JSON.parse(row.notes) as string[],
+    outputs: JSON.parse(row.outputs) as JobOutput[],
+  };
+}
+
+/** Short, unguessable, safe in paths and URLs: `j` + 12 lowercase base32 characters. */
+export function newJobId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  return 'j' + [...randomBytes(12)].map((b) => alphabet[b & 31]).join('');
+}
+
+export class SqliteJobQueue implements JobQueue {
+  private readonly db: Db;
+
+  constructor(
+    pathOrDb: string | Db,
+    /** The clock, replaceable so tests can move time. */
+    private readonly now: () => number = Date.now,
+  ) {
+    this.db = typeof pathOrDb === 'string' ? openDatabase(pathOrDb) : pathOrDb;
+  }
+
+  private row(id: string): Row {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new KeepsakeError('JOB_NOT_FOUND', `no job "${id}"`);
+    return row;
+  }
+
+  private event(id: string, kind: string, detail?: string): void {
+    this.db
+      .prepare('INSERT INTO job_events (job_id, at, kind, detail) VALUES (?, ?, ?, ?)')
+      .run(id, this.now(), kind, detail ?? null);
+  }
+
+  async submit(spec: JobSpec): Promise<Job> {
+    const id = newJobId();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO jobs (id, preset, params, options, input_kind, input_path, output_dir,
+                             state, priority, created_at, max_attempts)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        )
+        .run(
+          id,
+          spec.preset,
+          JSON.stringify(spec.params),
+          JSON.stringify(spec.options ?? {}),
+          spec.input.kind,
+          spec.input.path,
+          spec.outputDir,
+          spec.priority ?? 0,
+          this.now(),
+          spec.maxAttempts ?? 3,
+        );
+      this.event(id, 'submitted', spec.preset);
+    })();
+    return toJob(this.row(id));
+  }
+
+  async get(id: string): Promise<Job> {
+    return toJob(this.row(id));
+  }
+
+  async list(filter: { states?: JobState[]; limit?: number } = {}): Promise<Job[]> {
+    const states = filter.states ?? [];
+    const where = states.length ? `WHERE state IN (${states.map(() => '?').join(', ')})` : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+      .all(...states, filter.limit ?? 1000) as Row[];
+    return rows.map(toJob);
+  }
+
+  async events(id: string): Promise<JobEvent[]> {
+    this.row(id);
+    const rows = this.db
+      .prepare('SELECT at, kind, detail FROM job_events WHERE job_id = ? ORDER BY id')
+      .all(id) as { at: number; kind: string; detail: string | null }[];
+    return rows.map((r) => ({ at: r.at, kind: r.kind, detail: opt(r.detail) }));
+  }
+
+  async claim(owner: string, leaseMs: number): Promise<Job | undefined> {
+    const claimed = this.db.transaction((): string | undefined => {
+      if (this.paused()) return undefined;
+      const now = this.now();
+      const next = this.db
+        .prepare(
+          `SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?
+           ORDER BY priority DESC, created_at, rowid LIMIT 1`,
+        )
+        .get(now) as { id: string } | undefined;
+      if (!next) return undefined;
+      this.db
+        .prepare(
+          `UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, started_at = ?,
+                  attempts = attempts + 1, progress = 0, fps = NULL, speed = NULL,
+                  eta_seconds = NULL, progress_at = ?
+           WHERE id = ?`,
+        )
+        .run(owner, now + leaseMs, now, now, next.id);
+      this.event(next.id, 'started', owner);
+      return next.id;
+    });
+    const id = claimed.immediate();
+    return id === undefined ? undefined : toJob(this.row(id));
+  }
+
+  async heartbeat(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    progress?: JobProgress,
+  ): Promise<{ owned: boolean; cancelRequested: boolean }> {
+    const now = this.now();
+    const result = progress
+      ? this.db
+          .prepare(
+            `UPDATE jobs SET lease_until = ?, progress = ?, fps = ?, speed = ?, eta_seconds = ?,
+                    progress_at = ?
+             WHERE id = ? AND owner = ? AND state = 'running'`,
+          )
+          .run(
+            now + leaseMs,
+            progress.percent,
+            progress.fps ?? null,
+            progress.speed ?? null,
+            progress.etaSeconds ?? null,
+            progress.at,
+            id,
+            owner,
+          )
+      : this.db
+          .prepare(
+            `UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'running'`,
+          )
+          .run(now + leaseMs, id, owner);
+    const row = this.row(id);
+    return { owned: result.changes === 1, cancelRequested: row.cancel_requested === 1 };
+  }
+
+  /** Ends a running attempt that `owner` holds; anything else means the job moved on. */
+  private finishRunning(
+    id: string,
+    owner: string,
+    set: string,
+    args: unknown[],
+    kind: string,
+    detail?: string,
+  ): Job {
+    this.db.transaction(() => {
+      const changed = this.db
+        .prepare(
+          `UPDATE jobs SET ${set}, owner = NULL, lease_until = NULL
+           WHERE id = ? AND owner = ? AND state = 'running'`,
+        )
+        .run(...args, id, owner).changes;
+      if (changed !== 1) {
+        throw new KeepsakeError(
+          'JOB_FINISHED',
+          `job ${id} is no longer running under this worker (state ${this.row(id).state})`,
+        );
+      }
+      this.event(id, kind, detail);
+    })();
+    return toJob(this.row(id));
+  }
+
+  async succeed(
+    id: string,
+    owner: string,
+    result: { outputs: JobOutput[]; notes: string[] },
+  ): Promise<Job> {
+    return this.finishRunning(
+      id,
+      owner,
+      `state = 'succeeded', finished_at = ?, progress = 100, eta_seconds = 0, outputs = ?, notes = ?`,
+      [this.now(), JSON.stringify(result.outputs), JSON.stringify(result.notes)],
+      'succeeded',
+    );
+  }
+
+  async fail(id: string, owner: string, error: JobError, retryAt?: number): Promise<Job> {
+    if (retryAt !== undefined) {
+      return this.finishRunning(
+        id,
+        owner,
+        `state = 'queued', not_before = ?, last_error_code = ?, last_error = ?, progress = NULL`,
+        [retryAt, error.code, error.message],
+        'retry',
+        `${error.code}: ${error.message}`,
+      );
+    }
+    return this.finishRunning(
+      id,
+      owner,
+      `state = 'failed', finished_at = ?, last_error_code = ?, last_error = ?`,
+      [this.now(), error.code, error.message],
+      'failed',
+      `${error.code}: ${error.message}`,
+    );
+  }
+
+  async cancelled(id: string, owner: string): Promise<Job> {
+    return this.finishRunning(
+      id,
+      owner,
+      `state = 'cancelled', finished_at = ?, last_error_code = 'JOB_CANCELLED', last_error = ?`,
+      [this.now(), 'cancelled while running'],
+      'cancelled',
+    );
+  }
+
+  async cancel(id: string): Promise<Job> {
+    this.db
+      .transaction(() => {
+        const row = this.row(id);
+        if (row.state === 'queued') {
+          this.db
+            .prepare(
+              `UPDATE jobs SET state = 'cancelled', finished_at = ?, last_error_code = 'JOB_CANCELLED',
+                    last_error = 'cancelled before it started' WHERE id = ?`,
+            )
+            .run(this.now(), id);
+          this.event(id, 'cancelled', 'before it started');
+        } else if (row.state === 'running') {
+          this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
+          this.event(id, 'cancel-requested');
+        } else {
+          throw new KeepsakeError('JOB_FINISHED', `job ${id} has already ${row.state}`);
+        }
+      })
+      .immediate();
+    return toJob(this.row(id));
+  }
+
+  private paused(): boolean {
+    const row = this.db.prepare(`SELECT value FROM queue_settings WHERE key = 'paused'`).get() as
+      { value: string } | undefined;
+    return row?.value === '1';
+  }
+
+  private setPaused(paused: boolean): void {
+    this.db
+      .prepare(
+        `INSERT INTO queue_settings (key, value) VALUES ('paused', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(paused ? '1' : '0');
+  }
+
+  async pause(): Promise<void> {
+    this.setPaused(true);
+  }
+
+  async resume(): Promise<void> {
+    this.setPaused(false);
+  }
+
+  async isPaused(): Promise<boolean> {
+    return this.paused();
+  }
+
+  async orphans(isAlive: (owner: string) => boolean): Promise<Job[]> {
+    const now = this.now();
+    const rows = this.db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[];
+    return rows
+      .filter((r) => r.owner === null || (r.lease_until ?? 0) < now || !isAlive(r.owner))
+      .map(toJob);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
