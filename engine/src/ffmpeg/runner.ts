@@ -1,0 +1,181 @@
+// Runs one FFmpeg command in a box: an argv array (no shell), a minimal environment, its
+// scratch folder as the working directory, a thread cap, a wall-clock cap, stall
+// detection, and cancellation by SIGTERM then SIGKILL. Progress comes from FFmpeg's own
+// `-progress` report, so it is frame-accurate rather than guessed from file sizes.
+
+import { spawn } from 'node:child_process';
+import { KeepsakeError } from '../errors';
+
+export interface Progress {
+  /** 0..100; 100 only once FFmpeg says it has finished. */
+  percent: number;
+  outTimeSeconds: number;
+  fps?: number;
+  speed?: number;
+  etaSeconds?: number;
+}
+
+export interface RunOptions {
+  ffmpegPath: string;
+  cwd: string;
+  /** The probed input duration, against which progress is measured. */
+  durationSeconds: number;
+  threads?: number;
+  /** Wall-clock cap for this command. */
+  timeoutMs?: number;
+  /** Killed when out_time does not advance for this long. */
+  stallMs?: number;
+  /** Time FFmpeg gets after SIGTERM to exit before SIGKILL. */
+  graceMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Where the caps and report options go: right after the (last) input. */
+export function boxedArgs(args: readonly string[], threads: number | undefined): string[] {
+  const lastInput = args.lastIndexOf('-i');
+  const at = lastInput >= 0 ? lastInput + 2 : 0;
+  const caps = threads ? ['-threads', String(threads), '-filter_threads', String(threads)] : [];
+  return [
+    '-loglevel',
+    'error',
+    '-nostats',
+    '-progress',
+    'pipe:1',
+    ...args.slice(0, at),
+    ...caps,
+    ...args.slice(at),
+  ];
+}
+
+/** Folds `key=value` lines of one `-progress` block into a Progress. */
+export function parseProgressBlock(
+  block: Map<string, string>,
+  durationSeconds: number,
+): Progress | undefined {
+  // out_time_us is right in every version; out_time_ms is also microseconds (a historic bug).
+  const micros = Number(block.get('out_time_us') ?? block.get('out_time_ms'));
+  if (!Number.isFinite(micros)) return undefined;
+  const outTimeSeconds = Math.max(0, micros / 1e6);
+  const fps = Number(block.get('fps'));
+  const speed = Number.parseFloat(block.get('speed') ?? '');
+  const ended = block.get('progress') === 'end';
+  const fraction = durationSeconds > 0 ? outTimeSeconds / durationSeconds : 0;
+  const percent = ended ? 100 : Math.min(99.9, Math.max(0, fraction * 100));
+  const remaining = Math.max(0, durationSeconds - outTimeSeconds);
+  return {
+    percent,
+    outTimeSeconds,
+    fps: Number.isFinite(fps) ? fps : undefined,
+    speed: Number.isFinite(speed) && speed > 0 ? speed : undefined,
+    etaSeconds: ended ? 0 : Number.isFinite(speed) && speed > 0 ? remaining / speed : undefined,
+  };
+}
+
+const STDERR_KEEP = 4096;
+
+export function runFfmpeg(args: readonly string[], options: RunOptions): Promise<void> {
+  const graceMs = options.graceMs ?? 5000;
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(new KeepsakeError('JOB_CANCELLED', 'cancelled before FFmpeg started'));
+      return;
+    }
+    const child = spawn(options.ffmpegPath, boxedArgs(args, options.threads), {
+      cwd: options.cwd,
+      // Nothing of the engine's environment (tokens, passwords, proxies) reaches FFmpeg.
+      env: { LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    let stderr = '';
+    let stopReason: KeepsakeError | undefined;
+    let lastAdvance = Date.now();
+    let lastOutTime = -1;
+    let killTimer: NodeJS.Timeout | undefined;
+
+    const stop = (reason: KeepsakeError) => {
+      if (stopReason) return;
+      stopReason = reason;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    };
+    const onAbort = () => stop(new KeepsakeError('JOB_CANCELLED', 'cancelled'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const wallClock = options.timeoutMs
+      ? setTimeout(
+          () =>
+            stop(
+              new KeepsakeError(
+                'JOB_TIMEOUT',
+                `FFmpeg ran past the ${Math.round(options.timeoutMs! / 1000)} s limit`,
+              ),
+            ),
+          options.timeoutMs,
+        )
+      : undefined;
+    const stallCheck = options.stallMs
+      ? setInterval(
+          () => {
+            if (Date.now() - lastAdvance > options.stallMs!) {
+              stop(
+                new KeepsakeError(
+                  'JOB_TIMEOUT',
+                  `FFmpeg made no progress for ${Math.round(options.stallMs! / 1000)} s`,
+                ),
+              );
+            }
+          },
+          Math.min(1000, options.stallMs),
+        )
+      : undefined;
+
+    let pending = '';
+    let block = new Map<string, string>();
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      pending += text;
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline).trim();
+        pending = pending.slice(newline + 1);
+        const eq = line.indexOf('=');
+        if (eq <= 0) continue;
+        const key = line.slice(0, eq);
+        block.set(key, line.slice(eq + 1));
+        if (key !== 'progress') continue;
+        const progress = parseProgressBlock(block, options.durationSeconds);
+        block = new Map();
+        if (!progress) continue;
+        if (progress.outTimeSeconds > lastOutTime) {
+          lastOutTime = progress.outTimeSeconds;
+          lastAdvance = Date.now();
+        }
+        options.onProgress?.(progress);
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => {
+      stderr = (stderr + text).slice(-STDERR_KEEP);
+    });
+
+    const finish = (err?: KeepsakeError) => {
+      clearTimeout(wallClock);
+      clearInterval(stallCheck);
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    child.on('error', (err) =>
+      finish(new KeepsakeError('FFMPEG_FAILED', `FFmpeg did not start: ${err.message}`)),
+    );
+    child.on('close', (code, signal) => {
+      if (stopReason) return finish(stopReason);
+      if (code === 0) return finish();
+      const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      const detail = stderr.trim().split('\n').slice(-3).join(' | ');
+      finish(new KeepsakeError('FFMPEG_FAILED', `FFmpeg ${how}${detail ? `: ${detail}` : ''}`));
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import { chmod, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isKeepsakeError } from '../errors';
+import { freshDir } from '../testing/tmp';
+import { jobScratch, openScratch, scratchPath, wipeJobScratch } from './scratch';
+
+const TMPFS = 0x01021994;
+// /dev/shm is tmpfs on the Linux machines we test on; the test says so when it is not.
+const shmIsTmpfs = (() => {
+  try {
+    return statfsSync('/dev/shm').type === TMPFS;
+  } catch {
+    return false;
+  }
+})();
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+describe('scratch', () => {
+  it('chooses the configured path, then KEEPSAKE_SCRATCH, then /dev/shm on Linux', () => {
+    const env = { KEEPSAKE_SCRATCH: '/mnt/ram' };
+    expect(scratchPath({ configured: '/cfg', env })).toBe('/cfg');
+    expect(scratchPath({ env })).toBe('/mnt/ram');
+    expect(scratchPath({ env: {}, platform: 'linux' })).toMatch(/^\/dev\/shm\/keepsake-/);
+    expect(scratchPath({ env: {}, platform: 'darwin' })).toBeUndefined();
+  });
+
+  it('refuses a disk-backed scratch and says why, unless allowed', async () => {
+    const disk = join(await freshDir(), 'scratch');
+    const err = await caught(openScratch({ configured: disk }));
+    expect(isKeepsakeError(err, 'SCRATCH_UNSAFE')).toBe(true);
+    expect(String(err)).toMatch(/on a disk, so decrypted media would be written/);
+    expect(await openScratch({ configured: disk, allowDisk: true })).toEqual({
+      root: disk,
+      ramFs: undefined,
+    });
+  });
+
+  it.skipIf(!shmIsTmpfs)('accepts tmpfs and gives each job a private, wiped folder', async () => {
+    const root = `/dev/shm/keepsake-test-${process.pid}-${Date.now()}`;
+    try {
+      const scratch = await openScratch({ configured: root });
+      expect(scratch.ramFs).toBe('tmpfs');
+      expect((await stat(root)).mode & 0o777).toBe(0o700);
+      const dir = await jobScratch(scratch, 'jabc');
+      await writeFile(join(dir, 'leftover.mp4'), 'x');
+      // A second attempt of the same job starts from an empty folder.
+      expect(await readdir(await jobScratch(scratch, 'jabc'))).toEqual([]);
+      await wipeJobScratch(scratch, 'jabc');
+      expect(await readdir(root)).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a scratch root that is a link or open to other users', async () => {
+    const dir = await freshDir();
+    const real = join(dir, 'real');
+    await mkdir(real, { mode: 0o700 });
+    await symlink(real, join(dir, 'link'));
+    const viaLink = await caught(openScratch({ configured: join(dir, 'link'), allowDisk: true }));
+    expect(isKeepsakeError(viaLink, 'SCRATCH_UNSAFE')).toBe(true);
+    await chmod(real, 0o777);
+    const shared = await caught(openScratch({ configured: real, allowDisk: true }));
+    expect(isKeepsakeError(shared, 'SCRATCH_UNSAFE')).toBe(true);
+    expect(String(shared)).toMatch(/mode 0700/);
+  });
+});

@@ -1,0 +1,82 @@
+// The scratch folder where FFmpeg writes its outputs before the engine encrypts them.
+//
+// Those outputs are plaintext, so the folder must live in RAM (tmpfs or ramfs): a
+// disk-backed scratch would leave decrypted family video in free blocks, journals and
+// backups. A disk scratch is refused unless the user allows it explicitly. The root is
+// private to this user (0700, owned by us, not a link): /dev/shm is shared, and another
+// local user must not be able to pre-create our folder or read from it.
+
+import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KeepsakeError } from '../errors';
+
+/** statfs(2) magic numbers of RAM-backed file systems. */
+const RAM_FILESYSTEMS: Record<number, string> = { 0x01021994: 'tmpfs', 0x858458f6: 'ramfs' };
+
+export interface ScratchOptions {
+  /** From the config file; beats the environment. */
+  configured?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Accept a disk-backed scratch (the user's explicit choice). */
+  allowDisk?: boolean;
+  platform?: NodeJS.Platform;
+}
+
+export interface Scratch {
+  root: string;
+  /** The file system's name when it is RAM-backed; undefined for a disk. */
+  ramFs: string | undefined;
+}
+
+/** `configured`, else KEEPSAKE_SCRATCH, else a private folder in /dev/shm on Linux. */
+export function scratchPath(options: ScratchOptions = {}): string | undefined {
+  const env = options.env ?? process.env;
+  if (options.configured) return options.configured;
+  if (env.KEEPSAKE_SCRATCH) return env.KEEPSAKE_SCRATCH;
+  if ((options.platform ?? process.platform) === 'linux') {
+    return `/dev/shm/keepsake-${process.getuid?.() ?? 'user'}`;
+  }
+  return undefined;
+}
+
+/** Creates (if needed) and checks the scratch root. */
+export async function openScratch(options: ScratchOptions = {}): Promise<Scratch> {
+  const root = scratchPath(options);
+  if (!root) {
+    throw new KeepsakeError(
+      'SCRATCH_UNSAFE',
+      'this system has no RAM-backed scratch by default; set KEEPSAKE_SCRATCH to a tmpfs folder, or allow a disk scratch in the settings (plaintext would then touch the disk)',
+    );
+  }
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  const info = await lstat(root);
+  const uid = process.getuid?.();
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
+    throw new KeepsakeError(
+      'SCRATCH_UNSAFE',
+      'the scratch folder must be a real folder owned by this user with mode 0700 (not a link, not shared)',
+      { file: root },
+    );
+  }
+  const ramFs = RAM_FILESYSTEMS[(await statfs(root)).type];
+  if (!ramFs && !options.allowDisk) {
+    throw new KeepsakeError(
+      'SCRATCH_UNSAFE',
+      'the scratch folder is on a disk, so decrypted media would be written to it; point KEEPSAKE_SCRATCH at a tmpfs folder (e.g. /dev/shm) or allow a disk scratch explicitly',
+      { file: root },
+    );
+  }
+  return { root, ramFs };
+}
+
+/** A fresh private folder for one job; an old one (from a crash) is wiped first. */
+export async function jobScratch(scratch: Scratch, jobId: string): Promise<string> {
+  const dir = join(scratch.root, jobId);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { mode: 0o700 });
+  return dir;
+}
+
+export async function wipeJobScratch(scratch: Scratch, jobId: string): Promise<void> {
+  await rm(join(scratch.root, jobId), { recursive: true, force: true });
+}
