@@ -132,6 +132,14 @@ describe('locateFfmpeg', () => {
     });
   });
 
+  it('prefers an FFprobe on PATH to the npm-packaged one (which crashes on MPEG-TS)', async () => {
+    const dir = await freshDir('keepsake-ffbin-');
+    await symlink(npmFfprobe, join(dir, 'ffprobe'));
+    const found = await locateFfmpeg({ env: { PATH: dir } });
+    expect(found.source).not.toBe('system');
+    expect(found).toMatchObject({ ffprobeSource: 'system', ffprobePath: join(dir, 'ffprobe') });
+  });
+
   it('ranks ffmpeg-static above @ffmpeg-installer when its binary exists', async () => {
     const staticBin = await binDir(false);
     const root = await freshDir();

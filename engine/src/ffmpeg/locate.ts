@@ -12,9 +12,9 @@
 // a different FFmpeg (other codecs, other version) would hide a typo until the output
 // looked wrong. The automatic sources (3-5) are tried in turn and skipped when absent.
 //
-// FFprobe follows the same order. When FFmpeg came from somewhere without an FFprobe
-// (ffmpeg-static ships none), FFprobe beside the FFmpeg binary is preferred, then the
-// remaining sources.
+// FFprobe: config, env, then FFprobe beside the chosen FFmpeg (one build), then PATH,
+// and the npm-packaged FFprobe last: that build (N-66595) crashes (SIGSEGV) on MPEG-TS,
+// which camcorders (.mts) and HLS outputs use, so any system FFprobe is the better bet.
 
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -99,6 +99,8 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
         name: 'beside ffmpeg',
         load: () => join(dirname(ffmpeg.found.path), exe('ffprobe', platform)),
       },
+    ],
+    fallbacks: [
       {
         source: 'npm-package',
         name: '@ffprobe-installer/ffprobe',
@@ -132,6 +134,8 @@ interface FindSpec<S> {
   tried: string[];
   /** Binaries found relative to a package or another binary, tried in order. */
   packages: Candidate<S>[];
+  /** Candidates tried after PATH. */
+  fallbacks?: Candidate<S>[];
 }
 
 async function findTool<S extends string>(
@@ -154,7 +158,26 @@ async function findTool<S extends string>(
   tried.push(`${spec.envName} (not set)`);
 
   // 3-4. Binaries shipped in npm packages (or, for FFprobe, beside FFmpeg).
-  for (const pkg of spec.packages) {
+  const fromPackages = await tryPackages(tool, spec.packages, tried);
+  if (fromPackages) return fromPackages;
+
+  // 5. The system PATH.
+  const onPath = await searchPath(exe(tool, platform), env, platform);
+  if (onPath) {
+    const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried);
+    if (found) return { source: 'system', found };
+  } else {
+    tried.push(`${exe(tool, platform)} on PATH (not found)`);
+  }
+  return tryPackages(tool, spec.fallbacks ?? [], tried);
+}
+
+async function tryPackages<S extends string>(
+  tool: Tool,
+  candidates: Candidate<S>[],
+  tried: string[],
+): Promise<{ source: S; found: Found } | undefined> {
+  for (const pkg of candidates) {
     let claimed: unknown;
     try {
       claimed = pkg.load();
@@ -169,15 +192,7 @@ async function findTool<S extends string>(
     const found = await tryCandidate(tool, unpacked(claimed), `${pkg.name} (${claimed})`, tried);
     if (found) return { source: pkg.source, found };
   }
-
-  // 5. The system PATH.
-  const onPath = await searchPath(exe(tool, platform), env, platform);
-  if (!onPath) {
-    tried.push(`${exe(tool, platform)} on PATH (not found)`);
-    return undefined;
-  }
-  const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried);
-  return found ? { source: 'system', found } : undefined;
+  return undefined;
 }
 
 /** An explicit path or command name; anything wrong with it is reported, not skipped. */

@@ -15,8 +15,10 @@ export interface MediaInfo {
 }
 
 export interface BuildContext {
-  /** Where FFmpeg reads the input (a path or `pipe:0`), chosen by the runner. */
+  /** Where FFmpeg reads the input (the engine's loopback URL, a path or `pipe:0`). */
   input: string;
+  /** The protocols FFmpeg may use for it: only what the engine itself feeds. */
+  inputProtocols: string;
   /** The demuxer forced for the input, from the runner's allowlist. */
   inputFormat: string;
   /** The job's scratch folder: every output is written inside it. */
@@ -54,13 +56,18 @@ export function definePreset<P extends ParamSpecs>(preset: Preset<P>): Preset<P>
   return preset;
 }
 
-/** The common head of every command: a forced demuxer and only the protocols we feed. */
+/**
+ * The common head of every command: only the protocols we feed, and one forced demuxer
+ * that is also the only one allowed (so no playlist or list demuxer can ever be reached).
+ */
 export function inputArgs(ctx: BuildContext, seekSeconds?: number): string[] {
   return [
     '-hide_banner',
     '-nostdin',
     '-protocol_whitelist',
-    'file,pipe',
+    ctx.inputProtocols,
+    '-format_whitelist',
+    ctx.inputFormat,
     ...(seekSeconds !== undefined ? ['-ss', seekSeconds.toFixed(3)] : []),
     '-f',
     ctx.inputFormat,

@@ -106,7 +106,8 @@ describe('presets with real FFmpeg', () => {
       const out = join(dir, 'out');
       const ctx: BuildContext = {
         input,
-        inputFormat: image ? 'image2' : 'mov',
+        inputProtocols: 'file',
+        inputFormat: image ? 'png_pipe' : 'mov',
         outputDir: out,
         media: { durationSeconds: image ? 0 : 2, width: 320, height: 240, hasAudio: !image },
         encoders,

@@ -19,7 +19,8 @@ const ALL_ENCODERS = new Set([
 
 function context(overrides: Partial<BuildContext> = {}): BuildContext {
   return {
-    input: 'pipe:0',
+    input: 'http://127.0.0.1:40000/0123456789abcdef0123456789abcdef',
+    inputProtocols: 'http,tcp',
     inputFormat: 'mov',
     outputDir: '/scratch/job-1',
     media: { durationSeconds: 120, width: 1280, height: 720, hasAudio: true },
@@ -85,12 +86,17 @@ describe('presets', () => {
   it('forces the demuxer and limits protocols on every step', () => {
     for (const preset of PRESETS) {
       for (const step of buildJob(preset.name, {}, context()).steps) {
-        expect(step.args.slice(0, 4)).toEqual([
+        expect(step.args.slice(0, 6)).toEqual([
           '-hide_banner',
           '-nostdin',
           '-protocol_whitelist',
-          'file,pipe',
+          'http,tcp',
+          '-format_whitelist',
+          'mov',
         ]);
+        expect(step.args.slice(step.args.indexOf('-i') - 2)).toEqual(
+          expect.arrayContaining(['-f', 'mov', '-i']),
+        );
         expect(step.args[step.args.indexOf('-i') - 2]).toBe('-f');
         expect(step.args.every((a) => !a.includes('\n'))).toBe(true);
       }
