@@ -17,7 +17,7 @@ export interface ScratchOptions {
   /** From the config file; beats the environment. */
   configured?: string;
   env?: NodeJS.ProcessEnv;
-  /** Accept a disk-backed scratch (the user's explicit choice). */
+  /** Accept a disk-backed scratch (the user's explicit choice; KEEPSAKE_ALLOW_DISK_SCRATCH=1). */
   allowDisk?: boolean;
   platform?: NodeJS.Platform;
 }
@@ -59,7 +59,9 @@ export async function openScratch(options: ScratchOptions = {}): Promise<Scratch
     );
   }
   const ramFs = RAM_FILESYSTEMS[(await statfs(root)).type];
-  if (!ramFs && !options.allowDisk) {
+  const allowDisk =
+    options.allowDisk ?? (options.env ?? process.env).KEEPSAKE_ALLOW_DISK_SCRATCH === '1';
+  if (!ramFs && !allowDisk) {
     throw new KeepsakeError(
       'SCRATCH_UNSAFE',
       'the scratch folder is on a disk, so decrypted media would be written to it; point KEEPSAKE_SCRATCH at a tmpfs folder (e.g. /dev/shm) or allow a disk scratch explicitly',

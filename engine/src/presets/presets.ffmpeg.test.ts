@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
+import { readCapabilities } from '../ffmpeg/capabilities';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { freshDir } from '../testing/tmp';
 import { PRESETS, buildJob } from './index';
@@ -22,19 +23,8 @@ const FAST: Record<string, Record<string, unknown>> = {
 };
 
 let ffmpeg: FfmpegLocation;
-let encoders: Set<string>;
-let muxers: Set<string>;
-
-/** Names from `ffmpeg -encoders` / `-muxers` (the second column of each listing line). */
-async function listNames(flag: '-encoders' | '-muxers'): Promise<Set<string>> {
-  const { stdout } = await run(ffmpeg.ffmpegPath, ['-hide_banner', flag]);
-  const names = new Set<string>();
-  for (const line of stdout.split('\n')) {
-    const match = /^\s*[A-Z.]{2,6}\s+(\S+)\s/.exec(line);
-    if (match?.[1]) for (const name of match[1].split(',')) names.add(name);
-  }
-  return names;
-}
+let encoders: ReadonlySet<string>;
+let muxers: ReadonlySet<string>;
 
 /**
  * Decodes the first video stream of `path` to nothing: the output is playable. (Done with
@@ -65,7 +55,7 @@ async function checkPlaylist(path: string): Promise<void> {
 
 beforeAll(async () => {
   ffmpeg = await locateFfmpeg();
-  [encoders, muxers] = await Promise.all([listNames('-encoders'), listNames('-muxers')]);
+  ({ encoders, muxers } = await readCapabilities(ffmpeg.ffmpegPath));
 });
 
 describe('presets with real FFmpeg', () => {

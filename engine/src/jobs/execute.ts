@@ -1,0 +1,215 @@
+// One attempt of one job, from encrypted input to encrypted, verified output:
+//
+//   vault file ──decrypt──▶ loopback HTTP (Range) ──▶ FFprobe, then FFmpeg
+//   FFmpeg ──▶ RAM scratch ──verify──▶ encrypt ──▶ <outputDir>/<job id>/*.ksv
+//
+// Plaintext exists only in memory and in the RAM-backed scratch, which is wiped however
+// the attempt ends. Outputs are staged in a hidden folder and renamed into place only
+// when every one is encrypted, so a job's output folder is complete or absent.
+
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { KeepsakeError } from '../errors';
+import type { FfmpegLocation } from '../ffmpeg/locate';
+import {
+  plainByteSource,
+  serveLoopback,
+  vaultByteSource,
+  type ByteSource,
+} from '../ffmpeg/input-source';
+import { probeInput, sniffRefused } from '../ffmpeg/probe';
+import { runFfmpeg, type Progress } from '../ffmpeg/runner';
+import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
+import { buildJob, getPreset } from '../presets';
+import type { Vault } from '../vault/keyring';
+import { mediaTypeFor } from '../vault/media-type';
+import { VaultFile, writeVaultFile } from '../vault/vault-file';
+import type { Job, JobOutput } from './queue';
+import { verifyOutputs } from './verify';
+
+export interface ExecuteEnv {
+  ffmpeg: FfmpegLocation;
+  /** Encoder and muxer names of that FFmpeg build. */
+  encoders: ReadonlySet<string>;
+  muxers: ReadonlySet<string>;
+  scratch: Scratch;
+  /** Opens vault inputs and encrypts the outputs. */
+  vault: Vault;
+  /** Default FFmpeg thread cap. */
+  threads?: number;
+  stallMs?: number;
+  graceMs?: number;
+}
+
+export interface ExecuteResult {
+  outputs: JobOutput[];
+  notes: string[];
+}
+
+/** The folder holding a finished job's encrypted outputs. */
+export function jobOutputDir(job: Pick<Job, 'id' | 'outputDir'>): string {
+  return join(job.outputDir, job.id);
+}
+
+/** Where outputs are staged until the job has verified and encrypted all of them. */
+function stagingDir(job: Pick<Job, 'id' | 'outputDir'>): string {
+  return join(job.outputDir, `.${job.id}.partial`);
+}
+
+/** Removes what an interrupted attempt may have left: scratch and staged outputs. */
+export async function cleanupAttempt(job: Job, scratch: Scratch): Promise<void> {
+  await wipeJobScratch(scratch, job.id);
+  await rm(stagingDir(job), { recursive: true, force: true });
+}
+
+async function openInput(job: Job, vault: Vault): Promise<ByteSource> {
+  if (job.input.kind === 'vault') {
+    return vaultByteSource(await VaultFile.open(job.input.path, { vault }));
+  }
+  return plainByteSource(job.input.path);
+}
+
+async function readHead(source: ByteSource, length: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of source.stream(0, Math.min(length, source.size))) {
+    parts.push(part as Buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Every file under `dir`, as paths relative to it, sorted. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** Encrypts one scratch file into the staging folder, then deletes the plaintext. */
+async function encryptOutput(
+  scratchDir: string,
+  name: string,
+  staging: string,
+  vault: Vault,
+): Promise<JobOutput> {
+  const source = join(scratchDir, name);
+  const dest = join(staging, `${name}.ksv`);
+  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+  const handle = await open(source, 'r');
+  try {
+    const info = await handle.stat();
+    const meta = { name, size: info.size, mtimeMs: info.mtimeMs, mediaType: mediaTypeFor(name) };
+    const written = await writeVaultFile({ handle, name }, dest, vault, meta);
+    return { name, path: dest, size: written.storedSize };
+  } finally {
+    await handle.close();
+    await rm(source, { force: true });
+  }
+}
+
+export async function executeJob(
+  job: Job,
+  env: ExecuteEnv,
+  control: { signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {},
+): Promise<ExecuteResult> {
+  const preset = getPreset(job.preset);
+  await cleanupAttempt(job, env.scratch);
+  const source = await openInput(job, env.vault);
+  let loopback: Awaited<ReturnType<typeof serveLoopback>> | undefined;
+  try {
+    const refused = sniffRefused(await readHead(source, 512));
+    if (refused) {
+      throw new KeepsakeError('UNSUPPORTED_INPUT', refused, { file: job.input.path });
+    }
+    loopback = await serveLoopback(source);
+    const served = loopback;
+    const input = await probeInput(env.ffmpeg.ffprobePath, served.url, {
+      file: job.input.path,
+    }).catch((err: unknown) => {
+      // A corrupt chunk reaches FFprobe as a dropped connection; report the real cause.
+      throw served.error ?? err;
+    });
+    if (preset.accepts === 'image' ? !input.isImage : !input.media.width || input.isImage) {
+      throw new KeepsakeError(
+        'UNSUPPORTED_INPUT',
+        `preset ${preset.name} takes ${preset.accepts === 'image' ? 'a still image' : 'a video'}, and this is ${input.isImage ? 'an image' : `a ${input.formatName} file without video`}`,
+        { file: job.input.path },
+      );
+    }
+    const dir = await jobScratch(env.scratch, job.id);
+    const built = buildJob(job.preset, job.params, {
+      input: loopback.url,
+      inputProtocols: 'http,tcp',
+      inputFormat: input.demuxer,
+      outputDir: dir,
+      media: input.media,
+      encoders: env.encoders,
+      muxers: env.muxers,
+    });
+
+    const deadline =
+      job.options.timeoutSeconds !== undefined
+        ? Date.now() + job.options.timeoutSeconds * 1000
+        : undefined;
+    const steps = built.steps.length;
+    for (const [index, step] of built.steps.entries()) {
+      for (const output of step.outputs) {
+        await mkdir(dirname(join(dir, output)), { recursive: true, mode: 0o700 });
+      }
+      try {
+        await runFfmpeg(step.args, {
+          ffmpegPath: env.ffmpeg.ffmpegPath,
+          cwd: dir,
+          durationSeconds: input.media.durationSeconds,
+          threads: job.options.threads ?? env.threads,
+          timeoutMs: deadline !== undefined ? Math.max(1, deadline - Date.now()) : undefined,
+          stallMs: env.stallMs,
+          graceMs: env.graceMs,
+          signal: control.signal,
+          onProgress: (p) =>
+            control.onProgress?.({
+              ...p,
+              percent: Math.min(99.9, ((index + p.percent / 100) / steps) * 100),
+              etaSeconds: p.etaSeconds,
+            }),
+        });
+      } catch (err) {
+        // FFmpeg only saw a dropped connection; the source knows the real cause.
+        throw loopback.error ?? err;
+      }
+      if (loopback.error) throw loopback.error;
+      await verifyOutputs(env.ffmpeg, dir, step.outputs, input, {
+        thorough: job.options.thorough,
+      });
+    }
+
+    const staging = stagingDir(job);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    const outputs: JobOutput[] = [];
+    for (const name of await filesUnder(dir)) {
+      outputs.push(await encryptOutput(dir, name, staging, env.vault));
+    }
+    const final = jobOutputDir(job);
+    await rename(staging, final);
+    return {
+      outputs: outputs.map((o) => ({ ...o, path: join(final, relative(staging, o.path)) })),
+      notes: built.notes,
+    };
+  } catch (err) {
+    await rm(stagingDir(job), { recursive: true, force: true });
+    throw err;
+  } finally {
+    await loopback?.close();
+    await source.close();
+    await wipeJobScratch(env.scratch, job.id);
+  }
+}
+
+/** True when a finished job's output folder is present (used by recovery and tests). */
+export async function outputsExist(job: Job): Promise<boolean> {
+  return stat(jobOutputDir(job)).then(
+    () => true,
+    () => false,
+  );
+}

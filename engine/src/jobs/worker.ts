@@ -1,0 +1,262 @@
+// Runs queued jobs: bounded concurrency, a lease renewed by heartbeats (which also carry
+// progress and pick up cancel requests from other processes), retries with backoff for
+// transient failures only, and recovery of jobs whose engine died mid-run.
+
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
+import type { Progress } from '../ffmpeg/runner';
+import { getPreset } from '../presets';
+import { validateParams } from '../presets/params';
+import type { Job, JobError, JobQueue, JobSpec } from './queue';
+
+export type ExecuteFn = (
+  job: Job,
+  control: { signal: AbortSignal; onProgress: (progress: Progress) => void },
+) => Promise<{ outputs: Job['outputs']; notes: string[] }>;
+
+export interface WorkerOptions {
+  /** Jobs run at once. */
+  concurrency: number;
+  /** Removes an attempt's leftovers (scratch, staged outputs). */
+  cleanup: (job: Job) => Promise<void>;
+  leaseMs?: number;
+  heartbeatMs?: number;
+  pollMs?: number;
+  /** First retry delay; doubles per attempt up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** Failures worth another attempt: the machine, not the job, was at fault. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['JOB_INTERRUPTED', 'JOB_TIMEOUT', 'DISK_FULL']);
+
+export function isTransient(error: JobError): boolean {
+  return (
+    TRANSIENT.has(error.code) ||
+    (error.code === 'FFMPEG_FAILED' && /was killed by SIG/.test(error.message))
+  );
+}
+
+export function toJobError(err: unknown): JobError {
+  if (err instanceof KeepsakeError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** A worker's identity: host, pid and a nonce, so a reused pid is not mistaken for it. */
+export function newOwnerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** Whether the worker named `owner` still runs; other hosts are trusted to their lease. */
+export function ownerAlive(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Validates a spec (preset and parameters) before it is queued: bad jobs never wait. */
+export async function submitJob(queue: JobQueue, spec: JobSpec): Promise<Job> {
+  const preset = getPreset(spec.preset);
+  const params = validateParams(preset.params, spec.params);
+  return queue.submit({ ...spec, params });
+}
+
+interface Running {
+  controller: AbortController;
+  progress?: Progress;
+  done: Promise<void>;
+}
+
+export interface WorkerEvents {
+  progress: [job: Job, progress: Progress];
+  finished: [job: Job];
+}
+
+export class JobWorker extends EventEmitter<WorkerEvents> {
+  readonly owner = newOwnerId();
+  private readonly running = new Map<string, Running>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private ticking = false;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly execute: ExecuteFn,
+    private readonly options: WorkerOptions,
+  ) {
+    super();
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.pollMs = options.pollMs ?? 500;
+  }
+
+  /** Recovers orphaned jobs, then starts taking work. */
+  async start(): Promise<Job[]> {
+    const recovered = await this.recover();
+    this.stopped = false;
+    this.schedule(0);
+    return recovered;
+  }
+
+  /**
+   * Stops taking work. Running jobs are interrupted and go back to the queue (they are
+   * not the user's to lose), unless `drain` lets them finish first.
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!options.drain) for (const r of this.running.values()) r.controller.abort('shutdown');
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Cancels a job; if it runs here, it stops now rather than at the next heartbeat. */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.queue.cancel(id);
+    this.running.get(id)?.controller.abort('cancel');
+    return job;
+  }
+
+  get activeJobs(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Running jobs whose engine is gone: leftovers removed, then retried or failed. */
+  async recover(): Promise<Job[]> {
+    const orphans = await this.queue.orphans((owner) => owner === this.owner || ownerAlive(owner));
+    const recovered: Job[] = [];
+    for (const job of orphans) {
+      await this.options.cleanup(job);
+      const owner = job.owner ?? '';
+      if (job.cancelRequested) {
+        recovered.push(await this.queue.cancelled(job.id, owner));
+        continue;
+      }
+      const error: JobError = {
+        code: 'JOB_INTERRUPTED',
+        message: `the engine stopped while this job was running (attempt ${job.attempts} of ${job.maxAttempts}); its partial output was removed`,
+      };
+      const retry = job.attempts < job.maxAttempts ? Date.now() : undefined;
+      recovered.push(await this.queue.fail(job.id, owner, error, retry));
+    }
+    return recovered;
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      while (!this.stopped && this.running.size < this.options.concurrency) {
+        const job = await this.queue.claim(this.owner, this.leaseMs);
+        if (!job) break;
+        this.launch(job);
+      }
+    } finally {
+      this.ticking = false;
+      this.schedule(this.pollMs);
+    }
+  }
+
+  private launch(job: Job): void {
+    const controller = new AbortController();
+    const entry: Running = { controller, done: Promise.resolve() };
+    this.running.set(job.id, entry);
+    entry.done = this.run(job, entry).finally(() => {
+      this.running.delete(job.id);
+      this.schedule(0);
+    });
+  }
+
+  private async run(job: Job, entry: Running): Promise<void> {
+    const { controller } = entry;
+    const beat = setInterval(() => {
+      const progress = entry.progress;
+      this.queue
+        .heartbeat(
+          job.id,
+          this.owner,
+          this.leaseMs,
+          progress && {
+            percent: progress.percent,
+            fps: progress.fps,
+            speed: progress.speed,
+            etaSeconds: progress.etaSeconds,
+            at: Date.now(),
+          },
+        )
+        .then(({ owned, cancelRequested }) => {
+          if (!owned) controller.abort('lost');
+          else if (cancelRequested) controller.abort('cancel');
+        })
+        .catch(() => undefined);
+    }, this.heartbeatMs);
+    let finished: Job | undefined;
+    try {
+      const result = await this.execute(job, {
+        signal: controller.signal,
+        onProgress: (progress) => {
+          entry.progress = progress;
+          this.emit('progress', job, progress);
+        },
+      });
+      finished = await this.queue.succeed(job.id, this.owner, result);
+    } catch (err) {
+      finished = await this.settleFailure(job, err, controller.signal.reason as string | undefined);
+    } finally {
+      clearInterval(beat);
+    }
+    if (finished) this.emit('finished', finished);
+  }
+
+  private async settleFailure(
+    job: Job,
+    err: unknown,
+    abortReason: string | undefined,
+  ): Promise<Job | undefined> {
+    await this.options.cleanup(job).catch(() => undefined);
+    if (abortReason === 'lost') return undefined; // another worker owns it now
+    try {
+      if (abortReason === 'cancel' || isKeepsakeError(err, 'JOB_CANCELLED')) {
+        if (abortReason !== 'shutdown') return await this.queue.cancelled(job.id, this.owner);
+      }
+      if (abortReason === 'shutdown') {
+        return await this.queue.fail(
+          job.id,
+          this.owner,
+          { code: 'JOB_INTERRUPTED', message: 'the engine shut down during the job' },
+          Date.now(),
+        );
+      }
+      const error = toJobError(err);
+      const retry =
+        isTransient(error) && job.attempts < job.maxAttempts
+          ? Date.now() + this.backoff(job.attempts)
+          : undefined;
+      return await this.queue.fail(job.id, this.owner, error, retry);
+    } catch (finishErr) {
+      // The job moved on (cancelled for good elsewhere): nothing more to record.
+      if (isKeepsakeError(finishErr, 'JOB_FINISHED')) return undefined;
+      throw finishErr;
+    }
+  }
+
+  private backoff(attempts: number): number {
+    const base = this.options.retryBaseMs ?? 2_000;
+    return Math.min(base * 2 ** Math.max(0, attempts - 1), this.options.retryMaxMs ?? 60_000);
+  }
+}
