@@ -10,6 +10,7 @@ import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
 import { registerSystemCommands } from './system-commands';
 import { registerPresetCommands } from './preset-commands';
+import { registerJobCommands } from './job-commands';
 import { ENGINE_VERSION } from '../version';
 
 export function buildProgram(): Command {
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerChunkedCommands(program);
   registerSystemCommands(program);
   registerPresetCommands(program);
+  registerJobCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
