@@ -23,7 +23,8 @@ async function jobEnv() {
       KEEPSAKE_SCRATCH: scratch.configured!,
       ...(scratch.allowDisk ? { KEEPSAKE_ALLOW_DISK_SCRATCH: '1' } : {}),
     },
-    scratch: scratch.configured!,
+    // The CLI works in its private folder inside the configured base.
+    scratch: join(scratch.configured!, `keepsake-${process.getuid!()}`),
     db: databasePath(env.KEEPSAKE_HOME),
   };
 }
@@ -150,6 +151,8 @@ describe('keepsake job', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(processesMentioning(scratch)).toEqual([]);
+    // The killed attempt left its scratch folder behind: recovery has something to clean.
+    expect(await readdir(scratch)).toEqual([job.id]);
 
     const work = await runCli(['job', 'work', '--until-idle'], { env });
     expect(work.code, work.stderr).toBe(0);

@@ -28,7 +28,7 @@ describe('scratch', () => {
     const env = { KEEPSAKE_SCRATCH: '/mnt/ram' };
     expect(scratchPath({ configured: '/cfg', env })).toBe('/cfg');
     expect(scratchPath({ env })).toBe('/mnt/ram');
-    expect(scratchPath({ env: {}, platform: 'linux' })).toMatch(/^\/dev\/shm\/keepsake-/);
+    expect(scratchPath({ env: {}, platform: 'linux' })).toBe('/dev/shm');
     expect(scratchPath({ env: {}, platform: 'darwin' })).toBeUndefined();
   });
 
@@ -38,15 +38,19 @@ describe('scratch', () => {
     expect(isKeepsakeError(err, 'SCRATCH_UNSAFE')).toBe(true);
     expect(String(err)).toMatch(/on a disk, so decrypted media would be written/);
     expect(await openScratch({ configured: disk, allowDisk: true })).toEqual({
-      root: disk,
+      root: join(disk, `keepsake-${process.getuid!()}`),
       ramFs: undefined,
     });
   });
 
   it.skipIf(!shmIsTmpfs)('accepts tmpfs and gives each job a private, wiped folder', async () => {
-    const root = `/dev/shm/keepsake-test-${process.pid}-${Date.now()}`;
+    // A shared base (mode 1777, like /dev/shm itself) is fine: our folder inside is private.
+    const base = `/dev/shm/keepsake-test-${process.pid}-${Date.now()}`;
+    await mkdir(base, { mode: 0o1777 });
     try {
-      const scratch = await openScratch({ configured: root });
+      const scratch = await openScratch({ configured: base });
+      const root = scratch.root;
+      expect(root).toBe(join(base, `keepsake-${process.getuid!()}`));
       expect(scratch.ramFs).toBe('tmpfs');
       expect((await stat(root)).mode & 0o777).toBe(0o700);
       const dir = await jobScratch(scratch, 'jabc');
@@ -56,19 +60,23 @@ describe('scratch', () => {
       await wipeJobScratch(scratch, 'jabc');
       expect(await readdir(root)).toEqual([]);
     } finally {
-      await rm(root, { recursive: true, force: true });
+      await rm(base, { recursive: true, force: true });
     }
   });
 
-  it('refuses a scratch root that is a link or open to other users', async () => {
-    const dir = await freshDir();
-    const real = join(dir, 'real');
-    await mkdir(real, { mode: 0o700 });
-    await symlink(real, join(dir, 'link'));
-    const viaLink = await caught(openScratch({ configured: join(dir, 'link'), allowDisk: true }));
+  it('refuses a private folder that is a link or open to other users', async () => {
+    // Another local user could plant either in a shared base such as /dev/shm.
+    const base = await freshDir();
+    const own = join(base, `keepsake-${process.getuid!()}`);
+    const elsewhere = join(base, 'elsewhere');
+    await mkdir(elsewhere, { mode: 0o700 });
+    await symlink(elsewhere, own);
+    const viaLink = await caught(openScratch({ configured: base, allowDisk: true }));
     expect(isKeepsakeError(viaLink, 'SCRATCH_UNSAFE')).toBe(true);
-    await chmod(real, 0o777);
-    const shared = await caught(openScratch({ configured: real, allowDisk: true }));
+    await rm(own);
+    await mkdir(own, { mode: 0o700 });
+    await chmod(own, 0o777);
+    const shared = await caught(openScratch({ configured: base, allowDisk: true }));
     expect(isKeepsakeError(shared, 'SCRATCH_UNSAFE')).toBe(true);
     expect(String(shared)).toMatch(/mode 0700/);
   });

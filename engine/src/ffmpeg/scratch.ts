@@ -28,27 +28,30 @@ export interface Scratch {
   ramFs: string | undefined;
 }
 
-/** `configured`, else KEEPSAKE_SCRATCH, else a private folder in /dev/shm on Linux. */
+/** Where scratch goes: `configured`, else KEEPSAKE_SCRATCH, else /dev/shm on Linux. */
 export function scratchPath(options: ScratchOptions = {}): string | undefined {
   const env = options.env ?? process.env;
   if (options.configured) return options.configured;
   if (env.KEEPSAKE_SCRATCH) return env.KEEPSAKE_SCRATCH;
-  if ((options.platform ?? process.platform) === 'linux') {
-    return `/dev/shm/keepsake-${process.getuid?.() ?? 'user'}`;
-  }
+  if ((options.platform ?? process.platform) === 'linux') return '/dev/shm';
   return undefined;
 }
 
-/** Creates (if needed) and checks the scratch root. */
+/** Creates (if needed) and checks this user's private scratch folder inside the base. */
 export async function openScratch(options: ScratchOptions = {}): Promise<Scratch> {
-  const root = scratchPath(options);
-  if (!root) {
+  const base = scratchPath(options);
+  if (!base) {
     throw new KeepsakeError(
       'SCRATCH_UNSAFE',
       'this system has no RAM-backed scratch by default; set KEEPSAKE_SCRATCH to a tmpfs folder, or allow a disk scratch in the settings (plaintext would then touch the disk)',
     );
   }
-  await mkdir(root, { recursive: true, mode: 0o700 });
+  // The base may be shared (/dev/shm is); our private folder inside it may not be.
+  await mkdir(base, { recursive: true, mode: 0o700 });
+  const root = join(base, `keepsake-${process.getuid?.() ?? 'user'}`);
+  await mkdir(root, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+  });
   const info = await lstat(root);
   const uid = process.getuid?.();
   if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
