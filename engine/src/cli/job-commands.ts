@@ -110,12 +110,16 @@ async function decryptOutputs(
   return written;
 }
 
-/** Waits for one job to finish, drawing its progress. */
+/**
+ * Waits for one job to finish, drawing its progress. The queue is read every interval
+ * (another process may cancel the job) and at once when `wake` fires (this process's
+ * worker finished something), so an in-process job returns without a polling delay.
+ */
 async function follow(
   id: string,
   read: () => Promise<Job>,
   bar: JobProgressBar,
-  intervalMs = 250,
+  options: { intervalMs?: number; wake?: (notify: () => void) => () => void } = {},
 ): Promise<Job> {
   for (;;) {
     const job = await read();
@@ -124,7 +128,15 @@ async function follow(
       bar.done();
       return job;
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, options.intervalMs ?? 250);
+      const unsubscribe = options.wake?.(done);
+      function done() {
+        clearTimeout(timer);
+        unsubscribe?.();
+        resolve();
+      }
+    });
   }
 }
 
@@ -182,7 +194,7 @@ export function registerJobCommands(program: Command): void {
           }
           return;
         }
-        const engine = await openJobEngine({ dataDir, vault: await openVault(g) });
+        const engine = await openJobEngine({ dataDir, vault: openVault(g) });
         let interrupted = false;
         let queued: Job | undefined;
         // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
@@ -198,7 +210,12 @@ export function registerJobCommands(program: Command): void {
           await engine.worker.start();
           const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });
           const id = queued.id;
-          const finished = await follow(id, () => engine.queue.get(id), bar);
+          const finished = await follow(id, () => engine.queue.get(id), bar, {
+            wake: (notify) => {
+              engine.worker.on('finished', notify);
+              return () => engine.worker.off('finished', notify);
+            },
+          });
           const written =
             finished.state === 'succeeded' && opts.out
               ? await decryptOutputs(finished, engine, resolve(opts.out), !!opts.force)
@@ -269,7 +286,7 @@ export function registerJobCommands(program: Command): void {
           id,
           () => queue.get(id),
           new JobProgressBar({ json: !!g.json, quiet: !!g.quiet }),
-          500,
+          { intervalMs: 500 },
         );
         output(g, describeOutcome(finished), { job: summary(finished) });
         failedStatus(finished);
@@ -330,7 +347,7 @@ export function registerJobCommands(program: Command): void {
       const g = globals(cmd);
       const engine = await openJobEngine({
         dataDir: resolveDataDir(g.dataDir),
-        vault: await openVault(g),
+        vault: openVault(g),
         concurrency: opts.concurrency,
       });
       const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });

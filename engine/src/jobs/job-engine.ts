@@ -14,7 +14,8 @@ import { JobWorker, type WorkerOptions } from './worker';
 
 export interface JobEngineOptions {
   dataDir: string;
-  vault: Vault;
+  /** The unlocked vault, or the unlocking under way (it runs beside FFmpeg's discovery). */
+  vault: Vault | Promise<Vault>;
   /** Jobs at once; by default half the cores (FFmpeg itself uses several threads). */
   concurrency?: number;
   scratch?: ScratchOptions;
@@ -34,12 +35,8 @@ export interface JobEngine {
   close(): Promise<void>;
 }
 
-export function defaultConcurrency(cores = availableParallelism()): {
-  jobs: number;
-  threads: number;
-} {
-  const jobs = Math.max(1, Math.floor(cores / 2));
-  return { jobs, threads: Math.max(1, Math.floor(cores / jobs)) };
+export function defaultConcurrency(cores = availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / 2));
 }
 
 export function jobOutputRoot(dataDir: string): string {
@@ -47,19 +44,26 @@ export function jobOutputRoot(dataDir: string): string {
 }
 
 export async function openJobEngine(options: JobEngineOptions): Promise<JobEngine> {
-  const ffmpeg = options.ffmpeg ?? (await locateFfmpeg());
-  const [capabilities, scratch] = await Promise.all([
-    readCapabilities(ffmpeg.ffmpegPath),
+  // Independent start-up work runs at once: it is paid again by every `job submit`.
+  const tools = (async () => {
+    const ffmpeg = options.ffmpeg ?? (await locateFfmpeg());
+    return { ffmpeg, ...(await readCapabilities(ffmpeg.ffmpegPath)) };
+  })();
+  const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
+    tools,
     openScratch(options.scratch),
+    options.vault,
   ]);
-  const defaults = defaultConcurrency();
-  const concurrency = options.concurrency ?? defaults.jobs;
+  const concurrency = options.concurrency ?? defaultConcurrency();
   const env: ExecuteEnv = {
     ffmpeg,
-    ...capabilities,
+    encoders,
+    muxers,
     scratch,
-    vault: options.vault,
-    threads: Math.max(1, Math.floor(availableParallelism() / concurrency)),
+    vault,
+    // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
+    // the cap keeps that share per job, so concurrent jobs split the machine fairly.
+    threads: Math.max(1, Math.round((availableParallelism() * 1.5) / concurrency)),
     stallMs: options.stallMs ?? 120_000,
     graceMs: options.graceMs,
   };
