@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
+import { readConfig } from '../config';
 import { locateFfmpeg } from '../ffmpeg/locate';
+import { openScratch } from '../ffmpeg/scratch';
 import { runDesktop } from '../server/desktop-entry';
 import { ENGINE_VERSION } from '../version';
 import { ENGINE_ROOT } from '../engine-root';
@@ -20,7 +22,26 @@ export function registerSystemCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
       const dataDir = resolveDataDir(g.dataDir);
-      const ffmpeg = await locateFfmpeg();
+      const config = await readConfig(dataDir);
+      const ffmpeg = await locateFfmpeg({
+        ffmpegPath: config.ffmpegPath,
+        ffprobePath: config.ffprobePath,
+      });
+      // A scratch problem is reported, not thrown: doctor exists to say what is wrong.
+      const scratch = await openScratch({
+        configured: config.scratch,
+        allowDisk: config.allowDiskScratch,
+      }).then(
+        (s) => ({ ok: true, root: s.root, ramFs: s.ramFs ?? null, problem: null }),
+        (err: unknown) => ({ ok: false, root: null, ramFs: null, problem: String(err) }),
+      );
+      const scratchLine = scratch.ok
+        ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk-backed, allowed by the settings'})`
+        : `scratch: UNUSABLE: ${scratch.problem}`;
+      const probeWarning =
+        ffmpeg.ffprobeSource === 'npm-package'
+          ? 'warning: the npm-packaged ffprobe crashes on MPEG-TS (.mts, HLS); install ffmpeg (e.g. apt-get install ffmpeg) or set FFPROBE_PATH'
+          : undefined;
       output(
         g,
         [
@@ -28,8 +49,10 @@ export function registerSystemCommands(program: Command): void {
           `data directory: ${dataDir}`,
           `ffmpeg ${ffmpeg.version} from ${ffmpeg.source}: ${ffmpeg.ffmpegPath}`,
           `ffprobe from ${ffmpeg.ffprobeSource}: ${ffmpeg.ffprobePath}`,
+          scratchLine,
+          ...(probeWarning ? [probeWarning] : []),
         ].join('\n'),
-        { version: ENGINE_VERSION, dataDir, ffmpeg },
+        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch },
       );
     });
 

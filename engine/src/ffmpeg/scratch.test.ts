@@ -24,10 +24,10 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('scratch', () => {
-  it('chooses the configured path, then KEEPSAKE_SCRATCH, then /dev/shm on Linux', () => {
+  it('chooses KEEPSAKE_SCRATCH, then the settings file, then /dev/shm on Linux', () => {
     const env = { KEEPSAKE_SCRATCH: '/mnt/ram' };
-    expect(scratchPath({ configured: '/cfg', env })).toBe('/cfg');
-    expect(scratchPath({ env })).toBe('/mnt/ram');
+    expect(scratchPath({ configured: '/cfg', env })).toBe('/mnt/ram');
+    expect(scratchPath({ configured: '/cfg', env: {} })).toBe('/cfg');
     expect(scratchPath({ env: {}, platform: 'linux' })).toBe('/dev/shm');
     expect(scratchPath({ env: {}, platform: 'darwin' })).toBeUndefined();
   });

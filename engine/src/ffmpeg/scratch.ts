@@ -14,7 +14,7 @@ import { KeepsakeError } from '../errors';
 const RAM_FILESYSTEMS: Record<number, string> = { 0x01021994: 'tmpfs', 0x858458f6: 'ramfs' };
 
 export interface ScratchOptions {
-  /** From the config file; beats the environment. */
+  /** From the settings file. */
   configured?: string;
   env?: NodeJS.ProcessEnv;
   /** Accept a disk-backed scratch (the user's explicit choice; KEEPSAKE_ALLOW_DISK_SCRATCH=1). */
@@ -28,11 +28,14 @@ export interface Scratch {
   ramFs: string | undefined;
 }
 
-/** Where scratch goes: `configured`, else KEEPSAKE_SCRATCH, else /dev/shm on Linux. */
+/**
+ * Where scratch goes: KEEPSAKE_SCRATCH (a per-run override), else the settings file's
+ * choice, else /dev/shm on Linux.
+ */
 export function scratchPath(options: ScratchOptions = {}): string | undefined {
   const env = options.env ?? process.env;
-  if (options.configured) return options.configured;
   if (env.KEEPSAKE_SCRATCH) return env.KEEPSAKE_SCRATCH;
+  if (options.configured) return options.configured;
   if ((options.platform ?? process.platform) === 'linux') return '/dev/shm';
   return undefined;
 }

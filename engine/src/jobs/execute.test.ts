@@ -2,8 +2,8 @@
 // and verified outputs out, nothing plaintext left in the data directory or scratch.
 
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,11 @@ async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Prom
   if (engine.worker.activeJobs.length === 0) await engine.worker.start();
   return finished;
 }
+
+const sha256 = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 
 /** Every file under `root` that contains `needle`. */
 async function filesContaining(root: string, needle: Buffer): Promise<string[]> {
@@ -116,6 +121,16 @@ describe('executeJob with real FFmpeg', () => {
         await run(engine.env.ffmpeg.ffmpegPath, ['-v', 'error', '-i', plain, '-f', 'null', '-']);
         expect(await readdir(scratchRoot)).toEqual([]);
       }
+
+      // A plain input is read, never written: same bytes and times after a job.
+      const before = { hash: await sha256(clip), mtime: (await stat(clip)).mtimeMs };
+      const plainJob = await runJob(engine, {
+        preset: 'remux',
+        params: {},
+        input: { kind: 'plain', path: clip },
+      });
+      expect(plainJob.state, plainJob.lastError?.message).toBe('succeeded');
+      expect({ hash: await sha256(clip), mtime: (await stat(clip)).mtimeMs }).toEqual(before);
     } finally {
       await engine.close();
     }

@@ -62,6 +62,15 @@ export async function cleanupAttempt(job: Job, scratch: Scratch): Promise<void> 
   await rm(stagingDir(job), { recursive: true, force: true });
 }
 
+/**
+ * The wall-clock cap of one attempt: the job's own, else generous enough for the slowest
+ * preset (AV1 at its best quality runs far below real time on a small machine) while
+ * still ending a job that would otherwise run for days.
+ */
+export function wallClockSeconds(job: Pick<Job, 'options'>, durationSeconds: number): number {
+  return job.options.timeoutSeconds ?? Math.max(3600, 100 * durationSeconds);
+}
+
 async function openInput(job: Job, vault: Vault): Promise<ByteSource> {
   if (job.input.kind === 'vault') {
     return vaultByteSource(await VaultFile.open(job.input.path, { vault }));
@@ -148,10 +157,7 @@ export async function executeJob(
       muxers: env.muxers,
     });
 
-    const deadline =
-      job.options.timeoutSeconds !== undefined
-        ? Date.now() + job.options.timeoutSeconds * 1000
-        : undefined;
+    const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
     const steps = built.steps.length;
     for (const [index, step] of built.steps.entries()) {
       for (const output of step.outputs) {
@@ -163,7 +169,7 @@ export async function executeJob(
           cwd: dir,
           durationSeconds: input.media.durationSeconds,
           threads: job.options.threads ?? env.threads,
-          timeoutMs: deadline !== undefined ? Math.max(1, deadline - Date.now()) : undefined,
+          timeoutMs: Math.max(1, deadline - Date.now()),
           stallMs: env.stallMs,
           graceMs: env.graceMs,
           signal: control.signal,

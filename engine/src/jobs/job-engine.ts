@@ -3,6 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { readConfig } from '../config';
 import { readCapabilities } from '../ffmpeg/capabilities';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
@@ -18,6 +19,7 @@ export interface JobEngineOptions {
   vault: Vault | Promise<Vault>;
   /** Jobs at once; by default half the cores (FFmpeg itself uses several threads). */
   concurrency?: number;
+  /** Overrides the settings file's scratch choice (tests). */
   scratch?: ScratchOptions;
   ffmpeg?: FfmpegLocation;
   /** Kill and retry a job whose FFmpeg makes no progress for this long. */
@@ -45,16 +47,21 @@ export function jobOutputRoot(dataDir: string): string {
 
 export async function openJobEngine(options: JobEngineOptions): Promise<JobEngine> {
   // Independent start-up work runs at once: it is paid again by every `job submit`.
+  const config = await readConfig(options.dataDir);
   const tools = (async () => {
-    const ffmpeg = options.ffmpeg ?? (await locateFfmpeg());
+    const ffmpeg =
+      options.ffmpeg ??
+      (await locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath }));
     return { ffmpeg, ...(await readCapabilities(ffmpeg.ffmpegPath)) };
   })();
   const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
     tools,
-    openScratch(options.scratch),
+    openScratch(
+      options.scratch ?? { configured: config.scratch, allowDisk: config.allowDiskScratch },
+    ),
     options.vault,
   ]);
-  const concurrency = options.concurrency ?? defaultConcurrency();
+  const concurrency = options.concurrency ?? config.concurrency ?? defaultConcurrency();
   const env: ExecuteEnv = {
     ffmpeg,
     encoders,
@@ -64,7 +71,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
     // the cap keeps that share per job, so concurrent jobs split the machine fairly.
     threads: Math.max(1, Math.round((availableParallelism() * 1.5) / concurrency)),
-    stallMs: options.stallMs ?? 120_000,
+    stallMs: options.stallMs ?? (config.stallSeconds ?? 120) * 1000,
     graceMs: options.graceMs,
   };
   const queue = new SqliteJobQueue(databasePath(options.dataDir));

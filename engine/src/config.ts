@@ -1,0 +1,80 @@
+// The engine's settings file, `<data dir>/config.json`. Every key is optional; an
+// unknown key or a wrong type is an error that names it, so a typo never silently falls
+// back to a default (a misspelt scratch setting would otherwise put plaintext on disk).
+//
+//   {
+//     "scratch": "/mnt/ramdisk",        RAM-backed folder for FFmpeg's outputs
+//     "allowDiskScratch": false,        accept a disk-backed scratch (plaintext on disk)
+//     "ffmpegPath": "/opt/ffmpeg/bin/ffmpeg",
+//     "ffprobePath": "/opt/ffmpeg/bin/ffprobe",
+//     "concurrency": 1,                 jobs at once
+//     "stallSeconds": 120               kill a job whose FFmpeg makes no progress this long
+//   }
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KeepsakeError } from './errors';
+
+export interface EngineConfig {
+  scratch?: string;
+  allowDiskScratch?: boolean;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  concurrency?: number;
+  stallSeconds?: number;
+}
+
+const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
+  scratch: (v) => typeof v === 'string' && v.length > 0,
+  allowDiskScratch: (v) => typeof v === 'boolean',
+  ffmpegPath: (v) => typeof v === 'string' && v.length > 0,
+  ffprobePath: (v) => typeof v === 'string' && v.length > 0,
+  concurrency: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
+  stallSeconds: (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 86_400,
+};
+
+export function configPath(dataDir: string): string {
+  return join(dataDir, 'config.json');
+}
+
+export function parseConfig(text: string, file: string): EngineConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `is not valid JSON (${(err as Error).message})`, { file });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new KeepsakeError('USAGE', 'must hold one JSON object', { file });
+  }
+  for (const [key, value] of Object.entries(raw)) {
+    const check = KEYS[key as keyof EngineConfig];
+    if (!check) {
+      throw new KeepsakeError(
+        'USAGE',
+        `unknown setting "${key}" (known: ${Object.keys(KEYS).join(', ')})`,
+        { file },
+      );
+    }
+    if (!check(value)) {
+      throw new KeepsakeError('USAGE', `setting "${key}" has an invalid value`, { file });
+    }
+  }
+  return raw as EngineConfig;
+}
+
+/** The settings in `dataDir`, or none when the file does not exist. */
+export async function readConfig(dataDir: string): Promise<EngineConfig> {
+  const file = configPath(dataDir);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new KeepsakeError('SOURCE_UNREADABLE', 'cannot read the settings file', {
+      file,
+      cause: err,
+    });
+  }
+  return parseConfig(text, file);
+}
