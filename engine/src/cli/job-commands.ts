@@ -104,7 +104,7 @@ async function decryptOutputs(
     }
     const dest = join(dir, out.name);
     await mkdir(dirname(dest), { recursive: true });
-    await decryptFile(out.path, dest, { vault: engine.env.vault }, { overwrite });
+    await decryptFile(out.path, dest, { vault: engine.vault }, { overwrite });
     written.push(dest);
   }
   return written;

@@ -23,7 +23,7 @@ import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
-import { VaultFile, writeVaultFile } from '../vault/vault-file';
+import { VaultFile, writeVaultFile, type FileKeySource } from '../vault/vault-file';
 import type { Job, JobOutput } from './queue';
 import { verifyOutputs } from './verify';
 
@@ -33,12 +33,22 @@ export interface ExecuteEnv {
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
   scratch: Scratch;
-  /** Opens vault inputs and encrypts the outputs. */
-  vault: Vault;
+  /**
+   * The keys of one job: the local engine uses its unlocked vault for every job; a server
+   * holds each job's keys in memory only, as its client sent them.
+   */
+  keys: (job: Job) => JobKeys | Promise<JobKeys>;
   /** Default FFmpeg thread cap. */
   threads?: number;
   stallMs?: number;
   graceMs?: number;
+}
+
+export interface JobKeys {
+  /** Opens a vault input (the vault, or just that file's key). */
+  input: FileKeySource;
+  /** Wraps the outputs' file keys. */
+  output: Vault;
 }
 
 export interface ExecuteResult {
@@ -71,9 +81,9 @@ export function wallClockSeconds(job: Pick<Job, 'options'>, durationSeconds: num
   return job.options.timeoutSeconds ?? Math.max(3600, 100 * durationSeconds);
 }
 
-async function openInput(job: Job, vault: Vault): Promise<ByteSource> {
+async function openInput(job: Job, keys: FileKeySource): Promise<ByteSource> {
   if (job.input.kind === 'vault') {
-    return vaultByteSource(await VaultFile.open(job.input.path, { vault }));
+    return vaultByteSource(await VaultFile.open(job.input.path, keys));
   }
   return plainByteSource(job.input.path);
 }
@@ -124,7 +134,8 @@ export async function executeJob(
 ): Promise<ExecuteResult> {
   const preset = getPreset(job.preset);
   await cleanupAttempt(job, env.scratch);
-  const source = await openInput(job, env.vault);
+  const keys = await env.keys(job);
+  const source = await openInput(job, keys.input);
   let loopback: Awaited<ReturnType<typeof serveLoopback>> | undefined;
   try {
     const refused = sniffRefused(await readHead(source, 512));
@@ -194,7 +205,7 @@ export async function executeJob(
     await mkdir(staging, { recursive: true, mode: 0o700 });
     const outputs: JobOutput[] = [];
     for (const name of await filesUnder(dir)) {
-      outputs.push(await encryptOutput(dir, name, staging, env.vault));
+      outputs.push(await encryptOutput(dir, name, staging, keys.output));
     }
     const final = jobOutputDir(job);
     await rename(staging, final);

@@ -30,6 +30,7 @@ export interface JobEngineOptions {
 
 export interface JobEngine {
   queue: SqliteJobQueue;
+  vault: Vault;
   worker: JobWorker;
   env: ExecuteEnv;
   /** Where jobs' encrypted outputs go: a folder per job inside. */
@@ -67,7 +68,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     encoders,
     muxers,
     scratch,
-    vault,
+    keys: () => ({ input: { vault }, output: vault }),
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
     // the cap keeps that share per job, so concurrent jobs split the machine fairly.
     threads: Math.max(1, Math.round((availableParallelism() * 1.5) / concurrency)),
@@ -82,6 +83,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
   });
   return {
     queue,
+    vault,
     worker,
     env,
     outputRoot: jobOutputRoot(options.dataDir),

@@ -102,8 +102,11 @@ export interface JobQueue {
   list(filter?: { states?: JobState[]; limit?: number }): Promise<Job[]>;
   events(id: string): Promise<JobEvent[]>;
 
-  /** The next runnable job for `owner`, now running under a lease; none while paused. */
-  claim(owner: string, leaseMs: number): Promise<Job | undefined>;
+  /**
+   * The next runnable job for `owner`, now running under a lease; none while paused.
+   * `canRun` skips jobs this worker cannot start yet (a server lacking a job's keys).
+   */
+  claim(owner: string, leaseMs: number, canRun?: (job: Job) => boolean): Promise<Job | undefined>;
   /** Renews the lease and records progress; says whether a cancel was asked for. */
   heartbeat(
     id: string,

@@ -124,6 +124,16 @@ describe('SqliteJobQueue', () => {
     await rejects(q.cancel('jnope'), 'JOB_NOT_FOUND');
   });
 
+  it('skips jobs the worker cannot run yet, keeping them queued in order', async () => {
+    const { q } = await queue();
+    const waiting = await q.submit(spec({ priority: 9 }));
+    const ready = await q.submit(spec());
+    const claimed = await q.claim('w', 1000, (job) => job.id !== waiting.id);
+    expect(claimed!.id).toBe(ready.id);
+    expect(await q.get(waiting.id)).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(await q.claim('w', 1000, () => false)).toBeUndefined();
+  });
+
   it('a paused queue hands out nothing until resumed', async () => {
     const { q } = await queue();
     await q.submit(spec());

@@ -162,16 +162,21 @@ export class SqliteJobQueue implements JobQueue {
     return rows.map((r) => ({ at: r.at, kind: r.kind, detail: opt(r.detail) }));
   }
 
-  async claim(owner: string, leaseMs: number): Promise<Job | undefined> {
+  async claim(
+    owner: string,
+    leaseMs: number,
+    canRun?: (job: Job) => boolean,
+  ): Promise<Job | undefined> {
     const claimed = this.db.transaction((): string | undefined => {
       if (this.paused()) return undefined;
       const now = this.now();
-      const next = this.db
+      const candidates = this.db
         .prepare(
-          `SELECT id FROM jobs WHERE state = 'queued' AND not_before <= ?
-           ORDER BY priority DESC, created_at, rowid LIMIT 1`,
+          `SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ?
+           ORDER BY priority DESC, created_at, rowid LIMIT ?`,
         )
-        .get(now) as { id: string } | undefined;
+        .all(now, canRun ? 200 : 1) as Row[];
+      const next = candidates.find((row) => !canRun || canRun(toJob(row)));
       if (!next) return undefined;
       this.db
         .prepare(

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** Removes an attempt's leftovers (scratch, staged outputs). */
   cleanup: (job: Job) => Promise<void>;
+  /** Jobs this worker may start now (default: all). */
+  canRun?: (job: Job) => boolean;
   leaseMs?: number;
   heartbeatMs?: number;
   pollMs?: number;
@@ -162,7 +164,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     this.ticking = true;
     try {
       while (!this.stopped && this.running.size < this.options.concurrency) {
-        const job = await this.queue.claim(this.owner, this.leaseMs);
+        const job = await this.queue.claim(this.owner, this.leaseMs, this.options.canRun);
         if (!job) break;
         this.launch(job);
       }
