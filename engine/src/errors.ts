@@ -131,6 +131,60 @@ export const ERROR_CODES = {
     summary: 'The request came from a web origin or host name this server does not serve.',
   },
   ROUTE_NOT_FOUND: { status: 404, exit: 2, summary: 'No such page or API route.' },
+  FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    summary: 'The credential lacks the role or scope for this, or the address is not allowed.',
+  },
+  RATE_LIMITED: { status: 429, exit: 2, summary: 'Too many requests; retry after a pause.' },
+  SERVER_BUSY: {
+    status: 503,
+    exit: 6,
+    summary: 'Too many signed requests right now; retry shortly.',
+  },
+  TOO_LARGE: { status: 413, exit: 2, summary: 'The request or upload exceeds the size limit.' },
+  UPLOAD_OFFSET_MISMATCH: {
+    status: 409,
+    exit: 2,
+    summary: 'The upload is at another offset; ask for it and resume from there.',
+  },
+  UPLOAD_INCOMPLETE: {
+    status: 409,
+    exit: 2,
+    summary: 'The upload has not received all its bytes yet.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    exit: 2,
+    summary: 'The request body has a content type this route does not take.',
+  },
+  KEK_NOT_FOUND: {
+    status: 500,
+    exit: 2,
+    summary:
+      'No key-encryption key was found (KEK file, KEEPSAKE_KEK_FILE, KEEPSAKE_KEK, systemd credential or Docker secret).',
+  },
+  KEK_MISMATCH: {
+    status: 500,
+    exit: 3,
+    summary: "The key-encryption key does not open this server's credential store.",
+  },
+  CREDENTIALS_CORRUPT: {
+    status: 500,
+    exit: 3,
+    summary: 'The credential store is damaged or was altered.',
+  },
+  CREDENTIAL_EXISTS: {
+    status: 409,
+    exit: 2,
+    summary: 'A credential with that name already exists.',
+  },
+  CREDENTIAL_NOT_FOUND: { status: 404, exit: 2, summary: 'No credential has that name or id.' },
+  SERVER_NOT_TRUSTED: {
+    status: 502,
+    exit: 2,
+    summary: "The server's certificate does not chain to the CA pinned at pairing.",
+  },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 

@@ -58,6 +58,101 @@ describe('database', () => {
     v2.close();
   });
 
+  it('migration 3 adds credentials and the keystore and keeps the jobs', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const v2 = openDatabase(path, 2);
+    v2.prepare(
+      `INSERT INTO jobs (id, preset, params, input_kind, input_path, output_dir, state, created_at)
+       VALUES ('j1', 'remux', '{}', 'plain', '/in.mp4', '/out', 'queued', 1)`,
+    ).run();
+    v2.prepare(`INSERT INTO job_events (job_id, at, kind) VALUES ('j1', 1, 'submitted')`).run();
+    v2.close();
+    const v3 = openDatabase(path, 3);
+    expect(schemaVersion(v3)).toBe(3);
+    expect(columns(v3, 'credentials')).toEqual([
+      'client_id',
+      'name',
+      'role',
+      'key_sealed',
+      'cidrs',
+      'created_at',
+      'revoked_at',
+      'last_used_at',
+    ]);
+    expect(columns(v3, 'keystore')).toEqual(['id', 'kek_id', 'dek_wrapped']);
+    expect(v3.prepare('SELECT id, state FROM jobs').all()).toEqual([{ id: 'j1', state: 'queued' }]);
+    expect(v3.prepare('SELECT count(*) AS n FROM job_events').get()).toEqual({ n: 1 });
+    const add = v3.prepare(
+      `INSERT INTO credentials (client_id, name, role, key_sealed, created_at) VALUES (?, ?, ?, ?, 1)`,
+    );
+    add.run('ks_a', 'alice', 'admin', Buffer.alloc(60));
+    expect(v3.prepare(`SELECT cidrs FROM credentials`).get()).toEqual({ cidrs: '[]' });
+    expect(() => add.run('ks_b', 'bob', 'root', Buffer.alloc(60))).toThrow(/CHECK constraint/);
+    expect(() => add.run('ks_c', 'alice', 'viewer', Buffer.alloc(60))).toThrow(/UNIQUE/);
+    // One keystore row only.
+    const wrap = v3.prepare(
+      `INSERT INTO keystore (id, kek_id, dek_wrapped) VALUES (?, 'k', x'00')`,
+    );
+    wrap.run(1);
+    expect(() => wrap.run(2)).toThrow(/CHECK constraint/);
+    v3.close();
+  });
+
+  it('migration 4 adds an append-only audit log and keeps the credentials', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const v3 = openDatabase(path, 3);
+    v3.prepare(
+      `INSERT INTO credentials (client_id, name, role, key_sealed, created_at)
+       VALUES ('ks_a', 'alice', 'client', x'0102', 1)`,
+    ).run();
+    v3.close();
+    const v4 = openDatabase(path, 4);
+    expect(schemaVersion(v4)).toBe(4);
+    expect(columns(v4, 'audit')).toEqual([
+      'seq',
+      'at',
+      'actor',
+      'address',
+      'action',
+      'target',
+      'outcome',
+      'detail',
+      'prev_hash',
+      'hash',
+    ]);
+    expect(v4.prepare('SELECT client_id, name, role FROM credentials').all()).toEqual([
+      { client_id: 'ks_a', name: 'alice', role: 'client' },
+    ]);
+    v4.prepare(
+      `INSERT INTO audit (at, action, outcome, prev_hash, hash) VALUES (1, 'login', 'ok', 'p', 'h')`,
+    ).run();
+    expect(() => v4.prepare(`UPDATE audit SET outcome = 'denied'`).run()).toThrow(/append-only/);
+    expect(() => v4.prepare(`DELETE FROM audit`).run()).toThrow(/append-only/);
+    expect(() =>
+      v4
+        .prepare(
+          `INSERT INTO audit (at, action, outcome, prev_hash, hash) VALUES (2, 'x', 'maybe', 'p', 'h')`,
+        )
+        .run(),
+    ).toThrow(/CHECK constraint/);
+    expect(v4.prepare('SELECT count(*) AS n FROM audit').get()).toEqual({ n: 1 });
+    v4.close();
+  });
+
+  it('migration 5 adds uploads whose offset can never pass their size', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    openDatabase(path, 4).close();
+    const db = openDatabase(path, 5);
+    expect(columns(db, 'uploads')).toEqual(['id', 'size', 'offset', 'client_id', 'created_at']);
+    db.prepare(
+      `INSERT INTO uploads (id, size, client_id, created_at) VALUES ('u1', 10, 'c', 0)`,
+    ).run();
+    expect(() => db.prepare(`UPDATE uploads SET offset = 11 WHERE id = 'u1'`).run()).toThrow(
+      /CHECK constraint/,
+    );
+    db.close();
+  });
+
   it('refuses a database written by a newer Keepsake and leaves it alone', async () => {
     const path = join(await freshDir(), 'engine.db');
     const raw = new Database(path);

@@ -54,6 +54,52 @@ export const MIGRATIONS: readonly string[] = [
      detail  TEXT
    );
    CREATE INDEX job_events_by_job ON job_events (job_id, id);`,
+  // 3: the server's credentials. Keys are sealed under a data key (DEK) that is itself
+  // sealed under the key-encryption key (KEK) kept outside the database: a copied
+  // database file alone reveals no client key. The single keystore row holds the DEK.
+  `CREATE TABLE credentials (
+     client_id    TEXT PRIMARY KEY,
+     name         TEXT NOT NULL UNIQUE,
+     role         TEXT NOT NULL CHECK (role IN ('admin', 'client', 'worker', 'viewer')),
+     key_sealed   BLOB NOT NULL,
+     cidrs        TEXT NOT NULL DEFAULT '[]',
+     created_at   INTEGER NOT NULL,
+     revoked_at   INTEGER,
+     last_used_at INTEGER
+   );
+   CREATE TABLE keystore (
+     id          INTEGER PRIMARY KEY CHECK (id = 1),
+     kek_id      TEXT NOT NULL,
+     dek_wrapped BLOB NOT NULL
+   );`,
+  // 4: the audit log, hash-chained (see server/audit.ts). The triggers make it
+  // append-only for anything that goes through SQLite; the chain catches the rest.
+  `CREATE TABLE audit (
+     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+     at        INTEGER NOT NULL,
+     actor     TEXT,
+     address   TEXT,
+     action    TEXT NOT NULL,
+     target    TEXT,
+     outcome   TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),
+     detail    TEXT,
+     prev_hash TEXT NOT NULL,
+     hash      TEXT NOT NULL
+   );
+   CREATE INDEX audit_by_at ON audit (at);
+   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
+  // 5: resumable uploads (server/uploads.ts). `offset` is the committed byte count: it
+  // moves only after a chunk's signature checked out.
+  `CREATE TABLE uploads (
+     id         TEXT PRIMARY KEY,
+     size       INTEGER NOT NULL CHECK (size > 0),
+     offset     INTEGER NOT NULL DEFAULT 0 CHECK (offset >= 0 AND offset <= size),
+     client_id  TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
 ];
 
 export function databasePath(dataDir: string): string {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { CHUNK_SIZE } from './chunked';
-import { createVault } from './keyring';
+import { createVault, jobOutputVault } from './keyring';
 import { VaultFile, writeVaultFile, type FileMeta } from './vault-file';
 
 const meta = (size: number): FileMeta => ({
@@ -144,5 +144,35 @@ describe('vault file', () => {
       writeVaultFile(Readable.from([randomBytes(999)]), join(dir, 'short.ksv'), vault, promised),
     ).rejects.toMatchObject({ code: 'SOURCE_UNREADABLE' });
     expect(await readdir(dir)).toEqual(['vault']);
+  });
+
+  it('a job key derived from the vault wraps outputs the vault alone opens later', async () => {
+    const { dir, vault } = await setup(10);
+    const jobVault = jobOutputVault(vault, 'j0123456789ab');
+    expect(jobVault.masterKey.equals(vault.masterKey)).toBe(false);
+    const path = join(dir, 'out.ksv');
+    const body = randomBytes(40_000);
+    await writeVaultFile(Readable.from([body]), path, jobVault, meta(body.length));
+    const vf = await VaultFile.open(path, { vault });
+    expect((await vf.read(0, body.length)).equals(body)).toBe(true);
+    await vf.close();
+    // Another job's key does not open it, and neither does another vault.
+    const other = jobOutputVault(vault, 'jother');
+    const wrapped = await VaultFile.open(path, {
+      vault: { ...other, masterKeyId: vault.masterKeyId },
+    }).then(
+      () => 'opened',
+      (e: unknown) => String(e),
+    );
+    expect(wrapped).toMatch(/HEADER_CORRUPT|does not authenticate/);
+    const stranger = await createVault(join(dir, 'v2'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const refused = await VaultFile.open(path, { vault: stranger.vault }).then(
+      () => 'opened',
+      (e: unknown) => String(e),
+    );
+    expect(refused).toMatch(/different vault/);
   });
 });

@@ -28,7 +28,7 @@ import {
 } from './chunked';
 import { EncryptStream } from './chunked-stream';
 import { fileSinkParts, openFile, sealFile, type PartsSink } from './file-pump';
-import type { Vault } from './keyring';
+import { wrappingKey, type Vault } from './keyring';
 
 export const MAGIC = Buffer.from('KSVF', 'latin1');
 export const FORMAT_VERSION = 1;
@@ -185,8 +185,16 @@ export async function readHeader(
     if (header.vault !== vault.vaultId) {
       throw new KeepsakeError('WRONG_VAULT', 'this file belongs to a different vault', { file });
     }
+    const wrapKey = wrappingKey(vault, header.kid);
+    if (!wrapKey) {
+      throw new KeepsakeError(
+        'WRONG_VAULT',
+        `this file is wrapped under key ${header.kid}, unknown to this vault`,
+        { file },
+      );
+    }
     const unwrapped = openGcm(
-      vault.masterKey,
+      wrapKey,
       Buffer.from(header.wk, 'base64'),
       fileKeyAad(vault.vaultId, header.fid),
     );
