@@ -36,7 +36,7 @@ async function setup() {
   const scratchOptions = await testScratch();
   const engine = await openJobEngine({
     dataDir,
-    vault,
+    keys: { vault },
     scratch: scratchOptions,
     concurrency: 1,
     worker: { pollMs: 50, heartbeatMs: 100 },

@@ -9,14 +9,21 @@ import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
 import type { Vault } from '../vault/keyring';
 import { databasePath } from './db';
-import { cleanupAttempt, executeJob, type ExecuteEnv } from './execute';
+import { KeepsakeError } from '../errors';
+import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './execute';
+import type { Job } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
 import { JobWorker, type WorkerOptions } from './worker';
 
 export interface JobEngineOptions {
   dataDir: string;
-  /** The unlocked vault, or the unlocking under way (it runs beside FFmpeg's discovery). */
-  vault: Vault | Promise<Vault>;
+  /**
+   * Whose keys jobs run with: the local engine's vault (or its unlocking, under way beside
+   * FFmpeg's discovery), or a server's per-job keys held in memory.
+   */
+  keys:
+    | { vault: Vault | Promise<Vault> }
+    | { perJob: (job: Job) => JobKeys; canRun: (job: Job) => boolean };
   /** Jobs at once; by default half the cores (FFmpeg itself uses several threads). */
   concurrency?: number;
   /** Overrides the settings file's scratch choice (tests). */
@@ -30,7 +37,8 @@ export interface JobEngineOptions {
 
 export interface JobEngine {
   queue: SqliteJobQueue;
-  vault: Vault;
+  /** The local vault, when jobs run with one. */
+  vault: Vault | undefined;
   worker: JobWorker;
   env: ExecuteEnv;
   /** Where jobs' encrypted outputs go: a folder per job inside. */
@@ -60,15 +68,21 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     openScratch(
       options.scratch ?? { configured: config.scratch, allowDisk: config.allowDiskScratch },
     ),
-    options.vault,
+    'vault' in options.keys ? options.keys.vault : undefined,
   ]);
+  const keys = options.keys;
+  const keysFor = (job: Job): JobKeys => {
+    if (vault) return { input: { vault }, output: vault };
+    if ('perJob' in keys) return keys.perJob(job);
+    throw new KeepsakeError('INTERNAL', 'no keys for jobs');
+  };
   const concurrency = options.concurrency ?? config.concurrency ?? defaultConcurrency();
   const env: ExecuteEnv = {
     ffmpeg,
     encoders,
     muxers,
     scratch,
-    keys: () => ({ input: { vault }, output: vault }),
+    keys: keysFor,
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
     // the cap keeps that share per job, so concurrent jobs split the machine fairly.
     threads: Math.max(1, Math.round((availableParallelism() * 1.5) / concurrency)),
@@ -80,6 +94,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     ...options.worker,
     concurrency,
     cleanup: (job) => cleanupAttempt(job, scratch),
+    canRun: 'canRun' in keys ? keys.canRun : undefined,
   });
   return {
     queue,

@@ -23,6 +23,12 @@ export interface JobOptions {
   threads?: number;
   /** Wall-clock cap for one attempt, in seconds. */
   timeoutSeconds?: number;
+  /** Server jobs: automated (client decrypts results) or manual (client keeps .ksv). */
+  mode?: 'automated' | 'manual';
+  /** Server jobs: the client id that submitted it (who may see it). */
+  submittedBy?: string;
+  /** Server jobs: the upload holding the input (deleted with the job). */
+  upload?: string;
 }
 
 export interface JobSpec {
@@ -124,6 +130,8 @@ export interface JobQueue {
   /** Records that a running job stopped because it was cancelled. */
   cancelled(id: string, owner: string): Promise<Job>;
 
+  /** Removes a finished job and its history (its files are the caller's to remove). */
+  delete(id: string): Promise<void>;
   /** A queued job is cancelled at once; a running one is asked to stop. */
   cancel(id: string): Promise<Job>;
   pause(): Promise<void>;

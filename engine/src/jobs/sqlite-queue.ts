@@ -298,6 +298,14 @@ export class SqliteJobQueue implements JobQueue {
     );
   }
 
+  async delete(id: string): Promise<void> {
+    const row = this.row(id);
+    if (row.state === 'queued' || row.state === 'running') {
+      throw new KeepsakeError('USAGE', `job ${id} is ${row.state}; cancel it first`);
+    }
+    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  }
+
   async cancel(id: string): Promise<Job> {
     this.db
       .transaction(() => {

@@ -1,0 +1,667 @@
+// The hardened server's HTTP application: HTTPS only, signed clients, scopes per route
+// and per preset, a Host allowlist, rate limits, security headers, an audit entry for
+// every change and every refusal, and `{code, message}` for every error.
+//
+// Routes are declared with the schemas of contract.ts, which also produce
+// /v1/openapi.json through @fastify/swagger.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, normalize } from 'node:path';
+import { Transform } from 'node:stream';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
+import { parseRange } from '../ffmpeg/input-source';
+import { jobOutputDir } from '../jobs/execute';
+import type { JobEngine } from '../jobs/job-engine';
+import type { Job } from '../jobs/queue';
+import { submitJob } from '../jobs/worker';
+import { describePresets, getPreset } from '../presets';
+import { MAGIC } from '../vault/vault-file';
+import { ENGINE_VERSION, BUILD_INFO } from '../version';
+import type { AuditLog } from './audit';
+import {
+  ApiErrorSchema,
+  AuditQuery,
+  CreateJobSchema,
+  CreateUploadSchema,
+  HealthSchema,
+  JobId,
+  JobKeysSchema,
+  JobViewSchema,
+  ListJobsQuery,
+  PresetListSchema,
+  SERVE_PATHS,
+  UploadId,
+  UploadViewSchema,
+  VersionSchema,
+  type Health,
+  type JobView,
+} from './contract';
+import { docsPage, DOC_PAGES } from './docs';
+import { jobKeysFrom, type JobKeyStore } from './job-keys';
+import type { ServeMetrics } from './metrics';
+import type { AuthGate, Caller } from './serve-auth';
+import type { ServeConfig } from './serve-config';
+import type { UploadStore } from './uploads';
+import { parseCidrs } from './auth/net';
+import { hasScopes } from './auth/roles';
+
+export interface ServeContext {
+  config: ServeConfig;
+  engine: JobEngine;
+  uploads: UploadStore;
+  jobKeys: JobKeyStore;
+  gate: AuthGate;
+  audit: AuditLog;
+  metrics: ServeMetrics;
+  health: () => Promise<Health>;
+  tls: { key: string; cert: string };
+  logError: (err: unknown) => void;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scopes the caller needs; absent on public routes. */
+    scopes?: readonly string[];
+    /** The route verifies the signature itself (streamed bodies). */
+    streamAuth?: boolean;
+  }
+}
+
+const SECURITY_HEADERS = {
+  'strict-transport-security': 'max-age=31536000',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
+
+const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
+const DENIALS: ReadonlySet<ErrorCode> = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED']);
+
+export function jobView(job: Job, waitingForKeys: boolean): JobView {
+  return {
+    id: job.id,
+    state: job.state,
+    preset: job.preset,
+    params: job.params,
+    mode: job.options.mode ?? 'manual',
+    priority: job.priority,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    waitingForKeys,
+    progress: job.progress,
+    lastError: job.lastError,
+    notes: job.notes,
+    outputs: job.outputs.map((o) => ({ name: o.name, size: o.size })),
+  };
+}
+
+/** Maps any error to `{code, message}` from the registry; unexpected ones are logged only. */
+function toApiError(err: unknown, logError: (err: unknown) => void) {
+  if (err instanceof KeepsakeError) return err.toJSON();
+  const e = err as { statusCode?: number; code?: string; message?: string } | null;
+  if (e?.statusCode === 429) return { code: 'RATE_LIMITED' as const, message: e.message ?? '' };
+  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { code: 'UNSUPPORTED_MEDIA_TYPE' as const, message: e.message ?? '' };
+  }
+  if (e?.statusCode === 413) return { code: 'TOO_LARGE' as const, message: e.message ?? '' };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { code: 'USAGE' as const, message: e.message ?? 'bad request' };
+  }
+  logError(err);
+  return { code: 'INTERNAL' as const, message: ERROR_CODES.INTERNAL.summary };
+}
+
+export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance> {
+  const { config, engine, uploads, jobKeys, gate, audit, metrics } = ctx;
+  const app = Fastify({
+    https: { key: ctx.tls.key, cert: ctx.tls.cert },
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+    // Our own ids never need more; long URLs are refused before routing.
+    maxParamLength: 256,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const callerOf = (request: FastifyRequest): Caller => {
+    const caller = callers.get(request);
+    if (!caller) throw new KeepsakeError('INTERNAL', 'route reached without authentication');
+    return caller;
+  };
+
+  // JSON bodies are kept as bytes too: the signature covers exactly what was sent.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    rawBodies.set(request, raw);
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')));
+    } catch {
+      done(new KeepsakeError('USAGE', 'the body is not valid JSON'), undefined);
+    }
+  });
+  // Upload chunks stream to disk: the route reads the body itself.
+  app.addContentTypeParser('application/offset+octet-stream', (_request, payload, done) =>
+    done(null, payload),
+  );
+
+  const hosts = new Set<string>();
+  for (const name of [...config.hostnames, ...config.addresses]) {
+    const host = name.includes(':') ? `[${name}]` : name;
+    hosts.add(host.toLowerCase());
+  }
+  app.addHook('onRequest', async (request) => {
+    const host = (request.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (!hosts.has(host)) {
+      throw new KeepsakeError('FORBIDDEN_ORIGIN', 'this server does not answer to that host name');
+    }
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimit.perAddress,
+    timeWindow: config.rateLimit.windowSeconds * 1000,
+    keyGenerator: (request) => `address ${gate.address(request)}`,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: `too many requests from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+
+  // Per credential: counted after authentication, which the plugin (keyed once per
+  // context, before the body is read) cannot do. A fixed window per client id.
+  const perClient = new Map<string, { count: number; resetAt: number }>();
+  const countClient = (caller: Caller, reply: { header(k: string, v: string): unknown }) => {
+    const now = Date.now();
+    let window = perClient.get(caller.clientId);
+    if (!window || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + config.rateLimit.windowSeconds * 1000 };
+      perClient.set(caller.clientId, window);
+    }
+    window.count += 1;
+    if (window.count > config.rateLimit.perClient) {
+      const retry = Math.ceil((window.resetAt - now) / 1000);
+      reply.header('retry-after', String(retry));
+      throw new KeepsakeError(
+        'RATE_LIMITED',
+        `too many requests for this credential; retry in ${retry} s`,
+      );
+    }
+  };
+
+  app.addHook('preHandler', async (request, reply) => {
+    const scopes = request.routeOptions.config.scopes;
+    if (!scopes || request.routeOptions.config.streamAuth) return;
+    const caller = await gate.authenticate(
+      request,
+      rawBodies.get(request) ?? Buffer.alloc(0),
+      scopes,
+    );
+    callers.set(request, caller);
+    countClient(caller, reply);
+  });
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.headers(SECURITY_HEADERS);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const body = toApiError(err, ctx.logError);
+    if (DENIALS.has(body.code) || ERROR_CODES[body.code].status >= 500) {
+      audit.append({
+        actor: callers.get(request)?.name ?? String(request.headers['x-dffmpeg-client-id'] ?? ''),
+        address: gate.address(request),
+        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+        outcome: DENIALS.has(body.code) ? 'denied' : 'error',
+        detail: `${body.code}: ${body.message}`,
+      });
+    }
+    return reply.code(ERROR_CODES[body.code].status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      code: 'ROUTE_NOT_FOUND',
+      message: `no such route: ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Keepsake engine', version: ENGINE_VERSION },
+      components: {
+        securitySchemes: {
+          hmac: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-DFFmpeg-Signature',
+            description: 'HMAC-SHA256; see /v1/docs/auth',
+          },
+        },
+      },
+    },
+  });
+
+  const record = (request: FastifyRequest, action: string, target?: string, detail?: string) =>
+    audit.append({
+      actor: callers.get(request)?.name,
+      address: gate.address(request),
+      action,
+      target,
+      outcome: 'ok',
+      detail,
+    });
+
+  /** A client sees its own jobs and uploads; admins and viewers see all. */
+  const mayAccess = (caller: Caller, owner: string | undefined) =>
+    caller.role === 'admin' || caller.role === 'viewer' || owner === caller.clientId;
+
+  const ownJob = async (request: FastifyRequest, id: string): Promise<Job> => {
+    const job = await engine.queue.get(id);
+    if (!mayAccess(callerOf(request), job.options.submittedBy)) {
+      throw new KeepsakeError('JOB_NOT_FOUND', `no job "${id}"`);
+    }
+    return job;
+  };
+  const view = (job: Job) => jobView(job, job.state === 'queued' && !jobKeys.has(job.id));
+
+  // --- Operations (no signature: probes and scrapers cannot sign) -----------------------
+
+  app.get(SERVE_PATHS.live, { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get(
+    SERVE_PATHS.healthz,
+    { schema: { response: { 200: HealthSchema, 503: HealthSchema } } },
+    async (_request, reply) => {
+      const health = await ctx.health();
+      return reply.code(health.status === 'failing' ? 503 : 200).send(health);
+    },
+  );
+  app.get(SERVE_PATHS.version, { schema: { response: { 200: VersionSchema } } }, async () => ({
+    version: ENGINE_VERSION,
+    commit: BUILD_INFO.commit,
+    buildTime: BUILD_INFO.buildTime,
+    node: process.versions.node,
+  }));
+  const metricsFrom = parseCidrs(config.metricsCidrs);
+  app.get(SERVE_PATHS.metrics, { schema: { hide: true } }, async (request, reply) => {
+    if (!metricsFrom.has(gate.address(request))) {
+      throw new KeepsakeError('FORBIDDEN', 'metrics are not served to this address');
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get(SERVE_PATHS.openapi, { schema: { hide: true } }, async () => app.swagger());
+  app.get(SERVE_PATHS.docs, { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/plain; charset=utf-8').send(docsPage('overview', app)),
+  );
+  app.get(
+    `${SERVE_PATHS.docs}/:page`,
+    { schema: { hide: true, params: Type.Object({ page: Type.String({ maxLength: 32 }) }) } },
+    async (request, reply) => {
+      const { page } = request.params;
+      if (!(DOC_PAGES as readonly string[]).includes(page)) {
+        throw new KeepsakeError(
+          'ROUTE_NOT_FOUND',
+          `no docs page "${page}" (pages: ${DOC_PAGES.join(', ')})`,
+        );
+      }
+      return reply
+        .type('text/plain; charset=utf-8')
+        .send(docsPage(page as (typeof DOC_PAGES)[number], app));
+    },
+  );
+
+  // --- Presets ---------------------------------------------------------------------------
+
+  app.get(
+    SERVE_PATHS.presets,
+    { config: { scopes: ['presets:read'] }, schema: { response: { 200: PresetListSchema } } },
+    async () => describePresets(),
+  );
+
+  // --- Uploads ---------------------------------------------------------------------------
+
+  app.post(
+    SERVE_PATHS.uploads,
+    {
+      config: { scopes: ['uploads:write'] },
+      schema: {
+        body: CreateUploadSchema,
+        response: { 201: UploadViewSchema, '4xx': ApiErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      const upload = await uploads.create(request.body.size, callerOf(request).clientId);
+      record(request, 'upload.create', upload.id, `${upload.size} bytes`);
+      reply.header('location', SERVE_PATHS.upload(upload.id)).header('upload-offset', '0');
+      return reply.code(201).send({ ...upload, complete: false });
+    },
+  );
+
+  const uploadParams = Type.Object({ id: UploadId });
+  const ownUpload = (request: FastifyRequest, id: string) => {
+    const upload = uploads.get(id);
+    if (!mayAccess(callerOf(request), upload.clientId)) {
+      throw new KeepsakeError('NOT_FOUND', `no upload "${id}"`);
+    }
+    return upload;
+  };
+  app.get(
+    '/v1/uploads/:id',
+    {
+      config: { scopes: ['uploads:write'] },
+      schema: { params: uploadParams, response: { 200: UploadViewSchema } },
+    },
+    async (request, reply) => {
+      const upload = ownUpload(request, request.params.id);
+      reply
+        .header('upload-offset', String(upload.offset))
+        .header('upload-length', String(upload.size));
+      return { ...upload, complete: upload.offset === upload.size };
+    },
+  );
+  app.patch(
+    '/v1/uploads/:id',
+    { config: { scopes: ['uploads:write'], streamAuth: true }, schema: { params: uploadParams } },
+    async (request, reply) => {
+      const arrivedAt = Date.now() - reply.elapsedTime;
+      if (request.headers['content-type'] !== 'application/offset+octet-stream') {
+        throw new KeepsakeError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'upload chunks are application/offset+octet-stream',
+        );
+      }
+      const offset = Number(request.headers['upload-offset']);
+      if (!Number.isSafeInteger(offset) || offset < 0) {
+        throw new KeepsakeError('USAGE', 'the Upload-Offset header must be a byte offset');
+      }
+      const hash = createHash('sha256');
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      const body = (request.body as NodeJS.ReadableStream).pipe(hashing);
+      const upload = await uploads.append(request.params.id, offset, body, async (received) => {
+        // The signature covers the chunk's hash: checked before the offset moves.
+        const caller = await gate.authenticate(
+          request,
+          { sha256Hex: hash.digest('hex') },
+          ['uploads:write'],
+          arrivedAt,
+        );
+        callers.set(request, caller);
+        countClient(caller, reply);
+        ownUpload(request, request.params.id);
+        metrics.bytesUploaded.inc(received);
+      });
+      if (upload.offset === upload.size) record(request, 'upload.complete', upload.id);
+      return reply
+        .code(204)
+        .header('upload-offset', String(upload.offset))
+        .header('upload-length', String(upload.size))
+        .send();
+    },
+  );
+  app.delete(
+    '/v1/uploads/:id',
+    { config: { scopes: ['uploads:write'] }, schema: { params: uploadParams } },
+    async (request, reply) => {
+      ownUpload(request, request.params.id);
+      await uploads.delete(request.params.id);
+      record(request, 'upload.delete', request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  // --- Jobs ------------------------------------------------------------------------------
+
+  const jobParams = Type.Object({ id: JobId });
+
+  app.post(
+    SERVE_PATHS.jobs,
+    {
+      config: { scopes: ['jobs:run'] },
+      schema: { body: CreateJobSchema, response: { 201: JobViewSchema } },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      const body = request.body;
+      const preset = getPreset(body.preset);
+      if (!hasScopes(caller.role, preset.scopes)) {
+        throw new KeepsakeError(
+          'FORBIDDEN',
+          `preset ${preset.name} needs ${preset.scopes.join(', ')}`,
+        );
+      }
+      let input: Job['input'];
+      let uploadId: string | undefined;
+      if ('upload' in body.input) {
+        const upload = ownUpload(request, body.input.upload);
+        if (upload.offset !== upload.size) {
+          throw new KeepsakeError(
+            'UPLOAD_INCOMPLETE',
+            `upload ${upload.id} has ${upload.offset} of ${upload.size} bytes`,
+          );
+        }
+        uploadId = upload.id;
+        input = { kind: 'vault', path: uploads.path(upload.id) };
+      } else {
+        input = await localInput(request, body.input.path, gate);
+      }
+      const job = await submitJob(engine.queue, {
+        preset: body.preset,
+        params: body.params,
+        input,
+        outputDir: engine.outputRoot,
+        priority: body.priority,
+        options: {
+          thorough: body.thorough,
+          mode: body.mode,
+          submittedBy: caller.clientId,
+          upload: uploadId,
+        },
+      });
+      jobKeys.set(job.id, jobKeysFrom(body.keys));
+      record(request, 'job.create', job.id, `${body.preset} ${JSON.stringify(body.params)}`);
+      reply.header('location', SERVE_PATHS.job(job.id));
+      return reply.code(201).send(view(job));
+    },
+  );
+
+  app.get(
+    SERVE_PATHS.jobs,
+    {
+      config: { scopes: ['jobs:read'] },
+      schema: { querystring: ListJobsQuery, response: { 200: Type.Array(JobViewSchema) } },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      const { state, limit } = request.query;
+      const jobs = await engine.queue.list({ states: state ? [state] : undefined, limit });
+      return jobs.filter((j) => mayAccess(caller, j.options.submittedBy)).map(view);
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id',
+    {
+      config: { scopes: ['jobs:read'] },
+      schema: { params: jobParams, response: { 200: JobViewSchema } },
+    },
+    async (request) => view(await ownJob(request, request.params.id)),
+  );
+
+  app.get(
+    '/v1/jobs/:id/events',
+    { config: { scopes: ['jobs:read'] }, schema: { params: jobParams } },
+    async (request, reply) => {
+      let job = await ownJob(request, request.params.id);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        connection: 'keep-alive',
+      });
+      let closed = false;
+      request.raw.on('close', () => (closed = true));
+      let last = '';
+      while (!closed) {
+        const data = JSON.stringify(view(job));
+        if (data !== last) {
+          res.write(
+            `event: ${['succeeded', 'failed', 'cancelled'].includes(job.state) ? 'end' : 'job'}\ndata: ${data}\n\n`,
+          );
+          last = data;
+        }
+        if (['succeeded', 'failed', 'cancelled'].includes(job.state)) break;
+        await new Promise((r) => setTimeout(r, 250));
+        job = await engine.queue.get(job.id).catch(() => job);
+      }
+      res.end();
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:id/cancel',
+    {
+      config: { scopes: ['jobs:cancel'] },
+      schema: { params: jobParams, response: { 200: JobViewSchema } },
+    },
+    async (request) => {
+      await ownJob(request, request.params.id);
+      const job = await engine.worker.cancel(request.params.id);
+      record(request, 'job.cancel', job.id);
+      return view(job);
+    },
+  );
+
+  app.put(
+    '/v1/jobs/:id/keys',
+    { config: { scopes: ['jobs:run'] }, schema: { params: jobParams, body: JobKeysSchema } },
+    async (request, reply) => {
+      const job = await ownJob(request, request.params.id);
+      if (job.state !== 'queued' && job.state !== 'running') {
+        throw new KeepsakeError('JOB_FINISHED', `job ${job.id} has already ${job.state}`);
+      }
+      jobKeys.set(job.id, jobKeysFrom(request.body));
+      record(request, 'job.keys', job.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete(
+    '/v1/jobs/:id',
+    { config: { scopes: ['jobs:cancel'] }, schema: { params: jobParams } },
+    async (request, reply) => {
+      let job = await ownJob(request, request.params.id);
+      if (job.state === 'queued' || job.state === 'running') {
+        await engine.worker.cancel(job.id);
+        const deadline = Date.now() + 30_000;
+        while (
+          (job = await engine.queue.get(job.id)).state === 'running' &&
+          Date.now() < deadline
+        ) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      await engine.queue.delete(job.id);
+      jobKeys.delete(job.id);
+      await rmQuiet(jobOutputDir(job));
+      if (job.options.upload) await uploads.delete(job.options.upload);
+      record(request, 'job.delete', job.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:id/outputs/*',
+    {
+      config: { scopes: ['results:read'] },
+      schema: { params: Type.Object({ id: JobId, '*': Type.String() }) },
+    },
+    async (request, reply) => {
+      const job = await ownJob(request, request.params.id);
+      const name = request.params['*'];
+      const output = job.outputs.find((o) => o.name === name);
+      if (job.state !== 'succeeded' || !output) {
+        throw new KeepsakeError('NOT_FOUND', `job ${job.id} has no output "${name}"`);
+      }
+      const path = join(jobOutputDir(job), `${name}.ksv`);
+      const { size } = await stat(path);
+      const range = parseRange(request.headers.range, size);
+      reply.header('accept-ranges', 'bytes').type('application/octet-stream');
+      if (range === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${size}`);
+        throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the output has ${size} bytes`);
+      }
+      if (!range) return reply.header('content-length', String(size)).send(createReadStream(path));
+      return reply
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end - 1}/${size}`)
+        .header('content-length', String(range.end - range.start))
+        .send(createReadStream(path, { start: range.start, end: range.end - 1 }));
+    },
+  );
+
+  // --- Audit -----------------------------------------------------------------------------
+
+  app.get(
+    SERVE_PATHS.audit,
+    { config: { scopes: ['audit:read'] }, schema: { querystring: AuditQuery } },
+    async (request) => audit.query(request.query),
+  );
+
+  return app;
+}
+
+/** A local path as input: only for a caller on this machine, and only a real file. */
+async function localInput(
+  request: FastifyRequest,
+  path: string,
+  gate: AuthGate,
+): Promise<Job['input']> {
+  if (!LOOPBACK.has(gate.address(request)) || request.headers['x-forwarded-for'] !== undefined) {
+    throw new KeepsakeError(
+      'FORBIDDEN',
+      'local paths are accepted from this machine only; upload the file instead',
+    );
+  }
+  if (!isAbsolute(path) || normalize(path) !== path) {
+    throw new KeepsakeError('USAGE', 'a local input path must be absolute and normalised');
+  }
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new KeepsakeError('NOT_FOUND', 'no such file', { file: path });
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(MAGIC.length);
+    await handle.read(head, 0, head.length, 0);
+    return { kind: head.equals(MAGIC) ? 'vault' : 'plain', path };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function rmQuiet(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

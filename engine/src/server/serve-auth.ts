@@ -1,0 +1,85 @@
+// Who is asking, and may they: the signed-client gate of the hardened server.
+//
+// Order for each request: the client address (X-Forwarded-For only from trusted
+// proxies), then the HMAC signature (timestamp window, constant-time compare, replay
+// cache), then the credential's allowed CIDRs, then the route's scopes. Every refusal is
+// a KeepsakeError with a code, and the caller writes it to the audit log.
+
+import type { FastifyRequest } from 'fastify';
+import { KeepsakeError } from '../errors';
+import type { CredentialStore } from './auth/credentials';
+import { clientAddress, parseCidrs, type CidrSet } from './auth/net';
+import { ReplayCache } from './auth/replay-cache';
+import { hasScopes, type Role } from './auth/roles';
+import { verifyRequest } from './auth/signing';
+
+export interface Caller {
+  clientId: string;
+  name: string;
+  role: Role;
+  address: string;
+}
+
+export interface AuthGate {
+  /** The request's client address, as the audit log and rate limits see it. */
+  address(request: FastifyRequest): string;
+  /**
+   * Verifies the signature over `body` (the raw bytes, or their SHA-256 for streams).
+   * The timestamp window is measured from when the request arrived, so a long streamed
+   * upload is not refused for the time its body took.
+   */
+  authenticate(
+    request: FastifyRequest,
+    body: Buffer | { sha256Hex: string },
+    scopes: readonly string[],
+    arrivedAtMs?: number,
+  ): Promise<Caller>;
+}
+
+export function createAuthGate(
+  credentials: CredentialStore,
+  options: { trustedProxies: string[]; windowSeconds?: number },
+): AuthGate {
+  const trusted: CidrSet = parseCidrs(options.trustedProxies);
+  const replay = new ReplayCache({ ttlSeconds: 2 * (options.windowSeconds ?? 30) });
+  // Parsed once per distinct list, not on every request.
+  const parsed = new Map<string, CidrSet>();
+  const allowedFrom = (cidrs: readonly string[]): CidrSet => {
+    const key = cidrs.join(',');
+    let set = parsed.get(key);
+    if (!set) parsed.set(key, (set = parseCidrs(cidrs)));
+    return set;
+  };
+  const address = (request: FastifyRequest) =>
+    clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted) ??
+    'unknown';
+  return {
+    address,
+    async authenticate(request, body, scopes, arrivedAtMs) {
+      const now = Math.floor((arrivedAtMs ?? Date.now()) / 1000);
+      const clientId = await verifyRequest(
+        { method: request.method, path: request.url, headers: request.headers, body, now },
+        (id) => credentials.lookupKey(id),
+        replay,
+        { windowSeconds: options.windowSeconds },
+      );
+      const credential = credentials.get(clientId);
+      if (!credential) throw new KeepsakeError('UNAUTHORIZED', 'the credential was revoked');
+      const from = address(request);
+      if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
+        throw new KeepsakeError(
+          'FORBIDDEN',
+          `credential "${credential.name}" may not be used from ${from}`,
+        );
+      }
+      if (!hasScopes(credential.role, scopes)) {
+        throw new KeepsakeError(
+          'FORBIDDEN',
+          `role ${credential.role} lacks the scope${scopes.length > 1 ? 's' : ''} ${scopes.join(', ')}`,
+        );
+      }
+      credentials.touch(clientId);
+      return { clientId, name: credential.name, role: credential.role, address: from };
+    },
+  };
+}

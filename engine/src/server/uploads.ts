@@ -1,0 +1,151 @@
+// Resumable uploads (tus-like, offset based) of vault files: the server stores ciphertext
+// only. A client creates an upload with its total size, then sends chunks, each a signed
+// PATCH at the current offset. Bytes go straight to disk as they arrive; the committed
+// offset advances only once the chunk's signature (which covers its hash) checks out, so
+// a broken connection or a forged chunk leaves the upload exactly where it was.
+
+import { randomBytes } from 'node:crypto';
+import { open, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Database from 'better-sqlite3';
+import { KeepsakeError, fromFsError } from '../errors';
+
+export interface Upload {
+  id: string;
+  size: number;
+  offset: number;
+  clientId: string;
+  createdAt: number;
+}
+
+interface Row {
+  id: string;
+  size: number;
+  offset: number;
+  client_id: string;
+  created_at: number;
+}
+
+const toUpload = (r: Row): Upload => ({
+  id: r.id,
+  size: r.size,
+  offset: r.offset,
+  clientId: r.client_id,
+  createdAt: r.created_at,
+});
+
+export function newUploadId(): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
+  return 'u' + [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
+}
+
+export interface UploadLimits {
+  /** Largest upload accepted. */
+  maxBytes: number;
+  /** Free space that must remain on the disk after the upload. */
+  reserveBytes: number;
+}
+
+export class UploadStore {
+  constructor(
+    private readonly db: Database.Database,
+    readonly dir: string,
+    private readonly limits: UploadLimits,
+  ) {}
+
+  path(id: string): string {
+    return join(this.dir, `${id}.ksv`);
+  }
+
+  get(id: string): Upload {
+    const row = this.db.prepare('SELECT * FROM uploads WHERE id = ?').get(id) as Row | undefined;
+    if (!row) throw new KeepsakeError('NOT_FOUND', `no upload "${id}"`);
+    return toUpload(row);
+  }
+
+  /** Reserves an upload after checking its size against the limit and the free space. */
+  async create(size: number, clientId: string): Promise<Upload> {
+    if (size > this.limits.maxBytes) {
+      throw new KeepsakeError(
+        'TOO_LARGE',
+        `an upload of ${size} bytes exceeds the limit of ${this.limits.maxBytes}`,
+      );
+    }
+    const fs = await statfs(this.dir);
+    const free = fs.bavail * fs.bsize;
+    if (free - size < this.limits.reserveBytes) {
+      throw new KeepsakeError(
+        'DISK_FULL',
+        `not enough free space for ${size} bytes (free ${free}, keeping ${this.limits.reserveBytes} in reserve)`,
+      );
+    }
+    const id = newUploadId();
+    const handle = await open(this.path(id), 'wx', 0o600);
+    await handle.close();
+    this.db
+      .prepare(
+        'INSERT INTO uploads (id, size, offset, client_id, created_at) VALUES (?, ?, 0, ?, ?)',
+      )
+      .run(id, size, clientId, Date.now());
+    return this.get(id);
+  }
+
+  /**
+   * Writes `body` at `offset`, then lets `accept` (the signature check) decide. Returns
+   * the upload with its new offset; on any failure the file is cut back to the old one.
+   */
+  async append(
+    id: string,
+    offset: number,
+    body: Readable,
+    accept: (received: number) => Promise<void>,
+  ): Promise<Upload> {
+    const upload = this.get(id);
+    if (offset !== upload.offset) {
+      body.resume();
+      throw new KeepsakeError(
+        'UPLOAD_OFFSET_MISMATCH',
+        `the upload is at offset ${upload.offset}, not ${offset}`,
+      );
+    }
+    const room = upload.size - upload.offset;
+    const handle = await open(this.path(id), 'r+').catch((err: unknown) => {
+      throw fromFsError(err, this.path(id), 'write');
+    });
+    let received = 0;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > room) {
+          throw new KeepsakeError(
+            'TOO_LARGE',
+            `the chunk runs past the upload's declared size of ${upload.size} bytes`,
+          );
+        }
+        await handle.write(chunk, 0, chunk.length, offset + received - chunk.length);
+      }
+      await accept(received);
+      const next = offset + received;
+      // Committed only if no other request moved the offset meanwhile.
+      const changed = this.db
+        .prepare('UPDATE uploads SET offset = ? WHERE id = ? AND offset = ?')
+        .run(next, id, offset).changes;
+      if (changed !== 1) {
+        throw new KeepsakeError('UPLOAD_OFFSET_MISMATCH', 'another request moved the upload');
+      }
+      return { ...upload, offset: next };
+    } catch (err) {
+      await handle.truncate(this.get(id).offset).catch(() => undefined);
+      body.destroy();
+      throw err instanceof KeepsakeError ? err : fromFsError(err, this.path(id), 'write');
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
+    await rm(this.path(id), { force: true });
+  }
+}
