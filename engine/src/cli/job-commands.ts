@@ -104,7 +104,7 @@ async function decryptOutputs(
     }
     const dest = join(dir, out.name);
     await mkdir(dirname(dest), { recursive: true });
-    await decryptFile(out.path, dest, { vault: engine.vault }, { overwrite });
+    await decryptFile(out.path, dest, { vault: engine.vault! }, { overwrite });
     written.push(dest);
   }
   return written;
@@ -194,7 +194,7 @@ export function registerJobCommands(program: Command): void {
           }
           return;
         }
-        const engine = await openJobEngine({ dataDir, vault: openVault(g) });
+        const engine = await openJobEngine({ dataDir, keys: { vault: openVault(g) } });
         let interrupted = false;
         let queued: Job | undefined;
         // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
@@ -347,7 +347,7 @@ export function registerJobCommands(program: Command): void {
       const g = globals(cmd);
       const engine = await openJobEngine({
         dataDir: resolveDataDir(g.dataDir),
-        vault: openVault(g),
+        keys: { vault: openVault(g) },
         concurrency: opts.concurrency,
       });
       const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isKeepsakeError, type KeepsakeError } from '../errors';
+import { makeClip, type ClipOptions } from '../testing/media';
 import { TEST_SCRYPT } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
 import { createVault, type Vault } from '../vault/keyring';
@@ -41,41 +42,14 @@ let vault: Vault;
 
 const media = (name: string) => join(dir, name);
 
-/** `seconds` of 320x240 test pattern at 25 fps with a 440 Hz tone. */
-async function generate(name: string, seconds: number, codecArgs: string[]): Promise<void> {
-  await run(ffmpeg, [
-    '-hide_banner',
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=size=320x240:rate=25',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    String(seconds),
-    ...codecArgs,
-    media(name),
-  ]);
-}
-
-async function still(name: string): Promise<void> {
-  await run(ffmpeg, [
-    '-hide_banner',
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc=size=64x48',
-    '-frames:v',
-    '1',
-    media(name),
-  ]);
-}
+/** Half-second clips in the other accepted containers, with codecs each one takes. */
+const OTHER_CONTAINERS: Record<string, ClipOptions> = {
+  'clip.avi': { videoCodec: 'mpeg4', audioCodec: 'mp3' },
+  'clip.vob': { videoCodec: 'mpeg2video', audioCodec: 'mp2', outputArgs: ['-f', 'vob'] },
+  'clip.wmv': { videoCodec: 'wmv2', audioCodec: 'wmav2' },
+  'clip.flv': { videoCodec: 'flv', audioCodec: 'mp3', outputArgs: ['-ar', '44100'] },
+  'clip.webm': { videoCodec: 'libvpx', audioCodec: 'libvorbis', outputArgs: ['-b:v', '200k'] },
+};
 
 /** Top-level MP4 box names in order. */
 function mp4Boxes(data: Buffer): string[] {
@@ -125,22 +99,18 @@ beforeAll(async () => {
   npmProbe = located.ffprobePath;
   probes = [['npm', npmProbe]];
   if (hasSystemProbe && SYSTEM_FFPROBE !== npmProbe) probes.push(['system', SYSTEM_FFPROBE]);
-  const av = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'];
   await Promise.all([
-    // No -movflags +faststart: the index (moov) stays at the end, as phones often write it.
-    generate('clip.mp4', 2, av),
-    generate('clip.mkv', 2, av),
-    generate('clip.ts', 1, av),
-    generate('clip.avi', 0.5, ['-c:v', 'mpeg4', '-c:a', 'mp3']),
-    generate('clip.vob', 0.5, ['-c:v', 'mpeg2video', '-c:a', 'mp2', '-f', 'vob']),
-    generate('clip.wmv', 0.5, ['-c:v', 'wmv2', '-c:a', 'wmav2']),
-    generate('clip.flv', 0.5, ['-c:v', 'flv', '-c:a', 'mp3', '-ar', '44100']),
-    generate('clip.webm', 0.5, ['-c:v', 'libvpx', '-b:v', '200k', '-c:a', 'libvorbis']),
-    still('photo.png'),
-    still('photo.jpg'),
-    still('photo.webp'),
-    still('photo.tiff'),
-    still('photo.bmp'),
+    // makeClip adds no -movflags +faststart: the index (moov) stays at the end, as phones
+    // often write it.
+    makeClip(dir, 'clip.mp4'),
+    makeClip(dir, 'clip.mkv'),
+    makeClip(dir, 'clip.ts', { seconds: 1 }),
+    ...Object.entries(OTHER_CONTAINERS).map(([name, o]) =>
+      makeClip(dir, name, { seconds: 0.5, ...o }),
+    ),
+    ...['png', 'jpg', 'webp', 'tiff', 'bmp'].map((ext) =>
+      makeClip(dir, `photo.${ext}`, { still: true, size: '64x48' }),
+    ),
     (async () => {
       ({ vault } = await createVault(join(dir, 'vault'), 'pw', {
         scrypt: TEST_SCRYPT,

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { readCapabilities } from '../ffmpeg/capabilities';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
+import { makeClip } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 import { PRESETS, buildJob } from './index';
 import type { BuildContext } from './preset';
@@ -63,36 +64,10 @@ describe('presets with real FFmpeg', () => {
     it(`${preset.name} runs on generated media`, async () => {
       const dir = await freshDir();
       const image = preset.accepts === 'image';
-      const input = join(dir, image ? 'in.png' : 'in.mp4');
       // 2 s of 320x240 test pattern with a tone, or one still frame.
-      await run(ffmpeg.ffmpegPath, [
-        '-hide_banner',
-        '-v',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc=size=320x240:rate=25',
-        ...(image
-          ? ['-frames:v', '1']
-          : [
-              '-f',
-              'lavfi',
-              '-i',
-              'sine=frequency=440:sample_rate=48000',
-              '-t',
-              '2',
-              '-pix_fmt',
-              'yuv420p',
-              '-c:v',
-              'libx264',
-              '-c:a',
-              'aac',
-              '-metadata',
-              'creation_time=1994-12-25T10:00:00Z',
-            ]),
-        input,
-      ]);
+      const input = image
+        ? await makeClip(dir, 'in.png', { still: true })
+        : await makeClip(dir, 'in.mp4');
       const out = join(dir, 'out');
       const ctx: BuildContext = {
         input,

@@ -104,8 +104,12 @@ export const JobViewSchema = Type.Object(
 );
 export type JobView = Static<typeof JobViewSchema>;
 
+/** Makes each signature unique (identical requests in one second would look replayed). */
+const Nonce = Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }));
+
 export const ListJobsQuery = Type.Object(
   {
+    nonce: Nonce,
     state: Type.Optional(JobStateSchema),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   },
@@ -155,6 +159,7 @@ export const VersionSchema = Type.Object({
 
 export const AuditQuery = Type.Object(
   {
+    nonce: Nonce,
     actor: Type.Optional(Type.String({ maxLength: 64 })),
     action: Type.Optional(Type.String({ maxLength: 64 })),
     outcome: Type.Optional(

@@ -131,8 +131,12 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
     // Our own ids never need more; long URLs are refused before routing.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
+    // Unknown fields are an error, not silently dropped (Fastify's default strips them).
+    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Only the body types the routes take: anything else is 415, not parsed as text.
+  app.removeAllContentTypeParsers();
 
   const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   const callers = new WeakMap<FastifyRequest, Caller>();
@@ -629,7 +633,10 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   app.get(
     SERVE_PATHS.audit,
     { config: { scopes: ['audit:read'] }, schema: { querystring: AuditQuery } },
-    async (request) => audit.query(request.query),
+    async (request) => {
+      const { nonce: _nonce, ...filter } = request.query;
+      return audit.query(filter);
+    },
   );
 
   return app;

@@ -19,9 +19,21 @@ export interface ClipOptions {
   comment?: string;
   /** Real-time-ish length for slow jobs: more frames at a larger size. */
   rate?: number;
+  /** One frame of the pattern and no audio, in the image format the name ends in (`.png`…). */
+  still?: boolean;
+  /** Another video encoder than libx264, for containers that want one (`.avi`: 'mpeg4'). */
+  videoCodec?: string;
+  /** Another audio encoder than AAC. */
+  audioCodec?: string;
+  /** More output options, before the file name (`['-f', 'vob']`). */
+  outputArgs?: string[];
 }
 
-/** An MP4 (H.264 + AAC) with its index at the end, as cameras write them. */
+/**
+ * An MP4 (H.264 + AAC) with its index at the end, as cameras write them. Another name
+ * ending gives another container (FFmpeg picks it by the extension), with the codecs and
+ * options given; `still` gives a one-frame image instead.
+ */
 export async function makeClip(
   dir: string,
   name = 'clip.mp4',
@@ -30,6 +42,9 @@ export async function makeClip(
   const { ffmpegPath } = await locateFfmpeg();
   const path = join(dir, name);
   const seconds = o.seconds ?? 2;
+  const size = o.size ?? '320x240';
+  const videoCodec = o.videoCodec ?? 'libx264';
+  const audio = o.audio !== false && !o.still;
   await run(ffmpegPath, [
     '-hide_banner',
     '-v',
@@ -37,20 +52,26 @@ export async function makeClip(
     '-f',
     'lavfi',
     '-i',
-    `testsrc=size=${o.size ?? '320x240'}:rate=${o.rate ?? 25}:duration=${seconds}`,
-    ...(o.audio === false
-      ? []
-      : ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`]),
-    '-pix_fmt',
-    'yuv420p',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    ...(o.audio === false ? [] : ['-c:a', 'aac']),
+    o.still
+      ? `testsrc=size=${size}`
+      : `testsrc=size=${size}:rate=${o.rate ?? 25}:duration=${seconds}`,
+    ...(audio
+      ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`]
+      : []),
+    ...(o.still
+      ? ['-frames:v', '1']
+      : [
+          '-pix_fmt',
+          'yuv420p',
+          '-c:v',
+          videoCodec,
+          ...(videoCodec === 'libx264' ? ['-preset', 'ultrafast'] : []),
+        ]),
+    ...(audio ? ['-c:a', o.audioCodec ?? 'aac'] : []),
     '-metadata',
     'creation_time=1994-12-25T10:00:00Z',
     ...(o.comment ? ['-metadata', `comment=${o.comment}`] : []),
+    ...(o.outputArgs ?? []),
     path,
   ]);
   return path;

@@ -1,0 +1,224 @@
+// The typed client of the hardened server, used by the desktop engine (remote dispatch)
+// and the CLI. Every request is signed; the connection trusts only the CA pinned at
+// pairing. Types come from contract.ts, so client and server cannot drift apart.
+
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { request, type Dispatcher } from 'undici';
+import { KeepsakeError, type ErrorCode } from '../errors';
+import { openAtomic } from '../fs/atomic';
+import { signedHeaders } from './auth/signing';
+import {
+  SERVE_PATHS,
+  type ApiErrorBody,
+  type CreateJobBody,
+  type Health,
+  type JobKeysBody,
+  type JobView,
+  type UploadView,
+} from './contract';
+import { pinnedAgent } from './tls';
+
+export interface RemoteCredentials {
+  url: string;
+  clientId: string;
+  /** Base64 HMAC key. */
+  key: string;
+  caCertPem: string;
+  caFingerprint: string;
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
+export class RemoteClient {
+  private readonly agent: Dispatcher;
+
+  constructor(private readonly creds: RemoteCredentials) {
+    this.agent = pinnedAgent(creds.caCertPem, creds.caFingerprint);
+  }
+
+  /**
+   * One signed request. A nonce in the query makes every signature unique: two identical
+   * requests in the same second would otherwise share a signature and the second would be
+   * refused as a replay.
+   */
+  async call<T>(
+    method: Method,
+    path: string,
+    options: { json?: unknown; body?: Buffer; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }> {
+    const sep = path.includes('?') ? '&' : '?';
+    const signedPath = `${path}${sep}nonce=${randomBytes(9).toString('base64url')}`;
+    const body =
+      options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : options.body;
+    const headers: Record<string, string> = {
+      ...signedHeaders(
+        this.creds.clientId,
+        this.creds.key,
+        method,
+        signedPath,
+        body ?? Buffer.alloc(0),
+      ),
+      ...options.headers,
+    };
+    if (options.json !== undefined) headers['content-type'] = 'application/json';
+    const res = await request(new URL(signedPath, this.creds.url), {
+      method,
+      headers,
+      body,
+      dispatcher: this.agent,
+    }).catch((err: unknown) => {
+      if (err instanceof KeepsakeError) throw err;
+      throw new KeepsakeError(
+        'SERVER_NOT_TRUSTED',
+        `cannot reach ${this.creds.url}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    });
+    const text = await res.body.text();
+    const parsed =
+      text && String(res.headers['content-type']).includes('json') ? JSON.parse(text) : text;
+    if (res.statusCode >= 400) {
+      const e = parsed as ApiErrorBody;
+      throw new KeepsakeError(
+        (e?.code ?? 'INTERNAL') as ErrorCode,
+        `server: ${e?.message ?? text}`,
+      );
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed as T };
+  }
+
+  async health(): Promise<Health> {
+    const res = await request(new URL(SERVE_PATHS.healthz, this.creds.url), {
+      dispatcher: this.agent,
+    });
+    return (await res.body.json()) as Health;
+  }
+
+  async createUpload(size: number): Promise<UploadView> {
+    return (await this.call<UploadView>('POST', SERVE_PATHS.uploads, { json: { size } })).body;
+  }
+
+  async upload(id: string): Promise<UploadView> {
+    return (await this.call<UploadView>('GET', SERVE_PATHS.upload(id))).body;
+  }
+
+  /**
+   * Sends a file in signed chunks from wherever the server says the upload stands, so a
+   * broken connection costs at most one chunk.
+   */
+  async uploadFile(
+    path: string,
+    options: { chunkBytes?: number; onBytes?: (n: number) => void; existing?: string } = {},
+  ): Promise<UploadView> {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      let upload = options.existing
+        ? await this.upload(options.existing)
+        : await this.createUpload(size);
+      const chunk = Buffer.alloc(Math.min(options.chunkBytes ?? 32 * 1024 * 1024, size));
+      while (upload.offset < upload.size) {
+        const { bytesRead } = await handle.read(
+          chunk,
+          0,
+          Math.min(chunk.length, upload.size - upload.offset),
+          upload.offset,
+        );
+        const part = chunk.subarray(0, bytesRead);
+        const res = await this.call<undefined>('PATCH', SERVE_PATHS.upload(upload.id), {
+          body: part,
+          headers: {
+            'content-type': 'application/offset+octet-stream',
+            'upload-offset': String(upload.offset),
+          },
+        });
+        upload = { ...upload, offset: Number(res.headers['upload-offset']) };
+        upload.complete = upload.offset === upload.size;
+        options.onBytes?.(bytesRead);
+      }
+      return upload;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async createJob(body: CreateJobBody): Promise<JobView> {
+    return (await this.call<JobView>('POST', SERVE_PATHS.jobs, { json: body })).body;
+  }
+
+  async job(id: string): Promise<JobView> {
+    return (await this.call<JobView>('GET', SERVE_PATHS.job(id))).body;
+  }
+
+  async jobs(): Promise<JobView[]> {
+    return (await this.call<JobView[]>('GET', SERVE_PATHS.jobs)).body;
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    return (await this.call<JobView>('POST', SERVE_PATHS.jobCancel(id))).body;
+  }
+
+  async resendKeys(id: string, keys: JobKeysBody): Promise<void> {
+    await this.call('PUT', SERVE_PATHS.jobKeys(id), { json: keys });
+  }
+
+  async deleteJob(id: string): Promise<void> {
+    await this.call('DELETE', SERVE_PATHS.job(id));
+  }
+
+  /** Polls until the job finishes, reporting each change. */
+  async waitFor(id: string, onChange?: (job: JobView) => void, intervalMs = 300): Promise<JobView> {
+    let last = '';
+    for (;;) {
+      const job = await this.job(id);
+      const text = JSON.stringify(job);
+      if (text !== last) onChange?.(job);
+      last = text;
+      if (['succeeded', 'failed', 'cancelled'].includes(job.state)) return job;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+
+  /** Downloads one encrypted output to `dest`, atomically. */
+  async downloadOutput(id: string, name: string, dest: string): Promise<number> {
+    const path = SERVE_PATHS.jobOutput(id, name);
+    const sep = '?';
+    const signedPath = `${path}${sep}nonce=${randomBytes(9).toString('base64url')}`;
+    const res = await request(new URL(signedPath, this.creds.url), {
+      method: 'GET',
+      headers: signedHeaders(
+        this.creds.clientId,
+        this.creds.key,
+        'GET',
+        signedPath,
+        Buffer.alloc(0),
+      ),
+      dispatcher: this.agent,
+    });
+    if (res.statusCode !== 200) {
+      const e = (await res.body.json().catch(() => ({}))) as Partial<ApiErrorBody>;
+      throw new KeepsakeError(
+        (e.code ?? 'INTERNAL') as ErrorCode,
+        `server: ${e.message ?? res.statusCode}`,
+      );
+    }
+    const out = await openAtomic(dest, { mode: 0o600 });
+    let bytes = 0;
+    try {
+      for await (const part of res.body) {
+        bytes += (part as Buffer).length;
+        await out.handle.write(part as Buffer);
+      }
+      await out.commit();
+    } catch (err) {
+      await out.abort();
+      throw err;
+    }
+    return bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
