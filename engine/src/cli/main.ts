@@ -11,6 +11,7 @@ import { registerVaultCommands } from './vault-commands';
 import { registerSystemCommands } from './system-commands';
 import { registerPresetCommands } from './preset-commands';
 import { registerJobCommands } from './job-commands';
+import { registerServerCommands } from './server-commands';
 import { ENGINE_VERSION } from '../version';
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerSystemCommands(program);
   registerPresetCommands(program);
   registerJobCommands(program);
+  registerServerCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

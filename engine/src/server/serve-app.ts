@@ -634,7 +634,8 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     SERVE_PATHS.audit,
     { config: { scopes: ['audit:read'] }, schema: { querystring: AuditQuery } },
     async (request) => {
-      const { nonce: _nonce, ...filter } = request.query;
+      const filter = { ...request.query };
+      delete filter.nonce;
       return audit.query(filter);
     },
   );

@@ -1,0 +1,124 @@
+// `keepsake serve`, `validate`, `user` and `kek` through the real CLI.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { pinnedAgent } from '../server/tls';
+import { runCli, startCli } from '../testing/cli';
+import { testScratch } from '../testing/media';
+import { freshDir } from '../testing/tmp';
+
+async function setup() {
+  const dir = await freshDir();
+  const scratch = await testScratch();
+  const env = {
+    KEEPSAKE_SCRATCH: scratch.configured!,
+    ...(scratch.allowDisk ? { KEEPSAKE_ALLOW_DISK_SCRATCH: '1' } : {}),
+  };
+  const kekFile = join(dir, 'kek');
+  const config = join(dir, 'serve.json');
+  const settings = { port: 0, kekFile, dataDir: join(dir, 'data') };
+  await writeFile(config, JSON.stringify(settings));
+  expect((await runCli(['kek', 'generate', kekFile], { env })).code).toBe(0);
+  return { dir, env, config, settings };
+}
+
+/** Lines of JSON logs as they arrive on a child's stdout. */
+function logLines(child: ReturnType<typeof startCli>) {
+  const lines: Record<string, unknown>[] = [];
+  let pending = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    pending += d.toString();
+    const parts = pending.split('\n');
+    pending = parts.pop()!;
+    for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as Record<string, unknown>);
+  });
+  return {
+    lines,
+    async waitFor(msg: string, after = 0) {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const found = lines.slice(after).find((l) => l.msg === msg);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no "${msg}" log line; got ${JSON.stringify(lines)}`);
+    },
+  };
+}
+
+describe('keepsake serve and friends', () => {
+  it('validate names what is wrong with a configuration', async () => {
+    const { dir, env, config } = await setup();
+    expect((await runCli(['validate', '-c', config], { env })).code).toBe(0);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ port: 70000, hostnmes: ['x'] }));
+    const res = await runCli(['validate', '-c', bad], { env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/unknown setting "hostnmes"/);
+    expect(res.stderr).toMatch(/\/port must be <= 65535/);
+  });
+
+  it('user add prints the key once; the store keeps it sealed', async () => {
+    const { env, config, settings } = await setup();
+    const add = await runCli(['user', 'add', 'alice', '--role', 'client', '-c', config, '--json'], {
+      env,
+    });
+    expect(add.code, add.stderr).toBe(0);
+    const issued = JSON.parse(add.stdout) as { clientId: string; key: string };
+    expect(issued.clientId).toMatch(/^ks_/);
+    const db = await readFile(join(settings.dataDir, 'engine.db'));
+    expect(db.includes(Buffer.from(issued.key, 'base64'))).toBe(false);
+    const list = await runCli(['user', 'list', '-c', config], { env });
+    expect(list.stdout).toMatch(/alice\s+client\s+active/);
+    expect(list.stdout).not.toContain(issued.key);
+    const dup = await runCli(['user', 'add', 'alice', '--role', 'admin', '-c', config], { env });
+    expect(dup.stderr).toMatch(/CREDENTIAL_EXISTS/);
+  });
+
+  it('serve prints its URL and CA fingerprint; SIGHUP keeps the old settings when the new are bad', async () => {
+    const { env, config, settings } = await setup();
+    const child = startCli(['serve', '-c', config], { env });
+    child.stdin!.end();
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const logs = logLines(child);
+    const listening = await logs.waitFor('listening');
+    const url = listening.url as string;
+    expect(listening.caFingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const ca = await readFile(join(settings.dataDir, 'tls', 'ca.crt'), 'utf8');
+    const agent = pinnedAgent(ca, listening.caFingerprint as string);
+    const live = (u: string) =>
+      request(`${u}/live`, { dispatcher: agent }).then(async (r) => [
+        r.statusCode,
+        await r.body.json(),
+      ]);
+    expect(await live(url)).toEqual([200, { ok: true }]);
+
+    await writeFile(config, '{"port": "not a port"}');
+    const seen = logs.lines.length;
+    child.kill('SIGHUP');
+    const refused = await logs.waitFor(
+      'configuration reload refused; the previous one stays in force',
+      seen,
+    );
+    expect(String(refused.reason)).toMatch(/port/);
+    expect(await live(url)).toEqual([200, { ok: true }]);
+
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...settings,
+        rateLimit: { perClient: 5, perAddress: 50, windowSeconds: 10 },
+      }),
+    );
+    const before = logs.lines.length;
+    child.kill('SIGHUP');
+    const reloaded = await logs.waitFor('configuration reloaded', before);
+    expect(await live(reloaded.url as string)).toEqual([200, { ok: true }]);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await agent.close();
+  });
+});

@@ -1,0 +1,202 @@
+// The headless server's commands: serve, validate, user management and the KEK.
+
+import type { Command } from 'commander';
+import { resolveDataDir } from '../data-dir';
+import { KeepsakeError } from '../errors';
+import { databasePath, openDatabase } from '../jobs/db';
+import { redact } from '../server/audit';
+import { CredentialStore } from '../server/auth/credentials';
+import { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
+import { parseRole } from '../server/auth/roles';
+import { startServe } from '../server/serve';
+import { readServeConfig, type ServeConfig } from '../server/serve-config';
+import { readFile } from 'node:fs/promises';
+import { globals, output, type GlobalOptions } from './context';
+
+/** One JSON object per line on stdout; secrets never reach it (redact() as a backstop). */
+function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) {
+  const line = { time: new Date().toISOString(), level, msg, ...(redact(fields) as object) };
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+async function configWithFlags(
+  file: string | undefined,
+  flags: { host?: string; port?: string },
+): Promise<ServeConfig> {
+  const config = await readServeConfig(file);
+  if (flags.host !== undefined) config.host = flags.host;
+  if (flags.port !== undefined) {
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new KeepsakeError(
+        'USAGE',
+        `--port must be a number from 0 to 65535, not "${flags.port}"`,
+      );
+    }
+    config.port = port;
+  }
+  return config;
+}
+
+function dataDirFor(g: GlobalOptions, config: ServeConfig): string {
+  return g.dataDir ? resolveDataDir(g.dataDir) : (config.dataDir ?? resolveDataDir(undefined));
+}
+
+async function credentialStore(g: GlobalOptions, configFile: string | undefined) {
+  const config = await readServeConfig(configFile);
+  const db = openDatabase(databasePath(dataDirFor(g, config)));
+  try {
+    const { kek } = await loadKek({ file: config.kekFile });
+    return { store: new CredentialStore(db, kek), db };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the hardened server: HTTPS with its own CA, signed clients (prints URL and CA fingerprint)',
+    )
+    .option('-c, --config <file>', 'configuration file (JSON); flags override it')
+    .option('--host <host>', 'address to listen on')
+    .option('--port <port>', 'port to listen on (0: any free port)')
+    .action(async (opts: { config?: string; host?: string; port?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const config = await configWithFlags(opts.config, opts);
+      const dataDir = dataDirFor(g, config);
+      const server = await startServe({
+        config,
+        dataDir,
+        logError: (err) => log('error', err instanceof Error ? err.message : String(err)),
+      });
+      log('info', 'listening', { url: server.url, caFingerprint: server.caFingerprint, dataDir });
+      process.stderr.write(
+        `Keepsake server at ${server.url}\nCA fingerprint (SHA-256): ${server.caFingerprint}\n`,
+      );
+      // SIGHUP: new settings, or the old ones kept when the new ones are invalid.
+      const onHup = () => {
+        configWithFlags(opts.config, opts)
+          .then((next) => server.reload(next))
+          .then(() => log('info', 'configuration reloaded', { url: server.url }))
+          .catch((err: unknown) =>
+            log('error', 'configuration reload refused; the previous one stays in force', {
+              reason: err instanceof Error ? err.message : String(err),
+            }),
+          );
+      };
+      process.on('SIGHUP', onHup);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      process.off('SIGHUP', onHup);
+      log('info', 'stopping');
+      await server.close();
+    });
+
+  program
+    .command('validate')
+    .description('check a server configuration file without starting anything')
+    .requiredOption('-c, --config <file>', 'configuration file (JSON)')
+    .action(async (opts: { config: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const config = await readServeConfig(opts.config);
+      output(g, `${opts.config}: valid (listens on ${config.host}:${config.port})`, { config });
+    });
+
+  const user = program.command('user').description('manage the server’s client credentials');
+  user
+    .command('add <name>')
+    .description('create a credential; prints its client id and key once')
+    .requiredOption('--role <role>', 'admin | client | worker | viewer')
+    .option('--cidr <cidr...>', 'only allow requests from these address ranges')
+    .option('-c, --config <file>', 'server configuration file (for the data dir and KEK)')
+    .action(
+      async (
+        name: string,
+        opts: { role: string; cidr?: string[]; config?: string },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        const { store, db } = await credentialStore(g, opts.config);
+        try {
+          const issued = store.add(name, parseRole(opts.role), opts.cidr ?? []);
+          if (g.json) process.stdout.write(JSON.stringify(issued) + '\n');
+          else {
+            process.stdout.write(
+              `Created ${opts.role} credential "${name}".\nclient id: ${issued.clientId}\nkey:       ${issued.key}\nThe key is shown only now; store it safely.\n`,
+            );
+          }
+        } finally {
+          db.close();
+        }
+      },
+    );
+  user
+    .command('list')
+    .description('list credentials (never their keys)')
+    .option('-c, --config <file>', 'server configuration file')
+    .action(async (opts: { config?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const { store, db } = await credentialStore(g, opts.config);
+      try {
+        const list = store.list();
+        const text = list
+          .map(
+            (c) =>
+              `${c.clientId}  ${c.name.padEnd(20)} ${c.role.padEnd(7)} ${c.revokedAt ? 'revoked' : 'active'}  ${c.cidrs.join(',')}`,
+          )
+          .join('\n');
+        output(g, text || 'No credentials.', { credentials: list });
+      } finally {
+        db.close();
+      }
+    });
+  user
+    .command('revoke <nameOrId>')
+    .description('revoke a credential at once')
+    .option('-c, --config <file>', 'server configuration file')
+    .action(async (nameOrId: string, opts: { config?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const { store, db } = await credentialStore(g, opts.config);
+      try {
+        const c = store.revoke(nameOrId);
+        output(g, `Revoked "${c.name}" (${c.clientId})`, { credential: c });
+      } finally {
+        db.close();
+      }
+    });
+
+  const kek = program.command('kek').description('the key-encryption key that seals client keys');
+  kek
+    .command('generate <file>')
+    .description('write a new random KEK (mode 0600; never overwrites)')
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const id = await generateKekFile(file);
+      output(globals(cmd), `Wrote a new KEK to ${file} (id ${id})`, { file, kekId: id });
+    });
+  kek
+    .command('rotate <newKekFile>')
+    .description('re-seal the credential store under a new KEK (then point the server at it)')
+    .option('-c, --config <file>', 'server configuration file (names the current KEK)')
+    .action(async (newKekFile: string, opts: { config?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const { store, db } = await credentialStore(g, opts.config);
+      try {
+        const next = parseKek(await readFile(newKekFile), newKekFile);
+        store.rotateKek(next);
+        output(
+          g,
+          `The credential store is now sealed under ${newKekFile}; update kekFile and restart.`,
+          {
+            kekFile: newKekFile,
+          },
+        );
+      } finally {
+        db.close();
+      }
+    });
+}
