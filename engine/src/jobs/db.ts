@@ -102,6 +102,20 @@ export const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+const cache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement, made once per connection and SQL text: preparing costs more
+ * than running a small query, and the server runs the same few on every request.
+ */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let statements = cache.get(db);
+  if (!statements) cache.set(db, (statements = new Map()));
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
 export function databasePath(dataDir: string): string {
   return join(dataDir, 'engine.db');
 }

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../errors';
-import { openDatabase, type Db } from './db';
+import { openDatabase, stmt, type Db } from './db';
 import {
   type Job,
   type JobError,
@@ -104,38 +104,40 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   private row(id: string): Row {
-    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    const row = stmt(this.db, 'SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw new KeepsakeError('JOB_NOT_FOUND', `no job "${id}"`);
     return row;
   }
 
   private event(id: string, kind: string, detail?: string): void {
-    this.db
-      .prepare('INSERT INTO job_events (job_id, at, kind, detail) VALUES (?, ?, ?, ?)')
-      .run(id, this.now(), kind, detail ?? null);
+    stmt(this.db, 'INSERT INTO job_events (job_id, at, kind, detail) VALUES (?, ?, ?, ?)').run(
+      id,
+      this.now(),
+      kind,
+      detail ?? null,
+    );
   }
 
   async submit(spec: JobSpec): Promise<Job> {
     const id = newJobId();
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO jobs (id, preset, params, options, input_kind, input_path, output_dir,
+      stmt(
+        this.db,
+        `INSERT INTO jobs (id, preset, params, options, input_kind, input_path, output_dir,
                              state, priority, created_at, max_attempts)
            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
-        )
-        .run(
-          id,
-          spec.preset,
-          JSON.stringify(spec.params),
-          JSON.stringify(spec.options ?? {}),
-          spec.input.kind,
-          spec.input.path,
-          spec.outputDir,
-          spec.priority ?? 0,
-          this.now(),
-          spec.maxAttempts ?? 3,
-        );
+      ).run(
+        id,
+        spec.preset,
+        JSON.stringify(spec.params),
+        JSON.stringify(spec.options ?? {}),
+        spec.input.kind,
+        spec.input.path,
+        spec.outputDir,
+        spec.priority ?? 0,
+        this.now(),
+        spec.maxAttempts ?? 3,
+      );
       this.event(id, 'submitted', spec.preset);
     })();
     return toJob(this.row(id));
@@ -148,17 +150,19 @@ export class SqliteJobQueue implements JobQueue {
   async list(filter: { states?: JobState[]; limit?: number } = {}): Promise<Job[]> {
     const states = filter.states ?? [];
     const where = states.length ? `WHERE state IN (${states.map(() => '?').join(', ')})` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`)
-      .all(...states, filter.limit ?? 1000) as Row[];
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
+    ).all(...states, filter.limit ?? 1000) as Row[];
     return rows.map(toJob);
   }
 
   async events(id: string): Promise<JobEvent[]> {
     this.row(id);
-    const rows = this.db
-      .prepare('SELECT at, kind, detail FROM job_events WHERE job_id = ? ORDER BY id')
-      .all(id) as { at: number; kind: string; detail: string | null }[];
+    const rows = stmt(
+      this.db,
+      'SELECT at, kind, detail FROM job_events WHERE job_id = ? ORDER BY id',
+    ).all(id) as { at: number; kind: string; detail: string | null }[];
     return rows.map((r) => ({ at: r.at, kind: r.kind, detail: opt(r.detail) }));
   }
 
@@ -170,22 +174,20 @@ export class SqliteJobQueue implements JobQueue {
     const claimed = this.db.transaction((): string | undefined => {
       if (this.paused()) return undefined;
       const now = this.now();
-      const candidates = this.db
-        .prepare(
-          `SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ?
+      const candidates = stmt(
+        this.db,
+        `SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ?
            ORDER BY priority DESC, created_at, rowid LIMIT ?`,
-        )
-        .all(now, canRun ? 200 : 1) as Row[];
+      ).all(now, canRun ? 200 : 1) as Row[];
       const next = candidates.find((row) => !canRun || canRun(toJob(row)));
       if (!next) return undefined;
-      this.db
-        .prepare(
-          `UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, started_at = ?,
+      stmt(
+        this.db,
+        `UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, started_at = ?,
                   attempts = attempts + 1, progress = 0, fps = NULL, speed = NULL,
                   eta_seconds = NULL, progress_at = ?
            WHERE id = ?`,
-        )
-        .run(owner, now + leaseMs, now, now, next.id);
+      ).run(owner, now + leaseMs, now, now, next.id);
       this.event(next.id, 'started', owner);
       return next.id;
     });
@@ -201,27 +203,25 @@ export class SqliteJobQueue implements JobQueue {
   ): Promise<{ owned: boolean; cancelRequested: boolean }> {
     const now = this.now();
     const result = progress
-      ? this.db
-          .prepare(
-            `UPDATE jobs SET lease_until = ?, progress = ?, fps = ?, speed = ?, eta_seconds = ?,
+      ? stmt(
+          this.db,
+          `UPDATE jobs SET lease_until = ?, progress = ?, fps = ?, speed = ?, eta_seconds = ?,
                     progress_at = ?
              WHERE id = ? AND owner = ? AND state = 'running'`,
-          )
-          .run(
-            now + leaseMs,
-            progress.percent,
-            progress.fps ?? null,
-            progress.speed ?? null,
-            progress.etaSeconds ?? null,
-            progress.at,
-            id,
-            owner,
-          )
-      : this.db
-          .prepare(
-            `UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'running'`,
-          )
-          .run(now + leaseMs, id, owner);
+        ).run(
+          now + leaseMs,
+          progress.percent,
+          progress.fps ?? null,
+          progress.speed ?? null,
+          progress.etaSeconds ?? null,
+          progress.at,
+          id,
+          owner,
+        )
+      : stmt(
+          this.db,
+          `UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND state = 'running'`,
+        ).run(now + leaseMs, id, owner);
     const row = this.row(id);
     return { owned: result.changes === 1, cancelRequested: row.cancel_requested === 1 };
   }
@@ -236,12 +236,11 @@ export class SqliteJobQueue implements JobQueue {
     detail?: string,
   ): Job {
     this.db.transaction(() => {
-      const changed = this.db
-        .prepare(
-          `UPDATE jobs SET ${set}, owner = NULL, lease_until = NULL
+      const changed = stmt(
+        this.db,
+        `UPDATE jobs SET ${set}, owner = NULL, lease_until = NULL
            WHERE id = ? AND owner = ? AND state = 'running'`,
-        )
-        .run(...args, id, owner).changes;
+      ).run(...args, id, owner).changes;
       if (changed !== 1) {
         throw new KeepsakeError(
           'JOB_FINISHED',
@@ -303,7 +302,7 @@ export class SqliteJobQueue implements JobQueue {
     if (row.state === 'queued' || row.state === 'running') {
       throw new KeepsakeError('USAGE', `job ${id} is ${row.state}; cancel it first`);
     }
-    this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    stmt(this.db, 'DELETE FROM jobs WHERE id = ?').run(id);
   }
 
   async cancel(id: string): Promise<Job> {
@@ -311,15 +310,14 @@ export class SqliteJobQueue implements JobQueue {
       .transaction(() => {
         const row = this.row(id);
         if (row.state === 'queued') {
-          this.db
-            .prepare(
-              `UPDATE jobs SET state = 'cancelled', finished_at = ?, last_error_code = 'JOB_CANCELLED',
+          stmt(
+            this.db,
+            `UPDATE jobs SET state = 'cancelled', finished_at = ?, last_error_code = 'JOB_CANCELLED',
                     last_error = 'cancelled before it started' WHERE id = ?`,
-            )
-            .run(this.now(), id);
+          ).run(this.now(), id);
           this.event(id, 'cancelled', 'before it started');
         } else if (row.state === 'running') {
-          this.db.prepare('UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
+          stmt(this.db, 'UPDATE jobs SET cancel_requested = 1 WHERE id = ?').run(id);
           this.event(id, 'cancel-requested');
         } else {
           throw new KeepsakeError('JOB_FINISHED', `job ${id} has already ${row.state}`);
@@ -330,18 +328,17 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   private paused(): boolean {
-    const row = this.db.prepare(`SELECT value FROM queue_settings WHERE key = 'paused'`).get() as
+    const row = stmt(this.db, `SELECT value FROM queue_settings WHERE key = 'paused'`).get() as
       { value: string } | undefined;
     return row?.value === '1';
   }
 
   private setPaused(paused: boolean): void {
-    this.db
-      .prepare(
-        `INSERT INTO queue_settings (key, value) VALUES ('paused', ?)
+    stmt(
+      this.db,
+      `INSERT INTO queue_settings (key, value) VALUES ('paused', ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(paused ? '1' : '0');
+    ).run(paused ? '1' : '0');
   }
 
   async pause(): Promise<void> {
@@ -358,7 +355,7 @@ export class SqliteJobQueue implements JobQueue {
 
   async orphans(isAlive: (owner: string) => boolean): Promise<Job[]> {
     const now = this.now();
-    const rows = this.db.prepare(`SELECT * FROM jobs WHERE state = 'running'`).all() as Row[];
+    const rows = stmt(this.db, `SELECT * FROM jobs WHERE state = 'running'`).all() as Row[];
     return rows
       .filter((r) => r.owner === null || (r.lease_until ?? 0) < now || !isAlive(r.owner))
       .map(toJob);

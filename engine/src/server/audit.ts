@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { KeepsakeError } from '../errors';
-import type { Db } from '../jobs/db';
+import { stmt, type Db } from '../jobs/db';
 
 export type AuditOutcome = 'ok' | 'denied' | 'error';
 
@@ -160,22 +160,20 @@ export class AuditLog {
       .transaction(() => {
         // sqlite_sequence remembers the highest seq ever used, even if the newest rows
         // were cut off the file: the next entry never reuses a number.
-        const used = this.db
-          .prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'audit'`)
-          .get() as { seq: number } | undefined;
-        const last = this.db.prepare('SELECT hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+        const used = stmt(this.db, `SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).get() as
+          { seq: number } | undefined;
+        const last = stmt(this.db, 'SELECT hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
           { hash: string } | undefined;
         const seq = (used?.seq ?? 0) + 1;
         const prevHash = last?.hash ?? GENESIS_HASH;
         const hash = entryHash(prevHash, { seq, ...fields });
-        this.db
-          .prepare(
-            `INSERT INTO audit (seq, at, actor, address, action, target, outcome, detail,
+        stmt(
+          this.db,
+          `INSERT INTO audit (seq, at, actor, address, action, target, outcome, detail,
                                 prev_hash, hash)
              VALUES (@seq, @at, @actor, @address, @action, @target, @outcome, @detail,
                      @prevHash, @hash)`,
-          )
-          .run({ seq, ...fields, prevHash, hash });
+        ).run({ seq, ...fields, prevHash, hash });
       })
       .immediate();
   }
@@ -203,19 +201,18 @@ export class AuditLog {
     add('at < ?', filter.until);
     add('seq > ?', filter.afterSeq);
     const order = filter.afterSeq === undefined ? 'DESC' : 'ASC';
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const rows = stmt(
+      this.db,
+      `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY seq ${order} LIMIT ?`,
-      )
-      .all(...args, Math.min(limit, MAX_LIMIT)) as Row[];
+    ).all(...args, Math.min(limit, MAX_LIMIT)) as Row[];
     if (order === 'DESC') rows.reverse();
     return rows.map(toEntry);
   }
 
   /** The newest entry's seq and hash: keep a copy elsewhere to catch a rewritten chain. */
   head(): { seq: number; hash: string } | undefined {
-    return this.db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
+    return stmt(this.db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as
       { seq: number; hash: string } | undefined;
   }
 
@@ -224,13 +221,14 @@ export class AuditLog {
     // One read transaction: entries appended meanwhile by another process are not seen
     // half-way, and the high-water mark matches the rows walked.
     return this.db.transaction((): ChainCheck => {
-      const used = this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).get() as
+      const used = stmt(this.db, `SELECT seq FROM sqlite_sequence WHERE name = 'audit'`).get() as
         { seq: number } | undefined;
       let expected = 1;
       let prevHash = GENESIS_HASH;
-      for (const row of this.db
-        .prepare('SELECT * FROM audit ORDER BY seq')
-        .iterate() as IterableIterator<Row>) {
+      for (const row of stmt(
+        this.db,
+        'SELECT * FROM audit ORDER BY seq',
+      ).iterate() as IterableIterator<Row>) {
         if (row.seq !== expected) {
           const reason =
             row.seq - 1 === expected

@@ -57,7 +57,8 @@ export class JobKeyStore {
   }
 
   has(jobId: string): boolean {
-    return this.get(jobId) !== undefined;
+    const entry = this.keys.get(jobId);
+    return entry !== undefined && entry.expiresAt > this.now();
   }
 
   /** Forgets a job's keys, overwriting the bytes so they do not linger in the heap. */

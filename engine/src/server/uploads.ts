@@ -9,6 +9,7 @@ import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
+import { stmt } from '../jobs/db';
 import { KeepsakeError, fromFsError } from '../errors';
 
 export interface Upload {
@@ -59,7 +60,7 @@ export class UploadStore {
   }
 
   get(id: string): Upload {
-    const row = this.db.prepare('SELECT * FROM uploads WHERE id = ?').get(id) as Row | undefined;
+    const row = stmt(this.db, 'SELECT * FROM uploads WHERE id = ?').get(id) as Row | undefined;
     if (!row) throw new KeepsakeError('NOT_FOUND', `no upload "${id}"`);
     return toUpload(row);
   }
@@ -83,11 +84,10 @@ export class UploadStore {
     const id = newUploadId();
     const handle = await open(this.path(id), 'wx', 0o600);
     await handle.close();
-    this.db
-      .prepare(
-        'INSERT INTO uploads (id, size, offset, client_id, created_at) VALUES (?, ?, 0, ?, ?)',
-      )
-      .run(id, size, clientId, Date.now());
+    stmt(
+      this.db,
+      'INSERT INTO uploads (id, size, offset, client_id, created_at) VALUES (?, ?, 0, ?, ?)',
+    ).run(id, size, clientId, Date.now());
     return this.get(id);
   }
 
@@ -128,9 +128,10 @@ export class UploadStore {
       await accept(received);
       const next = offset + received;
       // Committed only if no other request moved the offset meanwhile.
-      const changed = this.db
-        .prepare('UPDATE uploads SET offset = ? WHERE id = ? AND offset = ?')
-        .run(next, id, offset).changes;
+      const changed = stmt(
+        this.db,
+        'UPDATE uploads SET offset = ? WHERE id = ? AND offset = ?',
+      ).run(next, id, offset).changes;
       if (changed !== 1) {
         throw new KeepsakeError('UPLOAD_OFFSET_MISMATCH', 'another request moved the upload');
       }
@@ -145,7 +146,7 @@ export class UploadStore {
   }
 
   async delete(id: string): Promise<void> {
-    this.db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
+    stmt(this.db, 'DELETE FROM uploads WHERE id = ?').run(id);
     await rm(this.path(id), { force: true });
   }
 }

@@ -161,26 +161,29 @@ describe('CredentialStore', () => {
   });
 
   it('detects rows edited in the database file', async () => {
-    const { db } = await freshDb();
+    const { db, path } = await freshDb();
     const store = new CredentialStore(db, randomBytes(32));
+    // The attacker edits the file through their own connection, as another process would.
+    const editor = openDatabase(path);
     const viewer = store.add('viewer', 'viewer', ['10.0.0.0/8']);
     const admin = store.add('admin', 'admin');
     // A viewer made admin, or its ranges widened, no longer opens.
-    db.prepare(`UPDATE credentials SET role = 'admin' WHERE name = 'viewer'`).run();
+    editor.prepare(`UPDATE credentials SET role = 'admin' WHERE name = 'viewer'`).run();
     expect(thrown(() => store.lookupKey(viewer.clientId))).toMatchObject({
       code: 'CREDENTIALS_CORRUPT',
     });
-    db.prepare(`UPDATE credentials SET role = 'viewer', cidrs = '[]' WHERE name = 'viewer'`).run();
+    editor.prepare(`UPDATE credentials SET role = 'viewer', cidrs = '[]' WHERE name = 'viewer'`).run();
     expect(() => store.lookupKey(viewer.clientId)).toThrow(/altered/);
-    db.prepare(`UPDATE credentials SET cidrs = '["10.0.0.0/8"]' WHERE name = 'viewer'`).run();
+    editor.prepare(`UPDATE credentials SET cidrs = '["10.0.0.0/8"]' WHERE name = 'viewer'`).run();
     expect(store.lookupKey(viewer.clientId)).toEqual(Buffer.from(viewer.key, 'base64'));
     // Swapping sealed keys between rows does not swap identities.
-    db.exec(`UPDATE credentials SET key_sealed = (SELECT key_sealed FROM credentials
+    editor.exec(`UPDATE credentials SET key_sealed = (SELECT key_sealed FROM credentials
              WHERE name = 'viewer') WHERE name = 'admin'`);
     expect(() => store.lookupKey(admin.clientId)).toThrow(/admin.*does not match/);
     expect(thrown(() => store.lookupKey(admin.clientId))).toMatchObject({
       code: 'CREDENTIALS_CORRUPT',
     });
+    editor.close();
     db.close();
   });
 

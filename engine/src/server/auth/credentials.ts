@@ -6,7 +6,7 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../../errors';
-import type { Db } from '../../jobs/db';
+import { stmt, type Db } from '../../jobs/db';
 import { KEK_BYTES, kekId } from './kek';
 import { parseCidrs } from './net';
 import { isRole, ROLES, type Role } from './roles';
@@ -134,6 +134,9 @@ const corrupt = (what: string) =>
 export class CredentialStore {
   private kek: Buffer;
   private readonly dek: Buffer;
+  private readonly touched = new Map<string, number>();
+  private readonly memo = new Map<string, { row: Row | undefined; key?: Buffer }>();
+  private seenVersion = -1;
 
   constructor(
     private readonly db: Db,
@@ -149,13 +152,14 @@ export class CredentialStore {
   private openKeystore(): Buffer {
     const open = this.db.transaction((): Buffer => {
       const id = kekId(this.kek);
-      const row = this.db.prepare('SELECT kek_id, dek_wrapped FROM keystore WHERE id = 1').get() as
+      const row = stmt(this.db, 'SELECT kek_id, dek_wrapped FROM keystore WHERE id = 1').get() as
         { kek_id: string; dek_wrapped: Buffer } | undefined;
       if (!row) {
         const dek = randomBytes(KEY_BYTES);
-        this.db
-          .prepare('INSERT INTO keystore (id, kek_id, dek_wrapped) VALUES (1, ?, ?)')
-          .run(id, seal(this.kek, dek, dekAad(id)));
+        stmt(this.db, 'INSERT INTO keystore (id, kek_id, dek_wrapped) VALUES (1, ?, ?)').run(
+          id,
+          seal(this.kek, dek, dekAad(id)),
+        );
         return dek;
       }
       if (row.kek_id !== id) throw wrongKek(id, row.kek_id);
@@ -167,11 +171,37 @@ export class CredentialStore {
   }
 
   private row(clientId: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM credentials WHERE client_id = ?').get(clientId) as
+    return stmt(this.db, 'SELECT * FROM credentials WHERE client_id = ?').get(clientId) as
       Row | undefined;
   }
 
+  /**
+   * The hot path of every signed request, from memory. SQLite's data_version changes
+   * whenever another connection commits (a `keepsake user revoke` in another process),
+   * and this store's own writes clear the cache, so a revocation still bites at once.
+   */
+  private cached(clientId: string): { row: Row | undefined; key?: Buffer } {
+    const version = stmt(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (version !== this.seenVersion) {
+      this.forget();
+      this.seenVersion = version;
+    }
+    let entry = this.memo.get(clientId);
+    if (!entry) {
+      entry = { row: this.row(clientId) };
+      // Unknown ids are not remembered: a flood of made-up ids must not grow the map.
+      if (entry.row) this.memo.set(clientId, entry);
+    }
+    return entry;
+  }
+
+  private forget(): void {
+    for (const entry of this.memo.values()) entry.key?.fill(0);
+    this.memo.clear();
+  }
+
   add(name: string, role: Role, cidrs: readonly string[] = []): IssuedCredential {
+    this.forget(); // synchronous: no lookup can run between this and the write
     checkName(name);
     if (!isRole(role)) {
       throw new KeepsakeError(
@@ -185,18 +215,17 @@ export class CredentialStore {
     const sealed = seal(this.dek, key, keyAad({ client_id: clientId, role, cidrs: ranges }));
     this.db
       .transaction(() => {
-        if (this.db.prepare('SELECT 1 FROM credentials WHERE name = ?').get(name)) {
+        if (stmt(this.db, 'SELECT 1 FROM credentials WHERE name = ?').get(name)) {
           throw new KeepsakeError(
             'CREDENTIAL_EXISTS',
             `a credential named "${name}" already exists`,
           );
         }
-        this.db
-          .prepare(
-            `INSERT INTO credentials (client_id, name, role, key_sealed, cidrs, created_at)
+        stmt(
+          this.db,
+          `INSERT INTO credentials (client_id, name, role, key_sealed, cidrs, created_at)
              VALUES (?, ?, ?, ?, ?, ?)`,
-          )
-          .run(clientId, name, role, sealed, ranges, this.now());
+        ).run(clientId, name, role, sealed, ranges, this.now());
       })
       .immediate();
     return { clientId, key: key.toString('base64') };
@@ -205,35 +234,44 @@ export class CredentialStore {
   /** The raw HMAC key, or undefined for an unknown or revoked client. */
   lookupKey(clientId: string): Buffer | undefined {
     if (!CLIENT_ID.test(clientId)) return undefined;
-    const row = this.row(clientId);
+    const entry = this.cached(clientId);
+    const row = entry.row;
     if (!row || row.revoked_at !== null) return undefined;
-    const key = unseal(this.dek, row.key_sealed, keyAad(row));
-    if (!key) throw corrupt(`credential ${clientId} (${row.name}) does not match its sealed key`);
-    return key;
+    if (!entry.key) {
+      const key = unseal(this.dek, row.key_sealed, keyAad(row));
+      if (!key) throw corrupt(`credential ${clientId} (${row.name}) does not match its sealed key`);
+      entry.key = key;
+    }
+    return Buffer.from(entry.key);
   }
 
   get(clientId: string): Credential | undefined {
-    const row = this.row(clientId);
+    if (!CLIENT_ID.test(clientId)) return undefined;
+    const row = this.cached(clientId).row;
     return row && toCredential(row);
   }
 
   list(): Credential[] {
-    const rows = this.db
-      .prepare('SELECT * FROM credentials ORDER BY created_at, name')
-      .all() as Row[];
+    const rows = stmt(
+      this.db,
+      'SELECT * FROM credentials ORDER BY created_at, name',
+    ).all() as Row[];
     return rows.map(toCredential);
   }
 
   /** Revokes by client id or name; revoking twice keeps the first time. */
   revoke(nameOrId: string): Credential {
+    this.forget(); // synchronous: no lookup can run between this and the write
     const revoked = this.db.transaction((): Row | undefined => {
-      const row = this.db
-        .prepare('SELECT client_id FROM credentials WHERE client_id = ? OR name = ?')
-        .get(nameOrId, nameOrId) as { client_id: string } | undefined;
+      const row = stmt(
+        this.db,
+        'SELECT client_id FROM credentials WHERE client_id = ? OR name = ?',
+      ).get(nameOrId, nameOrId) as { client_id: string } | undefined;
       if (!row) return undefined;
-      this.db
-        .prepare('UPDATE credentials SET revoked_at = COALESCE(revoked_at, ?) WHERE client_id = ?')
-        .run(this.now(), row.client_id);
+      stmt(
+        this.db,
+        'UPDATE credentials SET revoked_at = COALESCE(revoked_at, ?) WHERE client_id = ?',
+      ).run(this.now(), row.client_id);
       return this.row(row.client_id);
     })();
     if (!revoked) throw new KeepsakeError('CREDENTIAL_NOT_FOUND', `no credential "${nameOrId}"`);
@@ -245,6 +283,7 @@ export class CredentialStore {
    * the new KEK opens the store. Refused if another process rotated first.
    */
   rotateKek(newKek: Buffer): void {
+    this.forget(); // synchronous: no lookup can run between this and the write
     checkKek(newKek);
     const oldId = kekId(this.kek);
     const newId = kekId(newKek);
@@ -253,16 +292,16 @@ export class CredentialStore {
     }
     this.db
       .transaction(() => {
-        const row = this.db
-          .prepare('SELECT kek_id, dek_wrapped FROM keystore WHERE id = 1')
-          .get() as { kek_id: string; dek_wrapped: Buffer } | undefined;
+        const row = stmt(this.db, 'SELECT kek_id, dek_wrapped FROM keystore WHERE id = 1').get() as
+          { kek_id: string; dek_wrapped: Buffer } | undefined;
         if (!row) throw corrupt('the keystore row is missing');
         if (row.kek_id !== oldId) throw wrongKek(oldId, row.kek_id);
         const dek = unseal(this.kek, row.dek_wrapped, dekAad(oldId));
         if (!dek?.equals(this.dek)) throw corrupt('the sealed data key changed underneath');
-        this.db
-          .prepare('UPDATE keystore SET kek_id = ?, dek_wrapped = ? WHERE id = 1')
-          .run(newId, seal(newKek, dek, dekAad(newId)));
+        stmt(this.db, 'UPDATE keystore SET kek_id = ?, dek_wrapped = ? WHERE id = 1').run(
+          newId,
+          seal(newKek, dek, dekAad(newId)),
+        );
       })
       .immediate();
     this.kek = Buffer.from(newKek);
@@ -271,11 +310,16 @@ export class CredentialStore {
   /** Records that the credential was just used (at most one write a minute per client). */
   touch(clientId: string): void {
     const now = this.now();
-    this.db
-      .prepare(
-        `UPDATE credentials SET last_used_at = ?
-         WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
-      )
-      .run(now, clientId, now - TOUCH_EVERY_MS);
+    // Throttled here, not only in SQL: an UPDATE that matches nothing still takes the
+    // write lock, and this runs on every authenticated request.
+    if (now - (this.touched.get(clientId) ?? -Infinity) < TOUCH_EVERY_MS) return;
+    this.touched.set(clientId, now);
+    stmt(
+      this.db,
+      `UPDATE credentials SET last_used_at = ?
+       WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
+    ).run(now, clientId, now - TOUCH_EVERY_MS);
+    const cached = this.memo.get(clientId)?.row;
+    if (cached) cached.last_used_at = now;
   }
 }

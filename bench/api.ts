@@ -1,0 +1,208 @@
+// npm run bench:api — the hardened server under load, against itself, in one run.
+//
+//   1. unsigned GET /live at full speed (autocannon, HTTPS): the reference rate;
+//   2. signed GET /v1/jobs/:id at full speed, each request freshly signed (a unique nonce,
+//      so the replay cache accepts it): the ratio to (1), target >= 0.80;
+//   3. signed GET at 80 % of (1)'s rate: p99 latency, target < 20 ms;
+//   4. a BENCH_UPLOAD_MB (default 2048) upload over HTTPS in signed 64 MiB chunks:
+//      MB/s (target >= 300) and the server's peak RSS (target < 200 MB).
+//
+// The server runs as `keepsake serve` in its own process; autocannon and the upload
+// client run here.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { signedHeaders } from '../engine/src/server/auth/signing';
+import { RemoteClient } from '../engine/src/server/client';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(root, 'engine/bin/keepsake.mjs');
+const dir = resolve(process.env.BENCH_DIR ?? join(root, 'bench/out/api'));
+const UPLOAD_MB = Number(process.env.BENCH_UPLOAD_MB ?? 2048);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 10;
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise(out) : reject(new Error(`${args.join(' ')}: ${err}`)),
+    );
+  });
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function main(): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const dataDir = join(dir, 'data');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    KEEPSAKE_HOME: dataDir,
+  };
+  const kekFile = join(dir, 'kek');
+  const config = join(dir, 'serve.json');
+  await run(['kek', 'generate', kekFile], env);
+  await writeFile(
+    config,
+    JSON.stringify({
+      port: 0,
+      kekFile,
+      dataDir,
+      // The benchmark measures the server, not its limits.
+      rateLimit: { perClient: 10_000_000, perAddress: 10_000_000, windowSeconds: 60 },
+      maxUploadBytes: (UPLOAD_MB + 1) * 1024 * 1024,
+      reserveBytes: 0,
+    }),
+  );
+  const issued = JSON.parse(
+    await run(['user', 'add', 'bench', '--role', 'client', '-c', config, '--json'], env),
+  ) as {
+    clientId: string;
+    key: string;
+  };
+
+  const server = spawn(process.execPath, [CLI, 'serve', '-c', config], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const listening = await new Promise<{ url: string; caFingerprint: string }>((resolvePromise) => {
+    let buf = '';
+    server.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const line = buf.split('\n').find((l) => l.includes('"listening"'));
+      if (line) resolvePromise(JSON.parse(line) as { url: string; caFingerprint: string });
+    });
+  });
+  const ca = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+  const client = new RemoteClient({
+    url: listening.url,
+    clientId: issued.clientId,
+    key: issued.key,
+    caCertPem: ca,
+    caFingerprint: listening.caFingerprint,
+  });
+
+  try {
+    // A job to read: a small upload and a job that waits (queue paused, so it stays put).
+    await run(['job', 'pause'], env);
+    const small = join(dir, 'small.ksv');
+    await writeFile(small, randomBytes(4096));
+    const upload = await client.uploadFile(small);
+    const job = await client.createJob({
+      input: { upload: upload.id },
+      preset: 'remux',
+      params: {},
+      mode: 'manual',
+      priority: 0,
+      thorough: false,
+      keys: {
+        input: randomBytes(32).toString('base64'),
+        output: {
+          vaultId: '0'.repeat(32),
+          keyId: 'bench',
+          key: randomBytes(32).toString('base64'),
+        },
+      },
+    });
+    const tlsOptions = { ca };
+    let n = 0;
+    // Both runs build every request the same way (a fresh path and signature each), so
+    // the client's own cost is equal and the difference is the server's work.
+    const load = (target: (nonce: string) => string, extra: Partial<autocannon.Options> = {}) =>
+      autocannon({
+        url: listening.url,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        tlsOptions,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const path = target((n++).toString(36));
+              return {
+                ...req,
+                path,
+                headers: {
+                  ...req.headers,
+                  ...signedHeaders(issued.clientId, issued.key, 'GET', path),
+                },
+              };
+            },
+          },
+        ],
+        ...extra,
+      } as autocannon.Options);
+    const signed = (extra: Partial<autocannon.Options> = {}) =>
+      load((nonce) => `/v1/jobs/${job.id}?nonce=${nonce}`, extra);
+
+    console.log(`Server ${listening.url}; ${CONNECTIONS} connections, ${SECONDS} s per run`);
+    const live = await load((nonce) => `/live?nonce=${nonce}`);
+    console.log(
+      `unsigned GET /live:          ${live.requests.average.toFixed(0)} req/s, p99 ${live.latency.p99} ms, errors ${live.non2xx + live.errors}`,
+    );
+    const full = await signed();
+    console.log(
+      `signed GET /v1/jobs/:id:     ${full.requests.average.toFixed(0)} req/s, p99 ${full.latency.p99} ms, errors ${full.non2xx + full.errors}`,
+    );
+    const target = Math.round(live.requests.average * 0.8);
+    const paced = await signed({ overallRate: target });
+    console.log(
+      `signed at ${target} req/s (80 %): ${paced.requests.average.toFixed(0)} req/s, p99 ${paced.latency.p99} ms, errors ${paced.non2xx + paced.errors}`,
+    );
+    const ratio = full.requests.average / live.requests.average;
+
+    // The upload: a file of random bytes (the server stores ciphertext as it comes).
+    const big = join(dir, 'big.bin');
+    const handle = await open(big, 'w');
+    const block = randomBytes(8 * 1024 * 1024);
+    for (let i = 0; i < UPLOAD_MB / 8; i++) await handle.write(block);
+    await handle.close();
+    const started = process.hrtime.bigint();
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(server.pid!))), 100);
+    await client.uploadFile(big, { chunkBytes: 64 * 1024 * 1024 });
+    clearInterval(sampler);
+    peak = Math.max(peak, peakRssMb(server.pid!));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const mbps = UPLOAD_MB / seconds;
+    console.log(
+      `upload ${UPLOAD_MB} MiB over HTTPS: ${seconds.toFixed(2)} s, ${mbps.toFixed(0)} MiB/s, server peak RSS ${peak.toFixed(0)} MB`,
+    );
+
+    console.log(`\nsigned/unsigned rate ratio: ${ratio.toFixed(3)} (target >= 0.80)`);
+    console.log(`p99 at 80 % of /live's rate: ${paced.latency.p99} ms (target < 20 ms)`);
+    console.log(
+      `upload: ${mbps.toFixed(0)} MiB/s (target >= 300), server peak RSS ${peak.toFixed(0)} MB (target < 200 MB)`,
+    );
+    if (ratio < 0.8 || paced.latency.p99 >= 20 || mbps < 300 || peak >= 200) process.exitCode = 1;
+  } finally {
+    await client.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => server.on('close', r));
+    await rm(join(dir, 'big.bin'), { force: true });
+    await rm(join(dataDir, 'uploads'), { recursive: true, force: true });
+  }
+}
+
+await main();
