@@ -134,6 +134,20 @@ describe('SqliteJobQueue', () => {
     expect(await q.claim('w', 1000, () => false)).toBeUndefined();
   });
 
+  it('reads from memory never hide a change made through another connection', async () => {
+    const { q, path, clock } = await queue();
+    const job = await q.submit(spec());
+    expect((await q.get(job.id)).state).toBe('queued');
+    const other = new SqliteJobQueue(path, () => clock.t);
+    await other.cancel(job.id);
+    await other.close();
+    expect((await q.get(job.id)).state).toBe('cancelled');
+    // And a returned job is a copy: changing it changes nothing stored.
+    const copy = await q.get(job.id);
+    copy.notes.push('scribble');
+    expect((await q.get(job.id)).notes).toEqual([]);
+  });
+
   it('a paused queue hands out nothing until resumed', async () => {
     const { q } = await queue();
     await q.submit(spec());

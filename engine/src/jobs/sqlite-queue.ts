@@ -94,6 +94,8 @@ export function newJobId(): string {
 
 export class SqliteJobQueue implements JobQueue {
   private readonly db: Db;
+  private readonly memo = new Map<string, Row>();
+  private seenVersion = -1;
 
   constructor(
     pathOrDb: string | Db,
@@ -119,6 +121,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async submit(spec: JobSpec): Promise<Job> {
+    this.memo.clear();
     const id = newJobId();
     this.db.transaction(() => {
       stmt(
@@ -143,8 +146,25 @@ export class SqliteJobQueue implements JobQueue {
     return toJob(this.row(id));
   }
 
+  /**
+   * Reads are served from memory until the data changes: this connection's own writes
+   * clear the memo, and SQLite's data_version moves when another connection commits (the
+   * CLI cancelling from another process). Status polling is the server's busiest path.
+   */
   async get(id: string): Promise<Job> {
-    return toJob(this.row(id));
+    const version = stmt(this.db, 'PRAGMA data_version').pluck().get() as number;
+    if (version !== this.seenVersion) {
+      this.memo.clear();
+      this.seenVersion = version;
+    }
+    let row = this.memo.get(id);
+    if (!row) {
+      row = this.row(id);
+      if (this.memo.size >= 10_000) this.memo.clear();
+      this.memo.set(id, row);
+    }
+    // A fresh Job each time: callers may change what they get without touching the memo.
+    return toJob(row);
   }
 
   async list(filter: { states?: JobState[]; limit?: number } = {}): Promise<Job[]> {
@@ -171,6 +191,7 @@ export class SqliteJobQueue implements JobQueue {
     leaseMs: number,
     canRun?: (job: Job) => boolean,
   ): Promise<Job | undefined> {
+    this.memo.clear();
     const claimed = this.db.transaction((): string | undefined => {
       if (this.paused()) return undefined;
       const now = this.now();
@@ -201,6 +222,7 @@ export class SqliteJobQueue implements JobQueue {
     leaseMs: number,
     progress?: JobProgress,
   ): Promise<{ owned: boolean; cancelRequested: boolean }> {
+    this.memo.clear();
     const now = this.now();
     const result = progress
       ? stmt(
@@ -235,6 +257,7 @@ export class SqliteJobQueue implements JobQueue {
     kind: string,
     detail?: string,
   ): Job {
+    this.memo.clear();
     this.db.transaction(() => {
       const changed = stmt(
         this.db,
@@ -298,6 +321,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async delete(id: string): Promise<void> {
+    this.memo.clear();
     const row = this.row(id);
     if (row.state === 'queued' || row.state === 'running') {
       throw new KeepsakeError('USAGE', `job ${id} is ${row.state}; cancel it first`);
@@ -306,6 +330,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async cancel(id: string): Promise<Job> {
+    this.memo.clear();
     this.db
       .transaction(() => {
         const row = this.row(id);
@@ -334,6 +359,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   private setPaused(paused: boolean): void {
+    this.memo.clear();
     stmt(
       this.db,
       `INSERT INTO queue_settings (key, value) VALUES ('paused', ?)

@@ -7,7 +7,7 @@
 
 import type { FastifyRequest } from 'fastify';
 import { KeepsakeError } from '../errors';
-import type { CredentialStore } from './auth/credentials';
+import type { Credential, CredentialStore } from './auth/credentials';
 import { clientAddress, parseCidrs, type CidrSet } from './auth/net';
 import { ReplayCache } from './auth/replay-cache';
 import { hasScopes, type Role } from './auth/roles';
@@ -57,14 +57,19 @@ export function createAuthGate(
     address,
     async authenticate(request, body, scopes, arrivedAtMs) {
       const now = Math.floor((arrivedAtMs ?? Date.now()) / 1000);
-      const clientId = await verifyRequest(
+      let credential: Credential | undefined;
+      await verifyRequest(
         { method: request.method, path: request.url, headers: request.headers, body, now },
-        (id) => credentials.lookupKey(id),
+        (id) => {
+          const found = credentials.lookup(id);
+          credential = found?.credential;
+          return found?.key;
+        },
         replay,
         { windowSeconds: options.windowSeconds },
       );
-      const credential = credentials.get(clientId);
       if (!credential) throw new KeepsakeError('UNAUTHORIZED', 'the credential was revoked');
+      const clientId = credential.clientId;
       const from = address(request);
       if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
         throw new KeepsakeError(

@@ -172,7 +172,9 @@ describe('CredentialStore', () => {
     expect(thrown(() => store.lookupKey(viewer.clientId))).toMatchObject({
       code: 'CREDENTIALS_CORRUPT',
     });
-    editor.prepare(`UPDATE credentials SET role = 'viewer', cidrs = '[]' WHERE name = 'viewer'`).run();
+    editor
+      .prepare(`UPDATE credentials SET role = 'viewer', cidrs = '[]' WHERE name = 'viewer'`)
+      .run();
     expect(() => store.lookupKey(viewer.clientId)).toThrow(/altered/);
     editor.prepare(`UPDATE credentials SET cidrs = '["10.0.0.0/8"]' WHERE name = 'viewer'`).run();
     expect(store.lookupKey(viewer.clientId)).toEqual(Buffer.from(viewer.key, 'base64'));

@@ -245,6 +245,13 @@ export class CredentialStore {
     return Buffer.from(entry.key);
   }
 
+  /** The key and the credential in one step: what authenticating a request needs. */
+  lookup(clientId: string): { key: Buffer; credential: Credential } | undefined {
+    const key = this.lookupKey(clientId);
+    const row = key && this.memo.get(clientId)?.row;
+    return key && row ? { key, credential: toCredential(row) } : undefined;
+  }
+
   get(clientId: string): Credential | undefined {
     if (!CLIENT_ID.test(clientId)) return undefined;
     const row = this.cached(clientId).row;
