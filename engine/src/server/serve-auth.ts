@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import { KeepsakeError } from '../errors';
 import type { Credential, CredentialStore } from './auth/credentials';
-import { clientAddress, parseCidrs, type CidrSet } from './auth/net';
+import { clientAddress, normalizeIp, parseCidrs, type CidrSet } from './auth/net';
 import { ReplayCache } from './auth/replay-cache';
 import { hasScopes, type Role } from './auth/roles';
 import { verifyRequest } from './auth/signing';
@@ -50,9 +50,23 @@ export function createAuthGate(
     if (!set) parsed.set(key, (set = parseCidrs(cidrs)));
     return set;
   };
-  const address = (request: FastifyRequest) =>
-    clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], trusted) ??
-    'unknown';
+  // A connection's peer never changes: it is normalised and checked against the trusted
+  // proxies once per connection, not on every request it carries.
+  const peers = new WeakMap<object, { peer: string | undefined; proxy: boolean }>();
+  const address = (request: FastifyRequest) => {
+    const socket = request.socket;
+    let known = peers.get(socket);
+    if (!known) {
+      const peer =
+        socket.remoteAddress === undefined ? undefined : normalizeIp(socket.remoteAddress);
+      known = { peer, proxy: peer !== undefined && trusted.has(peer) };
+      peers.set(socket, known);
+    }
+    if (!known.proxy) return known.peer ?? 'unknown';
+    return (
+      clientAddress(socket.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown'
+    );
+  };
   return {
     address,
     async authenticate(request, body, scopes, arrivedAtMs) {

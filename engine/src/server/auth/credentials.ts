@@ -135,7 +135,10 @@ export class CredentialStore {
   private kek: Buffer;
   private readonly dek: Buffer;
   private readonly touched = new Map<string, number>();
-  private readonly memo = new Map<string, { row: Row | undefined; key?: Buffer }>();
+  private readonly memo = new Map<
+    string,
+    { row: Row | undefined; key?: Buffer; credential?: Credential }
+  >();
   private seenVersion = -1;
 
   constructor(
@@ -180,7 +183,11 @@ export class CredentialStore {
    * whenever another connection commits (a `keepsake user revoke` in another process),
    * and this store's own writes clear the cache, so a revocation still bites at once.
    */
-  private cached(clientId: string): { row: Row | undefined; key?: Buffer } {
+  private cached(clientId: string): {
+    row: Row | undefined;
+    key?: Buffer;
+    credential?: Credential;
+  } {
     const version = stmt(this.db, 'PRAGMA data_version').pluck().get() as number;
     if (version !== this.seenVersion) {
       this.forget();
@@ -248,8 +255,10 @@ export class CredentialStore {
   /** The key and the credential in one step: what authenticating a request needs. */
   lookup(clientId: string): { key: Buffer; credential: Credential } | undefined {
     const key = this.lookupKey(clientId);
-    const row = key && this.memo.get(clientId)?.row;
-    return key && row ? { key, credential: toCredential(row) } : undefined;
+    const entry = key && this.memo.get(clientId);
+    if (!key || !entry?.row) return undefined;
+    entry.credential ??= toCredential(entry.row);
+    return { key, credential: entry.credential };
   }
 
   get(clientId: string): Credential | undefined {
@@ -326,7 +335,10 @@ export class CredentialStore {
       `UPDATE credentials SET last_used_at = ?
        WHERE client_id = ? AND (last_used_at IS NULL OR last_used_at <= ?)`,
     ).run(now, clientId, now - TOUCH_EVERY_MS);
-    const cached = this.memo.get(clientId)?.row;
-    if (cached) cached.last_used_at = now;
+    const cached = this.memo.get(clientId);
+    if (cached?.row) {
+      cached.row.last_used_at = now;
+      cached.credential = undefined;
+    }
   }
 }
