@@ -10,7 +10,7 @@
 // The server runs as `keepsake serve` in its own process; autocannon and the upload
 // client run here.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
@@ -178,6 +178,8 @@ async function main(): Promise<void> {
     const block = randomBytes(8 * 1024 * 1024);
     for (let i = 0; i < UPLOAD_MB / 8; i++) await handle.write(block);
     await handle.close();
+    // The source's own dirty pages must not compete with the upload's writes.
+    spawnSync('sync');
     const started = process.hrtime.bigint();
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(server.pid!))), 100);

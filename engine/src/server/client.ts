@@ -2,7 +2,7 @@
 // and the CLI. Every request is signed; the connection trusts only the CA pinned at
 // pairing. Types come from contract.ts, so client and server cannot drift apart.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { request, type Dispatcher } from 'undici';
 import { KeepsakeError, type ErrorCode } from '../errors';
@@ -30,6 +30,19 @@ export interface RemoteCredentials {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
+/**
+ * SHA-256 in 4 MiB slices with a turn of the event loop between them, so that hashing
+ * the next upload chunk does not stall the sending of the current one.
+ */
+async function hashYielding(data: Buffer): Promise<string> {
+  const hash = createHash('sha256');
+  for (let at = 0; at < data.length; at += 4 * 1024 * 1024) {
+    hash.update(data.subarray(at, at + 4 * 1024 * 1024));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return hash.digest('hex');
+}
+
 export class RemoteClient {
   private readonly agent: Dispatcher;
 
@@ -45,7 +58,13 @@ export class RemoteClient {
   async call<T>(
     method: Method,
     path: string,
-    options: { json?: unknown; body?: Buffer; headers?: Record<string, string> } = {},
+    options: {
+      json?: unknown;
+      body?: Buffer;
+      /** The body's SHA-256, when already known (uploads hash while the last chunk flies). */
+      bodySha256Hex?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }> {
     const sep = path.includes('?') ? '&' : '?';
     const signedPath = `${path}${sep}nonce=${randomBytes(9).toString('base64url')}`;
@@ -57,7 +76,7 @@ export class RemoteClient {
         this.creds.key,
         method,
         signedPath,
-        body ?? Buffer.alloc(0),
+        options.bodySha256Hex ? { sha256Hex: options.bodySha256Hex } : (body ?? Buffer.alloc(0)),
       ),
       ...options.headers,
     };
@@ -117,25 +136,48 @@ export class RemoteClient {
       let upload = options.existing
         ? await this.upload(options.existing)
         : await this.createUpload(size);
-      const chunk = Buffer.alloc(Math.min(options.chunkBytes ?? 32 * 1024 * 1024, size));
-      while (upload.offset < upload.size) {
+      // Two buffers: the next chunk is read and hashed (for its signature) while the
+      // current one is on the wire and the server decrypts and stores it.
+      const chunkBytes = Math.min(options.chunkBytes ?? 32 * 1024 * 1024, size);
+      const buffers = [Buffer.alloc(chunkBytes), Buffer.alloc(chunkBytes)];
+      const prepare = async (offset: number, i: number) => {
+        const buffer = buffers[i % 2]!;
         const { bytesRead } = await handle.read(
-          chunk,
+          buffer,
           0,
-          Math.min(chunk.length, upload.size - upload.offset),
-          upload.offset,
+          Math.min(chunkBytes, upload.size - offset),
+          offset,
         );
-        const part = chunk.subarray(0, bytesRead);
-        const res = await this.call<undefined>('PATCH', SERVE_PATHS.upload(upload.id), {
+        const part = buffer.subarray(0, bytesRead);
+        return { offset, part, sha256Hex: await hashYielding(part) };
+      };
+      let i = 0;
+      let next = upload.offset < upload.size ? prepare(upload.offset, i) : undefined;
+      while (next) {
+        const { offset, part, sha256Hex } = await next;
+        const sending = this.call<undefined>('PATCH', SERVE_PATHS.upload(upload.id), {
           body: part,
+          bodySha256Hex: sha256Hex,
           headers: {
             'content-type': 'application/offset+octet-stream',
-            'upload-offset': String(upload.offset),
+            'upload-offset': String(offset),
           },
+        });
+        const end = offset + part.length;
+        next = end < upload.size ? prepare(end, i + 1) : undefined;
+        const res = await sending.catch(async (err: unknown) => {
+          await next?.catch(() => undefined);
+          throw err;
         });
         upload = { ...upload, offset: Number(res.headers['upload-offset']) };
         upload.complete = upload.offset === upload.size;
-        options.onBytes?.(bytesRead);
+        options.onBytes?.(part.length);
+        i += 1;
+        // The server decides where the upload stands; a surprise means re-reading from there.
+        if (upload.offset !== end) {
+          await next?.catch(() => undefined);
+          next = upload.offset < upload.size ? prepare(upload.offset, i) : undefined;
+        }
       }
       return upload;
     } finally {

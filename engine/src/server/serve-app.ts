@@ -50,6 +50,7 @@ import type { AuthGate, Caller } from './serve-auth';
 import type { ServeConfig } from './serve-config';
 import type { UploadStore } from './uploads';
 import { parseCidrs } from './auth/net';
+import { SERVER_TLS_OPTIONS } from './tls';
 import { hasScopes } from './auth/roles';
 
 export interface ServeContext {
@@ -126,7 +127,7 @@ function toApiError(err: unknown, logError: (err: unknown) => void) {
 export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance> {
   const { config, engine, uploads, jobKeys, gate, audit, metrics } = ctx;
   const app = Fastify({
-    https: { key: ctx.tls.key, cert: ctx.tls.cert },
+    https: { ...SERVER_TLS_OPTIONS, key: ctx.tls.key, cert: ctx.tls.cert },
     logger: false,
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,

@@ -24,7 +24,7 @@ import { createMetrics } from './metrics';
 import { buildServeApp } from './serve-app';
 import { createAuthGate } from './serve-auth';
 import type { ServeConfig } from './serve-config';
-import { ensureServerTls, keepLeafFresh, type TlsFiles } from './tls';
+import { SERVER_TLS_OPTIONS, ensureServerTls, keepLeafFresh, type TlsFiles } from './tls';
 import { UploadStore } from './uploads';
 
 export interface ServeOptions {
@@ -156,7 +156,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         logError,
       });
       await app.listen({ host: cfg.host, port: cfg.port });
-      const stopRenewal = keepLeafFresh(app.server as never, join(dataDir, 'tls'), tlsOptions);
+      const stopRenewal = keepLeafFresh(app.server as never, join(dataDir, 'tls'), {
+        ...tlsOptions,
+        contextOptions: SERVER_TLS_OPTIONS,
+        onError: logError,
+      });
       const { port } = app.server.address() as AddressInfo;
       const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
       const shown = host === '0.0.0.0' || host === '[::]' ? cfg.hostnames[0] : host;

@@ -39,6 +39,27 @@ export interface TlsOptions {
   now?: () => Date;
 }
 
+/**
+ * The server's TLS settings besides its certificate: TLS 1.2 at least, AEAD suites only,
+ * AES-128-GCM first (as strong in practice, and about 30 % cheaper than AES-256 on large
+ * uploads, which the server decrypts at full speed).
+ */
+export const SERVER_TLS_OPTIONS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const;
+
 export const TLS_FILE_NAMES = {
   caCert: 'ca.crt',
   caKey: 'ca.key',
