@@ -180,6 +180,11 @@ export const ERROR_CODES = {
     summary: 'A credential with that name already exists.',
   },
   CREDENTIAL_NOT_FOUND: { status: 404, exit: 2, summary: 'No credential has that name or id.' },
+  SERVER_UNREACHABLE: {
+    status: 503,
+    exit: 6,
+    summary: 'The paired server cannot be reached right now; its jobs wait and retry.',
+  },
   SERVER_NOT_TRUSTED: {
     status: 502,
     exit: 2,

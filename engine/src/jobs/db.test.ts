@@ -153,6 +153,26 @@ describe('database', () => {
     db.close();
   });
 
+  it('migration 6 adds pairing codes and keeps the uploads', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const v5 = openDatabase(path, 5);
+    v5.prepare(
+      `INSERT INTO uploads (id, size, client_id, created_at) VALUES ('u1', 10, 'c', 0)`,
+    ).run();
+    v5.close();
+    const db = openDatabase(path, 6);
+    expect(columns(db, 'pairing_codes')).toEqual([
+      'code_hash',
+      'role',
+      'created_at',
+      'expires_at',
+      'used_at',
+      'used_by',
+    ]);
+    expect(db.prepare('SELECT id FROM uploads').all()).toEqual([{ id: 'u1' }]);
+    db.close();
+  });
+
   it('refuses a database written by a newer Keepsake and leaves it alone', async () => {
     const path = join(await freshDir(), 'engine.db');
     const raw = new Database(path);

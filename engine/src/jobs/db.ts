@@ -100,6 +100,15 @@ export const MIGRATIONS: readonly string[] = [
      client_id  TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  // 6: one-time pairing codes (server/pairing.ts). Only a hash of each code is kept.
+  `CREATE TABLE pairing_codes (
+     code_hash  TEXT PRIMARY KEY,
+     role       TEXT NOT NULL CHECK (role IN ('admin', 'client', 'worker', 'viewer')),
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     used_at    INTEGER,
+     used_by    TEXT
+   );`,
 ];
 
 const cache = new WeakMap<Db, Map<string, Database.Statement>>();

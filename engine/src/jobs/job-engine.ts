@@ -13,7 +13,8 @@ import { KeepsakeError } from '../errors';
 import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './execute';
 import type { Job } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
-import { JobWorker, type WorkerOptions } from './worker';
+import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
+import { executeRemote } from '../remote/remote-execute';
 
 export interface JobEngineOptions {
   dataDir: string;
@@ -90,7 +91,18 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     graceMs: options.graceMs,
   };
   const queue = new SqliteJobQueue(databasePath(options.dataDir));
-  const worker = new JobWorker(queue, (job, control) => executeJob(job, env, control), {
+  // A job names a paired server to run there; the vault's keys stay on this machine.
+  const execute: ExecuteFn = (job, control) => {
+    if (!job.options.remote) return executeJob(job, env, control);
+    if (!vault) {
+      throw new KeepsakeError(
+        'FEATURE_UNAVAILABLE',
+        'a server does not forward jobs to other servers',
+      );
+    }
+    return executeRemote(job, { dataDir: options.dataDir, vault }, control);
+  };
+  const worker = new JobWorker(queue, execute, {
     ...options.worker,
     concurrency,
     cleanup: (job) => cleanupAttempt(job, scratch),

@@ -29,6 +29,8 @@ export interface JobOptions {
   submittedBy?: string;
   /** Server jobs: the upload holding the input (deleted with the job). */
   upload?: string;
+  /** Desktop jobs: run on this paired server instead of here. */
+  remote?: string;
 }
 
 export interface JobSpec {

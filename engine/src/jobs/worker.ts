@@ -32,7 +32,13 @@ export interface WorkerOptions {
 }
 
 /** Failures worth another attempt: the machine, not the job, was at fault. */
-const TRANSIENT: ReadonlySet<ErrorCode> = new Set(['JOB_INTERRUPTED', 'JOB_TIMEOUT', 'DISK_FULL']);
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
+  'JOB_INTERRUPTED',
+  'JOB_TIMEOUT',
+  'DISK_FULL',
+  'SERVER_UNREACHABLE',
+  'SERVER_BUSY',
+]);
 
 export function isTransient(error: JobError): boolean {
   return (

@@ -89,7 +89,7 @@ export class RemoteClient {
     }).catch((err: unknown) => {
       if (err instanceof KeepsakeError) throw err;
       throw new KeepsakeError(
-        'SERVER_NOT_TRUSTED',
+        'SERVER_UNREACHABLE',
         `cannot reach ${this.creds.url}: ${(err as Error).message}`,
         { cause: err },
       );

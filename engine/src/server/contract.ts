@@ -180,6 +180,7 @@ export const SERVE_PATHS = {
   openapi: '/v1/openapi.json',
   docs: '/v1/docs',
   presets: '/v1/presets',
+  pair: '/v1/pair',
   uploads: '/v1/uploads',
   upload: (id: string) => `/v1/uploads/${id}`,
   jobs: '/v1/jobs',

@@ -45,6 +45,8 @@ import {
 } from './contract';
 import { docsPage, DOC_PAGES } from './docs';
 import { jobKeysFrom, type JobKeyStore } from './job-keys';
+import type { PairRequest } from './pairing';
+import type { IssuedCredential } from './auth/credentials';
 import type { ServeMetrics } from './metrics';
 import type { AuthGate, Caller } from './serve-auth';
 import type { ServeConfig } from './serve-config';
@@ -63,6 +65,8 @@ export interface ServeContext {
   metrics: ServeMetrics;
   health: () => Promise<Health>;
   tls: { key: string; cert: string };
+  /** Redeems a one-time pairing code (see pairing.ts). */
+  pair: (request: PairRequest) => IssuedCredential & { proof: string };
   logError: (err: unknown) => void;
 }
 
@@ -331,6 +335,38 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       return reply
         .type('text/plain; charset=utf-8')
         .send(docsPage(page as (typeof DOC_PAGES)[number], app));
+    },
+  );
+
+  // --- Pairing (unsigned: the caller has no credential yet; the code's HMAC stands in) ---
+
+  app.post(
+    SERVE_PATHS.pair,
+    {
+      // A code has about 49 bits and lives ten minutes; a few tries a minute per address
+      // keep guessing hopeless.
+      config: { rateLimit: { max: 10, timeWindow: 60_000 } },
+      schema: {
+        body: Type.Object(
+          {
+            name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }),
+            nonce: Type.String({ pattern: '^[A-Za-z0-9+/]{22}==$' }),
+            mac: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request) => {
+      const issued = ctx.pair(request.body);
+      audit.append({
+        actor: request.body.name,
+        address: gate.address(request),
+        action: 'pair',
+        target: issued.clientId,
+        outcome: 'ok',
+      });
+      return issued;
     },
   );
 

@@ -20,11 +20,18 @@ import { CredentialStore } from './auth/credentials';
 import { loadKek } from './auth/kek';
 import { checkHealth } from './health';
 import { JobKeyStore } from './job-keys';
+import { redeemPairing } from './pairing';
 import { createMetrics } from './metrics';
 import { buildServeApp } from './serve-app';
 import { createAuthGate } from './serve-auth';
 import type { ServeConfig } from './serve-config';
-import { SERVER_TLS_OPTIONS, ensureServerTls, keepLeafFresh, type TlsFiles } from './tls';
+import {
+  SERVER_TLS_OPTIONS,
+  certificateChain,
+  ensureServerTls,
+  keepLeafFresh,
+  type TlsFiles,
+} from './tls';
 import { UploadStore } from './uploads';
 
 export interface ServeOptions {
@@ -152,7 +159,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         audit,
         metrics,
         health,
-        tls: { key: files.keyPem, cert: files.certPem },
+        tls: { key: files.keyPem, cert: certificateChain(files) },
+        pair: (request) => redeemPairing(db, credentials, tls.caFingerprint, request),
         logError,
       });
       await app.listen({ host: cfg.host, port: cfg.port });

@@ -60,6 +60,14 @@ export const SERVER_TLS_OPTIONS = {
   honorCipherOrder: true,
 } as const;
 
+/**
+ * What the server presents: its leaf, then its CA. Clients that pinned the CA need no
+ * more, but a client pairing for the first time learns the CA from this chain.
+ */
+export function certificateChain(files: Pick<TlsFiles, 'certPem' | 'caCertPem'>): string {
+  return `${files.certPem.trimEnd()}\n${files.caCertPem.trimEnd()}\n`;
+}
+
 export const TLS_FILE_NAMES = {
   caCert: 'ca.crt',
   caKey: 'ca.key',
@@ -183,7 +191,11 @@ export function keepLeafFresh(
     try {
       const files = await ensureServerTls(dir, tlsOptions);
       if (stopped || files.certPem === (await installed)) return;
-      server.setSecureContext({ ...contextOptions, cert: files.certPem, key: files.keyPem });
+      server.setSecureContext({
+        ...contextOptions,
+        cert: certificateChain(files),
+        key: files.keyPem,
+      });
       installed = Promise.resolve(files.certPem);
       onRenew?.(files);
     } catch (err) {

@@ -1,0 +1,136 @@
+// One attempt of a job on a paired server. The server gets ciphertext and this job's keys
+// only: the input file's own key (it opens that file and nothing else) and a job key
+// derived from the vault (it wraps the outputs' keys, and opens no other job's files).
+//
+//   local .ksv ─upload (signed chunks)─▶ server: decrypt → FFmpeg → encrypt
+//   server results ─download─▶ staged, every chunk verified with the vault ─▶ job outputs
+//
+// The remote job is deleted afterwards however it ended, so the server keeps nothing.
+
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
+import type { Progress } from '../ffmpeg/runner';
+import type { ExecuteResult } from '../jobs/execute';
+import type { Job, JobOutput } from '../jobs/queue';
+import { RemoteClient } from '../server/client';
+import type { JobView } from '../server/contract';
+import { encryptFile, verifyFile } from '../vault/file-ops';
+import { jobOutputVault, type Vault } from '../vault/keyring';
+import { VaultFile } from '../vault/vault-file';
+import { getRemote } from './remotes';
+
+export interface RemoteEnv {
+  dataDir: string;
+  vault: Vault;
+  pollMs?: number;
+  chunkBytes?: number;
+}
+
+const FINISHED = ['succeeded', 'failed', 'cancelled'];
+
+/** Upload is the first tenth of the progress bar; the server's encode the next 85 %. */
+const report = (onProgress: (p: Progress) => void, percent: number, view?: JobView) =>
+  onProgress({
+    percent: Math.min(99.9, percent),
+    outTimeSeconds: 0,
+    fps: view?.progress?.fps,
+    speed: view?.progress?.speed,
+    etaSeconds: view?.progress?.etaSeconds,
+  });
+
+export async function executeRemote(
+  job: Job,
+  env: RemoteEnv,
+  control: { signal: AbortSignal; onProgress: (progress: Progress) => void },
+): Promise<ExecuteResult> {
+  const remote = await getRemote(env.dataDir, env.vault, job.options.remote!);
+  const client = new RemoteClient(remote);
+  const staging = join(job.outputDir, `.${job.id}.partial`);
+  const sealedInput = join(job.outputDir, `.${job.id}.input.ksv`);
+  let remoteId: string | undefined;
+  try {
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    // A plain input is encrypted here first: only ciphertext leaves this machine.
+    let input = job.input.path;
+    if (job.input.kind === 'plain') {
+      await encryptFile(job.input.path, sealedInput, env.vault, { overwrite: true });
+      input = sealedInput;
+    }
+    const vf = await VaultFile.open(input, { vault: env.vault });
+    const inputKey = vf.fileKey.toString('base64');
+    await vf.close();
+    const total = (await stat(input)).size;
+    const outputKey = jobOutputVault(env.vault, job.id);
+
+    let sent = 0;
+    const upload = await client.uploadFile(input, {
+      chunkBytes: env.chunkBytes,
+      onBytes: (n) => {
+        sent += n;
+        report(control.onProgress, (10 * sent) / total);
+      },
+    });
+    control.signal.throwIfAborted();
+    const created = await client.createJob({
+      input: { upload: upload.id },
+      preset: job.preset,
+      params: job.params as Record<string, string | number | boolean>,
+      mode: 'automated',
+      priority: job.priority,
+      thorough: !!job.options.thorough,
+      keys: {
+        input: inputKey,
+        output: {
+          vaultId: outputKey.vaultId,
+          keyId: outputKey.masterKeyId,
+          key: outputKey.masterKey.toString('base64'),
+        },
+      },
+    });
+    remoteId = created.id;
+
+    let view = created;
+    while (!FINISHED.includes(view.state)) {
+      if (control.signal.aborted) {
+        await client.cancel(created.id).catch(() => undefined);
+        throw new KeepsakeError('JOB_CANCELLED', 'cancelled');
+      }
+      await new Promise((r) => setTimeout(r, env.pollMs ?? 500));
+      view = await client.job(created.id);
+      report(control.onProgress, 10 + 0.85 * (view.progress?.percent ?? 0), view);
+    }
+    if (view.state !== 'succeeded') {
+      const code = (view.lastError?.code ?? 'FFMPEG_FAILED') as ErrorCode;
+      throw new KeepsakeError(code, `on ${remote.name}: ${view.lastError?.message ?? view.state}`);
+    }
+
+    // Results come back as ciphertext and are checked chunk by chunk before they count.
+    const outputs: JobOutput[] = [];
+    for (const [i, out] of view.outputs.entries()) {
+      const dest = join(staging, `${out.name}.ksv`);
+      await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
+      const bytes = await client.downloadOutput(created.id, out.name, dest);
+      await verifyFile(dest, { vault: env.vault });
+      outputs.push({ name: out.name, path: dest, size: bytes });
+      report(control.onProgress, 95 + (5 * (i + 1)) / view.outputs.length);
+    }
+    const final = join(job.outputDir, job.id);
+    await rename(staging, final);
+    return {
+      outputs: outputs.map((o) => ({ ...o, path: join(final, `${o.name}.ksv`) })),
+      notes: [...view.notes, `ran on ${remote.name} (${remote.url})`],
+    };
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    if (isKeepsakeError(err)) throw err;
+    throw new KeepsakeError('SERVER_UNREACHABLE', `${remote.name}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    await rm(sealedInput, { force: true });
+    if (remoteId) await client.deleteJob(remoteId).catch(() => undefined);
+    await client.close();
+  }
+}

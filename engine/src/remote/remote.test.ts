@@ -1,0 +1,198 @@
+// Two real engines on loopback: a "desktop" engine with a vault, and a "remote" hardened
+// server. They pair with a one-time code, the desktop dispatches a job, and the result
+// comes back verified and decryptable by the desktop alone; the server keeps nothing.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isKeepsakeError } from '../errors';
+import { locateFfmpeg } from '../ffmpeg/locate';
+import { openScratch } from '../ffmpeg/scratch';
+import { openJobEngine, type JobEngine } from '../jobs/job-engine';
+import type { Job } from '../jobs/queue';
+import { submitJob } from '../jobs/worker';
+import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
+import { startServe, type RunningServer } from '../server/serve';
+import { parseServeConfig } from '../server/serve-config';
+import { makeClip, testScratch } from '../testing/media';
+import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { decryptFile } from '../vault/file-ops';
+import { createVault } from '../vault/keyring';
+import { pairWithServer } from './pair-client';
+import { getRemote, listRemotes, saveRemote } from './remotes';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function remoteServer(dataDir?: string, kek?: Buffer, port = 0) {
+  const dir = dataDir ?? join(await freshDir(), 'server');
+  const key = kek ?? randomBytes(32);
+  const scratch = await testScratch();
+  const server = await startServe({
+    config: parseServeConfig({ port }),
+    dataDir: dir,
+    kek: key,
+    scratch,
+    logError: () => undefined,
+    worker: { pollMs: 50, heartbeatMs: 100 },
+  });
+  let closed = false;
+  const close = async () => {
+    if (!closed) await server.close();
+    closed = true;
+  };
+  cleanup.push(close);
+  return { server, dir, kek: key, close, scratchRoot: (await openScratch(scratch)).root };
+}
+
+async function desktop() {
+  const dir = await freshDir();
+  const dataDir = join(dir, 'desktop');
+  const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+    scrypt: TEST_SCRYPT,
+    recovery: false,
+  });
+  const engine = await openJobEngine({
+    dataDir,
+    keys: { vault },
+    scratch: await testScratch(),
+    worker: { pollMs: 50, heartbeatMs: 100, retryBaseMs: 200, retryMaxMs: 400 },
+  });
+  cleanup.push(() => engine.close());
+  return { dir, dataDir, vault, engine };
+}
+
+function finished(engine: JobEngine, id: string): Promise<Job> {
+  return new Promise((resolve) => {
+    const on = (job: Job) => {
+      // A retry is reported too (back to queued): wait for the end.
+      if (job.id !== id || job.state === 'queued') return;
+      engine.worker.off('finished', on);
+      resolve(job);
+    };
+    engine.worker.on('finished', on);
+  });
+}
+
+async function filesContaining(root: string, needle: Buffer): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  const hits: string[] = [];
+  for (const e of entries) {
+    if (e.isFile() && (await readFile(join(e.parentPath, e.name))).includes(needle)) {
+      hits.push(join(e.parentPath, e.name));
+    }
+  }
+  return hits;
+}
+
+describe('pairing and remote dispatch', () => {
+  it('pairs, runs a job remotely, and gets a verified result only the desktop can open', async () => {
+    const remote = await remoteServer();
+    const local = await desktop();
+    const { code } = createPairingCode(remote.server.db);
+    const paired = await pairWithServer(remote.server.url, code, 'laptop', 'lxc');
+    expect(paired.caFingerprint).toBe(remote.server.caFingerprint);
+    await saveRemote(local.dataDir, local.vault, paired);
+    expect((await listRemotes(local.dataDir)).map((r) => r.name)).toEqual(['lxc']);
+    // The saved file holds the key sealed, not in the clear.
+    const saved = await readFile(join(local.dataDir, 'remotes.json'), 'utf8');
+    expect(saved).not.toContain(paired.key);
+    expect((await getRemote(local.dataDir, local.vault, 'lxc')).key).toBe(paired.key);
+
+    const marker = `KSMARK${randomBytes(10).toString('hex')}`;
+    const clip = await makeClip(local.dir, 'tape.mp4', { comment: marker });
+    const job = await submitJob(local.engine.queue, {
+      preset: 'web-h264',
+      params: { maxHeight: '360' },
+      input: { kind: 'plain', path: clip },
+      outputDir: local.engine.outputRoot,
+      options: { remote: 'lxc' },
+    });
+    const done = finished(local.engine, job.id);
+    await local.engine.worker.start();
+    const result = await done;
+    expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
+    expect(result.notes.join(' ')).toMatch(/ran on lxc/);
+
+    const plain = join(local.dir, 'web.mp4');
+    await decryptFile(result.outputs[0]!.path, plain, { vault: local.vault });
+    const { ffmpegPath } = await locateFfmpeg();
+    execFileSync(ffmpegPath, ['-v', 'error', '-i', plain, '-f', 'null', '-']);
+    expect((await readFile(plain)).includes(Buffer.from(marker))).toBe(true);
+
+    // The server deleted the job, its upload and its results, and never held plaintext.
+    expect(await remote.server.engine.queue.list()).toEqual([]);
+    await remote.close();
+    expect([
+      ...(await filesContaining(remote.dir, Buffer.from(marker))),
+      ...(await filesContaining(remote.scratchRoot, Buffer.from(marker))),
+    ]).toEqual([]);
+  });
+
+  it('refuses a used, wrong or intercepted pairing', async () => {
+    const remote = await remoteServer();
+    const { code } = createPairingCode(remote.server.db);
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => 'paired',
+        (e: unknown) => (isKeepsakeError(e) ? e.code : String(e)),
+      );
+    expect(await refused(pairWithServer(remote.server.url, 'WRONG-CODE0', 'a', 'x'))).toBe(
+      'UNAUTHORIZED',
+    );
+    // A machine in the middle shows its own CA: the mac is bound to that fingerprint.
+    const { body } = pairingRequest(code, 'mitm', 'AB:'.repeat(31) + 'AB');
+    expect(() =>
+      redeemPairing(remote.server.db, remote.server.credentials, remote.server.caFingerprint, body),
+    ).toThrow(/no live pairing code matches/);
+    expect(await refused(pairWithServer(remote.server.url, code, 'laptop', 'x'))).toBe('paired');
+    expect(await refused(pairWithServer(remote.server.url, code, 'again', 'x'))).toBe(
+      'UNAUTHORIZED',
+    );
+    // An expired code is refused too.
+    const old = createPairingCode(remote.server.db, { now: Date.now() - 11 * 60_000 });
+    expect(await refused(pairWithServer(remote.server.url, old.code, 'late', 'x'))).toBe(
+      'UNAUTHORIZED',
+    );
+  });
+
+  it('a job for an unreachable server waits and resumes when the server returns', async () => {
+    const first = await remoteServer();
+    const local = await desktop();
+    const { code } = createPairingCode(first.server.db);
+    await saveRemote(
+      local.dataDir,
+      local.vault,
+      await pairWithServer(first.server.url, code, 'laptop', 'lxc'),
+    );
+    const port = first.server.port;
+    await first.close();
+
+    const clip = await makeClip(local.dir);
+    const job = await submitJob(local.engine.queue, {
+      preset: 'remux',
+      params: {},
+      input: { kind: 'plain', path: clip },
+      outputDir: local.engine.outputRoot,
+      maxAttempts: 20,
+      options: { remote: 'lxc' },
+    });
+    const done = finished(local.engine, job.id);
+    await local.engine.worker.start();
+    // It fails to connect, and stays queued for a retry rather than failing.
+    for (let i = 0; i < 100 && (await local.engine.queue.get(job.id)).attempts < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await local.engine.queue.get(job.id)).toMatchObject({
+      state: 'queued',
+      lastError: { code: 'SERVER_UNREACHABLE' },
+    });
+    await remoteServer(first.dir, first.kek, port);
+    expect((await done).state).toBe('succeeded');
+  });
+});
