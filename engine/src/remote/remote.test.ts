@@ -14,7 +14,7 @@ import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
-import { startServe, type RunningServer } from '../server/serve';
+import { startServe } from '../server/serve';
 import { parseServeConfig } from '../server/serve-config';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
