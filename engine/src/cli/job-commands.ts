@@ -13,6 +13,7 @@ import { openJobEngine, jobOutputRoot, type JobEngine } from '../jobs/job-engine
 import { FINISHED_STATES, type Job, type JobInput, type JobState } from '../jobs/queue';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { submitJob } from '../jobs/worker';
+import { listRemotes } from '../remote/remotes';
 import { decryptFile } from '../vault/file-ops';
 import { MAGIC } from '../vault/vault-file';
 import { globals, openVault, output, type GlobalOptions } from './context';
@@ -159,6 +160,7 @@ export function registerJobCommands(program: Command): void {
     .option('--thorough', 'decode the whole output before accepting it')
     .option('--timeout <seconds>', 'wall-clock limit per attempt', positiveInt('--timeout', 604800))
     .option('--detach', 'only queue the job (run it later with `keepsake job work`)')
+    .option('--remote <name>', 'run it on this paired server (see `keepsake remote list`)')
     .action(
       async (
         input: string,
@@ -171,18 +173,25 @@ export function registerJobCommands(program: Command): void {
           thorough?: boolean;
           timeout?: number;
           detach?: boolean;
+          remote?: string;
         },
         cmd: Command,
       ) => {
         const g = globals(cmd);
         const dataDir = resolveDataDir(g.dataDir);
+        if (opts.remote && !(await listRemotes(dataDir)).some((r) => r.name === opts.remote)) {
+          throw new KeepsakeError(
+            'USAGE',
+            `no paired server named "${opts.remote}" (pair with \`keepsake remote add\`)`,
+          );
+        }
         const spec = {
           preset: opts.preset,
           params: opts.param,
           input: await inputKind(resolve(input)),
           outputDir: jobOutputRoot(dataDir),
           priority: Number.isFinite(opts.priority) ? opts.priority : 0,
-          options: { thorough: !!opts.thorough, timeoutSeconds: opts.timeout },
+          options: { thorough: !!opts.thorough, timeoutSeconds: opts.timeout, remote: opts.remote },
         };
         if (opts.detach) {
           const queue = openQueue(g);

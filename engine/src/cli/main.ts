@@ -12,6 +12,7 @@ import { registerSystemCommands } from './system-commands';
 import { registerPresetCommands } from './preset-commands';
 import { registerJobCommands } from './job-commands';
 import { registerServerCommands } from './server-commands';
+import { registerRemoteCommands } from './remote-commands';
 import { ENGINE_VERSION } from '../version';
 
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerPresetCommands(program);
   registerJobCommands(program);
   registerServerCommands(program);
+  registerRemoteCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

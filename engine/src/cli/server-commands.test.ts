@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { pinnedAgent } from '../server/tls';
 import { runCli, startCli } from '../testing/cli';
-import { testScratch } from '../testing/media';
+import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 
 async function setup() {
@@ -120,5 +120,50 @@ describe('keepsake serve and friends', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await agent.close();
+  });
+
+  it('pair on the server, remote add and job submit --remote on the desktop', async () => {
+    const { dir, env, config } = await setup();
+    const server = startCli(['serve', '-c', config], { env });
+    server.stdin!.end();
+    const exited = new Promise<number | null>((r) => server.on('close', r));
+    const url = (await logLines(server).waitFor('listening')).url as string;
+
+    const pair = await runCli(['pair', '-c', config, '--json'], { env });
+    expect(pair.code, pair.stderr).toBe(0);
+    const { code, caFingerprint } = JSON.parse(pair.stdout) as {
+      code: string;
+      caFingerprint: string;
+    };
+    expect(code).toMatch(/^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
+
+    const desktopEnv = { ...env, KEEPSAKE_HOME: join(dir, 'desktop'), KEEPSAKE_PASSWORD: 'pw' };
+    expect(
+      (await runCli(['vault', 'init', '--kdf-log-n', '10', '--no-recovery'], { env: desktopEnv }))
+        .code,
+    ).toBe(0);
+    const add = await runCli(['remote', 'add', url, '--code', code, '--name', 'lxc', '--json'], {
+      env: desktopEnv,
+    });
+    expect(add.code, add.stderr).toBe(0);
+    expect(JSON.parse(add.stdout)).toMatchObject({ name: 'lxc', caFingerprint });
+    const unknown = await runCli(['job', 'submit', '/x', '--preset', 'remux', '--remote', 'nope'], {
+      env: desktopEnv,
+    });
+    expect(unknown.stderr).toMatch(/no paired server named "nope"/);
+
+    const clip = await makeClip(dir);
+    const out = join(dir, 'out');
+    const job = await runCli(
+      ['job', 'submit', clip, '--preset', 'remux', '--remote', 'lxc', '--out', out, '--json'],
+      { env: desktopEnv },
+    );
+    expect(job.code, job.stderr).toBe(0);
+    expect(JSON.parse(job.stdout)).toMatchObject({
+      job: { state: 'succeeded' },
+      decrypted: [join(out, 'remux.mkv')],
+    });
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });

@@ -8,7 +8,10 @@ import { redact } from '../server/audit';
 import { CredentialStore } from '../server/auth/credentials';
 import { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
 import { parseRole } from '../server/auth/roles';
+import { createPairingCode } from '../server/pairing';
 import { startServe } from '../server/serve';
+import { ensureServerTls } from '../server/tls';
+import { join } from 'node:path';
 import { readServeConfig, type ServeConfig } from '../server/serve-config';
 import { readFile } from 'node:fs/promises';
 import { globals, output, type GlobalOptions } from './context';
@@ -165,6 +168,44 @@ export function registerServerCommands(program: Command): void {
       try {
         const c = store.revoke(nameOrId);
         output(g, `Revoked "${c.name}" (${c.clientId})`, { credential: c });
+      } finally {
+        db.close();
+      }
+    });
+
+  program
+    .command('pair')
+    .description('print a one-time pairing code (10 minutes, single use) and the CA fingerprint')
+    .option('--role <role>', 'role of the credential the code grants', 'client')
+    .option('--ttl <seconds>', 'how long the code stays valid', '600')
+    .option('-c, --config <file>', 'server configuration file')
+    .action(async (opts: { role: string; ttl: string; config?: string }, cmd: Command) => {
+      const g = globals(cmd);
+      const config = await readServeConfig(opts.config);
+      const dataDir = dataDirFor(g, config);
+      const ttl = Number(opts.ttl);
+      if (!Number.isInteger(ttl) || ttl < 30 || ttl > 86_400) {
+        throw new KeepsakeError(
+          'USAGE',
+          '--ttl must be a whole number of seconds from 30 to 86400',
+        );
+      }
+      // The CA exists from the first `serve`; made here too so pairing can come first.
+      const tls = await ensureServerTls(join(dataDir, 'tls'), {
+        hostnames: config.hostnames,
+        addresses: config.addresses,
+      });
+      const db = openDatabase(databasePath(dataDir));
+      try {
+        const { code, expiresAt } = createPairingCode(db, {
+          role: parseRole(opts.role),
+          ttlMs: ttl * 1000,
+        });
+        output(
+          g,
+          `Pairing code: ${code}  (valid until ${new Date(expiresAt).toLocaleTimeString()}, once)\nCA fingerprint (SHA-256): ${tls.caFingerprint}\nOn the desktop: keepsake remote add https://<this server>:${config.port} --code ${code}`,
+          { code, expiresAt, caFingerprint: tls.caFingerprint },
+        );
       } finally {
         db.close();
       }
