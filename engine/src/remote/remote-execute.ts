@@ -73,6 +73,14 @@ export async function executeRemote(
       },
     });
     control.signal.throwIfAborted();
+    const keys = {
+      input: inputKey,
+      output: {
+        vaultId: outputKey.vaultId,
+        keyId: outputKey.masterKeyId,
+        key: outputKey.masterKey.toString('base64'),
+      },
+    };
     const created = await client.createJob({
       input: { upload: upload.id },
       preset: job.preset,
@@ -80,14 +88,7 @@ export async function executeRemote(
       mode: 'automated',
       priority: job.priority,
       thorough: !!job.options.thorough,
-      keys: {
-        input: inputKey,
-        output: {
-          vaultId: outputKey.vaultId,
-          keyId: outputKey.masterKeyId,
-          key: outputKey.masterKey.toString('base64'),
-        },
-      },
+      keys,
     });
     remoteId = created.id;
 
@@ -99,6 +100,8 @@ export async function executeRemote(
       }
       await new Promise((r) => setTimeout(r, env.pollMs ?? 500));
       view = await client.job(created.id);
+      // The server restarted and forgot the keys (it never stores them): send them again.
+      if (view.waitingForKeys) await client.resendKeys(created.id, keys);
       report(control.onProgress, 10 + 0.85 * (view.progress?.percent ?? 0), view);
     }
     if (view.state !== 'succeeded') {

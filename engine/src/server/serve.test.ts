@@ -160,6 +160,55 @@ describe('keepsake serve', () => {
     await client.close();
   });
 
+  it('streams progress as Server-Sent Events and serves results with Range', async () => {
+    const { s } = await server();
+    const { client, clientId, key } = clientFor(s, 'alice', 'client');
+    const local = await localVault();
+    const clip = await makeClip(local.dir);
+    const sealed = join(local.dir, 'clip.ksv');
+    await encryptFile(clip, sealed, local.vault);
+    const upload = await client.uploadFile(sealed);
+    const job = await client.createJob({
+      input: { upload: upload.id },
+      preset: 'remux',
+      params: {},
+      mode: 'manual',
+      priority: 0,
+      thorough: false,
+      keys: await keysFor(local.vault, sealed, 'sse'),
+    });
+    const path = `/v1/jobs/${job.id}/events`;
+    const events = await raw(s, 'GET', path, signedHeaders(clientId, key, 'GET', path));
+    expect(events.status).toBe(200);
+    expect(String(events.headers['content-type'])).toMatch(/text\/event-stream/);
+    const blocks = String(events.json).trim().split('\n\n');
+    expect(blocks.at(-1)).toMatch(/^event: end\ndata: \{.*"state":"succeeded"/);
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+
+    const out = `/v1/jobs/${job.id}/outputs/remux.mkv`;
+    const whole = await raw(
+      s,
+      'GET',
+      `${out}?nonce=a`,
+      signedHeaders(clientId, key, 'GET', `${out}?nonce=a`),
+    );
+    const size = Number(whole.headers['content-length']);
+    expect(size).toBeGreaterThan(100);
+    const ranged = await raw(s, 'GET', `${out}?nonce=b`, {
+      ...signedHeaders(clientId, key, 'GET', `${out}?nonce=b`),
+      range: 'bytes=0-3',
+    });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers['content-range']).toBe(`bytes 0-3/${size}`);
+    expect(ranged.json).toBe('KSVF');
+    const beyond = await raw(s, 'GET', `${out}?nonce=c`, {
+      ...signedHeaders(clientId, key, 'GET', `${out}?nonce=c`),
+      range: `bytes=${size}-`,
+    });
+    expect(beyond.status).toBe(416);
+    await client.close();
+  });
+
   it('refuses unsigned, forged, stale and replayed requests, and audits them', async () => {
     const { s } = await server();
     const { clientId, key } = clientFor(s, 'alice', 'client');
