@@ -38,10 +38,18 @@ export function registerSystemCommands(program: Command): void {
       const scratchLine = scratch.ok
         ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk-backed, allowed by the settings'})`
         : `scratch: UNUSABLE: ${scratch.problem}`;
-      const probeWarning =
-        ffmpeg.ffprobeSource === 'npm-package'
-          ? 'warning: the npm-packaged ffprobe crashes on MPEG-TS (.mts, HLS); install ffmpeg (e.g. apt-get install ffmpeg) or set FFPROBE_PATH'
-          : undefined;
+      const warnings = [
+        ...(ffmpeg.source === 'npm-package'
+          ? [
+              'warning: the npm-packaged ffmpeg (a 2018 build) crashes on HLS with several renditions; install ffmpeg (e.g. apt-get install ffmpeg) or set FFMPEG_PATH',
+            ]
+          : []),
+        ...(ffmpeg.ffprobeSource === 'npm-package'
+          ? [
+              'warning: the npm-packaged ffprobe crashes on MPEG-TS (.mts, HLS); install ffmpeg (e.g. apt-get install ffmpeg) or set FFPROBE_PATH',
+            ]
+          : []),
+      ];
       output(
         g,
         [
@@ -50,7 +58,7 @@ export function registerSystemCommands(program: Command): void {
           `ffmpeg ${ffmpeg.version} from ${ffmpeg.source}: ${ffmpeg.ffmpegPath}`,
           `ffprobe from ${ffmpeg.ffprobeSource}: ${ffmpeg.ffprobePath}`,
           scratchLine,
-          ...(probeWarning ? [probeWarning] : []),
+          ...warnings,
         ].join('\n'),
         { version: ENGINE_VERSION, dataDir, ffmpeg, scratch },
       );

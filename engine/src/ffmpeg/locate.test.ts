@@ -140,6 +140,12 @@ describe('locateFfmpeg', () => {
     expect(found).toMatchObject({ ffprobeSource: 'system', ffprobePath: join(dir, 'ffprobe') });
   });
 
+  it('prefers an FFmpeg on PATH to the npm-packaged 2018 build', async () => {
+    const dir = await binDir();
+    const found = await locateFfmpeg({ env: { PATH: dir } });
+    expect(found).toMatchObject({ source: 'system', ffmpegPath: join(dir, 'ffmpeg') });
+  });
+
   it('ranks ffmpeg-static above @ffmpeg-installer when its binary exists', async () => {
     const staticBin = await binDir(false);
     const root = await freshDir();

@@ -4,8 +4,11 @@
 //   1. config      an explicit path given by the caller (flag or settings)
 //   2. env         FFMPEG_PATH / FFPROBE_PATH
 //   3. ffmpeg-static        its binary, when the download actually happened
-//   4. npm-package          @ffmpeg-installer/ffmpeg + @ffprobe-installer/ffprobe
-//   5. system      `ffmpeg` / `ffprobe` on PATH
+//   4. system      `ffmpeg` / `ffprobe` on PATH
+//   5. npm-package          @ffmpeg-installer/ffmpeg + @ffprobe-installer/ffprobe, last:
+//                  a 2018 build (N-47683) that crashes (SIGSEGV) on multi-rendition HLS,
+//                  and whose FFprobe (N-66595) crashes on MPEG-TS. It is there so that a
+//                  machine with no FFmpeg at all can still encode.
 //
 // An explicit choice (config or env) that does not work is an error, never a silent
 // fall-through: a user who names a binary wants that binary, and quietly encoding with
@@ -13,8 +16,7 @@
 // looked wrong. The automatic sources (3-5) are tried in turn and skipped when absent.
 //
 // FFprobe: config, env, then FFprobe beside the chosen FFmpeg (one build), then PATH,
-// and the npm-packaged FFprobe last: that build (N-66595) crashes (SIGSEGV) on MPEG-TS,
-// which camcorders (.mts) and HLS outputs use, so any system FFprobe is the better bet.
+// and the npm-packaged FFprobe last.
 
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
@@ -76,6 +78,8 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
     tried,
     packages: [
       { source: 'ffmpeg-static', name: 'ffmpeg-static', load: () => req('ffmpeg-static') },
+    ],
+    fallbacks: [
       {
         source: 'npm-package',
         name: '@ffmpeg-installer/ffmpeg',
@@ -157,11 +161,11 @@ async function findTool<S extends string>(
   }
   tried.push(`${spec.envName} (not set)`);
 
-  // 3-4. Binaries shipped in npm packages (or, for FFprobe, beside FFmpeg).
+  // 3. ffmpeg-static (or, for FFprobe, the one beside the chosen FFmpeg).
   const fromPackages = await tryPackages(tool, spec.packages, tried);
   if (fromPackages) return fromPackages;
 
-  // 5. The system PATH.
+  // 4. The system PATH; then 5, the npm-packaged fallbacks.
   const onPath = await searchPath(exe(tool, platform), env, platform);
   if (onPath) {
     const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried);

@@ -136,6 +136,40 @@ describe('executeJob with real FFmpeg', () => {
     }
   });
 
+  it('encrypts HLS segments while FFmpeg is still encoding', async () => {
+    const { dir, vault, engine, scratchRoot } = await setup();
+    try {
+      const clip = await makeClip(dir, 'long.mp4', { seconds: 20, size: '1280x720' });
+      const input = join(dir, 'long.mp4.ksv');
+      await encryptFile(clip, input, vault);
+      // Watch the scratch: how many plaintext segments ever sit there at once.
+      let most = 0;
+      const watch = setInterval(() => {
+        void readdir(scratchRoot, { recursive: true }).then(
+          (names) => (most = Math.max(most, names.filter((n) => String(n).endsWith('.ts')).length)),
+          () => undefined,
+        );
+      }, 50);
+      const job = await runJob(engine, {
+        preset: 'hls-playback',
+        params: { segmentSeconds: 2 },
+        input: { kind: 'vault', path: input },
+      });
+      clearInterval(watch);
+      expect(job.state, job.lastError?.message).toBe('succeeded');
+      const segments = job.outputs.filter((o) => o.name.endsWith('.ts'));
+      expect(segments.length).toBeGreaterThanOrEqual(20); // 10 per rendition, 2+ renditions
+      expect(most).toBeGreaterThan(0);
+      expect(most).toBeLessThan(segments.length / 2);
+      // Every sealed segment opens with the vault and holds MPEG-TS.
+      const plain = join(dir, 'seg.ts');
+      await decryptFile(segments[0]!.path, plain, { vault });
+      expect((await readFile(plain))[0]).toBe(0x47);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('leaves no plaintext: a unique marker kept in the output is never on disk', async () => {
     const { dir, dataDir, vault, engine, scratchRoot } = await setup();
     try {

@@ -7,7 +7,7 @@
 // the attempt ends. Outputs are staged in a hidden folder and renamed into place only
 // when every one is encrypted, so a job's output folder is complete or absent.
 
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { KeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
@@ -22,9 +22,9 @@ import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
 import type { Vault } from '../vault/keyring';
-import { mediaTypeFor } from '../vault/media-type';
-import { VaultFile, writeVaultFile, type FileKeySource } from '../vault/vault-file';
+import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import type { Job, JobOutput } from './queue';
+import { SegmentSealer, encryptOutput } from './segment-sealer';
 import { verifyOutputs } from './verify';
 
 export interface ExecuteEnv {
@@ -105,28 +105,6 @@ async function filesUnder(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** Encrypts one scratch file into the staging folder, then deletes the plaintext. */
-async function encryptOutput(
-  scratchDir: string,
-  name: string,
-  staging: string,
-  vault: Vault,
-): Promise<JobOutput> {
-  const source = join(scratchDir, name);
-  const dest = join(staging, `${name}.ksv`);
-  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-  const handle = await open(source, 'r');
-  try {
-    const info = await handle.stat();
-    const meta = { name, size: info.size, mtimeMs: info.mtimeMs, mediaType: mediaTypeFor(name) };
-    const written = await writeVaultFile({ handle, name }, dest, vault, meta);
-    return { name, path: dest, size: written.storedSize };
-  } finally {
-    await handle.close();
-    await rm(source, { force: true });
-  }
-}
-
 export async function executeJob(
   job: Job,
   env: ExecuteEnv,
@@ -169,11 +147,19 @@ export async function executeJob(
     });
 
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
+    const sealed: JobOutput[] = [];
     const steps = built.steps.length;
+    const staging = stagingDir(job);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
     for (const [index, step] of built.steps.entries()) {
       for (const output of step.outputs) {
         await mkdir(dirname(join(dir, output)), { recursive: true, mode: 0o700 });
       }
+      // HLS segments are encrypted while FFmpeg still works (see segment-sealer.ts).
+      const sealer = step.outputs.some((o) => o.endsWith('.m3u8'))
+        ? new SegmentSealer(dir, staging, keys.output, env.ffmpeg, !!job.options.thorough)
+        : undefined;
+      sealer?.start();
       try {
         await runFfmpeg(step.args, {
           ffmpegPath: env.ffmpeg.ffmpegPath,
@@ -192,23 +178,26 @@ export async function executeJob(
             }),
         });
       } catch (err) {
+        await sealer?.stop(false).catch(() => undefined);
         // FFmpeg only saw a dropped connection; the source knows the real cause.
         throw loopback.error ?? err;
       }
       if (loopback.error) throw loopback.error;
+      await sealer?.stop(true);
+      if (sealer) sealed.push(...sealer.sealed.values());
       await verifyOutputs(env.ffmpeg, dir, step.outputs, input, {
         thorough: job.options.thorough,
+        firstSegmentStreams: sealer?.firstSegmentStreams,
       });
     }
 
-    const staging = stagingDir(job);
-    await mkdir(staging, { recursive: true, mode: 0o700 });
-    const outputs: JobOutput[] = [];
+    const outputs: JobOutput[] = [...sealed];
     for (const name of await filesUnder(dir)) {
       outputs.push(await encryptOutput(dir, name, staging, keys.output));
     }
     const final = jobOutputDir(job);
     await rename(staging, final);
+    outputs.sort((a, b) => a.name.localeCompare(b.name));
     return {
       outputs: outputs.map((o) => ({ ...o, path: join(final, relative(staging, o.path)) })),
       notes: built.notes,

@@ -53,6 +53,29 @@ function checkStreams(name: string, streams: ProbedStream[], input: ProbeResult)
   }
 }
 
+/**
+ * A media playlist whose segments are already sealed: its entries must add up to the
+ * input's duration, and its first segment must carry the streams the input has.
+ */
+function checkSealedPlaylist(
+  name: string,
+  text: string,
+  firstSegment: ProbedStream[],
+  input: ProbeResult,
+): void {
+  const total = [...text.matchAll(/^#EXTINF:([\d.]+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  const expected = inputDuration(input, 'video');
+  if (Math.abs(total - expected) > durationTolerance(expected)) {
+    fail(name, `its segments last ${total.toFixed(2)} s, the input ${expected.toFixed(2)} s`);
+  }
+  const wanted: ('video' | 'audio')[] = input.media.hasAudio ? ['video', 'audio'] : ['video'];
+  for (const type of wanted) {
+    if (!firstSegment.some((s) => s.type === type)) {
+      fail(name, `its segments have no ${type} stream, but the input has one`);
+    }
+  }
+}
+
 /** A master playlist names every variant with RESOLUTION and CODECS, and each exists. */
 async function checkMasterPlaylist(name: string, path: string, outputs: string[]): Promise<void> {
   const lines = (await readFile(path, 'utf8')).split(/\r?\n/);
@@ -69,7 +92,7 @@ async function checkMasterPlaylist(name: string, path: string, outputs: string[]
   }
 }
 
-async function decodeAll(tools: VerifyTools, path: string, name: string): Promise<void> {
+export async function decodeAll(tools: VerifyTools, path: string, name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     execFile(
       tools.ffmpegPath,
@@ -111,7 +134,14 @@ export async function verifyOutputs(
   dir: string,
   outputs: string[],
   input: ProbeResult,
-  options: { thorough?: boolean } = {},
+  options: {
+    thorough?: boolean;
+    /**
+     * Streams of each media playlist's first segment, when the segments were sealed while
+     * FFmpeg ran (segment-sealer.ts): the playlist is then checked from its own entries.
+     */
+    firstSegmentStreams?: ReadonlyMap<string, ProbedStream[]>;
+  } = {},
 ): Promise<void> {
   for (const name of outputs) {
     const path = join(dir, name);
@@ -124,6 +154,12 @@ export async function verifyOutputs(
         continue;
       }
       if (!text.includes('#EXT-X-ENDLIST')) fail(name, 'the playlist is not complete');
+      const first = options.firstSegmentStreams?.get(name);
+      if (options.firstSegmentStreams) {
+        if (!first) fail(name, 'lists no segments');
+        checkSealedPlaylist(name, text, first, input);
+        continue;
+      }
     }
     const probed = await probeOutput(tools.ffprobePath, path).catch((err: unknown) =>
       fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`),

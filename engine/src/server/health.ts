@@ -39,6 +39,13 @@ export async function checkHealth(inputs: HealthInputs): Promise<Health> {
   }
   if (!inputs.ffmpeg) {
     reasons.push({ reason: 'ffmpeg', severity: 'error', message: 'no usable FFmpeg found' });
+  } else if (inputs.ffmpeg.source === 'npm-package') {
+    reasons.push({
+      reason: 'ffmpeg',
+      severity: 'warn',
+      message:
+        'the npm-packaged FFmpeg (2018) crashes on multi-rendition HLS; install a system FFmpeg',
+    });
   } else if (inputs.ffmpeg.ffprobeSource === 'npm-package') {
     reasons.push({
       reason: 'ffprobe',
