@@ -11,8 +11,13 @@ const engine = fileURLToPath(new URL('..', import.meta.url));
 
 await build({
   absWorkingDir: engine,
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli.mjs',
+  entryPoints: { cli: 'src/cli/main.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  // Commands load what they need when they run (the server's Fastify, node-forge and
+  // undici stay unloaded for `encrypt` or `job submit`): dynamic imports become chunks.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

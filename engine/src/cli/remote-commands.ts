@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolveDataDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
-import { pairWithServer } from '../remote/pair-client';
 import { listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import { globals, openVault, output } from './context';
 
@@ -33,6 +32,7 @@ export function registerRemoteCommands(program: Command): void {
         const clientName = (opts.clientName ?? hostname())
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 64);
+        const { pairWithServer } = await import('../remote/pair-client');
         const paired = await pairWithServer(url, opts.code, clientName, name);
         await saveRemote(dataDir, vault, paired);
         output(

@@ -3,21 +3,20 @@
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
-import { databasePath, openDatabase } from '../jobs/db';
-import { redact } from '../server/audit';
-import { CredentialStore } from '../server/auth/credentials';
-import { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
-import { parseRole } from '../server/auth/roles';
-import { createPairingCode } from '../server/pairing';
-import { startServe } from '../server/serve';
-import { ensureServerTls } from '../server/tls';
 import { join } from 'node:path';
-import { readServeConfig, type ServeConfig } from '../server/serve-config';
 import { readFile } from 'node:fs/promises';
 import { globals, output, type GlobalOptions } from './context';
+import type { ServeConfig } from './server-runtime';
+
+const runtime = () => import('./server-runtime');
 
 /** One JSON object per line on stdout; secrets never reach it (redact() as a backstop). */
-function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) {
+async function log(
+  level: 'info' | 'warn' | 'error',
+  msg: string,
+  fields: Record<string, unknown> = {},
+) {
+  const { redact } = await runtime();
   const line = { time: new Date().toISOString(), level, msg, ...(redact(fields) as object) };
   process.stdout.write(JSON.stringify(line) + '\n');
 }
@@ -26,7 +25,7 @@ async function configWithFlags(
   file: string | undefined,
   flags: { host?: string; port?: string },
 ): Promise<ServeConfig> {
-  const config = await readServeConfig(file);
+  const config = await (await runtime()).readServeConfig(file);
   if (flags.host !== undefined) config.host = flags.host;
   if (flags.port !== undefined) {
     const port = Number(flags.port);
@@ -46,6 +45,7 @@ function dataDirFor(g: GlobalOptions, config: ServeConfig): string {
 }
 
 async function credentialStore(g: GlobalOptions, configFile: string | undefined) {
+  const { readServeConfig, openDatabase, databasePath, loadKek, CredentialStore } = await runtime();
   const config = await readServeConfig(configFile);
   const db = openDatabase(databasePath(dataDirFor(g, config)));
   try {
@@ -70,12 +70,17 @@ export function registerServerCommands(program: Command): void {
       const g = globals(cmd);
       const config = await configWithFlags(opts.config, opts);
       const dataDir = dataDirFor(g, config);
+      const { startServe } = await runtime();
       const server = await startServe({
         config,
         dataDir,
-        logError: (err) => log('error', err instanceof Error ? err.message : String(err)),
+        logError: (err) => void log('error', err instanceof Error ? err.message : String(err)),
       });
-      log('info', 'listening', { url: server.url, caFingerprint: server.caFingerprint, dataDir });
+      await log('info', 'listening', {
+        url: server.url,
+        caFingerprint: server.caFingerprint,
+        dataDir,
+      });
       process.stderr.write(
         `Keepsake server at ${server.url}\nCA fingerprint (SHA-256): ${server.caFingerprint}\n`,
       );
@@ -96,7 +101,7 @@ export function registerServerCommands(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       process.off('SIGHUP', onHup);
-      log('info', 'stopping');
+      await log('info', 'stopping');
       await server.close();
     });
 
@@ -106,7 +111,7 @@ export function registerServerCommands(program: Command): void {
     .requiredOption('-c, --config <file>', 'configuration file (JSON)')
     .action(async (opts: { config: string }, cmd: Command) => {
       const g = globals(cmd);
-      const config = await readServeConfig(opts.config);
+      const config = await (await runtime()).readServeConfig(opts.config);
       output(g, `${opts.config}: valid (listens on ${config.host}:${config.port})`, { config });
     });
 
@@ -126,6 +131,7 @@ export function registerServerCommands(program: Command): void {
         const g = globals(cmd);
         const { store, db } = await credentialStore(g, opts.config);
         try {
+          const { parseRole } = await runtime();
           const issued = store.add(name, parseRole(opts.role), opts.cidr ?? []);
           if (g.json) process.stdout.write(JSON.stringify(issued) + '\n');
           else {
@@ -181,6 +187,14 @@ export function registerServerCommands(program: Command): void {
     .option('-c, --config <file>', 'server configuration file')
     .action(async (opts: { role: string; ttl: string; config?: string }, cmd: Command) => {
       const g = globals(cmd);
+      const {
+        readServeConfig,
+        ensureServerTls,
+        openDatabase,
+        databasePath,
+        createPairingCode,
+        parseRole,
+      } = await runtime();
       const config = await readServeConfig(opts.config);
       const dataDir = dataDirFor(g, config);
       const ttl = Number(opts.ttl);
@@ -216,7 +230,7 @@ export function registerServerCommands(program: Command): void {
     .command('generate <file>')
     .description('write a new random KEK (mode 0600; never overwrites)')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
-      const id = await generateKekFile(file);
+      const id = await (await runtime()).generateKekFile(file);
       output(globals(cmd), `Wrote a new KEK to ${file} (id ${id})`, { file, kekId: id });
     });
   kek
@@ -227,7 +241,7 @@ export function registerServerCommands(program: Command): void {
       const g = globals(cmd);
       const { store, db } = await credentialStore(g, opts.config);
       try {
-        const next = parseKek(await readFile(newKekFile), newKekFile);
+        const next = (await runtime()).parseKek(await readFile(newKekFile), newKekFile);
         store.rotateKek(next);
         output(
           g,

@@ -7,7 +7,6 @@ import { KeepsakeError } from '../errors';
 import { readConfig } from '../config';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
-import { runDesktop } from '../server/desktop-entry';
 import { ENGINE_VERSION } from '../version';
 import { ENGINE_ROOT } from '../engine-root';
 import { globals, output } from './context';
@@ -78,6 +77,8 @@ export function registerSystemCommands(program: Command): void {
           `--port must be a number from 0 to 65535, not "${opts.port}"`,
         );
       }
+      // Fastify loads only for this command.
+      const { runDesktop } = await import('../server/desktop-entry');
       const running = await runDesktop({
         dataDir: resolveDataDir(g.dataDir),
         port,

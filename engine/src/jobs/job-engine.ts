@@ -14,7 +14,6 @@ import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './exe
 import type { Job } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
 import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
-import { executeRemote } from '../remote/remote-execute';
 
 export interface JobEngineOptions {
   dataDir: string;
@@ -100,7 +99,10 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
         'a server does not forward jobs to other servers',
       );
     }
-    return executeRemote(job, { dataDir: options.dataDir, vault }, control);
+    // The server client (undici, node-forge) loads only when a job goes remote.
+    return import('../remote/remote-execute').then(({ executeRemote }) =>
+      executeRemote(job, { dataDir: options.dataDir, vault }, control),
+    );
   };
   const worker = new JobWorker(queue, execute, {
     ...options.worker,

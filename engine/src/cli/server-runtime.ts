@@ -1,0 +1,13 @@
+// What the server commands need at run time, behind one dynamic import: Fastify,
+// node-forge, undici, prom-client and typebox then load only for `serve`, `pair`, `user`,
+// `kek` and `validate`, not for every `keepsake encrypt` or `job submit`.
+
+export { databasePath, openDatabase } from '../jobs/db';
+export { redact } from '../server/audit';
+export { CredentialStore } from '../server/auth/credentials';
+export { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
+export { parseRole } from '../server/auth/roles';
+export { createPairingCode } from '../server/pairing';
+export { startServe } from '../server/serve';
+export { readServeConfig, type ServeConfig } from '../server/serve-config';
+export { ensureServerTls } from '../server/tls';
