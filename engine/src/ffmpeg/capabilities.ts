@@ -3,6 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { ToolCache } from './tool-cache';
 
 const run = promisify(execFile);
 
@@ -27,9 +28,19 @@ export function parseListing(stdout: string): Set<string> {
   return names;
 }
 
-export async function readCapabilities(ffmpegPath: string): Promise<Capabilities> {
-  const list = async (flag: string) =>
-    parseListing((await run(ffmpegPath, ['-hide_banner', flag], { env: { LC_ALL: 'C' } })).stdout);
+export async function readCapabilities(
+  ffmpegPath: string,
+  cache?: ToolCache,
+): Promise<Capabilities> {
+  const list = async (flag: '-encoders' | '-muxers') => {
+    const ask = async () => [
+      ...parseListing(
+        (await run(ffmpegPath, ['-hide_banner', flag], { env: { LC_ALL: 'C' } })).stdout,
+      ),
+    ];
+    const field = flag === '-encoders' ? 'encoders' : 'muxers';
+    return new Set(cache ? await cache.get(ffmpegPath, field, ask) : await ask());
+  };
   const [encoders, muxers] = await Promise.all([list('-encoders'), list('-muxers')]);
   return { encoders, muxers };
 }

@@ -25,6 +25,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KeepsakeError } from '../errors';
+import type { ToolCache } from './tool-cache';
 
 export type FfmpegSource = 'config' | 'env' | 'ffmpeg-static' | 'npm-package' | 'system';
 
@@ -51,6 +52,8 @@ export interface LocateOptions {
    */
   resolveFrom?: string;
   platform?: NodeJS.Platform;
+  /** Remembers what binaries said about their version (see tool-cache.ts). */
+  cache?: ToolCache;
 }
 
 type Tool = 'ffmpeg' | 'ffprobe';
@@ -71,6 +74,7 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
   const tried: string[] = [];
 
   const ffmpeg = await findTool<'ffmpeg-static' | 'npm-package'>('ffmpeg', {
+    cache: options.cache,
     configPath: options.ffmpegPath,
     envName: 'FFMPEG_PATH',
     env,
@@ -91,6 +95,7 @@ export async function locateFfmpeg(options: LocateOptions = {}): Promise<FfmpegL
 
   const probeTried: string[] = [];
   const ffprobe = await findTool<'beside-ffmpeg' | 'npm-package'>('ffprobe', {
+    cache: options.cache,
     configPath: options.ffprobePath,
     envName: 'FFPROBE_PATH',
     env,
@@ -131,6 +136,7 @@ interface Candidate<S> {
 }
 
 interface FindSpec<S> {
+  cache?: ToolCache;
   configPath: string | undefined;
   envName: 'FFMPEG_PATH' | 'FFPROBE_PATH';
   env: NodeJS.ProcessEnv;
@@ -152,34 +158,45 @@ async function findTool<S extends string>(
   if (spec.configPath) {
     return {
       source: 'config',
-      found: await explicit(tool, spec.configPath, 'the configured path', env, platform),
+      found: await explicit(
+        tool,
+        spec.configPath,
+        'the configured path',
+        env,
+        platform,
+        spec.cache,
+      ),
     };
   }
   const fromEnv = env[spec.envName];
   if (fromEnv) {
-    return { source: 'env', found: await explicit(tool, fromEnv, spec.envName, env, platform) };
+    return {
+      source: 'env',
+      found: await explicit(tool, fromEnv, spec.envName, env, platform, spec.cache),
+    };
   }
   tried.push(`${spec.envName} (not set)`);
 
   // 3. ffmpeg-static (or, for FFprobe, the one beside the chosen FFmpeg).
-  const fromPackages = await tryPackages(tool, spec.packages, tried);
+  const fromPackages = await tryPackages(tool, spec.packages, tried, spec.cache);
   if (fromPackages) return fromPackages;
 
   // 4. The system PATH; then 5, the npm-packaged fallbacks.
   const onPath = await searchPath(exe(tool, platform), env, platform);
   if (onPath) {
-    const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried);
+    const found = await tryCandidate(tool, onPath, `PATH (${onPath})`, tried, spec.cache);
     if (found) return { source: 'system', found };
   } else {
     tried.push(`${exe(tool, platform)} on PATH (not found)`);
   }
-  return tryPackages(tool, spec.fallbacks ?? [], tried);
+  return tryPackages(tool, spec.fallbacks ?? [], tried, spec.cache);
 }
 
 async function tryPackages<S extends string>(
   tool: Tool,
   candidates: Candidate<S>[],
   tried: string[],
+  cache: ToolCache | undefined,
 ): Promise<{ source: S; found: Found } | undefined> {
   for (const pkg of candidates) {
     let claimed: unknown;
@@ -193,7 +210,13 @@ async function tryPackages<S extends string>(
       tried.push(`${pkg.name} (no binary for this platform)`);
       continue;
     }
-    const found = await tryCandidate(tool, unpacked(claimed), `${pkg.name} (${claimed})`, tried);
+    const found = await tryCandidate(
+      tool,
+      unpacked(claimed),
+      `${pkg.name} (${claimed})`,
+      tried,
+      cache,
+    );
     if (found) return { source: pkg.source, found };
   }
   return undefined;
@@ -206,6 +229,7 @@ async function explicit(
   label: string,
   env: NodeJS.ProcessEnv,
   platform: NodeJS.Platform,
+  cache: ToolCache | undefined,
 ): Promise<Found> {
   // A bare name ("ffmpeg") means "this command on PATH"; anything else is a file path.
   const isBareName = !value.includes('/') && !value.includes(sep) && !isAbsolute(value);
@@ -224,7 +248,7 @@ async function explicit(
     );
   }
   try {
-    return { path, version: await readVersion(tool, path) };
+    return { path, version: await versionOf(tool, path, cache) };
   } catch (err) {
     throw new KeepsakeError(
       'FFMPEG_NOT_FOUND',
@@ -240,6 +264,7 @@ async function tryCandidate(
   path: string,
   label: string,
   tried: string[],
+  cache: ToolCache | undefined,
 ): Promise<Found | undefined> {
   const problem = await unusable(path);
   if (problem) {
@@ -247,7 +272,7 @@ async function tryCandidate(
     return undefined;
   }
   try {
-    return { path, version: await readVersion(tool, path) };
+    return { path, version: await versionOf(tool, path, cache) };
   } catch (err) {
     tried.push(`${label}: does not run (${describe(err)})`);
     return undefined;
@@ -263,6 +288,12 @@ async function unusable(path: string): Promise<string | undefined> {
     () => false,
   );
   return executable ? undefined : 'is not executable';
+}
+
+function versionOf(tool: Tool, path: string, cache: ToolCache | undefined): Promise<string> {
+  return cache
+    ? cache.get(path, 'version', () => readVersion(tool, path))
+    : readVersion(tool, path);
 }
 
 /** Runs `<tool> -version` and returns the token after "<tool> version". */

@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../config';
 import { readCapabilities } from '../ffmpeg/capabilities';
+import { ToolCache } from '../ffmpeg/tool-cache';
+import { mkdir } from 'node:fs/promises';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
 import type { Vault } from '../vault/keyring';
@@ -58,10 +60,18 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
   // Independent start-up work runs at once: it is paid again by every `job submit`.
   const config = await readConfig(options.dataDir);
   const tools = (async () => {
+    const cache = new ToolCache(join(options.dataDir, 'cache', 'ffmpeg.json'));
     const ffmpeg =
       options.ffmpeg ??
-      (await locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath }));
-    return { ffmpeg, ...(await readCapabilities(ffmpeg.ffmpegPath)) };
+      (await locateFfmpeg({
+        ffmpegPath: config.ffmpegPath,
+        ffprobePath: config.ffprobePath,
+        cache,
+      }));
+    const capabilities = await readCapabilities(ffmpeg.ffmpegPath, cache);
+    await mkdir(join(options.dataDir, 'cache'), { recursive: true, mode: 0o700 });
+    await cache.save();
+    return { ffmpeg, ...capabilities };
   })();
   const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
     tools,
