@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -401,6 +402,43 @@ describe('keepsake serve', () => {
       .catch((e: unknown) => e);
     expect(tooMuch).toMatchObject({ code: 'TOO_LARGE' });
     expect((await client.upload(upload.id)).offset).toBe(10);
+    await client.close();
+  });
+
+  it('a connection broken mid-chunk leaves the upload at its last committed offset', async () => {
+    const { s } = await server();
+    const { clientId, key, client } = clientFor(s, 'alice', 'client');
+    const upload = await client.createUpload(20);
+    const path = `/v1/uploads/${upload.id}`;
+    const body = Buffer.from('0123456789abcdefghij');
+    const headers = {
+      ...signedHeaders(clientId, key, 'PATCH', path, body),
+      'content-type': 'application/offset+octet-stream',
+      'upload-offset': '0',
+      'content-length': String(body.length),
+      host: `127.0.0.1:${s.port}`,
+    };
+    // Half the promised bytes, then the connection drops.
+    await new Promise<void>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: s.port, ca: s.tls.caCertPem }, () => {
+        const head = Object.entries(headers)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\r\n');
+        socket.write(`PATCH ${path} HTTP/1.1\r\n${head}\r\n\r\n`);
+        socket.write(body.subarray(0, 10), () =>
+          setTimeout(() => (socket.destroy(), resolve()), 200),
+        );
+      });
+      socket.on('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.upload(upload.id)).offset).toBe(0);
+    // Resuming from there completes it.
+    const ok = await client.call('PATCH', path, {
+      body,
+      headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
+    });
+    expect(ok.headers['upload-offset']).toBe('20');
     await client.close();
   });
 
