@@ -2,7 +2,7 @@
 // queue. The queue lives in the data directory's SQLite file, so a `job watch` or
 // `job cancel` in another terminal sees and steers a job that `job submit` runs.
 
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
@@ -10,12 +10,12 @@ import { KeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
 import { databasePath } from '../jobs/db';
 import { openJobEngine, jobOutputRoot, type JobEngine } from '../jobs/job-engine';
-import { FINISHED_STATES, type Job, type JobInput, type JobState } from '../jobs/queue';
+import { FINISHED_STATES, type Job, type JobState } from '../jobs/queue';
+import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { submitJob } from '../jobs/worker';
 import { listRemotes } from '../remote/remotes';
 import { decryptFile } from '../vault/file-ops';
-import { MAGIC } from '../vault/vault-file';
 import { globals, openVault, output, type GlobalOptions } from './context';
 import { JobProgressBar, progressLine } from './job-progress';
 
@@ -42,24 +42,6 @@ function positiveInt(flag: string, max: number) {
     }
     return n;
   };
-}
-
-/** A vault file starts with the vault magic; anything else is a plain media file. */
-async function inputKind(path: string): Promise<JobInput> {
-  const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
-    throw new KeepsakeError(
-      err.code === 'ENOENT' ? 'NOT_FOUND' : 'SOURCE_UNREADABLE',
-      'cannot open the input',
-      { file: path },
-    );
-  });
-  try {
-    const head = Buffer.alloc(MAGIC.length);
-    await handle.read(head, 0, head.length, 0);
-    return { kind: head.equals(MAGIC) ? 'vault' : 'plain', path };
-  } finally {
-    await handle.close();
-  }
 }
 
 function summary(job: Job): Record<string, unknown> {
@@ -188,7 +170,7 @@ export function registerJobCommands(program: Command): void {
         const spec = {
           preset: opts.preset,
           params: opts.param,
-          input: await inputKind(resolve(input)),
+          input: await jobInputFor(resolve(input)),
           outputDir: jobOutputRoot(dataDir),
           priority: Number.isFinite(opts.priority) ? opts.priority : 0,
           options: { thorough: !!opts.thorough, timeoutSeconds: opts.timeout, remote: opts.remote },

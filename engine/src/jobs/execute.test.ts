@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { openScratch } from '../ffmpeg/scratch';
 import { PRESETS } from '../presets';
+import { filesContaining } from '../testing/marker';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { decryptFile, encryptFile } from '../vault/file-ops';
@@ -64,18 +65,6 @@ const sha256 = async (path: string) =>
   createHash('sha256')
     .update(await readFile(path))
     .digest('hex');
-
-/** Every file under `root` that contains `needle`. */
-async function filesContaining(root: string, needle: Buffer): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  const hits: string[] = [];
-  for (const e of entries) {
-    if (!e.isFile()) continue;
-    const path = join(e.parentPath, e.name);
-    if ((await readFile(path)).includes(needle)) hits.push(path);
-  }
-  return hits;
-}
 
 describe('executeJob with real FFmpeg', () => {
   it('runs every preset from a vault input to verified, encrypted outputs', async () => {

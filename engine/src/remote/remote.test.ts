@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
@@ -16,6 +16,7 @@ import { submitJob } from '../jobs/worker';
 import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
 import { startServe } from '../server/serve';
 import { parseServeConfig } from '../server/serve-config';
+import { filesContaining } from '../testing/marker';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { decryptFile } from '../vault/file-ops';
@@ -76,17 +77,6 @@ function finished(engine: JobEngine, id: string): Promise<Job> {
     };
     engine.worker.on('finished', on);
   });
-}
-
-async function filesContaining(root: string, needle: Buffer): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  const hits: string[] = [];
-  for (const e of entries) {
-    if (e.isFile() && (await readFile(join(e.parentPath, e.name))).includes(needle)) {
-      hits.push(join(e.parentPath, e.name));
-    }
-  }
-  return hits;
 }
 
 describe('pairing and remote dispatch', () => {

@@ -7,7 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { Transform } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
@@ -18,11 +18,11 @@ import { Type } from 'typebox';
 import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
 import { parseRange } from '../ffmpeg/input-source';
 import { jobOutputDir } from '../jobs/execute';
+import { jobInputFor } from '../jobs/job-input';
 import type { JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import { describePresets, getPreset } from '../presets';
-import { MAGIC } from '../vault/vault-file';
 import { ENGINE_VERSION, BUILD_INFO } from '../version';
 import type { AuditLog } from './audit';
 import {
@@ -695,16 +695,7 @@ async function localInput(
   if (!isAbsolute(path) || normalize(path) !== path) {
     throw new KeepsakeError('USAGE', 'a local input path must be absolute and normalised');
   }
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new KeepsakeError('NOT_FOUND', 'no such file', { file: path });
-  const handle = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(MAGIC.length);
-    await handle.read(head, 0, head.length, 0);
-    return { kind: head.equals(MAGIC) ? 'vault' : 'plain', path };
-  } finally {
-    await handle.close();
-  }
+  return jobInputFor(path);
 }
 
 async function rmQuiet(path: string): Promise<void> {

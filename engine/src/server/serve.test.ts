@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
+import { filesContaining } from '../testing/marker';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { decryptFile, encryptFile } from '../vault/file-ops';
@@ -103,17 +104,6 @@ async function keysFor(vault: Vault, input: string, label: string): Promise<JobK
     input: fileKey,
     output: { vaultId: out.vaultId, keyId: out.masterKeyId, key: out.masterKey.toString('base64') },
   };
-}
-
-async function filesContaining(root: string, needle: Buffer): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  const hits: string[] = [];
-  for (const e of entries) {
-    if (e.isFile() && (await readFile(join(e.parentPath, e.name))).includes(needle)) {
-      hits.push(join(e.parentPath, e.name));
-    }
-  }
-  return hits;
 }
 
 describe('keepsake serve', () => {
