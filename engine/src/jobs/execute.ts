@@ -70,6 +70,10 @@ function stagingDir(job: Pick<Job, 'id' | 'outputDir'>): string {
 export async function cleanupAttempt(job: Job, scratch: Scratch): Promise<void> {
   await wipeJobScratch(scratch, job.id);
   await rm(stagingDir(job), { recursive: true, force: true });
+  // Only called for a job the queue does not record as succeeded: outputs renamed into
+  // place just before a crash (or a lost lease) were never reported, and would block the
+  // next attempt's rename.
+  await rm(jobOutputDir(job), { recursive: true, force: true });
 }
 
 /**

@@ -8,7 +8,7 @@
 // The remote job is deleted afterwards however it ended, so the server keeps nothing.
 
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
 import type { Progress } from '../ffmpeg/runner';
 import type { ExecuteResult } from '../jobs/execute';
@@ -28,6 +28,7 @@ export interface RemoteEnv {
 }
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
+const SAFE_OUTPUT_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Upload is the first tenth of the progress bar; the server's encode the next 85 %. */
 const report = (onProgress: (p: Progress) => void, percent: number, view?: JobView) =>
@@ -49,6 +50,7 @@ export async function executeRemote(
   const staging = join(job.outputDir, `.${job.id}.partial`);
   const sealedInput = join(job.outputDir, `.${job.id}.input.ksv`);
   let remoteId: string | undefined;
+  let upload: { id: string } | undefined;
   try {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true, mode: 0o700 });
@@ -65,8 +67,9 @@ export async function executeRemote(
     const outputKey = jobOutputVault(env.vault, job.id);
 
     let sent = 0;
-    const upload = await client.uploadFile(input, {
+    upload = await client.uploadFile(input, {
       chunkBytes: env.chunkBytes,
+      signal: control.signal,
       onBytes: (n) => {
         sent += n;
         report(control.onProgress, (10 * sent) / total);
@@ -112,7 +115,23 @@ export async function executeRemote(
     // Results come back as ciphertext and are checked chunk by chunk before they count.
     const outputs: JobOutput[] = [];
     for (const [i, out] of view.outputs.entries()) {
+      // Names come from the server: only plain relative names may become paths here.
+      if (
+        !SAFE_OUTPUT_NAME.test(out.name) ||
+        out.name.split('/').some((p) => p === '..' || p === '.')
+      ) {
+        throw new KeepsakeError(
+          'OUTPUT_CHECK_FAILED',
+          `the server named an output "${out.name}"; refused`,
+        );
+      }
       const dest = join(staging, `${out.name}.ksv`);
+      if (relative(staging, dest).startsWith('..')) {
+        throw new KeepsakeError(
+          'OUTPUT_CHECK_FAILED',
+          `the server named an output "${out.name}"; refused`,
+        );
+      }
       await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
       const bytes = await client.downloadOutput(created.id, out.name, dest);
       await verifyFile(dest, { vault: env.vault });
@@ -133,7 +152,9 @@ export async function executeRemote(
     });
   } finally {
     await rm(sealedInput, { force: true });
+    // The remote job (with its upload and results), or a lone upload, is removed.
     if (remoteId) await client.deleteJob(remoteId).catch(() => undefined);
+    else if (upload) await client.call('DELETE', `/v1/uploads/${upload.id}`).catch(() => undefined);
     await client.close();
   }
 }

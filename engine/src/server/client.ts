@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { request, type Dispatcher } from 'undici';
-import { KeepsakeError, type ErrorCode } from '../errors';
+import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
 import { openAtomic } from '../fs/atomic';
 import { signedHeaders } from './auth/signing';
 import {
@@ -26,6 +26,13 @@ export interface RemoteCredentials {
   key: string;
   caCertPem: string;
   caFingerprint: string;
+}
+
+/** A code the server sent, if this engine knows it (a newer server may send others). */
+function knownCode(code: unknown): ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
+    ? (code as ErrorCode)
+    : 'INTERNAL';
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
@@ -99,10 +106,7 @@ export class RemoteClient {
       text && String(res.headers['content-type']).includes('json') ? JSON.parse(text) : text;
     if (res.statusCode >= 400) {
       const e = parsed as ApiErrorBody;
-      throw new KeepsakeError(
-        (e?.code ?? 'INTERNAL') as ErrorCode,
-        `server: ${e?.message ?? text}`,
-      );
+      throw new KeepsakeError(knownCode(e?.code), `server: ${e?.message ?? text}`);
     }
     return { status: res.statusCode, headers: res.headers, body: parsed as T };
   }
@@ -128,7 +132,13 @@ export class RemoteClient {
    */
   async uploadFile(
     path: string,
-    options: { chunkBytes?: number; onBytes?: (n: number) => void; existing?: string } = {},
+    options: {
+      chunkBytes?: number;
+      onBytes?: (n: number) => void;
+      existing?: string;
+      /** Stops between chunks (a cancelled job). */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<UploadView> {
     const handle = await open(path, 'r');
     try {
@@ -155,6 +165,7 @@ export class RemoteClient {
       let next = upload.offset < upload.size ? prepare(upload.offset, i) : undefined;
       while (next) {
         const { offset, part, sha256Hex } = await next;
+        options.signal?.throwIfAborted();
         const sending = this.call<undefined>('PATCH', SERVE_PATHS.upload(upload.id), {
           body: part,
           bodySha256Hex: sha256Hex,
@@ -240,10 +251,7 @@ export class RemoteClient {
     });
     if (res.statusCode !== 200) {
       const e = (await res.body.json().catch(() => ({}))) as Partial<ApiErrorBody>;
-      throw new KeepsakeError(
-        (e.code ?? 'INTERNAL') as ErrorCode,
-        `server: ${e.message ?? res.statusCode}`,
-      );
+      throw new KeepsakeError(knownCode(e.code), `server: ${e.message ?? res.statusCode}`);
     }
     const out = await openAtomic(dest, { mode: 0o600 });
     let bytes = 0;

@@ -41,6 +41,7 @@ export class JobKeyStore {
   }
 
   set(jobId: string, keys: JobKeys): void {
+    this.delete(jobId); // wipes keys sent earlier for the same job
     this.keys.set(jobId, { keys, expiresAt: this.now() + this.ttlMs });
   }
 

@@ -10,12 +10,13 @@ import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
+import { ERROR_CODES, KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
 import { parseRange } from '../ffmpeg/input-source';
 import { jobOutputDir } from '../jobs/execute';
 import { jobInputFor } from '../jobs/job-input';
@@ -238,7 +239,10 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     const body = toApiError(err, ctx.logError);
     if (DENIALS.has(body.code) || ERROR_CODES[body.code].status >= 500) {
       audit.append({
-        actor: callers.get(request)?.name ?? String(request.headers['x-dffmpeg-client-id'] ?? ''),
+        // A refused caller's claimed id is recorded as a claim, not as who they are.
+        actor:
+          callers.get(request)?.name ??
+          `unverified:${String(request.headers['x-dffmpeg-client-id'] ?? '').slice(0, 64)}`,
         address: gate.address(request),
         action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
         outcome: DENIALS.has(body.code) ? 'denied' : 'error',
@@ -441,7 +445,11 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
           done(null, chunk);
         },
       });
-      const body = (request.body as NodeJS.ReadableStream).pipe(hashing);
+      // pipeline(), not pipe(): a dropped connection must end the chain with an error,
+      // or the writer would wait for more bytes forever, holding its file open.
+      const source = request.body as NodeJS.ReadableStream;
+      const body = hashing;
+      pipeline(source, hashing).catch(() => undefined);
       const upload = await uploads.append(request.params.id, offset, body, async (received) => {
         // The signature covers the chunk's hash: checked before the offset moves.
         const caller = await gate.authenticate(
@@ -468,6 +476,13 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     { config: { scopes: ['uploads:write'] }, schema: { params: uploadParams } },
     async (request, reply) => {
       ownUpload(request, request.params.id);
+      const users = await engine.queue.list({ states: ['queued', 'running'], limit: 100_000 });
+      if (users.some((j) => j.options.upload === request.params.id)) {
+        throw new KeepsakeError(
+          'JOB_FINISHED',
+          'a job still reads this upload; cancel or delete the job',
+        );
+      }
       await uploads.delete(request.params.id);
       record(request, 'upload.delete', request.params.id);
       return reply.code(204).send();
@@ -502,6 +517,14 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
           throw new KeepsakeError(
             'UPLOAD_INCOMPLETE',
             `upload ${upload.id} has ${upload.offset} of ${upload.size} bytes`,
+          );
+        }
+        // One upload feeds one job: deleting that job deletes the upload with it.
+        const users = await engine.queue.list({ limit: 100_000 });
+        if (users.some((j) => j.options.upload === upload.id)) {
+          throw new KeepsakeError(
+            'UPLOAD_INCOMPLETE',
+            `upload ${upload.id} already feeds a job; upload it again`,
           );
         }
         uploadId = upload.id;
@@ -577,7 +600,9 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
         }
         if (['succeeded', 'failed', 'cancelled'].includes(job.state)) break;
         await new Promise((r) => setTimeout(r, 250));
-        job = await engine.queue.get(job.id).catch(() => job);
+        const next = await engine.queue.get(job.id).catch(() => undefined);
+        if (!next) break; // deleted meanwhile
+        job = next;
       }
       res.end();
     },
@@ -617,7 +642,10 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     async (request, reply) => {
       let job = await ownJob(request, request.params.id);
       if (job.state === 'queued' || job.state === 'running') {
-        await engine.worker.cancel(job.id);
+        // It may finish on its own meanwhile: that is fine, it is deleted either way.
+        await engine.worker.cancel(job.id).catch((err: unknown) => {
+          if (!isKeepsakeError(err, 'JOB_FINISHED')) throw err;
+        });
         const deadline = Date.now() + 30_000;
         while (
           (job = await engine.queue.get(job.id)).state === 'running' &&

@@ -38,10 +38,16 @@ export interface AuthGate {
 
 export function createAuthGate(
   credentials: CredentialStore,
-  options: { trustedProxies: string[]; windowSeconds?: number },
+  options: {
+    trustedProxies: string[];
+    windowSeconds?: number;
+    /** Kept across configuration reloads: a fresh cache would accept recent replays. */
+    replay?: ReplayCache;
+  },
 ): AuthGate {
   const trusted: CidrSet = parseCidrs(options.trustedProxies);
-  const replay = new ReplayCache({ ttlSeconds: 2 * (options.windowSeconds ?? 30) });
+  const replay =
+    options.replay ?? new ReplayCache({ ttlSeconds: 2 * (options.windowSeconds ?? 30) });
   // Parsed once per distinct list, not on every request.
   const parsed = new Map<string, CidrSet>();
   const allowedFrom = (cidrs: readonly string[]): CidrSet => {

@@ -19,6 +19,7 @@ import { AuditLog } from './audit';
 import { CredentialStore } from './auth/credentials';
 import { loadKek } from './auth/kek';
 import { checkHealth } from './health';
+import { ReplayCache } from './auth/replay-cache';
 import { JobKeyStore } from './job-keys';
 import { redeemPairing } from './pairing';
 import { createMetrics } from './metrics';
@@ -82,6 +83,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       addresses: config.addresses,
     });
     const jobKeys = new JobKeyStore(config.keyTtlSeconds * 1000);
+    const replay = new ReplayCache({ ttlSeconds: 60 });
     closers.push(() => jobKeys.close());
     const engine = await openJobEngine({
       dataDir,
@@ -132,9 +134,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       }
       if (job.state === 'succeeded') {
         metrics.bytesEncrypted.inc(job.outputs.reduce((n, o) => n + o.size, 0));
-        // A finished job needs its keys no more: forget them now, not at the TTL.
-        jobKeys.delete(job.id);
       }
+      // A finished job needs its keys no more: forget them now, not at the TTL.
+      if (job.state !== 'queued') jobKeys.delete(job.id);
     });
     const logError =
       options.logError ??
@@ -155,7 +157,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         engine,
         uploads,
         jobKeys,
-        gate: createAuthGate(credentials, { trustedProxies: cfg.trustedProxies }),
+        gate: createAuthGate(credentials, { trustedProxies: cfg.trustedProxies, replay }),
         audit,
         metrics,
         health,

@@ -51,6 +51,8 @@ export interface UploadLimits {
 }
 
 export class UploadStore {
+  private readonly busy = new Set<string>();
+
   constructor(
     private readonly db: Database.Database,
     readonly dir: string,
@@ -104,6 +106,12 @@ export class UploadStore {
     accept: (received: number) => Promise<void>,
   ): Promise<Upload> {
     const upload = this.get(id);
+    // One chunk at a time per upload: two writers at one offset would overwrite each
+    // other's bytes before either signature is checked.
+    if (this.busy.has(id)) {
+      body.resume();
+      throw new KeepsakeError('UPLOAD_OFFSET_MISMATCH', 'another chunk of this upload is arriving');
+    }
     if (offset !== upload.offset) {
       body.resume();
       throw new KeepsakeError(
@@ -112,7 +120,9 @@ export class UploadStore {
       );
     }
     const room = upload.size - upload.offset;
+    this.busy.add(id);
     const handle = await open(this.path(id), 'r+').catch((err: unknown) => {
+      this.busy.delete(id);
       throw fromFsError(err, this.path(id), 'write');
     });
     let received = 0;
@@ -158,6 +168,7 @@ export class UploadStore {
       body.destroy();
       throw err instanceof KeepsakeError ? err : fromFsError(err, this.path(id), 'write');
     } finally {
+      this.busy.delete(id);
       await handle.close();
     }
   }
