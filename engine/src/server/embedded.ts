@@ -61,6 +61,8 @@ export interface EmbeddedServerOptions {
   ffmpeg?: LocateOptions;
   /** Further API routes, registered under /v1 behind the token. */
   routes?: FastifyPluginAsync;
+  /** Playback routes (`/play/...`, see play.ts), behind the token too. */
+  play?: FastifyPluginAsync;
   /** Where unexpected errors are reported; clients only ever see INTERNAL. */
   logError?: (err: unknown) => void;
 }
@@ -151,6 +153,7 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
     });
 
     if (opts.routes) await v1.register(opts.routes, { prefix: '/v1' });
+    if (opts.play) await v1.register(opts.play);
   });
 
   if (opts.staticDir && existsSync(opts.staticDir)) {

@@ -15,6 +15,7 @@ const TYPES: Record<string, string> = {
   mts: 'video/mp2t',
   m2ts: 'video/mp2t',
   ts: 'video/mp2t',
+  m3u8: 'application/vnd.apple.mpegurl',
   dv: 'video/x-dv',
   '3gp': 'video/3gpp',
   wmv: 'video/x-ms-wmv',
