@@ -91,6 +91,7 @@ const SECURITY_HEADERS = {
 
 const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
 const DENIALS: ReadonlySet<ErrorCode> = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED']);
+const DENIALS_PER_MINUTE = 60;
 
 export function jobView(job: Job, waitingForKeys: boolean): JobView {
   return {
@@ -235,9 +236,36 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
+  // Refusals are audited, but a flood from one address must not grow the append-only log
+  // without bound: at most DENIALS_PER_MINUTE entries per address and minute, then one
+  // entry saying how many were left out.
+  const denials = new Map<string, { minute: number; count: number }>();
+  const auditDenial = (address: string): boolean => {
+    const minute = Math.floor(Date.now() / 60_000);
+    let entry = denials.get(address);
+    if (!entry || entry.minute !== minute) {
+      if (entry && entry.count > DENIALS_PER_MINUTE) {
+        audit.append({
+          address,
+          action: 'denials',
+          outcome: 'denied',
+          detail: `${entry.count - DENIALS_PER_MINUTE} more refusals in that minute not logged`,
+        });
+      }
+      if (denials.size > 10_000) denials.clear();
+      entry = { minute, count: 0 };
+      denials.set(address, entry);
+    }
+    entry.count += 1;
+    return entry.count <= DENIALS_PER_MINUTE;
+  };
+
   app.setErrorHandler((err, request, reply) => {
     const body = toApiError(err, ctx.logError);
-    if (DENIALS.has(body.code) || ERROR_CODES[body.code].status >= 500) {
+    if (
+      (DENIALS.has(body.code) && auditDenial(gate.address(request))) ||
+      ERROR_CODES[body.code].status >= 500
+    ) {
       audit.append({
         // A refused caller's claimed id is recorded as a claim, not as who they are.
         actor:
@@ -530,6 +558,13 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
         uploadId = upload.id;
         input = { kind: 'vault', path: uploads.path(upload.id) };
       } else {
+        // A path names a file on the server itself: only an admin on this machine may.
+        if (caller.role !== 'admin') {
+          throw new KeepsakeError(
+            'FORBIDDEN',
+            'only an admin may name a local file; upload it instead',
+          );
+        }
         input = await localInput(request, body.input.path, gate);
       }
       const job = await submitJob(engine.queue, {

@@ -230,8 +230,12 @@ describe('keepsake serve', () => {
     const signedForA = signedHeaders(clientId, key, 'GET', '/v1/jobs?state=failed');
     expect((await raw(s, 'GET', '/v1/jobs?state=queued', signedForA)).status).toBe(401);
 
-    const denied = s.audit.query({ outcome: 'denied' });
+    // A flood of refusals from one address is logged up to a cap, not row by row.
+    for (let i = 0; i < 80; i++) await raw(s, 'GET', `/v1/jobs?nonce=f${i}`);
+    const denied = s.audit.query({ outcome: 'denied', limit: 1000 });
     expect(denied.length).toBeGreaterThanOrEqual(5);
+    expect(denied.length).toBeLessThanOrEqual(61);
+    expect(denied[0]!.actor).toMatch(/^unverified:/);
     expect(s.audit.verifyChain()).toMatchObject({ ok: true });
   });
 
@@ -247,6 +251,29 @@ describe('keepsake serve', () => {
     await expect(alice.call('GET', '/v1/audit')).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await admin.call<unknown[]>('GET', '/v1/audit')).body.length).toBeGreaterThan(0);
     await expect(lan.call('GET', '/v1/presets')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Naming a file on the server itself is for an admin on this machine only.
+    const keys = {
+      input: randomBytes(32).toString('base64'),
+      output: { vaultId: '0'.repeat(32), keyId: 'k', key: randomBytes(32).toString('base64') },
+    };
+    const local = {
+      preset: 'remux',
+      params: {},
+      mode: 'manual' as const,
+      priority: 0,
+      thorough: false,
+      keys,
+    };
+    await expect(
+      alice.createJob({ ...local, input: { path: '/etc/hostname' } }),
+    ).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(
+      admin.createJob({ ...local, input: { path: '/nonexistent.mp4' } }),
+    ).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     // A revoked credential stops working at once.
     s.credentials.revoke('alice');
     await expect(alice.call('GET', '/v1/presets')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
