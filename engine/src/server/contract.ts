@@ -56,7 +56,10 @@ export const CreateJobSchema = Type.Object(
       Type.Object({ upload: UploadId }, { additionalProperties: false }),
       Type.Object(
         { path: Type.String({ minLength: 1, maxLength: 4096 }) },
-        { additionalProperties: false, description: 'A file on the server itself: admins on the same machine only' },
+        {
+          additionalProperties: false,
+          description: 'A file on the server itself: admins on the same machine only',
+        },
       ),
     ]),
     preset: Type.String({ pattern: '^[a-z0-9-]{1,40}$' }),
