@@ -7,7 +7,7 @@
 // the attempt ends. Outputs are staged in a hidden folder and renamed into place only
 // when every one is encrypted, so a job's output folder is complete or absent.
 
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { KeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
@@ -214,12 +214,4 @@ export async function executeJob(
     await source.close();
     await wipeJobScratch(env.scratch, job.id);
   }
-}
-
-/** True when a finished job's output folder is present (used by recovery and tests). */
-export async function outputsExist(job: Job): Promise<boolean> {
-  return stat(jobOutputDir(job)).then(
-    () => true,
-    () => false,
-  );
 }

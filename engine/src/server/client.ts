@@ -35,6 +35,14 @@ function knownCode(code: unknown): ErrorCode {
     : 'INTERNAL';
 }
 
+interface CallOptions {
+  json?: unknown;
+  body?: Buffer;
+  /** The body's SHA-256, when already known (uploads hash while the last chunk flies). */
+  bodySha256Hex?: string;
+  headers?: Record<string, string>;
+}
+
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
 /**
@@ -58,21 +66,11 @@ export class RemoteClient {
   }
 
   /**
-   * One signed request. A nonce in the query makes every signature unique: two identical
-   * requests in the same second would otherwise share a signature and the second would be
-   * refused as a replay.
+   * Sends one signed request and returns the raw response. A nonce in the query makes every
+   * signature unique: two identical requests in the same second would otherwise share a
+   * signature and the second would be refused as a replay.
    */
-  async call<T>(
-    method: Method,
-    path: string,
-    options: {
-      json?: unknown;
-      body?: Buffer;
-      /** The body's SHA-256, when already known (uploads hash while the last chunk flies). */
-      bodySha256Hex?: string;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }> {
+  private async send(method: Method, path: string, options: CallOptions = {}) {
     const sep = path.includes('?') ? '&' : '?';
     const signedPath = `${path}${sep}nonce=${randomBytes(9).toString('base64url')}`;
     const body =
@@ -88,7 +86,7 @@ export class RemoteClient {
       ...options.headers,
     };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
-    const res = await request(new URL(signedPath, this.creds.url), {
+    return request(new URL(signedPath, this.creds.url), {
       method,
       headers,
       body,
@@ -101,6 +99,15 @@ export class RemoteClient {
         { cause: err },
       );
     });
+  }
+
+  /** One signed request, its JSON (or text) answer parsed; an error answer is thrown. */
+  async call<T>(
+    method: Method,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }> {
+    const res = await this.send(method, path, options);
     const text = await res.body.text();
     const parsed =
       text && String(res.headers['content-type']).includes('json') ? JSON.parse(text) : text;
@@ -235,20 +242,7 @@ export class RemoteClient {
 
   /** Downloads one encrypted output to `dest`, atomically. */
   async downloadOutput(id: string, name: string, dest: string): Promise<number> {
-    const path = SERVE_PATHS.jobOutput(id, name);
-    const sep = '?';
-    const signedPath = `${path}${sep}nonce=${randomBytes(9).toString('base64url')}`;
-    const res = await request(new URL(signedPath, this.creds.url), {
-      method: 'GET',
-      headers: signedHeaders(
-        this.creds.clientId,
-        this.creds.key,
-        'GET',
-        signedPath,
-        Buffer.alloc(0),
-      ),
-      dispatcher: this.agent,
-    });
+    const res = await this.send('GET', SERVE_PATHS.jobOutput(id, name));
     if (res.statusCode !== 200) {
       const e = (await res.body.json().catch(() => ({}))) as Partial<ApiErrorBody>;
       throw new KeepsakeError(knownCode(e.code), `server: ${e.message ?? res.statusCode}`);
