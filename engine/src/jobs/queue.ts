@@ -102,12 +102,21 @@ export interface JobEvent {
   detail?: string;
 }
 
+export interface ListFilter {
+  states?: JobState[];
+  /** Server jobs fed by this upload. */
+  upload?: string;
+  limit?: number;
+}
+
 export interface JobQueue {
   submit(spec: JobSpec): Promise<Job>;
   /** Throws JOB_NOT_FOUND for an unknown id. */
   get(id: string): Promise<Job>;
   /** Newest first. */
-  list(filter?: { states?: JobState[]; limit?: number }): Promise<Job[]>;
+  list(filter?: ListFilter): Promise<Job[]>;
+  /** How many jobs are in each state. */
+  counts(): Promise<Record<JobState, number>>;
   events(id: string): Promise<JobEvent[]>;
 
   /**

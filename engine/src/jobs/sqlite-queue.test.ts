@@ -148,6 +148,23 @@ describe('SqliteJobQueue', () => {
     expect((await q.get(job.id)).notes).toEqual([]);
   });
 
+  it('lists the jobs fed by one upload, and counts jobs by state', async () => {
+    const { q } = await queue();
+    const fed = await q.submit(spec({ options: { upload: 'uaaa' } }));
+    await q.submit(spec({ options: { upload: 'ubbb' } }));
+    await q.submit(spec());
+    expect((await q.list({ upload: 'uaaa' })).map((j) => j.id)).toEqual([fed.id]);
+    expect(await q.list({ upload: 'uaaa', states: ['failed'] })).toEqual([]);
+    await q.cancel(fed.id);
+    expect(await q.counts()).toEqual({
+      queued: 2,
+      running: 0,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 1,
+    });
+  });
+
   it('a paused queue hands out nothing until resumed', async () => {
     const { q } = await queue();
     await q.submit(spec());

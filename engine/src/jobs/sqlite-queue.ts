@@ -14,6 +14,7 @@ import {
   type JobQueue,
   type JobSpec,
   type JobState,
+  type ListFilter,
 } from './queue';
 
 interface Row {
@@ -167,14 +168,34 @@ export class SqliteJobQueue implements JobQueue {
     return toJob(row);
   }
 
-  async list(filter: { states?: JobState[]; limit?: number } = {}): Promise<Job[]> {
+  async list(filter: ListFilter = {}): Promise<Job[]> {
     const states = filter.states ?? [];
-    const where = states.length ? `WHERE state IN (${states.map(() => '?').join(', ')})` : '';
+    const clauses: string[] = [];
+    const args: unknown[] = [];
+    if (states.length) {
+      clauses.push(`state IN (${states.map(() => '?').join(', ')})`);
+      args.push(...states);
+    }
+    if (filter.upload !== undefined) {
+      clauses.push(`json_extract(options, '$.upload') = ?`);
+      args.push(filter.upload);
+    }
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
     const rows = stmt(
       this.db,
       `SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-    ).all(...states, filter.limit ?? 1000) as Row[];
+    ).all(...args, filter.limit ?? 1000) as Row[];
     return rows.map(toJob);
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    const counts = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const rows = stmt(this.db, 'SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as {
+      state: JobState;
+      n: number;
+    }[];
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
   }
 
   async events(id: string): Promise<JobEvent[]> {

@@ -55,10 +55,8 @@ export function createMetrics(queue: JobQueue, health: () => Promise<Health>): S
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const jobs = await queue.list({ limit: 100_000 });
-      for (const state of STATES) {
-        this.set({ state }, jobs.filter((j) => j.state === state).length);
-      }
+      const counts = await queue.counts();
+      for (const state of STATES) this.set({ state }, counts[state]);
     },
   });
   new Gauge({

@@ -504,8 +504,12 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     { config: { scopes: ['uploads:write'] }, schema: { params: uploadParams } },
     async (request, reply) => {
       ownUpload(request, request.params.id);
-      const users = await engine.queue.list({ states: ['queued', 'running'], limit: 100_000 });
-      if (users.some((j) => j.options.upload === request.params.id)) {
+      const users = await engine.queue.list({
+        states: ['queued', 'running'],
+        upload: request.params.id,
+        limit: 1,
+      });
+      if (users.length > 0) {
         throw new KeepsakeError(
           'JOB_FINISHED',
           'a job still reads this upload; cancel or delete the job',
@@ -548,8 +552,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
           );
         }
         // One upload feeds one job: deleting that job deletes the upload with it.
-        const users = await engine.queue.list({ limit: 100_000 });
-        if (users.some((j) => j.options.upload === upload.id)) {
+        if ((await engine.queue.list({ upload: upload.id, limit: 1 })).length > 0) {
           throw new KeepsakeError(
             'UPLOAD_INCOMPLETE',
             `upload ${upload.id} already feeds a job; upload it again`,
