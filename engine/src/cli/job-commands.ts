@@ -347,6 +347,10 @@ export function registerJobCommands(program: Command): void {
         bar.done();
         if (!g.quiet) process.stderr.write(`${describeOutcome(j)}\n`);
       });
+      engine.worker.on('retry', (j) => {
+        bar.done();
+        if (!g.quiet) process.stderr.write(`Job ${j.id} will retry: ${j.lastError?.message}\n`);
+      });
       let stop: () => void = () => undefined;
       const stopped = new Promise<void>((r) => (stop = r));
       process.once('SIGINT', stop);

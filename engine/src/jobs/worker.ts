@@ -84,7 +84,10 @@ interface Running {
 
 export interface WorkerEvents {
   progress: [job: Job, progress: Progress];
+  /** The job ended: succeeded, failed for good, or cancelled. */
   finished: [job: Job];
+  /** The attempt failed and the job went back to the queue (its lastError says why). */
+  retry: [job: Job];
 }
 
 export class JobWorker extends EventEmitter<WorkerEvents> {
@@ -228,7 +231,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     } finally {
       clearInterval(beat);
     }
-    if (finished) this.emit('finished', finished);
+    if (finished) this.emit(finished.state === 'queued' ? 'retry' : 'finished', finished);
   }
 
   private async settleFailure(

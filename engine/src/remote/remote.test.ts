@@ -70,8 +70,7 @@ async function desktop() {
 function finished(engine: JobEngine, id: string): Promise<Job> {
   return new Promise((resolve) => {
     const on = (job: Job) => {
-      // A retry is reported too (back to queued): wait for the end.
-      if (job.id !== id || job.state === 'queued') return;
+      if (job.id !== id) return;
       engine.worker.off('finished', on);
       resolve(job);
     };

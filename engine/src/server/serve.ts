@@ -136,7 +136,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         metrics.bytesEncrypted.inc(job.outputs.reduce((n, o) => n + o.size, 0));
       }
       // A finished job needs its keys no more: forget them now, not at the TTL.
-      if (job.state !== 'queued') jobKeys.delete(job.id);
+      jobKeys.delete(job.id);
     });
     const logError =
       options.logError ??
