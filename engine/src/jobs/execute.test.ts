@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
-import { openScratch } from '../ffmpeg/scratch';
 import { PRESETS } from '../presets';
 import { filesContaining } from '../testing/marker';
-import { makeClip, testScratch } from '../testing/media';
-import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { testEngine } from '../testing/engine';
+import { makeClip } from '../testing/media';
 import { decryptFile, encryptFile } from '../vault/file-ops';
-import { createVault } from '../vault/keyring';
-import { openJobEngine, type JobEngine } from './job-engine';
+import type { JobEngine } from './job-engine';
 import type { Job, JobSpec } from './queue';
 import { submitJob } from './worker';
 
@@ -27,24 +25,7 @@ const FAST: Record<string, Record<string, unknown>> = {
   'archive-av1': { speed: 12 },
 };
 
-async function setup() {
-  const dir = await freshDir();
-  const dataDir = join(dir, 'data');
-  const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-    scrypt: TEST_SCRYPT,
-    recovery: false,
-  });
-  const scratchOptions = await testScratch();
-  const engine = await openJobEngine({
-    dataDir,
-    keys: { vault },
-    scratch: scratchOptions,
-    concurrency: 1,
-    worker: { pollMs: 50, heartbeatMs: 100 },
-  });
-  const scratch = await openScratch(scratchOptions);
-  return { dir, dataDir, vault, engine, scratchRoot: scratch.root };
-}
+const setup = () => testEngine();
 
 /** Submits, runs and waits for one job. */
 async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {

@@ -10,17 +10,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
-import { openJobEngine, type JobEngine } from '../jobs/job-engine';
+import type { JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
 import { startServe } from '../server/serve';
 import { parseServeConfig } from '../server/serve-config';
 import { filesContaining } from '../testing/marker';
+import { testEngine } from '../testing/engine';
 import { makeClip, testScratch } from '../testing/media';
-import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { freshDir } from '../testing/tmp';
 import { decryptFile } from '../vault/file-ops';
-import { createVault } from '../vault/keyring';
 import { pairWithServer } from './pair-client';
 import { getRemote, listRemotes, saveRemote } from './remotes';
 
@@ -51,20 +51,9 @@ async function remoteServer(dataDir?: string, kek?: Buffer, port = 0) {
 }
 
 async function desktop() {
-  const dir = await freshDir();
-  const dataDir = join(dir, 'desktop');
-  const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-    scrypt: TEST_SCRYPT,
-    recovery: false,
-  });
-  const engine = await openJobEngine({
-    dataDir,
-    keys: { vault },
-    scratch: await testScratch(),
-    worker: { pollMs: 50, heartbeatMs: 100, retryBaseMs: 200, retryMaxMs: 400 },
-  });
-  cleanup.push(() => engine.close());
-  return { dir, dataDir, vault, engine };
+  const local = await testEngine({ retryBaseMs: 200, retryMaxMs: 400 });
+  cleanup.push(() => local.engine.close());
+  return local;
 }
 
 function finished(engine: JobEngine, id: string): Promise<Job> {

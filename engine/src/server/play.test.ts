@@ -6,13 +6,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openJobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
-import { makeClip, testScratch } from '../testing/media';
-import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { testEngine } from '../testing/engine';
+import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
-import { createVault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import { startEmbeddedServer } from './embedded';
 import { playRoutes } from './play';
@@ -25,18 +23,7 @@ afterEach(async () => {
 
 describe('/play', () => {
   it('plays and seeks an encrypted HLS output, decrypting on the fly', async () => {
-    const dir = await freshDir();
-    const dataDir = join(dir, 'data');
-    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-      scrypt: TEST_SCRYPT,
-      recovery: false,
-    });
-    const engine = await openJobEngine({
-      dataDir,
-      keys: { vault },
-      scratch: await testScratch(),
-      worker: { pollMs: 50, heartbeatMs: 100 },
-    });
+    const { dir, dataDir, vault, engine } = await testEngine();
     cleanup.push(() => engine.close());
     const clip = await makeClip(dir, 'tape.mp4', { seconds: 20, size: '640x360' });
     const input = join(dir, 'tape.ksv');
