@@ -1,0 +1,208 @@
+// The desktop engine's HTTP contract (the embedded server the app and `npm start` talk
+// to, behind the per-launch bearer token): TypeBox schemas that Fastify validates and
+// serialises with, and whose static types the renderer's typed client imports with
+// `import type`. Jobs reuse the hardened server's JobView, so one job looks the same
+// wherever it runs.
+
+import { Type, type Static } from 'typebox';
+import { JobStateSchema, JobViewSchema } from './contract';
+
+export const FolderId = Type.String({ pattern: '^f[a-z2-7]{12}$' });
+export const FileId = Type.String({ pattern: '^m[a-z2-7]{12}$' });
+const RemoteName = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
+
+// --- Vault ------------------------------------------------------------------------------
+
+export const VaultStateSchema = Type.Object({
+  exists: Type.Boolean(),
+  unlocked: Type.Boolean(),
+  dir: Type.String(),
+});
+export type VaultState = Static<typeof VaultStateSchema>;
+
+export const CreateVaultSchema = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
+export const CreatedVaultSchema = Type.Object({
+  /** Shown once: the only way back in without the password. */
+  recoveryKey: Type.String(),
+});
+export type CreatedVault = Static<typeof CreatedVaultSchema>;
+
+export const UnlockVaultSchema = Type.Union([
+  Type.Object(
+    { password: Type.String({ minLength: 1, maxLength: 1024 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { recoveryKey: Type.String({ minLength: 1, maxLength: 256 }) },
+    { additionalProperties: false },
+  ),
+]);
+export type UnlockVaultBody = Static<typeof UnlockVaultSchema>;
+
+// --- Library ------------------------------------------------------------------------------
+
+export const MediaKindSchema = Type.Union([
+  Type.Literal('video'),
+  Type.Literal('photo'),
+  Type.Literal('audio'),
+  Type.Literal('other'),
+]);
+export type MediaKind = Static<typeof MediaKindSchema>;
+
+const Counts = Type.Object({ files: Type.Integer(), bytes: Type.Number() });
+
+export const FolderViewSchema = Type.Object({
+  id: Type.String(),
+  /** The folder as the user picked it (or the engine's own folder for uploads). */
+  path: Type.String(),
+  name: Type.String(),
+  addedAt: Type.Number(),
+  scannedAt: Type.Number(),
+  total: Counts,
+  kinds: Type.Record(Type.String(), Counts),
+  encrypted: Type.Integer(),
+  encoded: Type.Integer(),
+  /** Media files not yet encrypted (or changed since). */
+  pending: Type.Integer(),
+  /** Present while the folder is being encrypted. */
+  encrypting: Type.Optional(
+    Type.Object({ done: Type.Integer(), total: Type.Integer(), failed: Type.Integer() }),
+  ),
+  lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+export type FolderView = Static<typeof FolderViewSchema>;
+
+export const AddFolderSchema = Type.Object(
+  { path: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+);
+
+export const FileViewSchema = Type.Object({
+  id: Type.String(),
+  folderId: Type.String(),
+  /** Path inside the folder, with '/' separators. */
+  rel: Type.String(),
+  size: Type.Number(),
+  kind: MediaKindSchema,
+  encrypted: Type.Boolean(),
+  /** Jobs that read this file, newest first. */
+  jobs: Type.Array(
+    Type.Object({ id: Type.String(), preset: Type.String(), state: JobStateSchema }),
+  ),
+});
+export type FileView = Static<typeof FileViewSchema>;
+
+// --- Jobs ---------------------------------------------------------------------------------
+
+export const DesktopJobSchema = Type.Intersect([
+  JobViewSchema,
+  Type.Object({
+    /** The library file the job reads. */
+    fileId: Type.Optional(Type.String()),
+    /** A paired server's name, when the job runs there. */
+    remote: Type.Optional(Type.String()),
+    /**
+     * For a succeeded job with a playable output: a capability URL on this engine
+     * (`/play/<cap>/<job>/<output>`), usable by <video>, hls.js and FFmpeg, which cannot
+     * send the bearer token. Valid until the engine restarts.
+     */
+    playUrl: Type.Optional(Type.String()),
+  }),
+]);
+export type DesktopJob = Static<typeof DesktopJobSchema>;
+
+export const CreateDesktopJobSchema = Type.Object(
+  {
+    fileId: FileId,
+    preset: Type.String({ pattern: '^[a-z0-9-]{1,40}$' }),
+    params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+      default: {},
+    }),
+    /** Absent: this computer. */
+    remote: Type.Optional(RemoteName),
+    mode: Type.Union([Type.Literal('automated'), Type.Literal('manual')], { default: 'manual' }),
+    /** automated mode: where decrypted results go (a folder the user picked). */
+    outDir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateDesktopJobBody = Static<typeof CreateDesktopJobSchema>;
+
+// --- Paired servers -------------------------------------------------------------------------
+
+export const ServerPreviewSchema = Type.Object(
+  { url: Type.String({ minLength: 8, maxLength: 2048 }) },
+  { additionalProperties: false },
+);
+export const ServerFingerprintSchema = Type.Object({
+  url: Type.String(),
+  /** SHA-256 of the server's CA certificate, as `keepsake serve` and `pair` print it. */
+  fingerprint: Type.String(),
+});
+export type ServerFingerprint = Static<typeof ServerFingerprintSchema>;
+
+export const PairServerSchema = Type.Object(
+  {
+    name: RemoteName,
+    url: Type.String({ minLength: 8, maxLength: 2048 }),
+    code: Type.String({ minLength: 4, maxLength: 64 }),
+    /** The fingerprint the user compared: pairing fails if the server shows another. */
+    fingerprint: Type.String({ minLength: 16, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
+export type PairServerBody = Static<typeof PairServerSchema>;
+
+export const ServerViewSchema = Type.Object({
+  name: Type.String(),
+  url: Type.String(),
+  fingerprint: Type.String(),
+  pairedAt: Type.Optional(Type.Number()),
+  health: Type.Union([
+    Type.Object({
+      status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('failing')]),
+      reasons: Type.Array(Type.Object({ severity: Type.String(), message: Type.String() })),
+    }),
+    Type.Object({ status: Type.Literal('unreachable'), message: Type.String() }),
+  ]),
+});
+export type ServerView = Static<typeof ServerViewSchema>;
+
+// --- Activity -------------------------------------------------------------------------------
+
+export const ActivityEntrySchema = Type.Object({
+  seq: Type.Integer(),
+  at: Type.Number(),
+  action: Type.String(),
+  target: Type.Optional(Type.String()),
+  outcome: Type.String(),
+  detail: Type.Optional(Type.String()),
+});
+export type ActivityEntry = Static<typeof ActivityEntrySchema>;
+
+/** Paths of the desktop API (all under the bearer token). */
+export const DESKTOP_PATHS = {
+  vault: '/v1/vault',
+  vaultUnlock: '/v1/vault/unlock',
+  vaultLock: '/v1/vault/lock',
+  folders: '/v1/library',
+  folder: (id: string) => `/v1/library/${id}`,
+  folderFiles: (id: string) => `/v1/library/${id}/files`,
+  folderEncrypt: (id: string) => `/v1/library/${id}/encrypt`,
+  folderRescan: (id: string) => `/v1/library/${id}/rescan`,
+  /** Browser uploads: raw body, `X-File-Name` header (URL-encoded relative path). */
+  uploads: '/v1/library/uploads',
+  presets: '/v1/presets',
+  jobs: '/v1/jobs',
+  jobEvents: '/v1/jobs/events',
+  job: (id: string) => `/v1/jobs/${id}`,
+  jobCancel: (id: string) => `/v1/jobs/${id}/cancel`,
+  jobRetry: (id: string) => `/v1/jobs/${id}/retry`,
+  servers: '/v1/servers',
+  serverPreview: '/v1/servers/preview',
+  server: (name: string) => `/v1/servers/${name}`,
+  activity: '/v1/activity',
+} as const;
