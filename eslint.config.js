@@ -80,6 +80,30 @@ export default tseslint.config(
     },
   },
   {
+    // Renderer unit tests run in Node (vitest), not in the page: they may start a real
+    // node:http server to test the client against. Engine imports stay type-only.
+    files: ['renderer/**/*.test.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '@keepsake/engine', '@keepsake/engine/*'],
+              allowTypeImports: true,
+              message:
+                'renderer/ talks to the engine over HTTP: import engine types only (import type).',
+            },
+            {
+              group: ['**/app/**', 'electron', 'electron/*'],
+              message: 'renderer/ runs in a sandboxed page: no app/ or Electron imports.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['app/**/*.ts'],
     rules: {
       'no-restricted-imports': [

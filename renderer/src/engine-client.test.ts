@@ -1,6 +1,12 @@
-// The client against a recording fetch: the real engine round trip is the e2e test.
-import { describe, expect, it } from 'vitest';
-import { createEngineClient, EngineError, tokenFromHash } from './engine-client';
+// The client against a recording fetch and against a real HTTP server on port 0 that
+// plays the engine's part of the contract; the real engine round trip is the e2e test.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngineClient, EngineError, needsVault, tokenFromHash } from './engine-client';
+import type { EngineClient } from './engine-client';
+import { runSseStream } from './sse';
 
 describe('tokenFromHash', () => {
   it.each([
@@ -80,5 +86,152 @@ describe('engine client', () => {
     const rec = recordingFetch(() => new Response('<h1>Bad gateway</h1>', { status: 502 }));
     const err = await failure(createEngineClient({ token: 't', fetch: rec.fetch }).status());
     expect(err).toMatchObject({ code: 'BAD_RESPONSE', status: 502 });
+  });
+});
+
+interface Seen {
+  method: string;
+  url: string;
+  auth: string | undefined;
+  type: string | undefined;
+  fileName: string | undefined;
+  body: Buffer;
+}
+
+/** A stand-in engine: records each request and answers from a routing table. */
+describe('engine client over HTTP', () => {
+  const seen: Seen[] = [];
+  let server: Server;
+  let client: EngineClient;
+  const job = { id: 'jaaaaaaaaaaaa', state: 'queued', preset: 'web-h264' };
+
+  const routes: Record<string, (req: Seen, res: ServerResponse) => void> = {
+    'GET /v1/vault': (_q, res) => send(res, 200, { exists: true, unlocked: false, dir: '/v' }),
+    'POST /v1/vault': (_q, res) => send(res, 201, { recoveryKey: 'RK-1234' }),
+    'POST /v1/vault/unlock': (q, res) =>
+      JSON.parse(q.body.toString()).password === 'right'
+        ? send(res, 204)
+        : send(res, 401, { code: 'WRONG_PASSWORD', message: 'That password does not open it.' }),
+    'POST /v1/vault/lock': (_q, res) => send(res, 204),
+    'GET /v1/library': (_q, res) =>
+      send(res, 401, { code: 'PASSWORD_REQUIRED', message: 'locked' }),
+    'POST /v1/library/uploads': (q, res) =>
+      send(res, 201, { id: 'm1', rel: decodeURIComponent(q.fileName ?? ''), size: q.body.length }),
+    'POST /v1/library/f%2F..%2Fx/encrypt': (_q, res) => send(res, 202, { started: true }),
+    'GET /v1/jobs?state=running&limit=5': (_q, res) => send(res, 200, [job]),
+    'POST /v1/jobs': (_q, res) => send(res, 201, job),
+    'POST /v1/jobs/jaaaaaaaaaaaa/retry': (_q, res) =>
+      send(res, 201, { ...job, id: 'jbbbbbbbbbbbb' }),
+    'POST /v1/jobs/jaaaaaaaaaaaa/cancel': (_q, res) => send(res, 204),
+    'DELETE /v1/servers/nas': (_q, res) => send(res, 204),
+    'GET /v1/jobs/events': (_q, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: job\ndata: {"id":"j1",');
+      setTimeout(() => res.end('"state":"running"}\n\n'), 20);
+    },
+  };
+
+  function send(res: ServerResponse, status: number, body?: unknown) {
+    if (body === undefined) return void res.writeHead(status).end();
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const q: Seen = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          auth: req.headers.authorization,
+          type: req.headers['content-type'],
+          fileName: req.headers['x-file-name'] as string | undefined,
+          body: Buffer.concat(chunks),
+        };
+        seen.push(q);
+        const route = routes[`${q.method} ${q.url}`];
+        if (route) route(q, res);
+        else send(res, 404, { code: 'ROUTE_NOT_FOUND', message: `${q.method} ${q.url}` });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    client = createEngineClient({ baseUrl: `http://127.0.0.1:${port}`, token: 'tok' });
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const last = () => seen[seen.length - 1];
+
+  it('creates, unlocks and locks the vault, with JSON bodies and the token', async () => {
+    expect(await client.vault()).toEqual({ exists: true, unlocked: false, dir: '/v' });
+    expect(await client.createVault('pw')).toEqual({ recoveryKey: 'RK-1234' });
+    expect(last()).toMatchObject({ method: 'POST', auth: 'Bearer tok', type: 'application/json' });
+    expect(JSON.parse(last()?.body.toString() ?? '')).toEqual({ password: 'pw' });
+    await expect(client.unlockVault({ password: 'right' })).resolves.toBeUndefined();
+    await expect(client.lockVault()).resolves.toBeUndefined();
+  });
+
+  it('surfaces the engine code and message of a wrong password and a locked vault', async () => {
+    const wrong = await failure(client.unlockVault({ password: 'nope' }));
+    expect(wrong).toMatchObject({ code: 'WRONG_PASSWORD', status: 401 });
+    expect(wrong.message).toBe('That password does not open it.');
+    expect(needsVault(wrong)).toBe(false);
+    const locked = await failure(client.folders());
+    expect(locked.code).toBe('PASSWORD_REQUIRED');
+    expect(needsVault(locked)).toBe(true);
+  });
+
+  it('uploads a raw body with the URL-encoded relative path', async () => {
+    const file = new Blob([new Uint8Array([1, 2, 3, 4, 5])]);
+    const view = await client.upload(file, 'Tapes 1987/Noël & co.mp4');
+    expect(view).toMatchObject({ rel: 'Tapes 1987/Noël & co.mp4', size: 5 });
+    expect(last()).toMatchObject({
+      type: 'application/octet-stream',
+      fileName: 'Tapes%201987%2FNo%C3%ABl%20%26%20co.mp4',
+    });
+    expect([...(last()?.body ?? [])]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('escapes ids in paths and accepts 202 with a body as done', async () => {
+    await expect(client.encryptFolder('f/../x')).resolves.toBeUndefined();
+    expect(last()?.url).toBe('/v1/library/f%2F..%2Fx/encrypt');
+  });
+
+  it('lists jobs with filters, creates, retries (new job back) and cancels (no body)', async () => {
+    expect(await client.jobs({ state: 'running', limit: 5 })).toEqual([job]);
+    const created = await client.createJob({
+      fileId: 'maaaaaaaaaaaa',
+      preset: 'web-h264',
+      params: { crf: 20 },
+      mode: 'manual',
+    });
+    expect(created.id).toBe(job.id);
+    expect((await client.retryJob(job.id))?.id).toBe('jbbbbbbbbbbbb');
+    expect(await client.cancelJob(job.id)).toBeUndefined();
+    await expect(client.unpairServer('nas')).resolves.toBeUndefined();
+    expect(last()).toMatchObject({ method: 'DELETE', url: '/v1/servers/nas' });
+  });
+
+  it('names an unknown route as the engine does', async () => {
+    const err = await failure(client.activity());
+    expect(err).toMatchObject({ code: 'ROUTE_NOT_FOUND', status: 404 });
+  });
+
+  it('streams job events with the token, across a chunk boundary', async () => {
+    const controller = new AbortController();
+    const got: string[] = [];
+    await runSseStream({
+      signal: controller.signal,
+      open: (signal) => client.openJobEvents(signal),
+      onMessage: (m) => {
+        got.push(`${m.event} ${m.data}`);
+        controller.abort();
+      },
+      sleep: async () => {},
+    });
+    expect(got).toEqual(['job {"id":"j1","state":"running"}']);
+    expect(seen.find((q) => q.url === '/v1/jobs/events')?.auth).toBe('Bearer tok');
   });
 });

@@ -4,9 +4,76 @@
 
 import type { ErrorCode } from '../../engine/src/errors';
 import type { API_PATHS, ApiError, StatusResponse } from '../../engine/src/server/api';
+import type { JobView } from '../../engine/src/server/contract';
+import type {
+  ActivityEntry,
+  CreateDesktopJobBody,
+  CreatedVault,
+  DESKTOP_PATHS,
+  DesktopJob,
+  FileView,
+  FolderView,
+  PairServerBody,
+  ServerFingerprint,
+  ServerView,
+  UnlockVaultBody,
+  VaultState,
+} from '../../engine/src/server/desktop-contract';
 
-// Spelt out here (no runtime import), but typed as the engine's own literals.
-const PATHS: { status: (typeof API_PATHS)['status'] } = { status: '/v1/status' };
+export type {
+  ActivityEntry,
+  CreateDesktopJobBody,
+  CreatedVault,
+  DesktopJob,
+  FileView,
+  FolderView,
+  PairServerBody,
+  ServerFingerprint,
+  ServerView,
+  UnlockVaultBody,
+  VaultState,
+};
+export type JobState = JobView['state'];
+
+/** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
+export interface PresetInfo {
+  name: string;
+  description: string;
+  scopes: string[];
+  accepts: string;
+  parameters: Record<string, unknown>;
+}
+
+type Desktop = typeof DESKTOP_PATHS;
+type PathFn = (id: string) => string;
+
+// Spelt out here (no runtime import), but typed as the engine's own literals and
+// functions, so a renamed path fails the typecheck.
+const seg = encodeURIComponent;
+export const PATHS: {
+  status: (typeof API_PATHS)['status'];
+} & { [K in keyof Desktop]: Desktop[K] extends PathFn ? PathFn : Desktop[K] } = {
+  status: '/v1/status',
+  vault: '/v1/vault',
+  vaultUnlock: '/v1/vault/unlock',
+  vaultLock: '/v1/vault/lock',
+  folders: '/v1/library',
+  folder: (id) => `/v1/library/${seg(id)}`,
+  folderFiles: (id) => `/v1/library/${seg(id)}/files`,
+  folderEncrypt: (id) => `/v1/library/${seg(id)}/encrypt`,
+  folderRescan: (id) => `/v1/library/${seg(id)}/rescan`,
+  uploads: '/v1/library/uploads',
+  presets: '/v1/presets',
+  jobs: '/v1/jobs',
+  jobEvents: '/v1/jobs/events',
+  job: (id) => `/v1/jobs/${seg(id)}`,
+  jobCancel: (id) => `/v1/jobs/${seg(id)}/cancel`,
+  jobRetry: (id) => `/v1/jobs/${seg(id)}/retry`,
+  servers: '/v1/servers',
+  serverPreview: '/v1/servers/preview',
+  server: (name) => `/v1/servers/${seg(name)}`,
+  activity: '/v1/activity',
+};
 
 /** Engine codes, plus the two failures only a client can see. */
 export type ClientErrorCode = ErrorCode | 'ENGINE_UNREACHABLE' | 'BAD_RESPONSE';
@@ -24,6 +91,13 @@ export class EngineError extends Error {
   }
 }
 
+/** The vault must be unlocked (or created) before this request can succeed. */
+export function needsVault(err: unknown): boolean {
+  if (!(err instanceof EngineError)) return false;
+  const code: string = err.code;
+  return code === 'PASSWORD_REQUIRED' || code === 'VAULT_LOCKED' || code === 'VAULT_NOT_FOUND';
+}
+
 /**
  * The token travels in the URL fragment (`#token=…`): fragments are never sent to a
  * server, logged, or leaked through Referer.
@@ -33,8 +107,45 @@ export function tokenFromHash(hash: string): string | undefined {
   return token ? token : undefined;
 }
 
+export interface ListJobsOptions {
+  state?: JobState;
+  limit?: number;
+}
+
 export interface EngineClient {
   status(): Promise<StatusResponse>;
+
+  vault(): Promise<VaultState>;
+  createVault(password: string): Promise<CreatedVault>;
+  unlockVault(body: UnlockVaultBody): Promise<void>;
+  lockVault(): Promise<void>;
+
+  folders(): Promise<FolderView[]>;
+  addFolder(path: string): Promise<FolderView>;
+  removeFolder(id: string): Promise<void>;
+  folderFiles(id: string): Promise<FileView[]>;
+  encryptFolder(id: string): Promise<void>;
+  rescanFolder(id: string): Promise<FolderView | undefined>;
+  /** Uploads one file; `relPath` keeps the folder structure of a dropped folder. */
+  upload(file: Blob, relPath: string, signal?: AbortSignal): Promise<FileView>;
+
+  presets(): Promise<PresetInfo[]>;
+
+  jobs(options?: ListJobsOptions): Promise<DesktopJob[]>;
+  job(id: string): Promise<DesktopJob>;
+  createJob(body: CreateDesktopJobBody): Promise<DesktopJob>;
+  cancelJob(id: string): Promise<DesktopJob | undefined>;
+  retryJob(id: string): Promise<DesktopJob | undefined>;
+  deleteJob(id: string): Promise<void>;
+  /** The raw SSE response of GET /v1/jobs/events (see sse.ts for reading it). */
+  openJobEvents(signal: AbortSignal): Promise<Response>;
+
+  previewServer(url: string): Promise<ServerFingerprint>;
+  pairServer(body: PairServerBody): Promise<ServerView>;
+  servers(): Promise<ServerView[]>;
+  unpairServer(name: string): Promise<void>;
+
+  activity(): Promise<ActivityEntry[]>;
 }
 
 export interface EngineClientOptions {
@@ -44,33 +155,131 @@ export interface EngineClientOptions {
   fetch?: typeof fetch;
 }
 
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is (uploads). */
+  raw?: Blob;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  accept?: string;
+}
+
 export function createEngineClient(options: EngineClientOptions): EngineClient {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function get<T>(path: string): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async function send(path: string, req: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: BodyInit | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.raw !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      body = req.raw;
+    }
+    Object.assign(headers, req.headers);
+    const init: RequestInit = { headers, cache: 'no-store' };
+    if (req.method && req.method !== 'GET') init.method = req.method;
+    if (body !== undefined) init.body = body;
+    if (req.signal) init.signal = req.signal;
     let res: Response;
     try {
-      res = await doFetch(`${baseUrl}${path}`, { headers, cache: 'no-store' });
+      res = await doFetch(`${baseUrl}${path}`, init);
     } catch (err) {
+      if (req.signal?.aborted) throw err;
       const detail = err instanceof Error ? err.message : String(err);
       throw new EngineError('ENGINE_UNREACHABLE', `The engine is not reachable (${detail}).`, 0);
     }
-    const body: unknown = await res.json().catch(() => undefined);
-    if (res.ok && body !== undefined) return body as T;
-    if (isApiError(body)) throw new EngineError(body.code, body.message, res.status);
-    throw new EngineError(
-      'BAD_RESPONSE',
-      `The engine sent an unexpected response (HTTP ${res.status}).`,
-      res.status,
-    );
+    if (res.ok) return res;
+    const errBody: unknown = await res.json().catch(() => undefined);
+    if (isApiError(errBody)) throw new EngineError(errBody.code, errBody.message, res.status);
+    throw badResponse(res.status);
   }
 
+  async function call<T>(path: string, req?: RequestOptions): Promise<T> {
+    const res = await send(path, req);
+    const body: unknown = await res.json().catch(() => undefined);
+    if (body === undefined) throw badResponse(res.status);
+    return body as T;
+  }
+
+  /** For routes that may answer 204 or a body: the body when there is one. */
+  async function maybe<T>(path: string, req?: RequestOptions): Promise<T | undefined> {
+    const res = await send(path, req);
+    if (res.status === 204) return undefined;
+    const text = await res.text();
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw badResponse(res.status);
+    }
+  }
+
+  async function none(path: string, req?: RequestOptions): Promise<void> {
+    const res = await send(path, req);
+    await res.body?.cancel();
+  }
+
+  const post = (json?: unknown): RequestOptions => ({ method: 'POST', json: json ?? {} });
+
   return {
-    status: () => get<StatusResponse>(PATHS.status),
+    status: () => call<StatusResponse>(PATHS.status),
+
+    vault: () => call<VaultState>(PATHS.vault),
+    createVault: (password) => call<CreatedVault>(PATHS.vault, post({ password })),
+    unlockVault: (body) => none(PATHS.vaultUnlock, post(body)),
+    lockVault: () => none(PATHS.vaultLock, post()),
+
+    folders: () => call<FolderView[]>(PATHS.folders),
+    addFolder: (path) => call<FolderView>(PATHS.folders, post({ path })),
+    removeFolder: (id) => none(PATHS.folder(id), { method: 'DELETE' }),
+    folderFiles: (id) => call<FileView[]>(PATHS.folderFiles(id)),
+    encryptFolder: (id) => none(PATHS.folderEncrypt(id), post()),
+    rescanFolder: (id) => maybe<FolderView>(PATHS.folderRescan(id), post()),
+    upload: (file, relPath, signal) =>
+      call<FileView>(PATHS.uploads, {
+        method: 'POST',
+        raw: file,
+        headers: { 'x-file-name': encodeURIComponent(relPath) },
+        ...(signal ? { signal } : {}),
+      }),
+
+    presets: () => call<PresetInfo[]>(PATHS.presets),
+
+    jobs: (opts = {}) => {
+      const q = new URLSearchParams();
+      if (opts.state) q.set('state', opts.state);
+      if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+      const qs = q.toString();
+      return call<DesktopJob[]>(qs ? `${PATHS.jobs}?${qs}` : PATHS.jobs);
+    },
+    job: (id) => call<DesktopJob>(PATHS.job(id)),
+    createJob: (body) => call<DesktopJob>(PATHS.jobs, post(body)),
+    cancelJob: (id) => maybe<DesktopJob>(PATHS.jobCancel(id), post()),
+    retryJob: (id) => maybe<DesktopJob>(PATHS.jobRetry(id), post()),
+    deleteJob: (id) => none(PATHS.job(id), { method: 'DELETE' }),
+    openJobEvents: (signal) => send(PATHS.jobEvents, { signal, accept: 'text/event-stream' }),
+
+    previewServer: (url) => call<ServerFingerprint>(PATHS.serverPreview, post({ url })),
+    pairServer: (body) => call<ServerView>(PATHS.servers, post(body)),
+    servers: () => call<ServerView[]>(PATHS.servers),
+    unpairServer: (name) => none(PATHS.server(name), { method: 'DELETE' }),
+
+    activity: () => call<ActivityEntry[]>(PATHS.activity),
   };
+}
+
+function badResponse(status: number): EngineError {
+  return new EngineError(
+    'BAD_RESPONSE',
+    `The engine sent an unexpected response (HTTP ${status}).`,
+    status,
+  );
 }
 
 function isApiError(body: unknown): body is ApiError {
