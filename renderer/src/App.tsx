@@ -1,14 +1,107 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { ActivityScreen } from './ActivityScreen';
+import { ClientContext } from './client-context';
 import type { EngineClient } from './engine-client';
+import { EngineError } from './engine-client';
+import { JobsScreen } from './JobsScreen';
+import { LibraryScreen } from './LibraryScreen';
+import { MakeScreen } from './MakeScreen';
+import { Nav } from './Nav';
+import { useEngineStatus, useJobEvents, useVault } from './queries';
+import { ServersScreen } from './ServersScreen';
 import { StatusPanel } from './StatusPanel';
+import { useUiStore } from './ui-store';
+import type { ScreenId } from './ui-store';
+import { VaultScreen } from './VaultScreen';
+
+// The player pulls in hls.js; load it only when someone opens the Player.
+const PlayerScreen = lazy(() => import('./PlayerScreen'));
 
 export function App({ client }: { client: EngineClient }) {
   return (
-    <main className="app">
-      <header>
+    <ClientContext.Provider value={client}>
+      <Shell client={client} />
+    </ClientContext.Provider>
+  );
+}
+
+function Shell({ client }: { client: EngineClient }) {
+  const status = useEngineStatus(client);
+  const blocked =
+    status.error instanceof EngineError &&
+    (status.error.code === 'UNAUTHORIZED' || status.error.code === 'ENGINE_UNREACHABLE');
+
+  return (
+    <div className="app">
+      <header className="app-header">
         <h1>Keepsake</h1>
         <p className="tagline">Private encoding for family media</p>
       </header>
-      <StatusPanel client={client} />
-    </main>
+      {/* Without a working token or engine, only the status panel can say anything useful. */}
+      {blocked ? null : <Main />}
+      <footer className="app-footer">
+        <StatusPanel client={client} />
+      </footer>
+    </div>
   );
+}
+
+function Main() {
+  const vault = useVault();
+  const screen = useUiStore((s) => s.screen);
+  const go = useUiStore((s) => s.go);
+  const notice = useUiStore((s) => s.notice);
+  const clearNotice = useUiStore((s) => s.clearNotice);
+  const events = useJobEvents();
+
+  // The first screen: the vault until it is open, then the library.
+  useEffect(() => {
+    if (screen !== undefined || !vault.data) return;
+    go(vault.data.unlocked ? 'library' : 'vault');
+  }, [screen, vault.data, go]);
+
+  const current: ScreenId = screen ?? 'vault';
+  return (
+    <div className="layout">
+      <Nav current={current} onGo={(id) => go(id)} live={events.connected} />
+      <main className="screen" id="screen" tabIndex={-1} data-testid={`screen-${current}`}>
+        {notice && (
+          <div className="notice" role="status">
+            <span>{notice}</span>
+            <button type="button" className="link" onClick={clearNotice} aria-label="Dismiss">
+              ×
+            </button>
+          </div>
+        )}
+        {vault.isPending && screen === undefined ? (
+          <p role="status">Opening Keepsake…</p>
+        ) : (
+          <ScreenView id={current} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+function ScreenView({ id }: { id: ScreenId }) {
+  switch (id) {
+    case 'library':
+      return <LibraryScreen />;
+    case 'vault':
+      return <VaultScreen />;
+    case 'make':
+      return <MakeScreen />;
+    case 'jobs':
+      return <JobsScreen />;
+    case 'servers':
+      return <ServersScreen />;
+    case 'player':
+      return (
+        <Suspense fallback={<p role="status">Loading the player…</p>}>
+          <PlayerScreen />
+        </Suspense>
+      );
+    case 'activity':
+      return <ActivityScreen />;
+  }
 }

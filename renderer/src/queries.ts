@@ -1,17 +1,310 @@
-// react-query hooks over the engine client: caching, retries and polling live here.
-import { useQuery } from '@tanstack/react-query';
-import type { EngineClient } from './engine-client';
-import { EngineError } from './engine-client';
+// react-query hooks over the engine client: caching, retries, polling and the live job
+// stream live here. Screens call these and never the client directly for reads.
+import {
+  QueryCache,
+  QueryClient,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
+import type { QueryKey } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useClient } from './client-context';
+import type {
+  CreateDesktopJobBody,
+  DesktopJob,
+  EngineClient,
+  PairServerBody,
+  UnlockVaultBody,
+} from './engine-client';
+import { EngineError, needsVault } from './engine-client';
+import { JOB_LIST_LIMIT, justFinished, mergeJobs, parseJobEvent } from './job-cache';
+import { runSseStream } from './sse';
 import { AUTO_REFRESH_MS, useUiStore } from './ui-store';
+
+export const keys = {
+  status: ['engine', 'status'] as const,
+  vault: ['vault'] as const,
+  folders: ['folders'] as const,
+  files: (folderId: string) => ['files', folderId] as const,
+  presets: ['presets'] as const,
+  jobs: ['jobs'] as const,
+  servers: ['servers'] as const,
+  activity: ['activity'] as const,
+};
+
+/** Failures that asking again will not fix. */
+function permanent(err: unknown): boolean {
+  return (
+    err instanceof EngineError &&
+    (needsVault(err) || (err.status >= 400 && err.status < 500) || err.code === 'BAD_RESPONSE')
+  );
+}
+
+/** The app's query client: no retries for permanent failures; a locked vault routes to the Vault screen. */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    queryCache: new QueryCache({
+      onError: (err) => {
+        if (needsVault(err) && useUiStore.getState().screen !== 'vault') {
+          useUiStore.getState().go('vault', 'Unlock the vault to continue.');
+        }
+      },
+    }),
+    defaultOptions: {
+      queries: {
+        retry: (failures, err) => !permanent(err) && failures < 2,
+        refetchOnWindowFocus: false,
+      },
+    },
+  });
+}
 
 export function useEngineStatus(client: EngineClient) {
   const autoRefresh = useUiStore((s) => s.autoRefresh);
   return useQuery({
-    queryKey: ['engine', 'status'],
+    queryKey: keys.status,
     queryFn: () => client.status(),
     refetchInterval: autoRefresh ? AUTO_REFRESH_MS : false,
     // A wrong token will not get better by asking again.
     retry: (failures, err) =>
       !(err instanceof EngineError && err.code === 'UNAUTHORIZED') && failures < 2,
   });
+}
+
+export function useVault() {
+  const client = useClient();
+  return useQuery({ queryKey: keys.vault, queryFn: () => client.vault() });
+}
+
+/** Library data is only readable with the vault open. */
+function useUnlocked(): boolean {
+  return useVault().data?.unlocked === true;
+}
+
+export function useFolders() {
+  const client = useClient();
+  const enabled = useUnlocked();
+  return useQuery({
+    queryKey: keys.folders,
+    queryFn: () => client.folders(),
+    enabled,
+    // Encryption progress shows up in the folder list: follow it while it runs.
+    refetchInterval: (query) =>
+      query.state.data?.some((f) => f.encrypting !== undefined) ? 1000 : false,
+  });
+}
+
+export function useFolderFiles(folderId: string | undefined, watch = false) {
+  const client = useClient();
+  const enabled = useUnlocked() && folderId !== undefined;
+  return useQuery({
+    queryKey: keys.files(folderId ?? ''),
+    queryFn: () => client.folderFiles(folderId ?? ''),
+    enabled,
+    refetchInterval: watch ? 1000 : false,
+  });
+}
+
+export function usePresets() {
+  const client = useClient();
+  return useQuery({
+    queryKey: keys.presets,
+    queryFn: () => client.presets(),
+    staleTime: Infinity,
+  });
+}
+
+export function useJobs() {
+  const client = useClient();
+  const enabled = useUnlocked();
+  return useQuery({
+    queryKey: keys.jobs,
+    queryFn: () => client.jobs({ limit: JOB_LIST_LIMIT }),
+    enabled,
+    // Live updates arrive over SSE (useJobEvents); no polling.
+    staleTime: Infinity,
+  });
+}
+
+export function useServers(watch: boolean) {
+  const client = useClient();
+  return useQuery({
+    queryKey: keys.servers,
+    queryFn: () => client.servers(),
+    refetchInterval: watch ? 15_000 : false,
+  });
+}
+
+export function useActivity() {
+  const client = useClient();
+  return useQuery({ queryKey: keys.activity, queryFn: () => client.activity() });
+}
+
+/**
+ * Follows GET /v1/jobs/events while the vault is open and merges each update into the
+ * job list cache, batched per 100 ms so a busy queue costs one render per batch.
+ * A (re)connect refetches the list once, covering whatever was missed.
+ */
+export function useJobEvents(): { connected: boolean } {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const unlocked = useUnlocked();
+  const connected = useUiStore((s) => s.eventsConnected);
+
+  useEffect(() => {
+    if (!unlocked) return;
+    const controller = new AbortController();
+    const setConnected = useUiStore.getState().setEventsConnected;
+    let pending: DesktopJob[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      timer = undefined;
+      const updates = pending;
+      pending = [];
+      const before = new Map(
+        (queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []).map((j) => [j.id, j]),
+      );
+      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, updates));
+      if (updates.some((j) => justFinished(before.get(j.id), j))) {
+        // Finished jobs change what the library shows (encoded counts, file job lists).
+        void queryClient.invalidateQueries({ queryKey: keys.folders });
+        void queryClient.invalidateQueries({ queryKey: ['files'] satisfies QueryKey });
+      }
+    };
+    void runSseStream({
+      signal: controller.signal,
+      open: (signal) => client.openJobEvents(signal),
+      onOpen: () => {
+        setConnected(true);
+        void queryClient.invalidateQueries({ queryKey: keys.jobs });
+      },
+      onError: () => setConnected(false),
+      onMessage: (message) => {
+        if (message.event !== 'job') return;
+        const job = parseJobEvent(message.data);
+        if (!job) return;
+        pending.push(job);
+        timer ??= setTimeout(flush, 100);
+      },
+    });
+    return () => {
+      controller.abort();
+      if (timer) clearTimeout(timer);
+      setConnected(false);
+    };
+  }, [client, queryClient, unlocked]);
+
+  return { connected };
+}
+
+// --- Mutations --------------------------------------------------------------------------
+
+function useInvalidate() {
+  const queryClient = useQueryClient();
+  return (...keysToInvalidate: QueryKey[]) =>
+    Promise.all(keysToInvalidate.map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+}
+
+export function useVaultActions() {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const invalidate = useInvalidate();
+  const afterChange = async () => {
+    await invalidate(keys.vault, keys.status);
+    // Everything else was read under the old state.
+    await queryClient.invalidateQueries({
+      predicate: (q) => q.queryKey[0] !== 'vault' && q.queryKey[0] !== 'presets',
+    });
+  };
+  return {
+    create: useMutation({
+      mutationFn: (password: string) => client.createVault(password),
+      onSuccess: afterChange,
+    }),
+    unlock: useMutation({
+      mutationFn: (body: UnlockVaultBody) => client.unlockVault(body),
+      onSuccess: afterChange,
+    }),
+    lock: useMutation({
+      mutationFn: () => client.lockVault(),
+      onSuccess: async () => {
+        queryClient.removeQueries({ queryKey: keys.jobs });
+        queryClient.removeQueries({ queryKey: keys.folders });
+        queryClient.removeQueries({ queryKey: ['files'] });
+        await afterChange();
+      },
+    }),
+  };
+}
+
+export function useLibraryActions() {
+  const client = useClient();
+  const invalidate = useInvalidate();
+  const refresh = () => invalidate(keys.folders, ['files']);
+  return {
+    add: useMutation({ mutationFn: (path: string) => client.addFolder(path), onSuccess: refresh }),
+    remove: useMutation({
+      mutationFn: (id: string) => client.removeFolder(id),
+      onSuccess: refresh,
+    }),
+    encrypt: useMutation({
+      mutationFn: (id: string) => client.encryptFolder(id),
+      onSuccess: refresh,
+    }),
+    rescan: useMutation({
+      mutationFn: (id: string) => client.rescanFolder(id),
+      onSuccess: refresh,
+    }),
+    refresh,
+  };
+}
+
+export function useJobActions() {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  const merge = (job: DesktopJob | undefined) => {
+    if (job) queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, [job]));
+  };
+  const refetch = () => queryClient.invalidateQueries({ queryKey: keys.jobs });
+  return {
+    create: useMutation({
+      mutationFn: (body: CreateDesktopJobBody) => client.createJob(body),
+      onSuccess: (job) => {
+        merge(job);
+        void queryClient.invalidateQueries({ queryKey: ['files'] });
+      },
+    }),
+    cancel: useMutation({
+      mutationFn: (id: string) => client.cancelJob(id),
+      onSuccess: (job) => (job ? merge(job) : void refetch()),
+    }),
+    retry: useMutation({
+      mutationFn: (id: string) => client.retryJob(id),
+      onSuccess: (job) => (job ? merge(job) : void refetch()),
+    }),
+    remove: useMutation({
+      mutationFn: (id: string) => client.deleteJob(id),
+      onSuccess: (_v, id) =>
+        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
+          list?.filter((j) => j.id !== id),
+        ),
+    }),
+  };
+}
+
+export function useServerActions() {
+  const client = useClient();
+  const invalidate = useInvalidate();
+  return {
+    preview: useMutation({ mutationFn: (url: string) => client.previewServer(url) }),
+    pair: useMutation({
+      mutationFn: (body: PairServerBody) => client.pairServer(body),
+      onSuccess: () => invalidate(keys.servers),
+    }),
+    unpair: useMutation({
+      mutationFn: (name: string) => client.unpairServer(name),
+      onSuccess: () => invalidate(keys.servers),
+    }),
+  };
 }

@@ -1,15 +1,71 @@
 // UI-only state (not engine data, which react-query owns): what the user chose on screen.
 import { create } from 'zustand';
+import type { JobState } from './engine-client';
 
 export const AUTO_REFRESH_MS = 5_000;
+
+export const SCREENS = [
+  { id: 'library', label: 'Library' },
+  { id: 'vault', label: 'Vault' },
+  { id: 'make', label: 'Make' },
+  { id: 'jobs', label: 'Jobs' },
+  { id: 'servers', label: 'Servers' },
+  { id: 'player', label: 'Player' },
+  { id: 'activity', label: 'Activity' },
+] as const;
+export type ScreenId = (typeof SCREENS)[number]['id'];
+
+export type JobFilter = JobState | 'all' | 'active';
 
 interface UiState {
   /** Re-check the engine status every AUTO_REFRESH_MS while on. */
   autoRefresh: boolean;
   setAutoRefresh: (on: boolean) => void;
+
+  /** Undefined until the app has picked a first screen from the vault state. */
+  screen: ScreenId | undefined;
+  /** A one-line explanation of why the app moved the user (e.g. the vault is locked). */
+  notice: string | undefined;
+  go: (screen: ScreenId, notice?: string) => void;
+  clearNotice: () => void;
+
+  /** The library file the Make screen starts from. */
+  makeTarget: { folderId: string; fileId: string } | undefined;
+  makeFrom: (folderId: string, fileId: string) => void;
+  /** The job the Player shows. */
+  playJobId: string | undefined;
+  play: (jobId: string) => void;
+
+  jobFilter: JobFilter;
+  setJobFilter: (filter: JobFilter) => void;
+  jobSearch: string;
+  setJobSearch: (text: string) => void;
+
+  /** The live job stream is connected. */
+  eventsConnected: boolean;
+  setEventsConnected: (on: boolean) => void;
 }
 
 export const useUiStore = create<UiState>()((set) => ({
   autoRefresh: false,
   setAutoRefresh: (on) => set({ autoRefresh: on }),
+
+  screen: undefined,
+  notice: undefined,
+  go: (screen, notice) => set({ screen, notice }),
+  clearNotice: () => set({ notice: undefined }),
+
+  makeTarget: undefined,
+  makeFrom: (folderId, fileId) =>
+    set({ makeTarget: { folderId, fileId }, screen: 'make', notice: undefined }),
+  playJobId: undefined,
+  play: (jobId) => set({ playJobId: jobId, screen: 'player', notice: undefined }),
+
+  jobFilter: 'all',
+  setJobFilter: (jobFilter) => set({ jobFilter }),
+  jobSearch: '',
+  setJobSearch: (jobSearch) => set({ jobSearch }),
+
+  eventsConnected: false,
+  setEventsConnected: (eventsConnected) => set({ eventsConnected }),
 }));

@@ -1,0 +1,296 @@
+// Jobs: the queue, live over SSE. A virtualised list keeps 1,000 jobs smooth; each row
+// shows progress, fps, speed and ETA, the failure reason, and cancel / retry / remove.
+import { useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useMemo, useRef, useState } from 'react';
+import type { DesktopJob, FileView } from './engine-client';
+import { errorText } from './errors-text';
+import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
+import { useJobActions, useJobs } from './queries';
+import { useUiStore } from './ui-store';
+import type { JobFilter } from './ui-store';
+
+const FILTERS: { id: JobFilter; label: string }[] = [
+  { id: 'all', label: 'All' },
+  { id: 'active', label: 'Active' },
+  { id: 'queued', label: 'Queued' },
+  { id: 'running', label: 'Running' },
+  { id: 'succeeded', label: 'Done' },
+  { id: 'failed', label: 'Failed' },
+  { id: 'cancelled', label: 'Cancelled' },
+];
+
+const STATE_LABELS: Record<DesktopJob['state'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export function matchesFilter(job: DesktopJob, filter: JobFilter): boolean {
+  if (filter === 'all') return true;
+  if (filter === 'active') return job.state === 'queued' || job.state === 'running';
+  return job.state === filter;
+}
+
+export function JobsScreen() {
+  const jobs = useJobs();
+  const filter = useUiStore((s) => s.jobFilter);
+  const setFilter = useUiStore((s) => s.setJobFilter);
+  const search = useUiStore((s) => s.jobSearch);
+  const setSearch = useUiStore((s) => s.setJobSearch);
+  const go = useUiStore((s) => s.go);
+  const queryClient = useQueryClient();
+  const [message, setMessage] = useState<string>();
+
+  // File names from whatever folder listings are cached; jobs carry only the file id.
+  const names = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const [, files] of queryClient.getQueriesData<FileView[]>({ queryKey: ['files'] })) {
+      for (const f of files ?? []) map.set(f.id, f.rel);
+    }
+    return map;
+    // Recomputed when the job list changes (new jobs may name newly cached files).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryClient, jobs.data]);
+
+  const all = useMemo(() => jobs.data ?? [], [jobs.data]);
+  const needle = search.trim().toLowerCase();
+  const shown = all.filter(
+    (j) =>
+      matchesFilter(j, filter) &&
+      (!needle ||
+        j.preset.includes(needle) ||
+        j.id.includes(needle) ||
+        (j.fileId && (names.get(j.fileId) ?? '').toLowerCase().includes(needle)) ||
+        (j.remote ?? '').toLowerCase().includes(needle)),
+  );
+  const counts = useMemo(() => {
+    const c: Record<string, number> = { all: all.length, active: 0 };
+    for (const j of all) {
+      c[j.state] = (c[j.state] ?? 0) + 1;
+      if (j.state === 'queued' || j.state === 'running') c.active = (c.active ?? 0) + 1;
+    }
+    return c;
+  }, [all]);
+  const eta = overallEta(all);
+
+  return (
+    <section className="panel jobs-panel" aria-labelledby="jobs-heading">
+      <h2 id="jobs-heading">Jobs</h2>
+      <p className="overall" data-testid="overall-eta" role="status">
+        {eta.running === 0 && eta.queued === 0
+          ? 'Nothing is running.'
+          : `${eta.running} running, ${eta.queued} waiting · ${
+              eta.running > 0 ? `running jobs: ${formatEta(eta.seconds)}` : 'starting soon'
+            }`}
+      </p>
+      <div className="toolbar">
+        <div className="filters" role="group" aria-label="Show jobs">
+          {FILTERS.map((f) => (
+            <button
+              key={f.id}
+              type="button"
+              aria-pressed={filter === f.id}
+              onClick={() => setFilter(f.id)}
+            >
+              {f.label} <span className="count">{counts[f.id] ?? 0}</span>
+            </button>
+          ))}
+        </div>
+        <input
+          type="search"
+          aria-label="Search jobs"
+          placeholder="Search preset, file or id"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+      </div>
+      {message && (
+        <p className="notice" role="status">
+          {message}
+        </p>
+      )}
+      {jobs.isPending && jobs.fetchStatus !== 'idle' && <p role="status">Loading jobs…</p>}
+      {jobs.isError && (
+        <p role="alert" className="error">
+          {errorText(jobs.error)}
+        </p>
+      )}
+      {jobs.data && all.length === 0 && (
+        <div className="empty">
+          <p>No jobs yet. Choose a file and what to make from it.</p>
+          <button type="button" onClick={() => go('make')}>
+            Make something
+          </button>
+        </div>
+      )}
+      {all.length > 0 && shown.length === 0 && <p className="empty">No jobs match this filter.</p>}
+      {shown.length > 0 && <JobList jobs={shown} names={names} onMessage={setMessage} />}
+    </section>
+  );
+}
+
+function JobList(props: {
+  jobs: DesktopJob[];
+  names: Map<string, string>;
+  onMessage: (text: string) => void;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual returns non-memoisable functions by design; this component does not rely on the compiler.
+  const virtualizer = useVirtualizer({
+    count: props.jobs.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 92,
+    overscan: 6,
+    getItemKey: (i) => props.jobs[i]?.id ?? i,
+  });
+  return (
+    <div className="job-scroller" ref={scroller} data-testid="job-list">
+      <ul
+        aria-label="Jobs"
+        style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
+        className="job-list"
+      >
+        {virtualizer.getVirtualItems().map((item) => {
+          const job = props.jobs[item.index];
+          if (!job) return null;
+          return (
+            <li
+              key={item.key}
+              data-index={item.index}
+              ref={virtualizer.measureElement}
+              aria-setsize={props.jobs.length}
+              aria-posinset={item.index + 1}
+              style={{ transform: `translateY(${item.start}px)` }}
+              className="job-row-wrap"
+            >
+              <JobRow
+                job={job}
+                fileName={job.fileId ? props.names.get(job.fileId) : undefined}
+                onMessage={props.onMessage}
+              />
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+const JobRow = memo(function JobRow({
+  job,
+  fileName,
+  onMessage,
+}: {
+  job: DesktopJob;
+  fileName: string | undefined;
+  onMessage: (text: string) => void;
+}) {
+  const actions = useJobActions();
+  const play = useUiStore((s) => s.play);
+  const p = job.progress;
+  const percent = job.state === 'succeeded' ? 100 : (p?.percent ?? 0);
+  const title = `${job.preset}${fileName ? ` · ${fileName}` : ''}`;
+  const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;
+  const error = actions.cancel.error ?? actions.retry.error ?? actions.remove.error;
+  const finished = job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
+
+  return (
+    <article className={`job job-${job.state}`} aria-label={title} data-testid={`job-${job.id}`}>
+      <div className="job-top">
+        <span className={`badge badge-${job.state}`} data-testid="job-state">
+          {STATE_LABELS[job.state]}
+        </span>
+        <strong className="job-title">{title}</strong>
+        <span className="muted small">
+          {job.remote ? `on ${job.remote}` : 'this computer'} · {formatTime(job.createdAt)}
+          {job.attempts > 1 ? ` · attempt ${job.attempts} of ${job.maxAttempts}` : ''}
+        </span>
+      </div>
+      {(job.state === 'running' || job.state === 'queued') && (
+        <div className="job-progress">
+          <progress
+            max={100}
+            value={job.state === 'queued' ? undefined : percent}
+            aria-label={`Progress of ${job.preset}`}
+            aria-valuetext={job.state === 'queued' ? 'waiting' : formatPercent(percent)}
+          />
+          <span className="stats">
+            {job.state === 'queued'
+              ? job.waitingForKeys
+                ? 'Waiting for its keys'
+                : 'Waiting to start'
+              : `${formatPercent(percent)} · ${formatFps(p?.fps)} · ${formatSpeed(p?.speed)} · ${formatEta(p?.etaSeconds)}`}
+          </span>
+        </div>
+      )}
+      {job.state === 'failed' && job.lastError && (
+        <p className="error reason" data-testid="job-error">
+          <strong>Why it failed:</strong> {job.lastError.message}{' '}
+          <span className="muted">({job.lastError.code})</span>
+        </p>
+      )}
+      {job.state === 'succeeded' && (
+        <p className="muted small">
+          {job.outputs.length} output{job.outputs.length === 1 ? '' : 's'}
+          {job.finishedAt && job.startedAt
+            ? ` · took ${Math.max(1, Math.round((job.finishedAt - job.startedAt) / 1000))} s`
+            : ''}
+        </p>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {errorText(error)}
+        </p>
+      )}
+      <div className="job-actions">
+        {job.state === 'succeeded' && job.playUrl && (
+          <button type="button" className="primary" onClick={() => play(job.id)}>
+            Play
+          </button>
+        )}
+        {!finished && (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => actions.cancel.mutate(job.id)}
+            aria-label={`Cancel ${title}`}
+          >
+            Cancel
+          </button>
+        )}
+        {(job.state === 'failed' || job.state === 'cancelled') && (
+          <button
+            type="button"
+            disabled={busy}
+            aria-label={`Retry ${title}`}
+            onClick={() =>
+              actions.retry.mutate(job.id, {
+                onSuccess: (next) =>
+                  onMessage(
+                    next && next.id !== job.id
+                      ? `Retrying as a new job (${next.id}, ${STATE_LABELS[next.state].toLowerCase()}).`
+                      : `Retrying ${job.preset}${next ? ` (${STATE_LABELS[next.state].toLowerCase()})` : ''}.`,
+                  ),
+              })
+            }
+          >
+            Retry
+          </button>
+        )}
+        {finished && (
+          <button
+            type="button"
+            disabled={busy}
+            aria-label={`Remove ${title}`}
+            onClick={() => actions.remove.mutate(job.id)}
+          >
+            Remove
+          </button>
+        )}
+      </div>
+    </article>
+  );
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { DesktopJob } from './engine-client';
+import { justFinished, mergeJobs, parseJobEvent } from './job-cache';
+
+const job = (id: string, createdAt: number, state: DesktopJob['state'] = 'queued'): DesktopJob => ({
+  id,
+  state,
+  preset: 'web-h264',
+  params: {},
+  mode: 'manual',
+  priority: 0,
+  createdAt,
+  attempts: 0,
+  maxAttempts: 3,
+  waitingForKeys: false,
+  notes: [],
+  outputs: [],
+});
+
+describe('mergeJobs', () => {
+  const list = [job('j3', 3), job('j2', 2), job('j1', 1)];
+
+  it('replaces in place, keeps order, last update of a batch wins', () => {
+    const a = { ...job('j2', 2, 'running'), progress: { percent: 10, at: 1 } };
+    const b = { ...job('j2', 2, 'running'), progress: { percent: 20, at: 2 } };
+    const next = mergeJobs(list, [a, b]);
+    expect(next.map((j) => j.id)).toEqual(['j3', 'j2', 'j1']);
+    expect(next[1]?.progress?.percent).toBe(20);
+    expect(list[1]?.state).toBe('queued'); // not mutated
+  });
+
+  it('inserts new jobs by creation time, newest first', () => {
+    const next = mergeJobs(list, [job('j4', 4), job('j0', 0)]);
+    expect(next.map((j) => j.id)).toEqual(['j4', 'j3', 'j2', 'j1', 'j0']);
+    expect(mergeJobs(undefined, [job('j9', 9)]).map((j) => j.id)).toEqual(['j9']);
+  });
+
+  it('returns the same array for no updates, so react-query sees no change', () => {
+    expect(mergeJobs(list, [])).toBe(list);
+  });
+
+  it('keeps at most 1000 jobs', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => job(`j${i}`, i)).reverse();
+    const next = mergeJobs(many, [job('new', 5000)]);
+    expect(next).toHaveLength(1000);
+    expect(next[0]?.id).toBe('new');
+    expect(next.at(-1)?.id).toBe('j1');
+  });
+});
+
+describe('parseJobEvent', () => {
+  it('accepts a job and rejects anything else', () => {
+    expect(parseJobEvent(JSON.stringify(job('j1', 1)))?.id).toBe('j1');
+    expect(parseJobEvent('{"id":"j1"}')).toBeUndefined();
+    expect(parseJobEvent('not json')).toBeUndefined();
+    expect(parseJobEvent('null')).toBeUndefined();
+  });
+});
+
+describe('justFinished', () => {
+  it('is true only on the transition into a final state', () => {
+    expect(justFinished(job('j', 1, 'running'), job('j', 1, 'succeeded'))).toBe(true);
+    expect(justFinished(undefined, job('j', 1, 'failed'))).toBe(true);
+    expect(justFinished(job('j', 1, 'failed'), job('j', 1, 'failed'))).toBe(false);
+    expect(justFinished(job('j', 1, 'queued'), job('j', 1, 'running'))).toBe(false);
+  });
+});
