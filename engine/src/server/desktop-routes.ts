@@ -276,7 +276,8 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       },
     );
 
-    // Live progress for every job: an event whenever one changes. Polling the queue here
+    // Live progress for every job: `job` events whenever one changes (`deleted` when one
+    // goes), at most one per job per interval. Polling the queue here
     // (not in each browser) sees changes made by any process, e.g. `keepsake job cancel`.
     app.get(DESKTOP_PATHS.jobEvents, async (request, reply) => {
       const engine = session.requireEngine();
@@ -289,26 +290,35 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       });
       let closed = false;
       request.raw.on('close', () => (closed = true));
+      // What each job looked like when last sent. The first pass is a snapshot of the
+      // active and the most recent jobs, so a job that finished between the client's list
+      // and this stream opening is not missed.
       const last = new Map<string, string>();
       let beat = 0;
       while (!closed && session.currentVault()) {
         const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
-        const seen = new Set<string>();
-        const changed: Job[] = [];
-        for (const job of active) seen.add(job.id);
-        // Jobs that left the active set since the last look: send their final state.
+        const recent = await engine.queue.list({ limit: 20 });
+        const candidates = new Map([...recent, ...active].map((j) => [j.id, j]));
+        // Jobs sent while active that are no longer: fetch their final state.
         for (const id of last.keys()) {
-          if (seen.has(id)) continue;
+          if (candidates.has(id)) continue;
           const job = await engine.queue.get(id).catch(() => undefined);
-          if (job) changed.push(job);
-          last.delete(id);
+          if (job) {
+            candidates.set(id, job);
+          } else {
+            last.delete(id);
+            res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
+          }
         }
-        for (const job of [...active, ...changed]) {
+        for (const job of candidates.values()) {
           const data = JSON.stringify(view(job));
           if (last.get(job.id) === data) continue;
-          if (!FINISHED_STATES.includes(job.state)) last.set(job.id, data);
+          last.set(job.id, data);
           res.write(`event: job\ndata: ${data}\n\n`);
         }
+        // A job outside the active and recent lists has been sent in its final state.
+        const watched = new Set([...active, ...recent].map((j) => j.id));
+        for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
         // A comment now and then keeps proxies and idle timers from closing the stream.
         if (++beat % 30 === 0) res.write(': keep-alive\n\n');
         await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
