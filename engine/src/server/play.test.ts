@@ -55,17 +55,7 @@ describe('/play', () => {
     const ffmpeg = engine.env.ffmpeg.ffmpegPath;
 
     // The whole stream, every rendition the master lists, through the engine.
-    const whole = await run(ffmpeg, [
-      '-v',
-      'error',
-      '-i',
-      url,
-      '-map',
-      '0',
-      '-f',
-      'null',
-      '-',
-    ]);
+    const whole = await run(ffmpeg, ['-v', 'error', '-i', url, '-map', '0', '-f', 'null', '-']);
     expect(whole.stderr).toBe('');
     // Seek to 75 % and decode from there: with the source's timestamps kept (-copyts), the
     // first frame decoded is at ~15 s, not 0.
