@@ -113,6 +113,11 @@ export const ERROR_CODES = {
   },
   JOB_NOT_FOUND: { status: 404, exit: 2, summary: 'No job has that id.' },
   JOB_FINISHED: { status: 409, exit: 2, summary: 'The job has already finished.' },
+  NOT_ENCRYPTED: {
+    status: 409,
+    exit: 2,
+    summary: 'The library file is not encrypted into the vault yet (or changed since).',
+  },
   JOB_CANCELLED: { status: 409, exit: 8, summary: 'The job was cancelled.' },
   JOB_TIMEOUT: {
     status: 504,

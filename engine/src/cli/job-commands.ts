@@ -2,20 +2,18 @@
 // queue. The queue lives in the data directory's SQLite file, so a `job watch` or
 // `job cancel` in another terminal sees and steers a job that `job submit` runs.
 
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
-import { isSafeName } from '../fs/paths';
 import { databasePath } from '../jobs/db';
-import { openJobEngine, jobOutputRoot, type JobEngine } from '../jobs/job-engine';
+import { deliverOutputs } from '../jobs/deliver';
+import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
 import { FINISHED_STATES, type Job, type JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { submitJob } from '../jobs/worker';
 import { listRemotes } from '../remote/remotes';
-import { decryptFile } from '../vault/file-ops';
 import { globals, openVault, output, type GlobalOptions } from './context';
 import { JobProgressBar, progressLine } from './job-progress';
 
@@ -71,26 +69,6 @@ function failedStatus(job: Job): void {
   if (job.state === 'succeeded') return;
   const code = job.state === 'cancelled' ? 'JOB_CANCELLED' : (job.lastError?.code ?? 'INTERNAL');
   process.exitCode = new KeepsakeError(code, '').exitCode;
-}
-
-/** Decrypts a finished job's outputs into `dir` (automated mode). */
-async function decryptOutputs(
-  job: Job,
-  engine: JobEngine,
-  dir: string,
-  overwrite: boolean,
-): Promise<string[]> {
-  const written: string[] = [];
-  for (const out of job.outputs) {
-    if (!out.name.split('/').every((part) => isSafeName(part))) {
-      throw new KeepsakeError('HEADER_CORRUPT', `output name "${out.name}" is not safe`);
-    }
-    const dest = join(dir, out.name);
-    await mkdir(dirname(dest), { recursive: true });
-    await decryptFile(out.path, dest, { vault: engine.vault! }, { overwrite });
-    written.push(dest);
-  }
-  return written;
 }
 
 /**
@@ -209,7 +187,7 @@ export function registerJobCommands(program: Command): void {
           });
           const written =
             finished.state === 'succeeded' && opts.out
-              ? await decryptOutputs(finished, engine, resolve(opts.out), !!opts.force)
+              ? await deliverOutputs(finished, engine.vault!, resolve(opts.out), !!opts.force)
               : [];
           const extra = written.length ? `\nDecrypted into ${resolve(opts.out!)}` : '';
           output(g, describeOutcome(finished) + extra, {

@@ -173,6 +173,25 @@ describe('database', () => {
     db.close();
   });
 
+  it('migration 7 adds the library; removing a folder removes its files', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    openDatabase(path, 6).close();
+    const db = openDatabase(path, 7);
+    db.prepare(
+      `INSERT INTO library_folders (id, path, added_at, scanned_at) VALUES ('f1', '/m', 0, 0)`,
+    ).run();
+    const addFile = db.prepare(
+      `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind)
+       VALUES (?, 'f1', ?, 1, 0, ?)`,
+    );
+    addFile.run('m1', 'a.mp4', 'video');
+    expect(() => addFile.run('m2', 'a.mp4', 'video')).toThrow(/UNIQUE/);
+    expect(() => addFile.run('m3', 'b.bin', 'tape')).toThrow(/CHECK constraint/);
+    db.prepare(`DELETE FROM library_folders WHERE id = 'f1'`).run();
+    expect(db.prepare('SELECT COUNT(*) AS n FROM library_files').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('refuses a database written by a newer Keepsake and leaves it alone', async () => {
     const path = join(await freshDir(), 'engine.db');
     const raw = new Database(path);

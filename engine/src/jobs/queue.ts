@@ -31,6 +31,10 @@ export interface JobOptions {
   upload?: string;
   /** Desktop jobs: run on this paired server instead of here. */
   remote?: string;
+  /** Desktop jobs: the library file the input is the vault copy of. */
+  libraryFile?: string;
+  /** Desktop jobs in automated mode: decrypt the results into this folder when done. */
+  deliverTo?: string;
 }
 
 export interface JobSpec {

@@ -2,8 +2,12 @@
 // display). It prints exactly one line, the URL with the token in its fragment, which
 // the parent reads to open its window; then it serves until told to stop.
 
+import { randomBytes } from 'node:crypto';
+import { DesktopSession, type SessionOptions } from '../desktop/session';
+import { desktopRoutes } from './desktop-routes';
 import { startEmbeddedServer } from './embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
+import { playRoutes } from './play';
 
 export const READY_PREFIX = 'Keepsake is running at ';
 
@@ -14,6 +18,8 @@ export interface DesktopOptions {
   ffmpeg?: EmbeddedServerOptions['ffmpeg'];
   /** Where the ready line goes. */
   out?: NodeJS.WritableStream;
+  /** Tests: cheap key derivation, a private scratch, a fast worker. */
+  session?: Omit<SessionOptions, 'dataDir'>;
 }
 
 export interface RunningDesktop extends EmbeddedServer {
@@ -21,6 +27,7 @@ export interface RunningDesktop extends EmbeddedServer {
   openUrl: string;
   /** Settles once the server has closed after a signal or the parent going away. */
   stopped: Promise<void>;
+  session: DesktopSession;
 }
 
 export function formatReadyLine(url: string, token: string): string {
@@ -28,12 +35,26 @@ export function formatReadyLine(url: string, token: string): string {
 }
 
 export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> {
-  const server = await startEmbeddedServer({
-    dataDir: opts.dataDir,
-    port: opts.port ?? 0,
-    staticDir: opts.staticDir,
-    ffmpeg: opts.ffmpeg,
-  });
+  const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
+  const playSecret = randomBytes(32);
+  let server: EmbeddedServer;
+  try {
+    server = await startEmbeddedServer({
+      dataDir: opts.dataDir,
+      port: opts.port ?? 0,
+      staticDir: opts.staticDir,
+      ffmpeg: opts.ffmpeg,
+      routes: desktopRoutes({ session, playSecret }),
+      play: playRoutes({
+        job: (id) => session.requireEngine().queue.get(id),
+        vault: () => session.currentVault(),
+        secret: playSecret,
+      }),
+    });
+  } catch (err) {
+    await session.close();
+    throw err;
+  }
   const openUrl = `${server.url}/#token=${server.token}`;
   (opts.out ?? process.stdout).write(`${READY_PREFIX}${openUrl}\n`);
 
@@ -44,7 +65,10 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     if (closing) return closing;
     // The signal handlers stay installed: a late repeat must not kill the process
     // with a signal status while it is exiting normally.
-    closing = server.close().finally(markStopped);
+    closing = server
+      .close()
+      .then(() => session.close())
+      .finally(markStopped);
     return closing;
   };
   // Repeated signals are normal (a terminal's Ctrl-C reaches the whole process group,
@@ -64,7 +88,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     process.channel.unref();
   }
 
-  return { ...server, openUrl, stopped, close: stop };
+  return { ...server, openUrl, stopped, session, close: stop };
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;

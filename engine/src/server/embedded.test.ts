@@ -222,13 +222,13 @@ describe('embedded server', () => {
     const server = await start({
       logError: (err) => logged.push(err),
       routes: async (v1) => {
-        v1.get('/known-failure', async () => {
+        v1.get('/v1/known-failure', async () => {
           throw new KeepsakeError('VAULT_NOT_FOUND', 'no vault here');
         });
-        v1.get('/bug', async () => {
+        v1.get('/v1/bug', async () => {
           throw new Error('secret detail /home/someone/key');
         });
-        v1.post('/echo', async (request) => request.body);
+        v1.post('/v1/echo', async (request) => request.body);
       },
     });
     const get = (path: string) => call(`${server.url}${path}`, { headers: bearer(server) });

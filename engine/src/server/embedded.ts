@@ -59,9 +59,9 @@ export interface EmbeddedServerOptions {
   staticDir?: string;
   /** How to find FFmpeg (explicit paths, env, package root). */
   ffmpeg?: LocateOptions;
-  /** Further API routes, registered under /v1 behind the token. */
+  /** Further API routes (full paths, e.g. `/v1/...`), behind the token. */
   routes?: FastifyPluginAsync;
-  /** Playback routes (`/play/...`, see play.ts), behind the token too. */
+  /** Playback routes (`/play/...`, see play.ts), guarded by their own capabilities. */
   play?: FastifyPluginAsync;
   /** Where unexpected errors are reported; clients only ever see INTERNAL. */
   logError?: (err: unknown) => void;
@@ -152,9 +152,9 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
       };
     });
 
-    if (opts.routes) await v1.register(opts.routes, { prefix: '/v1' });
-    if (opts.play) await v1.register(opts.play);
+    if (opts.routes) await v1.register(opts.routes);
   });
+  if (opts.play) await app.register(opts.play);
 
   if (opts.staticDir && existsSync(opts.staticDir)) {
     await app.register(fastifyStatic, { root: opts.staticDir, prefix: '/', dotfiles: 'deny' });

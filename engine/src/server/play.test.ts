@@ -3,6 +3,7 @@
 // exactly the bytes asked for.
 
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';
 import { startEmbeddedServer } from './embedded';
-import { playRoutes } from './play';
+import { playCapability, playPath, playRoutes } from './play';
 
 const run = promisify(execFile);
 const cleanup: (() => Promise<void>)[] = [];
@@ -38,33 +39,27 @@ describe('/play', () => {
     await engine.worker.start();
     expect((await done).state).toBe('succeeded');
 
+    const secret = randomBytes(32);
     const server = await startEmbeddedServer({
       dataDir,
-      play: playRoutes({ queue: engine.queue, vault: () => vault }),
+      play: playRoutes({ job: (id) => engine.queue.get(id), vault: () => vault, secret }),
     });
     cleanup.push(() => server.close());
-    const url = `${server.url}/play/${job.id}/master.m3u8`;
-    const auth = ['-headers', `Authorization: Bearer ${server.token}\r\n`];
+    const finished = await engine.queue.get(job.id);
+    // The capability URL the API hands out: no token needed, as for <video> and hls.js.
+    expect(playPath(secret, finished)).toBe(
+      `/play/${playCapability(secret, job.id)}/${job.id}/master.m3u8`,
+    );
+    const base = `${server.url}/play/${playCapability(secret, job.id)}/${job.id}`;
+    const url = `${server.url}${playPath(secret, finished)}`;
     const ffmpeg = engine.env.ffmpeg.ffmpegPath;
 
     // The whole stream, every rendition the master lists, through the engine.
-    const whole = await run(ffmpeg, [
-      '-v',
-      'error',
-      ...auth,
-      '-i',
-      url,
-      '-map',
-      '0',
-      '-f',
-      'null',
-      '-',
-    ]);
+    const whole = await run(ffmpeg, ['-v', 'error', '-i', url, '-map', '0', '-f', 'null', '-']);
     expect(whole.stderr).toBe('');
     // Seek to 75 % and decode from there: with the source's timestamps kept (-copyts), the
     // first frame decoded is at ~15 s, not 0.
     const withInfo = await run(ffmpeg, [
-      ...auth,
       '-copyts',
       '-ss',
       '15',
@@ -88,19 +83,22 @@ describe('/play', () => {
     const vf = await VaultFile.open(segment.path, { vault });
     const expected = await vf.read(100, 200);
     await vf.close();
-    const ranged = await fetch(`${server.url}/play/${job.id}/${segment.name}`, {
-      headers: { authorization: `Bearer ${server.token}`, range: 'bytes=100-199' },
+    const ranged = await fetch(`${base}/${segment.name}`, {
+      headers: { range: 'bytes=100-199' },
     });
     expect(ranged.status).toBe(206);
     expect(ranged.headers.get('content-type')).toBe('video/mp2t');
     expect(Buffer.from(await ranged.arrayBuffer()).equals(expected)).toBe(true);
 
-    // No token, a name the job did not record, a traversal: refused.
-    expect((await fetch(url)).status).toBe(401);
-    const auth2 = { headers: { authorization: `Bearer ${server.token}` } };
-    expect((await fetch(`${server.url}/play/${job.id}/nope.ts`, auth2)).status).toBe(404);
-    expect(
-      (await fetch(`${server.url}/play/${job.id}/..%2f..%2fvault%2fkeyring.json`, auth2)).status,
-    ).toBe(404);
+    // A forged or another job's capability, a name the job did not record, a traversal:
+    // refused.
+    const forged = `${server.url}/play/${'A'.repeat(32)}/${job.id}/master.m3u8`;
+    expect((await fetch(forged)).status).toBe(401);
+    const otherCap = `${server.url}/play/${playCapability(secret, 'jaaaaaaaaaaaa')}/${job.id}/master.m3u8`;
+    expect((await fetch(otherCap)).status).toBe(401);
+    const otherSecret = `${server.url}/play/${playCapability(randomBytes(32), job.id)}/${job.id}/master.m3u8`;
+    expect((await fetch(otherSecret)).status).toBe(401);
+    expect((await fetch(`${base}/nope.ts`)).status).toBe(404);
+    expect((await fetch(`${base}/..%2f..%2fvault%2fkeyring.json`)).status).toBe(404);
   });
 });

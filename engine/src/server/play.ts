@@ -1,52 +1,88 @@
-// `GET /play/:jobId/<output>`: a finished job's encrypted outputs, decrypted on the fly
-// for a player. HLS playlists keep their relative URIs, so a player that opens
-// `/play/ID/master.m3u8` fetches every rendition and segment through the same route.
-// Range requests decrypt only the chunks they cover (the vault format is seekable), so
-// seeking into a long video is immediate. The vault's keys stay in this process.
+// `GET /play/<cap>/<jobId>/<output>`: a finished job's encrypted outputs, decrypted on the
+// fly for a player. HLS playlists keep their relative URIs, so a player that opens
+// `.../master.m3u8` fetches every rendition and segment through the same route. Range
+// requests decrypt only the chunks they cover (the vault format is seekable), so seeking
+// into a long video is immediate. The vault's keys stay in this process.
+//
+// Players (<video>, hls.js's loader, FFmpeg) cannot be made to send the bearer token, so
+// the route is guarded by a capability instead: an HMAC of the job id under a secret made
+// at each launch. Only API callers (who hold the token) learn it, it opens that one job's
+// outputs, and it dies with the process.
 
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { KeepsakeError } from '../errors';
 import { parseRange } from '../ffmpeg/input-source';
-import type { JobQueue } from '../jobs/queue';
+import type { Job } from '../jobs/queue';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { VaultFile } from '../vault/vault-file';
 
 export interface PlayOptions {
-  queue: JobQueue;
+  /** Throws JOB_NOT_FOUND for an unknown id. */
+  job: (id: string) => Promise<Job>;
   vault: () => Vault | undefined;
+  /** The per-launch secret capabilities are made with. */
+  secret: Buffer;
+}
+
+const JOB_ID = /^j[a-z2-7]{12}$/;
+/** What a player opens first, in order of preference. */
+const PLAYABLE = [/^master\.m3u8$/, /\.(mp4|m4v|webm|mov)$/];
+
+export function playCapability(secret: Buffer, jobId: string): string {
+  return createHmac('sha256', secret).update(`play|${jobId}`).digest('base64url').slice(0, 32);
+}
+
+/** The URL (path) a player opens for a succeeded job, or undefined if nothing plays. */
+export function playPath(secret: Buffer, job: Job): string | undefined {
+  if (job.state !== 'succeeded') return undefined;
+  for (const pattern of PLAYABLE) {
+    const output = job.outputs.find((o) => pattern.test(o.name));
+    if (output) return `/play/${playCapability(secret, job.id)}/${job.id}/${output.name}`;
+  }
+  return undefined;
 }
 
 export function playRoutes(options: PlayOptions): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Params: { id: string; '*': string } }>('/play/:id/*', async (request, reply) => {
-      const vault = options.vault();
-      if (!vault) throw new KeepsakeError('PASSWORD_REQUIRED', 'unlock the vault to play');
-      const { id, '*': name } = request.params;
-      if (!/^j[a-z2-7]{12}$/.test(id)) throw new KeepsakeError('JOB_NOT_FOUND', `no job "${id}"`);
-      const job = await options.queue.get(id);
-      // Only names the job recorded: nothing else under the outputs folder is reachable.
-      const output =
-        job.state === 'succeeded' ? job.outputs.find((o) => o.name === name) : undefined;
-      if (!output) throw new KeepsakeError('NOT_FOUND', `job ${id} has no output "${name}"`);
-      const file = await VaultFile.open(output.path, { vault });
-      const range = parseRange(request.headers.range, file.size);
-      reply
-        .header('accept-ranges', 'bytes')
-        .header('cache-control', 'no-store')
-        .type(mediaTypeFor(name));
-      if (range === 'unsatisfiable') {
-        await file.close();
-        reply.header('content-range', `bytes */${file.size}`);
-        throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the output has ${file.size} bytes`);
-      }
-      const { start, end } = range ?? { start: 0, end: file.size };
-      const stream = file.rangeStream(start, end);
-      stream.once('close', () => void file.close());
-      if (range) {
-        reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${file.size}`);
-      }
-      return reply.header('content-length', String(end - start)).send(stream);
-    });
+    app.get<{ Params: { cap: string; id: string; '*': string } }>(
+      '/play/:cap/:id/*',
+      async (request, reply) => {
+        const { cap, id, '*': name } = request.params;
+        const expected = JOB_ID.test(id) ? playCapability(options.secret, id) : '';
+        if (
+          cap.length !== expected.length ||
+          !timingSafeEqual(Buffer.from(cap), Buffer.from(expected))
+        ) {
+          throw new KeepsakeError('UNAUTHORIZED', 'this playback link is not valid (any more)');
+        }
+        const vault = options.vault();
+        if (!vault) throw new KeepsakeError('PASSWORD_REQUIRED', 'unlock the vault to play');
+        const job = await options.job(id);
+        // Only names the job recorded: nothing else under the outputs folder is reachable.
+        const output =
+          job.state === 'succeeded' ? job.outputs.find((o) => o.name === name) : undefined;
+        if (!output) throw new KeepsakeError('NOT_FOUND', `job ${id} has no output "${name}"`);
+        const file = await VaultFile.open(output.path, { vault });
+        const range = parseRange(request.headers.range, file.size);
+        reply
+          .header('accept-ranges', 'bytes')
+          .header('cache-control', 'no-store')
+          .type(mediaTypeFor(name));
+        if (range === 'unsatisfiable') {
+          await file.close();
+          reply.header('content-range', `bytes */${file.size}`);
+          throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the output has ${file.size} bytes`);
+        }
+        const { start, end } = range ?? { start: 0, end: file.size };
+        const stream = file.rangeStream(start, end);
+        stream.once('close', () => void file.close());
+        if (range) {
+          reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${file.size}`);
+        }
+        return reply.header('content-length', String(end - start)).send(stream);
+      },
+    );
   };
 }

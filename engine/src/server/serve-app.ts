@@ -42,9 +42,9 @@ import {
   UploadViewSchema,
   VersionSchema,
   type Health,
-  type JobView,
 } from './contract';
 import { docsPage, DOC_PAGES } from './docs';
+import { jobView } from './job-view';
 import { jobKeysFrom, type JobKeyStore } from './job-keys';
 import type { PairRequest } from './pairing';
 import type { IssuedCredential } from './auth/credentials';
@@ -92,27 +92,6 @@ const SECURITY_HEADERS = {
 const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
 const DENIALS: ReadonlySet<ErrorCode> = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED']);
 const DENIALS_PER_MINUTE = 60;
-
-export function jobView(job: Job, waitingForKeys: boolean): JobView {
-  return {
-    id: job.id,
-    state: job.state,
-    preset: job.preset,
-    params: job.params,
-    mode: job.options.mode ?? 'manual',
-    priority: job.priority,
-    createdAt: job.createdAt,
-    startedAt: job.startedAt,
-    finishedAt: job.finishedAt,
-    attempts: job.attempts,
-    maxAttempts: job.maxAttempts,
-    waitingForKeys,
-    progress: job.progress,
-    lastError: job.lastError,
-    notes: job.notes,
-    outputs: job.outputs.map((o) => ({ name: o.name, size: o.size })),
-  };
-}
 
 /** Maps any error to `{code, message}` from the registry; unexpected ones are logged only. */
 function toApiError(err: unknown, logError: (err: unknown) => void) {

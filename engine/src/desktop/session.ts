@@ -1,0 +1,173 @@
+// The desktop engine's state across requests: whether the vault is open, and the job
+// engine that runs with it. The vault's keys exist in this process only between unlock
+// and lock; locking stops the worker (running jobs go back to the queue, they are not
+// lost) and drops the keys.
+
+import { defaultVaultDir } from '../data-dir';
+import { KeepsakeError } from '../errors';
+import type { FfmpegLocation } from '../ffmpeg/locate';
+import type { ScratchOptions } from '../ffmpeg/scratch';
+import { databasePath, openDatabase, type Db } from '../jobs/db';
+import { openJobEngine, type JobEngine } from '../jobs/job-engine';
+import type { WorkerOptions } from '../jobs/worker';
+import { deliverOutputs } from '../jobs/deliver';
+import type { Job } from '../jobs/queue';
+import { Library } from '../library/library';
+import { AuditLog } from '../server/audit';
+import {
+  createVault,
+  unlockVault,
+  vaultExists,
+  type ScryptParams,
+  type Unlock,
+  type Vault,
+} from '../vault/keyring';
+
+export interface SessionOptions {
+  dataDir: string;
+  /** Tests: a known FFmpeg, a private scratch, cheap key derivation, a fast worker. */
+  ffmpeg?: FfmpegLocation;
+  scratch?: ScratchOptions;
+  scrypt?: ScryptParams;
+  worker?: Partial<Omit<WorkerOptions, 'concurrency' | 'cleanup'>>;
+  concurrency?: number;
+}
+
+export class DesktopSession {
+  readonly library: Library;
+  readonly activity: AuditLog;
+  readonly vaultDir: string;
+  private readonly db: Db;
+  private vault: Vault | undefined;
+  private engine: JobEngine | undefined;
+  /** Why the job engine did not open (FFmpeg missing, say); the vault is open anyway. */
+  private engineError: unknown;
+  /** Serialises unlock/lock, so a double click cannot open two workers. */
+  private transition: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: SessionOptions) {
+    this.db = openDatabase(databasePath(options.dataDir));
+    this.library = new Library(this.db, options.dataDir);
+    this.activity = new AuditLog(this.db);
+    this.vaultDir = defaultVaultDir(options.dataDir);
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
+  }
+
+  async state(): Promise<{ exists: boolean; unlocked: boolean; dir: string }> {
+    return {
+      exists: await vaultExists(this.vaultDir),
+      unlocked: this.vault !== undefined,
+      dir: this.vaultDir,
+    };
+  }
+
+  /** Creates the vault and opens it; the recovery key is returned once, never stored. */
+  create(password: string): Promise<string> {
+    return this.serial(async () => {
+      const { vault, recoveryKey } = await createVault(this.vaultDir, password, {
+        scrypt: this.options.scrypt,
+      });
+      await this.open(vault);
+      this.record('vault.create');
+      return recoveryKey ?? '';
+    });
+  }
+
+  unlock(unlock: Unlock): Promise<void> {
+    return this.serial(async () => {
+      if (this.vault) return;
+      try {
+        await this.open(await unlockVault(this.vaultDir, unlock));
+      } catch (err) {
+        this.record('vault.unlock', undefined, 'denied', (err as Error).message);
+        throw err;
+      }
+      this.record('vault.unlock');
+    });
+  }
+
+  lock(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.vault) return;
+      const engine = this.engine;
+      this.engine = undefined;
+      this.vault = undefined;
+      await engine?.close();
+      this.record('vault.lock');
+    });
+  }
+
+  /** The open vault, or PASSWORD_REQUIRED: the UI takes the user to unlock. */
+  requireVault(): Vault {
+    if (!this.vault) throw new KeepsakeError('PASSWORD_REQUIRED', 'unlock the vault first');
+    return this.vault;
+  }
+
+  requireEngine(): JobEngine {
+    this.requireVault();
+    if (!this.engine) throw this.engineError;
+    return this.engine;
+  }
+
+  /** The vault if open, for routes that degrade rather than refuse (playback). */
+  currentVault(): Vault | undefined {
+    return this.vault;
+  }
+
+  record(
+    action: string,
+    target?: string,
+    outcome: 'ok' | 'denied' | 'error' = 'ok',
+    detail?: string,
+  ): void {
+    this.activity.append({ actor: 'desktop', action, target, outcome, detail });
+  }
+
+  async close(): Promise<void> {
+    await this.lock();
+    this.db.close();
+  }
+
+  private async open(vault: Vault): Promise<void> {
+    this.vault = vault;
+    try {
+      const engine = await openJobEngine({
+        dataDir: this.options.dataDir,
+        keys: { vault },
+        ffmpeg: this.options.ffmpeg,
+        scratch: this.options.scratch,
+        concurrency: this.options.concurrency,
+        worker: this.options.worker,
+      });
+      engine.worker.on('finished', (job) => void this.finished(job, vault));
+      await engine.worker.start();
+      this.engine = engine;
+      this.engineError = undefined;
+    } catch (err) {
+      this.engineError = err;
+    }
+  }
+
+  /** Records the outcome, and in automated mode decrypts the results where asked. */
+  private async finished(job: Job, vault: Vault): Promise<void> {
+    const detail = job.state === 'succeeded' ? undefined : job.lastError?.message;
+    this.record(`job.${job.state}`, job.id, job.state === 'failed' ? 'error' : 'ok', detail);
+    const dir = job.options.deliverTo;
+    if (job.state !== 'succeeded' || !dir) return;
+    try {
+      await deliverOutputs(job, vault, dir, false);
+      this.record('job.deliver', job.id, 'ok', dir);
+    } catch (err) {
+      this.record('job.deliver', job.id, 'error', (err as Error).message);
+    }
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.transition.then(fn, fn);
+    this.transition = next.catch(() => undefined);
+    return next;
+  }
+}
