@@ -14,6 +14,14 @@ import { useUiStore } from './ui-store';
 import type { ScreenId } from './ui-store';
 import { VaultScreen } from './VaultScreen';
 
+const NEEDS_VAULT: ReadonlySet<ScreenId> = new Set([
+  'library',
+  'make',
+  'jobs',
+  'player',
+  'servers',
+]);
+
 // The player pulls in hls.js; load it only when someone opens the Player.
 const PlayerScreen = lazy(() => import('./PlayerScreen'));
 
@@ -27,9 +35,13 @@ export function App({ client }: { client: EngineClient }) {
 
 function Shell({ client }: { client: EngineClient }) {
   const status = useEngineStatus(client);
-  const blocked =
-    status.error instanceof EngineError &&
-    (status.error.code === 'UNAUTHORIZED' || status.error.code === 'ENGINE_UNREACHABLE');
+  const vault = useVault();
+  // Whichever answers first may tell that the token is wrong or the engine is gone.
+  const blocked = [status.error, vault.error].some(
+    (err) =>
+      err instanceof EngineError &&
+      (err.code === 'UNAUTHORIZED' || err.code === 'ENGINE_UNREACHABLE'),
+  );
 
   return (
     <div className="app">
@@ -54,10 +66,14 @@ function Main() {
   const clearNotice = useUiStore((s) => s.clearNotice);
   const events = useJobEvents();
 
-  // The first screen: the vault until it is open, then the library.
+  // The first screen: the vault until it is open, then the library. Later, a screen that
+  // needs the vault sends the user back to it when it is locked.
   useEffect(() => {
-    if (screen !== undefined || !vault.data) return;
-    go(vault.data.unlocked ? 'library' : 'vault');
+    if (!vault.data) return;
+    if (screen === undefined) go(vault.data.unlocked ? 'library' : 'vault');
+    else if (!vault.data.unlocked && NEEDS_VAULT.has(screen)) {
+      go('vault', vault.data.exists ? 'Unlock the vault to continue.' : 'Create a vault to begin.');
+    }
   }, [screen, vault.data, go]);
 
   const current: ScreenId = screen ?? 'vault';

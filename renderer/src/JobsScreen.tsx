@@ -247,7 +247,12 @@ const JobRow = memo(function JobRow({
       )}
       <div className="job-actions">
         {job.state === 'succeeded' && job.playUrl && (
-          <button type="button" className="primary" onClick={() => play(job.id)}>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => play(job.id)}
+            aria-label={`Play ${title}`}
+          >
             Play
           </button>
         )}

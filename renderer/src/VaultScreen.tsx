@@ -48,7 +48,12 @@ function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
     e.preventDefault();
     setTouched(true);
     if (!ok) return;
-    create.mutate(password, { onSuccess: (v) => onCreated(v.recoveryKey) });
+    // mutateAsync, not mutate's callbacks: those are dropped if this form unmounts first,
+    // and the recovery key must never be lost.
+    create.mutateAsync(password).then(
+      (v) => onCreated(v.recoveryKey),
+      () => {}, // shown from create.error
+    );
   };
 
   return (
@@ -186,12 +191,12 @@ function UnlockVault() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     if (!secret) return;
-    unlock.mutate(useKey ? { recoveryKey: secret.trim() } : { password: secret }, {
-      onSuccess: () => {
-        setSecret('');
-        go('library');
-      },
-    });
+    // mutateAsync: mutate's own callbacks would be dropped when this form gives way to
+    // the unlocked view, which can happen before they run.
+    unlock.mutateAsync(useKey ? { recoveryKey: secret.trim() } : { password: secret }).then(
+      () => go('library'),
+      () => {}, // shown from unlock.error
+    );
   };
 
   return (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopJob } from './engine-client';
-import { justFinished, mergeJobs, parseJobEvent } from './job-cache';
+import { justFinished, mergeJobs, parseDeletedEvent, parseJobEvent } from './job-cache';
 
 const job = (id: string, createdAt: number, state: DesktopJob['state'] = 'queued'): DesktopJob => ({
   id,
@@ -54,6 +54,14 @@ describe('parseJobEvent', () => {
     expect(parseJobEvent('{"id":"j1"}')).toBeUndefined();
     expect(parseJobEvent('not json')).toBeUndefined();
     expect(parseJobEvent('null')).toBeUndefined();
+  });
+});
+
+describe('parseDeletedEvent', () => {
+  it('reads the id of a deleted job', () => {
+    expect(parseDeletedEvent('{"id":"jaaaaaaaaaaaa"}')).toBe('jaaaaaaaaaaaa');
+    expect(parseDeletedEvent('{"id":5}')).toBeUndefined();
+    expect(parseDeletedEvent('oops')).toBeUndefined();
   });
 });
 

@@ -49,6 +49,18 @@ export function parseJobEvent(data: string): DesktopJob | undefined {
   return undefined;
 }
 
+/** The id in a `deleted` event (`{"id": "j…"}`). */
+export function parseDeletedEvent(data: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(data);
+    const id =
+      typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A job moved into a finished state between two views of it. */
 export function justFinished(before: DesktopJob | undefined, after: DesktopJob): boolean {
   const done = (j: DesktopJob | undefined) =>

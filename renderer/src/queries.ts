@@ -18,7 +18,13 @@ import type {
   UnlockVaultBody,
 } from './engine-client';
 import { EngineError, needsVault } from './engine-client';
-import { JOB_LIST_LIMIT, justFinished, mergeJobs, parseJobEvent } from './job-cache';
+import {
+  JOB_LIST_LIMIT,
+  justFinished,
+  mergeJobs,
+  parseDeletedEvent,
+  parseJobEvent,
+} from './job-cache';
 import { runSseStream } from './sse';
 import { AUTO_REFRESH_MS, useUiStore } from './ui-store';
 
@@ -181,6 +187,16 @@ export function useJobEvents(): { connected: boolean } {
       },
       onError: () => setConnected(false),
       onMessage: (message) => {
+        if (message.event === 'deleted') {
+          const id = parseDeletedEvent(message.data);
+          if (id) {
+            pending = pending.filter((j) => j.id !== id);
+            queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
+              list?.filter((j) => j.id !== id),
+            );
+          }
+          return;
+        }
         if (message.event !== 'job') return;
         const job = parseJobEvent(message.data);
         if (!job) return;
@@ -220,7 +236,8 @@ export function useVaultActions() {
   return {
     create: useMutation({
       mutationFn: (password: string) => client.createVault(password),
-      onSuccess: afterChange,
+      // Not awaited: the caller must get the recovery key before the vault state changes.
+      onSuccess: () => void afterChange(),
     }),
     unlock: useMutation({
       mutationFn: (body: UnlockVaultBody) => client.unlockVault(body),
