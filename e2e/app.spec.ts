@@ -205,6 +205,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await expect(web.getByTestId('job-state')).toHaveText('Done');
   await expect(hls.getByTestId('job-state')).toHaveText('Done');
   await expect(page.getByTestId('overall-eta')).toHaveText('Nothing is running.');
+  await expect(page.getByTestId('events-state')).toHaveText('Live updates');
   await page.getByRole('button', { name: /^Done/ }).click();
   await expect(list.getByRole('article')).toHaveCount(2);
   await page.getByRole('button', { name: /^Failed/ }).click();
@@ -242,6 +243,78 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   expect(await video.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
   expect(problems).toEqual([]);
 
+  // --- A clear failure reason, and retry (which answers with a new job). -----------------
+  await nav(page, 'Make').click();
+  await page.getByLabel('Folder', { exact: true }).selectOption({ label: 'Tapes' });
+  const beach = await page
+    .getByLabel('File', { exact: true })
+    .locator('option', { hasText: 'beach.mp4' })
+    .getAttribute('value');
+  await page.getByLabel('File', { exact: true }).selectOption(beach ?? '');
+  await page.getByRole('radio', { name: /^vhs-restore/ }).check();
+  const crop = page.getByTestId('param-crop');
+  await crop.fill('704x576');
+  await crop.blur();
+  await expect(page.getByText(/Does not match the expected format/)).toBeVisible();
+  // Well-formed, but larger than the 320×240 picture: the engine refuses it when the job
+  // runs (it knows the picture size only then), and the row must say why.
+  await crop.fill('9999:9999:0:0');
+  await page.getByTestId('param-denoise').selectOption('off');
+  await page.getByRole('button', { name: 'Start job' }).click();
+  const vhs = list.getByRole('article', { name: /^vhs-restore/ });
+  await expect(vhs.getByTestId('job-state')).toHaveText('Failed', { timeout: 60_000 });
+  await expect(vhs.getByTestId('job-error')).toContainText('Why it failed:');
+  await expect(vhs.getByTestId('job-error')).toContainText('crop');
+  // Retrying the same bad settings is refused up front, and the row says so.
+  await vhs.getByRole('button', { name: /^Retry / }).click();
+  await expect(vhs.getByTestId('job-action-error')).toContainText('Could not retry: ');
+
+  // Cancel and retry: the slowest AV1 setting on the longest clip is still running (or
+  // waiting) when we cancel; its retry answers with a new job, cancelled in turn.
+  await nav(page, 'Make').click();
+  await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
+  await page.getByRole('radio', { name: /^archive-av1/ }).check();
+  await page.getByTestId('param-speed').fill('0');
+  await page.getByRole('button', { name: 'Start job' }).click();
+  const av1 = list.getByRole('article', { name: /^archive-av1/ });
+  await expect(av1.getByTestId('job-state')).toHaveText(/Queued|Running/);
+  await av1.getByRole('button', { name: /^Cancel / }).click();
+  await expect(av1.getByTestId('job-state')).toHaveText('Cancelled', { timeout: 30_000 });
+  await av1.getByRole('button', { name: /^Retry / }).click();
+  await expect(page.getByText(/^Retrying as a new job \(j[a-z2-7]{12}, queued\)\.$/)).toBeVisible();
+  await expect(av1).toHaveCount(2);
+  const again = av1.filter({ has: page.getByText(/Queued|Running/) });
+  await again.getByRole('button', { name: /^Cancel / }).click();
+  await expect(av1.getByTestId('job-state')).toHaveText(['Cancelled', 'Cancelled'], {
+    timeout: 30_000,
+  });
+  await page.getByRole('button', { name: /^Cancelled/ }).click();
+  await expect(list.getByRole('article')).toHaveCount(2);
+  for (let n = 2; n > 0; n--) {
+    await av1
+      .first()
+      .getByRole('button', { name: /^Remove / })
+      .click();
+    await expect(av1).toHaveCount(n - 1);
+  }
+  await page.getByRole('button', { name: /^Failed/ }).click();
+  await expect(list.getByRole('article')).toHaveCount(1);
+  await shot(page, testInfo, 'jobs-failed');
+  await page.getByRole('button', { name: /^All/ }).click();
+
+  // --- Keyboard: arrows move along the navigation, Enter opens a screen. -----------------
+  await nav(page, 'Jobs').focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(nav(page, 'Servers')).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(nav(page, 'Activity')).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(nav(page, 'Library')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(nav(page, 'Activity')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(nav(page, 'Activity')).toHaveAttribute('aria-current', 'page');
+
   // --- Servers and Activity. -------------------------------------------------------------
   await nav(page, 'Servers').click();
   await expect(page.getByText('No servers paired yet.')).toBeVisible();
@@ -252,6 +325,8 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await expect(activity).toContainText('vault.create');
   await expect(activity).toContainText('library.upload');
   await expect(activity).toContainText('job.create');
+  await expect(activity).toContainText('job.retry');
+  await expect(activity).toContainText('job.cancel');
   await shot(page, testInfo, 'activity-screen');
 
   // --- Lock: the app goes back to the vault; unlocking brings the library back. -----------
@@ -268,4 +343,116 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByRole('listitem', { name: 'Tapes', exact: true })).toBeVisible();
+});
+
+/** A job as GET /v1/jobs lists it; `i` orders them (higher is newer). */
+function fakeJob(i: number, state: string, percent?: number) {
+  return {
+    id: `j${String(i).padStart(12, '0')}`,
+    state,
+    preset: i % 2 ? 'web-h264' : 'hls-playback',
+    params: {},
+    mode: 'manual',
+    priority: 0,
+    createdAt: 1_700_000_000_000 + i * 1000,
+    attempts: 1,
+    maxAttempts: 3,
+    waitingForKeys: false,
+    notes: [],
+    outputs: [],
+    fileId: 'maaaaaaaaaaaa',
+    ...(percent === undefined
+      ? {}
+      : { progress: { percent, fps: 48.5, speed: 1.9, etaSeconds: 30, at: Date.now() } }),
+  };
+}
+
+test('a queue of 1,000 jobs stays light: a virtualised list fed by one event batch', async ({
+  page,
+  request,
+}, testInfo) => {
+  const auth = { authorization: `Bearer ${engine.token}` };
+  const made = await request.post(`${engine.origin}/v1/vault`, {
+    headers: auth,
+    data: { password: 'gardenia kettle seven rivers' },
+  });
+  expect(made.status()).toBe(201);
+
+  // 1,000 jobs: 10 running, 90 queued, the rest finished (newest first).
+  const jobs = Array.from({ length: 1000 }, (_, k) => {
+    const i = 1000 - k;
+    return fakeJob(
+      i,
+      k < 10 ? 'running' : k < 100 ? 'queued' : 'succeeded',
+      k < 10 ? 5 : undefined,
+    );
+  });
+  let listCalls = 0;
+  await page.route(/\/v1\/jobs\?/, (route) => {
+    listCalls++;
+    return route.fulfill({ json: jobs });
+  });
+  // One burst on the first connection: a newer progress update for every running job.
+  // Later connections fail, so the client backs off instead of reconnecting in a loop.
+  const burst = jobs
+    .slice(0, 10)
+    .map(
+      (j, n) =>
+        `event: job\ndata: ${JSON.stringify({
+          ...j,
+          progress: { ...j.progress, percent: 50 + n, at: Date.now() + 60_000 },
+        })}\n\n`,
+    )
+    .join('');
+  let eventCalls = 0;
+  await page.route(/\/v1\/jobs\/events$/, (route) =>
+    eventCalls++ === 0
+      ? route.fulfill({ headers: { 'content-type': 'text/event-stream' }, body: burst })
+      : route.abort('connectionreset'),
+  );
+
+  await page.goto(engine.openUrl);
+  await nav(page, 'Jobs').click();
+  const list = page.getByTestId('job-list');
+  await expect(page.getByRole('button', { name: /^All/ })).toContainText('1000');
+  await expect(page.getByTestId('overall-eta')).toContainText('10 running, 90 waiting');
+  // The newest running job shows the burst's numbers: 50 %, fps, speed and an ETA.
+  const first = list.getByRole('article').first();
+  await expect(first.locator('.stats')).toHaveText('50% · 49 fps · 1.90× · 30 s left');
+
+  // Only what is on screen is in the DOM.
+  const rendered = await list.getByRole('article').count();
+  console.log(`1,000 jobs: ${rendered} rows in the DOM`);
+  expect(rendered).toBeLessThan(40);
+
+  // Scroll through the whole list, measuring the longest gap between frames.
+  const worstFrameMs = await list.evaluate(
+    (el) =>
+      new Promise<number>((resolve) => {
+        let last = performance.now();
+        let worst = 0;
+        const step = () => {
+          const now = performance.now();
+          worst = Math.max(worst, now - last);
+          last = now;
+          if (el.scrollTop + el.clientHeight >= el.scrollHeight - 1) return resolve(worst);
+          el.scrollTop += 400;
+          requestAnimationFrame(step);
+        };
+        requestAnimationFrame(step);
+      }),
+  );
+  console.log(`1,000 jobs: longest frame while scrolling ${worstFrameMs.toFixed(0)} ms`);
+  await expect(list.getByTestId('job-j000000000001')).toBeVisible();
+  expect(await list.getByRole('article').count()).toBeLessThan(40);
+
+  // Filters work on the full list, not just the rendered rows.
+  await page.getByRole('button', { name: /^Running/ }).click();
+  await expect(list.getByRole('article')).toHaveCount(10);
+  await page.getByRole('searchbox', { name: 'Search jobs' }).fill('hls');
+  await expect(list.getByRole('article')).toHaveCount(5);
+  await shot(page, testInfo, 'jobs-1000');
+  // No polling: one list request for the screen, plus at most one per reconnect.
+  console.log(`1,000 jobs: ${listCalls} list requests, ${eventCalls} event connections`);
+  expect(listCalls).toBe(1);
 });

@@ -79,7 +79,7 @@ function Main() {
   const current: ScreenId = screen ?? 'vault';
   return (
     <div className="layout">
-      <Nav current={current} onGo={(id) => go(id)} live={events.connected} />
+      <Nav current={current} onGo={(id) => go(id)} events={events} />
       <main className="screen" id="screen" tabIndex={-1} data-testid={`screen-${current}`}>
         {notice && (
           <div className="notice" role="status">

@@ -194,7 +194,12 @@ const JobRow = memo(function JobRow({
   const percent = job.state === 'succeeded' ? 100 : (p?.percent ?? 0);
   const title = `${job.preset}${fileName ? ` · ${fileName}` : ''}`;
   const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;
-  const error = actions.cancel.error ?? actions.retry.error ?? actions.remove.error;
+  const failed: [string, unknown][] = [
+    ['Could not cancel', actions.cancel.error],
+    ['Could not retry', actions.retry.error],
+    ['Could not remove', actions.remove.error],
+  ];
+  const actionError = failed.find(([, err]) => err);
   const finished = job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
 
   return (
@@ -240,9 +245,9 @@ const JobRow = memo(function JobRow({
             : ''}
         </p>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {errorText(error)}
+      {actionError && (
+        <p className="error" role="alert" data-testid="job-action-error">
+          {actionError[0]}: {errorText(actionError[1])}
         </p>
       )}
       <div className="job-actions">

@@ -3,16 +3,23 @@
 import { useRef } from 'react';
 import type { KeyboardEvent } from 'react';
 import { SCREENS } from './ui-store';
-import type { ScreenId } from './ui-store';
+import type { EventsState, ScreenId } from './ui-store';
+
+const EVENT_LABELS: Record<EventsState, string> = {
+  off: 'Live updates off (vault locked)',
+  connecting: 'Connecting…',
+  live: 'Live updates',
+  retrying: 'Reconnecting…',
+};
 
 export function Nav({
   current,
   onGo,
-  live,
+  events,
 }: {
   current: ScreenId;
   onGo: (id: ScreenId) => void;
-  live: boolean;
+  events: EventsState;
 }) {
   const list = useRef<HTMLUListElement>(null);
 
@@ -49,9 +56,9 @@ export function Nav({
           </li>
         ))}
       </ul>
-      <p className="live" title="Live job updates">
-        <span className={live ? 'dot on' : 'dot'} aria-hidden="true" />
-        {live ? 'Live updates' : 'Not connected'}
+      <p className="live" title="Live job updates" data-testid="events-state">
+        <span className={`dot dot-${events}`} aria-hidden="true" />
+        {EVENT_LABELS[events]}
       </p>
     </nav>
   );

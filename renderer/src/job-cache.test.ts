@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopJob } from './engine-client';
-import { justFinished, mergeJobs, parseDeletedEvent, parseJobEvent } from './job-cache';
+import {
+  isNewer,
+  justFinished,
+  mergeJobs,
+  parseDeletedEvent,
+  parseJobEvent,
+  reconcileList,
+} from './job-cache';
 
 const job = (id: string, createdAt: number, state: DesktopJob['state'] = 'queued'): DesktopJob => ({
   id,
@@ -45,6 +52,36 @@ describe('mergeJobs', () => {
     expect(next).toHaveLength(1000);
     expect(next[0]?.id).toBe('new');
     expect(next.at(-1)?.id).toBe('j1');
+  });
+});
+
+describe('reconcileList', () => {
+  const running = (percent: number, at: number): DesktopJob => ({
+    ...job('j1', 1, 'running'),
+    progress: { percent, at },
+  });
+
+  it('keeps a live update that is newer than the list that answered after it', () => {
+    const cached = [running(60, 2000)];
+    const fetched = [running(40, 1000), job('j2', 2)];
+    expect(reconcileList(fetched, cached).map((j) => j.progress?.percent)).toEqual([60, undefined]);
+    expect(reconcileList([running(80, 3000)], cached)[0]?.progress?.percent).toBe(80);
+  });
+
+  it('orders views by attempt, then state, then progress time', () => {
+    const done = job('j1', 1, 'succeeded');
+    expect(isNewer(done, running(99, 9999))).toBe(true);
+    expect(isNewer(running(1, 1), done)).toBe(false);
+    // A requeued attempt is newer than the failure before it.
+    expect(isNewer({ ...job('j1', 1, 'queued'), attempts: 2 }, { ...done, attempts: 1 })).toBe(
+      true,
+    );
+  });
+
+  it('takes the list as is when nothing is cached, and drops jobs the list no longer has', () => {
+    const fetched = [job('j1', 1)];
+    expect(reconcileList(fetched, undefined)).toBe(fetched);
+    expect(reconcileList([], [job('j9', 9)])).toEqual([]);
   });
 });
 

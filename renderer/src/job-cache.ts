@@ -30,6 +30,39 @@ export function mergeJobs(
   return next.slice(0, JOB_LIST_LIMIT);
 }
 
+const STATE_RANK: Record<string, number> = {
+  queued: 0,
+  running: 1,
+  succeeded: 2,
+  failed: 2,
+  cancelled: 2,
+};
+
+/** Which of two views of one job is the later one: attempt, then state, then progress. */
+export function isNewer(a: DesktopJob, b: DesktopJob): boolean {
+  if (a.attempts !== b.attempts) return a.attempts > b.attempts;
+  const ra = STATE_RANK[a.state] ?? 0;
+  const rb = STATE_RANK[b.state] ?? 0;
+  if (ra !== rb) return ra > rb;
+  return (a.progress?.at ?? 0) > (b.progress?.at ?? 0);
+}
+
+/**
+ * A fetched list, keeping any cached job that live events have moved past what the list
+ * says (a list request can start before an event and answer after it).
+ */
+export function reconcileList(
+  fetched: readonly DesktopJob[],
+  cached: readonly DesktopJob[] | undefined,
+): DesktopJob[] {
+  if (!cached || cached.length === 0) return fetched as DesktopJob[];
+  const byId = new Map(cached.map((j) => [j.id, j]));
+  return fetched.map((job) => {
+    const seen = byId.get(job.id);
+    return seen && isNewer(seen, job) ? seen : job;
+  });
+}
+
 /** Parses one `job` event; undefined for anything that is not a job. */
 export function parseJobEvent(data: string): DesktopJob | undefined {
   try {

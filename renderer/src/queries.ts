@@ -24,9 +24,11 @@ import {
   mergeJobs,
   parseDeletedEvent,
   parseJobEvent,
+  reconcileList,
 } from './job-cache';
 import { runSseStream } from './sse';
 import { AUTO_REFRESH_MS, useUiStore } from './ui-store';
+import type { EventsState } from './ui-store';
 
 export const keys = {
   status: ['engine', 'status'] as const,
@@ -123,10 +125,15 @@ export function usePresets() {
 
 export function useJobs() {
   const client = useClient();
+  const queryClient = useQueryClient();
   const enabled = useUnlocked();
   return useQuery({
     queryKey: keys.jobs,
-    queryFn: () => client.jobs({ limit: JOB_LIST_LIMIT }),
+    queryFn: async () =>
+      reconcileList(
+        await client.jobs({ limit: JOB_LIST_LIMIT }),
+        queryClient.getQueryData<DesktopJob[]>(keys.jobs),
+      ),
     enabled,
     // Live updates arrive over SSE (useJobEvents); no polling.
     staleTime: Infinity,
@@ -152,17 +159,19 @@ export function useActivity() {
  * job list cache, batched per 100 ms so a busy queue costs one render per batch.
  * A (re)connect refetches the list once, covering whatever was missed.
  */
-export function useJobEvents(): { connected: boolean } {
+export function useJobEvents(): EventsState {
   const client = useClient();
   const queryClient = useQueryClient();
   const unlocked = useUnlocked();
-  const connected = useUiStore((s) => s.eventsConnected);
+  const state = useUiStore((s) => s.events);
 
   useEffect(() => {
     if (!unlocked) return;
     const controller = new AbortController();
-    const setConnected = useUiStore.getState().setEventsConnected;
+    const setEvents = useUiStore.getState().setEvents;
+    setEvents('connecting');
     let pending: DesktopJob[] = [];
+    let opened = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = () => {
       timer = undefined;
@@ -182,10 +191,12 @@ export function useJobEvents(): { connected: boolean } {
       signal: controller.signal,
       open: (signal) => client.openJobEvents(signal),
       onOpen: () => {
-        setConnected(true);
-        void queryClient.invalidateQueries({ queryKey: keys.jobs });
+        setEvents('live');
+        // The first connection follows the list load; a reconnect may have missed changes
+        // (the engine's opening snapshot covers only active and recent jobs).
+        if (opened++ > 0) void queryClient.invalidateQueries({ queryKey: keys.jobs });
       },
-      onError: () => setConnected(false),
+      onError: () => setEvents('retrying'),
       onMessage: (message) => {
         if (message.event === 'deleted') {
           const id = parseDeletedEvent(message.data);
@@ -207,11 +218,11 @@ export function useJobEvents(): { connected: boolean } {
     return () => {
       controller.abort();
       if (timer) clearTimeout(timer);
-      setConnected(false);
+      setEvents('off');
     };
   }, [client, queryClient, unlocked]);
 
-  return { connected };
+  return state;
 }
 
 // --- Mutations --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ export const SCREENS = [
 export type ScreenId = (typeof SCREENS)[number]['id'];
 
 export type JobFilter = JobState | 'all' | 'active';
+export type EventsState = 'off' | 'connecting' | 'live' | 'retrying';
 
 interface UiState {
   /** Re-check the engine status every AUTO_REFRESH_MS while on. */
@@ -41,9 +42,9 @@ interface UiState {
   jobSearch: string;
   setJobSearch: (text: string) => void;
 
-  /** The live job stream is connected. */
-  eventsConnected: boolean;
-  setEventsConnected: (on: boolean) => void;
+  /** The live job stream: off while locked, connecting until the engine answers. */
+  events: EventsState;
+  setEvents: (state: EventsState) => void;
 }
 
 export const useUiStore = create<UiState>()((set) => ({
@@ -66,6 +67,6 @@ export const useUiStore = create<UiState>()((set) => ({
   jobSearch: '',
   setJobSearch: (jobSearch) => set({ jobSearch }),
 
-  eventsConnected: false,
-  setEventsConnected: (eventsConnected) => set({ eventsConnected }),
+  events: 'off',
+  setEvents: (events) => set({ events }),
 }));
