@@ -241,6 +241,19 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
     .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 10_000 })
     .toBeGreaterThan(1.2);
   expect(await video.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
+
+  // The web-h264 MP4 plays natively from its /play URL.
+  const picker = page.getByLabel('Video', { exact: true });
+  const mp4 = await picker.locator('option', { hasText: 'web-h264' }).getAttribute('value');
+  await picker.selectOption(mp4 ?? '');
+  await expect(page.getByText('native playback')).toBeVisible();
+  await video.evaluate((v: HTMLVideoElement) => {
+    v.muted = true;
+    void v.play();
+  });
+  await expect
+    .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(1);
   expect(problems).toEqual([]);
 
   // --- A clear failure reason, and retry (which answers with a new job). -----------------
@@ -327,6 +340,9 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await expect(activity).toContainText('job.create');
   await expect(activity).toContainText('job.retry');
   await expect(activity).toContainText('job.cancel');
+  // Newest first: the last thing done (removing a job) heads the table.
+  await expect(activity.getByRole('row').nth(1)).toContainText('job.delete');
+  await expect(activity.getByRole('row').last()).toContainText('vault.create');
   await shot(page, testInfo, 'activity-screen');
 
   // --- Lock: the app goes back to the vault; unlocking brings the library back. -----------

@@ -1,5 +1,5 @@
 // Activity: the engine's audit log, newest first, for the curious.
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { errorText } from './errors-text';
 import { formatTime } from './format';
 import { useActivity } from './queries';
@@ -9,7 +9,11 @@ const PAGE = 200;
 export function ActivityScreen() {
   const activity = useActivity();
   const [shown, setShown] = useState(PAGE);
-  const entries = activity.data ?? [];
+  // Newest first whatever order the engine sends (it currently sends oldest first).
+  const entries = useMemo(
+    () => [...(activity.data ?? [])].sort((a, b) => b.seq - a.seq),
+    [activity.data],
+  );
 
   return (
     <section className="panel" aria-labelledby="activity-heading">
@@ -45,9 +49,9 @@ export function ActivityScreen() {
           <tbody>
             {entries.slice(0, shown).map((e) => (
               <tr key={e.seq}>
-                <td>{formatTime(e.at)}</td>
+                <td className="when">{formatTime(e.at)}</td>
                 <td>{e.action}</td>
-                <td className="rel">{e.target ?? '—'}</td>
+                <td className="id">{e.target ?? '—'}</td>
                 <td className={e.outcome === 'ok' ? '' : 'error'}>{e.outcome}</td>
                 <td>{e.detail ?? ''}</td>
               </tr>
