@@ -133,6 +133,21 @@ export async function readRoutesFile(path: string): Promise<Routes> {
   return parseRoutes(text, path);
 }
 
+/**
+ * Whether `keepsake validate -c FILE` should read FILE as routes: a .yaml/.yml name, or
+ * any YAML/JSON mapping with a top-level `routes` key (server configurations have none).
+ * An unreadable file is not routes; the server-config path reports it.
+ */
+export async function isRoutesFile(path: string): Promise<boolean> {
+  if (/\.ya?ml$/i.test(path)) return true;
+  try {
+    const doc = parseDocument(await readFile(path, 'utf8'));
+    return !doc.errors.length && doc.has('routes');
+  } catch {
+    return false;
+  }
+}
+
 /** The first route (in file order) for this Host header and listener, if any. */
 export function matchRoute(
   routes: Routes,
