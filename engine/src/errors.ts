@@ -195,6 +195,22 @@ export const ERROR_CODES = {
     exit: 2,
     summary: "The server's certificate does not chain to the CA pinned at pairing.",
   },
+  PLAYLIST_REFUSED: {
+    status: 502,
+    exit: 4,
+    summary:
+      'The upstream playlist names a URI the proxy will not serve (a non-http scheme, an insecure segment, or an address outside the route).',
+  },
+  PLAYLIST_TOO_LARGE: {
+    status: 502,
+    exit: 4,
+    summary: 'The upstream playlist is larger than the proxy rewrites.',
+  },
+  UPSTREAM_FAILED: {
+    status: 502,
+    exit: 6,
+    summary: 'The upstream origin could not be reached, timed out, or answered outside its route.',
+  },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 
