@@ -117,13 +117,13 @@ describe('direct proxy URLs', () => {
     const allowed = (u: URL) => u.hostname === 'origin.test';
     const url = new URL('https://origin.test/a b/c.ts?x=1&y=2');
     const proxied = directProxyUrlFor(url, { allowed });
-    expect(proxied).toBe(`/proxy/stream?url=${encodeURIComponent(url.href)}`);
+    expect(proxied).toBe(`/proxy/stream?d=${encodeURIComponent(url.href)}`);
     expect(upstreamFromDirectUrl(new URL(proxied, 'http://127.0.0.1')).href).toBe(url.href);
     expect(code(() => directProxyUrlFor(new URL('https://evil.test/'), { allowed }))).toBe(
       'PLAYLIST_REFUSED',
     );
     expect(
-      code(() => upstreamFromDirectUrl(new URL('http://127.0.0.1/proxy/stream?url=file:///x'))),
+      code(() => upstreamFromDirectUrl(new URL('http://127.0.0.1/proxy/stream?d=file:///x'))),
     ).toBe('USAGE');
   });
 });

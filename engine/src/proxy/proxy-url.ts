@@ -4,7 +4,7 @@
 //
 // Routed (a route's host names):  https://origin/live/a.ts?x=1  ->  <base>/live/a.ts?x=1
 //   another allowed origin:       http://cdn:8080/s/1.ts        ->  <base>/.ks-origin/http/cdn:8080/s/1.ts
-// Direct (`/proxy/stream`):       <endpoint>?url=<percent-encoded absolute URL>
+// Direct (`/proxy/stream`):       <endpoint>?d=<percent-encoded absolute URL>
 //
 // Nothing of the incoming request (its query string, where a player's token may sit) is
 // ever copied: a proxy URL is built from the upstream URL alone.
@@ -17,7 +17,7 @@ import type { Route } from './routes-config';
 export const ORIGIN_PREFIX = '/.ks-origin/';
 
 /** The query parameter of the direct proxy that holds the upstream URL. */
-export const DIRECT_PARAM = 'url';
+export const DIRECT_PARAM = 'd';
 
 /** The route's proxy URL for an upstream URL; PLAYLIST_REFUSED when outside the route. */
 export function proxyUrlFor(absolute: URL, route: Route): string {
