@@ -190,6 +190,18 @@ export const ERROR_CODES = {
     exit: 2,
     summary: "The server's certificate does not chain to the CA pinned at pairing.",
   },
+  DESTINATION_FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    summary:
+      'The proxy will not fetch that URL: it is not on the allowlist or resolves to a refused address.',
+  },
+  UPSTREAM_FAILED: {
+    status: 502,
+    exit: 6,
+    summary:
+      'The upstream server could not be reached or sent an invalid answer, even after retries.',
+  },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 
