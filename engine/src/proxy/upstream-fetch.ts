@@ -175,10 +175,15 @@ function errorCode(err: unknown): string {
   return err instanceof Error ? err.name : 'UNKNOWN';
 }
 
-/** Drains a response body we do not pass on, so its connection can be reused. */
-async function discard(body: Readable & { dump?: (o?: { limit: number }) => Promise<void> }) {
+/**
+ * Drops a response body that will not be passed on: a small remainder is read so the
+ * connection can be reused, a large one is cut. Never leaves an unhandled 'error'.
+ */
+export async function discardBody(body: Readable): Promise<void> {
+  body.on('error', () => {});
+  const dump = (body as Readable & { dump?: (o: { limit: number }) => Promise<void> }).dump;
   try {
-    if (body.dump) await body.dump({ limit: 64 * 1024 });
+    if (dump) await dump.call(body, { limit: 64 * 1024 });
     else body.destroy();
   } catch {
     body.destroy();
@@ -284,7 +289,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetc
       try {
         const response = await attempt(url, request, match, t);
         if (response.statusCode < 500) return response;
-        await discard(response.body);
+        await discardBody(response.body);
         reason = `status ${response.statusCode}`;
       } catch (err) {
         if (isKeepsakeError(err) || request.signal?.aborted) throw err;
@@ -326,7 +331,7 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetc
           body: response.body,
         };
       }
-      await discard(response.body);
+      await discardBody(response.body);
       if (redirects >= maxRedirects) {
         throw new KeepsakeError('UPSTREAM_FAILED', `more than ${maxRedirects} redirects`);
       }
