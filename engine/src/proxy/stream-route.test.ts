@@ -57,6 +57,8 @@ async function origin(handler: OriginHandler = mediaHandler): Promise<FixtureOri
 }
 
 interface Proxy {
+  /** Errors the host's error handler saw that are not registry errors (would be logged). */
+  unexpected: unknown[];
   url: (target: string, extra?: string) => string;
   registry: Registry;
   metric: (name: string, labels?: string) => Promise<number>;
@@ -76,12 +78,13 @@ async function proxy(
     ...fetchOptions,
   });
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  // What both host servers do: registry errors as {code, message}.
-  app.setErrorHandler((err, _request, reply) =>
-    err instanceof KeepsakeError
-      ? reply.code(err.status).send(err.toJSON())
-      : reply.code(500).send({ code: 'INTERNAL', message: String(err) }),
-  );
+  // What both host servers do: registry errors as {code, message}, others logged.
+  const unexpected: unknown[] = [];
+  app.setErrorHandler((err, _request, reply) => {
+    if (err instanceof KeepsakeError) return reply.code(err.status).send(err.toJSON());
+    unexpected.push(err);
+    return reply.code(500).send({ code: 'INTERNAL', message: String(err) });
+  });
   await app.register(proxyStreamRoutes({ fetch, metrics, ...routeOptions }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   cleanup.push(async () => {
@@ -91,6 +94,7 @@ async function proxy(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
+    unexpected,
     url: (target, extra = '') =>
       `http://127.0.0.1:${port}/proxy/stream?d=${encodeURIComponent(target)}${extra}`,
     registry,

@@ -238,7 +238,12 @@ export function proxyStreamRoutes(options: ProxyStreamOptions): FastifyPluginAsy
         pipeline(upstream.body, counter, () => {});
         return reply.send(counter);
       } catch (err) {
-        outcome = aborted.signal.aborted ? 'aborted' : outcomeOf(err);
+        if (aborted.signal.aborted) {
+          // Nobody is left to answer; an error here would only be logged as unexpected.
+          outcome = 'aborted';
+          return reply;
+        }
+        outcome = outcomeOf(err);
         throw err;
       } finally {
         // Once per request; a stream the client leaves midway still counts as 'ok'.

@@ -144,7 +144,7 @@ function connector(
     timeout: connectMs,
     rejectUnauthorized: verifyTls,
     ...(ca ? { ca: [...ca] } : {}),
-    lookup: checkedLookup(resolve, permitted) as never,
+    lookup: checkedLookup(resolve, permitted),
   });
   return (options, callback) => {
     // net.connect does not call `lookup` for an IP literal; check it here instead.
