@@ -429,6 +429,7 @@ describe('resilience and limits', () => {
     const controller = new AbortController();
     const response = await httpRequest(p.url(`${o.origin}/endless`), { signal: controller.signal });
     await new Promise((resolve) => response.body.once('data', resolve));
+    response.body.on('error', () => {});
     controller.abort();
     await expect.poll(() => o.cutShort, { timeout: 5000 }).toBe(1);
     await expect.poll(() => p.metric('keepsake_proxy_active_streams')).toBe(0);
