@@ -206,10 +206,17 @@ export const ERROR_CODES = {
     exit: 4,
     summary: 'The upstream playlist is larger than the proxy rewrites.',
   },
+  DESTINATION_FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    summary:
+      'The proxy will not fetch that URL: it is not on the allowlist or resolves to a refused address.',
+  },
   UPSTREAM_FAILED: {
     status: 502,
     exit: 6,
-    summary: 'The upstream origin could not be reached, timed out, or answered outside its route.',
+    summary:
+      'The upstream server could not be reached, timed out, or sent an invalid answer, even after retries.',
   },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
