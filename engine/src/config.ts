@@ -8,12 +8,16 @@
 //     "ffmpegPath": "/opt/ffmpeg/bin/ffmpeg",
 //     "ffprobePath": "/opt/ffmpeg/bin/ffprobe",
 //     "concurrency": 1,                 jobs at once
-//     "stallSeconds": 120               kill a job whose FFmpeg makes no progress this long
+//     "stallSeconds": 120,              kill a job whose FFmpeg makes no progress this long
+//     "proxyAllow": [                   what /proxy/stream may fetch (docs/stream-proxy.md);
+//       { "host": "*.example.net" }     none by default
+//     ]
 //   }
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError } from './errors';
+import { Allowlist, type AllowlistEntry } from './proxy/allowlist';
 
 export interface EngineConfig {
   scratch?: string;
@@ -22,6 +26,7 @@ export interface EngineConfig {
   ffprobePath?: string;
   concurrency?: number;
   stallSeconds?: number;
+  proxyAllow?: AllowlistEntry[];
 }
 
 const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
@@ -31,6 +36,11 @@ const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
   ffprobePath: (v) => typeof v === 'string' && v.length > 0,
   concurrency: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
   stallSeconds: (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 86_400,
+  proxyAllow: (v) => {
+    if (!Array.isArray(v)) return false;
+    new Allowlist(v as AllowlistEntry[]); // throws USAGE naming the bad entry
+    return true;
+  },
 };
 
 export function configPath(dataDir: string): string {

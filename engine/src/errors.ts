@@ -195,6 +195,29 @@ export const ERROR_CODES = {
     exit: 2,
     summary: "The server's certificate does not chain to the CA pinned at pairing.",
   },
+  PLAYLIST_REFUSED: {
+    status: 502,
+    exit: 4,
+    summary:
+      'The upstream playlist names a URI the proxy will not serve (a non-http scheme, an insecure segment, or an address outside the route).',
+  },
+  PLAYLIST_TOO_LARGE: {
+    status: 502,
+    exit: 4,
+    summary: 'The upstream playlist is larger than the proxy rewrites.',
+  },
+  DESTINATION_FORBIDDEN: {
+    status: 403,
+    exit: 2,
+    summary:
+      'The proxy will not fetch that URL: it is not on the allowlist or resolves to a refused address.',
+  },
+  UPSTREAM_FAILED: {
+    status: 502,
+    exit: 6,
+    summary:
+      'The upstream server could not be reached, timed out, or sent an invalid answer, even after retries.',
+  },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 

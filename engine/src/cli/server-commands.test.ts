@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { pinnedAgent } from '../server/tls';
-import { runCli, startCli } from '../testing/cli';
+import { CLI, runCli, startCli } from '../testing/cli';
 import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 
@@ -58,6 +58,35 @@ describe('keepsake serve and friends', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/unknown setting "hostnmes"/);
     expect(res.stderr).toMatch(/\/port must be <= 65535/);
+  });
+
+  it('validate checks a routes file, by -c or --routes, naming the field and line', async () => {
+    const dir = await freshDir();
+    const example = join(CLI, '..', '..', '..', 'docs', 'examples', 'routes.yaml');
+    const ok = await runCli(['validate', '-c', example]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/routes\.yaml: valid \(2 routes\)/);
+    expect(ok.stdout).toMatch(
+      /family-tv: tv\.example\.com, \*\.cdn\.example\.net -> https:\/\/origin/,
+    );
+    // Detected by content too (JSON is YAML), and named explicitly with --routes.
+    const json = join(dir, 'routes.json');
+    await writeFile(
+      json,
+      JSON.stringify({ routes: [{ hosts: ['a.test'], upstream: 'https://o.test' }] }),
+    );
+    expect((await runCli(['validate', '-c', json])).stdout).toMatch(/valid \(1 route\)/);
+    const bad = join(dir, 'routes.yml');
+    await writeFile(bad, 'routes:\n  - hosts: [a.test]\n    upstream: file:///etc/passwd\n');
+    for (const args of [
+      ['-c', bad],
+      ['--routes', bad],
+    ]) {
+      const res = await runCli(['validate', ...args]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/line 3: routes\[0\]\.upstream "file:\/\/\/etc\/passwd" must be/);
+    }
+    expect((await runCli(['validate'])).code).toBe(2);
   });
 
   it('user add prints the key once; the store keeps it sealed', async () => {

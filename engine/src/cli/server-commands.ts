@@ -107,12 +107,44 @@ export function registerServerCommands(program: Command): void {
 
   program
     .command('validate')
-    .description('check a server configuration file without starting anything')
-    .requiredOption('-c, --config <file>', 'configuration file (JSON)')
-    .action(async (opts: { config: string }, cmd: Command) => {
+    .description(
+      'check a server configuration or a stream-proxy routes file without starting anything',
+    )
+    .option(
+      '-c, --config <file>',
+      'server configuration (JSON), or a routes file (.yaml/.yml, or a top-level "routes" list)',
+    )
+    .option('--routes <file>', 'stream-proxy routes file (YAML)')
+    .action(async (opts: { config?: string; routes?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const config = await (await runtime()).readServeConfig(opts.config);
-      output(g, `${opts.config}: valid (listens on ${config.host}:${config.port})`, { config });
+      if (!opts.config && !opts.routes) {
+        throw new KeepsakeError('USAGE', 'give the file to check: -c FILE or --routes FILE');
+      }
+      const { readServeConfig, readRoutesFile, isRoutesFile } = await runtime();
+      const lines: string[] = [];
+      const data: Record<string, unknown> = {};
+      const routesFiles = [opts.routes];
+      if (opts.config && (await isRoutesFile(opts.config))) routesFiles.push(opts.config);
+      else if (opts.config) {
+        const config = await readServeConfig(opts.config);
+        lines.push(`${opts.config}: valid (listens on ${config.host}:${config.port})`);
+        data.config = config;
+      }
+      for (const file of routesFiles) {
+        if (!file) continue;
+        const { routes } = await readRoutesFile(file);
+        const summary = routes.map((r) => ({
+          name: r.name,
+          hosts: r.hosts,
+          upstream: r.upstream.origin,
+        }));
+        lines.push(
+          `${file}: valid (${routes.length} route${routes.length === 1 ? '' : 's'})` +
+            summary.map((r) => `\n  ${r.name}: ${r.hosts.join(', ')} -> ${r.upstream}`).join(''),
+        );
+        data.routes = summary;
+      }
+      output(g, lines.join('\n'), data);
     });
 
   const user = program.command('user').description('manage the server’s client credentials');

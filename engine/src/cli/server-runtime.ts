@@ -9,5 +9,6 @@ export { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
 export { parseRole } from '../server/auth/roles';
 export { createPairingCode } from '../server/pairing';
 export { startServe } from '../server/serve';
+export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
 export { readServeConfig, type ServeConfig } from '../server/serve-config';
 export { ensureServerTls } from '../server/tls';

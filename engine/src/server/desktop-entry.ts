@@ -3,7 +3,14 @@
 // the parent reads to open its window; then it serves until told to stop.
 
 import { randomBytes } from 'node:crypto';
+import { readConfig } from '../config';
 import { DesktopSession, type SessionOptions } from '../desktop/session';
+import { Allowlist } from '../proxy/allowlist';
+import { opsRoutes } from '../proxy/ops-routes';
+import { createProxyMetrics } from '../proxy/proxy-metrics';
+import { proxyStreamRoutes } from '../proxy/stream-route';
+import { createUpstreamFetch } from '../proxy/upstream-fetch';
+import { Registry } from 'prom-client';
 import { desktopRoutes } from './desktop-routes';
 import { startEmbeddedServer } from './embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
@@ -35,8 +42,15 @@ export function formatReadyLine(url: string, token: string): string {
 }
 
 export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> {
+  const config = await readConfig(opts.dataDir);
   const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
   const playSecret = randomBytes(32);
+  // The direct proxy fetches only what the settings allow (nothing by default).
+  const proxyMetrics = createProxyMetrics(new Registry());
+  const upstream = createUpstreamFetch({
+    allowlist: new Allowlist(config.proxyAllow ?? []),
+    events: proxyMetrics.upstreamEvents,
+  });
   let server: EmbeddedServer;
   try {
     server = await startEmbeddedServer({
@@ -44,7 +58,11 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
       port: opts.port ?? 0,
       staticDir: opts.staticDir,
       ffmpeg: opts.ffmpeg,
-      routes: desktopRoutes({ session, playSecret }),
+      routes: async (app) => {
+        await app.register(desktopRoutes({ session, playSecret }));
+        await app.register(proxyStreamRoutes({ fetch: upstream, metrics: proxyMetrics }));
+        await app.register(opsRoutes());
+      },
       play: playRoutes({
         job: (id) => session.requireEngine().queue.get(id),
         vault: () => session.currentVault(),
@@ -53,6 +71,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     });
   } catch (err) {
     await session.close();
+    await upstream.close();
     throw err;
   }
   const openUrl = `${server.url}/#token=${server.token}`;
@@ -68,6 +87,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     closing = server
       .close()
       .then(() => session.close())
+      .then(() => upstream.close())
       .finally(markStopped);
     return closing;
   };

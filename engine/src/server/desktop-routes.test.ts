@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { testScratch, makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { patternBytes, startOrigin } from '../proxy/fixture-origin';
 import { createPairingCode } from './pairing';
 import { runDesktop, type RunningDesktop } from './desktop-entry';
 import type { DesktopJob, FileView, FolderView, ServerView } from './desktop-contract';
@@ -23,8 +24,12 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function desktop(): Promise<RunningDesktop & { api: Api }> {
+async function desktop(config?: object): Promise<RunningDesktop & { api: Api }> {
   const dataDir = join(await freshDir(), 'data');
+  if (config) {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(join(dataDir, 'config.json'), JSON.stringify(config));
+  }
   const engine = await runDesktop({
     dataDir,
     out: { write: () => true } as unknown as NodeJS.WritableStream,
@@ -371,5 +376,40 @@ describe('desktop API', () => {
     expect(down[0]!.health.status).toBe('unreachable');
     expect((await a.call('DELETE', '/v1/servers/nas')).status).toBe(204);
     expect(await a.get('/v1/servers')).toEqual([]);
+  });
+
+  it('proxies only what the settings allow, behind the token, and tells the caller its address', async () => {
+    const origin = await startOrigin((_req, res) => res.end(patternBytes(1000)));
+    cleanup.push(() => origin.close());
+    const engine = await desktop({
+      proxyAllow: [
+        {
+          host: '127.0.0.1',
+          schemes: ['http'],
+          paths: ['/media/**'],
+          allowPrivate: ['127.0.0.0/8'],
+        },
+      ],
+    });
+    const auth = { headers: { authorization: `Bearer ${engine.token}` } };
+    const proxied = (path: string) =>
+      `${engine.url}/proxy/stream?d=${encodeURIComponent(origin.origin + path)}`;
+
+    const ok = await fetch(proxied('/media/a.ts'), auth);
+    expect(ok.status).toBe(200);
+    expect(Buffer.from(await ok.arrayBuffer()).equals(patternBytes(1000))).toBe(true);
+    expect((await fetch(proxied('/media/a.ts'))).status).toBe(401);
+    // Outside the allowed paths: refused before the origin sees anything.
+    const before = origin.seen.length;
+    const refused = await fetch(proxied('/private/b.ts'), auth);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('DESTINATION_FORBIDDEN');
+    expect(origin.seen.length).toBe(before);
+
+    expect(await (await fetch(`${engine.url}/ip`, auth)).json()).toEqual({ ip: '127.0.0.1' });
+  });
+
+  it('refuses a settings file with a bad proxy allowlist, naming it', async () => {
+    await expect(desktop({ proxyAllow: [{ host: '' }] })).rejects.toThrow(/proxyAllow|host/);
   });
 });

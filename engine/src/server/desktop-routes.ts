@@ -295,33 +295,38 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       // and this stream opening is not missed.
       const last = new Map<string, string>();
       let beat = 0;
-      while (!closed && session.currentVault()) {
-        const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
-        const recent = await engine.queue.list({ limit: 20 });
-        const candidates = new Map([...recent, ...active].map((j) => [j.id, j]));
-        // Jobs sent while active that are no longer: fetch their final state.
-        for (const id of last.keys()) {
-          if (candidates.has(id)) continue;
-          const job = await engine.queue.get(id).catch(() => undefined);
-          if (job) {
-            candidates.set(id, job);
-          } else {
-            last.delete(id);
-            res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
+      try {
+        while (!closed && session.currentVault()) {
+          const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
+          const recent = await engine.queue.list({ limit: 20 });
+          const candidates = new Map([...recent, ...active].map((j) => [j.id, j]));
+          // Jobs sent while active that are no longer: fetch their final state.
+          for (const id of last.keys()) {
+            if (candidates.has(id)) continue;
+            const job = await engine.queue.get(id).catch(() => undefined);
+            if (job) {
+              candidates.set(id, job);
+            } else {
+              last.delete(id);
+              res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
+            }
           }
+          for (const job of candidates.values()) {
+            const data = JSON.stringify(view(job));
+            if (last.get(job.id) === data) continue;
+            last.set(job.id, data);
+            res.write(`event: job\ndata: ${data}\n\n`);
+          }
+          // A job outside the active and recent lists has been sent in its final state.
+          const watched = new Set([...active, ...recent].map((j) => j.id));
+          for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
+          // A comment now and then keeps proxies and idle timers from closing the stream.
+          if (++beat % 30 === 0) res.write(': keep-alive\n\n');
+          await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
         }
-        for (const job of candidates.values()) {
-          const data = JSON.stringify(view(job));
-          if (last.get(job.id) === data) continue;
-          last.set(job.id, data);
-          res.write(`event: job\ndata: ${data}\n\n`);
-        }
-        // A job outside the active and recent lists has been sent in its final state.
-        const watched = new Set([...active, ...recent].map((j) => j.id));
-        for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
-        // A comment now and then keeps proxies and idle timers from closing the stream.
-        if (++beat % 30 === 0) res.write(': keep-alive\n\n');
-        await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
+      } catch {
+        // The vault was locked (the queue closed) mid-read: the stream ends; the client
+        // reconnects and is told to unlock.
       }
       res.end();
     });

@@ -113,7 +113,10 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
 
   app.addHook('onSend', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    if (!request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store');
+    // Assets are fingerprinted; proxied bodies keep their upstream's caching headers.
+    if (!request.url.startsWith('/assets/') && !request.url.startsWith('/proxy/')) {
+      reply.header('cache-control', 'no-store');
+    }
   });
 
   app.setErrorHandler((err, _request, reply) => {

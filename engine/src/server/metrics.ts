@@ -4,9 +4,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue, JobState } from '../jobs/queue';
 import type { Health } from './contract';
+import { createProxyMetrics, type ProxyMetrics } from '../proxy/proxy-metrics';
 
 export interface ServeMetrics {
   registry: Registry;
+  /** The stream proxy's counters (proxy/proxy-metrics.ts). */
+  proxy: ProxyMetrics;
   requests: Counter<'method' | 'route' | 'status'>;
   latency: Histogram<'method' | 'route'>;
   jobDuration: Histogram<'preset' | 'state'>;
@@ -70,5 +73,6 @@ export function createMetrics(queue: JobQueue, health: () => Promise<Health>): S
         this.set({ reason: r.reason, severity: r.severity }, 1);
     },
   });
-  return { registry, requests, latency, jobDuration, bytesEncrypted, bytesUploaded };
+  const proxy = createProxyMetrics(registry);
+  return { registry, requests, latency, jobDuration, bytesEncrypted, bytesUploaded, proxy };
 }

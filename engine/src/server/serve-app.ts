@@ -55,6 +55,10 @@ import type { UploadStore } from './uploads';
 import { parseCidrs } from './auth/net';
 import { SERVER_TLS_OPTIONS } from './tls';
 import { hasScopes } from './auth/roles';
+import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
+import { opsRoutes } from '../proxy/ops-routes';
+import { proxyStreamRoutes } from '../proxy/stream-route';
+import { createUpstreamFetch } from '../proxy/upstream-fetch';
 
 export interface ServeContext {
   config: ServeConfig;
@@ -90,7 +94,12 @@ const SECURITY_HEADERS = {
 };
 
 const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
-const DENIALS: ReadonlySet<ErrorCode> = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED']);
+const DENIALS: ReadonlySet<ErrorCode> = new Set([
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'DESTINATION_FORBIDDEN',
+]);
 const DENIALS_PER_MINUTE = 60;
 
 /** Maps any error to `{code, message}` from the registry; unexpected ones are logged only. */
@@ -709,6 +718,23 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
         .send(createReadStream(path, { start: range.start, end: range.end - 1 }));
     },
   );
+
+  // --- Stream proxy and network probes ----------------------------------------------------
+
+  // The direct proxy, for signed callers with proxy:read; it fetches only what
+  // `proxyAllow` permits. /ip and /speedtest are probes, like /live.
+  const upstream = createUpstreamFetch({
+    allowlist: new Allowlist(config.proxyAllow as unknown as AllowlistEntry[]),
+    events: metrics.proxy.upstreamEvents,
+  });
+  app.addHook('onClose', () => upstream.close());
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...route.config, scopes: ['proxy:read'] };
+    });
+    await scope.register(proxyStreamRoutes({ fetch: upstream, metrics: metrics.proxy }));
+  });
+  await app.register(opsRoutes({ trustedProxies: config.trustedProxies }));
 
   // --- Audit -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { KeepsakeError } from '../errors';
+import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
 
 export const ServeConfigSchema = Type.Object(
   {
@@ -33,6 +34,8 @@ export const ServeConfigSchema = Type.Object(
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     scratch: Type.Optional(Type.String({ minLength: 1 })),
     allowDiskScratch: Type.Boolean({ default: false }),
+    /** What /proxy/stream may fetch (docs/stream-proxy.md); nothing by default. */
+    proxyAllow: Type.Array(Type.Record(Type.String(), Type.Unknown()), { default: [] }),
   },
   { additionalProperties: false },
 );
@@ -56,6 +59,11 @@ export function parseServeConfig(raw: unknown, file = 'configuration'): ServeCon
         : `${where} ${e.message}`;
     });
     throw new KeepsakeError('USAGE', `${file}: ${[...new Set(lines)].join('; ')}`);
+  }
+  try {
+    new Allowlist((value as ServeConfig).proxyAllow as unknown as AllowlistEntry[]);
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `${file}: proxyAllow: ${(err as Error).message}`);
   }
   return value as ServeConfig;
 }

@@ -23,6 +23,7 @@ import type { JobKeysBody } from './contract';
 import { startServe, type RunningServer } from './serve';
 import { parseServeConfig } from './serve-config';
 import { pinnedAgent } from './tls';
+import { startOrigin } from '../proxy/fixture-origin';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -278,6 +279,46 @@ describe('keepsake serve', () => {
     s.credentials.revoke('alice');
     await expect(alice.call('GET', '/v1/presets')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     for (const c of [viewer, alice, admin, lan]) await c.close();
+  });
+
+  it('proxies allowed upstreams for signed clients only, and answers /ip and /speedtest', async () => {
+    const origin = await startOrigin((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"hello":"proxy"}');
+    });
+    try {
+      const { s } = await server({
+        proxyAllow: [{ host: '127.0.0.1', schemes: ['http'], allowPrivate: ['127.0.0.1/32'] }],
+      });
+      const alice = clientFor(s, 'alice', 'client').client;
+      const viewer = clientFor(s, 'grandma', 'viewer').client;
+      const path = `/proxy/stream?d=${encodeURIComponent(`${origin.origin}/a.json`)}`;
+      expect((await alice.call('GET', path)).body).toEqual({ hello: 'proxy' });
+      await expect(viewer.call('GET', path)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect((await raw(s, 'GET', path)).status).toBe(401);
+      const elsewhere = `/proxy/stream?d=${encodeURIComponent('http://10.1.2.3/a.json')}`;
+      await expect(alice.call('GET', elsewhere)).rejects.toMatchObject({
+        code: 'DESTINATION_FORBIDDEN',
+      });
+      expect(origin.seen).toHaveLength(1);
+
+      expect((await raw(s, 'GET', '/ip')).json).toEqual({ ip: '127.0.0.1' });
+      const speed = await raw(s, 'GET', '/speedtest');
+      expect(speed.headers['cache-control']).toBe('no-store');
+      expect(Number(speed.headers['content-length'])).toBe(8 * 1024 * 1024);
+      const metrics = await raw(s, 'GET', '/metrics');
+      expect(metrics.json).toMatch(/keepsake_proxy_requests_total\{outcome="ok"\} 1/);
+      await alice.close();
+      await viewer.close();
+    } finally {
+      await origin.close();
+    }
+  });
+
+  it('refuses a proxy allowlist entry it cannot use, naming the setting', () => {
+    expect(() => parseServeConfig({ proxyAllow: [{ host: 'a', schemes: ['ftp'] }] })).toThrow(
+      /proxyAllow/,
+    );
   });
 
   it('rate-limits per credential with 429 and Retry-After', async () => {

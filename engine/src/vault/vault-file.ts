@@ -419,17 +419,20 @@ export class VaultFile {
           file: this.path,
         });
       }
+      // One buffer per batch, not per 16 KiB chunk: a socket or pipe then takes one
+      // write per batch, which is most of the cost of serving a segment.
+      const pieces: Buffer[] = [];
       for (let index = first; index <= last; index++) {
         const offset = (index - first) * SEALED_CHUNK_SIZE;
         const plain = withFile(this.path, () =>
           openChunk(this.keys, index, sealed.subarray(offset, offset + SEALED_CHUNK_SIZE)),
         );
         const chunkStart = index * CHUNK_SIZE;
-        yield plain.subarray(
-          Math.max(0, start - chunkStart),
-          Math.min(plain.length, end - chunkStart),
+        pieces.push(
+          plain.subarray(Math.max(0, start - chunkStart), Math.min(plain.length, end - chunkStart)),
         );
       }
+      yield pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
     }
   }
 

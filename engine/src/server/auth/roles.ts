@@ -17,6 +17,7 @@ export const SCOPES = [
   'audit:read',
   'users:manage',
   'worker:lease',
+  'proxy:read',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
@@ -31,6 +32,7 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.fre
     'uploads:write',
     'results:read',
     'presets:read',
+    'proxy:read',
   ]),
   // A worker leases jobs and reads what it needs to run them; it never submits or cancels.
   worker: frozen(['worker:lease', 'presets:read', 'jobs:read']),
