@@ -2,8 +2,9 @@
 // create a vault, add a folder of generated clips by path and more clips by drag-and-drop
 // and by the upload input, encrypt, make web-h264 and hls-playback versions, watch the
 // jobs finish, play the HLS result past 2 s and seek in it. One screenshot per screen.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -471,4 +472,138 @@ test('a queue of 1,000 jobs stays light: a virtualised list fed by one event bat
   // No polling: one list request for the screen, plus at most one per reconnect.
   console.log(`1,000 jobs: ${listCalls} list requests, ${eventCalls} event connections`);
   expect(listCalls).toBe(1);
+});
+
+/** `keepsake serve` on loopback, as a family's NAS would run it. */
+async function startServer(): Promise<{
+  url: string;
+  fingerprint: string;
+  dataDir: string;
+  pairingCode(): Promise<string>;
+  stop(): Promise<void>;
+}> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-e2e-serve-'));
+  const kek = join(dataDir, 'kek');
+  await writeFile(kek, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const env = { ...process.env, KEEPSAKE_KEK_FILE: kek };
+  const cli = join(process.cwd(), 'engine/bin/keepsake.mjs');
+  const child = spawn(
+    process.execPath,
+    [cli, '--data-dir', dataDir, 'serve', '--host', '127.0.0.1', '--port', '0'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  let out = '';
+  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve not ready: ${out}`)), 30_000);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /Keepsake server at (https:\/\/\S+)\nCA fingerprint \(SHA-256\): (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(() => reject(new Error(`serve exited: ${out}`)));
+  });
+  return {
+    url: ready[1] ?? '',
+    fingerprint: ready[2] ?? '',
+    dataDir,
+    async pairingCode() {
+      const { stdout } = await run(
+        process.execPath,
+        [cli, '--data-dir', dataDir, '--json', 'pair'],
+        {
+          env,
+        },
+      );
+      return (JSON.parse(stdout) as { code: string }).code;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('pairs with a server after comparing its fingerprint, runs a job there, unpairs', async ({
+  page,
+  request,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const server = await startServer();
+  try {
+    // Set up through the API: a vault and an encrypted folder (the UI path is tested above).
+    const auth = { authorization: `Bearer ${engine.token}` };
+    const api = (method: 'GET' | 'POST', path: string, data?: unknown) =>
+      request.fetch(`${engine.origin}${path}`, { method, headers: auth, data });
+    expect(
+      (await api('POST', '/v1/vault', { password: 'gardenia kettle seven rivers' })).status(),
+    ).toBe(201);
+    const folder = (await (
+      await api('POST', '/v1/library', { path: join(media, 'Tapes') })
+    ).json()) as {
+      id: string;
+    };
+    expect((await api('POST', `/v1/library/${folder.id}/encrypt`)).status()).toBe(202);
+    await expect
+      .poll(
+        async () =>
+          ((await (await api('GET', '/v1/library')).json()) as { encrypted: number }[])[0]
+            ?.encrypted,
+      )
+      .toBe(2);
+
+    await page.goto(engine.openUrl);
+    await nav(page, 'Servers').click();
+    await expect(page.getByText('No servers paired yet.')).toBeVisible();
+    await page.getByLabel('Server URL').fill(server.url);
+    await page.getByRole('button', { name: 'Show its fingerprint' }).click();
+    // The fingerprint the engine saw is the one the server printed.
+    await expect(page.getByTestId('server-fingerprint')).toHaveText(server.fingerprint);
+    await page.getByLabel('One-time pairing code').fill(await server.pairingCode());
+    const pair = page.getByRole('button', { name: 'Pair', exact: true });
+    await expect(pair).toBeDisabled(); // not until the user says the fingerprints match
+    await page.getByLabel('The fingerprints match').check();
+    await page.getByLabel('Name for this server').fill('nas');
+    await pair.click();
+    const card = page.getByRole('listitem', { name: 'nas', exact: true });
+    await expect(card.getByTestId('server-health')).toHaveText(/Healthy|Degraded/);
+    await expect(card).toContainText(server.fingerprint);
+    await shot(page, testInfo, 'servers-paired');
+
+    // A job on the paired server, from the Make screen, played back here.
+    await nav(page, 'Make').click();
+    const file = page.getByLabel('File', { exact: true });
+    await file.selectOption(
+      (await file.locator('option', { hasText: 'beach.mp4' }).getAttribute('value')) ?? '',
+    );
+    await page.getByRole('radio', { name: /^web-h264/ }).check();
+    await page.getByRole('radio', { name: /^nas/ }).check();
+    await page.getByRole('button', { name: 'Start job' }).click();
+    const row = page.getByTestId('job-list').getByRole('article', { name: /^web-h264/ });
+    await expect(row).toContainText('on nas');
+    await expect(row.getByTestId('job-state')).toHaveText('Done', { timeout: 120_000 });
+    await row.getByRole('button', { name: /^Play / }).click();
+    const video = page.getByTestId('player-video');
+    await video.evaluate((v: HTMLVideoElement) => {
+      v.muted = true;
+      void v.play();
+    });
+    await expect
+      .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+      .toBeGreaterThan(1);
+
+    // Unpair.
+    await nav(page, 'Servers').click();
+    await card.getByRole('button', { name: 'Unpair…' }).click();
+    await card.getByRole('button', { name: 'Unpair', exact: true }).click();
+    await expect(page.getByText('No servers paired yet.')).toBeVisible();
+  } finally {
+    await server.stop();
+  }
 });

@@ -165,7 +165,7 @@ function PairForm() {
           }}
         />
         <button type="submit" disabled={preview.isPending || !url.trim()}>
-          {preview.isPending ? 'Contacting…' : 'Check'}
+          {preview.isPending ? 'Contacting…' : 'Show its fingerprint'}
         </button>
       </form>
       {preview.isError && (
