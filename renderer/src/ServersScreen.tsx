@@ -12,7 +12,10 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** A default name from the URL's host: "nas.local" from https://nas.local:8443. */
 export function nameFromUrl(url: string): string {
   try {
-    return new URL(url).hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+    return new URL(url).hostname
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64);
   } catch {
     return '';
   }
