@@ -4,7 +4,7 @@
 // jobs finish, play the HLS result past 2 s and seek in it. One screenshot per screen.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -256,6 +256,21 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
     .poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
     .toBeGreaterThan(1);
   expect(problems).toEqual([]);
+
+  // --- Automated mode: the decrypted result lands in a folder the user chose. ------------
+  await nav(page, 'Make').click();
+  await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
+  await page.getByRole('radio', { name: /^remux/ }).check();
+  await page.getByRole('radio', { name: /^Automated/ }).check();
+  await page.getByRole('button', { name: 'Start job' }).click();
+  await expect(page.getByText('Choose where the results go.')).toBeVisible();
+  const outDir = await mkdtemp(join(media, 'Delivered-'));
+  await page.getByLabel('Output folder').fill(outDir);
+  await page.getByRole('button', { name: 'Start job' }).click();
+  const remux = list.getByRole('article', { name: /^remux/ });
+  await expect(remux.getByTestId('job-state')).toHaveText('Done', { timeout: 60_000 });
+  await expect.poll(async () => (await readdir(outDir)).length, { timeout: 20_000 }).toBe(1);
+  console.log(`automated mode delivered: ${(await readdir(outDir)).join(', ')}`);
 
   // --- A clear failure reason, and retry (which answers with a new job). -----------------
   await nav(page, 'Make').click();

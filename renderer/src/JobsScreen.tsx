@@ -1,12 +1,11 @@
 // Jobs: the queue, live over SSE. A virtualised list keeps 1,000 jobs smooth; each row
 // shows progress, fps, speed and ETA, the failure reason, and cancel / retry / remove.
-import { useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef, useState } from 'react';
-import type { DesktopJob, FileView } from './engine-client';
+import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
 import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
-import { useJobActions, useJobs } from './queries';
+import { useFileNames, useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
 import type { JobFilter } from './ui-store';
 
@@ -41,19 +40,9 @@ export function JobsScreen() {
   const search = useUiStore((s) => s.jobSearch);
   const setSearch = useUiStore((s) => s.setJobSearch);
   const go = useUiStore((s) => s.go);
-  const queryClient = useQueryClient();
   const [message, setMessage] = useState<string>();
 
-  // File names from whatever folder listings are cached; jobs carry only the file id.
-  const names = useMemo(() => {
-    const map = new Map<string, string>();
-    for (const [, files] of queryClient.getQueriesData<FileView[]>({ queryKey: ['files'] })) {
-      for (const f of files ?? []) map.set(f.id, f.rel);
-    }
-    return map;
-    // Recomputed when the job list changes (new jobs may name newly cached files).
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [queryClient, jobs.data]);
+  const names = useFileNames();
 
   const all = useMemo(() => jobs.data ?? [], [jobs.data]);
   const needle = search.trim().toLowerCase();

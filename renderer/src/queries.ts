@@ -4,6 +4,7 @@ import {
   QueryCache,
   QueryClient,
   useMutation,
+  useQueries,
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
@@ -111,6 +112,26 @@ export function useFolderFiles(folderId: string | undefined, watch = false) {
     queryFn: () => client.folderFiles(folderId ?? ''),
     enabled,
     refetchInterval: watch ? 1000 : false,
+  });
+}
+
+/** Library file id → its path in the folder, across every folder (jobs name only the id). */
+export function useFileNames(): Map<string, string> {
+  const client = useClient();
+  const folders = useFolders();
+  const enabled = useUnlocked();
+  return useQueries({
+    queries: (folders.data ?? []).map((folder) => ({
+      queryKey: keys.files(folder.id),
+      queryFn: () => client.folderFiles(folder.id),
+      enabled,
+      staleTime: 30_000,
+    })),
+    combine: (results) => {
+      const names = new Map<string, string>();
+      for (const r of results) for (const f of r.data ?? []) names.set(f.id, f.rel);
+      return names;
+    },
   });
 }
 
