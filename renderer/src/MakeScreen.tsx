@@ -215,7 +215,10 @@ export function MakeScreen() {
 
         <fieldset>
           <legend>3. Where and how</legend>
-          <div className="radios" role="radiogroup" aria-label="Runs on">
+          <p className="group-label" id="make-where">
+            Runs on
+          </p>
+          <div className="radios" role="radiogroup" aria-labelledby="make-where">
             <label>
               <input
                 type="radio"
@@ -237,7 +240,10 @@ export function MakeScreen() {
               </label>
             ))}
           </div>
-          <div className="radios" role="radiogroup" aria-label="Mode">
+          <p className="group-label" id="make-mode">
+            Mode
+          </p>
+          <div className="radios" role="radiogroup" aria-labelledby="make-mode">
             <label>
               <input
                 type="radio"
