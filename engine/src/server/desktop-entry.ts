@@ -15,6 +15,7 @@ import { desktopRoutes } from './desktop-routes';
 import { startEmbeddedServer } from './embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
 import { playRoutes } from './play';
+import { PlayCache, playCacheBytes } from './play-cache';
 
 export const READY_PREFIX = 'Keepsake is running at ';
 
@@ -45,6 +46,8 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   const config = await readConfig(opts.dataDir);
   const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
   const playSecret = randomBytes(32);
+  const playCache = new PlayCache(playCacheBytes());
+  session.onLock(() => playCache.clear());
   // The direct proxy fetches only what the settings allow (nothing by default).
   const proxyMetrics = createProxyMetrics(new Registry());
   const upstream = createUpstreamFetch({
@@ -67,6 +70,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         job: (id) => session.requireEngine().queue.get(id),
         vault: () => session.currentVault(),
         secret: playSecret,
+        cache: playCache,
       }),
     });
   } catch (err) {
