@@ -1,10 +1,12 @@
-// Electron main: one instance, one engine child on loopback, one hardened window on the
-// engine's URL. Everything else (vault, jobs, UI) lives in the engine and renderer.
+// Electron main: one instance, one engine (a utility process) on loopback, one hardened
+// window on the engine's URL. Everything else (vault, jobs, UI) lives in the engine and
+// renderer.
 
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain } from 'electron';
-import { startEngineProcess } from './engine-process';
+import { describeExit, startEngineProcess } from './engine-process';
 import type { EngineProcess } from './engine-process';
+import { utilityEngineSpawner } from './engine-utility';
 import { ENGINE_INFO_CHANNEL } from './ipc-channels';
 import { installWindowSecurity, isTrustedSender, secureWebPreferences } from './window-security';
 
@@ -12,23 +14,20 @@ let engine: EngineProcess | undefined;
 let mainWindow: BrowserWindow | undefined;
 let quitting = false;
 
-/** The engine runs under Electron's own Node (ELECTRON_RUN_AS_NODE) as `keepsake desktop`. */
+/**
+ * `keepsake desktop` in an Electron utility process: with the RunAsNode fuse off, the
+ * Electron binary can no longer run the engine as plain Node (ELECTRON_RUN_AS_NODE).
+ */
 function startEngine(): Promise<EngineProcess> {
   const root = app.getAppPath();
-  return startEngineProcess({
-    command: process.execPath,
-    args: [
-      join(root, 'engine/bin/keepsake.mjs'),
-      'desktop',
-      '--port',
-      '0',
-      '--static-dir',
-      join(root, 'renderer/dist'),
-    ],
-    cwd: root,
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    onLog: (line) => console.error(`[engine] ${line}`),
-  });
+  return startEngineProcess(
+    utilityEngineSpawner({
+      modulePath: join(root, 'engine/bin/keepsake.mjs'),
+      args: ['desktop', '--port', '0', '--static-dir', join(root, 'renderer/dist')],
+      onFatalError: (location) => console.error(`[engine] fatal error at ${location}`),
+    }),
+    { onLog: (line) => console.error(`[engine] ${line}`) },
+  );
 }
 
 function createWindow(running: EngineProcess): BrowserWindow {
@@ -50,9 +49,9 @@ function createWindow(running: EngineProcess): BrowserWindow {
 async function launch(): Promise<void> {
   engine = await startEngine();
   const running = engine;
-  running.child.once('exit', (code, signal) => {
+  void running.exited.then((exit) => {
     if (quitting) return;
-    dialog.showErrorBox('Keepsake stopped', `The Keepsake engine stopped (${signal ?? code}).`);
+    dialog.showErrorBox('Keepsake stopped', `The Keepsake engine stopped (${describeExit(exit)}).`);
     app.quit();
   });
 

@@ -58,6 +58,11 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   const openUrl = `${server.url}/#token=${server.token}`;
   (opts.out ?? process.stdout).write(`${READY_PREFIX}${openUrl}\n`);
 
+  // The desktop app runs this in an Electron utility process (process.parentPort), where
+  // Node does not exit when its event loop empties (electron/electron#47228): once
+  // stopped, exit explicitly. Chromium ends a utility process whose app has gone, so
+  // there is no lifeline to watch there, unlike the IPC channel below.
+  const exitWhenStopped = 'parentPort' in process;
   let markStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let closing: Promise<void> | undefined;
@@ -68,7 +73,11 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     closing = server
       .close()
       .then(() => session.close())
-      .finally(markStopped);
+      .finally(() => {
+        markStopped();
+        // Once `stopped` has settled and the CLI has set its exit code.
+        if (exitWhenStopped) setImmediate(() => process.exit());
+      });
     return closing;
   };
   // Repeated signals are normal (a terminal's Ctrl-C reaches the whole process group,
