@@ -4,8 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { nodeEngineSpawner, parseReadyLine, startEngineProcess } from './engine-process';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { spawn } from 'node:child_process';
+import {
+  ENGINE_STOP_MESSAGE,
+  nodeEngineSpawner,
+  parseReadyLine,
+  startEngineProcess,
+  waitForLive,
+} from './engine-process';
 import type { EngineProcess } from './engine-process';
 
 const entry = fileURLToPath(new URL('../../engine/bin/keepsake.mjs', import.meta.url));
@@ -93,10 +100,11 @@ describe('startEngineProcess', () => {
 });
 
 describe('the engine in an Electron utility process', () => {
+  const standIn = new URL('./fixtures/utility-process-stand-in.mjs', import.meta.url).href;
+
   it('exits by itself once SIGTERM has closed it, although its event loop stays busy', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-app-'));
     dirs.push(dataDir);
-    const standIn = new URL('./fixtures/utility-process-stand-in.mjs', import.meta.url).href;
     const engine = await startEngineProcess(
       nodeEngineSpawner({
         command: process.execPath,
@@ -108,5 +116,29 @@ describe('the engine in an Electron utility process', () => {
     // Without the explicit exit it would linger until SIGKILL at the end of the grace.
     expect(await engine.stop(8_000)).toEqual({ code: 0, signal: null });
     expect(Date.now() - before).toBeLessThan(5_000);
+  });
+
+  it('stops cleanly on the stop message main posts', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-app-'));
+    dirs.push(dataDir);
+    // A real Node child standing in for the utility process; the IPC message plays the
+    // part of UtilityProcess.postMessage().
+    const child = spawn(
+      process.execPath,
+      ['--import', standIn, entry, 'desktop', '--data-dir', dataDir, '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const ready = await new Promise<string>((resolve) =>
+      child.stdout?.on('data', (chunk: Buffer) => resolve(chunk.toString())),
+    );
+    const origin = parseReadyLine(ready.trim())?.origin;
+    expect(origin).toBeDefined();
+    await waitForLive(origin ?? '');
+    child.send(ENGINE_STOP_MESSAGE);
+    expect(await exited).toBe(0);
   });
 });

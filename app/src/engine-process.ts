@@ -20,6 +20,12 @@ export function parseReadyLine(line: string): EngineAddress | undefined {
   return { openUrl: `${match[1]}/#token=${match[2]}`, origin: match[1], token: match[2] };
 }
 
+/**
+ * What the app posts to an engine in a utility process to ask it to close its server and
+ * files (engine/src/server/desktop-entry.ts listens on process.parentPort).
+ */
+export const ENGINE_STOP_MESSAGE = 'keepsake:stop';
+
 /** How a process ended: an exit code, a signal name, or a failure to start at all. */
 export interface EngineExit {
   code: number | null;

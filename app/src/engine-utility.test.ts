@@ -9,6 +9,7 @@ class FakeUtilityProcess extends EventEmitter {
   stdout = new PassThrough();
   stderr = new PassThrough();
   kill = vi.fn(() => true);
+  postMessage = vi.fn();
 }
 
 const electron = vi.hoisted(() => ({
@@ -39,11 +40,12 @@ describe('utilityEngineSpawner', () => {
     expect(child.stderr).toBe(fake.stderr);
   });
 
-  it('asks with UtilityProcess.kill() (SIGTERM) and forces with SIGKILL on the pid', () => {
+  it('asks with a stop message (not kill(), which is TerminateProcess on Windows) and forces with SIGKILL on the pid', () => {
     const kill = vi.spyOn(process, 'kill').mockImplementation(() => true);
     const child = utilityEngineSpawner({ modulePath: '/m', args: [] })();
     child.kill('SIGTERM');
-    expect(fake.kill).toHaveBeenCalledOnce();
+    expect(fake.postMessage).toHaveBeenCalledWith('keepsake:stop');
+    expect(fake.kill).not.toHaveBeenCalled();
     child.kill('SIGKILL');
     expect(kill).toHaveBeenCalledWith(4242, 'SIGKILL');
     kill.mockRestore();
@@ -60,7 +62,7 @@ describe('utilityEngineSpawner', () => {
     plain.onExit(late);
     expect(late).toHaveBeenCalledWith({ code: 0, signal: null });
     plain.kill('SIGTERM');
-    expect(fake.kill).not.toHaveBeenCalled();
+    expect(fake.postMessage).not.toHaveBeenCalled();
 
     fake = new FakeUtilityProcess();
     electron.utilityProcess.fork.mockReturnValue(fake);

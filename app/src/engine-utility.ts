@@ -4,10 +4,10 @@
 // fuse off, and Chromium ends it when the app goes away.
 
 import { utilityProcess } from 'electron';
+import { ENGINE_STOP_MESSAGE } from './engine-process';
 import type { EngineChild, EngineExit, SpawnEngine } from './engine-process';
 
 export const ENGINE_SERVICE_NAME = 'Keepsake engine';
-
 export function utilityEngineSpawner(opts: {
   modulePath: string;
   args: string[];
@@ -43,8 +43,11 @@ export function utilityEngineSpawner(opts: {
           } catch {
             // Already gone.
           }
+        } else if (signal === 'SIGKILL') {
+          child.kill(); // not spawned yet: nothing to force
         } else {
-          child.kill();
+          // Not kill(): on Windows that is TerminateProcess, which the engine never sees.
+          child.postMessage(ENGINE_STOP_MESSAGE);
         }
       },
       onExit: (listener) => {

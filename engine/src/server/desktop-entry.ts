@@ -62,7 +62,8 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   // Node does not exit when its event loop empties (electron/electron#47228): once
   // stopped, exit explicitly. Chromium ends a utility process whose app has gone, so
   // there is no lifeline to watch there, unlike the IPC channel below.
-  const exitWhenStopped = 'parentPort' in process;
+  const { parentPort } = process as { parentPort?: NodeJS.EventEmitter };
+  const exitWhenStopped = parentPort !== undefined;
   let markStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let closing: Promise<void> | undefined;
@@ -92,6 +93,11 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   // Spawned with an IPC channel (the Electron app does this): exit when the parent goes,
   // even if it crashed, instead of lingering with an open port. The channel itself must
   // not keep the process alive once the server has closed.
+  // In a utility process the app asks for a clean stop with a message, because
+  // UtilityProcess.kill() is TerminateProcess on Windows, which no handler ever sees.
+  parentPort?.on('message', (event: { data?: unknown }) => {
+    if (event.data === STOP_MESSAGE) onSignal();
+  });
   if (process.channel) {
     process.on('disconnect', onSignal);
     process.channel.unref();
@@ -101,4 +107,6 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** What the desktop app posts to ask the engine to stop (app/src/engine-utility.ts). */
+const STOP_MESSAGE = 'keepsake:stop';
 const SHUTDOWN_GRACE_MS = 10_000;
