@@ -90,14 +90,14 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     void stop();
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  // Spawned with an IPC channel (the Electron app does this): exit when the parent goes,
-  // even if it crashed, instead of lingering with an open port. The channel itself must
-  // not keep the process alive once the server has closed.
   // In a utility process the app asks for a clean stop with a message, because
   // UtilityProcess.kill() is TerminateProcess on Windows, which no handler ever sees.
   parentPort?.on('message', (event: { data?: unknown }) => {
     if (event.data === STOP_MESSAGE) onSignal();
   });
+  // Spawned by a Node parent with an IPC channel (the app's tests do this): exit when the
+  // parent goes, even if it crashed, instead of lingering with an open port. The channel
+  // itself must not keep the process alive once the server has closed.
   if (process.channel) {
     process.on('disconnect', onSignal);
     process.channel.unref();
