@@ -93,4 +93,16 @@ describe('package.json', () => {
     expect(pkg.allowScripts.electron).toBe(false);
     expect(pkg.main).toBe('app/dist/main.js');
   });
+
+  it('depends on the engine workspace, so packaging ships the engine's own dependencies', () => {
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const engine = JSON.parse(readFileSync(new URL('engine/package.json', root), 'utf8')) as {
+      version: string;
+    };
+    // electron-builder copies the production dependency tree of the root package only;
+    // the engine runs from engine/dist with fastify, better-sqlite3… as external modules.
+    expect(pkg.dependencies['@keepsake/engine']).toBe(engine.version);
+  });
 });
