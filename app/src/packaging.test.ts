@@ -94,7 +94,7 @@ describe('package.json', () => {
     expect(pkg.main).toBe('app/dist/main.js');
   });
 
-  it('depends on the engine workspace, so packaging ships the engine's own dependencies', () => {
+  it("depends on the engine workspace, so packaging ships the engine's own dependencies", () => {
     const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
       dependencies: Record<string, string>;
     };
