@@ -234,6 +234,14 @@ async function main(): Promise<void> {
     '-shortest',
     join(media, 'tape.mp4'),
   ]);
+  // The direct proxy may fetch from the benchmark's nginx on loopback, and nothing else.
+  await mkdir(join(dir, 'data'), { recursive: true });
+  await writeFile(
+    join(dir, 'data', 'config.json'),
+    JSON.stringify({
+      proxyAllow: [{ host: '127.0.0.1', schemes: ['http'], allowPrivate: ['127.0.0.1/32'] }],
+    }),
+  );
   const engine = await startEngine(join(dir, 'data'));
   let nginx: { port: number; stop: () => void } | undefined;
   try {

@@ -1,37 +1,58 @@
-// Electron main: one instance, one engine child on loopback, one hardened window on the
-// engine's URL. Everything else (vault, jobs, UI) lives in the engine and renderer.
+// Electron main: one instance, one supervised engine in a utility process on loopback,
+// one hardened window on the engine's URL, and the preload bridge's handlers. Everything
+// else (vault, jobs, UI) lives in the engine and the renderer. The logic lives in
+// Electron-free modules with tests; this file only wires Electron to them.
 
 import { join } from 'node:path';
-import { app, BrowserWindow, dialog, ipcMain } from 'electron';
-import { startEngineProcess } from './engine-process';
-import type { EngineProcess } from './engine-process';
-import { ENGINE_INFO_CHANNEL } from './ipc-channels';
-import { installWindowSecurity, isTrustedSender, secureWebPreferences } from './window-security';
+import { app, BrowserWindow, dialog, ipcMain, Notification, shell } from 'electron';
+import type { OpenDialogOptions, WebContents } from 'electron';
+import { fetchEngineFolders, registerBridgeHandlers } from './bridge-handlers';
+import type { EngineAddress } from './engine-process';
+import { EngineSupervisor } from './engine-supervisor';
+import { utilityEngineSpawner } from './engine-utility';
+import { installWindowSecurity, secureWebPreferences } from './window-security';
 
-let engine: EngineProcess | undefined;
 let mainWindow: BrowserWindow | undefined;
-let quitting = false;
+let supervisor: EngineSupervisor | undefined;
+let engineStopped = false;
 
-/** The engine runs under Electron's own Node (ELECTRON_RUN_AS_NODE) as `keepsake desktop`. */
-function startEngine(): Promise<EngineProcess> {
+/** `keepsake desktop` in a utility process (the RunAsNode fuse is off in packages). */
+function createSupervisor(): EngineSupervisor {
   const root = app.getAppPath();
-  return startEngineProcess({
-    command: process.execPath,
-    args: [
-      join(root, 'engine/bin/keepsake.mjs'),
-      'desktop',
-      '--port',
-      '0',
-      '--static-dir',
-      join(root, 'renderer/dist'),
-    ],
-    cwd: root,
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  return new EngineSupervisor({
+    spawn: utilityEngineSpawner({
+      modulePath: join(root, 'engine/bin/keepsake.mjs'),
+      args: ['desktop', '--port', '0', '--static-dir', join(root, 'renderer/dist')],
+      onFatalError: (location) => console.error(`[engine] fatal error at ${location}`),
+    }),
     onLog: (line) => console.error(`[engine] ${line}`),
+    onCrash: (reason, delayMs) => {
+      console.error(`[engine] ${reason}; restarting in ${delayMs} ms`);
+      mainWindow?.setTitle('Keepsake — restarting…');
+      notice('Keepsake is restarting its engine', `${reason}. Running jobs will resume.`);
+    },
+    onRestart: (address) => {
+      // A new port and token: the page must load the new URL.
+      mainWindow?.setTitle('Keepsake');
+      void mainWindow?.loadURL(address.openUrl);
+    },
+    onGiveUp: (err) => {
+      dialog.showErrorBox('Keepsake stopped', err.message);
+      app.quit();
+    },
   });
 }
 
-function createWindow(running: EngineProcess): BrowserWindow {
+/** A notification when the OS has them, else a message box that does not block. */
+function notice(title: string, body: string): void {
+  if (Notification.isSupported()) {
+    new Notification({ title, body }).show();
+  } else if (mainWindow) {
+    void dialog.showMessageBox(mainWindow, { type: 'warning', message: title, detail: body });
+  }
+}
+
+function createWindow(address: EngineAddress): BrowserWindow {
   const win = new BrowserWindow({
     width: 1100,
     height: 760,
@@ -43,59 +64,68 @@ function createWindow(running: EngineProcess): BrowserWindow {
   });
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => (mainWindow = undefined));
-  void win.loadURL(running.openUrl);
+  void win.loadURL(address.openUrl);
   return win;
 }
 
+function focusWindow(): void {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+}
+
 async function launch(): Promise<void> {
-  engine = await startEngine();
-  const running = engine;
-  running.child.once('exit', (code, signal) => {
-    if (quitting) return;
-    dialog.showErrorBox('Keepsake stopped', `The Keepsake engine stopped (${signal ?? code}).`);
-    app.quit();
+  const engine = createSupervisor();
+  supervisor = engine;
+  installWindowSecurity(() => engine.current()?.origin);
+  registerBridgeHandlers(ipcMain, {
+    engine: () => engine.current(),
+    showFolderPicker: async (sender) => {
+      const win = BrowserWindow.fromWebContents(sender as WebContents);
+      const options: OpenDialogOptions = { properties: ['openDirectory', 'createDirectory'] };
+      const result = win
+        ? await dialog.showOpenDialog(win, options)
+        : await dialog.showOpenDialog(options);
+      return result.canceled ? undefined : result.filePaths[0];
+    },
+    showItemInFolder: (path) => shell.showItemInFolder(path),
+    showNotification: (title, body) => {
+      if (!Notification.isSupported()) return;
+      const notification = new Notification({ title, body });
+      notification.on('click', focusWindow);
+      notification.show();
+    },
+    engineFolders: fetchEngineFolders,
   });
-
-  installWindowSecurity(running.origin);
-  ipcMain.handle(ENGINE_INFO_CHANNEL, (event) => {
-    if (!isTrustedSender(event.senderFrame?.url, running.origin)) {
-      throw new Error('refused: the sender is not the Keepsake UI');
-    }
-    return { url: running.origin, token: running.token };
-  });
-
-  mainWindow = createWindow(running);
+  mainWindow = createWindow(await engine.start());
 }
 
 if (!app.requestSingleInstanceLock()) {
   // Another Keepsake is running; it gets focused through 'second-instance'.
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    if (!mainWindow) return;
-    if (mainWindow.isMinimized()) mainWindow.restore();
-    mainWindow.focus();
-  });
+  app.on('second-instance', focusWindow);
 
   // The engine is the app's session: closing the window ends both, on macOS too.
   app.on('window-all-closed', () => app.quit());
 
   app.on('before-quit', (event) => {
-    if (quitting || !engine) return;
-    // Let the engine close its server and files before the app goes.
+    if (engineStopped || !supervisor) return;
+    // Let the engine close its server and files (SIGTERM, then SIGKILL after a grace).
     event.preventDefault();
-    quitting = true;
-    void engine.stop().finally(() => app.quit());
+    engineStopped = true;
+    void supervisor.stop().finally(() => app.quit());
   });
 
   app
     .whenReady()
     .then(launch)
-    .catch((err: unknown) => {
+    .catch(async (err: unknown) => {
       dialog.showErrorBox(
         'Keepsake could not start',
         err instanceof Error ? err.message : String(err),
       );
+      await supervisor?.stop();
       app.exit(1);
     });
 }

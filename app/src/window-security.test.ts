@@ -1,6 +1,7 @@
 // Electron is mocked at its edge (app, session, web contents as plain emitters), so the
 // real handlers this module installs are exercised with the events Electron would send.
 import { EventEmitter } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 const electron = vi.hoisted(() => ({
@@ -9,19 +10,24 @@ const electron = vi.hoisted(() => ({
     defaultSession: {
       setPermissionRequestHandler: vi.fn(),
       setPermissionCheckHandler: vi.fn(),
+      setDevicePermissionHandler: vi.fn(),
+      webRequest: { onHeadersReceived: vi.fn() },
     },
   },
 }));
 vi.mock('electron', () => electron);
 
 import {
+  APP_CONTENT_SECURITY_POLICY,
   installWindowSecurity,
   isSameOrigin,
   isTrustedSender,
   secureWebPreferences,
+  withAppCsp,
 } from './window-security';
 
 const ORIGIN = 'http://127.0.0.1:51234';
+let currentOrigin: string | undefined = ORIGIN;
 
 class FakeWebContents extends EventEmitter {
   openHandler: ((details: { url: string }) => { action: string }) | undefined;
@@ -39,11 +45,12 @@ function fire(contents: EventEmitter, name: string, url: string): boolean {
 
 beforeEach(() => {
   electron.app = new EventEmitter();
+  currentOrigin = ORIGIN;
   vi.clearAllMocks();
 });
 
 function windowContents(): FakeWebContents {
-  installWindowSecurity(ORIGIN);
+  installWindowSecurity(() => currentOrigin);
   const contents = new FakeWebContents();
   electron.app.emit('web-contents-created', {}, contents);
   return contents;
@@ -81,6 +88,15 @@ describe('installWindowSecurity', () => {
     },
   );
 
+  it("follows the engine to its new origin after a restart, and allows nothing while it's down", () => {
+    const contents = windowContents();
+    currentOrigin = undefined;
+    expect(fire(contents, 'will-navigate', `${ORIGIN}/`)).toBe(true);
+    currentOrigin = 'http://127.0.0.1:40000';
+    expect(fire(contents, 'will-navigate', `${ORIGIN}/`)).toBe(true);
+    expect(fire(contents, 'will-navigate', 'http://127.0.0.1:40000/#token=new')).toBe(false);
+  });
+
   it('denies every window.open', () => {
     const contents = windowContents();
     expect(contents.openHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
@@ -95,7 +111,7 @@ describe('installWindowSecurity', () => {
   });
 
   it('denies every permission request and check on the default session', () => {
-    installWindowSecurity(ORIGIN);
+    installWindowSecurity(() => ORIGIN);
     const ses = electron.session.defaultSession;
     const [requestHandler] = ses.setPermissionRequestHandler.mock.calls[0] as [
       (wc: unknown, permission: string, cb: (granted: boolean) => void) => void,
@@ -109,6 +125,57 @@ describe('installWindowSecurity', () => {
       (...args: unknown[]) => boolean,
     ];
     expect(checkHandler({}, 'media', ORIGIN, {})).toBe(false);
+    const [deviceHandler] = ses.setDevicePermissionHandler.mock.calls[0] as [
+      (details: unknown) => boolean,
+    ];
+    expect(deviceHandler({ deviceType: 'usb', origin: ORIGIN })).toBe(false);
+  });
+
+  it("adds the app's CSP to every response, beside the engine's own", () => {
+    installWindowSecurity(() => ORIGIN);
+    const [onHeaders] = electron.session.defaultSession.webRequest.onHeadersReceived.mock
+      .calls[0] as [
+      (details: unknown, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void,
+    ];
+    const callback = vi.fn();
+    onHeaders(
+      { responseHeaders: { 'content-security-policy': ["default-src 'self'"], a: ['b'] } },
+      callback,
+    );
+    expect(callback).toHaveBeenCalledWith({
+      responseHeaders: {
+        'content-security-policy': ["default-src 'self'", APP_CONTENT_SECURITY_POLICY],
+        a: ['b'],
+      },
+    });
+  });
+});
+
+describe('the app content security policy', () => {
+  it('allows only own scripts and no plugins, base, forms or framing', () => {
+    expect(APP_CONTENT_SECURITY_POLICY).toBe(
+      "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    expect(APP_CONTENT_SECURITY_POLICY).not.toMatch(/unsafe|\*|http:|https:|data:/);
+  });
+
+  it('is added to a response that has none', () => {
+    expect(withAppCsp(undefined)).toEqual({
+      'Content-Security-Policy': [APP_CONTENT_SECURITY_POLICY],
+    });
+  });
+});
+
+describe('external links', () => {
+  it('are never opened: nothing in app/ calls shell.openExternal', () => {
+    const dir = new URL('./', import.meta.url);
+    const sources = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    expect(sources.length).toBeGreaterThan(3);
+    for (const file of sources) {
+      expect(readFileSync(new URL(file, dir), 'utf8'), file).not.toMatch(
+        /\.(openExternal|openPath)\s*\(/,
+      );
+    }
   });
 });
 

@@ -106,6 +106,44 @@ export function registerServerCommands(program: Command): void {
     });
 
   program
+    .command('proxy')
+    .description(
+      'run the host-routed stream proxy on loopback (routes file: docs/stream-proxy-routes.md); SIGHUP reloads the routes',
+    )
+    .requiredOption('--routes <file>', 'the routes file (YAML)')
+    .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8089')
+    .action(async (opts: { routes: string; host: string; port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new KeepsakeError('USAGE', `--port "${opts.port}" is not a port number`);
+      }
+      const { startProxyServer, reloadOnSignal } = await runtime();
+      const proxy = await startProxyServer({
+        routesFile: opts.routes,
+        host: opts.host,
+        port,
+        logError: (err) => void log('error', err instanceof Error ? err.message : String(err)),
+      });
+      const routes = proxy.holder.current().routes.length;
+      await log('info', 'listening', { url: proxy.url, routes });
+      process.stderr.write(`Keepsake stream proxy at ${proxy.url} (${routes} routes)\n`);
+      const stopReloading = reloadOnSignal(proxy.holder, (outcome) =>
+        outcome.ok
+          ? void log('info', 'routes reloaded', { routes: outcome.routes.routes.length })
+          : void log('error', 'routes reload refused; the previous routes stay in force', {
+              reason: outcome.reason,
+            }),
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      stopReloading();
+      await proxy.close();
+    });
+
+  program
     .command('validate')
     .description(
       'check a server configuration or a stream-proxy routes file without starting anything',

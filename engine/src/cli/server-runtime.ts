@@ -10,5 +10,7 @@ export { parseRole } from '../server/auth/roles';
 export { createPairingCode } from '../server/pairing';
 export { startServe } from '../server/serve';
 export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
+export { startProxyServer } from '../proxy/proxy-server';
+export { reloadOnSignal } from '../proxy/routes-holder';
 export { readServeConfig, type ServeConfig } from '../server/serve-config';
 export { ensureServerTls } from '../server/tls';

@@ -42,6 +42,7 @@ export class DesktopSession {
   private engine: JobEngine | undefined;
   /** Why the job engine did not open (FFmpeg missing, say); the vault is open anyway. */
   private engineError: unknown;
+  private readonly lockListeners: (() => void)[] = [];
   /** Serialises unlock/lock, so a double click cannot open two workers. */
   private transition: Promise<unknown> = Promise.resolve();
 
@@ -95,9 +96,15 @@ export class DesktopSession {
       const engine = this.engine;
       this.engine = undefined;
       this.vault = undefined;
+      for (const listener of this.lockListeners) listener();
       await engine?.close();
       this.record('vault.lock');
     });
+  }
+
+  /** Runs at every lock, e.g. to drop decrypted data held in memory. */
+  onLock(listener: () => void): void {
+    this.lockListeners.push(listener);
   }
 
   /** The open vault, or PASSWORD_REQUIRED: the UI takes the user to unlock. */

@@ -15,6 +15,7 @@ import { desktopRoutes } from './desktop-routes';
 import { startEmbeddedServer } from './embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
 import { playRoutes } from './play';
+import { PlayCache, playCacheBytes } from './play-cache';
 
 export const READY_PREFIX = 'Keepsake is running at ';
 
@@ -45,6 +46,8 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   const config = await readConfig(opts.dataDir);
   const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
   const playSecret = randomBytes(32);
+  const playCache = new PlayCache(playCacheBytes());
+  session.onLock(() => playCache.clear());
   // The direct proxy fetches only what the settings allow (nothing by default).
   const proxyMetrics = createProxyMetrics(new Registry());
   const upstream = createUpstreamFetch({
@@ -67,6 +70,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         job: (id) => session.requireEngine().queue.get(id),
         vault: () => session.currentVault(),
         secret: playSecret,
+        cache: playCache,
       }),
     });
   } catch (err) {
@@ -77,6 +81,12 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   const openUrl = `${server.url}/#token=${server.token}`;
   (opts.out ?? process.stdout).write(`${READY_PREFIX}${openUrl}\n`);
 
+  // The desktop app runs this in an Electron utility process (process.parentPort), where
+  // Node does not exit when its event loop empties (electron/electron#47228): once
+  // stopped, exit explicitly. Chromium ends a utility process whose app has gone, so
+  // there is no lifeline to watch there, unlike the IPC channel below.
+  const { parentPort } = process as { parentPort?: NodeJS.EventEmitter };
+  const exitWhenStopped = parentPort !== undefined;
   let markStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (markStopped = resolve));
   let closing: Promise<void> | undefined;
@@ -88,7 +98,11 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
       .close()
       .then(() => session.close())
       .then(() => upstream.close())
-      .finally(markStopped);
+      .finally(() => {
+        markStopped();
+        // Once `stopped` has settled and the CLI has set its exit code.
+        if (exitWhenStopped) setImmediate(() => process.exit());
+      });
     return closing;
   };
   // Repeated signals are normal (a terminal's Ctrl-C reaches the whole process group,
@@ -100,9 +114,14 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     void stop();
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
-  // Spawned with an IPC channel (the Electron app does this): exit when the parent goes,
-  // even if it crashed, instead of lingering with an open port. The channel itself must
-  // not keep the process alive once the server has closed.
+  // In a utility process the app asks for a clean stop with a message, because
+  // UtilityProcess.kill() is TerminateProcess on Windows, which no handler ever sees.
+  parentPort?.on('message', (event: { data?: unknown }) => {
+    if (event.data === STOP_MESSAGE) onSignal();
+  });
+  // Spawned by a Node parent with an IPC channel (the app's tests do this): exit when the
+  // parent goes, even if it crashed, instead of lingering with an open port. The channel
+  // itself must not keep the process alive once the server has closed.
   if (process.channel) {
     process.on('disconnect', onSignal);
     process.channel.unref();
@@ -112,4 +131,6 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** What the desktop app posts to ask the engine to stop (app/src/engine-utility.ts). */
+const STOP_MESSAGE = 'keepsake:stop';
 const SHUTDOWN_GRACE_MS = 10_000;

@@ -17,6 +17,7 @@ import type { Job } from '../jobs/queue';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { VaultFile } from '../vault/vault-file';
+import type { PlayCache } from './play-cache';
 
 export interface PlayOptions {
   /** Throws JOB_NOT_FOUND for an unknown id. */
@@ -24,6 +25,8 @@ export interface PlayOptions {
   vault: () => Vault | undefined;
   /** The per-launch secret capabilities are made with. */
   secret: Buffer;
+  /** Decrypted small outputs kept in memory (play-cache.ts); none without. */
+  cache?: PlayCache;
 }
 
 const JOB_ID = /^j[a-z2-7]{12}$/;
@@ -64,24 +67,32 @@ export function playRoutes(options: PlayOptions): FastifyPluginAsync {
         const output =
           job.state === 'succeeded' ? job.outputs.find((o) => o.name === name) : undefined;
         if (!output) throw new KeepsakeError('NOT_FOUND', `job ${id} has no output "${name}"`);
-        const file = await VaultFile.open(output.path, { vault });
-        const range = parseRange(request.headers.range, file.size);
+        const cached = options.cache?.get(output.path);
+        const file = cached ? undefined : await VaultFile.open(output.path, { vault });
+        const size = cached?.length ?? file!.size;
+        const range = parseRange(request.headers.range, size);
         reply
           .header('accept-ranges', 'bytes')
           .header('cache-control', 'no-store')
           .type(mediaTypeFor(name));
         if (range === 'unsatisfiable') {
-          await file.close();
-          reply.header('content-range', `bytes */${file.size}`);
-          throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the output has ${file.size} bytes`);
+          await file?.close();
+          reply.header('content-range', `bytes */${size}`);
+          throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the output has ${size} bytes`);
         }
-        const { start, end } = range ?? { start: 0, end: file.size };
-        const stream = file.rangeStream(start, end);
-        stream.once('close', () => void file.close());
-        if (range) {
-          reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${file.size}`);
+        const { start, end } = range ?? { start: 0, end: size };
+        if (range) reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${size}`);
+        reply.header('content-length', String(end - start));
+        if (cached) return reply.send(cached.subarray(start, end));
+        if (options.cache?.fits(size)) {
+          // Small enough to keep: decrypt it whole once, serve every later read from memory.
+          const whole = await file!.read(0, size).finally(() => file!.close());
+          options.cache.set(output.path, whole);
+          return reply.send(whole.subarray(start, end));
         }
-        return reply.header('content-length', String(end - start)).send(stream);
+        const stream = file!.rangeStream(start, end);
+        stream.once('close', () => void file!.close());
+        return reply.send(stream);
       },
     );
   };
