@@ -71,8 +71,14 @@ export default tseslint.config(
                 'renderer/ talks to the engine over HTTP: import engine types only (import type).',
             },
             {
-              group: ['**/app/**', 'electron', 'electron/*', 'node:*'],
+              group: ['**/app/**', '!**/app/src/preload', 'electron', 'electron/*', 'node:*'],
               message: 'renderer/ runs in a sandboxed page: no app/, Electron or Node imports.',
+            },
+            {
+              // The preload bridge's shape (window.keepsake), as a type only.
+              group: ['**/app/src/preload'],
+              allowTypeImports: true,
+              message: 'renderer/ may import only the type of the preload bridge.',
             },
           ],
         },
@@ -95,8 +101,13 @@ export default tseslint.config(
                 'renderer/ talks to the engine over HTTP: import engine types only (import type).',
             },
             {
-              group: ['**/app/**', 'electron', 'electron/*'],
+              group: ['**/app/**', '!**/app/src/preload', 'electron', 'electron/*'],
               message: 'renderer/ runs in a sandboxed page: no app/ or Electron imports.',
+            },
+            {
+              group: ['**/app/src/preload'],
+              allowTypeImports: true,
+              message: 'renderer/ may import only the type of the preload bridge.',
             },
           ],
         },

@@ -280,6 +280,7 @@ function FolderCard({ folder }: { folder: FolderView }) {
   const enc = folder.encrypting;
   const busy = actions.encrypt.isPending || actions.rescan.isPending || enc !== undefined;
   const error = actions.encrypt.error ?? actions.rescan.error ?? actions.remove.error;
+  const bridge = getBridge();
 
   return (
     <li className="folder" aria-labelledby={headingId} data-testid="folder">
@@ -357,6 +358,11 @@ function FolderCard({ folder }: { folder: FolderView }) {
         <button type="button" disabled={busy} onClick={() => actions.rescan.mutate(folder.id)}>
           {actions.rescan.isPending ? 'Scanning…' : 'Rescan'}
         </button>
+        {bridge?.reveal && (
+          <button type="button" onClick={() => void bridge.reveal?.(folder.path).catch(() => {})}>
+            Show in file manager
+          </button>
+        )}
         <button
           type="button"
           aria-expanded={open}

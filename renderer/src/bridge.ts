@@ -1,14 +1,10 @@
 // The Electron preload bridge (`window.keepsake`), when there is one. In a plain browser
-// it is absent and the UI falls back to a path field and browser uploads. Declared here
-// rather than imported from app/ (the renderer may not import app code); every member is
-// optional so an older or smaller bridge degrades instead of breaking.
+// it is absent and the UI falls back to a path field and browser uploads. Its shape comes
+// from app/src/preload.ts as a type only; every member is treated as optional, so an
+// older or smaller bridge degrades instead of breaking.
+import type { KeepsakeBridge as AppBridge } from '../../app/src/preload';
 
-export interface KeepsakeBridge {
-  /** The real path of a dropped File (Electron's webUtils.getPathForFile). */
-  getPathForFile?: (file: File) => string;
-  /** A native folder picker; undefined when the user cancels. */
-  pickFolder?: () => Promise<string | undefined>;
-}
+export type KeepsakeBridge = Partial<AppBridge>;
 
 export function getBridge(): KeepsakeBridge | undefined {
   const candidate = (globalThis as { keepsake?: unknown }).keepsake;
@@ -17,12 +13,19 @@ export function getBridge(): KeepsakeBridge | undefined {
     : undefined;
 }
 
-/** The dropped file's real path, or undefined in a plain browser. */
+/** The dropped file's real path, or undefined in a plain browser (or not on disk). */
 export function pathForFile(file: File): string | undefined {
   try {
-    const path = getBridge()?.getPathForFile?.(file);
+    const path = getBridge()?.pathForFile?.(file);
     return path ? path : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** An OS notification where the app offers one; silently nothing in a browser. */
+export function notify(title: string, body: string): void {
+  const send = getBridge()?.notify;
+  if (!send) return;
+  send(title.slice(0, 100), body.slice(0, 300)).catch(() => {});
 }

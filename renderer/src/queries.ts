@@ -10,6 +10,7 @@ import {
 } from '@tanstack/react-query';
 import type { QueryKey } from '@tanstack/react-query';
 import { useEffect } from 'react';
+import { notify } from './bridge';
 import { useClient } from './client-context';
 import type {
   CreateDesktopJobBody,
@@ -30,6 +31,14 @@ import {
 import { runSseStream } from './sse';
 import { AUTO_REFRESH_MS, useUiStore } from './ui-store';
 import type { EventsState } from './ui-store';
+
+/** Jobs that ran at least this long announce their end with an OS notification. */
+const LONG_JOB_MS = 30_000;
+const FINISHED_WORDS: Record<string, string> = {
+  succeeded: 'done',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
 
 export const keys = {
   status: ['engine', 'status'] as const,
@@ -202,7 +211,17 @@ export function useJobEvents(): EventsState {
         (queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []).map((j) => [j.id, j]),
       );
       queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, updates));
-      if (updates.some((j) => justFinished(before.get(j.id), j))) {
+      const finished = updates.filter((j) => justFinished(before.get(j.id), j));
+      for (const job of finished) {
+        // Long jobs end while the family is elsewhere: tell them (in the app, not a browser).
+        if ((job.finishedAt ?? 0) - (job.startedAt ?? Infinity) >= LONG_JOB_MS) {
+          notify(
+            `${job.preset}: ${FINISHED_WORDS[job.state] ?? job.state}`,
+            job.lastError?.message ?? '',
+          );
+        }
+      }
+      if (finished.length > 0) {
         // Finished jobs change what the library shows (encoded counts, file job lists).
         void queryClient.invalidateQueries({ queryKey: keys.folders });
         void queryClient.invalidateQueries({ queryKey: ['files'] satisfies QueryKey });

@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { getBridge, notify, pathForFile } from './bridge';
+
+const g = globalThis as { keepsake?: unknown };
+
+describe('the preload bridge', () => {
+  afterEach(() => {
+    delete g.keepsake;
+  });
+
+  it('is absent in a plain browser, and every helper degrades to nothing', () => {
+    expect(getBridge()).toBeUndefined();
+    expect(pathForFile(new File(['x'], 'a.mp4'))).toBeUndefined();
+    expect(() => notify('t', 'b')).not.toThrow();
+  });
+
+  it('gives a dropped file its real path, and none for a file not on disk', () => {
+    g.keepsake = { pathForFile: (f: File) => (f.name === 'a.mp4' ? '/home/me/a.mp4' : '') };
+    expect(pathForFile(new File(['x'], 'a.mp4'))).toBe('/home/me/a.mp4');
+    expect(pathForFile(new File(['x'], 'b.mp4'))).toBeUndefined();
+  });
+
+  it('survives a bridge that throws or lacks a member', () => {
+    g.keepsake = {
+      pathForFile: () => {
+        throw new Error('not a real file');
+      },
+    };
+    expect(pathForFile(new File(['x'], 'a.mp4'))).toBeUndefined();
+    expect(() => notify('t', 'b')).not.toThrow();
+  });
+
+  it('keeps notifications within the bridge’s limits', async () => {
+    const sent: [string, string][] = [];
+    g.keepsake = {
+      notify: async (title: string, body: string) => {
+        sent.push([title, body]);
+      },
+    };
+    notify('T'.repeat(150), 'B'.repeat(400));
+    await Promise.resolve();
+    expect(sent).toEqual([['T'.repeat(100), 'B'.repeat(300)]]);
+  });
+});
