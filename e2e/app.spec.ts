@@ -106,6 +106,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await page.getByRole('button', { name: 'Create vault' }).click();
   const key = page.getByTestId('recovery-key');
   await expect(key).toHaveText(/\S{16,}/);
+  const recoveryKey = (await key.textContent()) ?? '';
   const continueButton = page.getByRole('button', { name: 'Continue to the library' });
   await expect(continueButton).toBeDisabled();
   await shot(page, testInfo, 'vault-recovery-key');
@@ -371,7 +372,9 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await nav(page, 'Library').click();
   await expect(nav(page, 'Vault')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByText('Unlock the vault to continue.')).toBeVisible();
-  await page.getByLabel('Password', { exact: true }).fill('gardenia kettle seven rivers');
+  // The recovery key shown at creation opens the vault too.
+  await page.getByRole('button', { name: 'Use the recovery key instead' }).click();
+  await page.getByLabel('Recovery key').fill(recoveryKey);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByRole('listitem', { name: 'Tapes', exact: true })).toBeVisible();
