@@ -299,33 +299,42 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await vhs.getByRole('button', { name: /^Retry / }).click();
   await expect(vhs.getByTestId('job-action-error')).toContainText('Could not retry: ');
 
-  // Cancel and retry: the slowest AV1 setting on the longest clip is still running (or
-  // waiting) when we cancel; its retry answers with a new job, cancelled in turn.
+  // Live progress, cancel and retry: x265 at its slowest setting on the longest clip runs
+  // long enough to show percent, fps, speed and ETA before we cancel it; its retry answers
+  // with a new job, cancelled in turn.
   await nav(page, 'Make').click();
   await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
-  await page.getByRole('radio', { name: /^archive-av1/ }).check();
-  await page.getByTestId('param-speed').fill('0');
+  await page.getByRole('radio', { name: /^archive-hevc/ }).check();
+  await page.getByTestId('param-speed').selectOption('veryslow');
+  await page.getByTestId('param-crf').fill('0');
   await page.getByRole('button', { name: 'Start job' }).click();
-  const av1 = list.getByRole('article', { name: /^archive-av1/ });
-  await expect(av1.getByTestId('job-state')).toHaveText(/Queued|Running/);
-  await av1.getByRole('button', { name: /^Cancel / }).click();
-  await expect(av1.getByTestId('job-state')).toHaveText('Cancelled', { timeout: 30_000 });
-  await av1.getByRole('button', { name: /^Retry / }).click();
+  const hevc = list.getByRole('article', { name: /^archive-hevc/ });
+  await expect(hevc.getByTestId('job-state')).toHaveText('Running', { timeout: 30_000 });
+  await expect(hevc.locator('.stats')).toHaveText(
+    /^[1-9]\d?% · [\d.]+ fps · [\d.]+× · (\d+ s|about \d+ min) left$/,
+    { timeout: 60_000 },
+  );
+  console.log(`live progress: ${(await hevc.locator('.stats').textContent()) ?? ''}`);
+  await expect(page.getByTestId('overall-eta')).toContainText('1 running');
+  await expect(hevc.getByRole('progressbar')).toHaveAttribute('value', /^[1-9]/);
+  await hevc.getByRole('button', { name: /^Cancel / }).click();
+  await expect(hevc.getByTestId('job-state')).toHaveText('Cancelled', { timeout: 30_000 });
+  await hevc.getByRole('button', { name: /^Retry / }).click();
   await expect(page.getByText(/^Retrying as a new job \(j[a-z2-7]{12}, queued\)\.$/)).toBeVisible();
-  await expect(av1).toHaveCount(2);
-  const again = av1.filter({ has: page.getByText(/Queued|Running/) });
+  await expect(hevc).toHaveCount(2);
+  const again = hevc.filter({ has: page.getByText(/Queued|Running/) });
   await again.getByRole('button', { name: /^Cancel / }).click();
-  await expect(av1.getByTestId('job-state')).toHaveText(['Cancelled', 'Cancelled'], {
+  await expect(hevc.getByTestId('job-state')).toHaveText(['Cancelled', 'Cancelled'], {
     timeout: 30_000,
   });
   await page.getByRole('button', { name: /^Cancelled/ }).click();
   await expect(list.getByRole('article')).toHaveCount(2);
   for (let n = 2; n > 0; n--) {
-    await av1
+    await hevc
       .first()
       .getByRole('button', { name: /^Remove / })
       .click();
-    await expect(av1).toHaveCount(n - 1);
+    await expect(hevc).toHaveCount(n - 1);
   }
   await page.getByRole('button', { name: /^Failed/ }).click();
   await expect(list.getByRole('article')).toHaveCount(1);
