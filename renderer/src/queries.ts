@@ -55,7 +55,9 @@ export const keys = {
 function permanent(err: unknown): boolean {
   return (
     err instanceof EngineError &&
-    (needsVault(err) || (err.status >= 400 && err.status < 500) || err.code === 'BAD_RESPONSE')
+    (needsVault(err) ||
+      (err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) ||
+      err.code === 'BAD_RESPONSE')
   );
 }
 
