@@ -456,6 +456,11 @@ test('a queue of 1,000 jobs stays light: a virtualised list fed by one event bat
   );
 
   await page.goto(engine.openUrl);
+  // The burst arrives before the Jobs screen first loads the list: events alone must not
+  // stand in for the list (that once showed 10 jobs of 1,000), yet must not be lost.
+  await expect.poll(() => eventCalls).toBeGreaterThan(0);
+  await page.waitForTimeout(300);
+  expect(listCalls).toBe(0);
   await nav(page, 'Jobs').click();
   const list = page.getByTestId('job-list');
   await expect(page.getByRole('button', { name: /^All/ })).toContainText('1000');

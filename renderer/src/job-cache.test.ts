@@ -78,6 +78,12 @@ describe('reconcileList', () => {
     );
   });
 
+  it('takes the newest of several known views of a job', () => {
+    const known = [running(70, 3000), running(60, 2000)];
+    expect(reconcileList([running(40, 1000)], known)[0]?.progress?.percent).toBe(70);
+    expect(reconcileList([running(40, 1000)], known.reverse())[0]?.progress?.percent).toBe(70);
+  });
+
   it('takes the list as is when nothing is cached, and drops jobs the list no longer has', () => {
     const fetched = [job('j1', 1)];
     expect(reconcileList(fetched, undefined)).toBe(fetched);

@@ -48,15 +48,20 @@ export function isNewer(a: DesktopJob, b: DesktopJob): boolean {
 }
 
 /**
- * A fetched list, keeping any cached job that live events have moved past what the list
- * says (a list request can start before an event and answer after it).
+ * A fetched list, keeping any known view of a job that live events have moved past what
+ * the list says (a list request can start before an event and answer after it).
+ * `known` may hold several views of one job; the newest counts.
  */
 export function reconcileList(
   fetched: readonly DesktopJob[],
-  cached: readonly DesktopJob[] | undefined,
+  known: Iterable<DesktopJob> | undefined,
 ): DesktopJob[] {
-  if (!cached || cached.length === 0) return fetched as DesktopJob[];
-  const byId = new Map(cached.map((j) => [j.id, j]));
+  const byId = new Map<string, DesktopJob>();
+  for (const job of known ?? []) {
+    const seen = byId.get(job.id);
+    if (!seen || isNewer(job, seen)) byId.set(job.id, job);
+  }
+  if (byId.size === 0) return fetched as DesktopJob[];
   return fetched.map((job) => {
     const seen = byId.get(job.id);
     return seen && isNewer(seen, job) ? seen : job;

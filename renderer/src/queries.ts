@@ -40,6 +40,20 @@ const FINISHED_WORDS: Record<string, string> = {
   cancelled: 'cancelled',
 };
 
+/**
+ * The latest view of each job the live stream has sent (most recent last), so a job list
+ * that loads after an event does not show an older state. Bounded; cleared on lock.
+ */
+const liveJobs = new Map<string, DesktopJob>();
+function remember(job: DesktopJob): void {
+  liveJobs.delete(job.id);
+  liveJobs.set(job.id, job);
+  for (const id of liveJobs.keys()) {
+    if (liveJobs.size <= JOB_LIST_LIMIT) break;
+    liveJobs.delete(id);
+  }
+}
+
 export const keys = {
   status: ['engine', 'status'] as const,
   vault: ['vault'] as const,
@@ -162,10 +176,10 @@ export function useJobs() {
   return useQuery({
     queryKey: keys.jobs,
     queryFn: async () =>
-      reconcileList(
-        await client.jobs({ limit: JOB_LIST_LIMIT }),
-        queryClient.getQueryData<DesktopJob[]>(keys.jobs),
-      ),
+      reconcileList(await client.jobs({ limit: JOB_LIST_LIMIT }), [
+        ...(queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []),
+        ...liveJobs.values(),
+      ]),
     enabled,
     // Live updates arrive over SSE (useJobEvents); no polling.
     staleTime: Infinity,
@@ -209,19 +223,29 @@ export function useJobEvents(): EventsState {
       timer = undefined;
       const updates = pending;
       pending = [];
-      const before = new Map(
-        (queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []).map((j) => [j.id, j]),
-      );
-      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, updates));
-      const finished = updates.filter((j) => justFinished(before.get(j.id), j));
-      for (const job of finished) {
-        // Long jobs end while the family is elsewhere: tell them (in the app, not a browser).
-        if ((job.finishedAt ?? 0) - (job.startedAt ?? Infinity) >= LONG_JOB_MS) {
+      const cached = queryClient.getQueryData<DesktopJob[]>(keys.jobs);
+      const before = new Map((cached ?? []).map((j) => [j.id, j]));
+      const finished: DesktopJob[] = [];
+      for (const job of updates) {
+        const prev = liveJobs.get(job.id) ?? before.get(job.id);
+        remember(job);
+        if (!justFinished(prev, job)) continue;
+        finished.push(job);
+        // Long jobs end while the family is elsewhere: tell them (in the app, not a
+        // browser). Only for an end we saw happen, not for old jobs in the opening snapshot.
+        const ranMs = (job.finishedAt ?? 0) - (job.startedAt ?? Infinity);
+        if (prev && ranMs >= LONG_JOB_MS) {
           notify(
             `${job.preset}: ${FINISHED_WORDS[job.state] ?? job.state}`,
             job.lastError?.message ?? '',
           );
         }
+      }
+      // Until the list has loaded there is nothing to update: creating a list from events
+      // alone would hide every job they do not mention. The list load reconciles with
+      // liveJobs instead.
+      if (cached) {
+        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, updates));
       }
       if (finished.length > 0) {
         // Finished jobs change what the library shows (encoded counts, file job lists).
@@ -243,6 +267,7 @@ export function useJobEvents(): EventsState {
         if (message.event === 'deleted') {
           const id = parseDeletedEvent(message.data);
           if (id) {
+            liveJobs.delete(id);
             pending = pending.filter((j) => j.id !== id);
             queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
               list?.filter((j) => j.id !== id),
@@ -259,6 +284,7 @@ export function useJobEvents(): EventsState {
     });
     return () => {
       controller.abort();
+      liveJobs.clear();
       if (timer) clearTimeout(timer);
       setEvents('off');
     };
@@ -334,7 +360,12 @@ export function useJobActions() {
   const client = useClient();
   const queryClient = useQueryClient();
   const merge = (job: DesktopJob | undefined) => {
-    if (job) queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, [job]));
+    if (!job) return;
+    remember(job);
+    // As with live events: never start a list from one job.
+    if (queryClient.getQueryData(keys.jobs)) {
+      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, [job]));
+    }
   };
   const refetch = () => queryClient.invalidateQueries({ queryKey: keys.jobs });
   return {
@@ -355,10 +386,12 @@ export function useJobActions() {
     }),
     remove: useMutation({
       mutationFn: (id: string) => client.deleteJob(id),
-      onSuccess: (_v, id) =>
+      onSuccess: (_v, id) => {
+        liveJobs.delete(id);
         queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
           list?.filter((j) => j.id !== id),
-        ),
+        );
+      },
     }),
   };
 }
