@@ -1,6 +1,6 @@
 // Commands about the engine itself: which FFmpeg it uses, and desktop mode.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
@@ -82,7 +82,11 @@ export function registerSystemCommands(program: Command): void {
       const running = await runDesktop({
         dataDir: resolveDataDir(g.dataDir),
         port,
-        staticDir: opts.staticDir ?? (existsSync(BUILT_UI) ? BUILT_UI : undefined),
+        staticDir: opts.staticDir
+          ? resolve(opts.staticDir)
+          : existsSync(BUILT_UI)
+            ? BUILT_UI
+            : undefined,
       });
       await running.stopped;
     });

@@ -249,6 +249,8 @@ describe('desktop API', () => {
 
     const activity = await a.get<{ action: string; outcome: string }[]>('/v1/activity');
     const actions = activity.map((e) => `${e.action}:${e.outcome}`);
+    // Newest first: the unlock just made leads the log.
+    expect(actions[0]).toBe('vault.unlock:ok');
     for (const expected of [
       'vault.create:ok',
       'library.add:ok',

@@ -283,11 +283,16 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       const engine = session.requireEngine();
       reply.hijack();
       const res = reply.raw;
+      // Hijacked, so the server's onSend headers do not apply: the stream sets its own, and
+      // a first comment goes out at once so the client knows it is connected.
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
         connection: 'keep-alive',
       });
+      res.write(': connected\n\n');
       let closed = false;
       request.raw.on('close', () => (closed = true));
       // What each job looked like when last sent. The first pass is a snapshot of the
@@ -465,14 +470,18 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
         },
       },
       async (request) =>
-        session.activity.query({ limit: request.query.limit }).map((e) => ({
-          seq: e.seq,
-          at: e.at,
-          action: e.action,
-          target: e.target,
-          outcome: e.outcome,
-          detail: e.detail,
-        })),
+        // Newest first, as a log screen reads.
+        session.activity
+          .query({ limit: request.query.limit })
+          .reverse()
+          .map((e) => ({
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+            detail: e.detail,
+          })),
     );
   };
 }
