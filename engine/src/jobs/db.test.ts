@@ -3,12 +3,32 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { freshDir } from '../testing/tmp';
-import { MIGRATIONS, openDatabase, schemaVersion } from './db';
+import { MIGRATIONS, dataVersion, openDatabase, schemaVersion } from './db';
 
 const columns = (db: Database.Database, table: string) =>
   (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
 
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('database', () => {
+  it("reads data_version once per turn of the event loop, and sees others' commits in the next", async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const db = openDatabase(path);
+    const other = openDatabase(path);
+    const before = dataVersion(db);
+    other.exec(`INSERT INTO queue_settings (key, value) VALUES ('k', 'v')`);
+    expect(dataVersion(db)).toBe(before);
+    await nextTurn();
+    const after = dataVersion(db);
+    expect(after).not.toBe(before);
+    // Its own commits never move it; the caches built on it clear themselves on those.
+    db.exec(`UPDATE queue_settings SET value = 'w'`);
+    await nextTurn();
+    expect(dataVersion(db)).toBe(after);
+    other.close();
+    db.close();
+  });
+
   it('creates a WAL database at the latest schema', async () => {
     const path = join(await freshDir(), 'nested', 'engine.db');
     const db = openDatabase(path);

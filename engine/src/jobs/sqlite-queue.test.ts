@@ -141,6 +141,8 @@ describe('SqliteJobQueue', () => {
     const other = new SqliteJobQueue(path, () => clock.t);
     await other.cancel(job.id);
     await other.close();
+    // Seen from the next turn of the event loop (data_version is read once per turn).
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await q.get(job.id)).state).toBe('cancelled');
     // And a returned job is a copy: changing it changes nothing stored.
     const copy = await q.get(job.id);

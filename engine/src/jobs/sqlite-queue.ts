@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../errors';
-import { openDatabase, stmt, type Db } from './db';
+import { dataVersion, openDatabase, stmt, type Db } from './db';
 import {
   type Job,
   type JobError,
@@ -150,10 +150,11 @@ export class SqliteJobQueue implements JobQueue {
   /**
    * Reads are served from memory until the data changes: this connection's own writes
    * clear the memo, and SQLite's data_version moves when another connection commits (the
-   * CLI cancelling from another process). Status polling is the server's busiest path.
+   * CLI cancelling from another process; seen from the next event-loop turn, see
+   * dataVersion). Status polling is the server's busiest path.
    */
   async get(id: string): Promise<Job> {
-    const version = stmt(this.db, 'PRAGMA data_version').pluck().get() as number;
+    const version = dataVersion(this.db);
     if (version !== this.seenVersion) {
       this.memo.clear();
       this.seenVersion = version;

@@ -4,6 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
 import { openAtomic } from '../fs/atomic';
@@ -58,6 +59,19 @@ async function hashYielding(data: Buffer): Promise<string> {
   return hash.digest('hex');
 }
 
+const SLICE_BYTES = 1024 * 1024;
+
+/**
+ * A large body in slices: TLS encrypts a whole write before the first byte of it leaves,
+ * so one 64 MiB write would keep the wire idle while it is encrypted, and the encrypting
+ * idle while it is sent. Slices overlap the two, with backpressure between them.
+ */
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += SLICE_BYTES) {
+    yield data.subarray(at, at + SLICE_BYTES);
+  }
+}
+
 export class RemoteClient {
   private readonly agent: Dispatcher;
 
@@ -86,10 +100,11 @@ export class RemoteClient {
       ...options.headers,
     };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
+    if (body && body.length > SLICE_BYTES) headers['content-length'] = String(body.length);
     return request(new URL(signedPath, this.creds.url), {
       method,
       headers,
-      body,
+      body: body && body.length > SLICE_BYTES ? Readable.from(slices(body)) : body,
       dispatcher: this.agent,
     }).catch((err: unknown) => {
       if (err instanceof KeepsakeError) throw err;

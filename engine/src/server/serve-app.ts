@@ -5,12 +5,10 @@
 // Routes are declared with the schemas of contract.ts, which also produce
 // /v1/openapi.json through @fastify/swagger.
 
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -454,31 +452,24 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       if (!Number.isSafeInteger(offset) || offset < 0) {
         throw new KeepsakeError('USAGE', 'the Upload-Offset header must be a byte offset');
       }
-      const hash = createHash('sha256');
-      const hashing = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          done(null, chunk);
+      const upload = await uploads.append(
+        request.params.id,
+        offset,
+        request.body as Readable,
+        async (received, sha256Hex) => {
+          // The signature covers the chunk's hash: checked before the offset moves.
+          const caller = await gate.authenticate(
+            request,
+            { sha256Hex },
+            ['uploads:write'],
+            arrivedAt,
+          );
+          callers.set(request, caller);
+          countClient(caller, reply);
+          ownUpload(request, request.params.id);
+          metrics.bytesUploaded.inc(received);
         },
-      });
-      // pipeline(), not pipe(): a dropped connection must end the chain with an error,
-      // or the writer would wait for more bytes forever, holding its file open.
-      const source = request.body as NodeJS.ReadableStream;
-      const body = hashing;
-      pipeline(source, hashing).catch(() => undefined);
-      const upload = await uploads.append(request.params.id, offset, body, async (received) => {
-        // The signature covers the chunk's hash: checked before the offset moves.
-        const caller = await gate.authenticate(
-          request,
-          { sha256Hex: hash.digest('hex') },
-          ['uploads:write'],
-          arrivedAt,
-        );
-        callers.set(request, caller);
-        countClient(caller, reply);
-        ownUpload(request, request.params.id);
-        metrics.bytesUploaded.inc(received);
-      });
+      );
       if (upload.offset === upload.size) record(request, 'upload.complete', upload.id);
       return reply
         .code(204)

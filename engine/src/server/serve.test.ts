@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -497,6 +497,19 @@ describe('keepsake serve', () => {
       headers: { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' },
     });
     expect(ok.headers['upload-offset']).toBe('20');
+    await client.close();
+  });
+
+  it('stores multi-MiB chunks byte for byte (sent in slices, written in batches)', async () => {
+    const { s, dir } = await server();
+    const { client } = clientFor(s, 'alice', 'client');
+    const source = join(await freshDir(), 'big.ksv');
+    const bytes = randomBytes(5 * 1024 * 1024 + 123);
+    await writeFile(source, bytes);
+    // Chunks larger than a slice and a write batch, and not a multiple of either.
+    const upload = await client.uploadFile(source, { chunkBytes: 2 * 1024 * 1024 + 7 });
+    expect(upload).toMatchObject({ complete: true, offset: bytes.length });
+    expect((await readFile(join(dir, 'uploads', `${upload.id}.ksv`))).equals(bytes)).toBe(true);
     await client.close();
   });
 

@@ -4,7 +4,7 @@
 // offset advances only once the chunk's signature (which covers its hash) checks out, so
 // a broken connection or a forged chunk leaves the upload exactly where it was.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -96,14 +96,15 @@ export class UploadStore {
   }
 
   /**
-   * Writes `body` at `offset`, then lets `accept` (the signature check) decide. Returns
-   * the upload with its new offset; on any failure the file is cut back to the old one.
+   * Writes `body` at `offset`, hashing it on the way, then lets `accept` (the signature
+   * check, which covers the hash) decide. Returns the upload with its new offset; on any
+   * failure the file is cut back to the old one.
    */
   async append(
     id: string,
     offset: number,
     body: Readable,
-    accept: (received: number) => Promise<void>,
+    accept: (received: number, sha256Hex: string) => Promise<void>,
   ): Promise<Upload> {
     const upload = this.get(id);
     // One chunk at a time per upload: two writers at one offset would overwrite each
@@ -125,20 +126,34 @@ export class UploadStore {
       this.busy.delete(id);
       throw fromFsError(err, this.path(id), 'write');
     });
+    const hash = createHash('sha256');
     let received = 0;
     // TLS hands the body over in ~16 KiB pieces; one writev per MiB instead of a write per
-    // piece keeps the syscalls (and thread-pool round trips) from setting the pace.
+    // piece keeps the syscalls (and thread-pool round trips) from setting the pace. One
+    // batch is written (on the thread pool) while the next arrives: at most two in memory.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let written = 0;
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (pendingBytes === 0) return;
-      await handle.writev(pending, offset + written);
-      written += pendingBytes;
+      const batch = pending;
+      const bytes = pendingBytes;
+      const at = offset + written;
+      written += bytes;
       pending = [];
       pendingBytes = 0;
+      await writing;
+      writing = handle.writev(batch, at).then(({ bytesWritten }) => {
+        if (bytesWritten !== bytes) {
+          throw new KeepsakeError('DISK_FULL', `wrote ${bytesWritten} of ${bytes} bytes`);
+        }
+      });
+      // Failures surface at the next flush or the end; until then nothing is unhandled.
+      writing.catch(() => undefined);
     };
     try {
+      // A dropped connection destroys the request with an error, which ends this loop.
       for await (const chunk of body as AsyncIterable<Buffer>) {
         received += chunk.length;
         if (received > room) {
@@ -147,12 +162,14 @@ export class UploadStore {
             `the chunk runs past the upload's declared size of ${upload.size} bytes`,
           );
         }
+        hash.update(chunk);
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
       }
       await flush();
-      await accept(received);
+      await writing;
+      await accept(received, hash.digest('hex'));
       const next = offset + received;
       // Committed only if no other request moved the offset meanwhile.
       const changed = stmt(
@@ -164,6 +181,8 @@ export class UploadStore {
       }
       return { ...upload, offset: next };
     } catch (err) {
+      // No write may land after the cut.
+      await writing.catch(() => undefined);
       await handle.truncate(this.get(id).offset).catch(() => undefined);
       body.destroy();
       throw err instanceof KeepsakeError ? err : fromFsError(err, this.path(id), 'write');

@@ -136,6 +136,22 @@ describe('CredentialStore', () => {
     db.close();
   });
 
+  it('a revocation by another process bites from the next turn of the event loop', async () => {
+    const { db, path } = await freshDb();
+    const kek = randomBytes(32);
+    const server = new CredentialStore(db, kek);
+    const alice = server.add('alice', 'client');
+    expect(server.lookup(alice.clientId)).toBeDefined();
+    // `keepsake user revoke` from another process: its own connection and store.
+    const cli = openDatabase(path);
+    new CredentialStore(cli, kek).revoke('alice');
+    cli.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(server.lookup(alice.clientId)).toBeUndefined();
+    expect(server.lookupKey(alice.clientId)).toBeUndefined();
+    db.close();
+  });
+
   it('refuses bad names, duplicate names, unknown roles and bad address ranges', async () => {
     const { db } = await freshDb();
     const store = new CredentialStore(db, randomBytes(32));
@@ -167,20 +183,26 @@ describe('CredentialStore', () => {
     const editor = openDatabase(path);
     const viewer = store.add('viewer', 'viewer', ['10.0.0.0/8']);
     const admin = store.add('admin', 'admin');
+    // Another connection's commits are seen from the next turn of the event loop.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
     // A viewer made admin, or its ranges widened, no longer opens.
     editor.prepare(`UPDATE credentials SET role = 'admin' WHERE name = 'viewer'`).run();
+    await nextTurn();
     expect(thrown(() => store.lookupKey(viewer.clientId))).toMatchObject({
       code: 'CREDENTIALS_CORRUPT',
     });
     editor
       .prepare(`UPDATE credentials SET role = 'viewer', cidrs = '[]' WHERE name = 'viewer'`)
       .run();
+    await nextTurn();
     expect(() => store.lookupKey(viewer.clientId)).toThrow(/altered/);
     editor.prepare(`UPDATE credentials SET cidrs = '["10.0.0.0/8"]' WHERE name = 'viewer'`).run();
+    await nextTurn();
     expect(store.lookupKey(viewer.clientId)).toEqual(Buffer.from(viewer.key, 'base64'));
     // Swapping sealed keys between rows does not swap identities.
     editor.exec(`UPDATE credentials SET key_sealed = (SELECT key_sealed FROM credentials
              WHERE name = 'viewer') WHERE name = 'admin'`);
+    await nextTurn();
     expect(() => store.lookupKey(admin.clientId)).toThrow(/admin.*does not match/);
     expect(thrown(() => store.lookupKey(admin.clientId))).toMatchObject({
       code: 'CREDENTIALS_CORRUPT',

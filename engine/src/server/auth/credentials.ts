@@ -6,7 +6,7 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../../errors';
-import { stmt, type Db } from '../../jobs/db';
+import { dataVersion, stmt, type Db } from '../../jobs/db';
 import { KEK_BYTES, kekId } from './kek';
 import { parseCidrs } from './net';
 import { isRole, ROLES, type Role } from './roles';
@@ -180,15 +180,16 @@ export class CredentialStore {
 
   /**
    * The hot path of every signed request, from memory. SQLite's data_version changes
-   * whenever another connection commits (a `keepsake user revoke` in another process),
-   * and this store's own writes clear the cache, so a revocation still bites at once.
+   * whenever another connection commits (a `keepsake user revoke` in another process;
+   * read once per event-loop turn, see dataVersion), and this store's own writes clear
+   * the cache, so a revocation bites from the first request read after it.
    */
   private cached(clientId: string): {
     row: Row | undefined;
     key?: Buffer;
     credential?: Credential;
   } {
-    const version = stmt(this.db, 'PRAGMA data_version').pluck().get() as number;
+    const version = dataVersion(this.db);
     if (version !== this.seenVersion) {
       this.forget();
       this.seenVersion = version;

@@ -32,8 +32,12 @@ const SHA256_HEX = /^[0-9a-f]{64}$/i;
  */
 export type SignedBody = Buffer | string | { sha256Hex: string };
 
+// Most signed requests (every GET) have no body: its hash is a constant.
+const EMPTY_SHA256_HEX = createHash('sha256').digest('hex');
+
 function bodyHash(body: SignedBody): string {
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (body.length === 0) return EMPTY_SHA256_HEX;
     return createHash('sha256').update(body).digest('hex');
   }
   if (!SHA256_HEX.test(body.sha256Hex)) {
@@ -115,22 +119,34 @@ function refuse(reason: string): never {
   throw new KeepsakeError('UNAUTHORIZED', `request signature refused: ${reason}`);
 }
 
-/** One header's value; refuses a header that is absent, empty or sent more than once. */
-function header(headers: VerifyInput['headers'], name: string): string {
-  let found: string | undefined;
-  let count = 0;
+const SIGNED_HEADERS = [HEADER_CLIENT, HEADER_TIMESTAMP, HEADER_SIGNATURE] as const;
+const PREFIX = 'x-dffmpeg-';
+
+/**
+ * The three headers' values, found in one pass over the headers (every signed request
+ * pays for this); refuses a header that is absent, empty or sent more than once.
+ */
+function signedHeaderValues(headers: VerifyInput['headers']): [string, string, string] {
+  const found: (string | undefined)[] = [undefined, undefined, undefined];
+  const counts = [0, 0, 0];
   // Node lower-cases names, but callers may pass hand-built objects: match any case.
-  for (const [key, value] of Object.entries(headers)) {
-    if (value === undefined || key.toLowerCase() !== name) continue;
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (value === undefined || key.length <= PREFIX.length) continue;
+    if (key.slice(0, PREFIX.length).toLowerCase() !== PREFIX) continue;
+    const i = (SIGNED_HEADERS as readonly string[]).indexOf(key.toLowerCase());
+    if (i < 0) continue;
     for (const one of Array.isArray(value) ? value : [value]) {
-      count += 1;
-      found = one;
+      counts[i]! += 1;
+      found[i] = one;
     }
   }
-  if (count > 1) refuse(`${name} header sent more than once`);
-  const value = found?.trim();
-  if (!value) refuse(`missing ${name} header`);
-  return value;
+  return SIGNED_HEADERS.map((name, i) => {
+    if (counts[i]! > 1) refuse(`${name} header sent more than once`);
+    const value = found[i]?.trim();
+    if (!value) refuse(`missing ${name} header`);
+    return value;
+  }) as [string, string, string];
 }
 
 /**
@@ -157,9 +173,7 @@ export async function verifyRequest(
     );
   }
 
-  const clientId = header(input.headers, HEADER_CLIENT);
-  const timestampText = header(input.headers, HEADER_TIMESTAMP);
-  const signature = header(input.headers, HEADER_SIGNATURE);
+  const [clientId, timestampText, signature] = signedHeaderValues(input.headers);
 
   if (!CLIENT_ID_FORMAT.test(clientId)) refuse(`malformed ${HEADER_CLIENT} header`);
   if (!TIMESTAMP_FORMAT.test(timestampText)) {
