@@ -140,8 +140,8 @@ interface Load {
 }
 
 /**
- * Requests the URLs in turn for SECONDS: throughput from CONNECTIONS connections (wrk
- * when installed), or latency from one connection, one request at a time (autocannon).
+ * Requests the URLs in turn for SECONDS from `connections` connections: with wrk when
+ * installed (its C client keeps up with nginx), else autocannon.
  */
 async function load(
   urls: string[],
@@ -149,7 +149,7 @@ async function load(
   connections = CONNECTIONS,
 ): Promise<Load> {
   const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim();
-  if (wrk && connections > 1) {
+  if (wrk) {
     const script = join(dir, 'paths.lua');
     const paths = urls.map((u) => new URL(u)).map((u) => u.pathname + u.search);
     await writeFile(
@@ -166,8 +166,8 @@ end
     const r = spawnSync(
       wrk,
       [
-        '-t2',
-        `-c${CONNECTIONS}`,
+        `-t${Math.min(2, connections)}`,
+        `-c${connections}`,
         `-d${SECONDS}s`,
         '--latency',
         '-s',
