@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError } from './errors';
-import { Allowlist, type AllowlistEntry } from './proxy/allowlist';
+import type { AllowlistEntry } from './proxy/allowlist';
 
 export interface EngineConfig {
   scratch?: string;
@@ -36,11 +36,10 @@ const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
   ffprobePath: (v) => typeof v === 'string' && v.length > 0,
   concurrency: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
   stallSeconds: (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 86_400,
-  proxyAllow: (v) => {
-    if (!Array.isArray(v)) return false;
-    new Allowlist(v as AllowlistEntry[]); // throws USAGE naming the bad entry
-    return true;
-  },
+  // The shape only: the entries themselves are checked where the proxy is built, so every
+  // other command starts without loading the allowlist's glob matcher.
+  proxyAllow: (v) =>
+    Array.isArray(v) && v.every((e) => typeof e === 'object' && e !== null && !Array.isArray(e)),
 };
 
 export function configPath(dataDir: string): string {

@@ -172,8 +172,8 @@ export class Library {
     return folder;
   }
 
-  summary(folder: LibraryFolder): FolderSummary {
-    const files = this.files(folder.id);
+  /** `files`: the folder's files when the caller has them already. */
+  summary(folder: LibraryFolder, files = this.files(folder.id)): FolderSummary {
     const kinds: FolderSummary['kinds'] = {};
     let bytes = 0;
     for (const file of files) {

@@ -3,7 +3,8 @@
 // the parent reads to open its window; then it serves until told to stop.
 
 import { randomBytes } from 'node:crypto';
-import { readConfig } from '../config';
+import { configPath, readConfig } from '../config';
+import { KeepsakeError } from '../errors';
 import { DesktopSession, type SessionOptions } from '../desktop/session';
 import { Allowlist } from '../proxy/allowlist';
 import { opsRoutes } from '../proxy/ops-routes';
@@ -44,6 +45,15 @@ export function formatReadyLine(url: string, token: string): string {
 
 export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> {
   const config = await readConfig(opts.dataDir);
+  // Checked before anything is opened, so a bad setting leaves nothing to close.
+  let allowlist: Allowlist;
+  try {
+    allowlist = new Allowlist(config.proxyAllow ?? []);
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `setting "proxyAllow": ${(err as Error).message}`, {
+      file: configPath(opts.dataDir),
+    });
+  }
   const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
   const playSecret = randomBytes(32);
   const playCache = new PlayCache(playCacheBytes());
@@ -51,7 +61,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   // The direct proxy fetches only what the settings allow (nothing by default).
   const proxyMetrics = createProxyMetrics(new Registry());
   const upstream = createUpstreamFetch({
-    allowlist: new Allowlist(config.proxyAllow ?? []),
+    allowlist,
     events: proxyMetrics.upstreamEvents,
   });
   let server: EmbeddedServer;

@@ -11,10 +11,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { DesktopSession } from '../desktop/session';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
-import { jobOutputDir } from '../jobs/execute';
 import { FINISHED_STATES, type Job } from '../jobs/queue';
+import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import type { LibraryFile, LibraryFolder } from '../library/library';
 import { describePresets } from '../presets';
@@ -77,10 +77,11 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
   };
 
   const folderView = (folder: LibraryFolder, byFile: Map<string, Job[]>): FolderView => {
-    const summary = library.summary(folder);
-    const encoded = library
-      .files(folder.id)
-      .filter((f) => byFile.get(f.id)?.some((j) => j.state === 'succeeded')).length;
+    const files = library.files(folder.id);
+    const summary = library.summary(folder, files);
+    const encoded = files.filter((f) =>
+      byFile.get(f.id)?.some((j) => j.state === 'succeeded'),
+    ).length;
     return { ...summary, name: folder.path.split('/').pop() || folder.path, encoded };
   };
 
@@ -371,21 +372,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
 
     app.delete('/v1/jobs/:id', { schema: { params: jobParams } }, async (request, reply) => {
       const engine = session.requireEngine();
-      let job = await engine.queue.get(request.params.id);
-      if (job.state === 'queued' || job.state === 'running') {
-        await engine.worker.cancel(job.id).catch((err: unknown) => {
-          if (!isKeepsakeError(err, 'JOB_FINISHED')) throw err;
-        });
-        const deadline = Date.now() + 30_000;
-        while (
-          (job = await engine.queue.get(job.id)).state === 'running' &&
-          Date.now() < deadline
-        ) {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      await engine.queue.delete(job.id);
-      await rm(jobOutputDir(job), { recursive: true, force: true });
+      const job = await removeJob(engine, await engine.queue.get(request.params.id));
       session.record('job.delete', job.id);
       return reply.code(204).send();
     });

@@ -6,7 +6,7 @@
 // /v1/openapi.json through @fastify/swagger.
 
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
@@ -14,12 +14,13 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { ERROR_CODES, KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
+import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
 import { parseRange } from '../ffmpeg/input-source';
 import { jobOutputDir } from '../jobs/execute';
 import { jobInputFor } from '../jobs/job-input';
 import type { JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
+import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets, getPreset } from '../presets';
 import { ENGINE_VERSION, BUILD_INFO } from '../version';
@@ -657,23 +658,8 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     '/v1/jobs/:id',
     { config: { scopes: ['jobs:cancel'] }, schema: { params: jobParams } },
     async (request, reply) => {
-      let job = await ownJob(request, request.params.id);
-      if (job.state === 'queued' || job.state === 'running') {
-        // It may finish on its own meanwhile: that is fine, it is deleted either way.
-        await engine.worker.cancel(job.id).catch((err: unknown) => {
-          if (!isKeepsakeError(err, 'JOB_FINISHED')) throw err;
-        });
-        const deadline = Date.now() + 30_000;
-        while (
-          (job = await engine.queue.get(job.id)).state === 'running' &&
-          Date.now() < deadline
-        ) {
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      await engine.queue.delete(job.id);
+      const job = await removeJob(engine, await ownJob(request, request.params.id));
       jobKeys.delete(job.id);
-      await rmQuiet(jobOutputDir(job));
       if (job.options.upload) await uploads.delete(job.options.upload);
       record(request, 'job.delete', job.id);
       return reply.code(204).send();
@@ -758,8 +744,4 @@ async function localInput(
     throw new KeepsakeError('USAGE', 'a local input path must be absolute and normalised');
   }
   return jobInputFor(path);
-}
-
-async function rmQuiet(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
 }
