@@ -6,6 +6,7 @@ import { KeepsakeError } from '../errors';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { globals, output, type GlobalOptions } from './context';
+import { tuneGarbageCollector } from './gc-tuning';
 import type { ServeConfig } from './server-runtime';
 
 const runtime = () => import('./server-runtime');
@@ -70,6 +71,7 @@ export function registerServerCommands(program: Command): void {
       const g = globals(cmd);
       const config = await configWithFlags(opts.config, opts);
       const dataDir = dataDirFor(g, config);
+      tuneGarbageCollector();
       const { startServe } = await runtime();
       const server = await startServe({
         config,
@@ -118,6 +120,7 @@ export function registerServerCommands(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new KeepsakeError('USAGE', `--port "${opts.port}" is not a port number`);
       }
+      tuneGarbageCollector();
       const { startProxyServer, reloadOnSignal } = await runtime();
       const proxy = await startProxyServer({
         routesFile: opts.routes,

@@ -10,6 +10,7 @@ import { openScratch } from '../ffmpeg/scratch';
 import { ENGINE_VERSION } from '../version';
 import { ENGINE_ROOT } from '../engine-root';
 import { globals, output } from './context';
+import { tuneGarbageCollector } from './gc-tuning';
 
 /** The UI built in a repository checkout (`npm run build:renderer`). */
 const BUILT_UI = join(ENGINE_ROOT, '..', 'renderer', 'dist');
@@ -77,6 +78,7 @@ export function registerSystemCommands(program: Command): void {
           `--port must be a number from 0 to 65535, not "${opts.port}"`,
         );
       }
+      tuneGarbageCollector();
       // Fastify loads only for this command.
       const { runDesktop } = await import('../server/desktop-entry');
       const running = await runDesktop({
