@@ -40,7 +40,13 @@ const INTEGER = /^-?\d{1,9}$/;
 const NUMBER = /^-?\d{1,9}(\.\d{1,6})?$/;
 const CROP = /^(\d{1,5}):(\d{1,5}):(\d{1,5}):(\d{1,5})$/;
 
-function invalid(name: string, why: string): KeepsakeError {
+function isCropBox(raw: unknown): raw is CropBox {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const box = raw as Record<string, unknown>;
+  return ['width', 'height', 'x', 'y'].every((k) => Number.isSafeInteger(box[k]));
+}
+
+export function invalid(name: string, why: string): KeepsakeError {
   return new KeepsakeError('INVALID_PARAMETER', `parameter "${name}": ${why}`);
 }
 
@@ -76,7 +82,10 @@ function parseValue(name: string, spec: ParamSpec, raw: unknown): ParamValue<Par
     }
     case 'crop': {
       if (raw === null || raw === 'none') return null;
-      const match = typeof raw === 'string' ? CROP.exec(raw) : null;
+      // A queued job stores the parsed box; it is checked again when the job runs or is
+      // retried, so that form is read back through the same checks.
+      const text = isCropBox(raw) ? `${raw.width}:${raw.height}:${raw.x}:${raw.y}` : raw;
+      const match = typeof text === 'string' ? CROP.exec(text) : null;
       if (!match) throw invalid(name, 'must be a crop box W:H:X:Y in whole pixels, or none');
       const [width, height, x, y] = match.slice(1).map(Number) as [number, number, number, number];
       if (width < 16 || height < 16)

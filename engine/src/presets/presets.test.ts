@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { PRESETS, buildJob, describePresets, getPreset } from './index';
 import { rungsFor } from './hls-playback';
+import { validateParams } from './params';
 import type { BuildContext } from './preset';
 
 const ALL_ENCODERS = new Set([
@@ -114,6 +115,28 @@ describe('presets', () => {
     expect(aom.notes).toEqual(['AV1 encoder: libaom-av1']);
     expect(aom.steps[0]!.args.join(' ')).toContain('-cpu-used 8');
     expect(() => buildJob('archive-av1', {}, context({ encoders: new Set() }))).toThrow(/lacks/);
+  });
+
+  it('vhs-restore reads back the crop box a queued job stores, and refuses one outside the picture', () => {
+    const preset = getPreset('vhs-restore');
+    // What submitJob validates and the queue stores is the parsed box; the job is
+    // validated again from that form when it runs or is retried.
+    const stored = validateParams(preset.params, { crop: '704:560:8:8' });
+    expect(stored.crop).toEqual({ width: 704, height: 560, x: 8, y: 8 });
+    const again = buildJob('vhs-restore', JSON.parse(JSON.stringify(stored)), context());
+    expect(again.steps[0]!.args.join(' ')).toContain('crop=704:560:8:8');
+    expect(() =>
+      buildJob('vhs-restore', { crop: { width: 1.5, height: 2, x: 0, y: 0 } }, context()),
+    ).toThrow(/W:H:X:Y/);
+
+    const tooBig = (crop: string) => () => buildJob('vhs-restore', { crop }, context());
+    expect(tooBig('1280:720:0:0')).not.toThrow();
+    expect(tooBig('1280:720:1:0')).toThrow(
+      'the box 1280×720 at 1,0 does not fit the 1280×720 picture',
+    );
+    expect(tooBig('9999:9999:0:0')).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARAMETER' }) as Error,
+    );
   });
 
   it('the HLS ladder never upscales', () => {

@@ -5,6 +5,7 @@ import {
   requireEncoder,
   singleOutput,
 } from './preset';
+import { invalid, type CropBox } from './params';
 
 /** hqdn3d strengths (luma spatial : chroma spatial : luma temporal : chroma temporal). */
 const DENOISE: Record<string, string | undefined> = {
@@ -61,6 +62,7 @@ export const vhsRestore = definePreset({
     keepMetadata: keepMetadataParam,
   },
   build(ctx, p) {
+    if (p.crop) checkCropFits(p.crop, ctx.media.width, ctx.media.height);
     // Every piece of this filter chain comes from a table or from validated integers.
     const filters = [
       DEINTERLACE[p.deinterlace],
@@ -98,3 +100,14 @@ export const vhsRestore = definePreset({
     ]);
   },
 });
+
+/** The picture size is known only once the source is probed, so this is checked then. */
+function checkCropFits(crop: CropBox, width?: number, height?: number): void {
+  if (width === undefined || height === undefined) return;
+  if (crop.x + crop.width > width || crop.y + crop.height > height) {
+    throw invalid(
+      'crop',
+      `the box ${crop.width}×${crop.height} at ${crop.x},${crop.y} does not fit the ${width}×${height} picture`,
+    );
+  }
+}

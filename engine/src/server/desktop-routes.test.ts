@@ -236,6 +236,41 @@ describe('desktop API', () => {
     expect((await a.call('DELETE', `/v1/jobs/${third.id}`)).status).toBe(204);
     expect((await a.call('GET', `/v1/jobs/${third.id}`)).status).toBe(404);
 
+    // Settings are checked again from their stored form: a cancelled job with a crop box
+    // retries; a box larger than the picture fails when it runs, saying so, and is not
+    // retried.
+    const cropped = (
+      await a.post('/v1/jobs', {
+        fileId: cake.id,
+        preset: 'vhs-restore',
+        params: { crop: '16:16:0:0' },
+      })
+    ).body as DesktopJob;
+    await a.post(`/v1/jobs/${cropped.id}/cancel`);
+    const croppedAgain = await a.post(`/v1/jobs/${cropped.id}/retry`);
+    expect(croppedAgain.status).toBe(201);
+    await a.post(`/v1/jobs/${(croppedAgain.body as DesktopJob).id}/cancel`);
+    const oversize = (
+      await a.post('/v1/jobs', {
+        fileId: cake.id,
+        preset: 'vhs-restore',
+        params: { crop: '9999:9999:0:0' },
+      })
+    ).body as DesktopJob;
+    const failed = await until(
+      () => a.get<DesktopJob>(`/v1/jobs/${oversize.id}`),
+      (j) => j.state === 'failed',
+      30_000,
+    );
+    expect(failed.lastError).toMatchObject({ code: 'INVALID_PARAMETER' });
+    expect(failed.lastError?.message).toMatch(
+      /the box 9999×9999 at 0,0 does not fit the \d+×\d+ picture/,
+    );
+    expect((await a.post(`/v1/jobs/${oversize.id}/retry`)).body).toMatchObject({
+      code: 'INVALID_PARAMETER',
+      message: expect.stringContaining('make a new job with other settings') as string,
+    });
+
     // Lock: keys gone, playback refused, jobs need the password again.
     expect((await a.post('/v1/vault/lock')).status).toBe(204);
     expect((await fetch(`${engine.url}${done.playUrl}`)).status).toBe(401);

@@ -358,6 +358,13 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
           `job ${old.id} is ${old.state}; only a failed or cancelled job is retried`,
         );
       }
+      // The same settings would fail the same way (e.g. a crop box larger than the picture).
+      if (old.lastError?.code === 'INVALID_PARAMETER') {
+        throw new KeepsakeError(
+          'INVALID_PARAMETER',
+          `job ${old.id} failed because of its settings (${old.lastError.message}); make a new job with other settings`,
+        );
+      }
       const job = await submitJob(engine.queue, {
         preset: old.preset,
         params: old.params,
