@@ -3,6 +3,7 @@
 // and lock; locking stops the worker (running jobs go back to the queue, they are not
 // lost) and drops the keys.
 
+import { basename, extname } from 'node:path';
 import { defaultVaultDir } from '../data-dir';
 import { KeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
@@ -10,7 +11,7 @@ import type { ScratchOptions } from '../ffmpeg/scratch';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
 import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { WorkerOptions } from '../jobs/worker';
-import { deliverOutputs } from '../jobs/deliver';
+import { deliverNamed } from '../jobs/deliver';
 import type { Job } from '../jobs/queue';
 import { Library } from '../library/library';
 import { AuditLog } from '../server/audit';
@@ -165,8 +166,8 @@ export class DesktopSession {
     const dir = job.options.deliverTo;
     if (job.state !== 'succeeded' || !dir) return;
     try {
-      await deliverOutputs(job, vault, dir, false);
-      this.record('job.deliver', job.id, 'ok', dir);
+      const written = await deliverNamed(job, vault, dir, deliveryName(job));
+      this.record('job.deliver', job.id, 'ok', written);
     } catch (err) {
       this.record('job.deliver', job.id, 'error', (err as Error).message);
     }
@@ -177,4 +178,11 @@ export class DesktopSession {
     this.transition = next.catch(() => undefined);
     return next;
   }
+}
+
+/** `beach (web-h264)`: the source's name without its extension, and what was made of it. */
+function deliveryName(job: Job): string {
+  const source = job.options.sourceName ?? basename(job.input.path);
+  const stem = source.slice(0, source.length - extname(source).length) || source;
+  return `${stem} (${job.preset})`;
 }

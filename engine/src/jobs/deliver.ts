@@ -3,8 +3,8 @@
 // the job record; any that would leave the folder are refused.
 
 import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { dirname, extname, join } from 'node:path';
+import { KeepsakeError, isKeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
@@ -27,4 +27,48 @@ export async function deliverOutputs(
     written.push(dest);
   }
   return written;
+}
+
+/** Attempts at a free name before giving up (`beach (web-h264) 2.mp4` … ` 100`). */
+const MAX_SUFFIX = 100;
+
+/**
+ * The desktop's delivery: outputs named after the source and the preset, so results of
+ * many jobs can share one folder. One output becomes `<name>.<ext>`, several (an HLS
+ * ladder) a folder `<name>/` holding them; an existing file or folder is never replaced,
+ * the next free ` 2`, ` 3`… is taken instead. Returns the file or folder written.
+ */
+export async function deliverNamed(
+  job: Job,
+  vault: Vault,
+  dir: string,
+  name: string,
+): Promise<string> {
+  if (!isSafeName(name)) throw new KeepsakeError('USAGE', `"${name}" is not a safe file name`);
+  const single = job.outputs.length === 1 ? job.outputs[0] : undefined;
+  for (let n = 1; n <= MAX_SUFFIX; n++) {
+    const stem = n === 1 ? name : `${name} ${n}`;
+    try {
+      if (single) {
+        const dest = join(dir, `${stem}${extname(single.name)}`);
+        await mkdir(dir, { recursive: true });
+        await decryptFile(single.path, dest, { vault }, { overwrite: false });
+        return dest;
+      }
+      const folder = join(dir, stem);
+      await mkdir(dir, { recursive: true });
+      // mkdir without `recursive` fails on an existing folder: that is the claim on it.
+      await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? new KeepsakeError('OUTPUT_EXISTS', 'already exists') : err;
+      });
+      await deliverOutputs(job, vault, folder, false);
+      return folder;
+    } catch (err) {
+      if (!isKeepsakeError(err) || err.code !== 'OUTPUT_EXISTS') throw err;
+    }
+  }
+  throw new KeepsakeError(
+    'OUTPUT_EXISTS',
+    `${name} and ${MAX_SUFFIX - 1} numbered copies exist in ${dir}`,
+  );
 }

@@ -35,6 +35,8 @@ export interface JobOptions {
   libraryFile?: string;
   /** Desktop jobs in automated mode: decrypt the results into this folder when done. */
   deliverTo?: string;
+  /** The source's file name, for naming delivered results (the input is a vault path). */
+  sourceName?: string;
 }
 
 export interface JobSpec {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -270,7 +270,13 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
           params: body.params,
           input: { kind: 'vault', path: file.encryptedPath },
           outputDir: engine.outputRoot,
-          options: { mode: body.mode, remote: body.remote, libraryFile: file.id, deliverTo },
+          options: {
+            mode: body.mode,
+            remote: body.remote,
+            libraryFile: file.id,
+            deliverTo,
+            sourceName: basename(file.rel),
+          },
         });
         session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);
         return reply.code(201).send(view(job));
