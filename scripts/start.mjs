@@ -81,7 +81,9 @@ if (electron) {
   foreground(electron, [root]);
 } else {
   run(npm, ['run', 'build:renderer', '--silent']);
-  console.log('No desktop display here: open the address below in a browser (Ctrl-C stops).');
+  console.log(
+    `${hasDisplay() ? 'No Electron' : 'No desktop display here'}: open the address below in a browser (Ctrl-C stops).`,
+  );
   foreground(process.execPath, [
     join(root, 'engine/bin/keepsake.mjs'),
     'desktop',
