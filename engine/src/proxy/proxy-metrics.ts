@@ -37,7 +37,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
   });
   const bytesOut = new Counter({
     name: 'keepsake_proxy_bytes_sent_total',
-    help: 'Body bytes the stream proxy sent to clients',
+    help: 'Upstream body bytes the proxy passed on to clients',
     registers,
   });
   const upstreamErrors = new Counter({
@@ -66,6 +66,7 @@ export function createProxyMetrics(registry: Registry): ProxyMetrics {
       retry: () => retries.inc(),
       // Reasons are error codes or 'status NNN': a small, bounded label set.
       upstreamError: (reason) => upstreamErrors.inc({ reason: reason.slice(0, 40) }),
+      bodyBytes: (bytes) => bytesOut.inc(bytes),
     },
   };
 }

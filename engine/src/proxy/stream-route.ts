@@ -7,7 +7,6 @@
 // host server registers it behind its own auth (bearer token or HMAC).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Transform, pipeline } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { KeepsakeError, isKeepsakeError } from '../errors';
 import type { ProxyMetrics, ProxyOutcome } from './proxy-metrics';
@@ -228,15 +227,9 @@ export function proxyStreamRoutes(options: ProxyStreamOptions): FastifyPluginAsy
           void discardBody(upstream.body);
           return reply.send();
         }
-        const counter = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            metrics?.bytesOut.inc(chunk.length);
-            done(null, chunk);
-          },
-        });
-        // Errors either side destroy both: a client that leaves aborts the upstream read.
-        pipeline(upstream.body, counter, () => {});
-        return reply.send(counter);
+        // Fastify pipes the body into the response (see upstream-body.ts); a client that
+        // leaves destroys it, which aborts the upstream read. The fetcher counts the bytes.
+        return reply.send(upstream.body);
       } catch (err) {
         if (aborted.signal.aborted) {
           // Nobody is left to answer; an error here would only be logged as unexpected.

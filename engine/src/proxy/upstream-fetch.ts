@@ -10,12 +10,13 @@ import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector, util, type Dispatcher } from 'undici';
 import { KeepsakeError, isKeepsakeError } from '../errors';
 import { refusalReason } from './address-policy';
 import type { Cidr } from './address-policy';
 import type { Allowlist, AllowlistMatch } from './allowlist';
 import { RetryBudget } from './retry-budget';
+import { UpstreamBody, type Abort } from './upstream-body';
 import type { RetryBudgetOptions } from './retry-budget';
 import type {
   UpstreamFetch,
@@ -32,6 +33,8 @@ export interface UpstreamEvents {
   retry?(reason: string): void;
   /** An attempt failed (network error or 5xx), retried or not. */
   upstreamError?(reason: string): void;
+  /** Body bytes passed on to whoever reads or pipes a response (not discarded ones). */
+  bodyBytes?(bytes: number): void;
 }
 
 export interface UpstreamFetchOptions {
@@ -168,6 +171,57 @@ function joinHeaders(raw: Record<string, string | string[] | undefined>): Record
   return out;
 }
 
+interface RawResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: UpstreamBody;
+}
+
+/**
+ * One request through undici's handler API, settled once the headers are in; the body
+ * stays paused until someone reads or pipes it (upstream-body.ts says why not
+ * `agent.request`). Any of `signals` aborts it, before or after the headers.
+ */
+function dispatch(
+  agent: Agent,
+  options: Dispatcher.DispatchOptions,
+  signals: readonly AbortSignal[],
+  onBytes: ((bytes: number) => void) | undefined,
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    let body: UpstreamBody | undefined;
+    let abort: Abort | undefined;
+    const reason = () => signals.find((s) => s.aborted)?.reason as Error | undefined;
+    const onAbort = () => abort?.(reason());
+    const settled = () => signals.forEach((s) => s.removeEventListener('abort', onAbort));
+    signals.forEach((s) => s.addEventListener('abort', onAbort, { once: true }));
+    agent.dispatch(options, {
+      onConnect(cut) {
+        const why = reason();
+        if (why) cut(why);
+        else abort = cut;
+      },
+      onHeaders(statusCode, raw, resume) {
+        if (statusCode < 200) return true; // 1xx: the real answer follows
+        body = new UpstreamBody(onBytes);
+        body.attach(resume, (why) => abort?.(why));
+        resolve({ statusCode, headers: util.parseHeaders(raw), body });
+        return false;
+      },
+      onData: (chunk) => body?.chunk(chunk) ?? false,
+      onComplete() {
+        settled();
+        body?.complete();
+      },
+      onError(err) {
+        settled();
+        if (body) body.fail(err);
+        else reject(err);
+      },
+    });
+  });
+}
+
 function errorCode(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
   if (typeof e?.code === 'string') return e.code;
@@ -250,23 +304,24 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetc
         deadline.abort(Object.assign(new Error('request timed out'), { code: 'REQUEST_TIMEOUT' })),
       t.requestMs,
     );
-    const signal = request.signal
-      ? AbortSignal.any([request.signal, deadline.signal])
-      : deadline.signal;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (!HOP_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
     }
     try {
-      return await agentFor(match, request.verifyTls ?? true, t).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: request.method,
-        headers,
-        signal,
-        headersTimeout: t.readMs,
-        bodyTimeout: t.readMs,
-      });
+      return await dispatch(
+        agentFor(match, request.verifyTls ?? true, t),
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: request.method,
+          headers,
+          headersTimeout: t.readMs,
+          bodyTimeout: t.readMs,
+        },
+        request.signal ? [request.signal, deadline.signal] : [deadline.signal],
+        events.bodyBytes,
+      );
     } catch (err) {
       // The deadline's reason is what undici rethrows; name it for the retry decision.
       throw deadline.signal.aborted && !request.signal?.aborted ? deadline.signal.reason : err;
