@@ -197,9 +197,10 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   while (Date.now() < deadline) {
     const states = await list.getByTestId('job-state').allTextContents();
     for (const s of states) seen.add(s);
-    if ((await list.locator('.stats').count()) > 0) {
-      seen.add(`stats:${(await list.locator('.stats').first().textContent()) ?? ''}`);
-    }
+    // allTextContents never waits: a progress line may vanish between two reads when its
+    // job ends (first().textContent() then waited for one until the test timed out).
+    const stats = await list.locator('.stats').allTextContents();
+    if (stats[0] !== undefined) seen.add(`stats:${stats[0]}`);
     if (states.length === 2 && states.every((s) => s === 'Done' || s === 'Failed')) break;
     await page.waitForTimeout(200);
   }
@@ -314,7 +315,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
     /^[1-9]\d?% · [\d.]+ fps · [\d.]+× · (\d+ s|about \d+ min) left$/,
     { timeout: 60_000 },
   );
-  console.log(`live progress: ${(await hevc.locator('.stats').textContent()) ?? ''}`);
+  console.log(`live progress: ${(await hevc.locator('.stats').allTextContents()).join('')}`);
   await expect(page.getByTestId('overall-eta')).toContainText('1 running');
   await expect(hevc.getByRole('progressbar')).toHaveAttribute('value', /^[1-9]/);
   await hevc.getByRole('button', { name: /^Cancel / }).click();
