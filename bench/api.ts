@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     KEEPSAKE_HOME: dataDir,
+    // KEEPSAKE_GC=default measures the server with V8's own collector settings.
+    ...(process.env.KEEPSAKE_GC ? { KEEPSAKE_GC: process.env.KEEPSAKE_GC } : {}),
   };
   const kekFile = join(dir, 'kek');
   const config = join(dir, 'serve.json');
