@@ -65,6 +65,14 @@ test.afterEach(async () => {
   expect(await engine.stop()).toBe(0);
 });
 
+/** Picks a file on the Make screen by its name (options read "name (kind, size)"). */
+async function chooseFile(page: Page, name: string): Promise<string> {
+  const file = page.getByLabel('File', { exact: true });
+  const value = (await file.locator('option', { hasText: name }).getAttribute('value')) ?? '';
+  await file.selectOption(value);
+  return value;
+}
+
 async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const artifacts = join(testInfo.project.testDir, 'artifacts');
   await mkdir(artifacts, { recursive: true });
@@ -174,11 +182,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
 
   await nav(page, 'Make').click();
   await page.getByLabel('Folder', { exact: true }).selectOption({ label: 'Tapes' });
-  const birthday = await page
-    .getByLabel('File', { exact: true })
-    .locator('option', { hasText: 'birthday.mp4' })
-    .getAttribute('value');
-  await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
+  const birthday = await chooseFile(page, 'birthday.mp4');
   await page.getByRole('radio', { name: /^hls-playback/ }).check();
   await page.getByTestId('param-segmentSeconds').fill('2');
   await page.getByTestId('param-maxRenditions').fill('1');
@@ -261,7 +265,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
 
   // --- Automated mode: the decrypted result lands in a folder the user chose. ------------
   await nav(page, 'Make').click();
-  await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
+  await page.getByLabel('File', { exact: true }).selectOption(birthday);
   await page.getByRole('radio', { name: /^remux/ }).check();
   await page.getByRole('radio', { name: /^Automated/ }).check();
   await page.getByRole('button', { name: 'Start job' }).click();
@@ -277,11 +281,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   // --- A clear failure reason, and retry (which answers with a new job). -----------------
   await nav(page, 'Make').click();
   await page.getByLabel('Folder', { exact: true }).selectOption({ label: 'Tapes' });
-  const beach = await page
-    .getByLabel('File', { exact: true })
-    .locator('option', { hasText: 'beach.mp4' })
-    .getAttribute('value');
-  await page.getByLabel('File', { exact: true }).selectOption(beach ?? '');
+  await chooseFile(page, 'beach.mp4');
   await page.getByRole('radio', { name: /^vhs-restore/ }).check();
   const crop = page.getByTestId('param-crop');
   await crop.fill('704x576');
@@ -304,7 +304,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   // long enough to show percent, fps, speed and ETA before we cancel it; its retry answers
   // with a new job, cancelled in turn.
   await nav(page, 'Make').click();
-  await page.getByLabel('File', { exact: true }).selectOption(birthday ?? '');
+  await page.getByLabel('File', { exact: true }).selectOption(birthday);
   await page.getByRole('radio', { name: /^archive-hevc/ }).check();
   await page.getByTestId('param-speed').selectOption('veryslow');
   await page.getByTestId('param-crf').fill('0');
@@ -611,10 +611,7 @@ test('pairs with a server after comparing its fingerprint, runs a job there, unp
 
     // A job on the paired server, from the Make screen, played back here.
     await nav(page, 'Make').click();
-    const file = page.getByLabel('File', { exact: true });
-    await file.selectOption(
-      (await file.locator('option', { hasText: 'beach.mp4' }).getAttribute('value')) ?? '',
-    );
+    await chooseFile(page, 'beach.mp4');
     await page.getByRole('radio', { name: /^web-h264/ }).check();
     await page.getByRole('radio', { name: /^nas/ }).check();
     await page.getByRole('button', { name: 'Start job' }).click();

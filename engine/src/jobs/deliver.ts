@@ -46,17 +46,16 @@ export async function deliverNamed(
 ): Promise<string> {
   if (!isSafeName(name)) throw new KeepsakeError('USAGE', `"${name}" is not a safe file name`);
   const single = job.outputs.length === 1 ? job.outputs[0] : undefined;
+  await mkdir(dir, { recursive: true });
   for (let n = 1; n <= MAX_SUFFIX; n++) {
     const stem = n === 1 ? name : `${name} ${n}`;
     try {
       if (single) {
         const dest = join(dir, `${stem}${extname(single.name)}`);
-        await mkdir(dir, { recursive: true });
         await decryptFile(single.path, dest, { vault }, { overwrite: false });
         return dest;
       }
       const folder = join(dir, stem);
-      await mkdir(dir, { recursive: true });
       // mkdir without `recursive` fails on an existing folder: that is the claim on it.
       await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'EEXIST' ? new KeepsakeError('OUTPUT_EXISTS', 'already exists') : err;
