@@ -1,19 +1,23 @@
 // npm run bench:api — the hardened server under load, against itself, in one run.
 //
-//   0. both routes below for a short warm-up, not counted;
-//   1. unsigned GET /live at full speed (autocannon, HTTPS): the reference rate;
-//   2. signed GET /v1/jobs/:id at full speed, each request freshly signed (a unique nonce,
-//      so the replay cache accepts it): the ratio to (1), target >= 0.80;
-//   3. signed GET at 80 % of (1)'s rate: p99 latency, target < 20 ms;
-//   4. a BENCH_UPLOAD_MB (default 2048) upload over HTTPS in signed 64 MiB chunks:
-//      MB/s (target >= 300) and the server's peak RSS (target < 200 MB).
+//   1. a BENCH_UPLOAD_MB (default 2048 MiB) upload over HTTPS in signed 64 MiB chunks,
+//      first, on the freshly started server: MB/s (target >= 300) and the server's peak
+//      RSS while it runs (target < 200 MB). Then, for reference, the same number of
+//      bytes written straight into a new file in the same folder: what this machine's
+//      page cache takes for new data, the ceiling any upload here runs into;
+//   2. both routes below for a short warm-up, not counted;
+//   3. unsigned GET /live at full speed (autocannon, HTTPS): the reference rate;
+//   4. signed GET /v1/jobs/:id at full speed, each request freshly signed (a unique nonce,
+//      so the replay cache accepts it): the ratio to (3), target >= 0.80;
+//   5. signed GET at 80 % of (3)'s rate: p99 latency, target < 20 ms.
+//   The server's peak RSS over the whole run is printed too.
 //
-// The server runs as `keepsake serve` in its own process; autocannon and the upload
-// client run here.
+// MB are 10^6 bytes, as in the targets. The server runs as `keepsake serve` in its own
+// process; autocannon and the upload client run here.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,13 +49,23 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   });
 }
 
-function peakRssMb(pid: number): number {
+const MB = 1e6;
+
+/** The process's resident set (VmRSS) or its high-water mark (VmHWM), in MB. */
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
+    return m ? (Number(m[1]) * 1024) / MB : 0;
   } catch {
     return 0;
   }
+}
+
+/** Restarts the high-water mark from the current RSS (Linux: clear_refs 5). */
+function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 async function main(): Promise<void> {
@@ -160,7 +174,30 @@ async function main(): Promise<void> {
     const signed = (extra: Partial<autocannon.Options> = {}) =>
       load((nonce) => `/v1/jobs/${job.id}?nonce=${nonce}`, extra);
 
-    console.log(`Server ${listening.url}; ${CONNECTIONS} connections, ${SECONDS} s per run`);
+    // --- 1. The upload, on the freshly started server. -------------------------------------
+    const bytes = UPLOAD_MB * 1024 * 1024;
+    const big = join(dir, 'big.bin');
+    await writeRandom(big, bytes);
+    // The source's own dirty pages must not compete with the upload's writes.
+    spawnSync('sync');
+    const pid = server.pid!;
+    resetPeakRss(pid);
+    const started = process.hrtime.bigint();
+    await client.uploadFile(big, { chunkBytes: 64 * 1024 * 1024 });
+    const uploadMbps = bytes / MB / (Number(process.hrtime.bigint() - started) / 1e9);
+    const uploadPeak = rssMb(pid, 'VmHWM');
+    // The same bytes into a new file beside the upload, 1 MiB at a time as the server
+    // writes them: new data in the page cache costs what it costs on this machine.
+    const plain = join(dataDir, 'uploads', 'plain-write.bin');
+    const plainMbps = await timedWrite(plain, bytes);
+    await rm(plain, { force: true });
+    console.log(
+      `upload ${UPLOAD_MB} MiB over HTTPS:   ${uploadMbps.toFixed(0)} MB/s, server peak RSS ${uploadPeak.toFixed(0)} MB` +
+        `\nsame bytes written to a file: ${plainMbps.toFixed(0)} MB/s (upload runs at ${((100 * uploadMbps) / plainMbps).toFixed(0)} % of it)`,
+    );
+
+    // --- 2–5. Request rates. ------------------------------------------------------------------
+    console.log(`${CONNECTIONS} connections, ${SECONDS} s per run`);
     // Both routes warmed up first (JIT, caches), so that each run measures the steady
     // state rather than whichever route happened to go first on a cold server.
     await load((nonce) => `/live?nonce=${nonce}`, { duration: WARMUP_SECONDS });
@@ -179,33 +216,17 @@ async function main(): Promise<void> {
       `signed at ${target} req/s (80 %): ${paced.requests.average.toFixed(0)} req/s, p99 ${paced.latency.p99} ms, errors ${paced.non2xx + paced.errors}`,
     );
     const ratio = full.requests.average / live.requests.average;
-
-    // The upload: a file of random bytes (the server stores ciphertext as it comes).
-    const big = join(dir, 'big.bin');
-    const handle = await open(big, 'w');
-    const block = randomBytes(8 * 1024 * 1024);
-    for (let i = 0; i < UPLOAD_MB / 8; i++) await handle.write(block);
-    await handle.close();
-    // The source's own dirty pages must not compete with the upload's writes.
-    spawnSync('sync');
-    const started = process.hrtime.bigint();
-    let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(server.pid!))), 100);
-    await client.uploadFile(big, { chunkBytes: 64 * 1024 * 1024 });
-    clearInterval(sampler);
-    peak = Math.max(peak, peakRssMb(server.pid!));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const mbps = UPLOAD_MB / seconds;
-    console.log(
-      `upload ${UPLOAD_MB} MiB over HTTPS: ${seconds.toFixed(2)} s, ${mbps.toFixed(0)} MiB/s, server peak RSS ${peak.toFixed(0)} MB`,
-    );
+    const runPeak = rssMb(pid, 'VmHWM');
 
     console.log(`\nsigned/unsigned rate ratio: ${ratio.toFixed(3)} (target >= 0.80)`);
     console.log(`p99 at 80 % of /live's rate: ${paced.latency.p99} ms (target < 20 ms)`);
     console.log(
-      `upload: ${mbps.toFixed(0)} MiB/s (target >= 300), server peak RSS ${peak.toFixed(0)} MB (target < 200 MB)`,
+      `upload: ${uploadMbps.toFixed(0)} MB/s (target >= 300), server peak RSS during it ${uploadPeak.toFixed(0)} MB (target < 200 MB)`,
     );
-    if (ratio < 0.8 || paced.latency.p99 >= 20 || mbps < 300 || peak >= 200) process.exitCode = 1;
+    console.log(`server peak RSS over the whole run: ${runPeak.toFixed(0)} MB`);
+    if (ratio < 0.8 || paced.latency.p99 >= 20 || uploadMbps < 300 || uploadPeak >= 200) {
+      process.exitCode = 1;
+    }
   } finally {
     await client.close();
     server.kill('SIGTERM');
@@ -213,6 +234,27 @@ async function main(): Promise<void> {
     await rm(join(dir, 'big.bin'), { force: true });
     await rm(join(dataDir, 'uploads'), { recursive: true, force: true });
   }
+}
+
+/** A file of `bytes` random bytes (the server stores ciphertext as it comes). */
+async function writeRandom(path: string, bytes: number): Promise<void> {
+  const handle = await open(path, 'w');
+  const block = randomBytes(8 * 1024 * 1024);
+  for (let at = 0; at < bytes; at += block.length) {
+    await handle.write(block, 0, Math.min(block.length, bytes - at), at);
+  }
+  await handle.close();
+}
+
+/** Writes `bytes` into a new file 1 MiB at a time, as the server does; MB/s. */
+async function timedWrite(path: string, bytes: number): Promise<number> {
+  const block = randomBytes(1024 * 1024);
+  const handle = await open(path, 'w');
+  const started = process.hrtime.bigint();
+  for (let at = 0; at < bytes; at += block.length) await handle.write(block, 0, undefined, at);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await handle.close();
+  return bytes / MB / seconds;
 }
 
 await main();
