@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
 import type { Vault } from '../vault/keyring';
-import { databasePath } from './db';
+import { databasePath, type Db } from './db';
 import { KeepsakeError } from '../errors';
 import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './execute';
 import type { Job } from './queue';
@@ -19,6 +19,12 @@ import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
 
 export interface JobEngineOptions {
   dataDir: string;
+  /**
+   * The caller's connection to the data directory's database, shared rather than a
+   * second one opened: the queue's and the caller's memos then need one data_version
+   * read per event-loop turn between them (the server's hot path), not one each.
+   */
+  db?: Db;
   /**
    * Whose keys jobs run with: the local engine's vault (or its unlocking, under way beside
    * FFmpeg's discovery), or a server's per-job keys held in memory.
@@ -99,7 +105,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     stallMs: options.stallMs ?? (config.stallSeconds ?? 120) * 1000,
     graceMs: options.graceMs,
   };
-  const queue = new SqliteJobQueue(databasePath(options.dataDir));
+  const queue = new SqliteJobQueue(options.db ?? databasePath(options.dataDir));
   // A job names a paired server to run there; the vault's keys stay on this machine.
   const execute: ExecuteFn = (job, control) => {
     if (!job.options.remote) return executeJob(job, env, control);

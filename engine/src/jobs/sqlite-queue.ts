@@ -95,6 +95,8 @@ export function newJobId(): string {
 
 export class SqliteJobQueue implements JobQueue {
   private readonly db: Db;
+  /** A connection passed in belongs to the caller, who closes it. */
+  private readonly ownsDb: boolean;
   private readonly memo = new Map<string, Row>();
   private seenVersion = -1;
 
@@ -103,6 +105,7 @@ export class SqliteJobQueue implements JobQueue {
     /** The clock, replaceable so tests can move time. */
     private readonly now: () => number = Date.now,
   ) {
+    this.ownsDb = typeof pathOrDb === 'string';
     this.db = typeof pathOrDb === 'string' ? openDatabase(pathOrDb) : pathOrDb;
   }
 
@@ -410,6 +413,6 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.ownsDb) this.db.close();
   }
 }

@@ -87,6 +87,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     closers.push(() => jobKeys.close());
     const engine = await openJobEngine({
       dataDir,
+      db,
       keys: {
         perJob: (job) => {
           const keys = jobKeys.get(job.id);
