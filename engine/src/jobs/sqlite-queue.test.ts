@@ -106,6 +106,22 @@ describe('SqliteJobQueue', () => {
     });
   });
 
+  it('a cancel asked for during an attempt wins over that attempt failing into a retry', async () => {
+    const { q, clock } = await queue();
+    const job = await q.submit(spec({ maxAttempts: 3 }));
+    await q.claim('w', 1000);
+    await q.cancel(job.id); // before the worker's next heartbeat would have seen it
+    const after = await q.fail(
+      job.id,
+      'w',
+      { code: 'JOB_TIMEOUT', message: 'no progress for 60 s' },
+      clock.t + 2000,
+    );
+    expect(after).toMatchObject({ state: 'cancelled', lastError: { code: 'JOB_CANCELLED' } });
+    clock.t += 2000;
+    expect(await q.claim('w', 1000)).toBeUndefined();
+  });
+
   it('cancels a queued job at once and asks a running one to stop', async () => {
     const { q } = await queue();
     const queued = await q.submit(spec());

@@ -315,6 +315,11 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async fail(id: string, owner: string, error: JobError, retryAt?: number): Promise<Job> {
+    // A cancel asked for while this attempt was failing wins over its retry: requeued,
+    // the job would wait out its backoff and start FFmpeg again only to stop at once.
+    if (retryAt !== undefined && this.row(id).cancel_requested === 1) {
+      return this.cancelled(id, owner);
+    }
     if (retryAt !== undefined) {
       return this.finishRunning(
         id,
