@@ -46,6 +46,20 @@ describe('mergeJobs', () => {
     expect(mergeJobs(list, [])).toBe(list);
   });
 
+  it('does not bring back a removed job whose update was already on its way', () => {
+    // As the engine does it: a retried job cancelled while queued answers `cancelled` at
+    // once (Remove shows); the stream's event for it arrives ~270 ms later, the DELETE
+    // answers 6 ms after that, and `deleted` follows only at the stream's next pass.
+    const original = job('j1', 1, 'cancelled');
+    const retried = job('j2', 2, 'cancelled');
+    const removed = new Set(['j2']);
+    const afterRemove = [retried, original].filter((j) => !removed.has(j.id));
+    const next = mergeJobs(afterRemove, [retried], removed);
+    expect(next.map((j) => j.id)).toEqual(['j1']);
+    // A late answer to a list request made before the removal does not either.
+    expect(reconcileList([retried, original], [], removed).map((j) => j.id)).toEqual(['j1']);
+  });
+
   it('keeps at most 1000 jobs', () => {
     const many = Array.from({ length: 1000 }, (_, i) => job(`j${i}`, i)).reverse();
     const next = mergeJobs(many, [job('new', 5000)]);

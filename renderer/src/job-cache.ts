@@ -4,15 +4,23 @@ import type { DesktopJob } from './engine-client';
 
 export const JOB_LIST_LIMIT = 1000;
 
-/** Replaces jobs by id and inserts new ones; returns the same array when nothing changed. */
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Replaces jobs by id and inserts new ones; returns the same array when nothing changed.
+ * Updates for `removed` jobs are dropped: one already on its way when its job was removed
+ * would otherwise bring the row back until the stream's `deleted` (ids are never reused).
+ */
 export function mergeJobs(
   list: readonly DesktopJob[] | undefined,
   updates: readonly DesktopJob[],
+  removed: ReadonlySet<string> = NONE,
 ): DesktopJob[] {
   const current = list ?? [];
-  if (updates.length === 0) return current as DesktopJob[];
   const latest = new Map<string, DesktopJob>();
-  for (const job of updates) latest.set(job.id, job); // the last update of a batch wins
+  // The last update of a batch wins.
+  for (const job of updates) if (!removed.has(job.id)) latest.set(job.id, job);
+  if (latest.size === 0) return current as DesktopJob[];
   const next: DesktopJob[] = [];
   for (const job of current) {
     const update = latest.get(job.id);
@@ -50,19 +58,22 @@ export function isNewer(a: DesktopJob, b: DesktopJob): boolean {
 /**
  * A fetched list, keeping any known view of a job that live events have moved past what
  * the list says (a list request can start before an event and answer after it).
- * `known` may hold several views of one job; the newest counts.
+ * `known` may hold several views of one job; the newest counts. `removed` jobs are left out.
  */
 export function reconcileList(
   fetched: readonly DesktopJob[],
   known: Iterable<DesktopJob> | undefined,
+  removed: ReadonlySet<string> = NONE,
 ): DesktopJob[] {
   const byId = new Map<string, DesktopJob>();
   for (const job of known ?? []) {
     const seen = byId.get(job.id);
     if (!seen || isNewer(job, seen)) byId.set(job.id, job);
   }
-  if (byId.size === 0) return fetched as DesktopJob[];
-  return fetched.map((job) => {
+  // A list requested before a removal may answer after it.
+  const kept = removed.size ? fetched.filter((j) => !removed.has(j.id)) : fetched;
+  if (byId.size === 0) return kept as DesktopJob[];
+  return kept.map((job) => {
     const seen = byId.get(job.id);
     return seen && isNewer(seen, job) ? seen : job;
   });

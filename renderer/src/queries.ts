@@ -41,11 +41,27 @@ const FINISHED_WORDS: Record<string, string> = {
 };
 
 /**
+ * Jobs removed (here, or elsewhere as the stream said): an update or list answer already
+ * on its way must not bring one back, or its Remove would meet JOB_NOT_FOUND. Bounded;
+ * cleared on lock.
+ */
+const removedJobs = new Set<string>();
+function forget(id: string): void {
+  liveJobs.delete(id);
+  removedJobs.add(id);
+  for (const old of removedJobs) {
+    if (removedJobs.size <= JOB_LIST_LIMIT) break;
+    removedJobs.delete(old);
+  }
+}
+
+/**
  * The latest view of each job the live stream has sent (most recent last), so a job list
  * that loads after an event does not show an older state. Bounded; cleared on lock.
  */
 const liveJobs = new Map<string, DesktopJob>();
 function remember(job: DesktopJob): void {
+  if (removedJobs.has(job.id)) return;
   liveJobs.delete(job.id);
   liveJobs.set(job.id, job);
   for (const id of liveJobs.keys()) {
@@ -176,10 +192,11 @@ export function useJobs() {
   return useQuery({
     queryKey: keys.jobs,
     queryFn: async () =>
-      reconcileList(await client.jobs({ limit: JOB_LIST_LIMIT }), [
-        ...(queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []),
-        ...liveJobs.values(),
-      ]),
+      reconcileList(
+        await client.jobs({ limit: JOB_LIST_LIMIT }),
+        [...(queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []), ...liveJobs.values()],
+        removedJobs,
+      ),
     enabled,
     // Live updates arrive over SSE (useJobEvents); no polling.
     staleTime: Infinity,
@@ -227,6 +244,7 @@ export function useJobEvents(): EventsState {
       const before = new Map((cached ?? []).map((j) => [j.id, j]));
       const finished: DesktopJob[] = [];
       for (const job of updates) {
+        if (removedJobs.has(job.id)) continue;
         const prev = liveJobs.get(job.id) ?? before.get(job.id);
         remember(job);
         if (!justFinished(prev, job)) continue;
@@ -245,7 +263,9 @@ export function useJobEvents(): EventsState {
       // alone would hide every job they do not mention. The list load reconciles with
       // liveJobs instead.
       if (cached) {
-        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, updates));
+        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
+          mergeJobs(list, updates, removedJobs),
+        );
       }
       if (finished.length > 0) {
         // Finished jobs change what the library shows (encoded counts, file job lists).
@@ -267,7 +287,7 @@ export function useJobEvents(): EventsState {
         if (message.event === 'deleted') {
           const id = parseDeletedEvent(message.data);
           if (id) {
-            liveJobs.delete(id);
+            forget(id);
             pending = pending.filter((j) => j.id !== id);
             queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
               list?.filter((j) => j.id !== id),
@@ -285,6 +305,7 @@ export function useJobEvents(): EventsState {
     return () => {
       controller.abort();
       liveJobs.clear();
+      removedJobs.clear();
       if (timer) clearTimeout(timer);
       setEvents('off');
     };
@@ -364,7 +385,9 @@ export function useJobActions() {
     remember(job);
     // As with live events: never start a list from one job.
     if (queryClient.getQueryData(keys.jobs)) {
-      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) => mergeJobs(list, [job]));
+      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
+        mergeJobs(list, [job], removedJobs),
+      );
     }
   };
   const refetch = () => queryClient.invalidateQueries({ queryKey: keys.jobs });
@@ -387,7 +410,7 @@ export function useJobActions() {
     remove: useMutation({
       mutationFn: (id: string) => client.deleteJob(id),
       onSuccess: (_v, id) => {
-        liveJobs.delete(id);
+        forget(id);
         queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
           list?.filter((j) => j.id !== id),
         );
