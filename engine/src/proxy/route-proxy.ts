@@ -24,21 +24,6 @@ export interface RoutedProxyOptions {
   onError?: (err: unknown, route: Route) => void;
 }
 
-/** Request headers a player may send upstream; everything else (cookies, auth) stays here. */
-const REQUEST_HEADERS = [
-  'range',
-  'if-range',
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'user-agent',
-  'referer',
-  'origin',
-  'accept',
-  'accept-language',
-  'cache-control',
-];
 /** Headers that describe the bytes, which a rewritten playlist no longer matches. */
 const BYTE_HEADERS = [
   'range',
@@ -47,6 +32,16 @@ const BYTE_HEADERS = [
   'if-modified-since',
   'if-match',
   'if-unmodified-since',
+];
+/** Request headers a player may send upstream; everything else (cookies, auth) stays here. */
+const REQUEST_HEADERS = [
+  ...BYTE_HEADERS,
+  'user-agent',
+  'referer',
+  'origin',
+  'accept',
+  'accept-language',
+  'cache-control',
 ];
 
 /** Response headers passed to the player; no cookies, no Location, no upstream CORS. */
