@@ -11,8 +11,7 @@ import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { stmt } from '../jobs/db';
 import { KeepsakeError, fromFsError } from '../errors';
-
-const WRITE_BATCH_BYTES = 1024 * 1024;
+import { SequentialWriter, StagingBuffers } from '../fs/direct-write';
 
 export interface Upload {
   id: string;
@@ -52,12 +51,16 @@ export interface UploadLimits {
 
 export class UploadStore {
   private readonly busy = new Set<string>();
+  private readonly staging: StagingBuffers;
 
   constructor(
     private readonly db: Database.Database,
     readonly dir: string,
     private readonly limits: UploadLimits,
-  ) {}
+    { direct = true }: { direct?: boolean } = {},
+  ) {
+    this.staging = new StagingBuffers(dir, { direct });
+  }
 
   path(id: string): string {
     return join(this.dir, `${id}.ksv`);
@@ -122,36 +125,16 @@ export class UploadStore {
     }
     const room = upload.size - upload.offset;
     this.busy.add(id);
-    const handle = await open(this.path(id), 'r+').catch((err: unknown) => {
-      this.busy.delete(id);
-      throw fromFsError(err, this.path(id), 'write');
-    });
+    // Staged a MiB at a time (TLS hands the body over in ~16 KiB pieces), one batch
+    // written while the next arrives, around the page cache where the disk allows.
+    const out = await SequentialWriter.open(this.path(id), offset, this.staging).catch(
+      (err: unknown) => {
+        this.busy.delete(id);
+        throw fromFsError(err, this.path(id), 'write');
+      },
+    );
     const hash = createHash('sha256');
     let received = 0;
-    // TLS hands the body over in ~16 KiB pieces; one writev per MiB instead of a write per
-    // piece keeps the syscalls (and thread-pool round trips) from setting the pace. One
-    // batch is written (on the thread pool) while the next arrives: at most two in memory.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let written = 0;
-    let writing: Promise<void> = Promise.resolve();
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const batch = pending;
-      const bytes = pendingBytes;
-      const at = offset + written;
-      written += bytes;
-      pending = [];
-      pendingBytes = 0;
-      await writing;
-      writing = handle.writev(batch, at).then(({ bytesWritten }) => {
-        if (bytesWritten !== bytes) {
-          throw new KeepsakeError('DISK_FULL', `wrote ${bytesWritten} of ${bytes} bytes`);
-        }
-      });
-      // Failures surface at the next flush or the end; until then nothing is unhandled.
-      writing.catch(() => undefined);
-    };
     try {
       // A dropped connection destroys the request with an error, which ends this loop.
       for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -163,12 +146,9 @@ export class UploadStore {
           );
         }
         hash.update(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
+        await out.write(chunk);
       }
-      await flush();
-      await writing;
+      await out.end();
       await accept(received, hash.digest('hex'));
       const next = offset + received;
       // Committed only if no other request moved the offset meanwhile.
@@ -181,14 +161,12 @@ export class UploadStore {
       }
       return { ...upload, offset: next };
     } catch (err) {
-      // No write may land after the cut.
-      await writing.catch(() => undefined);
-      await handle.truncate(this.get(id).offset).catch(() => undefined);
+      await out.truncate(this.get(id).offset).catch(() => undefined);
       body.destroy();
       throw err instanceof KeepsakeError ? err : fromFsError(err, this.path(id), 'write');
     } finally {
       this.busy.delete(id);
-      await handle.close();
+      await out.close();
     }
   }
 
