@@ -9,7 +9,7 @@ import { KeepsakeError } from '../errors';
 import { databasePath } from '../jobs/db';
 import { deliverOutputs } from '../jobs/deliver';
 import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
-import { FINISHED_STATES, type Job, type JobState } from '../jobs/queue';
+import { FINISHED_STATES, type JobSnapshot, type JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { submitJob } from '../jobs/worker';
@@ -42,7 +42,7 @@ function positiveInt(flag: string, max: number) {
   };
 }
 
-function summary(job: Job): Record<string, unknown> {
+function summary(job: JobSnapshot): Record<string, unknown> {
   return {
     id: job.id,
     state: job.state,
@@ -56,7 +56,7 @@ function summary(job: Job): Record<string, unknown> {
   };
 }
 
-function describeOutcome(job: Job): string {
+function describeOutcome(job: JobSnapshot): string {
   if (job.state === 'succeeded') {
     const notes = job.notes.length ? ` (${job.notes.join('; ')})` : '';
     return `Job ${job.id} succeeded: ${job.outputs.length} encrypted output(s) in ${dirname(job.outputs[0]?.path ?? '')}${notes}`;
@@ -65,7 +65,7 @@ function describeOutcome(job: Job): string {
 }
 
 /** Sets the exit status of a job that did not succeed from its error code. */
-function failedStatus(job: Job): void {
+function failedStatus(job: JobSnapshot): void {
   if (job.state === 'succeeded') return;
   const code = job.state === 'cancelled' ? 'JOB_CANCELLED' : (job.lastError?.code ?? 'INTERNAL');
   process.exitCode = new KeepsakeError(code, '').exitCode;
@@ -78,10 +78,10 @@ function failedStatus(job: Job): void {
  */
 async function follow(
   id: string,
-  read: () => Promise<Job>,
+  read: () => Promise<JobSnapshot>,
   bar: JobProgressBar,
   options: { intervalMs?: number; wake?: (notify: () => void) => () => void } = {},
-): Promise<Job> {
+): Promise<JobSnapshot> {
   for (;;) {
     const job = await read();
     bar.update(id, job.state, job.progress);
@@ -165,7 +165,7 @@ export function registerJobCommands(program: Command): void {
         }
         const engine = await openJobEngine({ dataDir, keys: { vault: openVault(g) } });
         let interrupted = false;
-        let queued: Job | undefined;
+        let queued: JobSnapshot | undefined;
         // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
         const onSignal = () => {
           interrupted = true;

@@ -8,10 +8,10 @@ import { KeepsakeError, isKeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
-import type { Job } from './queue';
+import type { JobSnapshot } from './queue';
 
 export async function deliverOutputs(
-  job: Job,
+  job: JobSnapshot,
   vault: Vault,
   dir: string,
   overwrite: boolean,
@@ -39,7 +39,7 @@ const MAX_SUFFIX = 100;
  * the next free ` 2`, ` 3`… is taken instead. Returns the file or folder written.
  */
 export async function deliverNamed(
-  job: Job,
+  job: JobSnapshot,
   vault: Vault,
   dir: string,
   name: string,

@@ -102,6 +102,16 @@ export interface Job {
   outputs: JobOutput[];
 }
 
+/** Deeply read-only: a value shared between callers, which none may change. */
+export type Frozen<T> = T extends (infer U)[]
+  ? readonly Frozen<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Frozen<T[K]> }
+    : T;
+
+/** A job as `get` hands it out: one frozen object per stored state, shared by callers. */
+export type JobSnapshot = Frozen<Job>;
+
 export interface JobEvent {
   at: number;
   kind: string;
@@ -118,7 +128,7 @@ export interface ListFilter {
 export interface JobQueue {
   submit(spec: JobSpec): Promise<Job>;
   /** Throws JOB_NOT_FOUND for an unknown id. */
-  get(id: string): Promise<Job>;
+  get(id: string): Promise<JobSnapshot>;
   /** Newest first. */
   list(filter?: ListFilter): Promise<Job[]>;
   /** How many jobs are in each state. */

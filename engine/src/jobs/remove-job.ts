@@ -5,12 +5,12 @@ import { rm } from 'node:fs/promises';
 import { isKeepsakeError } from '../errors';
 import { jobOutputDir } from './execute';
 import type { JobEngine } from './job-engine';
-import type { Job } from './queue';
+import type { JobSnapshot } from './queue';
 
 const STOP_WAIT_MS = 30_000;
 
 /** Returns the job as it was last seen, for what the caller removes beside it. */
-export async function removeJob(engine: JobEngine, job: Job): Promise<Job> {
+export async function removeJob(engine: JobEngine, job: JobSnapshot): Promise<JobSnapshot> {
   if (job.state === 'queued' || job.state === 'running') {
     await engine.worker.cancel(job.id).catch((err: unknown) => {
       if (!isKeepsakeError(err, 'JOB_FINISHED')) throw err;

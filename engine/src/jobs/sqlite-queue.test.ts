@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { freshDir } from '../testing/tmp';
-import type { JobSpec } from './queue';
+import type { Job, JobSpec } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
 
 const spec = (over: Partial<JobSpec> = {}): JobSpec => ({
@@ -160,9 +160,13 @@ describe('SqliteJobQueue', () => {
     // Seen from the next turn of the event loop (data_version is read once per turn).
     await new Promise((resolve) => setImmediate(resolve));
     expect((await q.get(job.id)).state).toBe('cancelled');
-    // And a returned job is a copy: changing it changes nothing stored.
-    const copy = await q.get(job.id);
-    copy.notes.push('scribble');
+    // A returned job is shared, so it is frozen all the way down: changing it throws
+    // and changes nothing stored.
+    const shared = (await q.get(job.id)) as Job;
+    expect(await q.get(job.id)).toBe(shared);
+    expect(() => shared.notes.push('scribble')).toThrow(TypeError);
+    expect(() => (shared.input.path = '/elsewhere')).toThrow(TypeError);
+    expect(() => (shared.state = 'queued')).toThrow(TypeError);
     expect((await q.get(job.id)).notes).toEqual([]);
   });
 

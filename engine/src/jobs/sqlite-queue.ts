@@ -12,6 +12,7 @@ import {
   type JobOutput,
   type JobProgress,
   type JobQueue,
+  type JobSnapshot,
   type JobSpec,
   type JobState,
   type ListFilter,
@@ -87,6 +88,17 @@ function toJob(row: Row): Job {
   };
 }
 
+/** Freezes a job built from JSON all the way down (it holds no cycles). */
+function freezeJob(job: Job): JobSnapshot {
+  const freeze = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return;
+    Object.freeze(value);
+    for (const inner of Object.values(value)) freeze(inner);
+  };
+  freeze(job);
+  return job;
+}
+
 /** Short, unguessable, safe in paths and URLs: `j` + 12 lowercase base32 characters. */
 export function newJobId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -97,7 +109,7 @@ export class SqliteJobQueue implements JobQueue {
   private readonly db: Db;
   /** A connection passed in belongs to the caller, who closes it. */
   private readonly ownsDb: boolean;
-  private readonly memo = new Map<string, Row>();
+  private readonly memo = new Map<string, JobSnapshot>();
   private seenVersion = -1;
 
   constructor(
@@ -154,22 +166,22 @@ export class SqliteJobQueue implements JobQueue {
    * Reads are served from memory until the data changes: this connection's own writes
    * clear the memo, and SQLite's data_version moves when another connection commits (the
    * CLI cancelling from another process; seen from the next event-loop turn, see
-   * dataVersion). Status polling is the server's busiest path.
+   * dataVersion). Status polling is the server's busiest path, so what it gets is one
+   * frozen job per stored state rather than a fresh parse on every request.
    */
-  async get(id: string): Promise<Job> {
+  async get(id: string): Promise<JobSnapshot> {
     const version = dataVersion(this.db);
     if (version !== this.seenVersion) {
       this.memo.clear();
       this.seenVersion = version;
     }
-    let row = this.memo.get(id);
-    if (!row) {
-      row = this.row(id);
+    let job = this.memo.get(id);
+    if (!job) {
+      job = freezeJob(toJob(this.row(id)));
       if (this.memo.size >= 10_000) this.memo.clear();
-      this.memo.set(id, row);
+      this.memo.set(id, job);
     }
-    // A fresh Job each time: callers may change what they get without touching the memo.
-    return toJob(row);
+    return job;
   }
 
   async list(filter: ListFilter = {}): Promise<Job[]> {

@@ -13,7 +13,7 @@ import { Type } from 'typebox';
 import type { DesktopSession } from '../desktop/session';
 import { KeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
-import { FINISHED_STATES, type Job } from '../jobs/queue';
+import { FINISHED_STATES, type Job, type JobSnapshot } from '../jobs/queue';
 import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import type { LibraryFile, LibraryFolder } from '../library/library';
@@ -52,7 +52,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
   const { session, playSecret } = options;
   const library = session.library;
 
-  const view = (job: Job): DesktopJob => ({
+  const view = (job: JobSnapshot): DesktopJob => ({
     ...jobView(job, false),
     fileId: job.options.libraryFile,
     remote: job.options.remote,
@@ -311,7 +311,9 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
         while (!closed && session.currentVault()) {
           const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
           const recent = await engine.queue.list({ limit: 20 });
-          const candidates = new Map([...recent, ...active].map((j) => [j.id, j]));
+          const candidates = new Map<string, JobSnapshot>(
+            [...recent, ...active].map((j) => [j.id, j]),
+          );
           // Jobs sent while active that are no longer: fetch their final state.
           for (const id of last.keys()) {
             if (candidates.has(id)) continue;

@@ -1,10 +1,10 @@
 // A job as clients see it (the hardened server's API and the desktop's): the queue's
 // record without local paths, leases or owners.
 
-import type { Job } from '../jobs/queue';
+import type { JobSnapshot } from '../jobs/queue';
 import type { JobView } from './contract';
 
-export function jobView(job: Job, waitingForKeys: boolean): JobView {
+export function jobView(job: JobSnapshot, waitingForKeys: boolean): JobView {
   return {
     id: job.id,
     state: job.state,
@@ -20,7 +20,7 @@ export function jobView(job: Job, waitingForKeys: boolean): JobView {
     waitingForKeys,
     progress: job.progress,
     lastError: job.lastError,
-    notes: job.notes,
+    notes: [...job.notes],
     outputs: job.outputs.map((o) => ({ name: o.name, size: o.size })),
   };
 }

@@ -13,7 +13,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { KeepsakeError } from '../errors';
 import { parseRange } from '../ffmpeg/input-source';
-import type { Job } from '../jobs/queue';
+import type { JobSnapshot } from '../jobs/queue';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { VaultFile } from '../vault/vault-file';
@@ -21,7 +21,7 @@ import type { PlayCache } from './play-cache';
 
 export interface PlayOptions {
   /** Throws JOB_NOT_FOUND for an unknown id. */
-  job: (id: string) => Promise<Job>;
+  job: (id: string) => Promise<JobSnapshot>;
   vault: () => Vault | undefined;
   /** The per-launch secret capabilities are made with. */
   secret: Buffer;
@@ -38,7 +38,7 @@ export function playCapability(secret: Buffer, jobId: string): string {
 }
 
 /** The URL (path) a player opens for a succeeded job, or undefined if nothing plays. */
-export function playPath(secret: Buffer, job: Job): string | undefined {
+export function playPath(secret: Buffer, job: JobSnapshot): string | undefined {
   if (job.state !== 'succeeded') return undefined;
   for (const pattern of PLAYABLE) {
     const output = job.outputs.find((o) => pattern.test(o.name));
