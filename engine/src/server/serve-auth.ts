@@ -33,7 +33,7 @@ export interface AuthGate {
     body: Buffer | { sha256Hex: string },
     scopes: readonly string[],
     arrivedAtMs?: number,
-  ): Promise<Caller>;
+  ): Caller;
 }
 
 export function createAuthGate(
@@ -75,10 +75,10 @@ export function createAuthGate(
   };
   return {
     address,
-    async authenticate(request, body, scopes, arrivedAtMs) {
+    authenticate(request, body, scopes, arrivedAtMs) {
       const now = Math.floor((arrivedAtMs ?? Date.now()) / 1000);
       let credential: Credential | undefined;
-      await verifyRequest(
+      verifyRequest(
         { method: request.method, path: request.url, headers: request.headers, body, now },
         (id) => {
           const found = credentials.lookup(id);

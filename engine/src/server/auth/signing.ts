@@ -113,7 +113,8 @@ export interface VerifyInput {
   now?: number;
 }
 
-export type KeyLookup = (clientId: string) => Promise<Buffer | undefined> | Buffer | undefined;
+/** The client's key, from memory: verifying runs on every request, with no await in it. */
+export type KeyLookup = (clientId: string) => Buffer | undefined;
 
 function refuse(reason: string): never {
   throw new KeepsakeError('UNAUTHORIZED', `request signature refused: ${reason}`);
@@ -155,12 +156,12 @@ function signedHeaderValues(headers: VerifyInput['headers']): [string, string, s
  * a specific reason that never includes the expected signature or the key. An unknown
  * client gets exactly the error a wrong signature gets, so ids cannot be probed.
  */
-export async function verifyRequest(
+export function verifyRequest(
   input: VerifyInput,
   lookupKey: KeyLookup,
   replay: ReplayCache,
   options: { windowSeconds?: number } = {},
-): Promise<string> {
+): string {
   const windowSeconds = options.windowSeconds ?? DEFAULT_WINDOW_SECONDS;
   if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) {
     throw new KeepsakeError('INTERNAL', 'the signing window must be a positive number');
@@ -195,7 +196,7 @@ export async function verifyRequest(
   }
   const given = Buffer.from(signature, 'base64');
 
-  const key = await lookupKey(clientId);
+  const key = lookupKey(clientId);
   const known = key !== undefined && key.length > 0;
   const expected = mac(known ? key : DECOY_KEY, input.method, input.path, timestamp, input.body);
   const matches = timingSafeEqual(expected, given);
