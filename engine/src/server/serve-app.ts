@@ -84,6 +84,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who signed the request, once the hardened server has verified it. */
     caller: Caller | null;
+    /**
+     * The client's address (see AuthGate.address), taken when the request arrives: by
+     * the time a refused upload is answered, its socket may already be gone.
+     */
+    clientAddress: string;
   }
 }
 
@@ -97,12 +102,6 @@ const SECURITY_HEADERS = {
 };
 
 const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
-const DENIALS: ReadonlySet<ErrorCode> = new Set([
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'RATE_LIMITED',
-  'DESTINATION_FORBIDDEN',
-]);
 const DENIALS_PER_MINUTE = 60;
 /** The body of a request without one (every GET), as signed. */
 const EMPTY = Buffer.alloc(0);
@@ -141,6 +140,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   // A decoration rather than a WeakMap: every signed request sets it.
   app.decorateRequest('caller', null);
+  app.decorateRequest('clientAddress', '');
   const callerOf = (request: FastifyRequest): Caller => {
     const caller = request.caller;
     if (!caller) throw new KeepsakeError('INTERNAL', 'route reached without authentication');
@@ -171,6 +171,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   // Hooks on every request take callbacks rather than promises: under load the promise
   // and its extra turn through the microtask queue cost as much as the check itself.
   app.addHook('onRequest', (request, _reply, done) => {
+    request.clientAddress = gate.address(request);
     const host = (request.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
     if (!hosts.has(host)) {
       done(new KeepsakeError('FORBIDDEN_ORIGIN', 'this server does not answer to that host name'));
@@ -183,7 +184,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     global: true,
     max: config.rateLimit.perAddress,
     timeWindow: config.rateLimit.windowSeconds * 1000,
-    keyGenerator: (request) => `address ${gate.address(request)}`,
+    keyGenerator: (request) => `address ${request.clientAddress}`,
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
@@ -212,7 +213,8 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     }
   };
 
-  app.addHook('preHandler', (request, reply, done) => {
+  // Before validation: a caller who cannot sign learns nothing from schema errors.
+  app.addHook('preValidation', (request, reply, done) => {
     const scopes = request.routeOptions.config.scopes;
     if (!scopes || request.routeOptions.config.streamAuth) return done();
     try {
@@ -261,31 +263,34 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     return entry.count <= DENIALS_PER_MINUTE;
   };
 
+  // Every refusal (bad input as much as a bad signature) and every failure is audited.
+  const auditRefusal = (request: FastifyRequest, body: { code: ErrorCode; message: string }) => {
+    const status = ERROR_CODES[body.code].status;
+    if (status < 500 && !auditDenial(request.clientAddress)) return;
+    audit.append({
+      // A refused caller's claimed id is recorded as a claim, not as who they are.
+      actor:
+        request.caller?.name ??
+        `unverified:${String(request.headers['x-dffmpeg-client-id'] ?? '').slice(0, 64)}`,
+      address: request.clientAddress,
+      action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+      outcome: status < 500 ? 'denied' : 'error',
+      detail: `${body.code}: ${body.message}`,
+    });
+  };
   app.setErrorHandler((err, request, reply) => {
     const body = toApiError(err, ctx.logError);
-    if (
-      (DENIALS.has(body.code) && auditDenial(gate.address(request))) ||
-      ERROR_CODES[body.code].status >= 500
-    ) {
-      audit.append({
-        // A refused caller's claimed id is recorded as a claim, not as who they are.
-        actor:
-          request.caller?.name ??
-          `unverified:${String(request.headers['x-dffmpeg-client-id'] ?? '').slice(0, 64)}`,
-        address: gate.address(request),
-        action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
-        outcome: DENIALS.has(body.code) ? 'denied' : 'error',
-        detail: `${body.code}: ${body.message}`,
-      });
-    }
+    auditRefusal(request, body);
     return reply.code(ERROR_CODES[body.code].status).send(body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      code: 'ROUTE_NOT_FOUND',
+  app.setNotFoundHandler((request, reply) => {
+    const body = {
+      code: 'ROUTE_NOT_FOUND' as const,
       message: `no such route: ${request.method} ${request.url.split('?')[0]}`,
-    }),
-  );
+    };
+    auditRefusal(request, body);
+    return reply.code(404).send(body);
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -306,7 +311,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   const record = (request: FastifyRequest, action: string, target?: string, detail?: string) =>
     audit.append({
       actor: request.caller?.name,
-      address: gate.address(request),
+      address: request.clientAddress,
       action,
       target,
       outcome: 'ok',
@@ -345,7 +350,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   }));
   const metricsFrom = parseCidrs(config.metricsCidrs);
   app.get(SERVE_PATHS.metrics, { schema: { hide: true } }, async (request, reply) => {
-    if (!metricsFrom.has(gate.address(request))) {
+    if (!metricsFrom.has(request.clientAddress)) {
       throw new KeepsakeError('FORBIDDEN', 'metrics are not served to this address');
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -394,7 +399,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       const issued = ctx.pair(request.body);
       audit.append({
         actor: request.body.name,
-        address: gate.address(request),
+        address: request.clientAddress,
         action: 'pair',
         target: issued.clientId,
         outcome: 'ok',
@@ -557,7 +562,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
             'only an admin may name a local file; upload it instead',
           );
         }
-        input = await localInput(request, body.input.path, gate);
+        input = await localInput(request, body.input.path);
       }
       const job = await submitJob(engine.queue, {
         preset: body.preset,
@@ -738,12 +743,8 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
 }
 
 /** A local path as input: only for a caller on this machine, and only a real file. */
-async function localInput(
-  request: FastifyRequest,
-  path: string,
-  gate: AuthGate,
-): Promise<Job['input']> {
-  if (!LOOPBACK.has(gate.address(request)) || request.headers['x-forwarded-for'] !== undefined) {
+async function localInput(request: FastifyRequest, path: string): Promise<Job['input']> {
+  if (!LOOPBACK.has(request.clientAddress) || request.headers['x-forwarded-for'] !== undefined) {
     throw new KeepsakeError(
       'FORBIDDEN',
       'local paths are accepted from this machine only; upload the file instead',

@@ -418,6 +418,32 @@ describe('keepsake serve', () => {
       }),
     ).rejects.toMatchObject({ code: 'UPLOAD_INCOMPLETE' });
     expect(await client.jobs()).toEqual([]);
+    // A caller who cannot sign is refused before the schema is checked.
+    const unsigned = await raw(
+      s,
+      'POST',
+      '/v1/uploads',
+      { 'content-type': 'application/json' },
+      '{"size": "x"}',
+    );
+    expect([unsigned.status, unsigned.json.code]).toEqual([401, 'UNAUTHORIZED']);
+    // Each refusal is in the audit log, as denied, with its code.
+    const refused = s.audit
+      .query({ outcome: 'denied', limit: 1000 })
+      .map((e) => e.detail?.split(':')[0]);
+    for (const code of [
+      'USAGE',
+      'TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'FORBIDDEN_ORIGIN',
+      'UNKNOWN_PRESET',
+      'UPLOAD_INCOMPLETE',
+      'UNAUTHORIZED',
+    ]) {
+      expect(refused).toContain(code);
+    }
+    expect(refused.filter((c) => c === 'USAGE').length).toBeGreaterThanOrEqual(3);
+    expect(s.audit.verifyChain()).toMatchObject({ ok: true });
     await client.close();
   });
 
