@@ -152,8 +152,17 @@ export interface JobQueue {
     owner: string,
     result: { outputs: JobOutput[]; notes: string[] },
   ): Promise<Job>;
-  /** Back to the queue at `retryAt`, or failed for good when no retry is given. */
-  fail(id: string, owner: string, error: JobError, retryAt?: number): Promise<Job>;
+  /**
+   * Back to the queue at `retryAt`, or failed for good when no retry is given. A retry
+   * with `countAttempt: false` gives the attempt back (the job never got to run).
+   */
+  fail(
+    id: string,
+    owner: string,
+    error: JobError,
+    retryAt?: number,
+    options?: { countAttempt?: boolean },
+  ): Promise<Job>;
   /** Records that a running job stopped because it was cancelled. */
   cancelled(id: string, owner: string): Promise<Job>;
 

@@ -326,7 +326,13 @@ export class SqliteJobQueue implements JobQueue {
     );
   }
 
-  async fail(id: string, owner: string, error: JobError, retryAt?: number): Promise<Job> {
+  async fail(
+    id: string,
+    owner: string,
+    error: JobError,
+    retryAt?: number,
+    { countAttempt = true }: { countAttempt?: boolean } = {},
+  ): Promise<Job> {
     // A cancel asked for while this attempt was failing wins over its retry: requeued,
     // the job would wait out its backoff and start FFmpeg again only to stop at once.
     if (retryAt !== undefined && this.row(id).cancel_requested === 1) {
@@ -336,8 +342,9 @@ export class SqliteJobQueue implements JobQueue {
       return this.finishRunning(
         id,
         owner,
-        `state = 'queued', not_before = ?, last_error_code = ?, last_error = ?, progress = NULL`,
-        [retryAt, error.code, error.message],
+        `state = 'queued', not_before = ?, last_error_code = ?, last_error = ?, progress = NULL,
+         attempts = attempts - ?`,
+        [retryAt, error.code, error.message, countAttempt ? 0 : 1],
         'retry',
         `${error.code}: ${error.message}`,
       );

@@ -40,6 +40,13 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
   'SERVER_BUSY',
 ]);
 
+/**
+ * Failures that wait on something outside the job (its paired server is down): the job
+ * stays queued and tries again, backing off, until it returns, using up none of its
+ * attempts; the user can cancel it meanwhile.
+ */
+const WAITING: ReadonlySet<ErrorCode> = new Set(['SERVER_UNREACHABLE']);
+
 export function isTransient(error: JobError): boolean {
   return (
     TRANSIENT.has(error.code) ||
@@ -93,6 +100,8 @@ export interface WorkerEvents {
 export class JobWorker extends EventEmitter<WorkerEvents> {
   readonly owner = newOwnerId();
   private readonly running = new Map<string, Running>();
+  /** Failed tries in a row of jobs that wait (see WAITING), for their backoff. */
+  private readonly waits = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private ticking = false;
@@ -231,6 +240,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
     } finally {
       clearInterval(beat);
     }
+    if (finished?.state !== 'queued') this.waits.delete(job.id);
     if (finished) this.emit(finished.state === 'queued' ? 'retry' : 'finished', finished);
   }
 
@@ -254,11 +264,15 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         );
       }
       const error = toJobError(err);
+      const waiting = WAITING.has(error.code);
+      const waits = waiting ? (this.waits.get(job.id) ?? 0) + 1 : 0;
+      if (waiting) this.waits.set(job.id, waits);
+      else this.waits.delete(job.id);
       const retry =
-        isTransient(error) && job.attempts < job.maxAttempts
-          ? Date.now() + this.backoff(job.attempts)
+        waiting || (isTransient(error) && job.attempts < job.maxAttempts)
+          ? Date.now() + this.backoff(waiting ? waits : job.attempts)
           : undefined;
-      return await this.queue.fail(job.id, this.owner, error, retry);
+      return await this.queue.fail(job.id, this.owner, error, retry, { countAttempt: !waiting });
     } catch (finishErr) {
       // The job moved on (cancelled for good elsewhere): nothing more to record.
       if (isKeepsakeError(finishErr, 'JOB_FINISHED')) return undefined;
