@@ -28,6 +28,8 @@ export interface RemoteEnv {
 }
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
+/** Longest wait between polls while the server cannot be reached. */
+const OUTAGE_POLL_MAX_MS = 30_000;
 const SAFE_OUTPUT_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** Upload is the first tenth of the progress bar; the server's encode the next 85 %. */
@@ -39,6 +41,19 @@ const report = (onProgress: (p: Progress) => void, percent: number, view?: JobVi
     speed: view?.progress?.speed,
     etaSeconds: view?.progress?.etaSeconds,
   });
+
+/** Waits `ms`, or less if the job is cancelled meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 export async function executeRemote(
   job: Job,
@@ -96,15 +111,27 @@ export async function executeRemote(
     remoteId = created.id;
 
     let view = created;
+    const pollMs = env.pollMs ?? 500;
+    let outage = 0;
     while (!FINISHED.includes(view.state)) {
       if (control.signal.aborted) {
         await client.cancel(created.id).catch(() => undefined);
         throw new KeepsakeError('JOB_CANCELLED', 'cancelled');
       }
-      await new Promise((r) => setTimeout(r, env.pollMs ?? 500));
-      view = await client.job(created.id);
-      // The server restarted and forgot the keys (it never stores them): send them again.
-      if (view.waitingForKeys) await client.resendKeys(created.id, keys);
+      await pause(Math.min(pollMs * 2 ** outage, OUTAGE_POLL_MAX_MS), control.signal);
+      try {
+        view = await client.job(created.id);
+        // The server restarted and forgot the keys (it never stores them): send them again.
+        if (view.waitingForKeys) await client.resendKeys(created.id, keys);
+        outage = 0;
+      } catch (err) {
+        // The server went away mid-job (a restart, a dropped network): the job goes on
+        // there, or waits for its keys. Asking again beats starting over, which would
+        // upload everything anew and leave this job behind on the server.
+        if (!isKeepsakeError(err, 'SERVER_UNREACHABLE')) throw err;
+        outage += 1;
+        continue;
+      }
       report(control.onProgress, 10 + 0.85 * (view.progress?.percent ?? 0), view);
     }
     if (view.state !== 'succeeded') {

@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
@@ -138,6 +138,47 @@ describe('pairing and remote dispatch', () => {
     );
   });
 
+  it('a server restarted mid-job finishes the same attempt when it is back, and keeps nothing', async () => {
+    const first = await remoteServer();
+    const local = await desktop();
+    const { code } = createPairingCode(first.server.db);
+    await saveRemote(
+      local.dataDir,
+      local.vault,
+      await pairWithServer(first.server.url, code, 'laptop', 'lxc'),
+    );
+    // Held on the server, so that the job is there, not yet run, when the server stops.
+    await first.server.engine.queue.pause();
+    const job = await submitJob(local.engine.queue, {
+      preset: 'remux',
+      params: {},
+      input: { kind: 'plain', path: await makeClip(local.dir) },
+      outputDir: local.engine.outputRoot,
+      options: { remote: 'lxc' },
+    });
+    const done = finished(local.engine, job.id);
+    await local.engine.worker.start();
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    for (let i = 0; i < 200 && (await first.server.engine.queue.list()).length === 0; i++) {
+      await sleep(50);
+    }
+    expect(await first.server.engine.queue.list()).toHaveLength(1);
+    const port = first.server.port;
+    await first.close();
+    await sleep(700); // the desktop's polls fail meanwhile
+    expect(await local.engine.queue.get(job.id)).toMatchObject({ state: 'running', attempts: 1 });
+
+    // Back with the same data: the job waits for its keys, which the desktop resends.
+    const second = await remoteServer(first.dir, first.kek, port);
+    await second.server.engine.queue.resume();
+    const result = await done;
+    expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
+    expect(result.attempts).toBe(1);
+    // One job and one upload on the server, both gone once the result came back.
+    expect(await second.server.engine.queue.list()).toEqual([]);
+    expect(await readdir(join(first.dir, 'uploads'))).toEqual([]);
+  });
+
   it('a job for an unreachable server waits and resumes when the server returns', async () => {
     const first = await remoteServer();
     const local = await desktop();
@@ -156,18 +197,22 @@ describe('pairing and remote dispatch', () => {
       params: {},
       input: { kind: 'plain', path: clip },
       outputDir: local.engine.outputRoot,
-      maxAttempts: 20,
       options: { remote: 'lxc' },
     });
+    expect(job.maxAttempts).toBe(3);
     const done = finished(local.engine, job.id);
     await local.engine.worker.start();
-    // It fails to connect, and stays queued for a retry rather than failing.
-    for (let i = 0; i < 100 && (await local.engine.queue.get(job.id)).attempts < 1; i++) {
+    // It fails to connect, again and again, more times than it has attempts: it stays
+    // queued, waiting for the server, and uses none of them up.
+    const tries = async () =>
+      (await local.engine.queue.events(job.id)).filter((e) => e.kind === 'retry').length;
+    for (let i = 0; i < 200 && (await tries()) < 5; i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 100));
+    expect(await tries()).toBeGreaterThanOrEqual(5);
     expect(await local.engine.queue.get(job.id)).toMatchObject({
       state: 'queued',
+      attempts: 0,
       lastError: { code: 'SERVER_UNREACHABLE' },
     });
     await remoteServer(first.dir, first.kek, port);
