@@ -338,6 +338,24 @@ describe('keepsake serve', () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
 
+  it('rate-limits per address, signed or not, with 429, Retry-After and an audit entry', async () => {
+    const { s } = await server({
+      rateLimit: { perClient: 1000, perAddress: 4, windowSeconds: 60 },
+    });
+    const { clientId, key } = clientFor(s, 'alice', 'client');
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await raw(s, 'GET', '/live', {}));
+    for (let i = 0; i < 3; i++) {
+      const path = `/v1/presets?nonce=a${i}`;
+      answers.push(await raw(s, 'GET', path, signedHeaders(clientId, key, 'GET', path)));
+    }
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(answers[4]!.json.code).toBe('RATE_LIMITED');
+    expect(Number(answers[4]!.headers['retry-after'])).toBeGreaterThan(0);
+    const limited = s.audit.query({ outcome: 'denied', limit: 100 });
+    expect(limited.some((e) => e.detail?.startsWith('RATE_LIMITED'))).toBe(true);
+  });
+
   it('answers bad input with clear 4xx codes and changes nothing', async () => {
     const { s } = await server({ maxUploadBytes: 1000 });
     const { clientId, key, client } = clientFor(s, 'alice', 'client');
