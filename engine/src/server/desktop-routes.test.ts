@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
+import { openScratch } from '../ffmpeg/scratch';
+import { filesContaining } from '../testing/marker';
 import { testScratch, makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { patternBytes, startOrigin } from '../proxy/fixture-origin';
@@ -339,11 +341,13 @@ describe('desktop API', () => {
     const engine = await desktop();
     const { api: a } = engine;
     await a.post('/v1/vault', { password: 'pw' });
+    const serverDir = join(await freshDir(), 'server');
+    const scratch = await testScratch();
     const server = await startServe({
       config: parseServeConfig({ port: 0 }),
-      dataDir: join(await freshDir(), 'server'),
+      dataDir: serverDir,
       kek: randomBytes(32),
-      scratch: await testScratch(),
+      scratch,
       logError: () => undefined,
     });
     cleanup.push(() => server.close());
@@ -376,7 +380,10 @@ describe('desktop API', () => {
 
     // A job there: the result comes back and plays through this engine.
     const media = await freshDir();
-    await makeClip(media, 'tape.mp4', { seconds: 3 });
+    const marker = `KSMARK${randomBytes(10).toString('hex')}`;
+    await makeClip(media, 'tape.mp4', { seconds: 3, comment: marker });
+    // The search below would find it in plaintext: here it is, in the source.
+    expect(await filesContaining(media, Buffer.from(marker))).toHaveLength(1);
     const folder = (await a.post('/v1/library', { path: media })).body as FolderView;
     await a.post(`/v1/library/${folder.id}/encrypt`);
     await until(
@@ -409,6 +416,11 @@ describe('desktop API', () => {
     ).toMatchObject({ code: 'NOT_FOUND' });
 
     await server.close();
+    // The server kept nothing of the input: no file of its data or scratch holds the marker.
+    expect([
+      ...(await filesContaining(serverDir, Buffer.from(marker))),
+      ...(await filesContaining((await openScratch(scratch)).root, Buffer.from(marker))),
+    ]).toEqual([]);
     const down = await a.get<ServerView[]>('/v1/servers');
     expect(down[0]!.health.status).toBe('unreachable');
     expect((await a.call('DELETE', '/v1/servers/nas')).status).toBe(204);
