@@ -56,6 +56,19 @@ async function desktop() {
   return local;
 }
 
+/** A server and a desktop engine paired with it as "lxc". */
+async function pairedEngines() {
+  const first = await remoteServer();
+  const local = await desktop();
+  const { code } = createPairingCode(first.server.db);
+  await saveRemote(
+    local.dataDir,
+    local.vault,
+    await pairWithServer(first.server.url, code, 'laptop', 'lxc'),
+  );
+  return { first, local };
+}
+
 function finished(engine: JobEngine, id: string): Promise<Job> {
   return new Promise((resolve) => {
     const on = (job: Job) => {
@@ -139,14 +152,7 @@ describe('pairing and remote dispatch', () => {
   });
 
   it('a server restarted mid-job finishes the same attempt when it is back, and keeps nothing', async () => {
-    const first = await remoteServer();
-    const local = await desktop();
-    const { code } = createPairingCode(first.server.db);
-    await saveRemote(
-      local.dataDir,
-      local.vault,
-      await pairWithServer(first.server.url, code, 'laptop', 'lxc'),
-    );
+    const { first, local } = await pairedEngines();
     // Held on the server, so that the job is there, not yet run, when the server stops.
     await first.server.engine.queue.pause();
     const job = await submitJob(local.engine.queue, {
@@ -180,14 +186,7 @@ describe('pairing and remote dispatch', () => {
   });
 
   it('a job for an unreachable server waits and resumes when the server returns', async () => {
-    const first = await remoteServer();
-    const local = await desktop();
-    const { code } = createPairingCode(first.server.db);
-    await saveRemote(
-      local.dataDir,
-      local.vault,
-      await pairWithServer(first.server.url, code, 'laptop', 'lxc'),
-    );
+    const { first, local } = await pairedEngines();
     const port = first.server.port;
     await first.close();
 
