@@ -9,6 +9,7 @@
 
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
 import type { Progress } from '../ffmpeg/runner';
 import type { ExecuteResult } from '../jobs/execute';
@@ -41,19 +42,6 @@ const report = (onProgress: (p: Progress) => void, percent: number, view?: JobVi
     speed: view?.progress?.speed,
     etaSeconds: view?.progress?.etaSeconds,
   });
-
-/** Waits `ms`, or less if the job is cancelled meanwhile. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export async function executeRemote(
   job: Job,
@@ -118,7 +106,10 @@ export async function executeRemote(
         await client.cancel(created.id).catch(() => undefined);
         throw new KeepsakeError('JOB_CANCELLED', 'cancelled');
       }
-      await pause(Math.min(pollMs * 2 ** outage, OUTAGE_POLL_MAX_MS), control.signal);
+      // Cut short by a cancel, which the top of the loop then handles.
+      await sleep(Math.min(pollMs * 2 ** outage, OUTAGE_POLL_MAX_MS), undefined, {
+        signal: control.signal,
+      }).catch(() => undefined);
       try {
         view = await client.job(created.id);
         // The server restarted and forgot the keys (it never stores them): send them again.
