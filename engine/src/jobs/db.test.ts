@@ -212,6 +212,37 @@ describe('database', () => {
     db.close();
   });
 
+  it('migration 8 keeps folders as watched disk folders and adds missing-since and settings', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const old = openDatabase(path, 7);
+    old
+      .prepare(
+        `INSERT INTO library_folders (id, path, added_at, scanned_at) VALUES ('f1', '/m', 0, 0)`,
+      )
+      .run();
+    old.close();
+    const db = openDatabase(path, 8);
+    expect(db.prepare('SELECT source, watching FROM library_folders').get()).toEqual({
+      source: 'disk',
+      watching: 1,
+    });
+    expect(() =>
+      db.prepare(`UPDATE library_folders SET source = 'cloud' WHERE id = 'f1'`).run(),
+    ).toThrow(/CHECK constraint/);
+    db.prepare(
+      `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind, missing_since)
+       VALUES ('m1', 'f1', 'a.mp4', 1, 0, 'video', 5)`,
+    ).run();
+    expect(db.prepare('SELECT missing_since FROM library_files').get()).toEqual({
+      missing_since: 5,
+    });
+    db.prepare(`INSERT INTO desktop_settings (key, value) VALUES ('encryptOnAdd', 'false')`).run();
+    expect(() =>
+      db.prepare(`INSERT INTO desktop_settings (key, value) VALUES ('encryptOnAdd', 'x')`).run(),
+    ).toThrow(/UNIQUE|PRIMARY/);
+    db.close();
+  });
+
   it('refuses a database written by a newer Keepsake and leaves it alone', async () => {
     const path = join(await freshDir(), 'engine.db');
     const raw = new Database(path);
