@@ -165,6 +165,12 @@ export interface JobQueue {
   ): Promise<Job>;
   /** Records that a running job stopped because it was cancelled. */
   cancelled(id: string, owner: string): Promise<Job>;
+  /**
+   * A running job stopped by this engine (the vault locked, the engine shutting down), not
+   * by a fault of its own: back to the queue at once, its attempt given back, its last
+   * error untouched.
+   */
+  interrupted(id: string, owner: string, reason: string): Promise<Job>;
 
   /** Removes a finished job and its history (its files are the caller's to remove). */
   delete(id: string): Promise<void>;

@@ -369,6 +369,20 @@ export class SqliteJobQueue implements JobQueue {
     );
   }
 
+  async interrupted(id: string, owner: string, reason: string): Promise<Job> {
+    // A cancel asked for meanwhile wins, as in fail().
+    if (this.row(id).cancel_requested === 1) return this.cancelled(id, owner);
+    return this.finishRunning(
+      id,
+      owner,
+      `state = 'queued', not_before = ?, progress = NULL, fps = NULL, speed = NULL,
+       eta_seconds = NULL, attempts = max(attempts - 1, 0)`,
+      [this.now()],
+      'interrupted',
+      reason,
+    );
+  }
+
   async delete(id: string): Promise<void> {
     this.memo.clear();
     const row = this.row(id);

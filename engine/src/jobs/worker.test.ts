@@ -152,10 +152,44 @@ describe('JobWorker', () => {
     while ((await queue.get(job.id)).state !== 'running')
       await new Promise((r) => setTimeout(r, 10));
     await worker.stop();
-    expect(await queue.get(job.id)).toMatchObject({
-      state: 'queued',
-      lastError: { code: 'JOB_INTERRUPTED' },
+    expect(await queue.get(job.id)).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  it('an interruption by lock or shutdown uses up no attempt and is not a failure', async () => {
+    let runs = 0;
+    const { queue, worker } = await setup((_job, { signal }) => {
+      runs++;
+      // The fourth start (more than maxAttempts) runs to the end.
+      if (runs > 3) return Promise.resolve(ok);
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () =>
+          reject(new KeepsakeError('JOB_CANCELLED', 'cancelled')),
+        ),
+      );
     });
+    const job = await queue.submit(spec);
+    for (let i = 0; i < 3; i++) {
+      await worker.start();
+      while ((await queue.get(job.id)).state !== 'running')
+        await new Promise((r) => setTimeout(r, 10));
+      expect((await queue.get(job.id)).attempts).toBe(1);
+      await worker.stop({ reason: 'the vault was locked' });
+      const after = await queue.get(job.id);
+      expect(after).toMatchObject({ state: 'queued', attempts: 0 });
+      expect(after.lastError).toBeUndefined();
+      expect(after.notBefore).toBeLessThanOrEqual(Date.now());
+    }
+    const done = finishedOnce(worker, job.id);
+    await worker.start();
+    expect(await done).toMatchObject({ state: 'succeeded', attempts: 1, maxAttempts: 3 });
+    const events = await queue.events(job.id);
+    expect(events.filter((e) => e.kind === 'interrupted').map((e) => e.detail)).toEqual([
+      'the vault was locked',
+      'the vault was locked',
+      'the vault was locked',
+    ]);
+    expect(events.some((e) => e.kind === 'retry' || e.kind === 'failed')).toBe(false);
+    await worker.stop();
   });
 
   it('on start, recovers jobs whose engine died: cleaned, then retried', async () => {

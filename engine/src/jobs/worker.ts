@@ -105,6 +105,8 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private ticking = false;
+  /** Why running jobs were stopped, for their history. */
+  private stopReason = 'the engine shut down during the job';
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
@@ -132,8 +134,9 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
    * Stops taking work. Running jobs are interrupted and go back to the queue (they are
    * not the user's to lose), unless `drain` lets them finish first.
    */
-  async stop(options: { drain?: boolean } = {}): Promise<void> {
+  async stop(options: { drain?: boolean; reason?: string } = {}): Promise<void> {
     this.stopped = true;
+    this.stopReason = options.reason ?? 'the engine shut down during the job';
     clearTimeout(this.timer);
     if (!options.drain) for (const r of this.running.values()) r.controller.abort('shutdown');
     await Promise.all([...this.running.values()].map((r) => r.done));
@@ -256,12 +259,9 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
         if (abortReason !== 'shutdown') return await this.queue.cancelled(job.id, this.owner);
       }
       if (abortReason === 'shutdown') {
-        return await this.queue.fail(
-          job.id,
-          this.owner,
-          { code: 'JOB_INTERRUPTED', message: 'the engine shut down during the job' },
-          Date.now(),
-        );
+        // Stopped by us (the vault locked, the engine shutting down), not failed: it
+        // starts again at the next unlock or start, with every attempt still its own.
+        return await this.queue.interrupted(job.id, this.owner, this.stopReason);
       }
       const error = toJobError(err);
       const waiting = WAITING.has(error.code);
