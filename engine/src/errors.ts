@@ -17,6 +17,17 @@ export const ERROR_CODES = {
   },
   VAULT_NOT_FOUND: { status: 404, exit: 3, summary: 'No vault keyring exists at that location.' },
   VAULT_EXISTS: { status: 409, exit: 3, summary: 'A vault already exists at that location.' },
+  VAULT_DATA_EXISTS: {
+    status: 409,
+    exit: 3,
+    summary:
+      'Encrypted files of a vault are here but its keyring is missing; restore it (recovery key + backup) instead of creating a new vault.',
+  },
+  WEAK_PASSWORD: {
+    status: 422,
+    exit: 2,
+    summary: 'The new password is too short or too easy to guess.',
+  },
   VAULT_CORRUPT: { status: 422, exit: 3, summary: 'The vault keyring is damaged or unreadable.' },
   KDF_PARAMS_OUT_OF_BOUNDS: {
     status: 422,
@@ -113,6 +124,16 @@ export const ERROR_CODES = {
   },
   JOB_NOT_FOUND: { status: 404, exit: 2, summary: 'No job has that id.' },
   JOB_FINISHED: { status: 409, exit: 2, summary: 'The job has already finished.' },
+  JOBS_RUNNING: {
+    status: 409,
+    exit: 2,
+    summary: 'Jobs are running; say whether to wait for them or stop them before locking.',
+  },
+  PRESET_KIND_MISMATCH: {
+    status: 422,
+    exit: 2,
+    summary: 'The preset cannot take this kind of file (a video preset on a photo, say).',
+  },
   NOT_ENCRYPTED: {
     status: 409,
     exit: 2,
