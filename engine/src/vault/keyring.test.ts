@@ -1,12 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
+import { join } from 'node:path';
 import {
   changePassword,
+  confirmRecoveryKey,
   createVault,
+  exportKeyring,
   formatRecoveryKey,
   keyringPath,
+  newRecoveryKey,
   parseRecoveryKey,
+  recoveryUnconfirmed,
+  restoreKeyring,
   unlockVault,
 } from './keyring';
 import { randomBytes } from 'node:crypto';
@@ -108,5 +114,69 @@ describe('keyring', () => {
     expect(
       (await unlockVault(dir, { password: 'new one' })).masterKey.equals(vault.masterKey),
     ).toBe(true);
+  });
+
+  it('a new recovery key opens the vault and the old one stops working', async () => {
+    const dir = await freshDir();
+    const { vault, recoveryKey: old } = await createVault(dir, 'pw', { scrypt: TEST_SCRYPT });
+    const fresh = await newRecoveryKey(vault);
+    expect(fresh).not.toBe(old);
+    await expect(unlockVault(dir, { recoveryKey: old! })).rejects.toMatchObject({
+      code: 'WRONG_PASSWORD',
+    });
+    expect((await unlockVault(dir, { recoveryKey: fresh })).masterKey.equals(vault.masterKey)).toBe(
+      true,
+    );
+    // The password is untouched.
+    expect((await unlockVault(dir, { password: 'pw' })).vaultId).toBe(vault.vaultId);
+  });
+
+  it('remembers an unconfirmed recovery key until it is confirmed', async () => {
+    const dir = await freshDir();
+    const { vault } = await createVault(dir, 'pw', {
+      scrypt: TEST_SCRYPT,
+      recoveryUnconfirmed: true,
+    });
+    expect(await recoveryUnconfirmed(dir)).toBe(true);
+    await confirmRecoveryKey(vault);
+    expect(await recoveryUnconfirmed(dir)).toBe(false);
+    await newRecoveryKey(vault, { unconfirmed: true });
+    expect(await recoveryUnconfirmed(dir)).toBe(true);
+  });
+
+  it('an exported keyring plus the recovery key restores the vault elsewhere', async () => {
+    const dir = await freshDir();
+    const { vault, recoveryKey } = await createVault(join(dir, 'a'), 'old password', {
+      scrypt: TEST_SCRYPT,
+      recoveryUnconfirmed: true,
+    });
+    const copy = join(dir, 'keyring-copy.json');
+    await exportKeyring(vault.dir, copy);
+    // Never replaced unless asked.
+    await expect(exportKeyring(vault.dir, copy)).rejects.toMatchObject({ code: 'OUTPUT_EXISTS' });
+    expect(JSON.parse(await readFile(copy, 'utf8'))).not.toHaveProperty('recoveryUnconfirmed');
+
+    const other = join(dir, 'b');
+    await expect(
+      restoreKeyring(copy, other, 'KSRK-AAAA', 'new password', TEST_SCRYPT),
+    ).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    const restored = await restoreKeyring(copy, other, recoveryKey!, 'new password', TEST_SCRYPT);
+    expect(restored.masterKey.equals(vault.masterKey)).toBe(true);
+    expect((await unlockVault(other, { password: 'new password' })).vaultId).toBe(vault.vaultId);
+    await expect(unlockVault(other, { password: 'old password' })).rejects.toMatchObject({
+      code: 'WRONG_PASSWORD',
+    });
+    expect((await unlockVault(other, { recoveryKey: recoveryKey! })).vaultId).toBe(vault.vaultId);
+    // Never over an existing keyring.
+    await expect(restoreKeyring(copy, other, recoveryKey!, 'x', TEST_SCRYPT)).rejects.toMatchObject(
+      { code: 'VAULT_EXISTS' },
+    );
+  });
+
+  it('a missing keyring is VAULT_NOT_FOUND without advice to create one', async () => {
+    const dir = await freshDir();
+    const err = await unlockVault(dir, { password: 'pw' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VAULT_NOT_FOUND' });
+    expect((err as Error).message).not.toContain('init');
   });
 });

@@ -57,6 +57,11 @@ interface KeyringFile {
   createdAt: string;
   kdf: { name: 'scrypt'; salt: string } & ScryptParams;
   wraps: { password: WrappedKey; recovery?: WrappedKey };
+  /**
+   * Set when the app showed a recovery key the user has not yet proved they stored
+   * (typed part of it back). The app makes a new one rather than let it go unconfirmed.
+   */
+  recoveryUnconfirmed?: boolean;
 }
 
 /** An unlocked vault: holds the master key in memory only. */
@@ -279,7 +284,8 @@ export async function createVault(
   {
     recovery = true,
     scrypt: params = DEFAULT_SCRYPT,
-  }: { recovery?: boolean; scrypt?: ScryptParams } = {},
+    recoveryUnconfirmed = false,
+  }: { recovery?: boolean; scrypt?: ScryptParams; recoveryUnconfirmed?: boolean } = {},
 ): Promise<{ vault: Vault; recoveryKey: string | undefined }> {
   if (password.length === 0) throw new KeepsakeError('PASSWORD_REQUIRED', 'the password is empty');
   checkScrypt(params, keyringPath(dir));
@@ -311,6 +317,7 @@ export async function createVault(
     createdAt: new Date().toISOString(),
     kdf: { name: 'scrypt', salt: salt.toString('base64'), ...params },
     wraps,
+    ...(recovery && recoveryUnconfirmed ? { recoveryUnconfirmed: true } : {}),
   };
   // Exclusive: two `vault init` racing must not both believe they created the vault.
   await writeFileAtomic(keyringPath(dir), JSON.stringify(file, null, 2) + '\n', {
@@ -325,22 +332,29 @@ export async function createVault(
 }
 
 async function readKeyring(dir: string): Promise<KeyringFile> {
-  const path = keyringPath(dir);
+  return readKeyringFile(keyringPath(dir), dir);
+}
+
+/**
+ * Reads and checks a keyring file anywhere (a vault's, a backup's or an exported copy).
+ * A missing file is VAULT_NOT_FOUND naming `where`; callers that know whether vault data
+ * exists add how to go on (see vault-data.ts), since `vault init` would be the wrong
+ * advice when encrypted files are waiting for this keyring.
+ */
+export async function readKeyringFile(path: string, where = path): Promise<KeyringFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KeepsakeError(
-        'VAULT_NOT_FOUND',
-        'no vault here (run `keepsake vault init` first)',
-        {
-          file: dir,
-        },
-      );
+      throw new KeepsakeError('VAULT_NOT_FOUND', 'no vault keyring here', { file: where });
     }
     throw fromFsError(err, path, 'read');
   }
+  return parseKeyring(text, path);
+}
+
+function parseKeyring(text: string, path: string): KeyringFile {
   let file: KeyringFile;
   try {
     file = JSON.parse(text) as KeyringFile;
@@ -369,7 +383,10 @@ async function readKeyring(dir: string): Promise<KeyringFile> {
 }
 
 export async function unlockVault(dir: string, unlock: Unlock): Promise<Vault> {
-  const file = await readKeyring(dir);
+  return unlockKeyring(await readKeyring(dir), dir, unlock);
+}
+
+async function unlockKeyring(file: KeyringFile, dir: string, unlock: Unlock): Promise<Vault> {
   let masterKey: Buffer | undefined;
   if ('password' in unlock) {
     const kek = await scrypt(unlock.password, Buffer.from(file.kdf.salt, 'base64'), file.kdf);
@@ -406,6 +423,10 @@ export async function unlockVault(dir: string, unlock: Unlock): Promise<Vault> {
   return { dir, vaultId: file.vaultId, masterKeyId: file.masterKeyId, masterKey };
 }
 
+async function saveKeyring(dir: string, file: KeyringFile): Promise<void> {
+  await writeFileAtomic(keyringPath(dir), JSON.stringify(file, null, 2) + '\n');
+}
+
 /** Replaces the password wrap; the new one costs at least the default scrypt work. */
 export async function changePassword(
   vault: Vault,
@@ -420,5 +441,112 @@ export async function changePassword(
   const kek = await scrypt(newPassword, salt, params);
   file.kdf = { name: 'scrypt', salt: salt.toString('base64'), ...params };
   file.wraps.password = wrap(kek, vault.masterKey, aad(vault.vaultId, 'password'));
-  await writeFileAtomic(keyringPath(vault.dir), JSON.stringify(file, null, 2) + '\n');
+  await saveKeyring(vault.dir, file);
+}
+
+/**
+ * Makes a new recovery key and returns it (shown once, never stored): the old one stops
+ * opening the vault. `unconfirmed` marks it as not yet proven stored (the app's flow).
+ */
+export async function newRecoveryKey(
+  vault: Vault,
+  { unconfirmed = false }: { unconfirmed?: boolean } = {},
+): Promise<string> {
+  const file = await readKeyring(vault.dir);
+  if (file.vaultId !== vault.vaultId) {
+    throw new KeepsakeError('WRONG_VAULT', 'the keyring on disk belongs to another vault', {
+      file: keyringPath(vault.dir),
+    });
+  }
+  const secret = randomBytes(32);
+  file.wraps.recovery = wrap(
+    recoveryKek(secret, vault.vaultId),
+    vault.masterKey,
+    aad(vault.vaultId, 'recovery'),
+  );
+  if (unconfirmed) file.recoveryUnconfirmed = true;
+  else delete file.recoveryUnconfirmed;
+  await saveKeyring(vault.dir, file);
+  return formatRecoveryKey(secret);
+}
+
+/** The user proved they stored the recovery key: stop asking. */
+export async function confirmRecoveryKey(vault: Vault): Promise<void> {
+  const file = await readKeyring(vault.dir);
+  if (!file.recoveryUnconfirmed) return;
+  delete file.recoveryUnconfirmed;
+  await saveKeyring(vault.dir, file);
+}
+
+/** Whether the app still waits for the user to prove they stored the recovery key. */
+export async function recoveryUnconfirmed(dir: string): Promise<boolean> {
+  return (await readKeyring(dir).catch(() => undefined))?.recoveryUnconfirmed === true;
+}
+
+/**
+ * Writes a copy of the vault's keyring to `out` (atomically, mode 0600). It holds only
+ * wrapped keys: with the recovery key (or the password) it opens this vault's files
+ * anywhere, e.g. on a new computer after a disk is lost.
+ */
+export async function exportKeyring(
+  dir: string,
+  out: string,
+  { overwrite = false }: { overwrite?: boolean } = {},
+): Promise<{ vaultId: string }> {
+  const file = await readKeyring(dir);
+  // The "not confirmed" mark belongs to this computer's app, not to a copy kept elsewhere.
+  const copy: KeyringFile = { ...file };
+  delete copy.recoveryUnconfirmed;
+  await writeFileAtomic(out, JSON.stringify(copy, null, 2) + '\n', { exclusive: !overwrite });
+  return { vaultId: file.vaultId };
+}
+
+/**
+ * Restores a vault from a keyring copy (a batch backup's or an exported one) into `dir`,
+ * which must hold no keyring: the recovery key proves the copy is ours, and the new
+ * password replaces the copy's password wrap (the recovery key keeps working).
+ */
+export async function restoreKeyring(
+  source: string,
+  dir: string,
+  recoveryKey: string,
+  newPassword: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<Vault> {
+  if (newPassword.length === 0)
+    throw new KeepsakeError('PASSWORD_REQUIRED', 'the new password is empty');
+  checkScrypt(params, keyringPath(dir));
+  if (await vaultExists(dir)) {
+    throw new KeepsakeError(
+      'VAULT_EXISTS',
+      'a vault keyring already exists here; nothing was changed',
+      { file: dir },
+    );
+  }
+  const file = await readKeyringFile(source);
+  const vault = await unlockKeyring(file, dir, { recoveryKey });
+  const salt = randomBytes(16);
+  const kek = await scrypt(newPassword, salt, params);
+  file.kdf = { name: 'scrypt', salt: salt.toString('base64'), ...params };
+  file.wraps.password = wrap(kek, vault.masterKey, aad(vault.vaultId, 'password'));
+  delete file.recoveryUnconfirmed;
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
+    throw fromFsError(err, dir, 'write');
+  });
+  await writeFileAtomic(keyringPath(dir), JSON.stringify(file, null, 2) + '\n', {
+    exclusive: true,
+  }).catch((err: unknown) => {
+    if (isKeepsakeError(err, 'OUTPUT_EXISTS')) {
+      throw new KeepsakeError('VAULT_EXISTS', 'a vault keyring already exists here', {
+        file: dir,
+      });
+    }
+    throw err;
+  });
+  return vault;
+}
+
+/** The vault id a keyring file names, without unlocking it. */
+export async function keyringVaultId(path: string): Promise<string> {
+  return (await readKeyringFile(path)).vaultId;
 }
