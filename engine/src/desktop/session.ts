@@ -24,6 +24,9 @@ import {
   type Vault,
 } from '../vault/keyring';
 
+/** What a lock does with jobs running here: wait for them, or stop them (requeued). */
+export type LockJobs = 'wait' | 'stop';
+
 export interface SessionOptions {
   dataDir: string;
   /** Tests: a known FFmpeg, a private scratch, cheap key derivation, a fast worker. */
@@ -44,6 +47,8 @@ export class DesktopSession {
   /** Why the job engine did not open (FFmpeg missing, say); the vault is open anyway. */
   private engineError: unknown;
   private readonly lockListeners: (() => void)[] = [];
+  /** A lock waiting for running jobs to finish (lock with `jobs: 'wait'`). */
+  private pendingLock: Promise<void> | undefined;
   /** Serialises unlock/lock, so a double click cannot open two workers. */
   private transition: Promise<unknown> = Promise.resolve();
 
@@ -91,15 +96,59 @@ export class DesktopSession {
     });
   }
 
-  lock(): Promise<void> {
+  /**
+   * Locks the vault. Jobs running here need a decision first (else JOBS_RUNNING): `stop`
+   * puts them back in the queue (they start again at the next unlock, no attempt used),
+   * `wait` starts no new job and locks once the running ones have finished; it returns at
+   * once, and `lockPending()` says what it waits for meanwhile.
+   */
+  lock(options: { jobs?: LockJobs; reason?: string } = {}): Promise<void> {
+    const running = this.engine?.worker.activeJobs.length ?? 0;
+    if (running > 0 && options.jobs === undefined) {
+      return Promise.reject(
+        new KeepsakeError(
+          'JOBS_RUNNING',
+          `${running} job${running === 1 ? ' is' : 's are'} running; wait for ${running === 1 ? 'it' : 'them'} to finish or stop ${running === 1 ? 'it' : 'them'} (${running === 1 ? 'it goes' : 'they go'} back to the queue) to lock`,
+        ),
+      );
+    }
+    if (running > 0 && options.jobs === 'wait') {
+      const engine = this.engine!;
+      if (!this.pendingLock) {
+        this.pendingLock = engine.worker
+          .stop({ drain: true })
+          .then(() => (this.engine === engine ? this.lockNow('waited for its jobs') : undefined))
+          .catch(() => undefined)
+          .finally(() => (this.pendingLock = undefined));
+        this.record('vault.lock-pending', undefined, 'ok', `waiting for ${running} job(s)`);
+      }
+      return Promise.resolve();
+    }
+    return this.lockNow(options.reason ?? 'the vault was locked');
+  }
+
+  /** While a lock waits for running jobs: how many still run. */
+  lockPending(): { running: number } | undefined {
+    if (!this.pendingLock) return undefined;
+    return { running: this.engine?.worker.activeJobs.length ?? 0 };
+  }
+
+  private lockNow(reason: string): Promise<void> {
     return this.serial(async () => {
       if (!this.vault) return;
       const engine = this.engine;
       this.engine = undefined;
       this.vault = undefined;
       for (const listener of this.lockListeners) listener();
+      // Running jobs go back to the queue with their attempt given back (worker.ts).
+      await engine?.worker.stop({ reason });
       await engine?.close();
-      this.record('vault.lock');
+      this.record(
+        'vault.lock',
+        undefined,
+        'ok',
+        reason === 'the vault was locked' ? undefined : reason,
+      );
     });
   }
 
@@ -135,7 +184,7 @@ export class DesktopSession {
   }
 
   async close(): Promise<void> {
-    await this.lock();
+    await this.lockNow('the engine shut down during the job');
     this.db.close();
   }
 

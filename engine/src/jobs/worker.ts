@@ -7,7 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
 import type { Progress } from '../ffmpeg/runner';
+import { basename } from 'node:path';
+import { mediaKindOf } from '../library/media-kind';
 import { getPreset } from '../presets';
+import type { Preset } from '../presets/preset';
 import { validateParams } from '../presets/params';
 import type { Job, JobError, JobQueue, JobSpec } from './queue';
 
@@ -76,10 +79,32 @@ export function ownerAlive(owner: string): boolean {
   }
 }
 
-/** Validates a spec (preset and parameters) before it is queued: bad jobs never wait. */
+/**
+ * Refuses a preset that cannot take the input's kind of media (a video preset on a photo,
+ * a photo preset on a video): it would only fail once it ran. The kind comes from the
+ * source's name (a vault input carries it in `sourceName`); an unknown kind is let through
+ * for FFprobe to judge.
+ */
+export function checkPresetFits(preset: Preset, spec: JobSpec): void {
+  const name = spec.options?.sourceName ?? (spec.input.kind === 'plain' ? spec.input.path : '');
+  const kind = mediaKindOf(name);
+  const wrong =
+    (preset.accepts === 'video' && kind === 'photo') ||
+    (preset.accepts === 'image' && (kind === 'video' || kind === 'audio'));
+  if (wrong) {
+    const what = kind === 'photo' ? 'a photo' : `a ${kind} file`;
+    throw new KeepsakeError(
+      'PRESET_KIND_MISMATCH',
+      `${preset.name} is for ${preset.accepts === 'image' ? 'photos' : 'videos'}, and ${basename(name)} is ${what}`,
+    );
+  }
+}
+
+/** Validates a spec (preset, parameters, input kind) before it is queued: bad jobs never wait. */
 export async function submitJob(queue: JobQueue, spec: JobSpec): Promise<Job> {
   const preset = getPreset(spec.preset);
   const params = validateParams(preset.params, spec.params);
+  checkPresetFits(preset, spec);
   return queue.submit({ ...spec, params });
 }
 

@@ -17,8 +17,17 @@ export const VaultStateSchema = Type.Object({
   exists: Type.Boolean(),
   unlocked: Type.Boolean(),
   dir: Type.String(),
+  /** A lock asked to wait for running jobs: how many still run before it locks. */
+  lockPending: Type.Optional(Type.Object({ running: Type.Integer() })),
 });
 export type VaultState = Static<typeof VaultStateSchema>;
+
+/** With jobs running: wait for them to finish, or stop them (they go back to the queue). */
+export const LockVaultSchema = Type.Object(
+  { jobs: Type.Optional(Type.Union([Type.Literal('wait'), Type.Literal('stop')])) },
+  { additionalProperties: false },
+);
+export type LockVaultBody = Static<typeof LockVaultSchema>;
 
 export const CreateVaultSchema = Type.Object(
   { password: Type.String({ minLength: 1, maxLength: 1024 }) },

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
+import { Value } from 'typebox/value';
 import type { DesktopSession } from '../desktop/session';
 import { KeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
@@ -27,6 +28,7 @@ import {
   DESKTOP_PATHS,
   DesktopJobSchema,
   FolderId,
+  LockVaultSchema,
   PairServerSchema,
   ServerPreviewSchema,
   UnlockVaultSchema,
@@ -104,7 +106,10 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
 
     // --- Vault --------------------------------------------------------------------------
 
-    app.get(DESKTOP_PATHS.vault, async () => session.state());
+    app.get(DESKTOP_PATHS.vault, async () => ({
+      ...(await session.state()),
+      lockPending: session.lockPending(),
+    }));
 
     app.post(
       DESKTOP_PATHS.vault,
@@ -124,9 +129,16 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       },
     );
 
-    app.post(DESKTOP_PATHS.vaultLock, async (_request, reply) => {
-      await session.lock();
-      return reply.code(204).send();
+    // With jobs running, the caller says whether to wait for them or stop them
+    // (JOBS_RUNNING otherwise); a wait answers 202 and locks when they are done.
+    // The body is optional (a plain lock sends none), so it is checked here.
+    app.post(DESKTOP_PATHS.vaultLock, async (request, reply) => {
+      const body = request.body ?? {};
+      if (!Value.Check(LockVaultSchema, body)) {
+        throw new KeepsakeError('USAGE', 'the body may only say {"jobs": "wait" | "stop"}');
+      }
+      await session.lock({ jobs: body.jobs });
+      return session.lockPending() ? reply.code(202).send() : reply.code(204).send();
     });
 
     // --- Library ------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+// The desktop API's job rules that protect a family's work, on a real embedded engine with
+// real FFmpeg: a lock never silently stops a job (it asks, then waits or requeues without
+// using up an attempt), and a preset that cannot take a file is refused at submit.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { databasePath } from '../jobs/db';
+import { SqliteJobQueue } from '../jobs/sqlite-queue';
+import { makeClip, testScratch } from '../testing/media';
+import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import type { DesktopJob, FileView, FolderView } from './desktop-contract';
+import { runDesktop, type RunningDesktop } from './desktop-entry';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const PASSWORD = 'correct horse battery staple';
+
+async function desktopForTest(): Promise<RunningDesktop & { api: Api }> {
+  const dataDir = join(await freshDir(), 'data');
+  const engine = await runDesktop({
+    dataDir,
+    out: { write: () => true } as unknown as NodeJS.WritableStream,
+    session: {
+      scrypt: TEST_SCRYPT,
+      scratch: await testScratch(),
+      concurrency: 1,
+      worker: { pollMs: 50, heartbeatMs: 100 },
+    },
+  });
+  cleanup.push(() => engine.close());
+  return { ...engine, api: api(engine) };
+}
+
+type Api = ReturnType<typeof api>;
+function api(engine: { url: string; token: string }) {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${engine.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${engine.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    call,
+    get: <T>(path: string) => call('GET', path).then((r) => r.body as T),
+    post: (path: string, body?: unknown) => call('POST', path, body),
+  };
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A vault, a folder with a video and a photo, both encrypted. */
+async function library(a: Api, clip: { seconds: number; size?: string }) {
+  expect((await a.post('/v1/vault', { password: PASSWORD })).status).toBe(201);
+  const media = join(await freshDir(), 'Family');
+  await mkdir(media, { recursive: true });
+  await makeClip(media, 'tape.mp4', clip);
+  await makeClip(media, 'photo.png', { still: true });
+  const folder = (await a.post('/v1/library', { path: media })).body as FolderView;
+  await a.post(`/v1/library/${folder.id}/encrypt`);
+  await until(
+    () => a.get<FolderView[]>('/v1/library'),
+    (list) => list[0]!.encrypted === 2 && !list[0]!.encrypting,
+    20_000,
+  );
+  const files = await a.get<FileView[]>(`/v1/library/${folder.id}/files`);
+  return {
+    video: files.find((f) => f.kind === 'video')!,
+    photo: files.find((f) => f.kind === 'photo')!,
+  };
+}
+
+const running = (a: Api, id: string) =>
+  until(
+    () => a.get<DesktopJob>(`/v1/jobs/${id}`),
+    (j) => j.state === 'running' && (j.progress?.percent ?? 0) > 0,
+  );
+
+describe('desktop jobs', () => {
+  it('a lock with jobs running asks first; "stop" requeues them with no attempt used', async () => {
+    const engine = await desktopForTest();
+    const { api: a } = engine;
+    const { video } = await library(a, { seconds: 60, size: '640x360' });
+    const job = (await a.post('/v1/jobs', { fileId: video.id, preset: 'archive-hevc' }))
+      .body as DesktopJob;
+    expect((await running(a, job.id)).attempts).toBe(1);
+
+    const refused = await a.post('/v1/vault/lock');
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { code: 'JOBS_RUNNING', message: expect.stringMatching(/^1 job is running/) as string },
+    });
+    // Nothing changed: still unlocked, the job still runs.
+    expect(await a.get('/v1/vault')).toMatchObject({ unlocked: true });
+    expect((await a.get<DesktopJob>(`/v1/jobs/${job.id}`)).state).toBe('running');
+
+    expect((await a.post('/v1/vault/lock', { jobs: 'stop' })).status).toBe(204);
+    expect(await a.get('/v1/vault')).toMatchObject({ unlocked: false });
+    // Read beside the engine: back in the queue, its attempt given back, no failure.
+    const queue = new SqliteJobQueue(databasePath(engine.session.dataDir));
+    const stopped = await queue.get(job.id);
+    const events = (await queue.events(job.id)).map((e) => `${e.kind}:${e.detail ?? ''}`);
+    await queue.close();
+    expect(stopped).toMatchObject({ state: 'queued', attempts: 0 });
+    expect(stopped.lastError).toBeUndefined();
+    expect(events).toContain('interrupted:the vault was locked');
+
+    // Unlocked again, it starts over as its first attempt.
+    expect((await a.post('/v1/vault/unlock', { password: PASSWORD })).status).toBe(204);
+    expect((await running(a, job.id)).attempts).toBe(1);
+    await a.post(`/v1/jobs/${job.id}/cancel`);
+  });
+
+  it('a lock that waits starts nothing new and locks once the running job is done', async () => {
+    const { api: a } = await desktopForTest();
+    const { video } = await library(a, { seconds: 8 });
+    const first = (await a.post('/v1/jobs', { fileId: video.id, preset: 'web-h264' }))
+      .body as DesktopJob;
+    const second = (await a.post('/v1/jobs', { fileId: video.id, preset: 'remux' }))
+      .body as DesktopJob;
+    await running(a, first.id);
+
+    expect((await a.post('/v1/vault/lock', { jobs: 'wait' })).status).toBe(202);
+    expect(await a.get('/v1/vault')).toMatchObject({
+      unlocked: true,
+      lockPending: { running: 1 },
+    });
+    await until(
+      () => a.get<{ unlocked: boolean }>('/v1/vault'),
+      (v) => !v.unlocked,
+    );
+    const unlockedAt = Date.now();
+    expect((await a.post('/v1/vault/unlock', { password: PASSWORD })).status).toBe(204);
+    expect((await a.get<DesktopJob>(`/v1/jobs/${first.id}`)).state).toBe('succeeded');
+    // The queued job did not start while the lock waited: only after the unlock.
+    const next = await a.get<DesktopJob>(`/v1/jobs/${second.id}`);
+    expect(next.startedAt === undefined || next.startedAt >= unlockedAt).toBe(true);
+    expect(await a.get('/v1/vault')).not.toHaveProperty('lockPending');
+  });
+
+  it('refuses a preset that cannot take the file, and a lock with nothing running just locks', async () => {
+    const { api: a } = await desktopForTest();
+    const { video, photo } = await library(a, { seconds: 1 });
+    expect(await a.post('/v1/jobs', { fileId: photo.id, preset: 'web-h264' })).toMatchObject({
+      status: 422,
+      body: {
+        code: 'PRESET_KIND_MISMATCH',
+        message: 'web-h264 is for videos, and photo.png is a photo',
+      },
+    });
+    expect(await a.post('/v1/jobs', { fileId: video.id, preset: 'photo-web' })).toMatchObject({
+      status: 422,
+      body: {
+        code: 'PRESET_KIND_MISMATCH',
+        message: 'photo-web is for photos, and tape.mp4 is a video file',
+      },
+    });
+    expect(await a.get<DesktopJob[]>('/v1/jobs')).toEqual([]);
+    const fits = (await a.post('/v1/jobs', { fileId: photo.id, preset: 'photo-web' }))
+      .body as DesktopJob;
+    await until(
+      () => a.get<DesktopJob>(`/v1/jobs/${fits.id}`),
+      (j) => j.state === 'succeeded',
+    );
+    expect((await a.post('/v1/vault/lock', { jobs: 'later' })).status).toBe(400);
+    expect((await a.post('/v1/vault/lock')).status).toBe(204);
+  });
+});
