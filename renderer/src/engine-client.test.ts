@@ -184,7 +184,9 @@ describe('engine client over HTTP', () => {
   });
 
   it('uploads a raw body with the URL-encoded relative path', async () => {
-    const file = new Blob([new Uint8Array([1, 2, 3, 4, 5])]);
+    const file = new File([new Uint8Array([1, 2, 3, 4, 5])], 'co.mp4', {
+      lastModified: 1_089_800_000_000,
+    });
     const view = await client.upload(file, 'Tapes 1987/Noël & co.mp4');
     expect(view).toMatchObject({ rel: 'Tapes 1987/Noël & co.mp4', size: 5 });
     expect(last()).toMatchObject({

@@ -7,6 +7,7 @@ import type { API_PATHS, ApiError, StatusResponse } from '../../engine/src/serve
 import type { JobView } from '../../engine/src/server/contract';
 import type {
   ActivityEntry,
+  AddedFolder,
   CreateDesktopJobBody,
   CreatedVault,
   DESKTOP_PATHS,
@@ -14,23 +15,32 @@ import type {
   FileView,
   FolderView,
   PairServerBody,
+  RemovalImpact,
+  SaveTaskView,
   ServerFingerprint,
   ServerView,
+  SettingsView,
   UnlockVaultBody,
+  UploadedFile,
   VaultState,
 } from '../../engine/src/server/desktop-contract';
 
 export type {
   ActivityEntry,
+  AddedFolder,
   CreateDesktopJobBody,
   CreatedVault,
   DesktopJob,
   FileView,
   FolderView,
   PairServerBody,
+  RemovalImpact,
+  SaveTaskView,
   ServerFingerprint,
   ServerView,
+  SettingsView,
   UnlockVaultBody,
+  UploadedFile,
   VaultState,
 };
 export type JobState = JobView['state'];
@@ -62,7 +72,12 @@ export const PATHS: {
   folderFiles: (id) => `/v1/library/${seg(id)}/files`,
   folderEncrypt: (id) => `/v1/library/${seg(id)}/encrypt`,
   folderRescan: (id) => `/v1/library/${seg(id)}/rescan`,
+  folderImpact: (id) => `/v1/library/${seg(id)}/removal`,
+  folderCancel: (id) => `/v1/library/${seg(id)}/cancel`,
   uploads: '/v1/library/uploads',
+  fileSave: (id) => `/v1/library/files/${seg(id)}/save`,
+  save: (id) => `/v1/saves/${seg(id)}`,
+  settings: '/v1/settings',
   presets: '/v1/presets',
   jobs: '/v1/jobs',
   jobEvents: '/v1/jobs/events',
@@ -121,13 +136,26 @@ export interface EngineClient {
   lockVault(): Promise<void>;
 
   folders(): Promise<FolderView[]>;
-  addFolder(path: string): Promise<FolderView>;
-  removeFolder(id: string): Promise<void>;
+  /** Scans (and, by the setting, protects) a folder; `notice` when nothing new was added. */
+  addFolder(path: string): Promise<AddedFolder>;
+  /** What removing would touch, for the confirmation. */
+  removalImpact(id: string): Promise<RemovalImpact>;
+  /** Stops watching; the encrypted copies go too only with `deleteEncrypted`. */
+  removeFolder(id: string, deleteEncrypted: boolean): Promise<void>;
+  cancelScan(id: string): Promise<void>;
   folderFiles(id: string): Promise<FileView[]>;
   encryptFolder(id: string): Promise<void>;
   rescanFolder(id: string): Promise<FolderView | undefined>;
-  /** Uploads one file; `relPath` keeps the folder structure of a dropped folder. */
-  upload(file: Blob, relPath: string, signal?: AbortSignal): Promise<FileView>;
+  /**
+   * Uploads one file, encrypted by the engine as it arrives; `relPath` keeps the folder
+   * structure of a dropped folder, and the file's own modification time is sent along.
+   */
+  upload(file: File, relPath: string, options?: UploadOptions): Promise<UploadedFile>;
+  /** Starts decrypting a library item into `dir`; poll `saveTask` for progress. */
+  saveFile(id: string, dir: string): Promise<SaveTaskView>;
+  saveTask(id: string): Promise<SaveTaskView>;
+  settings(): Promise<SettingsView>;
+  updateSettings(changes: Partial<SettingsView>): Promise<SettingsView>;
 
   presets(): Promise<PresetInfo[]>;
 
@@ -155,8 +183,14 @@ export interface EngineClientOptions {
   fetch?: typeof fetch;
 }
 
+export interface UploadOptions {
+  signal?: AbortSignal;
+  /** Bytes sent so far (browsers only report this through XMLHttpRequest). */
+  onProgress?: (sent: number) => void;
+}
+
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'DELETE' | 'PATCH';
   /** Sent as JSON. */
   json?: unknown;
   /** Sent as is (uploads). */
@@ -236,18 +270,45 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     lockVault: () => none(PATHS.vaultLock, post()),
 
     folders: () => call<FolderView[]>(PATHS.folders),
-    addFolder: (path) => call<FolderView>(PATHS.folders, post({ path })),
-    removeFolder: (id) => none(PATHS.folder(id), { method: 'DELETE' }),
+    addFolder: (path) => call<AddedFolder>(PATHS.folders, post({ path })),
+    removalImpact: (id) => call<RemovalImpact>(PATHS.folderImpact(id)),
+    removeFolder: (id, deleteEncrypted) =>
+      none(deleteEncrypted ? `${PATHS.folder(id)}?deleteEncrypted=true` : PATHS.folder(id), {
+        method: 'DELETE',
+      }),
+    cancelScan: (id) => none(PATHS.folderCancel(id), post()),
     folderFiles: (id) => call<FileView[]>(PATHS.folderFiles(id)),
     encryptFolder: (id) => none(PATHS.folderEncrypt(id), post()),
     rescanFolder: (id) => maybe<FolderView>(PATHS.folderRescan(id), post()),
-    upload: (file, relPath, signal) =>
-      call<FileView>(PATHS.uploads, {
+    upload: (file, relPath, opts = {}) => {
+      const headers = {
+        'x-file-name': encodeURIComponent(relPath),
+        'x-file-mtime': String(file.lastModified),
+      };
+      // fetch cannot report upload progress; XMLHttpRequest can, where there is one.
+      if (opts.onProgress && typeof XMLHttpRequest !== 'undefined') {
+        return uploadWithProgress(
+          `${baseUrl}${PATHS.uploads}`,
+          file,
+          {
+            ...headers,
+            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          },
+          opts,
+        );
+      }
+      return call<UploadedFile>(PATHS.uploads, {
         method: 'POST',
         raw: file,
-        headers: { 'x-file-name': encodeURIComponent(relPath) },
-        ...(signal ? { signal } : {}),
-      }),
+        headers,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    },
+    saveFile: (id, dir) => call<SaveTaskView>(PATHS.fileSave(id), post({ dir })),
+    saveTask: (id) => call<SaveTaskView>(PATHS.save(id)),
+    settings: () => call<SettingsView>(PATHS.settings),
+    updateSettings: (changes) =>
+      call<SettingsView>(PATHS.settings, { method: 'PATCH', json: changes }),
 
     presets: () => call<PresetInfo[]>(PATHS.presets),
 
@@ -272,6 +333,51 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
 
     activity: () => call<ActivityEntry[]>(PATHS.activity),
   };
+}
+
+/** An upload through XMLHttpRequest, for its progress events; errors as `send` makes them. */
+function uploadWithProgress(
+  url: string,
+  file: File,
+  headers: Record<string, string>,
+  opts: UploadOptions,
+): Promise<UploadedFile> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    xhr.setRequestHeader('accept', 'application/json');
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded);
+    const abort = () => xhr.abort();
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    const done = () => opts.signal?.removeEventListener('abort', abort);
+    xhr.onload = () => {
+      done();
+      let body: unknown;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && body !== undefined) {
+        resolve(body as UploadedFile);
+      } else if (isApiError(body)) {
+        reject(new EngineError(body.code, body.message, xhr.status));
+      } else {
+        reject(badResponse(xhr.status));
+      }
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new EngineError('ENGINE_UNREACHABLE', 'The engine is not reachable.', 0));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(new DOMException('The upload was stopped.', 'AbortError'));
+    };
+    xhr.send(file);
+  });
 }
 
 function badResponse(status: number): EngineError {

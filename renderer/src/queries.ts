@@ -362,7 +362,12 @@ export function useLibraryActions() {
   return {
     add: useMutation({ mutationFn: (path: string) => client.addFolder(path), onSuccess: refresh }),
     remove: useMutation({
-      mutationFn: (id: string) => client.removeFolder(id),
+      mutationFn: ({ id, deleteEncrypted }: { id: string; deleteEncrypted: boolean }) =>
+        client.removeFolder(id, deleteEncrypted),
+      onSuccess: refresh,
+    }),
+    cancelScan: useMutation({
+      mutationFn: (id: string) => client.cancelScan(id),
       onSuccess: refresh,
     }),
     encrypt: useMutation({

@@ -18,8 +18,10 @@ const file = (kind: FileView['kind']): FileView => ({
   folderId: 'f1',
   rel: 'x',
   size: 1,
+  mtimeMs: 0,
   kind,
   encrypted: true,
+  sourceExists: true,
   jobs: [],
 });
 

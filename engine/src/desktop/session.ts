@@ -5,7 +5,7 @@
 
 import { basename, extname } from 'node:path';
 import { defaultVaultDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
 import type { ScratchOptions } from '../ffmpeg/scratch';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
@@ -14,15 +14,30 @@ import type { WorkerOptions } from '../jobs/worker';
 import { deliverNamed } from '../jobs/deliver';
 import type { Job } from '../jobs/queue';
 import { Library } from '../library/library';
+import { SaveTasks } from './save-tasks';
+import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../server/audit';
 import {
+  DEFAULT_SCRYPT,
+  changePassword,
+  confirmRecoveryKey,
   createVault,
+  newRecoveryKey,
+  recoveryUnconfirmed,
   unlockVault,
   vaultExists,
   type ScryptParams,
   type Unlock,
   type Vault,
 } from '../vault/keyring';
+import { requireStrongPassword } from '../vault/password-policy';
+import { findVaultData, refuseOverVaultData } from '../vault/vault-data';
+
+/** How the app tells a family to restore rather than start over. */
+const RESTORE_ADVICE_APP =
+  'you need the recovery key and a Keepsake backup (made by batch-encrypt, or a keyring file ' +
+  'saved with “keepsake vault export-keyring”): the command “keepsake vault restore BACKUP” ' +
+  'puts the key file back. Ask someone who knows computers to help if this is new to you.';
 
 /** What a lock does with jobs running here: wait for them, or stop them (requeued). */
 export type LockJobs = 'wait' | 'stop';
@@ -40,13 +55,18 @@ export interface SessionOptions {
 export class DesktopSession {
   readonly library: Library;
   readonly activity: AuditLog;
+  /** "Save a copy" decryptions running on after their request. */
+  readonly saves = new SaveTasks();
   readonly vaultDir: string;
   private readonly db: Db;
   private vault: Vault | undefined;
+  /** How the open vault was unlocked: after the recovery key, the app offers a new password. */
+  private unlockedWith: 'password' | 'recovery' = 'password';
   private engine: JobEngine | undefined;
   /** Why the job engine did not open (FFmpeg missing, say); the vault is open anyway. */
   private engineError: unknown;
   private readonly lockListeners: (() => void)[] = [];
+  private readonly unlockListeners: ((vault: Vault) => void)[] = [];
   /** A lock waiting for running jobs to finish (lock with `jobs: 'wait'`). */
   private pendingLock: Promise<void> | undefined;
   /** Serialises unlock/lock, so a double click cannot open two workers. */
@@ -71,13 +91,22 @@ export class DesktopSession {
     };
   }
 
-  /** Creates the vault and opens it; the recovery key is returned once, never stored. */
+  /**
+   * Creates the vault and opens it; the recovery key is returned once, never stored, and
+   * marked unconfirmed until the user proves they stored it (confirmRecoveryKey).
+   * Refused where a vault's files already are (VAULT_DATA_EXISTS): a new vault could
+   * never open them, and the way back is a restore with the recovery key.
+   */
   create(password: string): Promise<string> {
     return this.serial(async () => {
+      await refuseOverVaultData(this.options.dataDir, this.vaultDir, RESTORE_ADVICE_APP);
+      await requireStrongPassword(password);
       const { vault, recoveryKey } = await createVault(this.vaultDir, password, {
         scrypt: this.options.scrypt,
+        recoveryUnconfirmed: true,
       });
       await this.open(vault);
+      this.unlockedWith = 'password';
       this.record('vault.create');
       return recoveryKey ?? '';
     });
@@ -92,8 +121,87 @@ export class DesktopSession {
         this.record('vault.unlock', undefined, 'denied', (err as Error).message);
         throw err;
       }
-      this.record('vault.unlock');
+      this.unlockedWith = 'password' in unlock ? 'password' : 'recovery';
+      this.record(
+        'vault.unlock',
+        undefined,
+        'ok',
+        this.unlockedWith === 'recovery' ? 'with the recovery key' : undefined,
+      );
     });
+  }
+
+  /** What the key screens need: restore advice, how the vault was opened, key not stored. */
+  async keys(): Promise<{
+    needsRestore: boolean;
+    unlockedWith?: 'password' | 'recovery';
+    recoveryUnconfirmed: boolean;
+  }> {
+    const exists = await vaultExists(this.vaultDir);
+    return {
+      needsRestore:
+        !exists && (await findVaultData(this.options.dataDir, this.vaultDir)).found.length > 0,
+      unlockedWith: this.vault ? this.unlockedWith : undefined,
+      recoveryUnconfirmed: exists && (await recoveryUnconfirmed(this.vaultDir)),
+    };
+  }
+
+  /**
+   * Sets a new password. The current one is asked for, except right after an unlock with
+   * the recovery key (whoever holds it could set one anyway, and it is what a forgotten
+   * password leaves).
+   */
+  setPassword(body: { current?: string; password: string }): Promise<void> {
+    return this.serial(async () => {
+      const vault = this.requireVault();
+      await this.checkCurrent(vault, body.current);
+      await requireStrongPassword(body.password);
+      await changePassword(vault, body.password, this.options.scrypt ?? DEFAULT_SCRYPT);
+      this.unlockedWith = 'password';
+      this.record('vault.password');
+    });
+  }
+
+  /**
+   * A new recovery key, returned once: the old one stops working at once. Needs the
+   * password (after a password unlock), so that a passer-by at an open vault cannot make
+   * the family's stored key useless; not while the current key was never confirmed.
+   */
+  newRecoveryKey(body: { current?: string }): Promise<string> {
+    return this.serial(async () => {
+      const vault = this.requireVault();
+      if (!(await recoveryUnconfirmed(this.vaultDir))) await this.checkCurrent(vault, body.current);
+      const key = await newRecoveryKey(vault, { unconfirmed: true });
+      this.record(
+        'vault.recovery-key',
+        undefined,
+        'ok',
+        'a new recovery key; the old one no longer works',
+      );
+      return key;
+    });
+  }
+
+  /** The user typed part of the recovery key back: it is stored. */
+  confirmRecoveryKey(): Promise<void> {
+    return this.serial(async () => {
+      await confirmRecoveryKey(this.requireVault());
+      this.record('vault.recovery-key-confirmed');
+    });
+  }
+
+  private async checkCurrent(vault: Vault, current: string | undefined): Promise<void> {
+    if (this.unlockedWith === 'recovery') return;
+    if (!current) throw new KeepsakeError('PASSWORD_REQUIRED', 'enter the current password');
+    try {
+      const proof = await unlockVault(this.vaultDir, { password: current });
+      if (proof.vaultId !== vault.vaultId) throw new KeepsakeError('WRONG_VAULT', 'another vault');
+    } catch (err) {
+      this.record('vault.password', undefined, 'denied', (err as Error).message);
+      throw isKeepsakeError(err, 'WRONG_PASSWORD')
+        ? new KeepsakeError('WRONG_PASSWORD', 'the current password is not right')
+        : err;
+    }
   }
 
   /**
@@ -152,6 +260,19 @@ export class DesktopSession {
     });
   }
 
+  /** Runs at every unlock (and create), e.g. to protect files added while locked. */
+  onUnlock(listener: (vault: Vault) => void): void {
+    this.unlockListeners.push(listener);
+  }
+
+  settings(): DesktopSettings {
+    return readSettings(this.db);
+  }
+
+  updateSettings(changes: Partial<DesktopSettings>): DesktopSettings {
+    return writeSettings(this.db, changes);
+  }
+
   /** Runs at every lock, e.g. to drop decrypted data held in memory. */
   onLock(listener: () => void): void {
     this.lockListeners.push(listener);
@@ -190,6 +311,7 @@ export class DesktopSession {
 
   private async open(vault: Vault): Promise<void> {
     this.vault = vault;
+    for (const listener of this.unlockListeners) listener(vault);
     try {
       const engine = await openJobEngine({
         dataDir: this.options.dataDir,

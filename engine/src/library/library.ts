@@ -1,26 +1,37 @@
-// The desktop library: folders a family added, the media found in them, and which files
-// are encrypted into the vault. Sources are only ever read. Each file's vault copy lives
-// at `<data>/library/<folder id>/<file id>.ksv`, a name that reveals nothing; the
-// database remembers the source's size and mtime at encryption, so an edited source
-// shows as pending again instead of silently keeping a stale copy.
+// The desktop library: folders a family added, the media found in them, and their vault
+// copies. The library is an archive: it keeps what it was given until the user deletes it
+// on purpose. Sources are only ever read; a source that disappears leaves its item in the
+// library ("in the vault only"), and a folder the user stops watching keeps its vault
+// copies unless the user also asks for those to go.
+//
+// Each vault copy lives at `<data>/library/<folder id>/<file id>.ksv`, a name that
+// reveals nothing; the database remembers the source's size and mtime at encryption, so
+// an edited source shows as pending again instead of silently keeping a stale copy.
+// Uploads (a browser cannot name paths) have no source on disk at all: they are encrypted
+// as they stream in (see uploads.ts).
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { runConcurrently } from '../batch/concurrency';
-import { walkTree } from '../batch/walk';
 import { KeepsakeError, fromFsError, type ErrorCode } from '../errors';
 import { stmt, type Db } from '../jobs/db';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { mediaKindOf, type MediaKind } from './media-kind';
+import { walkTree } from '../batch/walk';
+
+export type FolderSource = 'disk' | 'upload';
 
 export interface LibraryFolder {
   id: string;
   path: string;
   addedAt: number;
   scannedAt: number;
+  source: FolderSource;
+  /** False once the user removed the folder but kept its vault copies. */
+  watching: boolean;
 }
 
 export interface LibraryFile {
@@ -30,8 +41,15 @@ export interface LibraryFile {
   size: number;
   mtimeMs: number;
   kind: MediaKind;
-  /** The vault copy, when one matches the source as it is now. */
+  /**
+   * The vault copy when it is the file as the family has it: it matches the source as it
+   * is now, or the source is gone (or was an upload) and the copy is all there is.
+   */
   encryptedPath: string | undefined;
+  /** Whether the source was on disk at the last scan; uploads have none. */
+  sourceExists: boolean;
+  /** When a scan first found the source gone. */
+  missingSince: number | undefined;
 }
 
 export interface EncryptProgress {
@@ -45,8 +63,25 @@ export interface FolderSummary extends LibraryFolder {
   kinds: Partial<Record<MediaKind, { files: number; bytes: number }>>;
   encrypted: number;
   pending: number;
+  /** Items whose only copy is the vault's: source gone, or uploaded. */
+  vaultOnly: number;
+  scanning?: ScanProgress;
   encrypting?: EncryptProgress;
   lastError?: { code: ErrorCode; message: string };
+}
+
+/** What removing a folder would affect, said before the user confirms. */
+export interface RemovalImpact {
+  /** Vault copies that "also delete the encrypted copies" would delete. */
+  encrypted: { files: number; bytes: number };
+  /** Of those, the ones that are the only copy left (source gone, or an upload). */
+  onlyCopies: { files: number; bytes: number };
+}
+
+export interface AddResult {
+  folder: LibraryFolder;
+  /** Set when nothing new was added, or folders were merged: says what happened. */
+  notice?: string;
 }
 
 interface FileRow {
@@ -59,30 +94,90 @@ interface FileRow {
   object_path: string | null;
   object_size: number | null;
   object_mtime: number | null;
+  missing_since: number | null;
 }
+
+interface FolderRow {
+  id: string;
+  path: string;
+  addedAt: number;
+  scannedAt: number;
+  source: FolderSource;
+  watching: number;
+}
+
+const FOLDER_COLUMNS = `id, path, added_at AS addedAt, scanned_at AS scannedAt, source, watching`;
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const newId = (prefix: string) =>
   prefix + [...randomBytes(12)].map((b) => ALPHABET[b & 31]).join('');
 
-/** Uploaded files (a plain browser cannot name paths) live in this engine folder. */
+/** The engine folder of the uploads folder (older versions kept plain copies there). */
 export const UPLOADS_DIR = 'uploads';
+
+export interface ScannedFile {
+  rel: string;
+  size: number;
+  mtimeMs: number;
+}
+export interface ScanProgress {
+  files: number;
+  dirs: number;
+  bytes: number;
+  skipped: number;
+}
+export type Scanner = (
+  root: string,
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (p: ScanProgress) => void;
+    onBatch: (files: ScannedFile[]) => void | Promise<void>;
+  },
+) => Promise<unknown>;
+
+// INTERIM until library/scan.ts lands: the batch walker, filtered as before.
+const scanFolder: Scanner = async (root, opts) => {
+  const walked = await walkTree(root);
+  opts.signal?.throwIfAborted();
+  const files: ScannedFile[] = [];
+  for (const file of walked.files) {
+    const rel = file.rel.toString('utf8');
+    if (!Buffer.from(rel, 'utf8').equals(file.rel)) continue;
+    if (rel.split('/').some((part) => part.startsWith('.'))) continue;
+    files.push({ rel, size: file.size, mtimeMs: file.mtimeMs });
+  }
+  await opts.onBatch(files);
+};
 
 export class Library {
   private readonly encrypting = new Map<string, EncryptProgress>();
+  private readonly scans = new Map<string, { progress: ScanProgress; abort: AbortController }>();
   private readonly lastErrors = new Map<string, { code: ErrorCode; message: string }>();
 
   constructor(
     private readonly db: Db,
     private readonly dataDir: string,
-  ) {}
+    private readonly scan: Scanner = scanFolder,
+  ) {
+    // A folder whose first scan never finished (the engine was stopped mid-scan) was
+    // never added: no ghost entry survives a restart.
+    stmt(this.db, 'DELETE FROM library_folders WHERE scanned_at = 0').run();
+    // Older versions kept uploads as plain copies in a folder of their own.
+    stmt(this.db, `UPDATE library_folders SET source = 'upload' WHERE path = ?`).run(
+      this.uploadsPath,
+    );
+  }
 
   get uploadsPath(): string {
     return join(this.dataDir, UPLOADS_DIR);
   }
 
-  /** Adds a folder (or returns it if already added) and scans it. */
-  async addFolder(path: string): Promise<LibraryFolder> {
+  /**
+   * Adds a folder and scans it. Adding a folder already in the library (or inside one)
+   * adds nothing and says so; adding a folder that holds folders already added takes them
+   * in, with their vault copies, so nothing is stored twice.
+   */
+  async addFolder(path: string, options: { signal?: AbortSignal } = {}): Promise<AddResult> {
     if (!isAbsolute(path)) {
       throw new KeepsakeError('USAGE', 'a library folder must be an absolute path', {
         file: path,
@@ -97,125 +192,269 @@ export class Library {
       });
     }
     const data = await realpath(this.dataDir).catch(() => this.dataDir);
-    if (isInside(real, data) && real !== join(data, UPLOADS_DIR)) {
+    if (isInside(real, data)) {
       throw new KeepsakeError('USAGE', "that folder is Keepsake's own data folder", {
         file: path,
       });
     }
-    let folder = this.folderByPath(real);
-    if (!folder) {
-      folder = { id: newId('f'), path: real, addedAt: Date.now(), scannedAt: 0 };
-      stmt(
-        this.db,
-        `INSERT INTO library_folders (id, path, added_at, scanned_at)
-         VALUES (@id, @path, @addedAt, @scannedAt)`,
-      ).run(folder);
+    const disk = this.folders().filter((f) => f.source === 'disk');
+    const same = disk.find((f) => f.path === real);
+    if (same?.watching) {
+      return {
+        folder: await this.rescan(same.id, options),
+        notice: `“${folderName(same)}” is already in your library.`,
+      };
     }
-    return this.rescan(folder.id);
-  }
+    if (same) {
+      // Removed earlier with its copies kept: watch it again; the copies still match.
+      stmt(this.db, 'UPDATE library_folders SET watching = 1 WHERE id = ?').run(same.id);
+      return {
+        folder: await this.rescan(same.id, options),
+        notice: `“${folderName(same)}” is back in your library; its protected copies were kept.`,
+      };
+    }
+    const parent = disk.find((f) => f.watching && isInside(real, f.path));
+    if (parent) {
+      return {
+        folder: parent,
+        notice: `That folder is already in your library, as part of “${folderName(parent)}”.`,
+      };
+    }
 
-  /** Re-reads a folder: new files appear, vanished ones go, changed ones turn pending. */
-  async rescan(id: string): Promise<LibraryFolder> {
-    const folder = this.folder(id);
-    const walked = await walkTree(folder.path);
-    const known = new Map(this.fileRows(id).map((row) => [row.rel, row]));
-    const seen = new Set<string>();
-    const now = Date.now();
-    this.db.transaction(() => {
-      for (const file of walked.files) {
-        const rel = file.rel.toString('utf8');
-        // A name that is not valid UTF-8 cannot round-trip through the API; skip it
-        // rather than show a name that opens nothing.
-        if (!Buffer.from(rel, 'utf8').equals(file.rel) || rel.startsWith('.')) continue;
-        if (rel.split('/').some((part) => part.startsWith('.'))) continue;
-        seen.add(rel);
-        const row = known.get(rel);
-        if (row) {
-          stmt(this.db, 'UPDATE library_files SET size = ?, mtime_ms = ? WHERE id = ?').run(
-            file.size,
-            file.mtimeMs,
-            row.id,
-          );
-        } else {
-          stmt(
-            this.db,
-            `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind)
-             VALUES (?, ?, ?, ?, ?, ?)`,
-          ).run(newId('m'), id, rel, file.size, file.mtimeMs, mediaKindOf(rel));
+    const folder: LibraryFolder = {
+      id: newId('f'),
+      path: real,
+      addedAt: Date.now(),
+      scannedAt: 0,
+      source: 'disk',
+      watching: true,
+    };
+    stmt(
+      this.db,
+      `INSERT INTO library_folders (id, path, added_at, scanned_at, source, watching)
+       VALUES (@id, @path, @addedAt, @scannedAt, @source, 1)`,
+    ).run(folder);
+    let scanned: LibraryFolder;
+    try {
+      scanned = await this.rescan(folder.id, options);
+    } catch (err) {
+      // A cancelled or failed first scan leaves no entry behind.
+      stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(folder.id);
+      throw err;
+    }
+    const merged = this.adopt(scanned, disk);
+    return merged.length
+      ? {
+          folder: scanned,
+          notice: `${merged.map((f) => `“${folderName(f)}”`).join(', ')} ${merged.length === 1 ? 'was' : 'were'} already in your library; now part of “${folderName(scanned)}”.`,
         }
-      }
-      for (const [rel, row] of known) {
-        if (!seen.has(rel)) stmt(this.db, 'DELETE FROM library_files WHERE id = ?').run(row.id);
-      }
-      stmt(this.db, 'UPDATE library_folders SET scanned_at = ? WHERE id = ?').run(now, id);
-    })();
-    return { ...folder, scannedAt: now };
+      : { folder: scanned };
   }
 
+  /**
+   * Re-reads a watched folder: new files appear, changed ones turn pending, and a file
+   * whose source is gone stays when the vault holds a copy of it ("in the vault only").
+   * Files are written in batches as the scan streams; only a finished scan marks files
+   * missing, so a cancelled one changes nothing that was there.
+   */
+  async rescan(id: string, options: { signal?: AbortSignal } = {}): Promise<LibraryFolder> {
+    const folder = this.folder(id);
+    if (folder.source !== 'disk' || !folder.watching) return folder;
+    if (this.scans.has(id)) {
+      throw new KeepsakeError('USAGE', 'this folder is being scanned already');
+    }
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const scan = { progress: { files: 0, dirs: 0, bytes: 0, skipped: 0 }, abort };
+    this.scans.set(id, scan);
+    const mark = Date.now();
+    const upsert = stmt(
+      this.db,
+      `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind, seen_scan)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (folder_id, rel) DO UPDATE SET
+         size = excluded.size, mtime_ms = excluded.mtime_ms,
+         seen_scan = excluded.seen_scan, missing_since = NULL`,
+    );
+    const writeBatch = this.db.transaction((files: ScannedFile[]) => {
+      for (const f of files) {
+        upsert.run(newId('m'), id, f.rel, f.size, f.mtimeMs, mediaKindOf(f.rel), mark);
+      }
+    });
+    try {
+      await this.scan(folder.path, {
+        signal: abort.signal,
+        onProgress: (p) => (scan.progress = { ...p }),
+        onBatch: (files) => writeBatch(files),
+      });
+      this.db.transaction(() => {
+        stmt(
+          this.db,
+          `DELETE FROM library_files
+           WHERE folder_id = ? AND seen_scan IS NOT ? AND object_path IS NULL`,
+        ).run(id, mark);
+        stmt(
+          this.db,
+          `UPDATE library_files SET missing_since = COALESCE(missing_since, ?)
+           WHERE folder_id = ? AND seen_scan IS NOT ?`,
+        ).run(mark, id, mark);
+        stmt(this.db, 'UPDATE library_folders SET scanned_at = ? WHERE id = ?').run(mark, id);
+      })();
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.scans.delete(id);
+    }
+    return { ...folder, scannedAt: mark };
+  }
+
+  /** Stops a scan in progress (the first scan of a new folder then adds nothing). */
+  cancelScan(id: string): boolean {
+    const scan = this.scans.get(id);
+    scan?.abort.abort(new KeepsakeError('JOB_CANCELLED', 'the scan was cancelled'));
+    return scan !== undefined;
+  }
+
+  /** Every folder, including one whose first scan is still running. */
   folders(): LibraryFolder[] {
     return (
       stmt(
         this.db,
-        `SELECT id, path, added_at AS addedAt, scanned_at AS scannedAt
-         FROM library_folders ORDER BY added_at`,
-      ).all() as LibraryFolder[]
-    ).map((f) => ({ ...f }));
+        `SELECT ${FOLDER_COLUMNS} FROM library_folders ORDER BY added_at`,
+      ).all() as FolderRow[]
+    ).map(toFolder);
   }
 
   folder(id: string): LibraryFolder {
-    const folder = stmt(
-      this.db,
-      `SELECT id, path, added_at AS addedAt, scanned_at AS scannedAt
-       FROM library_folders WHERE id = ?`,
-    ).get(id) as LibraryFolder | undefined;
-    if (!folder) throw new KeepsakeError('NOT_FOUND', `no library folder "${id}"`);
-    return folder;
+    const row = stmt(this.db, `SELECT ${FOLDER_COLUMNS} FROM library_folders WHERE id = ?`).get(
+      id,
+    ) as FolderRow | undefined;
+    if (!row) throw new KeepsakeError('NOT_FOUND', `no library folder "${id}"`);
+    return toFolder(row);
   }
 
-  /** `files`: the folder's files when the caller has them already. */
-  summary(folder: LibraryFolder, files = this.files(folder.id)): FolderSummary {
+  /** Counts by SQL, so a folder of a million files is not loaded to be summarised. */
+  summary(folder: LibraryFolder): FolderSummary {
+    const rows = stmt(
+      this.db,
+      `SELECT kind, COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes,
+         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ? OR
+             (object_size = size AND object_mtime = mtime_ms))) AS encrypted,
+         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ?)) AS vaultOnly
+       FROM library_files WHERE folder_id = ? GROUP BY kind`,
+    ).all(
+      folder.source === 'upload' || !folder.watching ? 1 : 0,
+      folder.source === 'upload' ? 1 : 0,
+      folder.id,
+    ) as { kind: MediaKind; files: number; bytes: number; encrypted: number; vaultOnly: number }[];
     const kinds: FolderSummary['kinds'] = {};
+    let files = 0;
     let bytes = 0;
-    for (const file of files) {
-      bytes += file.size;
-      const k = (kinds[file.kind] ??= { files: 0, bytes: 0 });
-      k.files += 1;
-      k.bytes += file.size;
+    let encrypted = 0;
+    let media = 0;
+    let vaultOnly = 0;
+    for (const row of rows) {
+      kinds[row.kind] = { files: row.files, bytes: row.bytes };
+      files += row.files;
+      bytes += row.bytes;
+      vaultOnly += row.vaultOnly;
+      if (row.kind === 'other') continue;
+      media += row.files;
+      encrypted += row.encrypted;
     }
-    const media = files.filter((f) => f.kind !== 'other');
-    const encrypted = media.filter((f) => f.encryptedPath).length;
     return {
       ...folder,
-      total: { files: files.length, bytes },
+      total: { files, bytes },
       kinds,
       encrypted,
-      pending: media.length - encrypted,
+      pending: media - encrypted,
+      vaultOnly,
+      scanning: this.scans.get(folder.id)?.progress,
       encrypting: this.encrypting.get(folder.id),
       lastError: this.lastErrors.get(folder.id),
     };
   }
 
   files(folderId: string): LibraryFile[] {
-    return this.fileRows(folderId).map(toFile);
+    const folder = this.folder(folderId);
+    return this.fileRows(folderId).map((row) => toFile(row, folder));
   }
 
   file(id: string): LibraryFile {
     const row = stmt(this.db, 'SELECT * FROM library_files WHERE id = ?').get(id) as
       FileRow | undefined;
     if (!row) throw new KeepsakeError('NOT_FOUND', `no library file "${id}"`);
-    return toFile(row);
+    return toFile(row, this.folder(row.folder_id));
   }
 
-  /** Forgets a folder and deletes its vault copies (and, for uploads, the copies made). */
-  async remove(id: string): Promise<void> {
+  /** What "Remove" would touch, with sources checked now, for an honest confirmation. */
+  async removalImpact(id: string): Promise<RemovalImpact> {
     const folder = this.folder(id);
-    if (this.encrypting.has(id)) {
-      throw new KeepsakeError('USAGE', 'this folder is being encrypted; wait for it to finish');
+    const impact: RemovalImpact = {
+      encrypted: { files: 0, bytes: 0 },
+      onlyCopies: { files: 0, bytes: 0 },
+    };
+    const rows = stmt(
+      this.db,
+      `SELECT rel, object_size FROM library_files
+       WHERE folder_id = ? AND object_path IS NOT NULL`,
+    ).all(id) as { rel: string; object_size: number }[];
+    await runConcurrently(rows, 16, async (row) => {
+      impact.encrypted.files += 1;
+      impact.encrypted.bytes += row.object_size;
+      const present =
+        folder.source === 'disk' &&
+        (await stat(join(folder.path, ...row.rel.split('/'))).then(
+          (s) => s.isFile(),
+          () => false,
+        ));
+      if (!present) {
+        impact.onlyCopies.files += 1;
+        impact.onlyCopies.bytes += row.object_size;
+      }
+    });
+    return impact;
+  }
+
+  /**
+   * Stops watching a folder. Its vault copies stay in the library unless
+   * `deleteEncrypted` asks for them to go too; files that were never encrypted are simply
+   * forgotten (their sources are untouched either way).
+   */
+  async remove(id: string, options: { deleteEncrypted?: boolean } = {}): Promise<void> {
+    const folder = this.folder(id);
+    if (this.encrypting.has(id) || this.scans.has(id)) {
+      throw new KeepsakeError(
+        'USAGE',
+        'this folder is being scanned or protected; wait for it to finish',
+      );
     }
-    stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(id);
     this.lastErrors.delete(id);
+    if (!options.deleteEncrypted) {
+      this.db.transaction(() => {
+        stmt(this.db, 'DELETE FROM library_files WHERE folder_id = ? AND object_path IS NULL').run(
+          id,
+        );
+        const kept = stmt(this.db, 'SELECT COUNT(*) FROM library_files WHERE folder_id = ?')
+          .pluck()
+          .get(id) as number;
+        if (kept === 0) stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(id);
+        else stmt(this.db, 'UPDATE library_folders SET watching = 0 WHERE id = ?').run(id);
+      })();
+      return;
+    }
+    const objects = stmt(
+      this.db,
+      'SELECT object_path FROM library_files WHERE folder_id = ? AND object_path IS NOT NULL',
+    )
+      .pluck()
+      .all(id) as string[];
+    // The rows go first: a crash midway leaves unlisted ciphertext, never a listed item
+    // whose copy is gone.
+    stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(id);
+    await runConcurrently(objects, 8, (path) => rm(path, { force: true }));
     await rm(this.objectDir(id), { recursive: true, force: true });
-    if (folder.path === this.uploadsPath) {
+    if (folder.source === 'upload') {
       await rm(this.uploadsPath, { recursive: true, force: true });
     }
   }
@@ -226,12 +465,14 @@ export class Library {
    */
   async encrypt(id: string, vault: Vault): Promise<EncryptProgress> {
     if (this.encrypting.has(id)) return this.encrypting.get(id)!;
-    const pending = this.files(id).filter((f) => f.kind !== 'other' && !f.encryptedPath);
+    const folder = this.folder(id);
+    const pending = this.files(id).filter(
+      (f) => f.kind !== 'other' && !f.encryptedPath && f.sourceExists,
+    );
     const progress: EncryptProgress = { done: 0, total: pending.length, failed: 0 };
     this.encrypting.set(id, progress);
     this.lastErrors.delete(id);
     try {
-      const folder = this.folder(id);
       await mkdir(this.objectDir(id), { recursive: true, mode: 0o700 });
       await runConcurrently(pending, Math.min(4, availableParallelism()), async (file) => {
         const source = join(folder.path, ...file.rel.split('/'));
@@ -260,12 +501,128 @@ export class Library {
     }
   }
 
-  private folderByPath(path: string): LibraryFolder | undefined {
-    return stmt(
+  /** The folder that holds browser uploads, made on first use. */
+  uploadFolder(): LibraryFolder {
+    const existing = this.folders().find((f) => f.source === 'upload');
+    if (existing) return existing;
+    const folder: LibraryFolder = {
+      id: newId('f'),
+      path: this.uploadsPath,
+      addedAt: Date.now(),
+      scannedAt: Date.now(),
+      source: 'upload',
+      watching: true,
+    };
+    stmt(
       this.db,
-      `SELECT id, path, added_at AS addedAt, scanned_at AS scannedAt
-       FROM library_folders WHERE path = ?`,
-    ).get(path) as LibraryFolder | undefined;
+      `INSERT INTO library_folders (id, path, added_at, scanned_at, source, watching)
+       VALUES (@id, @path, @addedAt, @scannedAt, @source, 1)`,
+    ).run(folder);
+    return folder;
+  }
+
+  /** The uploaded file at `rel`, if any. */
+  uploaded(rel: string): LibraryFile | undefined {
+    const folder = this.uploadFolder();
+    const row = stmt(this.db, 'SELECT * FROM library_files WHERE folder_id = ? AND rel = ?').get(
+      folder.id,
+      rel,
+    ) as FileRow | undefined;
+    return row && toFile(row, folder);
+  }
+
+  /** Where an upload's vault copy goes: a new id and its object path. */
+  newUploadObject(): { fileId: string; path: string } {
+    const fileId = newId('m');
+    return { fileId, path: join(this.objectDir(this.uploadFolder().id), `${fileId}.ksv`) };
+  }
+
+  /** Lists a finished upload; its vault copy is already in place. */
+  recordUpload(
+    object: { fileId: string; path: string },
+    file: { rel: string; size: number; mtimeMs: number },
+  ): LibraryFile {
+    const folder = this.uploadFolder();
+    stmt(
+      this.db,
+      `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind,
+         object_path, object_size, object_mtime)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      object.fileId,
+      folder.id,
+      file.rel,
+      file.size,
+      file.mtimeMs,
+      mediaKindOf(file.rel),
+      object.path,
+      file.size,
+      file.mtimeMs,
+    );
+    return this.file(object.fileId);
+  }
+
+  /** Folder ids with media still to protect: what "encrypt on add" resumes after unlock. */
+  foldersWithPending(): string[] {
+    return this.folders()
+      .filter((f) => f.scannedAt > 0 && this.summary(f).pending > 0)
+      .map((f) => f.id);
+  }
+
+  /**
+   * Takes into `folder` the files of folders inside it (and of removed folders around it
+   * whose files lie inside it), keeping their ids (jobs refer to them) and vault copies.
+   * Returns the folders merged away entirely.
+   */
+  private adopt(folder: LibraryFolder, others: LibraryFolder[]): LibraryFolder[] {
+    const merged: LibraryFolder[] = [];
+    const findNew = stmt(
+      this.db,
+      'SELECT id, size, mtime_ms, seen_scan FROM library_files WHERE folder_id = ? AND rel = ?',
+    );
+    this.db.transaction(() => {
+      for (const other of others) {
+        if (other.id === folder.id) continue;
+        let prefix: string;
+        let strip = '';
+        if (isInside(other.path, folder.path)) {
+          prefix = relative(folder.path, other.path).split(sep).join('/') + '/';
+        } else if (!other.watching && isInside(folder.path, other.path)) {
+          prefix = '';
+          strip = relative(other.path, folder.path).split(sep).join('/') + '/';
+        } else {
+          continue;
+        }
+        for (const row of this.fileRows(other.id)) {
+          if (strip && !row.rel.startsWith(strip)) continue;
+          const rel = prefix + row.rel.slice(strip.length);
+          const found = findNew.get(folder.id, rel) as
+            { id: string; size: number; mtime_ms: number; seen_scan: number | null } | undefined;
+          if (found) stmt(this.db, 'DELETE FROM library_files WHERE id = ?').run(found.id);
+          stmt(
+            this.db,
+            `UPDATE library_files SET folder_id = ?, rel = ?, size = ?, mtime_ms = ?,
+               seen_scan = ?, missing_since = ? WHERE id = ?`,
+          ).run(
+            folder.id,
+            rel,
+            found?.size ?? row.size,
+            found?.mtime_ms ?? row.mtime_ms,
+            found?.seen_scan ?? null,
+            found ? null : (row.missing_since ?? Date.now()),
+            row.id,
+          );
+        }
+        const left = stmt(this.db, 'SELECT COUNT(*) FROM library_files WHERE folder_id = ?')
+          .pluck()
+          .get(other.id) as number;
+        if (left === 0) {
+          stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(other.id);
+          merged.push(other);
+        }
+      }
+    })();
+    return merged;
   }
 
   private fileRows(folderId: string): FileRow[] {
@@ -279,9 +636,22 @@ export class Library {
   }
 }
 
-function toFile(row: FileRow): LibraryFile {
+/** The name a family knows a folder by. */
+export function folderName(folder: Pick<LibraryFolder, 'path' | 'source'>): string {
+  return folder.source === 'upload' ? 'Uploaded files' : basename(folder.path) || folder.path;
+}
+
+function toFolder(row: FolderRow): LibraryFolder {
+  return { ...row, watching: row.watching === 1 };
+}
+
+function toFile(row: FileRow, folder: LibraryFolder): LibraryFile {
+  const sourceExists = folder.source === 'disk' && row.missing_since === null;
   const current =
-    row.object_path !== null && row.object_size === row.size && row.object_mtime === row.mtime_ms;
+    row.object_path !== null &&
+    (!sourceExists ||
+      !folder.watching ||
+      (row.object_size === row.size && row.object_mtime === row.mtime_ms));
   return {
     id: row.id,
     folderId: row.folder_id,
@@ -290,10 +660,12 @@ function toFile(row: FileRow): LibraryFile {
     mtimeMs: row.mtime_ms,
     kind: row.kind,
     encryptedPath: current ? (row.object_path ?? undefined) : undefined,
+    sourceExists,
+    missingSince: row.missing_since ?? undefined,
   };
 }
 
-function isInside(path: string, dir: string): boolean {
+export function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(sep));
 }

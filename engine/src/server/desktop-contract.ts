@@ -68,7 +68,12 @@ export const FolderViewSchema = Type.Object({
   /** The folder as the user picked it (or the engine's own folder for uploads). */
   path: Type.String(),
   name: Type.String(),
+  /** `upload`: files sent from a browser; the vault copy is their only copy. */
+  source: Type.Union([Type.Literal('disk'), Type.Literal('upload')]),
+  /** False once removed with its vault copies kept ("kept in the vault"). */
+  watching: Type.Boolean(),
   addedAt: Type.Number(),
+  /** 0 while the first scan runs. */
   scannedAt: Type.Number(),
   total: Counts,
   kinds: Type.Record(Type.String(), Counts),
@@ -76,6 +81,17 @@ export const FolderViewSchema = Type.Object({
   encoded: Type.Integer(),
   /** Media files not yet encrypted (or changed since). */
   pending: Type.Integer(),
+  /** Files whose only copy is the vault's (source gone, or uploaded). */
+  vaultOnly: Type.Integer(),
+  /** Present while the folder is being scanned. */
+  scanning: Type.Optional(
+    Type.Object({
+      files: Type.Integer(),
+      dirs: Type.Integer(),
+      bytes: Type.Number(),
+      skipped: Type.Integer(),
+    }),
+  ),
   /** Present while the folder is being encrypted. */
   encrypting: Type.Optional(
     Type.Object({ done: Type.Integer(), total: Type.Integer(), failed: Type.Integer() }),
@@ -84,10 +100,29 @@ export const FolderViewSchema = Type.Object({
 });
 export type FolderView = Static<typeof FolderViewSchema>;
 
+/** An added folder, and a plain sentence when nothing new was added or folders merged. */
+export const AddedFolderSchema = Type.Intersect([
+  FolderViewSchema,
+  Type.Object({ notice: Type.Optional(Type.String()) }),
+]);
+export type AddedFolder = Static<typeof AddedFolderSchema>;
+
 export const AddFolderSchema = Type.Object(
-  { path: Type.String({ minLength: 1, maxLength: 4096 }) },
+  {
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    /** Overrides the "encrypt on add" setting for this folder. */
+    encrypt: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
+
+/** What removing a folder would touch, for an honest confirmation. */
+export const RemovalImpactSchema = Type.Object({
+  encrypted: Counts,
+  /** Of those, the copies that are the only ones left (source gone, or an upload). */
+  onlyCopies: Counts,
+});
+export type RemovalImpact = Static<typeof RemovalImpactSchema>;
 
 export const FileViewSchema = Type.Object({
   id: Type.String(),
@@ -95,12 +130,47 @@ export const FileViewSchema = Type.Object({
   /** Path inside the folder, with '/' separators. */
   rel: Type.String(),
   size: Type.Number(),
+  /** The source's modification time (for uploads, the browser's `lastModified`). */
+  mtimeMs: Type.Number(),
   kind: MediaKindSchema,
   encrypted: Type.Boolean(),
+  /** Whether the source was on disk at the last scan (never, for uploads). */
+  sourceExists: Type.Boolean(),
+  /** When a scan first found the source gone. */
+  missingSince: Type.Optional(Type.Number()),
   /** Jobs that read this file, newest first. */
   jobs: Type.Array(
     Type.Object({ id: Type.String(), preset: Type.String(), state: JobStateSchema }),
   ),
+});
+/** An upload's answer: the file, and whether the same file was there already. */
+export const UploadedFileSchema = Type.Intersect([
+  FileViewSchema,
+  Type.Object({ alreadyThere: Type.Boolean() }),
+]);
+export type UploadedFile = Static<typeof UploadedFileSchema>;
+
+export const SaveCopySchema = Type.Object(
+  { dir: Type.String({ minLength: 1, maxLength: 4096 }) },
+  { additionalProperties: false },
+);
+
+export const SaveTaskSchema = Type.Object({
+  id: Type.String(),
+  label: Type.String(),
+  state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+  bytes: Type.Number(),
+  total: Type.Number(),
+  startedAt: Type.Number(),
+  path: Type.Optional(Type.String()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+export type SaveTaskView = Static<typeof SaveTaskSchema>;
+
+export const SettingsSchema = Type.Object({ encryptOnAdd: Type.Boolean() });
+export type SettingsView = Static<typeof SettingsSchema>;
+export const UpdateSettingsSchema = Type.Partial(SettingsSchema, {
+  additionalProperties: false,
 });
 export type FileView = Static<typeof FileViewSchema>;
 
@@ -202,8 +272,16 @@ export const DESKTOP_PATHS = {
   folderFiles: (id: string) => `/v1/library/${id}/files`,
   folderEncrypt: (id: string) => `/v1/library/${id}/encrypt`,
   folderRescan: (id: string) => `/v1/library/${id}/rescan`,
-  /** Browser uploads: raw body, `X-File-Name` header (URL-encoded relative path). */
+  folderImpact: (id: string) => `/v1/library/${id}/removal`,
+  folderCancel: (id: string) => `/v1/library/${id}/cancel`,
+  /**
+   * Browser uploads: raw body with Content-Length, `X-File-Name` (URL-encoded relative
+   * path) and `X-File-Mtime` (ms) headers; encrypted as it streams in.
+   */
   uploads: '/v1/library/uploads',
+  fileSave: (id: string) => `/v1/library/files/${id}/save`,
+  save: (id: string) => `/v1/saves/${id}`,
+  settings: '/v1/settings',
   presets: '/v1/presets',
   jobs: '/v1/jobs',
   jobEvents: '/v1/jobs/events',

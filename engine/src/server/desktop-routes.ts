@@ -1,42 +1,33 @@
 // The desktop engine's API (desktop-contract.ts), registered by the embedded server
-// behind its bearer token: vault, library, presets, jobs with live progress, paired
+// behind its bearer token: vault, library (desktop-library-routes.ts), presets, jobs with live progress, paired
 // servers, and the activity log. Every change is recorded in the activity log.
 
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { basename, isAbsolute, normalize } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { DesktopSession } from '../desktop/session';
 import { KeepsakeError } from '../errors';
-import { isSafeName } from '../fs/paths';
-import { FINISHED_STATES, type Job, type JobSnapshot } from '../jobs/queue';
+import { FINISHED_STATES, type JobSnapshot } from '../jobs/queue';
 import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
-import type { LibraryFile, LibraryFolder } from '../library/library';
 import { describePresets } from '../presets';
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import { JobId, JobStateSchema, PresetListSchema } from './contract';
 import {
-  AddFolderSchema,
   CreateDesktopJobSchema,
   CreateVaultSchema,
   DESKTOP_PATHS,
   DesktopJobSchema,
-  FolderId,
   LockVaultSchema,
   PairServerSchema,
   ServerPreviewSchema,
   UnlockVaultSchema,
   type DesktopJob,
-  type FileView,
-  type FolderView,
   type ServerView,
 } from './desktop-contract';
+import { libraryRoutes } from './desktop-library-routes';
 import { jobView } from './job-view';
 import { playPath } from './play';
 
@@ -61,48 +52,9 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     playUrl: playPath(playSecret, job),
   });
 
-  /** Jobs by the library file they read, newest first; none while the vault is locked. */
-  const jobsByFile = async (): Promise<Map<string, Job[]>> => {
-    const map = new Map<string, Job[]>();
-    if (!session.currentVault()) return map;
-    let engine;
-    try {
-      engine = session.requireEngine();
-    } catch {
-      return map;
-    }
-    for (const job of await engine.queue.list({ limit: 100_000 })) {
-      const file = job.options.libraryFile;
-      if (file) map.set(file, [...(map.get(file) ?? []), job]);
-    }
-    return map;
-  };
-
-  const folderView = (folder: LibraryFolder, byFile: Map<string, Job[]>): FolderView => {
-    const files = library.files(folder.id);
-    const summary = library.summary(folder, files);
-    const encoded = files.filter((f) =>
-      byFile.get(f.id)?.some((j) => j.state === 'succeeded'),
-    ).length;
-    return { ...summary, name: folder.path.split('/').pop() || folder.path, encoded };
-  };
-
-  const fileView = (file: LibraryFile, byFile: Map<string, Job[]>): FileView => ({
-    id: file.id,
-    folderId: file.folderId,
-    rel: file.rel,
-    size: file.size,
-    kind: file.kind,
-    encrypted: file.encryptedPath !== undefined,
-    jobs: (byFile.get(file.id) ?? []).map((j) => ({ id: j.id, preset: j.preset, state: j.state })),
-  });
-
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
-    // Browser uploads arrive as raw bytes and stream to disk.
-    app.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
-      done(null, payload),
-    );
+    await plain.register(libraryRoutes({ session }));
 
     // --- Vault --------------------------------------------------------------------------
 
@@ -139,85 +91,6 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       }
       await session.lock({ jobs: body.jobs });
       return session.lockPending() ? reply.code(202).send() : reply.code(204).send();
-    });
-
-    // --- Library ------------------------------------------------------------------------
-
-    const folderParams = Type.Object({ id: FolderId });
-
-    app.get(DESKTOP_PATHS.folders, async () => {
-      const byFile = await jobsByFile();
-      return library.folders().map((f) => folderView(f, byFile));
-    });
-
-    app.post(
-      DESKTOP_PATHS.folders,
-      { schema: { body: AddFolderSchema } },
-      async (request, reply) => {
-        const folder = await library.addFolder(request.body.path);
-        session.record('library.add', folder.id, 'ok', folder.path);
-        return reply.code(201).send(folderView(folder, await jobsByFile()));
-      },
-    );
-
-    app.delete('/v1/library/:id', { schema: { params: folderParams } }, async (request, reply) => {
-      await library.remove(request.params.id);
-      session.record('library.remove', request.params.id);
-      return reply.code(204).send();
-    });
-
-    app.post('/v1/library/:id/rescan', { schema: { params: folderParams } }, async (request) => {
-      const folder = await library.rescan(request.params.id);
-      return folderView(folder, await jobsByFile());
-    });
-
-    app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
-      const byFile = await jobsByFile();
-      return library.files(request.params.id).map((f) => fileView(f, byFile));
-    });
-
-    app.post(
-      '/v1/library/:id/encrypt',
-      { schema: { params: folderParams } },
-      async (request, reply) => {
-        const vault = session.requireVault();
-        const folder = library.folder(request.params.id);
-        // Runs on after the answer; progress shows in the folder's `encrypting`.
-        void library.encrypt(folder.id, vault).then(
-          (done) =>
-            session.record(
-              'library.encrypt',
-              folder.id,
-              done.failed ? 'error' : 'ok',
-              `${done.done} encrypted, ${done.failed} failed`,
-            ),
-          (err: unknown) =>
-            session.record('library.encrypt', folder.id, 'error', (err as Error).message),
-        );
-        return reply.code(202).send(folderView(folder, await jobsByFile()));
-      },
-    );
-
-    app.post(DESKTOP_PATHS.uploads, async (request, reply) => {
-      const rel = uploadName(request.headers['x-file-name']);
-      if (request.headers['content-type'] !== 'application/octet-stream') {
-        throw new KeepsakeError('UNSUPPORTED_MEDIA_TYPE', 'uploads are application/octet-stream');
-      }
-      const dest = join(library.uploadsPath, ...rel.split('/'));
-      const temp = join(dirname(dest), `.ks-tmp-${randomBytes(6).toString('hex')}`);
-      await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
-      try {
-        await pipeline(request.body as NodeJS.ReadableStream, createWriteStream(temp));
-        await rename(temp, dest);
-      } catch (err) {
-        await rm(temp, { force: true });
-        throw err;
-      }
-      const folder = await library.addFolder(library.uploadsPath);
-      const file = library.files(folder.id).find((f) => f.rel === rel);
-      if (!file) throw new KeepsakeError('INTERNAL', 'the uploaded file did not appear');
-      session.record('library.upload', file.id, 'ok', rel);
-      return reply.code(201).send(fileView(file, await jobsByFile()));
     });
 
     // --- Presets and jobs ---------------------------------------------------------------
@@ -498,24 +371,6 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
           })),
     );
   };
-}
-
-/** A dropped file's path inside the uploads folder: relative, plain names, no dot-files. */
-function uploadName(header: string | string[] | undefined): string {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(typeof header === 'string' ? header : '');
-  } catch {
-    rel = '';
-  }
-  const parts = rel.split('/');
-  if (!rel || rel.length > 1024 || !parts.every((p) => isSafeName(p) && !p.startsWith('.'))) {
-    throw new KeepsakeError(
-      'USAGE',
-      'X-File-Name must be the URL-encoded relative path of the file (no "..", no dot-files)',
-    );
-  }
-  return rel;
 }
 
 function serverUrl(text: string): string {
