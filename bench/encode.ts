@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     KEEPSAKE_HOME: home,
-    KEEPSAKE_PASSWORD: 'bench',
+    KEEPSAKE_PASSWORD: 'bench lantern orchard',
     KEEPSAKE_SCRATCH: scratch,
   };
   must(process.execPath, [CLI, 'vault', 'init', '--kdf-log-n', '10', '--no-recovery'], env);

@@ -245,7 +245,7 @@ async function main(): Promise<void> {
   const engine = await startEngine(join(dir, 'data'));
   let nginx: { port: number; stop: () => void } | undefined;
   try {
-    await api(engine, 'POST', '/v1/vault', { password: 'bench' });
+    await api(engine, 'POST', '/v1/vault', { password: 'bench lantern orchard' });
     const folder = await api<{ id: string }>(engine, 'POST', '/v1/library', { path: media });
     await api(engine, 'POST', `/v1/library/${folder.id}/encrypt`);
     await until(

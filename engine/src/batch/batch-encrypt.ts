@@ -13,7 +13,13 @@ import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
 import { isTempName } from '../fs/atomic';
 import { displayPath, joinPath } from '../fs/paths';
 import { encryptFile } from '../vault/file-ops';
-import type { Vault } from '../vault/keyring';
+import {
+  KEYRING_FILE,
+  exportKeyring,
+  keyringPath,
+  keyringVaultId,
+  type Vault,
+} from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import {
   MANIFEST_FILE,
@@ -95,7 +101,7 @@ async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<M
     if (err.code === 'ENOENT') return [] as string[];
     throw fromFsError(err, dest, 'write');
   });
-  if (existing.some((name) => !isTempName(name) && name !== LOCK_FILE)) {
+  if (existing.some((name) => !isTempName(name) && name !== LOCK_FILE && name !== KEYRING_FILE)) {
     throw new KeepsakeError(
       'OUTPUT_EXISTS',
       'the destination is not empty and holds no batch; choose an empty folder',
@@ -108,6 +114,20 @@ async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<M
   await ensureObjectDirs(dest);
   await saveManifest(dest, vault, manifest);
   return manifest;
+}
+
+/**
+ * Every backup carries the vault's keyring (wrapped keys only), written afresh at each
+ * run so that it follows password and recovery-key changes: with the recovery key, the
+ * backup alone restores the vault on a new computer (`keepsake vault restore`).
+ */
+async function copyKeyring(vault: Vault, dest: string): Promise<void> {
+  if ((await keyringVaultId(keyringPath(vault.dir))) !== vault.vaultId) {
+    throw new KeepsakeError('WRONG_VAULT', 'the keyring on disk belongs to another vault', {
+      file: vault.dir,
+    });
+  }
+  await exportKeyring(vault.dir, join(dest, KEYRING_FILE), { overwrite: true });
 }
 
 export async function batchEncrypt(
@@ -134,6 +154,7 @@ async function runBatch(
   options: BatchEncryptOptions,
 ): Promise<BatchEncryptReport> {
   const manifest = await openBatch(dest, vault, options.resume ?? false);
+  await copyKeyring(vault, dest);
   await ensureObjectDirs(dest);
   const objectFiles = await listObjectFiles(dest);
   await Promise.all(objectFiles.filter(isTempName).map((f) => rm(f, { force: true })));

@@ -101,9 +101,11 @@ describe('batch-encrypt / batch-decrypt / verify', () => {
     });
     expect(JSON.parse(enc.stdout)).toMatchObject({ ok: true, encrypted: 24, failures: [] });
 
-    // The ciphertext tree reveals neither names nor structure.
+    // The ciphertext tree reveals neither names nor structure: 24 objects, the manifest,
+    // and the vault's keyring (wrapped keys only), which lets the backup be restored.
     const stored = await allFiles(join(dir, 'enc'));
-    expect(stored.length).toBe(25);
+    expect(stored.length).toBe(26);
+    expect(stored).toContain(join(dir, 'enc', 'keyring.json'));
     for (const path of stored) {
       expect(relative(join(dir, 'enc'), path)).not.toMatch(/Tapes|Photos|christmas|IMG_/);
       const bytes = await readFile(path);

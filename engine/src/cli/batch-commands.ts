@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { batchEncrypt, type BatchFailure } from '../batch/batch-encrypt';
 import { batchRestore } from '../batch/batch-restore';
 import { fail, globals, openVault, output, parseJobs, progressFor } from './context';
+import { openVaultForBatch } from './batch-vault';
 import { formatBytes } from './progress';
 
 const listFailures = (failures: BatchFailure[]) =>
@@ -57,11 +58,13 @@ export function registerBatchCommands(program: Command): void {
 
   program
     .command('batch-decrypt <dest> <restore>')
-    .description('restore a batch: the exact tree, names and modification times')
+    .description(
+      "restore a batch: the exact tree, names and modification times (the backup's own keyring opens it where the local vault is missing)",
+    )
     .option('--jobs <n>', 'files decrypted at once (default: 4 per core, at most 16)', parseJobs)
     .action(async (dest: string, restore: string, opts: { jobs?: number }, cmd: Command) => {
       const g = globals(cmd);
-      const vault = await openVault(g);
+      const vault = await openVaultForBatch(g, resolve(dest));
       const progress = progressFor(g).start();
       const report = await batchRestore(resolve(dest), resolve(restore), vault, {
         jobs: opts.jobs,

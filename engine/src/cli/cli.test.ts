@@ -245,7 +245,10 @@ describe('keepsake CLI: vault and single files', () => {
       const { dir } = await cliVault();
       // Root reads any file: drop to an unprivileged user for this case.
       const uid = isRoot ? 65534 : undefined;
-      const env = { KEEPSAKE_HOME: join(dir, 'own-home'), KEEPSAKE_PASSWORD: 'pw' };
+      const env = {
+        KEEPSAKE_HOME: join(dir, 'own-home'),
+        KEEPSAKE_PASSWORD: 'quiet lantern orchard',
+      };
       expect((await runCli(['vault', 'init', '--kdf-log-n', '10'], { env, uid })).code).toBe(0);
       await writeFile(join(dir, 'secret.mov'), 'x');
       await chmod(join(dir, 'secret.mov'), 0o000);

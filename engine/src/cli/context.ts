@@ -3,8 +3,9 @@
 
 import type { Command } from 'commander';
 import { defaultVaultDir, resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../errors';
 import { unlockVault, type Vault } from '../vault/keyring';
+import { vaultNotFound } from '../vault/vault-data';
 import { Progress } from './progress';
 import { unlockSecret } from './secrets';
 import { resolve } from 'node:path';
@@ -28,7 +29,15 @@ export function vaultDir(g: GlobalOptions): string {
 }
 
 export async function openVault(g: GlobalOptions): Promise<Vault> {
-  return unlockVault(vaultDir(g), await unlockSecret(g));
+  const dir = vaultDir(g);
+  try {
+    return await unlockVault(dir, await unlockSecret(g));
+  } catch (err) {
+    // Say whether to create a vault or restore one (never `init` over existing data).
+    if (isKeepsakeError(err, 'VAULT_NOT_FOUND'))
+      throw await vaultNotFound(resolveDataDir(g.dataDir), dir);
+    throw err;
+  }
 }
 
 /** Prints a result: `text` for people, `data` as one JSON object with --json. */

@@ -7,6 +7,7 @@ import { KeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile, encryptFile, verifyFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';
+import { openVaultForBatch } from './batch-vault';
 import { fail, globals, openVault, output, progressFor } from './context';
 import { formatBytes } from './progress';
 
@@ -104,8 +105,10 @@ export function registerFileCommands(program: Command): void {
     .description('check every chunk of a vault file, or of a whole batch against its manifest')
     .action(async (path: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      const vault = await openVault(g);
-      if (await isDir(path)) {
+      const folder = await isDir(path);
+      // A batch backup carries its own keyring: it verifies without the local vault.
+      const vault = folder ? await openVaultForBatch(g, path) : await openVault(g);
+      if (folder) {
         if (!(await stat(join(path, MANIFEST_FILE)).catch(() => undefined))) {
           throw new KeepsakeError(
             'MANIFEST_MISSING',

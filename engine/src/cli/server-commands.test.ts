@@ -166,7 +166,11 @@ describe('keepsake serve and friends', () => {
     };
     expect(code).toMatch(/^[A-Z2-9]{5}-[A-Z2-9]{5}$/);
 
-    const desktopEnv = { ...env, KEEPSAKE_HOME: join(dir, 'desktop'), KEEPSAKE_PASSWORD: 'pw' };
+    const desktopEnv = {
+      ...env,
+      KEEPSAKE_HOME: join(dir, 'desktop'),
+      KEEPSAKE_PASSWORD: 'quiet lantern orchard',
+    };
     expect(
       (await runCli(['vault', 'init', '--kdf-log-n', '10', '--no-recovery'], { env: desktopEnv }))
         .code,
