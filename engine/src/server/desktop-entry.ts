@@ -13,6 +13,7 @@ import { proxyStreamRoutes } from '../proxy/stream-route';
 import { createUpstreamFetch } from '../proxy/upstream-fetch';
 import { Registry } from 'prom-client';
 import { desktopRoutes } from './desktop-routes';
+import { desktopVaultRoutes } from './desktop-vault-routes';
 import { startEmbeddedServer } from './embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from './embedded';
 import { playRoutes } from './play';
@@ -73,6 +74,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
       ffmpeg: opts.ffmpeg,
       routes: async (app) => {
         await app.register(desktopRoutes({ session, playSecret }));
+        await app.register(desktopVaultRoutes({ session }));
         await app.register(proxyStreamRoutes({ fetch: upstream, metrics: proxyMetrics }));
         await app.register(opsRoutes());
       },
