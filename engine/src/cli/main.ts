@@ -11,6 +11,7 @@ import { registerVaultCommands } from './vault-commands';
 import { registerSystemCommands } from './system-commands';
 import { registerPresetCommands } from './preset-commands';
 import { registerJobCommands } from './job-commands';
+import { registerLibraryCommands } from './library-commands';
 import { registerServerCommands } from './server-commands';
 import { registerRemoteCommands } from './remote-commands';
 import { ENGINE_VERSION } from '../version';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerSystemCommands(program);
   registerPresetCommands(program);
   registerJobCommands(program);
+  registerLibraryCommands(program);
   registerServerCommands(program);
   registerRemoteCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();

@@ -75,6 +75,7 @@ export class DesktopSession {
   constructor(private readonly options: SessionOptions) {
     this.db = openDatabase(databasePath(options.dataDir));
     this.library = new Library(this.db, options.dataDir);
+    this.library.dropUnfinishedScans();
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }

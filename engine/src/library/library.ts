@@ -159,13 +159,20 @@ export class Library {
     private readonly dataDir: string,
     private readonly scan: Scanner = scanFolder,
   ) {
-    // A folder whose first scan never finished (the engine was stopped mid-scan) was
-    // never added: no ghost entry survives a restart.
-    stmt(this.db, 'DELETE FROM library_folders WHERE scanned_at = 0').run();
     // Older versions kept uploads as plain copies in a folder of their own.
     stmt(this.db, `UPDATE library_folders SET source = 'upload' WHERE path = ?`).run(
       this.uploadsPath,
     );
+  }
+
+  /**
+   * Forgets folders whose first scan never finished (the engine was stopped mid-scan):
+   * they were never added, so no ghost entry survives a restart. Only for the process
+   * that owns the library (the desktop engine at start): a CLI run beside it must not
+   * drop the folder the desktop is scanning right now.
+   */
+  dropUnfinishedScans(): void {
+    stmt(this.db, 'DELETE FROM library_folders WHERE scanned_at = 0').run();
   }
 
   get uploadsPath(): string {
@@ -196,6 +203,11 @@ export class Library {
       throw new KeepsakeError('USAGE', "that folder is Keepsake's own data folder", {
         file: path,
       });
+    }
+    // A first scan of this folder that never finished (a run stopped midway) is retried.
+    const ghost = this.folders().find((f) => f.path === real && f.scannedAt === 0);
+    if (ghost && !this.scans.has(ghost.id)) {
+      stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(ghost.id);
     }
     const disk = this.folders().filter((f) => f.source === 'disk');
     const same = disk.find((f) => f.path === real);
@@ -463,7 +475,11 @@ export class Library {
    * Encrypts the folder's pending media into the vault, a few files at once. Progress is
    * in `summary().encrypting` until it ends; one unreadable file does not stop the rest.
    */
-  async encrypt(id: string, vault: Vault): Promise<EncryptProgress> {
+  async encrypt(
+    id: string,
+    vault: Vault,
+    options: { onFile?: () => void } = {},
+  ): Promise<EncryptProgress> {
     if (this.encrypting.has(id)) return this.encrypting.get(id)!;
     const folder = this.folder(id);
     const pending = this.files(id).filter(
@@ -486,6 +502,7 @@ export class Library {
              WHERE id = ?`,
           ).run(dest, info.size, info.mtimeMs, file.id);
           progress.done += 1;
+          options.onFile?.();
         } catch (err) {
           progress.failed += 1;
           const error = err instanceof KeepsakeError ? err : fromFsError(err, source, 'read');

@@ -1,0 +1,225 @@
+// `keepsake library …`: the desktop library on the same data folder, for scripts and for
+// homes without a screen. Same rules as the app: adding protects the files (unless
+// --no-encrypt or the setting says otherwise), removing keeps the encrypted copies unless
+// --delete-encrypted, and export never replaces a file.
+
+import type { Command } from 'commander';
+import { basename, resolve } from 'node:path';
+import { resolveDataDir } from '../data-dir';
+import { readSettings } from '../desktop/settings';
+import { KeepsakeError } from '../errors';
+import { databasePath, openDatabase, type Db } from '../jobs/db';
+import { Library, folderName, type LibraryFolder } from '../library/library';
+import { saveCopy } from '../library/save-copy';
+import { formatBytes } from './progress';
+import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
+
+function openLibrary(g: GlobalOptions): { db: Db; library: Library } {
+  const dataDir = resolveDataDir(g.dataDir);
+  const db = openDatabase(databasePath(dataDir));
+  return { db, library: new Library(db, dataDir) };
+}
+
+async function withLibrary<T>(
+  g: GlobalOptions,
+  fn: (library: Library, db: Db) => Promise<T>,
+): Promise<T> {
+  const { db, library } = openLibrary(g);
+  try {
+    return await fn(library, db);
+  } finally {
+    db.close();
+  }
+}
+
+function folderJson(library: Library, folder: LibraryFolder) {
+  const s = library.summary(folder);
+  return {
+    id: s.id,
+    name: folderName(folder),
+    path: s.path,
+    source: s.source,
+    watching: s.watching,
+    addedAt: s.addedAt,
+    scannedAt: s.scannedAt,
+    files: s.total.files,
+    bytes: s.total.bytes,
+    encrypted: s.encrypted,
+    pending: s.pending,
+    vaultOnly: s.vaultOnly,
+  };
+}
+
+/** Encrypts a folder's pending media, with progress; returns what it did. */
+async function protect(g: GlobalOptions, library: Library, folderId: string) {
+  const pending = library.summary(library.folder(folderId)).pending;
+  if (pending === 0) return { done: 0, failed: 0 };
+  const vault = await openVault(g);
+  const progress = progressFor(g);
+  progress.setTotals({ files: pending, bytes: 0 });
+  progress.start();
+  try {
+    const done = await library.encrypt(folderId, vault, { onFile: () => progress.fileDone() });
+    return {
+      done: done.done,
+      failed: done.failed,
+      lastError: library.summary(library.folder(folderId)).lastError,
+    };
+  } finally {
+    progress.stop();
+  }
+}
+
+export function registerLibraryCommands(program: Command): void {
+  const lib = program
+    .command('library')
+    .description('the library of the desktop app: folders, their files and vault copies');
+
+  lib
+    .command('add <path>')
+    .description('add a folder (scanned with everything inside it) and protect its media')
+    .option('--no-encrypt', 'only scan; protect the files later (`keepsake library rescan`)')
+    .action(async (path: string, opts: { encrypt: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library, db) => {
+        const { folder, notice } = await library.addFolder(resolve(path));
+        const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
+        const encrypted = encrypt ? await protect(g, library, folder.id) : undefined;
+        const summary = folderJson(library, library.folder(folder.id));
+        output(
+          g,
+          [
+            notice ??
+              `Added “${summary.name}”: ${summary.files} files, ${formatBytes(summary.bytes)}.`,
+            encrypted
+              ? `Protected ${encrypted.done} files${encrypted.failed ? `; ${encrypted.failed} could not be read` : ''}.`
+              : `${summary.pending} files are not protected yet.`,
+            `Folder id: ${summary.id}`,
+          ].join('\n'),
+          { folder: summary, notice, encrypted },
+        );
+        if (encrypted?.failed) process.exitCode = 5;
+      });
+    });
+
+  lib
+    .command('list')
+    .description('the folders in the library')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library) => {
+        const folders = library.folders().map((f) => folderJson(library, f));
+        const text = folders
+          .map(
+            (f) =>
+              `${f.id}  ${f.name}  ${f.files} files, ${formatBytes(f.bytes)}, ${f.encrypted} protected` +
+              (f.pending ? `, ${f.pending} not yet` : '') +
+              (f.vaultOnly ? `, ${f.vaultOnly} only in the vault` : '') +
+              (f.watching ? '' : '  (no longer watched; copies kept)'),
+          )
+          .join('\n');
+        output(g, text || 'The library is empty.', { folders });
+      });
+    });
+
+  lib
+    .command('files <folderId>')
+    .description("a folder's files: whether each is protected and whether its source is there")
+    .action(async (folderId: string, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library) => {
+        const files = library.files(folderId).map((f) => ({
+          id: f.id,
+          rel: f.rel,
+          size: f.size,
+          mtimeMs: f.mtimeMs,
+          kind: f.kind,
+          encrypted: f.encryptedPath !== undefined,
+          sourceExists: f.sourceExists,
+          ...(f.missingSince !== undefined ? { missingSince: f.missingSince } : {}),
+        }));
+        const text = files
+          .map(
+            (f) =>
+              `${f.id}  ${f.rel}  ${formatBytes(f.size)}  ${f.encrypted ? 'protected' : 'not protected'}` +
+              (f.sourceExists ? '' : '  (only in the vault)'),
+          )
+          .join('\n');
+        output(g, text || 'No files.', { files });
+      });
+    });
+
+  lib
+    .command('remove <folderId>')
+    .description('stop watching a folder; its encrypted copies stay unless --delete-encrypted')
+    .option(
+      '--delete-encrypted',
+      'also delete its encrypted copies (for files whose source is gone, the only copy)',
+    )
+    .action(async (folderId: string, opts: { deleteEncrypted?: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library) => {
+        const impact = await library.removalImpact(folderId);
+        await library.remove(folderId, { deleteEncrypted: opts.deleteEncrypted });
+        output(
+          g,
+          opts.deleteEncrypted
+            ? `Removed, and deleted ${impact.encrypted.files} encrypted copies (${formatBytes(impact.encrypted.bytes)}); ${impact.onlyCopies.files} of them were the only copy.`
+            : `No longer watched. Its ${impact.encrypted.files} encrypted copies stay in the vault.`,
+          { removed: folderId, deletedEncrypted: !!opts.deleteEncrypted, impact },
+        );
+      });
+    });
+
+  lib
+    .command('rescan <folderId>')
+    .description('look at a folder again: new files are added (and protected), vanished ones kept')
+    .option('--no-encrypt', 'do not protect new files now')
+    .action(async (folderId: string, opts: { encrypt: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library, db) => {
+        await library.rescan(folderId);
+        const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
+        const encrypted = encrypt ? await protect(g, library, folderId) : undefined;
+        const folder = folderJson(library, library.folder(folderId));
+        output(
+          g,
+          `“${folder.name}”: ${folder.files} files, ${folder.encrypted} protected, ${folder.pending} not yet, ${folder.vaultOnly} only in the vault.`,
+          { folder, encrypted },
+        );
+      });
+    });
+
+  lib
+    .command('export <fileId> <outDir>')
+    .description(
+      'save a copy of a library file into OUT_DIR (original name and time; never replaces)',
+    )
+    .action(async (fileId: string, outDir: string, _opts: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      await withLibrary(g, async (library) => {
+        const file = library.file(fileId);
+        if (!file.encryptedPath) {
+          throw new KeepsakeError(
+            'NOT_ENCRYPTED',
+            `${file.rel} is not protected yet, so the vault has no copy of it to export`,
+          );
+        }
+        const vault = await openVault(g);
+        const progress = progressFor(g);
+        progress.setTotals({ files: 1, bytes: file.size });
+        progress.start();
+        let written: string;
+        try {
+          written = await saveCopy(file.encryptedPath, vault, resolve(outDir), {
+            fallbackName: basename(file.rel),
+            onBytes: (n) => progress.addBytes(n),
+          });
+          progress.fileDone();
+        } finally {
+          progress.stop();
+        }
+        output(g, written, { file: fileId, path: written });
+      });
+    });
+}
