@@ -18,20 +18,33 @@ export interface RunningEngine {
   origin: string;
   token: string;
   dataDir: string;
-  /** SIGTERM, then the exit code. */
+  /** SIGTERM, then the exit code; the data folder is removed. */
   stop(): Promise<number | null>;
+  /** SIGTERM, then the exit code; the data folder stays for a restart. */
+  halt(): Promise<number | null>;
 }
 
-export async function startEngine(): Promise<RunningEngine> {
+export interface StartOptions {
+  /** An existing data folder (a restart); a fresh one by default. */
+  dataDir?: string;
+  /**
+   * Browser mode, as `npm start` runs it: no `--port`, so the engine keeps its last port
+   * and token in the data folder. Default: `--port 0`, a new address each start (the app).
+   */
+  keepAddress?: boolean;
+}
+
+export async function startEngine(options: StartOptions = {}): Promise<RunningEngine> {
   if (!existsSync(join(rendererDist, 'index.html'))) {
     throw new Error(
       'renderer/dist is missing: run `npm run build:renderer` (npm run test:e2e does)',
     );
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'keepsake-e2e-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'keepsake-e2e-')));
+  const port = options.keepAddress ? [] : ['--port', '0'];
   const child = spawn(
     process.execPath,
-    [entry, 'desktop', '--data-dir', dataDir, '--port', '0', '--static-dir', rendererDist],
+    [entry, 'desktop', '--data-dir', dataDir, ...port, '--static-dir', rendererDist],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -66,6 +79,10 @@ export async function startEngine(): Promise<RunningEngine> {
       const code = await exited;
       await rm(dataDir, { recursive: true, force: true });
       return code;
+    },
+    async halt() {
+      child.kill('SIGTERM');
+      return exited;
     },
   };
 }

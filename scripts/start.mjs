@@ -84,12 +84,14 @@ if (electron) {
   console.log(
     `${hasDisplay() ? 'No Electron' : 'No desktop display here'}: open the address below in a browser (Ctrl-C stops).`,
   );
+  // The engine keeps its last port and token (in the data folder), so an open tab and a
+  // bookmark keep working across restarts; `npm start -- --new-token` makes a new token.
   foreground(process.execPath, [
     join(root, 'engine/bin/keepsake.mjs'),
     'desktop',
-    '--port',
-    process.env.KEEPSAKE_PORT ?? '0',
+    ...(process.env.KEEPSAKE_PORT ? ['--port', process.env.KEEPSAKE_PORT] : []),
     '--static-dir',
     join(root, 'renderer/dist'),
+    ...process.argv.slice(2).filter((arg) => arg === '--new-token'),
   ]);
 }

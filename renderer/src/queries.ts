@@ -110,16 +110,37 @@ export function createQueryClient(): QueryClient {
   });
 }
 
+/** How often the page asks for an engine it cannot reach (one restarting, say). */
+const RECONNECT_MS = 2_000;
+const unreachable = (err: unknown) =>
+  err instanceof EngineError && err.code === 'ENGINE_UNREACHABLE';
+/** Set while the engine cannot be reached; cleared by the first answer after. */
+let engineWasDown = false;
+
 export function useEngineStatus(client: EngineClient) {
   const autoRefresh = useUiStore((s) => s.autoRefresh);
-  return useQuery({
+  const queryClient = useQueryClient();
+  const status = useQuery({
     queryKey: keys.status,
     queryFn: () => client.status(),
-    refetchInterval: autoRefresh ? AUTO_REFRESH_MS : false,
+    // While the engine cannot be reached, keep asking: a restarted engine (same address
+    // in browser mode) brings the page back by itself, without a reload.
+    refetchInterval: (query) =>
+      autoRefresh ? AUTO_REFRESH_MS : unreachable(query.state.error) ? RECONNECT_MS : false,
     // A wrong token will not get better by asking again.
     retry: (failures, err) =>
       !(err instanceof EngineError && err.code === 'UNAUTHORIZED') && failures < 2,
   });
+  useEffect(() => {
+    if (unreachable(status.error)) engineWasDown = true;
+    else if (status.data && engineWasDown) {
+      engineWasDown = false;
+      // Back: everything else was read from the engine before it went (its vault was
+      // open then; a restarted engine's is locked).
+      void queryClient.invalidateQueries({ predicate: (q) => q.queryKey !== keys.status });
+    }
+  }, [status.error, status.data, status.dataUpdatedAt, queryClient]);
+  return status;
 }
 
 export function useVault() {
@@ -282,7 +303,16 @@ export function useJobEvents(): EventsState {
         // (the engine's opening snapshot covers only active and recent jobs).
         if (opened++ > 0) void queryClient.invalidateQueries({ queryKey: keys.jobs });
       },
-      onError: () => setEvents('retrying'),
+      onError: (err) => {
+        setEvents('retrying');
+        // The engine answers but the stream cannot open: it restarted (its vault locked)
+        // or the token changed. Asking the state again takes the page where it can act
+        // (the unlock screen, or the status panel's advice) instead of retrying forever.
+        if (needsVault(err)) void queryClient.invalidateQueries({ queryKey: keys.vault });
+        else if (err instanceof EngineError && err.code === 'UNAUTHORIZED') {
+          void queryClient.invalidateQueries({ queryKey: keys.status });
+        } else if (unreachable(err)) void queryClient.invalidateQueries({ queryKey: keys.status });
+      },
       onMessage: (message) => {
         if (message.event === 'deleted') {
           const id = parseDeletedEvent(message.data);

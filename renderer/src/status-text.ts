@@ -23,7 +23,7 @@ export function describeLoadError(err: unknown): string {
       case 'UNAUTHORIZED':
         return 'This page has no valid access token. Open Keepsake from the link the engine printed when it started.';
       case 'ENGINE_UNREACHABLE':
-        return 'The Keepsake engine is not running or cannot be reached.';
+        return 'The Keepsake engine is not running or cannot be reached. This page keeps trying and comes back by itself when Keepsake starts again.';
       default:
         return err.message;
     }

@@ -67,29 +67,36 @@ export function registerSystemCommands(program: Command): void {
   program
     .command('desktop')
     .description('run the embedded engine on 127.0.0.1 and serve the UI (prints its URL)')
-    .option('--port <n>', 'port to listen on (default: any free port)', '0')
+    .option(
+      '--port <n>',
+      'port to listen on; 0: any free port with a new token each start (the desktop app). Default: the last port and token again, so open tabs and bookmarks keep working',
+    )
+    .option('--new-token', 'make a new token (open tabs and bookmarks stop working)')
     .option('--static-dir <dir>', 'built UI to serve (default: renderer/dist when built)')
-    .action(async (opts: { port: string; staticDir?: string }, cmd: Command) => {
-      const g = globals(cmd);
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new KeepsakeError(
-          'USAGE',
-          `--port must be a number from 0 to 65535, not "${opts.port}"`,
-        );
-      }
-      tuneGarbageCollector();
-      // Fastify loads only for this command.
-      const { runDesktop } = await import('../server/desktop-entry');
-      const running = await runDesktop({
-        dataDir: resolveDataDir(g.dataDir),
-        port,
-        staticDir: opts.staticDir
-          ? resolve(opts.staticDir)
-          : existsSync(BUILT_UI)
-            ? BUILT_UI
-            : undefined,
-      });
-      await running.stopped;
-    });
+    .action(
+      async (opts: { port?: string; newToken?: boolean; staticDir?: string }, cmd: Command) => {
+        const g = globals(cmd);
+        const port = opts.port === undefined ? undefined : Number(opts.port);
+        if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+          throw new KeepsakeError(
+            'USAGE',
+            `--port must be a number from 0 to 65535, not "${opts.port}"`,
+          );
+        }
+        tuneGarbageCollector();
+        // Fastify loads only for this command.
+        const { runDesktop } = await import('../server/desktop-entry');
+        const running = await runDesktop({
+          dataDir: resolveDataDir(g.dataDir),
+          port,
+          newToken: opts.newToken,
+          staticDir: opts.staticDir
+            ? resolve(opts.staticDir)
+            : existsSync(BUILT_UI)
+              ? BUILT_UI
+              : undefined,
+        });
+        await running.stopped;
+      },
+    );
 }

@@ -12,6 +12,7 @@ import { createProxyMetrics } from '../proxy/proxy-metrics';
 import { proxyStreamRoutes } from '../proxy/stream-route';
 import { createUpstreamFetch } from '../proxy/upstream-fetch';
 import { Registry } from 'prom-client';
+import { loadAddress, newToken, saveAddress } from './desktop-address';
 import { desktopRoutes } from './desktop-routes';
 import { desktopVaultRoutes } from './desktop-vault-routes';
 import { startEmbeddedServer } from './embedded';
@@ -23,7 +24,15 @@ export const READY_PREFIX = 'Keepsake is running at ';
 
 export interface DesktopOptions {
   dataDir: string;
+  /**
+   * The port; 0 for any free one with a per-launch token (the desktop app). Absent:
+   * browser mode, which keeps its last port (when free) and its token across restarts.
+   */
   port?: number;
+  /** Browser mode: make a new token (old tabs and bookmarks stop working). */
+  newToken?: boolean;
+  /** Where notes for the user go (a port that changed); stderr by default. */
+  err?: NodeJS.WritableStream;
   staticDir?: string;
   ffmpeg?: EmbeddedServerOptions['ffmpeg'];
   /** Where the ready line goes. */
@@ -65,11 +74,17 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     allowlist,
     events: proxyMetrics.upstreamEvents,
   });
+  // Browser mode keeps its address (desktop-address.ts); the app's `--port 0` does not.
+  const remember = opts.port === undefined;
+  const saved = remember ? await loadAddress(opts.dataDir) : undefined;
+  if (saved && opts.newToken) saved.token = newToken();
   let server: EmbeddedServer;
   try {
     server = await startEmbeddedServer({
       dataDir: opts.dataDir,
-      port: opts.port ?? 0,
+      port: opts.port ?? saved?.port ?? 0,
+      portFallback: remember,
+      token: saved?.token,
       staticDir: opts.staticDir,
       ffmpeg: opts.ffmpeg,
       routes: async (app) => {
@@ -89,6 +104,21 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
     await session.close();
     await upstream.close();
     throw err;
+  }
+  if (saved) {
+    try {
+      await saveAddress(opts.dataDir, { port: server.port, token: server.token });
+    } catch (err) {
+      await server.close();
+      await session.close();
+      await upstream.close();
+      throw err;
+    }
+    if (saved.port !== 0 && saved.port !== server.port) {
+      (opts.err ?? process.stderr).write(
+        `keepsake: port ${saved.port} is in use by another program, so Keepsake moved to port ${server.port}; open the new address below (old bookmarks and tabs will not reach it)\n`,
+      );
+    }
   }
   const openUrl = `${server.url}/#token=${server.token}`;
   (opts.out ?? process.stdout).write(`${READY_PREFIX}${openUrl}\n`);

@@ -1,6 +1,7 @@
 // The embedded engine server: what the desktop app (and `npm start` in a browser) talks
-// to. It listens on loopback only and guards its API with a random per-launch bearer
-// token, because any local program or web page can reach 127.0.0.1.
+// to. It listens on loopback only and guards its API with a random bearer token (per
+// launch, or kept in the data folder in browser mode: desktop-address.ts), because any
+// local program or web page can reach 127.0.0.1.
 //
 // Defences, in the order a request meets them:
 //   1. Host header must be our loopback origin (stops DNS-rebinding pages).
@@ -55,6 +56,10 @@ export interface EmbeddedServerOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port?: number;
+  /** When `port` is taken, take a free one instead of failing (browser mode's last port). */
+  portFallback?: boolean;
+  /** The bearer token; a random per-launch one when absent. */
+  token?: string;
   /** The built renderer (renderer/dist); served at `/` when the folder exists. */
   staticDir?: string;
   /** How to find FFmpeg (explicit paths, env, package root). */
@@ -76,9 +81,14 @@ export interface EmbeddedServer {
 }
 
 export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
-  const token = randomBytes(32).toString('base64url');
+  const token = opts.token ?? randomBytes(32).toString('base64url');
   const app = await buildApp(opts, token);
-  await app.listen({ host: LOOPBACK_HOST, port: opts.port ?? 0 });
+  try {
+    await app.listen({ host: LOOPBACK_HOST, port: opts.port ?? 0 });
+  } catch (err) {
+    if (!opts.portFallback || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    await app.listen({ host: LOOPBACK_HOST, port: 0 });
+  }
   const { port } = app.server.address() as AddressInfo;
   return { url: `http://${LOOPBACK_HOST}:${port}`, port, token, close: () => app.close() };
 }
