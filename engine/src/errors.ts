@@ -150,6 +150,11 @@ export const ERROR_CODES = {
     summary: 'The library file is not encrypted into the vault yet (or changed since).',
   },
   JOB_CANCELLED: { status: 409, exit: 8, summary: 'The job was cancelled.' },
+  SCAN_CANCELLED: {
+    status: 409,
+    exit: 8,
+    summary: 'The folder scan was cancelled before it finished.',
+  },
   JOB_TIMEOUT: {
     status: 504,
     exit: 7,
