@@ -235,4 +235,31 @@ describe('SqliteJobQueue', () => {
     expect(await again.list({ states: ['failed'] })).toEqual([]);
     await again.close();
   });
+  it('says since when a job has waited for its server; any other outcome ends the wait', async () => {
+    const { q, clock } = await queue();
+    const job = await q.submit(spec());
+    const unreachable = {
+      code: 'SERVER_UNREACHABLE' as const,
+      message: 'lxc: connect ECONNREFUSED',
+    };
+    const waitOnce = async () => {
+      await q.claim('w1', 5000);
+      clock.t += 5;
+      await q.fail(job.id, 'w1', unreachable, clock.t, { countAttempt: false });
+      clock.t += 1000;
+    };
+    expect(q.waitingSince(job.id)).toBeUndefined();
+    const first = clock.t + 5;
+    await waitOnce();
+    await waitOnce();
+    expect(q.waitingSince(job.id)).toBe(first);
+    // Stopped by a lock in between: the wait starts again with the next failed try.
+    await q.claim('w1', 5000);
+    await q.interrupted(job.id, 'w1', 'the vault was locked');
+    expect(q.waitingSince(job.id)).toBeUndefined();
+    const again = clock.t + 5;
+    await waitOnce();
+    expect(q.waitingSince(job.id)).toBe(again);
+    expect((await q.get(job.id)).attempts).toBe(0);
+  });
 });

@@ -223,6 +223,25 @@ export class SqliteJobQueue implements JobQueue {
     return rows.map((r) => ({ at: r.at, kind: r.kind, detail: opt(r.detail) }));
   }
 
+  /**
+   * For a job that waits for its paired server (tries that end SERVER_UNREACHABLE, which
+   * cost no attempt): when the current run of them began; undefined when it is not waiting.
+   * Synchronous, as the desktop's job views are built on every stream tick.
+   */
+  waitingSince(id: string): number | undefined {
+    const at = stmt(
+      this.db,
+      `SELECT min(at) FROM job_events
+         WHERE job_id = @id AND kind = 'retry' AND substr(detail, 1, 19) = 'SERVER_UNREACHABLE:'
+           AND id > coalesce((SELECT max(id) FROM job_events WHERE job_id = @id
+             AND NOT (kind = 'started' OR (kind = 'retry'
+               AND substr(detail, 1, 19) = 'SERVER_UNREACHABLE:'))), 0)`,
+    )
+      .pluck()
+      .get({ id }) as number | null;
+    return at ?? undefined;
+  }
+
   async claim(
     owner: string,
     leaseMs: number,

@@ -189,6 +189,13 @@ export const DesktopJobSchema = Type.Intersect([
      * send the bearer token. Valid until the engine restarts.
      */
     playUrl: Type.Optional(Type.String()),
+    /**
+     * A queued job whose paired server cannot be reached: which server, since when (ms
+     * since the epoch) and the last error; it starts by itself when the server is back.
+     */
+    waiting: Type.Optional(
+      Type.Object({ server: Type.String(), since: Type.Number(), lastError: Type.String() }),
+    ),
   }),
 ]);
 export type DesktopJob = Static<typeof DesktopJobSchema>;

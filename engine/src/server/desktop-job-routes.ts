@@ -42,7 +42,20 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
     fileId: job.options.libraryFile,
     remote: job.options.remote,
     playUrl: playPath(playSecret, job),
+    waiting: waitingView(job),
   });
+
+  /** A queued job waiting for its paired server: named, with since when (not "soon"). */
+  const waitingView = (job: JobSnapshot): DesktopJob['waiting'] => {
+    const remote = job.options.remote;
+    if (job.state !== 'queued' || !remote || job.lastError?.code !== 'SERVER_UNREACHABLE') {
+      return undefined;
+    }
+    const since = session.requireEngine().queue.waitingSince(job.id);
+    return since === undefined
+      ? undefined
+      : { server: remote, since, lastError: job.lastError.message };
+  };
 
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();

@@ -2,15 +2,21 @@
 // real FFmpeg: a lock never silently stops a job (it asks, then waits or requeues without
 // using up an attempt), and a preset that cannot take a file is refused at submit.
 
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { databasePath } from '../jobs/db';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
+import { pairWithServer } from '../remote/pair-client';
+import { saveRemote } from '../remote/remotes';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import type { DesktopJob, FileView, FolderView } from './desktop-contract';
 import { runDesktop, type RunningDesktop } from './desktop-entry';
+import { createPairingCode } from './pairing';
+import { startServe } from './serve';
+import { parseServeConfig } from './serve-config';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -181,5 +187,48 @@ describe('desktop jobs', () => {
     );
     expect((await a.post('/v1/vault/lock', { jobs: 'later' })).status).toBe(400);
     expect((await a.post('/v1/vault/lock')).status).toBe(204);
+  });
+  it('a job for a paired server that is down says which server and since when', async () => {
+    const engine = await desktopForTest();
+    const { api: a } = engine;
+    const { video } = await library(a, { seconds: 1 });
+    const server = await startServe({
+      config: parseServeConfig({ port: 0 }),
+      dataDir: join(await freshDir(), 'server'),
+      kek: randomBytes(32),
+      scratch: await testScratch(),
+      logError: () => undefined,
+    });
+    const { code } = createPairingCode(server.db);
+    await saveRemote(
+      engine.session.dataDir,
+      engine.session.requireVault(),
+      await pairWithServer(server.url, code, 'laptop', 'lxc'),
+    );
+    await server.close();
+
+    const submitted = Date.now();
+    const job = (await a.post('/v1/jobs', { fileId: video.id, preset: 'remux', remote: 'lxc' }))
+      .body as DesktopJob;
+    const waiting = await until(
+      () => a.get<DesktopJob>(`/v1/jobs/${job.id}`),
+      (j) => j.waiting !== undefined,
+      20_000,
+    );
+    expect(waiting).toMatchObject({
+      state: 'queued',
+      attempts: 0,
+      waiting: { server: 'lxc', lastError: expect.stringContaining('ECONNREFUSED') as string },
+    });
+    expect(waiting.waiting!.since).toBeGreaterThanOrEqual(submitted);
+    expect(waiting.waiting!.since).toBeLessThanOrEqual(Date.now());
+    // The list and the live stream carry the same.
+    const listed = (await a.get<DesktopJob[]>('/v1/jobs')).find((j) => j.id === job.id);
+    expect(listed?.waiting?.since).toBe(waiting.waiting!.since);
+    // A local job never waits this way.
+    const local = (await a.post('/v1/jobs', { fileId: video.id, preset: 'remux' }))
+      .body as DesktopJob;
+    expect(local.waiting).toBeUndefined();
+    await a.post(`/v1/jobs/${job.id}/cancel`);
   });
 });
