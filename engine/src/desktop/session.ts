@@ -93,18 +93,20 @@ export class DesktopSession {
   }
 
   /**
-   * Creates the vault and opens it; the recovery key is returned once, never stored, and
-   * marked unconfirmed until the user proves they stored it (confirmRecoveryKey).
+   * Creates the vault and opens it; the recovery key is returned once, never stored. With
+   * `checkRecoveryKey` (the app, which has the user type part of it back) it is marked
+   * unconfirmed until confirmRecoveryKey, so that a page closed too early leads to a new
+   * key rather than to none.
    * Refused where a vault's files already are (VAULT_DATA_EXISTS): a new vault could
    * never open them, and the way back is a restore with the recovery key.
    */
-  create(password: string): Promise<string> {
+  create(password: string, { checkRecoveryKey = false } = {}): Promise<string> {
     return this.serial(async () => {
       await refuseOverVaultData(this.options.dataDir, this.vaultDir, RESTORE_ADVICE_APP);
       await requireStrongPassword(password);
       const { vault, recoveryKey } = await createVault(this.vaultDir, password, {
         scrypt: this.options.scrypt,
-        recoveryUnconfirmed: true,
+        recoveryUnconfirmed: checkRecoveryKey,
       });
       await this.open(vault);
       this.unlockedWith = 'password';

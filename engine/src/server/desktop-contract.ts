@@ -30,9 +30,17 @@ export const LockVaultSchema = Type.Object(
 export type LockVaultBody = Static<typeof LockVaultSchema>;
 
 export const CreateVaultSchema = Type.Object(
-  { password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  {
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    /**
+     * The client will have the user type part of the recovery key back and then confirm it
+     * (POST /v1/vault/recovery-key/confirm); until then the vault remembers it was not.
+     */
+    checkRecoveryKey: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
+export type CreateVaultBody = Static<typeof CreateVaultSchema>;
 export const CreatedVaultSchema = Type.Object({
   /** Shown once: the only way back in without the password. */
   recoveryKey: Type.String(),

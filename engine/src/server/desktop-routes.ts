@@ -49,7 +49,9 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
       DESKTOP_PATHS.vault,
       { schema: { body: CreateVaultSchema } },
       async (request, reply) => {
-        const recoveryKey = await session.create(request.body.password);
+        const recoveryKey = await session.create(request.body.password, {
+          checkRecoveryKey: request.body.checkRecoveryKey,
+        });
         return reply.code(201).send({ recoveryKey });
       },
     );
