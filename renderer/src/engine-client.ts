@@ -84,6 +84,7 @@ export const PATHS: {
   job: (id) => `/v1/jobs/${seg(id)}`,
   jobCancel: (id) => `/v1/jobs/${seg(id)}/cancel`,
   jobRetry: (id) => `/v1/jobs/${seg(id)}/retry`,
+  jobSave: (id) => `/v1/jobs/${seg(id)}/save`,
   servers: '/v1/servers',
   serverPreview: '/v1/servers/preview',
   server: (name) => `/v1/servers/${seg(name)}`,
@@ -165,6 +166,8 @@ export interface EngineClient {
   cancelJob(id: string): Promise<DesktopJob | undefined>;
   retryJob(id: string): Promise<DesktopJob | undefined>;
   deleteJob(id: string): Promise<void>;
+  /** Starts decrypting a finished job's results into `dir`; poll `saveTask` for progress. */
+  saveJob(id: string, dir: string): Promise<SaveTaskView>;
   /** The raw SSE response of GET /v1/jobs/events (see sse.ts for reading it). */
   openJobEvents(signal: AbortSignal): Promise<Response>;
 
@@ -324,6 +327,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     cancelJob: (id) => maybe<DesktopJob>(PATHS.jobCancel(id), post()),
     retryJob: (id) => maybe<DesktopJob>(PATHS.jobRetry(id), post()),
     deleteJob: (id) => none(PATHS.job(id), { method: 'DELETE' }),
+    saveJob: (id, dir) => call<SaveTaskView>(PATHS.jobSave(id), post({ dir })),
     openJobEvents: (signal) => send(PATHS.jobEvents, { signal, accept: 'text/event-stream' }),
 
     previewServer: (url) => call<ServerFingerprint>(PATHS.serverPreview, post({ url })),

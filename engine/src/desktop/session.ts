@@ -3,7 +3,6 @@
 // and lock; locking stops the worker (running jobs go back to the queue, they are not
 // lost) and drops the keys.
 
-import { basename, extname } from 'node:path';
 import { defaultVaultDir } from '../data-dir';
 import { KeepsakeError, isKeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
@@ -11,7 +10,7 @@ import type { ScratchOptions } from '../ffmpeg/scratch';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
 import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { WorkerOptions } from '../jobs/worker';
-import { deliverNamed } from '../jobs/deliver';
+import { deliverNamed, deliveryName } from '../jobs/deliver';
 import type { Job } from '../jobs/queue';
 import { Library } from '../library/library';
 import { SaveTasks } from './save-tasks';
@@ -352,11 +351,4 @@ export class DesktopSession {
     this.transition = next.catch(() => undefined);
     return next;
   }
-}
-
-/** `beach (web-h264)`: the source's name without its extension, and what was made of it. */
-function deliveryName(job: Job): string {
-  const source = job.options.sourceName ?? basename(job.input.path);
-  const stem = source.slice(0, source.length - extname(source).length) || source;
-  return `${stem} (${job.preset})`;
 }

@@ -3,7 +3,7 @@
 // the job record; any that would leave the folder are refused.
 
 import { mkdir } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { KeepsakeError, isKeepsakeError } from '../errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
@@ -15,6 +15,7 @@ export async function deliverOutputs(
   vault: Vault,
   dir: string,
   overwrite: boolean,
+  onBytes?: (n: number) => void,
 ): Promise<string[]> {
   const written: string[] = [];
   for (const out of job.outputs) {
@@ -23,7 +24,7 @@ export async function deliverOutputs(
     }
     const dest = join(dir, out.name);
     await mkdir(dirname(dest), { recursive: true });
-    await decryptFile(out.path, dest, { vault }, { overwrite });
+    await decryptFile(out.path, dest, { vault }, { overwrite, onBytes });
     written.push(dest);
   }
   return written;
@@ -43,6 +44,7 @@ export async function deliverNamed(
   vault: Vault,
   dir: string,
   name: string,
+  onBytes?: (n: number) => void,
 ): Promise<string> {
   if (!isSafeName(name)) throw new KeepsakeError('USAGE', `"${name}" is not a safe file name`);
   const single = job.outputs.length === 1 ? job.outputs[0] : undefined;
@@ -52,7 +54,7 @@ export async function deliverNamed(
     try {
       if (single) {
         const dest = join(dir, `${stem}${extname(single.name)}`);
-        await decryptFile(single.path, dest, { vault }, { overwrite: false });
+        await decryptFile(single.path, dest, { vault }, { overwrite: false, onBytes });
         return dest;
       }
       const folder = join(dir, stem);
@@ -60,7 +62,7 @@ export async function deliverNamed(
       await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'EEXIST' ? new KeepsakeError('OUTPUT_EXISTS', 'already exists') : err;
       });
-      await deliverOutputs(job, vault, folder, false);
+      await deliverOutputs(job, vault, folder, false, onBytes);
       return folder;
     } catch (err) {
       if (!isKeepsakeError(err) || err.code !== 'OUTPUT_EXISTS') throw err;
@@ -70,4 +72,11 @@ export async function deliverNamed(
     'OUTPUT_EXISTS',
     `${name} and ${MAX_SUFFIX - 1} numbered copies exist in ${dir}`,
   );
+}
+
+/** `beach (web-h264)`: the source's name without its extension, and what was made of it. */
+export function deliveryName(job: JobSnapshot): string {
+  const source = job.options.sourceName ?? basename(job.input.path);
+  const stem = source.slice(0, source.length - extname(source).length) || source;
+  return `${stem} (${job.preset})`;
 }

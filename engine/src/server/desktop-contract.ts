@@ -201,6 +201,11 @@ export const DesktopJobSchema = Type.Intersect([
      * A queued job whose paired server cannot be reached: which server, since when (ms
      * since the epoch) and the last error; it starts by itself when the server is back.
      */
+    /**
+     * For a succeeded job: the capability path its outputs open under (append an output's
+     * name), for showing images and thumbnails; valid until the engine restarts.
+     */
+    filesUrl: Type.Optional(Type.String()),
     waiting: Type.Optional(
       Type.Object({ server: Type.String(), since: Type.Number(), lastError: Type.String() }),
     ),
@@ -303,6 +308,8 @@ export const DESKTOP_PATHS = {
   job: (id: string) => `/v1/jobs/${id}`,
   jobCancel: (id: string) => `/v1/jobs/${id}/cancel`,
   jobRetry: (id: string) => `/v1/jobs/${id}/retry`,
+  /** "Save a copy" of a finished job's results: body {dir}; answers a save task. */
+  jobSave: (id: string) => `/v1/jobs/${id}/save`,
   servers: '/v1/servers',
   serverPreview: '/v1/servers/preview',
   server: (name: string) => `/v1/servers/${name}`,

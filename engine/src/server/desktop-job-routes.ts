@@ -9,6 +9,7 @@ import { Type } from 'typebox';
 import type { DesktopSession } from '../desktop/session';
 import { KeepsakeError } from '../errors';
 import { FINISHED_STATES, type JobSnapshot } from '../jobs/queue';
+import { deliverNamed, deliveryName } from '../jobs/deliver';
 import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets } from '../presets';
@@ -18,10 +19,11 @@ import {
   CreateDesktopJobSchema,
   DESKTOP_PATHS,
   DesktopJobSchema,
+  SaveCopySchema,
   type DesktopJob,
 } from './desktop-contract';
 import { jobView } from './job-view';
-import { playPath } from './play';
+import { filesPath, playPath } from './play';
 
 export interface JobRoutesOptions {
   session: DesktopSession;
@@ -42,6 +44,7 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
     fileId: job.options.libraryFile,
     remote: job.options.remote,
     playUrl: playPath(playSecret, job),
+    filesUrl: filesPath(playSecret, job),
     waiting: waitingView(job),
   });
 
@@ -234,6 +237,36 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
       session.record('job.retry', job.id, 'ok', `retry of ${old.id}`);
       return reply.code(201).send(view(job));
     });
+
+    // "Save a copy…": the results decrypted into a folder the user picked, named after the
+    // source and the preset (a folder for several outputs), their times kept, nothing
+    // replaced (the next free name); it runs on, and GET /v1/saves/:id follows it.
+    app.post(
+      '/v1/jobs/:id/save',
+      { schema: { params: jobParams, body: SaveCopySchema } },
+      async (request, reply) => {
+        const vault = session.requireVault();
+        const job = await session.requireEngine().queue.get(request.params.id);
+        if (job.state !== 'succeeded' || job.outputs.length === 0) {
+          throw new KeepsakeError(
+            'USAGE',
+            `job ${job.id} has no results to save (it is ${job.state})`,
+          );
+        }
+        const dir = request.body.dir;
+        if (!isAbsolute(dir) || normalize(dir) !== dir) {
+          throw new KeepsakeError('USAGE', 'choose a folder to save into (a full path)');
+        }
+        const name = deliveryName(job);
+        const total = job.outputs.reduce((sum, o) => sum + o.size, 0);
+        const task = session.saves.start(name, total, async (onBytes) => {
+          const written = await deliverNamed(job, vault, dir, name, onBytes);
+          session.record('job.save', job.id, 'ok', written);
+          return written;
+        });
+        return reply.code(202).send(task);
+      },
+    );
 
     app.delete('/v1/jobs/:id', { schema: { params: jobParams } }, async (request, reply) => {
       const engine = session.requireEngine();

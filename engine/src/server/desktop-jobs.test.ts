@@ -3,7 +3,7 @@
 // using up an attempt), and a preset that cannot take a file is refused at submit.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { databasePath } from '../jobs/db';
@@ -230,5 +230,60 @@ describe('desktop jobs', () => {
       .body as DesktopJob;
     expect(local.waiting).toBeUndefined();
     await a.post(`/v1/jobs/${job.id}/cancel`);
+  });
+  it("saves a copy of a finished job's results under a free name, as the player serves them", async () => {
+    const { api: a, url } = await desktopForTest();
+    const { video, photo } = await library(a, { seconds: 3 });
+    const made = async (fileId: string, preset: string) => {
+      const job = (await a.post('/v1/jobs', { fileId, preset })).body as DesktopJob;
+      return until(
+        () => a.get<DesktopJob>(`/v1/jobs/${job.id}`),
+        (j) => j.state === 'succeeded',
+      );
+    };
+    const web = await made(photo.id, 'photo-web');
+    const thumbs = await made(video.id, 'thumbnails');
+    expect(web.filesUrl).toMatch(new RegExp(`^/play/[\\w-]{32}/${web.id}/$`));
+
+    const dir = join(await freshDir(), 'Saved');
+    const save = async (id: string) => {
+      const started = await a.post(`/v1/jobs/${id}/save`, { dir });
+      expect(started.status).toBe(202);
+      const task = started.body as { id: string };
+      return until(
+        () =>
+          a.get<{ state: string; path?: string; bytes: number; total: number }>(
+            `/v1/saves/${task.id}`,
+          ),
+        (t) => t.state !== 'running',
+      );
+    };
+    const first = await save(web.id);
+    const second = await save(web.id);
+    expect(first).toMatchObject({ state: 'done' });
+    const ext = web.outputs[0]!.name.split('.').pop();
+    expect(first.path).toBe(join(dir, `photo (photo-web).${ext}`));
+    expect(second.path).toBe(join(dir, `photo (photo-web) 2.${ext}`));
+    expect(first.bytes).toBeGreaterThanOrEqual(first.total);
+    // Byte for byte what the engine decrypts for viewing.
+    const served = Buffer.from(
+      await (await fetch(`${url}${web.filesUrl}${web.outputs[0]!.name}`)).arrayBuffer(),
+    );
+    expect((await readFile(first.path!)).equals(served)).toBe(true);
+    expect((await readFile(second.path!)).equals(served)).toBe(true);
+
+    // Several outputs: one folder holding them under their own names.
+    const grid = await save(thumbs.id);
+    expect(grid.path).toBe(join(dir, 'tape (thumbnails)'));
+    expect((await readdir(grid.path!)).sort()).toEqual(thumbs.outputs.map((o) => o.name).sort());
+
+    // Nothing to save from a job that did not succeed, and only into a full path.
+    const queued = (await a.post('/v1/jobs', { fileId: video.id, preset: 'remux' }))
+      .body as DesktopJob;
+    await a.post(`/v1/jobs/${queued.id}/cancel`);
+    expect((await a.post(`/v1/jobs/${queued.id}/save`, { dir })).body).toMatchObject({
+      code: 'USAGE',
+    });
+    expect((await a.post(`/v1/jobs/${web.id}/save`, { dir: 'relative' })).status).toBe(400);
   });
 });

@@ -37,6 +37,12 @@ export function playCapability(secret: Buffer, jobId: string): string {
   return createHmac('sha256', secret).update(`play|${jobId}`).digest('base64url').slice(0, 32);
 }
 
+/** The path a succeeded job's outputs open under (`<base><output name>`), else undefined. */
+export function filesPath(secret: Buffer, job: JobSnapshot): string | undefined {
+  if (job.state !== 'succeeded' || job.outputs.length === 0) return undefined;
+  return `/play/${playCapability(secret, job.id)}/${job.id}/`;
+}
+
 /** The URL (path) a player opens for a succeeded job, or undefined if nothing plays. */
 export function playPath(secret: Buffer, job: JobSnapshot): string | undefined {
   if (job.state !== 'succeeded') return undefined;
