@@ -1,10 +1,14 @@
-// The body of the folder scanner's worker thread (scan.ts starts it). It walks with
-// synchronous calls because, in a thread of its own, they are four times faster than
-// fs.promises here (one lstat per file is most of a scan's time) and block nothing the
-// engine serves. scan.ts runs this function's source text as an `eval` worker, so it must
-// be self-contained: no imports (types only), no helpers from outside its own body. That
-// way the very same code runs from the TypeScript sources (tsx, vitest) and from the
-// esbuild bundle, which has no separate worker entry.
+// The body of the folder scanner's worker threads (scan.ts starts and steers them). They
+// walk with synchronous calls because, in threads of their own, these are several times
+// faster than fs.promises here (one lstat per file is most of a scan's time) and block
+// nothing the engine serves. scan.ts runs this function's source text as an `eval`
+// worker, so it must be self-contained: no imports (types only), no helpers from outside
+// its own body. That way the very same code runs from the TypeScript sources (tsx,
+// vitest) and from the esbuild bundle, which has no separate worker entry.
+//
+// Each thread walks the folder it is given depth-first, with a stack of open folders
+// (memory grows with depth, not with the tree). When another thread is idle (the shared
+// `hungry` count), a busy one hands it the next subfolder it meets instead of entering it.
 
 import type { Dir, Dirent, Stats } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
@@ -14,12 +18,16 @@ export type SkipReason =
   'link' | 'special' | 'system' | 'unreadable' | 'name' | 'loop' | 'too-deep';
 
 export interface WalkerData {
-  root: string;
+  /** This thread's number: its slots in `control` and `counters`. */
+  index: number;
   batchSize: number;
   bufferSize: number;
-  /** Int32: [0] batches the main thread has taken, [1] 1 when cancelled. */
+  /**
+   * Int32: [0] 1 when cancelled, [1] idle threads waiting for a folder (minus folders
+   * already offered), [2 + index] batches the main thread has taken from thread `index`.
+   */
   control: SharedArrayBuffer;
-  /** Float64: files, dirs, bytes, skipped, hidden: read by the main thread for progress. */
+  /** Float64, 5 per thread: files, dirs, bytes, skipped, hidden (progress). */
   counters: SharedArrayBuffer;
   /** How many skipped entries to name in the summary (the rest are only counted). */
   maxExamples: number;
@@ -27,16 +35,33 @@ export interface WalkerData {
   systemFolders: string[] | undefined;
 }
 
+/** A folder for a thread to walk. */
+export interface WalkTask {
+  /** The folder the user chose: checked, and resolved to its real path, first. */
+  start?: string;
+  rel: string;
+  full: string;
+  /** The device of its parent folder (a different one means a mount point). */
+  parentDev: number;
+  /** dev, ino pairs of the folders above it, to notice loops. */
+  ancestors: number[];
+  depth: number;
+}
+
+export type ToWalker = { type: 'task'; task: WalkTask } | { type: 'exit' };
+
 export type WalkerMessage =
-  | { type: 'batch'; rels: string[]; sizes: Float64Array; mtimes: Float64Array }
+  | { type: 'batch'; index: number; rels: string[]; sizes: Float64Array; mtimes: Float64Array }
+  | { type: 'donate'; task: WalkTask }
   | {
-      type: 'done';
-      root: string;
+      type: 'idle';
+      index: number;
+      /** The real path of the start, after the task that checked it. */
+      root?: string;
       counts: { files: number; dirs: number; bytes: number; skipped: number; hidden: number };
       skippedBy: Partial<Record<SkipReason, number>>;
       examples: { rel: string; reason: SkipReason; detail?: string }[];
     }
-  | { type: 'cancelled' }
   | {
       type: 'refused';
       kind: 'fs' | 'usage';
@@ -51,11 +76,14 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
 
   const control = new Int32Array(data.control);
   const counters = new Float64Array(data.counters);
-  const FILES = 0;
-  const DIRS = 1;
-  const BYTES = 2;
-  const SKIPPED = 3;
-  const HIDDEN = 4;
+  const CANCEL = 0;
+  const HUNGRY = 1;
+  const ACKS = 2 + data.index;
+  const FILES = data.index * 5;
+  const DIRS = FILES + 1;
+  const BYTES = FILES + 2;
+  const SKIPPED = FILES + 3;
+  const HIDDEN = FILES + 4;
 
   // Folders that are the kernel's views, never files: skipped by path when a scan crosses
   // them (a scan of `/`), refused as a start. /run holds runtime state, but removable
@@ -153,35 +181,38 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     port.postMessage({ type: 'refused', kind, path, message, errno } satisfies WalkerMessage);
   };
 
-  // The start: a real, readable folder that is not one of the kernel's.
-  let root: string;
-  let rootInfo: Stats;
-  try {
-    root = fs.realpathSync.native(data.root);
-    rootInfo = fs.lstatSync(root);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return refuse('fs', data.root, e.message, e.code);
-  }
-  if (!rootInfo.isDirectory()) {
-    return refuse('usage', data.root, 'that is a file; add the folder that holds it');
-  }
-  const systemRoot = systemPathOf(root);
-  let ownDrive = false;
-  if (systemRoot !== undefined && root !== systemRoot) {
+  /** The start: a real, readable folder that is not one of the kernel's. */
+  const checkStart = (start: string): { root: string; info: Stats } | undefined => {
+    let root: string;
+    let info: Stats;
     try {
-      ownDrive = fs.lstatSync(systemRoot).dev !== rootInfo.dev;
-    } catch {
-      ownDrive = false;
+      root = fs.realpathSync.native(start);
+      info = fs.lstatSync(root);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return void refuse('fs', start, e.message, e.code);
     }
-  }
-  if ((systemRoot !== undefined && !ownDrive) || isPseudoFs(root)) {
-    return refuse(
-      'usage',
-      data.root,
-      "that is one of the computer's system folders, not a folder of files; choose your own folder or a drive",
-    );
-  }
+    if (!info.isDirectory()) {
+      return void refuse('usage', start, 'that is a file; add the folder that holds it');
+    }
+    const systemRoot = systemPathOf(root);
+    let ownDrive = false;
+    if (systemRoot !== undefined && root !== systemRoot) {
+      try {
+        ownDrive = fs.lstatSync(systemRoot).dev !== info.dev;
+      } catch {
+        ownDrive = false;
+      }
+    }
+    if ((systemRoot !== undefined && !ownDrive) || isPseudoFs(root)) {
+      return void refuse(
+        'usage',
+        start,
+        "that is one of the computer's system folders, not a folder of files; choose your own folder or a drive",
+      );
+    }
+    return { root, info };
+  };
 
   interface Frame {
     rel: string;
@@ -202,7 +233,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   }
 
   const NO_THROW = { throwIfNoEntry: false } as const;
-  const MAX_OPEN = 64;
+  const MAX_OPEN = 32;
   const MAX_DEPTH = 1024;
   const skippedBy: Partial<Record<SkipReason, number>> = {};
   const examples: { rel: string; reason: SkipReason; detail?: string }[] = [];
@@ -218,20 +249,21 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   let sizes = new Float64Array(data.batchSize);
   let mtimes = new Float64Array(data.batchSize);
   let posted = 0;
-  const cancelled = () => Atomics.load(control, 1) !== 0;
+  const cancelled = () => Atomics.load(control, CANCEL) !== 0;
   /**
    * Hands the batch to the main thread. At most one more batch may wait there while it
    * works on one: the walker blocks until the main thread catches up (backpressure).
    */
   const flush = (): boolean => {
     if (rels.length === 0) return !cancelled();
-    while (Atomics.load(control, 0) < posted - 1 && !cancelled()) {
-      Atomics.wait(control, 0, Atomics.load(control, 0), 1000);
+    while (Atomics.load(control, ACKS) < posted - 1 && !cancelled()) {
+      Atomics.wait(control, ACKS, Atomics.load(control, ACKS), 1000);
     }
     if (cancelled()) return false;
     const n = rels.length;
     const message: WalkerMessage = {
       type: 'batch',
+      index: data.index,
       rels,
       sizes: n === sizes.length ? sizes : sizes.slice(0, n),
       mtimes: n === mtimes.length ? mtimes : mtimes.slice(0, n),
@@ -248,6 +280,8 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   };
 
   const stack: Frame[] = [];
+  /** The task being walked: where `stack` sits in the whole tree. */
+  let task: WalkTask = { rel: '', full: '', parentDev: 0, ancestors: [], depth: 0 };
   const closeFrame = (frame: Frame) => {
     for (const dir of [frame.dir, frame.bytesDir]) {
       try {
@@ -260,34 +294,48 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     frame.bytesDir = undefined;
   };
 
-  /** Opens a folder found in the walk, or says why not; returns the new frame. */
-  const enter = (rel: string, full: string, parent: Frame | undefined): Frame | undefined => {
-    if (parent) {
-      if (stack.length >= MAX_DEPTH) return void skip(rel, 'too-deep');
+  /**
+   * Opens a folder, or says why not; returns the new frame. `startInfo` is given for the
+   * start itself, which is checked before and whose failure to open is the caller's.
+   */
+  const enter = (
+    rel: string,
+    full: string,
+    parentDev: number,
+    startInfo?: Stats,
+  ): Frame | undefined => {
+    const found = startInfo === undefined; // met in the walk (not the start)
+    if (found) {
+      if (task.depth + stack.length >= MAX_DEPTH) return void skip(rel, 'too-deep');
       if (SYSTEM_PATHS.includes(full)) return void skip(rel, 'system');
     }
     let info: Stats | undefined;
     try {
-      info = parent ? fs.lstatSync(full, NO_THROW) : rootInfo;
+      info = startInfo ?? fs.lstatSync(full, NO_THROW);
     } catch (err) {
       return void skip(rel, 'unreadable', (err as NodeJS.ErrnoException).code);
     }
     if (!info) return undefined; // gone since it was listed
     if (!info.isDirectory()) return void skip(rel, info.isSymbolicLink() ? 'link' : 'special');
-    if (parent && info.dev !== parent.dev && isPseudoFs(full)) return void skip(rel, 'system');
+    if (found && info.dev !== parentDev && isPseudoFs(full)) return void skip(rel, 'system');
     // Without followed links a walk cannot loop, except through a bind mount of a parent.
     if (stack.some((f) => f.ino === info.ino && f.dev === info.dev)) return void skip(rel, 'loop');
+    for (let i = 0; i < task.ancestors.length; i += 2) {
+      if (task.ancestors[i] === info.dev && task.ancestors[i + 1] === info.ino) {
+        return void skip(rel, 'loop');
+      }
+    }
     let dir: Dir;
     try {
       dir = fs.opendirSync(full, { bufferSize: data.bufferSize });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (!parent) throw err;
+      if (!found) throw err;
       if (e.code === 'ENOENT') return undefined;
       return void skip(rel, 'unreadable', e.code);
     }
     // opendir follows a link: if the folder was swapped for one since lstat, leave it.
-    if (parent) {
+    if (found) {
       const now = fs.statSync(full, NO_THROW);
       if (!now || now.ino !== info.ino || now.dev !== info.dev) {
         dir.closeSync();
@@ -343,7 +391,18 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
       counters[BYTES]! += info.size;
       if (rels.length >= data.batchSize) flush();
     } else if (entry.isDirectory()) {
-      const child = enter(rel, full, frame);
+      const hungry = Atomics.load(control, HUNGRY);
+      if (hungry > 0 && Atomics.compareExchange(control, HUNGRY, hungry, hungry - 1) === hungry) {
+        // Another thread is idle: it walks this folder instead.
+        const ancestors = task.ancestors.slice();
+        for (const f of stack) ancestors.push(f.dev, f.ino);
+        port.postMessage({
+          type: 'donate',
+          task: { rel, full, parentDev: frame.dev, ancestors, depth: task.depth + stack.length },
+        } satisfies WalkerMessage);
+        return;
+      }
+      const child = enter(rel, full, frame.dev);
       if (child) stack.push(child);
     } else if (entry.isSymbolicLink()) {
       skip(rel, 'link');
@@ -413,51 +472,64 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     }
   };
 
-  let root0: Frame | undefined;
-  try {
-    root0 = enter('', root, undefined);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return refuse('fs', data.root, e.message, e.code);
-  }
-  if (root0) stack.push(root0);
-
-  let steps = 0;
-  while (stack.length > 0) {
-    if ((++steps & 255) === 0 && cancelled()) break;
-    const frame = stack[stack.length - 1]!;
-    let next: { name: string; entry: Dirent } | undefined;
-    try {
-      next = nextEntry(frame);
-    } catch (err) {
-      // A folder that fails while being read (an I/O error, a drive unplugged).
-      skip(frame.rel, 'unreadable', (err as NodeJS.ErrnoException).code);
-      next = undefined;
+  let root: string | undefined;
+  const run = (next: WalkTask): void => {
+    task = next;
+    let first: Frame | undefined;
+    if (next.start !== undefined) {
+      const start = checkStart(next.start);
+      if (!start) return;
+      root = start.root;
+      try {
+        first = enter('', start.root, start.info.dev, start.info);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return refuse('fs', next.start, e.message, e.code);
+      }
+    } else {
+      first = enter(next.rel, next.full, next.parentDev);
     }
-    if (next === undefined) {
-      closeFrame(frame);
-      stack.pop();
-      continue;
-    }
-    visit(frame, next.name, next.entry);
-  }
-  for (const frame of stack) closeFrame(frame);
+    if (first) stack.push(first);
 
-  if (!flush() || cancelled()) {
-    port.postMessage({ type: 'cancelled' } satisfies WalkerMessage);
-    return;
-  }
-  port.postMessage({
-    type: 'done',
-    root,
-    counts: {
-      files: counters[FILES]!,
-      dirs: counters[DIRS]!,
-      bytes: counters[BYTES]!,
-      skipped: counters[SKIPPED]!,
-      hidden: counters[HIDDEN]!,
-    },
-    skippedBy,
-    examples,
-  } satisfies WalkerMessage);
+    let steps = 0;
+    while (stack.length > 0) {
+      if ((++steps & 255) === 0 && cancelled()) break;
+      const frame = stack[stack.length - 1]!;
+      let entry: { name: string; entry: Dirent } | undefined;
+      try {
+        entry = nextEntry(frame);
+      } catch (err) {
+        // A folder that fails while being read (an I/O error, a drive unplugged).
+        skip(frame.rel, 'unreadable', (err as NodeJS.ErrnoException).code);
+        entry = undefined;
+      }
+      if (entry === undefined) {
+        closeFrame(frame);
+        stack.pop();
+        continue;
+      }
+      visit(frame, entry.name, entry.entry);
+    }
+    for (const frame of stack.splice(0)) closeFrame(frame);
+    flush();
+  };
+
+  port.on('message', (message: ToWalker) => {
+    if (message.type === 'exit') process.exit(0);
+    run(message.task);
+    port.postMessage({
+      type: 'idle',
+      index: data.index,
+      ...(root !== undefined ? { root } : {}),
+      counts: {
+        files: counters[FILES]!,
+        dirs: counters[DIRS]!,
+        bytes: counters[BYTES]!,
+        skipped: counters[SKIPPED]!,
+        hidden: counters[HIDDEN]!,
+      },
+      skippedBy,
+      examples,
+    } satisfies WalkerMessage);
+  });
 }

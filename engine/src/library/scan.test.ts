@@ -246,6 +246,7 @@ describe('scanFolder', () => {
     let furthestAhead = 0;
     const { batches, summary, files } = await scanAll(root, {
       batchSize,
+      threads: 1,
       progressMs: 5,
       onProgress: (p) => (furthestAhead = Math.max(furthestAhead, p.files - taken)),
       onBatch: async (batch) => {
@@ -261,6 +262,23 @@ describe('scanFolder', () => {
     // One batch with the caller, one waiting, one being filled: never more.
     expect(furthestAhead).toBeGreaterThan(0);
     expect(furthestAhead).toBeLessThanOrEqual(3 * batchSize);
+  });
+
+  it('finds the same files with several threads handing folders to each other', async () => {
+    const root = await freshDir();
+    await makeTree(root, 2000, 20);
+    await mkdir(join(root, 'album-3/deeper/still'), { recursive: true });
+    await writeFile(join(root, 'album-3/deeper/still/x.jpg'), 'x');
+    await symlink('..', join(root, 'album-5/up'));
+    const one = await scanAll(root, { threads: 1 });
+    const three = await scanAll(root, { threads: 3, batchSize: 64 });
+    expect(three.files).toEqual(one.files);
+    expect(one.files).toHaveLength(2001);
+    const { elapsedMs: _a, examples: e1, ...rest1 } = one.summary;
+    const { elapsedMs: _b, examples: e3, ...rest3 } = three.summary;
+    expect(rest3).toEqual(rest1);
+    expect(rest1).toMatchObject({ files: 2001, dirs: 102, skipped: 1 });
+    expect(e3).toEqual(e1);
   });
 
   it('reports progress that never goes back, ending with the final counts', async () => {

@@ -8,16 +8,25 @@
 //   type is proc, sysfs, devtmpfs, cgroup, debugfs and the like is skipped;
 // - sockets, FIFOs and devices are skipped (reading a FIFO blocks forever), and so are
 //   hidden (dot) files and folders, as the library always has;
-// - memory stays bounded: files are handed out in batches of `batchSize` and the walk
-//   waits while the caller works on them; no list of all entries is ever held;
+// - memory stays bounded: each thread walks depth-first with a stack of open folders,
+//   files are handed out in batches of `batchSize`, and a thread waits while two of its
+//   batches are with the caller; no list of all entries is ever held;
 // - progress (files, folders, bytes, skipped) is reported every `progressMs` and once at
 //   the end, and an AbortSignal cancels it at once with SCAN_CANCELLED.
 //
-// The walk itself runs in a worker thread (scan-walker.ts says why).
+// The walk itself runs in worker threads (scan-walker.ts says why).
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KeepsakeError, fromFsError } from '../errors';
-import { scanWalker, type SkipReason, type WalkerData, type WalkerMessage } from './scan-walker';
+import {
+  scanWalker,
+  type SkipReason,
+  type ToWalker,
+  type WalkTask,
+  type WalkerData,
+  type WalkerMessage,
+} from './scan-walker';
 
 export type { SkipReason } from './scan-walker';
 
@@ -51,7 +60,8 @@ export interface ScanSummary extends ScanProgress {
 export interface ScanOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ScanProgress) => void;
-  /** Called with each batch of files, in walk order; the scan waits for it to settle. */
+  /** Called with each batch of files (in no set order), one call at a time; the scan
+   *  waits for each to settle. */
   onBatch: (files: ScannedFile[]) => void | Promise<void>;
   /** Files per batch (default 1000). */
   batchSize?: number;
@@ -59,6 +69,8 @@ export interface ScanOptions {
   progressMs?: number;
   /** Skipped entries named in the summary (default 50). */
   maxExamples?: number;
+  /** Threads walking at once (default: the number of cores, at most 4). */
+  threads?: number;
   /** Tests only: folders to treat as the system's (default /proc, /sys, /dev, /run). */
   systemFolders?: string[];
 }
@@ -74,7 +86,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   'too-deep': 'nested more than 1,000 folders deep',
 };
 
-// One thread runs this source; see scan-walker.ts. tsx and vitest compile with esbuild's
+// Each thread runs this source; see scan-walker.ts. tsx and vitest compile with esbuild's
 // keepNames, which wraps functions in a `__name(fn, "name")` helper defined outside the
 // function's text: the thread gets its own.
 const WORKER_SOURCE = `const { parentPort, workerData } = require('node:worker_threads');
@@ -85,32 +97,47 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
   const started = performance.now();
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 1000));
   const progressMs = options.progressMs ?? 100;
+  const maxExamples = options.maxExamples ?? 50;
+  const threads = Math.max(1, Math.floor(options.threads ?? Math.min(4, availableParallelism())));
   const { signal, onBatch, onProgress } = options;
   if (signal?.aborted) return Promise.reject(cancelledError(root));
 
-  const control = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
-  const counters = new SharedArrayBuffer(5 * Float64Array.BYTES_PER_ELEMENT);
-  const ack = new Int32Array(control);
+  const control = new SharedArrayBuffer((2 + threads) * Int32Array.BYTES_PER_ELEMENT);
+  const counters = new SharedArrayBuffer(5 * threads * Float64Array.BYTES_PER_ELEMENT);
+  const ctl = new Int32Array(control);
   const counts = new Float64Array(counters);
-  const data: WalkerData = {
-    root,
-    batchSize,
-    bufferSize: 256,
-    control,
-    counters,
-    maxExamples: options.maxExamples ?? 50,
-    systemFolders: options.systemFolders,
-  };
+  const HUNGRY = 1;
 
   return new Promise<ScanSummary>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
+    const workers = Array.from(
+      { length: threads },
+      (_, index) =>
+        new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: {
+            index,
+            batchSize,
+            bufferSize: 256,
+            control,
+            counters,
+            maxExamples,
+            systemFolders: options.systemFolders,
+          } satisfies WalkerData,
+        }),
+    );
+    const send = (index: number, message: ToWalker) => workers[index]!.postMessage(message);
     let settled = false;
-    // Batches are handled one at a time, in order, each awaited before the next.
+    // Batches are handed to the caller one at a time, each awaited before the next.
     let queue: Promise<void> = Promise.resolve();
     let last: ScanProgress = { files: 0, dirs: 0, bytes: 0, skipped: 0 };
+    // Threads waiting for a folder, and folders offered while none was (rare).
+    const idle: number[] = [];
+    const tasks: WalkTask[] = [];
+    const finals = new Map<number, Extract<WalkerMessage, { type: 'idle' }>>();
+    let realRoot: string | undefined;
 
     const report = (progress: ScanProgress) => {
-      // Never backwards, whatever order the thread's counters are read in.
+      // Never backwards, whatever order the threads' counters are read in.
       const next = {
         files: Math.max(last.files, progress.files),
         dirs: Math.max(last.dirs, progress.dirs),
@@ -125,15 +152,14 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
       last = next;
       if (changed) onProgress?.({ ...next });
     };
+    const sum = (field: number) => {
+      let total = 0;
+      for (let i = 0; i < threads; i++) total += counts[i * 5 + field]!;
+      return total;
+    };
     const timer = onProgress
       ? setInterval(
-          () =>
-            report({
-              files: counts[0]!,
-              dirs: counts[1]!,
-              bytes: counts[2]!,
-              skipped: counts[3]!,
-            }),
+          () => report({ files: sum(0), dirs: sum(1), bytes: sum(2), skipped: sum(3) }),
           progressMs,
         )
       : undefined;
@@ -145,20 +171,45 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
       if (timer) clearInterval(timer);
       signal?.removeEventListener('abort', onAbort);
       if (err !== undefined) {
-        // The thread stops at its next entry and closes its folders; a thread stuck in a
-        // call to a hung drive must not keep the engine from exiting.
-        Atomics.store(ack, 1, 1);
-        Atomics.notify(ack, 0);
-        worker.unref();
-        reject(err);
-      } else {
-        resolve(summary!);
+        // Busy threads stop at their next entry and close their folders; a thread stuck
+        // in a call to a hung drive must not keep the engine from exiting.
+        Atomics.store(ctl, 0, 1);
+        for (let i = 0; i < threads; i++) Atomics.notify(ctl, 2 + i);
       }
+      for (let i = 0; i < threads; i++) {
+        send(i, { type: 'exit' });
+        workers[i]!.unref();
+      }
+      if (err !== undefined) reject(err);
+      else resolve(summary!);
     };
     const onAbort = () => finish(cancelledError(root));
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    worker.on('message', (message: WalkerMessage) => {
+    const complete = () => {
+      const total = { files: 0, dirs: 0, bytes: 0, skipped: 0, hidden: 0 };
+      const skippedBy: ScanSummary['skippedBy'] = {};
+      const examples: ScanSummary['examples'] = [];
+      for (const final of finals.values()) {
+        for (const key of Object.keys(total) as (keyof typeof total)[]) {
+          total[key] += final.counts[key];
+        }
+        for (const [reason, n] of Object.entries(final.skippedBy) as [SkipReason, number][]) {
+          skippedBy[reason] = (skippedBy[reason] ?? 0) + n;
+        }
+        examples.push(...final.examples);
+      }
+      report(total);
+      finish(undefined, {
+        root: realRoot ?? root,
+        ...total,
+        skippedBy,
+        examples: examples.slice(0, maxExamples),
+        elapsedMs: performance.now() - started,
+      });
+    };
+
+    const onMessage = (message: WalkerMessage) => {
       if (settled) return;
       switch (message.type) {
         case 'batch': {
@@ -178,27 +229,32 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
               finish(err);
               return;
             }
-            Atomics.add(ack, 0, 1);
-            Atomics.notify(ack, 0);
+            Atomics.add(ctl, 2 + message.index, 1);
+            Atomics.notify(ctl, 2 + message.index);
           });
           break;
         }
-        case 'done':
-          queue = queue.then(() => {
-            if (settled) return;
-            report(message.counts);
-            finish(undefined, {
-              root: message.root,
-              ...message.counts,
-              skippedBy: message.skippedBy,
-              examples: message.examples,
-              elapsedMs: performance.now() - started,
-            });
-          });
+        case 'donate': {
+          const index = idle.pop();
+          if (index === undefined) tasks.push(message.task);
+          else send(index, { type: 'task', task: message.task });
           break;
-        case 'cancelled':
-          finish(cancelledError(root));
+        }
+        case 'idle': {
+          finals.set(message.index, message);
+          if (message.root !== undefined) realRoot = message.root;
+          const task = tasks.pop();
+          if (task) {
+            send(message.index, { type: 'task', task });
+            break;
+          }
+          idle.push(message.index);
+          Atomics.add(ctl, HUNGRY, 1);
+          // Every thread idle and nothing offered: the walk is over once the caller has
+          // taken the last batches.
+          if (idle.length === threads) queue = queue.then(() => complete());
           break;
+        }
         case 'refused':
           finish(
             message.kind === 'usage'
@@ -211,17 +267,25 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
           );
           break;
       }
-    });
-    worker.on('error', (err) =>
-      finish(
-        new KeepsakeError('INTERNAL', `the folder scan failed: ${err.message}`, { cause: err }),
-      ),
-    );
-    worker.on('exit', () => {
-      // After 'done' the result waits for the last batches; any other exit is a failure.
-      void queue.then(() =>
+    };
+    workers.forEach((worker) => {
+      worker.on('message', onMessage);
+      worker.on('error', (err) =>
+        finish(
+          new KeepsakeError('INTERNAL', `the folder scan failed: ${err.message}`, { cause: err }),
+        ),
+      );
+      worker.on('exit', () =>
         finish(new KeepsakeError('INTERNAL', 'the folder scan stopped unexpectedly')),
       );
+    });
+
+    // The first thread checks the start and walks it; the others wait to be handed folders.
+    for (let i = 1; i < threads; i++) idle.push(i);
+    Atomics.store(ctl, HUNGRY, threads - 1);
+    send(0, {
+      type: 'task',
+      task: { start: root, rel: '', full: '', parentDev: 0, ancestors: [], depth: 0 },
     });
   });
 }
