@@ -12,6 +12,7 @@ import { expect, test } from '@playwright/test';
 import type { Page, TestInfo } from '@playwright/test';
 import { startEngine } from './engine';
 import type { RunningEngine } from './engine';
+import { storeRecoveryKey } from './recovery-key';
 
 const run = promisify(execFile);
 
@@ -105,9 +106,13 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   // --- Vault: strength feedback, creation, the recovery key shown once. -------------------
   const password = page.getByLabel('Password', { exact: true });
   await password.fill('password');
-  await expect(page.getByTestId('password-strength')).toHaveText('Strength: Weak');
+  await expect(page.getByTestId('password-strength')).toHaveText(
+    'Strength: Very weak · not strong enough yet',
+  );
   await password.fill('gardenia kettle seven rivers');
-  await expect(page.getByTestId('password-strength')).toHaveText('Strength: Strong');
+  await expect(page.getByTestId('password-strength')).toHaveText(
+    'Strength: Very strong · strong enough',
+  );
   await page.getByLabel('Repeat the password').fill('gardenia kettle seven river');
   await expect(page.getByText('The two passwords differ.')).toBeVisible();
   await page.getByLabel('Repeat the password').fill('gardenia kettle seven rivers');
@@ -115,19 +120,21 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   const key = page.getByTestId('recovery-key');
   await expect(key).toHaveText(/\S{16,}/);
   const recoveryKey = (await key.textContent()) ?? '';
-  const continueButton = page.getByRole('button', { name: 'Continue to the library' });
-  await expect(continueButton).toBeDisabled();
   await shot(page, testInfo, 'vault-recovery-key');
-  await page.getByLabel('I have stored the recovery key somewhere safe').check();
-  await continueButton.click();
+  // Stored, as the app checks it: two groups typed back (e2e/keys.spec.ts tests the guard).
+  await storeRecoveryKey(page, recoveryKey, 'Finish and go to the library');
   await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByText('Nothing here yet.')).toBeVisible();
 
-  // --- Library: a folder by path, scanned recursively. ------------------------------------
+  // --- Library: a folder by path, scanned recursively and protected on add. --------------
+  await expect(
+    page.getByLabel('Protect new files as soon as they are added (recommended)'),
+  ).toBeChecked();
   await page.getByLabel('Folder path').fill(join(media, 'Tapes'));
   await page.getByRole('button', { name: 'Add folder' }).click();
   const tapes = page.getByRole('listitem', { name: 'Tapes', exact: true });
-  await expect(tapes.getByTestId('folder-pending')).toHaveText('2');
+  await expect(tapes.getByTestId('folder-encrypted')).toHaveText('2', { timeout: 60_000 });
+  await expect(tapes.getByTestId('folder-pending')).toHaveText('0');
   await expect(tapes).toContainText('videos');
 
   // Drag-and-drop in a plain browser: a drop event whose DataTransfer holds a File.
@@ -142,21 +149,20 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
       );
     }
   }, dropped);
-  await expect(page.getByTestId('upload-progress')).toContainText('Uploaded 1 of 1 files.');
-  const uploads = page.getByRole('listitem', { name: 'uploads', exact: true });
-  await expect(uploads.getByTestId('folder-pending')).toHaveText('1');
+  await expect(page.getByTestId('upload-progress')).toContainText(
+    'Uploaded and protected 1 of 1 files.',
+  );
+  // Uploads are encrypted as they arrive: protected at once, nothing to press.
+  const uploads = page.getByRole('listitem', { name: 'Uploaded files', exact: true });
+  await expect(uploads.getByTestId('folder-encrypted')).toHaveText('1');
 
   // The file input (the "Upload files…" button's picker).
   await page.getByTestId('upload-files').setInputFiles(join(media, 'picked.mp4'));
-  await expect(page.getByTestId('upload-progress')).toContainText('Uploaded 1 of 1 files.');
-  await expect(uploads.getByTestId('folder-pending')).toHaveText('2');
-
-  // Encrypt both folders; progress shows while it runs.
-  await tapes.getByRole('button', { name: 'Encrypt 2' }).click();
-  await uploads.getByRole('button', { name: 'Encrypt 2' }).click();
-  await expect(tapes.getByTestId('folder-encrypted')).toHaveText('2', { timeout: 60_000 });
-  await expect(uploads.getByTestId('folder-encrypted')).toHaveText('2', { timeout: 60_000 });
-  await expect(tapes.getByRole('button', { name: 'All encrypted' })).toBeDisabled();
+  await expect(page.getByTestId('upload-progress')).toContainText(
+    'Uploaded and protected 1 of 1 files.',
+  );
+  await expect(uploads.getByTestId('folder-encrypted')).toHaveText('2');
+  await expect(tapes.getByRole('button', { name: 'All protected' })).toBeDisabled();
   await tapes.getByRole('button', { name: 'Show files' }).click();
   await expect(tapes.getByRole('row', { name: /1987\/beach\.mp4/ })).toContainText('Yes');
   await shot(page, testInfo, 'library-screen');
@@ -386,6 +392,9 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await page.getByRole('button', { name: 'Use the recovery key instead' }).click();
   await page.getByLabel('Recovery key').fill(recoveryKey);
   await page.getByRole('button', { name: 'Unlock' }).click();
+  // After the recovery key, a new password is offered first.
+  await expect(nav(page, 'Settings')).toHaveAttribute('aria-current', 'page');
+  await nav(page, 'Library').click();
   await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByRole('listitem', { name: 'Tapes', exact: true })).toBeVisible();
 });

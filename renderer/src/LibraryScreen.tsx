@@ -1,64 +1,109 @@
 // Library: add folders (drop, native picker, a path, or browser uploads), see what each
-// holds and what is encrypted, encoded or pending, encrypt, rescan, remove.
-import { useQueryClient } from '@tanstack/react-query';
+// holds and what is protected (encrypted into the vault), encoded or still to protect; a
+// removed folder's protected copies stay until the family deletes them on purpose.
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
 import type { DragEvent, FormEvent } from 'react';
 import { getBridge, pathForFile } from './bridge';
 import { useClient } from './client-context';
 import { collectFiles, isJunk, itemsOf, relPathOf } from './dropped-files';
 import type { PickedFile } from './dropped-files';
-import type { FileView, FolderView } from './engine-client';
+import type { FileView, FolderView, RemovalImpact } from './engine-client';
 import { errorText } from './errors-text';
-import { formatBytes, formatTime } from './format';
-import { keys, useFolderFiles, useFolders, useLibraryActions } from './queries';
+import { formatBytes, formatEta, formatTime } from './format';
+import {
+  keys,
+  useFolderFiles,
+  useFolders,
+  useLibraryActions,
+  useSettings,
+  useSettingsActions,
+} from './queries';
+import { SaveCopyButton } from './SaveCopy';
 import { useUiStore } from './ui-store';
+import {
+  UploadTracker,
+  forgetUnfinished,
+  readUnfinished,
+  type UploadFile,
+  type UploadProgressView,
+} from './upload-tracker';
 
-interface UploadState {
-  total: number;
-  done: number;
-  current: string | undefined;
+interface UploadState extends UploadProgressView {
   failed: { rel: string; message: string }[];
+  kept: number;
   finished: boolean;
 }
 
+const browserStorage = (): Storage | undefined => {
+  try {
+    return globalThis.localStorage;
+  } catch {
+    return undefined;
+  }
+};
+
 export function LibraryScreen() {
-  const folders = useFolders();
   const actions = useLibraryActions();
+  const folders = useFolders(actions.add.isPending);
   const client = useClient();
   const queryClient = useQueryClient();
   const [upload, setUpload] = useState<UploadState>();
+  const [unfinished, setUnfinished] = useState<UploadFile[]>(() =>
+    readUnfinished(browserStorage()),
+  );
   const abort = useRef<AbortController>(undefined);
   const bridge = getBridge();
+  // What the engine did receive of an upload whose page was closed is not "unfinished":
+  // the browser may have sent every byte and only missed the answer.
+  const uploadFolder = folders.data?.find((f) => f.source === 'upload');
+  const stillMissing = useQuery({
+    queryKey: ['unfinished-uploads', uploadFolder?.id ?? '', unfinished],
+    enabled: unfinished.length > 0 && folders.data !== undefined,
+    queryFn: async () => {
+      const there = uploadFolder ? await client.folderFiles(uploadFolder.id) : [];
+      return unfinished.filter((u) => !there.some((f) => f.rel === u.rel && f.size === u.size));
+    },
+  });
+  const missing = stillMissing.data ?? [];
 
   const uploadAll = async (files: PickedFile[]) => {
     const wanted = files.filter((f) => !isJunk(f.rel));
     if (wanted.length === 0) return;
+    setUnfinished([]);
     const controller = new AbortController();
     abort.current = controller;
-    const state: UploadState = {
-      total: wanted.length,
-      done: 0,
-      current: undefined,
-      failed: [],
-      finished: false,
-    };
-    setUpload({ ...state });
+    const tracker = new UploadTracker(
+      wanted.map((f) => ({ rel: f.rel, size: f.file.size })),
+      browserStorage(),
+    );
+    const failed: UploadState['failed'] = [];
+    let kept = 0;
+    const show = (finished = false) =>
+      setUpload({ ...tracker.view(), failed: [...failed], kept, finished });
+    show();
     for (const { file, rel } of wanted) {
       if (controller.signal.aborted) break;
-      state.current = rel;
-      setUpload({ ...state });
+      tracker.begin(rel);
+      show();
       try {
-        await client.upload(file, rel, controller.signal);
+        await client.upload(file, rel, {
+          signal: controller.signal,
+          onProgress: (sent) => {
+            tracker.sent(sent);
+            show();
+          },
+        });
+        kept += 1;
       } catch (err) {
         if (controller.signal.aborted) break;
-        state.failed.push({ rel, message: errorText(err) });
+        failed.push({ rel, message: errorText(err) });
       }
-      state.done++;
-      setUpload({ ...state });
+      tracker.finish({ rel, size: file.size });
+      show();
     }
-    state.current = undefined;
-    state.finished = true;
-    setUpload({ ...state });
+    if (controller.signal.aborted) tracker.stop();
+    show(true);
     await queryClient.invalidateQueries({ queryKey: keys.folders });
   };
 
@@ -97,11 +142,45 @@ export function LibraryScreen() {
         />
       </div>
 
-      {actions.add.isPending && <p role="status">Adding and scanning the folder…</p>}
+      <ProtectOnAddSetting />
+
+      {actions.add.isPending && !folders.data?.some((f) => f.scanning) && (
+        <p role="status">Adding the folder…</p>
+      )}
+      {actions.add.data?.notice && !actions.add.isPending && (
+        <p className="notice" role="status">
+          {actions.add.data.notice}
+        </p>
+      )}
       {actions.add.isError && (
         <p role="alert" className="error">
           Could not add the folder: {errorText(actions.add.error)}
         </p>
+      )}
+      {missing.length > 0 && !upload && (
+        <div className="notice" role="alert" data-testid="unfinished-uploads">
+          <span>
+            {missing.length === 1
+              ? `“${missing[0]!.rel}” was not finished uploading`
+              : `${missing.length} files were not finished uploading (${missing
+                  .slice(0, 3)
+                  .map((f) => `“${f.rel}”`)
+                  .join(', ')}${missing.length > 3 ? '…' : ''})`}{' '}
+            last time: the page was closed or Keepsake stopped, and nothing of{' '}
+            {missing.length === 1 ? 'it' : 'them'} was kept. Add{' '}
+            {missing.length === 1 ? 'it' : 'them'} again to finish.
+          </span>
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              forgetUnfinished(browserStorage());
+              setUnfinished([]);
+            }}
+          >
+            Dismiss
+          </button>
+        </div>
       )}
       {upload && (
         <UploadProgress
@@ -236,11 +315,13 @@ function UploadProgress(props: {
   const { state } = props;
   return (
     <div className="upload" role="status" aria-live="polite" data-testid="upload-progress">
-      <progress max={state.total} value={state.done} aria-label="Upload progress" />
+      <progress max={100} value={state.percent} aria-label="Upload progress" />
       <span>
         {state.finished
-          ? `Uploaded ${state.done - state.failed.length} of ${state.total} files.`
-          : `Uploading ${state.done + 1} of ${state.total}: ${state.current ?? ''}`}
+          ? `Uploaded and protected ${state.kept} of ${state.total} files.`
+          : `Uploading ${state.done + 1} of ${state.total}: ${state.current ?? ''} — ` +
+            `${Math.floor(state.percent)}% · ${formatBytes(state.bytesDone)} of ` +
+            `${formatBytes(state.bytesTotal)} · ${formatEta(state.etaSeconds)}`}
       </span>
       {state.failed.length > 0 && (
         <ul className="error">
@@ -264,6 +345,26 @@ function UploadProgress(props: {
   );
 }
 
+/** "Added" means "protected": the setting, on by default. */
+function ProtectOnAddSetting() {
+  const settings = useSettings();
+  const update = useSettingsActions();
+  const id = useId();
+  if (!settings.data) return null;
+  return (
+    <p className="setting">
+      <input
+        id={id}
+        type="checkbox"
+        checked={settings.data.encryptOnAdd}
+        disabled={update.isPending}
+        onChange={(e) => update.mutate({ encryptOnAdd: e.currentTarget.checked })}
+      />{' '}
+      <label htmlFor={id}>Protect new files as soon as they are added (recommended)</label>
+    </p>
+  );
+}
+
 const KIND_LABELS: Record<string, string> = {
   video: 'videos',
   photo: 'photos',
@@ -278,16 +379,36 @@ function FolderCard({ folder }: { folder: FolderView }) {
   const headingId = useId();
   const filesId = useId();
   const enc = folder.encrypting;
-  const busy = actions.encrypt.isPending || actions.rescan.isPending || enc !== undefined;
-  const error = actions.encrypt.error ?? actions.rescan.error ?? actions.remove.error;
+  const scan = folder.scanning;
+  const uploads = folder.source === 'upload';
+  const busy = actions.encrypt.isPending || actions.rescan.isPending || enc !== undefined || !!scan;
+  const error =
+    actions.encrypt.error ?? actions.rescan.error ?? actions.remove.error ?? actions.add.error;
   const bridge = getBridge();
 
   return (
     <li className="folder" aria-labelledby={headingId} data-testid="folder">
       <div className="folder-head">
         <h3 id={headingId}>{folder.name}</h3>
-        <span className="path">{folder.path}</span>
+        {!uploads && <span className="path">{folder.path}</span>}
+        {!folder.watching && (
+          <span className="badge badge-cancelled" data-testid="folder-unwatched">
+            No longer watched
+          </span>
+        )}
       </div>
+      {uploads && (
+        <p className="muted small">
+          Sent from this browser. The copy in your vault is the only copy Keepsake has.
+        </p>
+      )}
+      {!folder.watching && (
+        <p className="small">
+          Keepsake no longer looks at this folder on your disk. Its {folder.encrypted} protected{' '}
+          {folder.encrypted === 1 ? 'copy stays' : 'copies stay'} in your vault: you can still watch
+          them and save copies.
+        </p>
+      )}
       <dl className="counts">
         <div>
           <dt>Files</dt>
@@ -306,28 +427,48 @@ function FolderCard({ folder }: { folder: FolderView }) {
             </div>
           ))}
         <div>
-          <dt>Encrypted</dt>
+          <dt>Protected</dt>
           <dd data-testid="folder-encrypted">{folder.encrypted}</dd>
         </div>
         <div>
           <dt>Encoded</dt>
           <dd>{folder.encoded}</dd>
         </div>
-        <div>
-          <dt>Pending</dt>
-          <dd data-testid="folder-pending">{folder.pending}</dd>
-        </div>
+        {folder.watching && !uploads && (
+          <div>
+            <dt>Not yet protected</dt>
+            <dd data-testid="folder-pending">{folder.pending}</dd>
+          </div>
+        )}
+        {folder.vaultOnly > 0 && !uploads && (
+          <div>
+            <dt>Only in the vault</dt>
+            <dd data-testid="folder-vault-only">{folder.vaultOnly}</dd>
+          </div>
+        )}
       </dl>
+      {scan && (
+        <div className="encrypting" role="status" data-testid="folder-scanning">
+          <progress aria-label={`Looking through ${folder.name}`} />
+          <span>
+            Looking through the folder… {scan.files.toLocaleString()} files,{' '}
+            {formatBytes(scan.bytes)} found
+          </span>
+          <button type="button" onClick={() => actions.cancelScan.mutate(folder.id)}>
+            Stop
+          </button>
+        </div>
+      )}
       {enc && (
         <div className="encrypting" role="status">
           <progress
             max={Math.max(enc.total, 1)}
             value={enc.done}
-            aria-label={`Encrypting ${folder.name}`}
+            aria-label={`Protecting ${folder.name}`}
           />
           <span>
-            Encrypting {enc.done} of {enc.total}
-            {enc.failed > 0 ? ` · ${enc.failed} failed` : ''}
+            Protecting {enc.done} of {enc.total}
+            {enc.failed > 0 ? ` · ${enc.failed} could not be read` : ''}
           </span>
         </div>
       )}
@@ -341,24 +482,39 @@ function FolderCard({ folder }: { folder: FolderView }) {
           {errorText(error)}
         </p>
       )}
-      <p className="muted small">Scanned {formatTime(folder.scannedAt)}</p>
+      {folder.scannedAt > 0 && !uploads && (
+        <p className="muted small">Last looked at {formatTime(folder.scannedAt)}</p>
+      )}
       <div className="actions">
-        <button
-          type="button"
-          className="primary"
-          disabled={busy || folder.pending === 0}
-          onClick={() => actions.encrypt.mutate(folder.id)}
-        >
-          {enc
-            ? 'Encrypting…'
-            : folder.pending === 0
-              ? 'All encrypted'
-              : `Encrypt ${folder.pending}`}
-        </button>
-        <button type="button" disabled={busy} onClick={() => actions.rescan.mutate(folder.id)}>
-          {actions.rescan.isPending ? 'Scanning…' : 'Rescan'}
-        </button>
-        {bridge?.reveal && (
+        {folder.watching && !uploads && (
+          <>
+            <button
+              type="button"
+              className="primary"
+              disabled={busy || folder.pending === 0}
+              onClick={() => actions.encrypt.mutate(folder.id)}
+            >
+              {enc
+                ? 'Protecting…'
+                : folder.pending === 0
+                  ? 'All protected'
+                  : `Protect ${folder.pending}`}
+            </button>
+            <button type="button" disabled={busy} onClick={() => actions.rescan.mutate(folder.id)}>
+              {actions.rescan.isPending ? 'Looking…' : 'Look again'}
+            </button>
+          </>
+        )}
+        {!folder.watching && (
+          <button
+            type="button"
+            disabled={actions.add.isPending}
+            onClick={() => actions.add.mutate(folder.path)}
+          >
+            Watch again
+          </button>
+        )}
+        {bridge?.reveal && !uploads && (
           <button type="button" onClick={() => void bridge.reveal?.(folder.path).catch(() => {})}>
             Show in file manager
           </button>
@@ -371,35 +527,124 @@ function FolderCard({ folder }: { folder: FolderView }) {
         >
           {open ? 'Hide files' : 'Show files'}
         </button>
-        {confirmRemove ? (
-          <span className="confirm">
-            Remove from the library? (Your files stay where they are.)
-            <button
-              type="button"
-              className="danger"
-              onClick={() => actions.remove.mutate(folder.id)}
-            >
-              Remove
-            </button>
-            <button type="button" onClick={() => setConfirmRemove(false)}>
-              Keep
-            </button>
-          </span>
-        ) : (
-          <button type="button" onClick={() => setConfirmRemove(true)}>
-            Remove…
+        {!confirmRemove && (
+          <button type="button" disabled={!!scan} onClick={() => setConfirmRemove(true)}>
+            {folder.watching && !uploads ? 'Remove…' : 'Delete copies…'}
           </button>
         )}
       </div>
+      {confirmRemove && (
+        <RemoveConfirm
+          folder={folder}
+          onDone={() => setConfirmRemove(false)}
+          onRemove={(deleteEncrypted) =>
+            actions.remove.mutate(
+              { id: folder.id, deleteEncrypted },
+              { onSettled: () => setConfirmRemove(false) },
+            )
+          }
+        />
+      )}
       <div id={filesId} hidden={!open}>
-        {open && <FileTable folderId={folder.id} watch={enc !== undefined} />}
+        {open && <FileTable folder={folder} watch={enc !== undefined} />}
       </div>
     </li>
   );
 }
 
-function FileTable({ folderId, watch }: { folderId: string; watch: boolean }) {
-  const files = useFolderFiles(folderId, watch);
+/**
+ * The truth before a Remove: a watched folder stops being watched and keeps its
+ * protected copies unless the family ticks the box; it is told when a copy is the only
+ * one left. A folder that is already unwatched (or the uploads) can only lose its copies.
+ */
+function RemoveConfirm(props: {
+  folder: FolderView;
+  onRemove: (deleteEncrypted: boolean) => void;
+  onDone: () => void;
+}) {
+  const { folder } = props;
+  const client = useClient();
+  // Asked afresh each time: whether a copy is the only one depends on the disk right now.
+  const asked = useQuery({
+    queryKey: ['removal', folder.id],
+    queryFn: () => client.removalImpact(folder.id),
+    gcTime: 0,
+  });
+  const impact: RemovalImpact | undefined = asked.data;
+  const onlyDelete = !folder.watching || folder.source === 'upload';
+  const [alsoDelete, setAlsoDelete] = useState(false);
+  const tickId = useId();
+  const titleId = useId();
+  const deleting = onlyDelete || alsoDelete;
+  const copies = impact?.encrypted.files ?? 0;
+  const copiesText = impact
+    ? `${copies} ${copies === 1 ? 'file' : 'files'}, ${formatBytes(impact.encrypted.bytes)}`
+    : '…';
+  return (
+    <div
+      className="confirm-box"
+      role="alertdialog"
+      aria-labelledby={titleId}
+      data-testid="remove-confirm"
+    >
+      <h4 id={titleId}>
+        {onlyDelete
+          ? `Delete the protected copies of “${folder.name}”?`
+          : `Stop watching “${folder.name}”?`}
+      </h4>
+      {asked.isError && <p className="error">{errorText(asked.error)}</p>}
+      {!onlyDelete && (
+        <p>
+          Keepsake will stop looking at this folder. The files on your disk are not touched.{' '}
+          {copies > 0
+            ? `Its protected copies (${copiesText}) stay in your vault, where you can still watch them and save copies.`
+            : 'None of its files are protected yet, so nothing of it is kept in the vault.'}
+        </p>
+      )}
+      {!onlyDelete && copies > 0 && (
+        <p>
+          <input
+            id={tickId}
+            type="checkbox"
+            checked={alsoDelete}
+            onChange={(e) => setAlsoDelete(e.currentTarget.checked)}
+          />{' '}
+          <label htmlFor={tickId}>Also delete the protected copies ({copiesText})</label>
+        </p>
+      )}
+      {onlyDelete && <p>This deletes {copiesText} from your vault. It cannot be undone.</p>}
+      {deleting && impact && impact.onlyCopies.files > 0 && (
+        <p className="warning" role="alert" data-testid="only-copies-warning">
+          {impact.onlyCopies.files === impact.encrypted.files
+            ? `${impact.onlyCopies.files === 1 ? 'This file is' : `All ${impact.onlyCopies.files} files are`} no longer anywhere else: the vault copy is the only one left.`
+            : `${impact.onlyCopies.files} of these files (${formatBytes(impact.onlyCopies.bytes)}) are no longer on your disk: the vault copy is the only one left.`}{' '}
+          Deleting loses {impact.onlyCopies.files === 1 ? 'it' : 'them'} for good. Save a copy first
+          if you are not sure.
+        </p>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className={deleting ? 'danger' : 'primary'}
+          disabled={!impact}
+          onClick={() => props.onRemove(deleting)}
+        >
+          {onlyDelete
+            ? 'Delete copies'
+            : alsoDelete
+              ? 'Stop watching and delete copies'
+              : 'Stop watching'}
+        </button>
+        <button type="button" onClick={props.onDone}>
+          Cancel
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
+  const files = useFolderFiles(folder.id, watch);
   const makeFrom = useUiStore((s) => s.makeFrom);
   if (files.isPending) return <p role="status">Loading files…</p>;
   if (files.isError)
@@ -416,7 +661,7 @@ function FileTable({ folderId, watch }: { folderId: string; watch: boolean }) {
           <th scope="col">File</th>
           <th scope="col">Kind</th>
           <th scope="col">Size</th>
-          <th scope="col">Encrypted</th>
+          <th scope="col">Protected</th>
           <th scope="col">Jobs</th>
           <th scope="col">
             <span className="visually-hidden">Actions</span>
@@ -426,7 +671,20 @@ function FileTable({ folderId, watch }: { folderId: string; watch: boolean }) {
       <tbody>
         {files.data.map((file: FileView) => (
           <tr key={file.id}>
-            <td className="rel">{file.rel}</td>
+            <td className="rel">
+              {file.rel}
+              {!file.sourceExists && folder.source === 'disk' && (
+                <>
+                  {' '}
+                  <span
+                    className="badge badge-cancelled"
+                    title="The original is no longer on your disk"
+                  >
+                    Only in the vault
+                  </span>
+                </>
+              )}
+            </td>
             <td>{file.kind}</td>
             <td>{formatBytes(file.size)}</td>
             <td>{file.encrypted ? 'Yes' : 'Not yet'}</td>
@@ -438,14 +696,17 @@ function FileTable({ folderId, watch }: { folderId: string; watch: boolean }) {
                     .map((j) => `${j.preset} (${j.state})`)
                     .join(', ')}
             </td>
-            <td>
-              <button
-                type="button"
-                onClick={() => makeFrom(folderId, file.id)}
-                aria-label={`Make something from ${file.rel}`}
-              >
-                Make…
-              </button>
+            <td className="row-actions">
+              {file.encrypted && (
+                <button
+                  type="button"
+                  onClick={() => makeFrom(folder.id, file.id)}
+                  aria-label={`Make something from ${file.rel}`}
+                >
+                  Make…
+                </button>
+              )}
+              {file.encrypted && <SaveCopyButton fileId={file.id} name={file.rel} />}
             </td>
           </tr>
         ))}

@@ -17,6 +17,8 @@ import type {
   DesktopJob,
   EngineClient,
   PairServerBody,
+  SettingsView,
+  LockVaultBody,
   UnlockVaultBody,
 } from './engine-client';
 import { EngineError, needsVault } from './engine-client';
@@ -79,6 +81,7 @@ export const keys = {
   jobs: ['jobs'] as const,
   servers: ['servers'] as const,
   activity: ['activity'] as const,
+  settings: ['settings'] as const,
 };
 
 /** Failures that asking again will not fix. */
@@ -145,7 +148,12 @@ export function useEngineStatus(client: EngineClient) {
 
 export function useVault() {
   const client = useClient();
-  return useQuery({ queryKey: keys.vault, queryFn: () => client.vault() });
+  return useQuery({
+    queryKey: keys.vault,
+    queryFn: () => client.vault(),
+    // A lock waiting for running jobs happens by itself: follow it.
+    refetchInterval: (query) => (query.state.data?.lockPending ? 1000 : false),
+  });
 }
 
 /** Library data is only readable with the vault open. */
@@ -153,16 +161,33 @@ function useUnlocked(): boolean {
   return useVault().data?.unlocked === true;
 }
 
-export function useFolders() {
+/** `watch`: poll anyway (a folder being added shows up, with its scan, only once listed). */
+export function useFolders(watch = false) {
   const client = useClient();
   const enabled = useUnlocked();
   return useQuery({
     queryKey: keys.folders,
     queryFn: () => client.folders(),
     enabled,
-    // Encryption progress shows up in the folder list: follow it while it runs.
+    // Scan and encryption progress show up in the folder list: follow them while they run.
     refetchInterval: (query) =>
-      query.state.data?.some((f) => f.encrypting !== undefined) ? 1000 : false,
+      watch || query.state.data?.some((f) => f.encrypting !== undefined || f.scanning)
+        ? 1000
+        : false,
+  });
+}
+
+export function useSettings() {
+  const client = useClient();
+  return useQuery({ queryKey: keys.settings, queryFn: () => client.settings() });
+}
+
+export function useSettingsActions() {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (changes: Partial<SettingsView>) => client.updateSettings(changes),
+    onSuccess: (settings) => queryClient.setQueryData(keys.settings, settings),
   });
 }
 
@@ -373,8 +398,9 @@ export function useVaultActions() {
       mutationFn: (body: UnlockVaultBody) => client.unlockVault(body),
       onSuccess: afterChange,
     }),
+    /** With jobs running, `{ jobs: 'wait' | 'stop' }` says what becomes of them. */
     lock: useMutation({
-      mutationFn: () => client.lockVault(),
+      mutationFn: (body?: LockVaultBody) => client.lockVault(body),
       onSuccess: async () => {
         queryClient.removeQueries({ queryKey: keys.jobs });
         queryClient.removeQueries({ queryKey: keys.folders });
