@@ -399,6 +399,16 @@ export class Library {
     return toFile(row, this.folder(row.folder_id));
   }
 
+  /** How many of `fileIds` each folder holds (one query, however big the folders). */
+  countByFolder(fileIds: Iterable<string>): Map<string, number> {
+    const rows = stmt(
+      this.db,
+      `SELECT folder_id AS folderId, COUNT(*) AS n FROM library_files
+       WHERE id IN (SELECT value FROM json_each(?)) GROUP BY folder_id`,
+    ).all(JSON.stringify([...fileIds])) as { folderId: string; n: number }[];
+    return new Map(rows.map((r) => [r.folderId, r.n]));
+  }
+
   /** What "Remove" would touch, with sources checked now, for an honest confirmation. */
   async removalImpact(id: string): Promise<RemovalImpact> {
     const folder = this.folder(id);

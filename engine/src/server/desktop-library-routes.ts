@@ -72,16 +72,17 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     return map;
   };
 
-  const folderView = (folder: LibraryFolder, byFile: Map<string, Job[]>): FolderView => {
-    const summary = library.summary(folder);
-    let encoded = 0;
-    if (byFile.size > 0) {
-      for (const file of library.files(folder.id)) {
-        if (byFile.get(file.id)?.some((j) => j.state === 'succeeded')) encoded += 1;
-      }
-    }
-    return { ...summary, name: folderName(folder), encoded };
-  };
+  /** Files with a finished job, counted per folder without loading any folder's files. */
+  const encodedByFolder = (byFile: Map<string, Job[]>): Map<string, number> =>
+    library.countByFolder(
+      [...byFile].filter(([, jobs]) => jobs.some((j) => j.state === 'succeeded')).map(([id]) => id),
+    );
+
+  const folderView = (folder: LibraryFolder, encoded: Map<string, number>): FolderView => ({
+    ...library.summary(folder),
+    name: folderName(folder),
+    encoded: encoded.get(folder.id) ?? 0,
+  });
 
   const fileView = (file: LibraryFile, byFile: Map<string, Job[]>): FileView => ({
     id: file.id,
@@ -106,8 +107,8 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     const fileParams = Type.Object({ id: FileId });
 
     app.get(DESKTOP_PATHS.folders, async () => {
-      const byFile = await jobsByFile();
-      return library.folders().map((f) => folderView(f, byFile));
+      const encoded = encodedByFolder(await jobsByFile());
+      return library.folders().map((f) => folderView(f, encoded));
     });
 
     // Answers when the scan is done; meanwhile the folder shows in the list with its
@@ -122,7 +123,10 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         if ((request.body.encrypt ?? session.settings().encryptOnAdd) && vault) {
           protect(folder.id, vault);
         }
-        const view: AddedFolder = { ...folderView(folder, await jobsByFile()), notice };
+        const view: AddedFolder = {
+          ...folderView(folder, encodedByFolder(await jobsByFile())),
+          notice,
+        };
         return reply.code(notice ? 200 : 201).send(view);
       },
     );
@@ -174,7 +178,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
       const folder = await library.rescan(request.params.id);
       const vault = session.currentVault();
       if (session.settings().encryptOnAdd && vault) protect(folder.id, vault);
-      return folderView(folder, await jobsByFile());
+      return folderView(folder, encodedByFolder(await jobsByFile()));
     });
 
     app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
@@ -189,7 +193,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         const vault = session.requireVault();
         const folder = library.folder(request.params.id);
         protect(folder.id, vault);
-        return reply.code(202).send(folderView(folder, await jobsByFile()));
+        return reply.code(202).send(folderView(folder, encodedByFolder(await jobsByFile())));
       },
     );
 
