@@ -15,7 +15,7 @@ import type { MessagePort } from 'node:worker_threads';
 
 /** Why an entry was not scanned. scan.ts holds the words a family reads. */
 export type SkipReason =
-  'link' | 'special' | 'system' | 'unreadable' | 'name' | 'loop' | 'too-deep';
+  'link' | 'special' | 'system' | 'excluded' | 'unreadable' | 'name' | 'loop' | 'too-deep';
 
 export interface WalkerData {
   /** This thread's number: its slots in `control` and `counters`. */
@@ -33,6 +33,8 @@ export interface WalkerData {
   maxExamples: number;
   /** Replaces the system folders below (tests: the real ones cannot be crossed from a temp tree). */
   systemFolders: string[] | undefined;
+  /** Real paths of folders to leave out (Keepsake's own data folder). */
+  exclude: string[];
 }
 
 /** A folder for a thread to walk. */
@@ -308,6 +310,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     if (found) {
       if (task.depth + stack.length >= MAX_DEPTH) return void skip(rel, 'too-deep');
       if (SYSTEM_PATHS.includes(full)) return void skip(rel, 'system');
+      if (data.exclude.includes(full)) return void skip(rel, 'excluded');
     }
     let info: Stats | undefined;
     try {

@@ -16,6 +16,7 @@
 //
 // The walk itself runs in worker threads (scan-walker.ts says why).
 
+import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KeepsakeError, fromFsError } from '../errors';
@@ -71,6 +72,8 @@ export interface ScanOptions {
   maxExamples?: number;
   /** Threads walking at once (default: the number of cores, at most 4). */
   threads?: number;
+  /** Folders inside the tree to leave out, such as Keepsake's own data folder. */
+  excludeFolders?: string[];
   /** Tests only: folders to treat as the system's (default /proc, /sys, /dev, /run). */
   systemFolders?: string[];
 }
@@ -80,6 +83,7 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   link: 'a shortcut (symbolic link); Keepsake keeps the files themselves, not shortcuts',
   special: 'not a file (a device, pipe or socket)',
   system: "one of the computer's system folders, not family files",
+  excluded: "Keepsake's own data folder",
   unreadable: 'a folder or file this computer does not let Keepsake read',
   name: 'a name written in an old text encoding that cannot be shown',
   loop: 'a folder that appears inside itself',
@@ -107,6 +111,14 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
   const ctl = new Int32Array(control);
   const counts = new Float64Array(counters);
   const HUNGRY = 1;
+  // The walk compares real paths.
+  const exclude = (options.excludeFolders ?? []).map((path) => {
+    try {
+      return realpathSync.native(path);
+    } catch {
+      return path;
+    }
+  });
 
   return new Promise<ScanSummary>((resolve, reject) => {
     const workers = Array.from(
@@ -122,6 +134,7 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
             counters,
             maxExamples,
             systemFolders: options.systemFolders,
+            exclude,
           } satisfies WalkerData,
         }),
     );
