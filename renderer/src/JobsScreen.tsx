@@ -1,9 +1,12 @@
 // Jobs: the queue, live over SSE. A virtualised list keeps 1,000 jobs smooth; each row
-// shows progress, fps, speed and ETA, the failure reason, and cancel / retry / remove.
+// shows progress, fps, speed and ETA, the failure reason, the server a job waits for, and
+// cancel / retry; a finished job's results open, save as a copy, and are removed only
+// after the family has been told what goes.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
+import { ConfirmRemove, SaveResultsButton } from './JobResults';
 import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
 import { useFileNames, useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
@@ -64,6 +67,8 @@ export function JobsScreen() {
     return c;
   }, [all]);
   const eta = overallEta(all);
+  const waitingFor = [...new Set(all.flatMap((j) => (j.waiting ? [j.waiting.server] : [])))];
+  const allWaiting = eta.queued > 0 && all.every((j) => j.state !== 'queued' || j.waiting);
 
   return (
     <section className="panel jobs-panel" aria-labelledby="jobs-heading">
@@ -72,7 +77,11 @@ export function JobsScreen() {
         {eta.running === 0 && eta.queued === 0
           ? 'Nothing is running.'
           : `${eta.running} running, ${eta.queued} waiting · ${
-              eta.running > 0 ? `running jobs: ${formatEta(eta.seconds)}` : 'starting soon'
+              eta.running > 0
+                ? `running jobs: ${formatEta(eta.seconds)}`
+                : allWaiting
+                  ? `waiting for ${waitingFor.map((s) => `“${s}”`).join(', ')} to be reachable`
+                  : 'starting soon'
             }`}
       </p>
       <div className="toolbar">
@@ -179,6 +188,7 @@ const JobRow = memo(function JobRow({
 }) {
   const actions = useJobActions();
   const play = useUiStore((s) => s.play);
+  const [confirming, setConfirming] = useState(false);
   const p = job.progress;
   const percent = job.state === 'succeeded' ? 100 : (p?.percent ?? 0);
   const title = `${job.preset}${fileName ? ` · ${fileName}` : ''}`;
@@ -213,9 +223,11 @@ const JobRow = memo(function JobRow({
           />
           <span className="stats">
             {job.state === 'queued'
-              ? job.waitingForKeys
-                ? 'Waiting for its keys'
-                : 'Waiting to start'
+              ? job.waiting
+                ? `Waiting for “${job.waiting.server}” — unreachable since ${formatSince(job.waiting.since)}. It starts by itself when the server is back.`
+                : job.waitingForKeys
+                  ? 'Waiting for its keys'
+                  : 'Waiting to start'
               : `${formatPercent(percent)} · ${formatFps(p?.fps)} · ${formatSpeed(p?.speed)} · ${formatEta(p?.etaSeconds)}`}
           </span>
         </div>
@@ -240,15 +252,19 @@ const JobRow = memo(function JobRow({
         </p>
       )}
       <div className="job-actions">
-        {job.state === 'succeeded' && job.playUrl && (
+        {job.state === 'succeeded' && (job.playUrl ?? job.filesUrl) && (
+          // A video plays; pictures (a photo, thumbnails) are shown: both in the viewer.
           <button
             type="button"
             className="primary"
             onClick={() => play(job.id)}
-            aria-label={`Play ${title}`}
+            aria-label={`${job.playUrl ? 'Play' : 'Open'} ${title}`}
           >
-            Play
+            {job.playUrl ? 'Play' : 'Open'}
           </button>
+        )}
+        {job.state === 'succeeded' && job.outputs.length > 0 && (
+          <SaveResultsButton job={job} title={title} />
         )}
         {!finished && (
           <button
@@ -279,17 +295,39 @@ const JobRow = memo(function JobRow({
             Retry
           </button>
         )}
-        {finished && (
+        {finished && !confirming && (
           <button
             type="button"
             disabled={busy}
             aria-label={`Remove ${title}`}
-            onClick={() => actions.remove.mutate(job.id)}
+            onClick={() =>
+              // Results are hours of work: deleting them is asked first, by name.
+              job.state === 'succeeded' && job.outputs.length > 0
+                ? setConfirming(true)
+                : actions.remove.mutate(job.id)
+            }
           >
-            Remove
+            {job.state === 'succeeded' && job.outputs.length > 0 ? 'Remove…' : 'Remove'}
           </button>
         )}
       </div>
+      {confirming && (
+        <ConfirmRemove
+          job={job}
+          title={title}
+          busy={busy}
+          onCancel={() => setConfirming(false)}
+          onRemove={() => actions.remove.mutate(job.id, { onSettled: () => setConfirming(false) })}
+        />
+      )}
     </article>
   );
 });
+
+/** "10:42" today, else the date and time. */
+export function formatSince(ms: number, now = Date.now()): string {
+  const at = new Date(ms);
+  return at.toDateString() === new Date(now).toDateString()
+    ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : formatTime(ms);
+}

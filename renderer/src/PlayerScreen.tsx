@@ -1,6 +1,7 @@
-// Player: plays a finished job through the engine's /play capability URL. HLS goes
-// through hls.js (loaded only here, with a dynamic import) where Media Source works, else
-// native <video> playback; MP4 always plays natively. Seeking works in both.
+// Player: opens a finished job through the engine's /play capability URLs. A video plays:
+// HLS through hls.js (loaded only here, with a dynamic import) where Media Source works,
+// else natively; MP4 always natively; seeking works in both. Pictures are shown: one photo
+// large, several (thumbnails) as a grid, any of them large on a click.
 import { useEffect, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
@@ -12,12 +13,74 @@ export function isHls(url: string): boolean {
   return /\.m3u8(?:$|[?#])/i.test(url);
 }
 
+const PICTURE = /\.(jpe?g|png|webp|avif|gif)$/i;
+
+/** A job's outputs that are pictures (a photo-web result, thumbnails). */
+export function pictures(job: DesktopJob): DesktopJob['outputs'] {
+  return job.outputs.filter((o) => PICTURE.test(o.name));
+}
+
+function Pictures({ job, base }: { job: DesktopJob; base: string }) {
+  const shown = pictures(job);
+  const [open, setOpen] = useState(shown.length === 1 ? shown[0]?.name : undefined);
+  const src = (name: string) => `${base}${name.split('/').map(encodeURIComponent).join('/')}`;
+  if (open) {
+    const at = shown.findIndex((o) => o.name === open);
+    return (
+      <figure className="picture" data-testid="viewer-picture">
+        <img src={src(open)} alt={`${job.preset}: ${open}`} />
+        <figcaption className="muted small">
+          {open}
+          {shown.length > 1 && (
+            <>
+              {' '}
+              · {at + 1} of {shown.length}{' '}
+              <button type="button" className="link" onClick={() => setOpen(undefined)}>
+                Show all
+              </button>
+              <button
+                type="button"
+                className="link"
+                disabled={at <= 0}
+                onClick={() => setOpen(shown[at - 1]?.name)}
+              >
+                Previous
+              </button>
+              <button
+                type="button"
+                className="link"
+                disabled={at >= shown.length - 1}
+                onClick={() => setOpen(shown[at + 1]?.name)}
+              >
+                Next
+              </button>
+            </>
+          )}
+        </figcaption>
+      </figure>
+    );
+  }
+  return (
+    <ul className="picture-grid" aria-label={`Pictures made by ${job.preset}`}>
+      {shown.map((o) => (
+        <li key={o.name}>
+          <button type="button" onClick={() => setOpen(o.name)} aria-label={`Show ${o.name}`}>
+            <img src={src(o.name)} alt="" loading="lazy" />
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export default function PlayerScreen() {
   const jobs = useJobs();
   const playJobId = useUiStore((s) => s.playJobId);
   const play = useUiStore((s) => s.play);
   const go = useUiStore((s) => s.go);
-  const playable = (jobs.data ?? []).filter((j) => j.state === 'succeeded' && j.playUrl);
+  const playable = (jobs.data ?? []).filter(
+    (j) => j.state === 'succeeded' && (j.playUrl ?? (j.filesUrl && pictures(j).length > 0)),
+  );
   const job = playable.find((j) => j.id === playJobId) ?? playable[0];
 
   return (
@@ -31,8 +94,8 @@ export default function PlayerScreen() {
       {jobs.data && playable.length === 0 && (
         <div className="empty">
           <p>
-            Nothing to play yet. Finished jobs that make a video (such as hls-playback or web-h264)
-            appear here.
+            Nothing to show yet. Finished jobs that make a video (such as hls-playback or web-h264)
+            or pictures (photo-web, thumbnails) appear here.
           </p>
           <button type="button" onClick={() => go('make')}>
             Make something
@@ -41,7 +104,7 @@ export default function PlayerScreen() {
       )}
       {playable.length > 0 && (
         <div className="field">
-          <label htmlFor="player-pick">Video</label>
+          <label htmlFor="player-pick">Result</label>
           <select id="player-pick" value={job?.id ?? ''} onChange={(e) => play(e.target.value)}>
             {playable.map((j) => (
               <option key={j.id} value={j.id}>
@@ -52,6 +115,9 @@ export default function PlayerScreen() {
         </div>
       )}
       {job?.playUrl && <Video key={job.id} job={job} url={job.playUrl} />}
+      {job && !job.playUrl && job.filesUrl && (
+        <Pictures key={job.id} job={job} base={job.filesUrl} />
+      )}
     </section>
   );
 }

@@ -3,6 +3,7 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { errorText } from './errors-text';
+import { LockVault } from './LockVault';
 import { estimateStrength, MIN_LENGTH } from './password-strength';
 import { useVault, useVaultActions } from './queries';
 import { useUiStore } from './ui-store';
@@ -241,7 +242,6 @@ function UnlockVault() {
 }
 
 function Unlocked({ dir }: { dir: string }) {
-  const { lock } = useVaultActions();
   return (
     <div>
       <p data-testid="vault-state">
@@ -249,16 +249,7 @@ function Unlocked({ dir }: { dir: string }) {
         recovery key opens it again.
       </p>
       <p className="path">{dir}</p>
-      {lock.isError && (
-        <p role="alert" className="error">
-          {errorText(lock.error)}
-        </p>
-      )}
-      <div className="actions">
-        <button type="button" onClick={() => lock.mutate()} disabled={lock.isPending}>
-          {lock.isPending ? 'Locking…' : 'Lock vault'}
-        </button>
-      </div>
+      <LockVault />
     </div>
   );
 }

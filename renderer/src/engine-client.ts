@@ -20,6 +20,7 @@ import type {
   ServerFingerprint,
   ServerView,
   SettingsView,
+  LockVaultBody,
   UnlockVaultBody,
   UploadedFile,
   VaultState,
@@ -39,6 +40,7 @@ export type {
   ServerFingerprint,
   ServerView,
   SettingsView,
+  LockVaultBody,
   UnlockVaultBody,
   UploadedFile,
   VaultState,
@@ -134,7 +136,8 @@ export interface EngineClient {
   vault(): Promise<VaultState>;
   createVault(password: string): Promise<CreatedVault>;
   unlockVault(body: UnlockVaultBody): Promise<void>;
-  lockVault(): Promise<void>;
+  /** With jobs running, the body says whether to wait for them or stop them. */
+  lockVault(body?: LockVaultBody): Promise<void>;
 
   folders(): Promise<FolderView[]>;
   /** Scans (and, by the setting, protects) a folder; `notice` when nothing new was added. */
@@ -270,7 +273,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     vault: () => call<VaultState>(PATHS.vault),
     createVault: (password) => call<CreatedVault>(PATHS.vault, post({ password })),
     unlockVault: (body) => none(PATHS.vaultUnlock, post(body)),
-    lockVault: () => none(PATHS.vaultLock, post()),
+    lockVault: (body) => none(PATHS.vaultLock, post(body)),
 
     folders: () => call<FolderView[]>(PATHS.folders),
     addFolder: (path) => call<AddedFolder>(PATHS.folders, post({ path })),
