@@ -309,3 +309,29 @@ test('a lock that waits is shown until it happens; a job waiting for its server 
   await expect(page.getByTestId('overall-eta')).toContainText('waiting for “lxc” to be reachable');
   await shot(page, testInfo, 'jobs-waiting-for-server');
 });
+
+test('the Make screen never starts a preset on a file it cannot take', async ({
+  page,
+  request,
+}, testInfo) => {
+  await unlock(page);
+  await family(request);
+  await nav(page, 'Make').click();
+  const pick = async (name: string) => {
+    const select = page.getByLabel('File', { exact: true });
+    const value = await select.locator('option', { hasText: name }).getAttribute('value');
+    await select.selectOption(value ?? '');
+  };
+  await pick('picnic.mp4');
+  await expect(page.getByRole('radio', { name: /^photo-web/ })).toBeDisabled();
+  await page.getByRole('radio', { name: /^web-h264/ }).check();
+  // The photo picked after the video preset: said plainly, and nothing starts.
+  await pick('garden.png');
+  await expect(page.getByRole('alert')).toContainText(
+    'web-h264 is for video files, and garden.png is a photo: choose another preset.',
+  );
+  await shot(page, testInfo, 'make-preset-unfit');
+  await page.getByRole('button', { name: 'Start job' }).click();
+  await expect(nav(page, 'Make')).toHaveAttribute('aria-current', 'page');
+  expect(await api(request).get<unknown[]>('/v1/jobs')).toEqual([]);
+});

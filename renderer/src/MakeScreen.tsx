@@ -21,6 +21,11 @@ export function presetFits(preset: PresetInfo, file: FileView | undefined): bool
   return accepts === file.kind;
 }
 
+/** The files a job would be started on: those the preset can take; none before a choice. */
+export function jobTargets(files: readonly FileView[], preset: PresetInfo | undefined): FileView[] {
+  return preset ? files.filter((f) => presetFits(preset, f)) : [];
+}
+
 export function MakeScreen() {
   const target = useUiStore((s) => s.makeTarget);
   const folders = useFolders();
@@ -57,11 +62,9 @@ export function MakeScreen() {
   };
 
   const result = validateForm(form.fields, values);
-  const targets: FileView[] = allInFolder
-    ? (files.data ?? []).filter((f) => preset && presetFits(preset, f))
-    : file
-      ? [file]
-      : [];
+  const targets = jobTargets(allInFolder ? (files.data ?? []) : file ? [file] : [], preset);
+  // A preset chosen for another file may not fit the one picked since: never start it.
+  const unfit = !allInFolder && file && preset && !presetFits(preset, file);
   const outDirMissing = mode === 'automated' && !outDir.trim();
   const canSubmit =
     preset !== undefined &&
@@ -298,7 +301,14 @@ export function MakeScreen() {
             Choose a preset.
           </p>
         )}
-        {submitted && preset && targets.length === 0 && (
+        {unfit && (
+          <p className="field-error" role="alert">
+            {preset.name} is for {preset.accepts === 'image' ? 'photos' : `${preset.accepts} files`}
+            , and {file.rel} is {file.kind === 'photo' ? 'a photo' : `a ${file.kind} file`}: choose
+            another preset.
+          </p>
+        )}
+        {submitted && preset && !unfit && targets.length === 0 && (
           <p className="field-error" role="alert">
             Choose a file.
           </p>

@@ -1,0 +1,54 @@
+// The job screens' small decisions, tested without a DOM: which files a job starts on,
+// how a waiting job's "since" reads, which results the viewer shows as pictures.
+import { describe, expect, it } from 'vitest';
+import type { DesktopJob, FileView, PresetInfo } from './engine-client';
+import { formatSince } from './JobsScreen';
+import { jobTargets } from './MakeScreen';
+import { pictures } from './PlayerScreen';
+
+const preset = (accepts: string): PresetInfo => ({
+  name: accepts === 'image' ? 'photo-web' : 'web-h264',
+  description: '',
+  scopes: [],
+  accepts,
+  parameters: {},
+});
+const file = (id: string, kind: FileView['kind']) => ({ id, kind }) as FileView;
+
+describe('jobTargets', () => {
+  const video = file('m1', 'video');
+  const photo = file('m2', 'photo');
+  it('never starts a preset on a file it cannot take', () => {
+    // A video preset chosen for a video stays selected when a photo is picked after.
+    expect(jobTargets([photo], preset('video'))).toEqual([]);
+    expect(jobTargets([video], preset('image'))).toEqual([]);
+    expect(jobTargets([video], preset('video'))).toEqual([video]);
+    expect(jobTargets([video, photo], preset('image'))).toEqual([photo]);
+    expect(jobTargets([video], undefined)).toEqual([]);
+  });
+});
+
+describe('formatSince', () => {
+  it('says only the time for today, the date too for earlier days', () => {
+    const now = new Date(2026, 11, 3, 15, 0).getTime();
+    const today = new Date(2026, 11, 3, 10, 42).getTime();
+    expect(formatSince(today, now)).toBe(
+      new Date(today).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+    );
+    expect(formatSince(today - 86_400_000, now)).toMatch(/2026/);
+  });
+});
+
+describe('pictures', () => {
+  it('picks the image outputs of a job', () => {
+    const job = {
+      outputs: [
+        { name: 'poster.jpg', size: 1 },
+        { name: 'sheet.webp', size: 1 },
+        { name: 'web.mp4', size: 1 },
+        { name: 'v0/index.m3u8', size: 1 },
+      ],
+    } as DesktopJob;
+    expect(pictures(job).map((o) => o.name)).toEqual(['poster.jpg', 'sheet.webp']);
+  });
+});
