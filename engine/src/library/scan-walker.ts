@@ -8,7 +8,8 @@
 //
 // Each thread walks the folder it is given depth-first, with a stack of open folders
 // (memory grows with depth, not with the tree). When another thread is idle (the shared
-// `hungry` count), a busy one hands it the next subfolder it meets instead of entering it.
+// `hungry` count), a busy one hands it a subfolder it has not entered yet, the shallowest
+// it can find (reading ahead in its open folders), so that a handed-out folder is big.
 
 import type { Dir, Dirent, Stats } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
@@ -232,6 +233,10 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     /** Some names decoded with U+FFFD: they are re-read as bytes when the rest is done. */
     replaced: boolean;
     bytesDir: Dir | undefined;
+    /** Entries read ahead while looking for a subfolder to hand out, not visited yet. */
+    ahead: Dirent[];
+    /** False once read ahead to the end: no subfolder left to hand out here. */
+    dirsLeft: boolean;
   }
 
   const NO_THROW = { throwIfNoEntry: false } as const;
@@ -358,6 +363,8 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
       next: 0,
       replaced: false,
       bytesDir: undefined,
+      ahead: [],
+      dirsLeft: true,
     };
     if (stack.length >= MAX_OPEN) {
       frame.entries = [];
@@ -394,17 +401,6 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
       counters[BYTES]! += info.size;
       if (rels.length >= data.batchSize) flush();
     } else if (entry.isDirectory()) {
-      const hungry = Atomics.load(control, HUNGRY);
-      if (hungry > 0 && Atomics.compareExchange(control, HUNGRY, hungry, hungry - 1) === hungry) {
-        // Another thread is idle: it walks this folder instead.
-        const ancestors = task.ancestors.slice();
-        for (const f of stack) ancestors.push(f.dev, f.ino);
-        port.postMessage({
-          type: 'donate',
-          task: { rel, full, parentDev: frame.dev, ancestors, depth: task.depth + stack.length },
-        } satisfies WalkerMessage);
-        return;
-      }
       const child = enter(rel, full, frame.dev);
       if (child) stack.push(child);
     } else if (entry.isSymbolicLink()) {
@@ -414,21 +410,71 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     }
   };
 
+  /** The next unread entry of a frame's folder, or null at its end. */
+  const readEntry = (frame: Frame): Dirent | null => {
+    if (frame.entries) {
+      const entry = frame.entries[frame.next++];
+      if (entry !== undefined) return entry;
+      frame.entries = undefined;
+    } else if (frame.dir) {
+      const entry = frame.dir.readSync();
+      if (entry !== null) return entry;
+      frame.dir.closeSync();
+      frame.dir = undefined;
+    }
+    return null;
+  };
+
+  /**
+   * Hands an idle thread the shallowest subfolder not yet entered, if there is one. Files
+   * read on the way wait in `ahead` for their turn.
+   */
+  const donate = (): void => {
+    const hungry = Atomics.load(control, HUNGRY);
+    if (hungry <= 0 || Atomics.compareExchange(control, HUNGRY, hungry, hungry - 1) !== hungry) {
+      return;
+    }
+    for (let depth = 0; depth < stack.length; depth++) {
+      const frame = stack[depth]!;
+      while (frame.dirsLeft) {
+        let entry: Dirent | null;
+        try {
+          entry = readEntry(frame);
+        } catch {
+          entry = null; // the walk meets the error again, and reports it, in turn
+        }
+        if (entry === null) {
+          frame.dirsLeft = false;
+          break;
+        }
+        const name = entry.name;
+        if (!entry.isDirectory() || name.charCodeAt(0) === 46 || name.includes('\uFFFD')) {
+          frame.ahead.push(entry);
+          continue;
+        }
+        const ancestors = task.ancestors.slice();
+        for (let i = 0; i <= depth; i++) ancestors.push(stack[i]!.dev, stack[i]!.ino);
+        port.postMessage({
+          type: 'donate',
+          task: {
+            rel: frame.relPrefix + name,
+            full: frame.fullPrefix + name,
+            parentDev: frame.dev,
+            ancestors,
+            depth: task.depth + depth + 1,
+          },
+        } satisfies WalkerMessage);
+        return;
+      }
+    }
+    Atomics.add(control, HUNGRY, 1); // nothing left to give
+  };
+
   /** The next entry of a frame with a name to visit; undefined when the folder is done. */
   const nextEntry = (frame: Frame): { name: string; entry: Dirent } | undefined => {
     for (;;) {
-      let entry: Dirent | null | undefined;
-      if (frame.entries) {
-        entry = frame.entries[frame.next++];
-        if (entry === undefined) frame.entries = undefined;
-      } else if (frame.dir) {
-        entry = frame.dir.readSync();
-        if (entry === null) {
-          frame.dir.closeSync();
-          frame.dir = undefined;
-        }
-      }
-      if (entry) {
+      const entry = frame.ahead.pop() ?? readEntry(frame);
+      if (entry !== null) {
         const name = entry.name;
         if (name.charCodeAt(0) === 46 /* . */) {
           counters[HIDDEN]! += 1;
@@ -497,6 +543,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     let steps = 0;
     while (stack.length > 0) {
       if ((++steps & 255) === 0 && cancelled()) break;
+      if (Atomics.load(control, HUNGRY) > 0) donate();
       const frame = stack[stack.length - 1]!;
       let entry: { name: string; entry: Dirent } | undefined;
       try {

@@ -290,13 +290,29 @@ describe('scanFolder', () => {
     await mkdir(join(root, 'album-3/deeper/still'), { recursive: true });
     await writeFile(join(root, 'album-3/deeper/still/x.jpg'), 'x');
     await symlink('..', join(root, 'album-5/up'));
+    // Entries a thread reads ahead while looking for a folder to hand out: all kinds.
+    for (const dir of ['', 'album-0', 'album-7']) {
+      await writeFile(join(root, dir, '.hidden'), 'x');
+      await writeFile(Buffer.from(join(root, dir, 'caf\xe9.avi'), 'latin1'), 'x');
+      await writeFile(join(root, dir, 'odd \uFFFD.jpg'), 'x');
+    }
     const one = await scanAll(root, { threads: 1 });
     const three = await scanAll(root, { threads: 3, batchSize: 64 });
     expect(three.files).toEqual(one.files);
-    expect(one.files).toHaveLength(2001);
-    const same = ({ elapsedMs, ...rest }: ScanSummary) => ({ ...rest, elapsedMs: elapsedMs >= 0 });
+    expect(one.files).toHaveLength(2004);
+    const same = ({ elapsedMs, examples, ...rest }: ScanSummary) => ({
+      ...rest,
+      elapsedMs: elapsedMs >= 0,
+      examples: examples.map((e) => `${e.reason} ${e.rel}`).sort(),
+    });
     expect(same(three.summary)).toEqual(same(one.summary));
-    expect(one.summary).toMatchObject({ files: 2001, dirs: 102, skipped: 1 });
+    expect(one.summary).toMatchObject({
+      files: 2004,
+      dirs: 102,
+      skipped: 4,
+      hidden: 3,
+      skippedBy: { link: 1, name: 3 },
+    });
   });
 
   it('reports progress that never goes back, ending with the final counts', async () => {
