@@ -258,6 +258,17 @@ describe('scanFolder', () => {
     expect(summary.dirs).toBe(90);
   });
 
+  it('stops going down past 1,000 folders deep', async () => {
+    const root = await freshDir();
+    const deep = join(root, ...Array.from({ length: 1030 }, () => 'd'));
+    await mkdir(deep, { recursive: true });
+    await writeFile(join(root, 'd/top.jpg'), 'x');
+    const { rels, summary } = await scanAll(root);
+    expect(rels).toEqual(['d/top.jpg']);
+    expect(summary.skippedBy).toEqual({ 'too-deep': 1 });
+    expect(summary.dirs).toBe(1023); // the start and 1,023 below it
+  });
+
   it('hands out batches of at most batchSize, and waits while the caller is busy', async () => {
     const root = await freshDir();
     await makeTree(root, 2500);
