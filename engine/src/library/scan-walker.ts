@@ -241,6 +241,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
 
   const NO_THROW = { throwIfNoEntry: false } as const;
   const MAX_OPEN = 32;
+  const MAX_AHEAD = 2048;
   const MAX_DEPTH = 1024;
   const skippedBy: Partial<Record<SkipReason, number>> = {};
   const examples: { rel: string; reason: SkipReason; detail?: string }[] = [];
@@ -436,7 +437,8 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     }
     for (let depth = 0; depth < stack.length; depth++) {
       const frame = stack[depth]!;
-      while (frame.dirsLeft) {
+      // Reading ahead holds entries in memory: a little, not a whole folder of files.
+      while (frame.dirsLeft && frame.ahead.length < MAX_AHEAD) {
         let entry: Dirent | null;
         try {
           entry = readEntry(frame);

@@ -326,6 +326,19 @@ describe('scanFolder', () => {
     });
   });
 
+  it('shares a big flat folder between threads without reading all of it ahead', async () => {
+    const root = await freshDir();
+    await makeTree(root, 6000, 6000);
+    for (const d of ['a', 'b', 'c']) {
+      await mkdir(join(root, 'album-0', d));
+      await writeFile(join(root, 'album-0', d, 'x.jpg'), 'x');
+    }
+    const one = await scanAll(root, { threads: 1 });
+    const two = await scanAll(root, { threads: 2 });
+    expect(two.files).toEqual(one.files);
+    expect(two.summary).toMatchObject({ files: 6003, dirs: 4 });
+  });
+
   it('reports progress that never goes back, ending with the final counts', async () => {
     const root = await freshDir();
     await makeTree(root, 3000, 50);
