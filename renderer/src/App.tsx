@@ -4,11 +4,13 @@ import { ClientContext } from './client-context';
 import type { EngineClient } from './engine-client';
 import { EngineError } from './engine-client';
 import { JobsScreen } from './JobsScreen';
+import { KeyBanner } from './KeyBanner';
 import { LibraryScreen } from './LibraryScreen';
 import { MakeScreen } from './MakeScreen';
 import { Nav } from './Nav';
 import { useEngineStatus, useJobEvents, useVault } from './queries';
 import { ServersScreen } from './ServersScreen';
+import { SettingsScreen } from './SettingsScreen';
 import { StatusPanel } from './StatusPanel';
 import { useUiStore } from './ui-store';
 import type { ScreenId } from './ui-store';
@@ -20,6 +22,7 @@ const NEEDS_VAULT: ReadonlySet<ScreenId> = new Set([
   'jobs',
   'player',
   'servers',
+  'settings',
 ]);
 
 // The player pulls in hls.js; load it only when someone opens the Player.
@@ -81,6 +84,7 @@ function Main() {
     <div className="layout">
       <Nav current={current} onGo={(id) => go(id)} events={events} />
       <main className="screen" id="screen" tabIndex={-1} data-testid={`screen-${current}`}>
+        <KeyBanner />
         {notice && (
           <div className="notice" role="status">
             <span>{notice}</span>
@@ -119,5 +123,7 @@ function ScreenView({ id }: { id: ScreenId }) {
       );
     case 'activity':
       return <ActivityScreen />;
+    case 'settings':
+      return <SettingsScreen />;
   }
 }

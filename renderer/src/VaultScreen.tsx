@@ -1,15 +1,21 @@
-// Vault: create one (with password strength feedback and the recovery key shown once),
-// unlock it with the password or the recovery key, lock it.
+// Vault: create one (with a live strength meter that applies the engine's rule, and the
+// recovery key shown once and checked back), unlock it with the password or the recovery
+// key, lock it. Where an old vault's files are but its keyring is gone, it says how to
+// restore instead of offering to start over.
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import { errorText } from './errors-text';
 import { LockVault } from './LockVault';
-import { estimateStrength, MIN_LENGTH } from './password-strength';
+import { NewPasswordFields, useNewPassword } from './NewPassword';
 import { useVault, useVaultActions } from './queries';
+import { KEY_GUARD_MESSAGE, RecoveryKeyStep, useLeaveGuard } from './RecoveryKeyStep';
 import { useUiStore } from './ui-store';
+import { useKeyActions, useVaultKeys } from './vault-key-queries';
 
 export function VaultScreen() {
   const vault = useVault();
+  const keys = useVaultKeys();
+  const go = useUiStore((s) => s.go);
   // Held here, never in the query cache: shown once, then gone.
   const [recoveryKey, setRecoveryKey] = useState<string>();
 
@@ -23,11 +29,24 @@ export function VaultScreen() {
         </p>
       )}
       {recoveryKey ? (
-        <RecoveryKey recoveryKey={recoveryKey} onDone={() => setRecoveryKey(undefined)} />
+        <RecoveryKeyStep
+          recoveryKey={recoveryKey}
+          doneLabel="Finish and go to the library"
+          onDone={() => {
+            setRecoveryKey(undefined);
+            go('library');
+          }}
+        />
       ) : vault.data && !vault.data.exists ? (
-        <CreateVault onCreated={setRecoveryKey} />
+        keys.data?.needsRestore ? (
+          <RestoreNeeded />
+        ) : (
+          <CreateVault onCreated={setRecoveryKey} />
+        )
       ) : vault.data && !vault.data.unlocked ? (
         <UnlockVault />
+      ) : vault.data && keys.data?.recoveryUnconfirmed ? (
+        <UnconfirmedKey onMade={setRecoveryKey} />
       ) : vault.data ? (
         <Unlocked dir={vault.data.dir} />
       ) : null}
@@ -35,23 +54,39 @@ export function VaultScreen() {
   );
 }
 
+/** The keyring is gone but the vault's files are here: a new vault could never open them. */
+function RestoreNeeded() {
+  return (
+    <div className="callout" role="alert" data-testid="restore-needed">
+      <h3>Your vault needs to be restored, not created</h3>
+      <p>
+        This computer already has encrypted files from a Keepsake vault, but the vault’s key file (
+        <code>keyring.json</code>) is missing. Making a new vault would lock those files away for
+        good, so Keepsake will not do that here.
+      </p>
+      <p>
+        To get them back you need your <strong>recovery key</strong> (the paper you wrote down when
+        the vault was made) and a <strong>Keepsake backup</strong>, or a saved copy of the key file.
+        With those, the command <code>keepsake vault restore BACKUP</code> puts the key file back
+        and lets you choose a new password. Ask someone who knows computers to help if this is new
+        to you.
+      </p>
+    </div>
+  );
+}
+
 function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
   const { create } = useVaultActions();
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
+  const pw = useNewPassword();
   const [touched, setTouched] = useState(false);
-  const ids = { pw: useId(), confirm: useId(), meter: useId(), hints: useId(), mismatch: useId() };
-  const strength = estimateStrength(password, ['keepsake', 'vault']);
-  const mismatch = confirm !== '' && confirm !== password;
-  const ok = strength.level >= 2 && password === confirm;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (!ok) return;
+    if (!pw.ok) return;
     // mutateAsync, not mutate's callbacks: those are dropped if this form unmounts first,
     // and the recovery key must never be lost.
-    create.mutateAsync(password).then(
+    create.mutateAsync(pw.password).then(
       (v) => onCreated(v.recoveryKey),
       () => {}, // shown from create.error
     );
@@ -63,58 +98,10 @@ function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
         Your media is encrypted with a key only this vault holds. Choose a password you will
         remember: nobody, including us, can recover it for you. You will also get a recovery key.
       </p>
-      <div className="field">
-        <label htmlFor={ids.pw}>Password</label>
-        <input
-          id={ids.pw}
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          aria-describedby={`${ids.meter} ${ids.hints}`}
-          aria-invalid={touched && strength.level < 2}
-          required
-          minLength={MIN_LENGTH}
-        />
-        <div className="strength" id={ids.meter} data-level={strength.level}>
-          <meter
-            min={0}
-            max={4}
-            low={2}
-            high={3}
-            optimum={4}
-            value={strength.level}
-            aria-hidden="true"
-          />
-          <span data-testid="password-strength">Strength: {password ? strength.label : '—'}</span>
-        </div>
-        <ul id={ids.hints} className="hints">
-          {password && strength.hints.map((h) => <li key={h}>{h}</li>)}
-        </ul>
-      </div>
-      <div className="field">
-        <label htmlFor={ids.confirm}>Repeat the password</label>
-        <input
-          id={ids.confirm}
-          type="password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => setConfirm(e.target.value)}
-          aria-invalid={mismatch}
-          aria-describedby={mismatch ? ids.mismatch : undefined}
-          required
-        />
-        {mismatch && (
-          <p id={ids.mismatch} className="field-error">
-            The two passwords differ.
-          </p>
-        )}
-      </div>
-      {touched && !ok && !mismatch && (
+      <NewPasswordFields state={pw} touched={touched} />
+      {touched && pw.problem && (
         <p className="field-error" role="alert">
-          {strength.level < 2
-            ? 'Choose a stronger password (at least “Fair”).'
-            : 'Repeat the password to confirm it.'}
+          {pw.problem}
         </p>
       )}
       {create.isError && (
@@ -131,51 +118,39 @@ function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
   );
 }
 
-function RecoveryKey({ recoveryKey, onDone }: { recoveryKey: string; onDone: () => void }) {
-  const [stored, setStored] = useState(false);
-  const [copied, setCopied] = useState<string>();
-  const go = useUiStore((s) => s.go);
-  const copy = () => {
-    navigator.clipboard.writeText(recoveryKey).then(
-      () => setCopied('Copied to the clipboard.'),
-      () => setCopied('Copying is not allowed here: select the key and copy it by hand.'),
-    );
-  };
+/**
+ * A recovery key was shown but never checked back (the page was reloaded or closed
+ * then): it cannot be shown again, so the user makes a new one before going on.
+ */
+function UnconfirmedKey({ onMade }: { onMade: (key: string) => void }) {
+  useLeaveGuard(KEY_GUARD_MESSAGE);
+  const { newRecoveryKey } = useKeyActions();
   return (
-    <div className="recovery" role="region" aria-labelledby="recovery-heading">
-      <h3 id="recovery-heading">Your recovery key</h3>
+    <div className="callout" role="region" aria-labelledby="unconfirmed-heading">
+      <h3 id="unconfirmed-heading">Your recovery key was not checked</h3>
       <p>
-        This is the only way back into your vault if the password is forgotten.{' '}
-        <strong>It is shown only this once.</strong> Print it or write it down, and keep it
-        somewhere safe away from this computer.
+        A recovery key was shown earlier, but the page closed before it was checked. It cannot be
+        shown again, so Keepsake will make a new one for you to write down. The earlier key stops
+        working.
       </p>
-      <output className="key" data-testid="recovery-key" aria-label="Recovery key">
-        {recoveryKey}
-      </output>
-      <div className="actions">
-        <button type="button" onClick={copy}>
-          Copy
-        </button>
-        <button type="button" onClick={() => window.print()}>
-          Print…
-        </button>
-        <span role="status">{copied}</span>
-      </div>
-      <label className="check">
-        <input type="checkbox" checked={stored} onChange={(e) => setStored(e.target.checked)} />I
-        have stored the recovery key somewhere safe
-      </label>
+      {newRecoveryKey.isError && (
+        <p role="alert" className="error">
+          {errorText(newRecoveryKey.error)}
+        </p>
+      )}
       <div className="actions">
         <button
           type="button"
           className="primary"
-          disabled={!stored}
-          onClick={() => {
-            onDone();
-            go('library');
-          }}
+          disabled={newRecoveryKey.isPending}
+          onClick={() =>
+            newRecoveryKey.mutateAsync({}).then(
+              (v) => onMade(v.recoveryKey),
+              () => {}, // shown from .error
+            )
+          }
         >
-          Continue to the library
+          {newRecoveryKey.isPending ? 'Making a new key…' : 'Make a new recovery key'}
         </button>
       </div>
     </div>
@@ -195,7 +170,14 @@ function UnlockVault() {
     // mutateAsync: mutate's own callbacks would be dropped when this form gives way to
     // the unlocked view, which can happen before they run.
     unlock.mutateAsync(useKey ? { recoveryKey: secret.trim() } : { password: secret }).then(
-      () => go('library'),
+      () =>
+        // After the recovery key, the first thing offered is a new password.
+        useKey
+          ? go(
+              'settings',
+              'You opened the vault with your recovery key. If you forgot the password, set a new one here.',
+            )
+          : go('library'),
       () => {}, // shown from unlock.error
     );
   };
@@ -242,6 +224,7 @@ function UnlockVault() {
 }
 
 function Unlocked({ dir }: { dir: string }) {
+  const go = useUiStore((s) => s.go);
   return (
     <div>
       <p data-testid="vault-state">
@@ -249,6 +232,13 @@ function Unlocked({ dir }: { dir: string }) {
         recovery key opens it again.
       </p>
       <p className="path">{dir}</p>
+      <p>
+        To change the password or make a new recovery key, go to{' '}
+        <button type="button" className="link" onClick={() => go('settings')}>
+          Settings
+        </button>
+        .
+      </p>
       <LockVault />
     </div>
   );

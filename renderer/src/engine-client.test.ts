@@ -168,7 +168,10 @@ describe('engine client over HTTP', () => {
     expect(await client.vault()).toEqual({ exists: true, unlocked: false, dir: '/v' });
     expect(await client.createVault('pw')).toEqual({ recoveryKey: 'RK-1234' });
     expect(last()).toMatchObject({ method: 'POST', auth: 'Bearer tok', type: 'application/json' });
-    expect(JSON.parse(last()?.body.toString() ?? '')).toEqual({ password: 'pw' });
+    expect(JSON.parse(last()?.body.toString() ?? '')).toEqual({
+      password: 'pw',
+      checkRecoveryKey: true,
+    });
     await expect(client.unlockVault({ password: 'right' })).resolves.toBeUndefined();
     await expect(client.lockVault()).resolves.toBeUndefined();
   });

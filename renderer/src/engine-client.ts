@@ -25,6 +25,12 @@ import type {
   UploadedFile,
   VaultState,
 } from '../../engine/src/server/desktop-contract';
+import type {
+  NewRecoveryKeyBody,
+  SetPasswordBody,
+  VAULT_KEY_PATHS,
+  VaultKeys,
+} from '../../engine/src/server/desktop-vault-contract';
 
 export type {
   ActivityEntry,
@@ -45,7 +51,16 @@ export type {
   UploadedFile,
   VaultState,
 };
+export type { NewRecoveryKeyBody, SetPasswordBody, VaultKeys };
 export type JobState = JobView['state'];
+
+/** The vault-key routes (desktop-vault-contract.ts), typed as the engine's literals. */
+export const KEY_PATHS: typeof VAULT_KEY_PATHS = {
+  keys: '/v1/vault/keys',
+  password: '/v1/vault/password',
+  recoveryKey: '/v1/vault/recovery-key',
+  recoveryKeyConfirm: '/v1/vault/recovery-key/confirm',
+};
 
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
 export interface PresetInfo {
@@ -138,6 +153,12 @@ export interface EngineClient {
   unlockVault(body: UnlockVaultBody): Promise<void>;
   /** With jobs running, the body says whether to wait for them or stop them. */
   lockVault(body?: LockVaultBody): Promise<void>;
+  vaultKeys(): Promise<VaultKeys>;
+  /** A new password; `current` is not needed right after a recovery-key unlock. */
+  setPassword(body: SetPasswordBody): Promise<void>;
+  /** A new recovery key (shown once); the old one stops working. */
+  newRecoveryKey(body: NewRecoveryKeyBody): Promise<CreatedVault>;
+  confirmRecoveryKey(): Promise<void>;
 
   folders(): Promise<FolderView[]>;
   /** Scans (and, by the setting, protects) a folder; `notice` when nothing new was added. */
@@ -271,8 +292,14 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     status: () => call<StatusResponse>(PATHS.status),
 
     vault: () => call<VaultState>(PATHS.vault),
-    createVault: (password) => call<CreatedVault>(PATHS.vault, post({ password })),
+    // The app always has the user type part of the recovery key back (RecoveryKeyStep).
+    createVault: (password) =>
+      call<CreatedVault>(PATHS.vault, post({ password, checkRecoveryKey: true })),
     unlockVault: (body) => none(PATHS.vaultUnlock, post(body)),
+    vaultKeys: () => call<VaultKeys>(KEY_PATHS.keys),
+    setPassword: (body) => none(KEY_PATHS.password, post(body)),
+    newRecoveryKey: (body) => call<CreatedVault>(KEY_PATHS.recoveryKey, post(body)),
+    confirmRecoveryKey: () => none(KEY_PATHS.recoveryKeyConfirm, post()),
     lockVault: (body) => none(PATHS.vaultLock, post(body)),
 
     folders: () => call<FolderView[]>(PATHS.folders),

@@ -12,6 +12,7 @@ export const SCREENS = [
   { id: 'servers', label: 'Servers' },
   { id: 'player', label: 'Player' },
   { id: 'activity', label: 'Activity' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 export type ScreenId = (typeof SCREENS)[number]['id'];
 
@@ -29,6 +30,12 @@ interface UiState {
   notice: string | undefined;
   go: (screen: ScreenId, notice?: string) => void;
   clearNotice: () => void;
+  /**
+   * While set, `go` to another screen stays here and shows this instead (the recovery
+   * key on screen must be stored first; RecoveryKeyStep.tsx).
+   */
+  leaveGuard: string | undefined;
+  setLeaveGuard: (reason: string | undefined) => void;
 
   /** The library file the Make screen starts from. */
   makeTarget: { folderId: string; fileId: string } | undefined;
@@ -53,8 +60,15 @@ export const useUiStore = create<UiState>()((set) => ({
 
   screen: undefined,
   notice: undefined,
-  go: (screen, notice) => set({ screen, notice }),
+  go: (screen, notice) =>
+    set((s) =>
+      s.leaveGuard && s.screen !== undefined && screen !== s.screen
+        ? { notice: s.leaveGuard }
+        : { screen, notice },
+    ),
   clearNotice: () => set({ notice: undefined }),
+  leaveGuard: undefined,
+  setLeaveGuard: (leaveGuard) => set({ leaveGuard }),
 
   makeTarget: undefined,
   makeFrom: (folderId, fileId) =>
