@@ -64,6 +64,21 @@ function createWindow(address: EngineAddress): BrowserWindow {
   });
   win.once('ready-to-show', () => win.show());
   win.on('closed', () => (mainWindow = undefined));
+  // The page holds on while a recovery key is on screen and not yet stored
+  // (renderer/src/RecoveryKeyStep.tsx). Electron would cancel the close or reload
+  // silently, so ask, as a browser does.
+  win.webContents.on('will-prevent-unload', (event) => {
+    const choice = dialog.showMessageBoxSync(win, {
+      type: 'warning',
+      buttons: ['Stay and finish', 'Leave anyway'],
+      defaultId: 0,
+      cancelId: 0,
+      message: 'Your recovery key is not stored yet',
+      detail:
+        'It is shown only once. If you leave now, Keepsake makes a new one the next time it opens, and you will need to write that one down.',
+    });
+    if (choice === 1) event.preventDefault();
+  });
   void win.loadURL(address.openUrl);
   return win;
 }
