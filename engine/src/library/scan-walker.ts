@@ -8,8 +8,9 @@
 //
 // Each thread walks the folder it is given depth-first, with a stack of open folders
 // (memory grows with depth, not with the tree). When another thread is idle (the shared
-// `hungry` count), a busy one hands it a subfolder it has not entered yet, the shallowest
-// it can find (reading ahead in its open folders), so that a handed-out folder is big.
+// `hungry` count), a busy one hands it half of the subfolders it has not entered yet at
+// the shallowest level it can find them (reading ahead in its open folders), so that
+// threads trade big pieces of work rather than one small folder at a time.
 
 import type { Dir, Dirent, Stats } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
@@ -38,15 +39,14 @@ export interface WalkerData {
   exclude: string[];
 }
 
-/** A folder for a thread to walk. */
+/** Folders for a thread to walk: the start, or sibling folders another thread handed out. */
 export interface WalkTask {
   /** The folder the user chose: checked, and resolved to its real path, first. */
   start?: string;
-  rel: string;
-  full: string;
-  /** The device of its parent folder (a different one means a mount point). */
+  dirs: { rel: string; full: string }[];
+  /** The device of their parent folder (a different one means a mount point). */
   parentDev: number;
-  /** dev, ino pairs of the folders above it, to notice loops. */
+  /** dev, ino pairs of the folders above them, to notice loops. */
   ancestors: number[];
   depth: number;
 }
@@ -289,7 +289,9 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
 
   const stack: Frame[] = [];
   /** The task being walked: where `stack` sits in the whole tree. */
-  let task: WalkTask = { rel: '', full: '', parentDev: 0, ancestors: [], depth: 0 };
+  let task: WalkTask = { dirs: [], parentDev: 0, ancestors: [], depth: 0 };
+  /** Its folders not begun yet. */
+  let pending: WalkTask['dirs'] = [];
   const closeFrame = (frame: Frame) => {
     for (const dir of [frame.dir, frame.bytesDir]) {
       try {
@@ -427,18 +429,32 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   };
 
   /**
-   * Hands an idle thread the shallowest subfolder not yet entered, if there is one. Files
-   * read on the way wait in `ahead` for their turn.
+   * Hands an idle thread half of the subfolders not yet entered at the shallowest level
+   * that has any. Entries read on the way, and the other half, wait in `ahead`.
    */
   const donate = (): void => {
     const hungry = Atomics.load(control, HUNGRY);
     if (hungry <= 0 || Atomics.compareExchange(control, HUNGRY, hungry, hungry - 1) !== hungry) {
       return;
     }
+    const give = (dirs: WalkTask['dirs'], parentDev: number, ancestors: number[], depth: number) =>
+      port.postMessage({
+        type: 'donate',
+        task: { dirs, parentDev, ancestors, depth },
+      } satisfies WalkerMessage);
+    if (pending.length > 0) {
+      return give(
+        pending.splice(0, Math.ceil(pending.length / 2)),
+        task.parentDev,
+        task.ancestors,
+        task.depth,
+      );
+    }
     for (let depth = 0; depth < stack.length; depth++) {
       const frame = stack[depth]!;
+      const found: Dirent[] = [];
       // Reading ahead holds entries in memory: a little, not a whole folder of files.
-      while (frame.dirsLeft && frame.ahead.length < MAX_AHEAD) {
+      while (frame.dirsLeft && frame.ahead.length < MAX_AHEAD && found.length < 64) {
         let entry: Dirent | null;
         try {
           entry = readEntry(frame);
@@ -450,24 +466,23 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
           break;
         }
         const name = entry.name;
-        if (!entry.isDirectory() || name.charCodeAt(0) === 46 || name.includes('\uFFFD')) {
+        if (entry.isDirectory() && name.charCodeAt(0) !== 46 && !name.includes('\uFFFD')) {
+          found.push(entry);
+        } else {
           frame.ahead.push(entry);
-          continue;
         }
-        const ancestors = task.ancestors.slice();
-        for (let i = 0; i <= depth; i++) ancestors.push(stack[i]!.dev, stack[i]!.ino);
-        port.postMessage({
-          type: 'donate',
-          task: {
-            rel: frame.relPrefix + name,
-            full: frame.fullPrefix + name,
-            parentDev: frame.dev,
-            ancestors,
-            depth: task.depth + depth + 1,
-          },
-        } satisfies WalkerMessage);
-        return;
       }
+      if (found.length === 0) continue;
+      const given = found.splice(0, Math.ceil(found.length / 2));
+      frame.ahead.push(...found);
+      const ancestors = task.ancestors.slice();
+      for (let i = 0; i <= depth; i++) ancestors.push(stack[i]!.dev, stack[i]!.ino);
+      return give(
+        given.map((e) => ({ rel: frame.relPrefix + e.name, full: frame.fullPrefix + e.name })),
+        frame.dev,
+        ancestors,
+        task.depth + depth + 1,
+      );
     }
     Atomics.add(control, HUNGRY, 1); // nothing left to give
   };
@@ -524,25 +539,10 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   };
 
   let root: string | undefined;
-  const run = (next: WalkTask): void => {
-    task = next;
-    let first: Frame | undefined;
-    if (next.start !== undefined) {
-      const start = checkStart(next.start);
-      if (!start) return;
-      root = start.root;
-      try {
-        first = enter('', start.root, start.info.dev, start.info);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        return refuse('fs', next.start, e.message, e.code);
-      }
-    } else {
-      first = enter(next.rel, next.full, next.parentDev);
-    }
+  /** Walks one folder (already entered) to its end, or until cancelled. */
+  let steps = 0;
+  const walk = (first: Frame | undefined): void => {
     if (first) stack.push(first);
-
-    let steps = 0;
     while (stack.length > 0) {
       if ((++steps & 255) === 0 && cancelled()) break;
       if (Atomics.load(control, HUNGRY) > 0) donate();
@@ -563,6 +563,28 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
       visit(frame, entry.name, entry.entry);
     }
     for (const frame of stack.splice(0)) closeFrame(frame);
+  };
+
+  const run = (next: WalkTask): void => {
+    task = next;
+    pending = next.dirs.slice();
+    if (next.start !== undefined) {
+      const start = checkStart(next.start);
+      if (!start) return;
+      root = start.root;
+      let first: Frame | undefined;
+      try {
+        first = enter('', start.root, start.info.dev, start.info);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        return refuse('fs', next.start, e.message, e.code);
+      }
+      walk(first);
+    }
+    for (let dir = pending.shift(); dir && !cancelled(); dir = pending.shift()) {
+      walk(enter(dir.rel, dir.full, next.parentDev));
+    }
+    pending = [];
     flush();
   };
 

@@ -298,7 +298,7 @@ export function scanFolder(root: string, options: ScanOptions): Promise<ScanSumm
     Atomics.store(ctl, HUNGRY, threads - 1);
     send(0, {
       type: 'task',
-      task: { start: root, rel: '', full: '', parentDev: 0, ancestors: [], depth: 0 },
+      task: { start: root, dirs: [], parentDev: 0, ancestors: [], depth: 0 },
     });
   });
 }
