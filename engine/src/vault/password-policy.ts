@@ -6,7 +6,8 @@
 // same numbers by value, since it may not import engine code; e2e/keys.spec.ts checks
 // that both give the same verdict on a list of sample passwords.
 
-import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { KeepsakeError } from '../errors';
 
 export const PASSWORD_POLICY = {
@@ -27,35 +28,58 @@ export interface PasswordVerdict {
   feedback: string[];
 }
 
-let factory: Promise<ZxcvbnFactory> | undefined;
-
 /**
- * The estimator, loaded on first use: its dictionaries take ~100 ms and tens of MB, which
- * the engine should not pay at every start for a check made when a password is set.
+ * zxcvbn runs in a short-lived worker thread: its dictionaries take ~100 ms to load and
+ * ~47 MB that a long-running desktop engine would otherwise keep for good after the first
+ * password was set. The worker's memory goes when it ends.
  */
-function estimator(): Promise<ZxcvbnFactory> {
-  factory ??= (async () => {
-    const [core, common, en] = await Promise.all([
-      import('@zxcvbn-ts/core'),
-      import('@zxcvbn-ts/language-common'),
-      import('@zxcvbn-ts/language-en'),
-    ]);
-    return new core.ZxcvbnFactory({
-      translations: en.translations,
-      graphs: common.adjacencyGraphs,
-      dictionary: { ...common.dictionary, ...en.dictionary },
-    });
-  })();
-  return factory;
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+try {
+  const [core, common, en] = workerData.modules.map((m) => require(m));
+  const zxcvbn = new core.ZxcvbnFactory({
+    translations: en.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: { ...common.dictionary, ...en.dictionary },
+  });
+  const r = zxcvbn.check(workerData.password, workerData.userInputs);
+  parentPort.postMessage({ score: r.score, warning: r.feedback.warning, suggestions: r.feedback.suggestions });
+} catch (err) {
+  parentPort.postMessage({ error: String((err && err.stack) || err) });
+}
+`;
+
+interface Estimate {
+  score: number;
+  warning: string | null;
+  suggestions: string[];
+  error?: string;
+}
+
+function estimate(password: string): Promise<Estimate> {
+  const require = createRequire(import.meta.url);
+  const modules = ['@zxcvbn-ts/core', '@zxcvbn-ts/language-common', '@zxcvbn-ts/language-en'].map(
+    (name) => require.resolve(name),
+  );
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: { modules, password, userInputs: [...PASSWORD_POLICY.userInputs] },
+    // Never handed to a child process; the worker needs no environment.
+    env: {},
+  });
+  return new Promise<Estimate>((resolve, reject) => {
+    worker.once('message', (m: Estimate) =>
+      m.error ? reject(new Error(`password check failed: ${m.error}`)) : resolve(m),
+    );
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`password check stopped (${code})`)));
+  }).finally(() => void worker.terminate());
 }
 
 export async function judgePassword(password: string): Promise<PasswordVerdict> {
   const length = [...password].length;
-  const result = (await estimator()).check(password, [...PASSWORD_POLICY.userInputs]);
-  const feedback = [
-    ...(result.feedback.warning ? [result.feedback.warning] : []),
-    ...result.feedback.suggestions,
-  ];
+  const result = await estimate(password);
+  const feedback = [...(result.warning ? [result.warning] : []), ...result.suggestions];
   const score = result.score as PasswordVerdict['score'];
   if (length < PASSWORD_POLICY.minLength) {
     return {
