@@ -10,6 +10,18 @@ import type { DesktopJob, SaveTaskView } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 
+const PICTURE = /\.(jpe?g|png|webp|avif|gif)$/i;
+
+/** A job's outputs that are pictures (a photo-web result, thumbnails). */
+export function pictures(job: DesktopJob): DesktopJob['outputs'] {
+  return job.outputs.filter((o) => PICTURE.test(o.name));
+}
+
+/** Whether the Player can show what a succeeded job made: a video, or pictures. */
+export function canOpen(job: DesktopJob): boolean {
+  return job.playUrl !== undefined || (job.filesUrl !== undefined && pictures(job).length > 0);
+}
+
 /** "Save a copy…" of a succeeded job's results; the engine never replaces a file. */
 export function SaveResultsButton({ job, title }: { job: DesktopJob; title: string }) {
   const client = useClient();

@@ -6,7 +6,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useMemo, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
-import { ConfirmRemove, SaveResultsButton } from './JobResults';
+import { canOpen, ConfirmRemove, SaveResultsButton } from './JobResults';
 import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
 import { useFileNames, useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
@@ -252,7 +252,7 @@ const JobRow = memo(function JobRow({
         </p>
       )}
       <div className="job-actions">
-        {job.state === 'succeeded' && (job.playUrl ?? job.filesUrl) && (
+        {job.state === 'succeeded' && canOpen(job) && (
           // A video plays; pictures (a photo, thumbnails) are shown: both in the viewer.
           <button
             type="button"

@@ -5,19 +5,13 @@
 import { useEffect, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
+import { canOpen, pictures } from './JobResults';
 import { formatClock, formatTime } from './format';
 import { useJobs } from './queries';
 import { useUiStore } from './ui-store';
 
 export function isHls(url: string): boolean {
   return /\.m3u8(?:$|[?#])/i.test(url);
-}
-
-const PICTURE = /\.(jpe?g|png|webp|avif|gif)$/i;
-
-/** A job's outputs that are pictures (a photo-web result, thumbnails). */
-export function pictures(job: DesktopJob): DesktopJob['outputs'] {
-  return job.outputs.filter((o) => PICTURE.test(o.name));
 }
 
 function Pictures({ job, base }: { job: DesktopJob; base: string }) {
@@ -78,9 +72,7 @@ export default function PlayerScreen() {
   const playJobId = useUiStore((s) => s.playJobId);
   const play = useUiStore((s) => s.play);
   const go = useUiStore((s) => s.go);
-  const playable = (jobs.data ?? []).filter(
-    (j) => j.state === 'succeeded' && (j.playUrl ?? (j.filesUrl && pictures(j).length > 0)),
-  );
+  const playable = (jobs.data ?? []).filter((j) => j.state === 'succeeded' && canOpen(j));
   const job = playable.find((j) => j.id === playJobId) ?? playable[0];
 
   return (

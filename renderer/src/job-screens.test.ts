@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopJob, FileView, PresetInfo } from './engine-client';
 import { formatSince } from './JobsScreen';
 import { jobTargets } from './MakeScreen';
-import { pictures } from './PlayerScreen';
+import { canOpen, pictures } from './JobResults';
 
 const preset = (accepts: string): PresetInfo => ({
   name: accepts === 'image' ? 'photo-web' : 'web-h264',
@@ -50,5 +50,13 @@ describe('pictures', () => {
       ],
     } as DesktopJob;
     expect(pictures(job).map((o) => o.name)).toEqual(['poster.jpg', 'sheet.webp']);
+  });
+
+  it('offers Open only for what the Player can show', () => {
+    const remuxed = { outputs: [{ name: 'remux.mkv', size: 1 }], filesUrl: '/play/c/j/' };
+    expect(canOpen(remuxed as DesktopJob)).toBe(false);
+    expect(canOpen({ ...remuxed, playUrl: '/play/c/j/web.mp4' } as DesktopJob)).toBe(true);
+    const photo = { outputs: [{ name: 'photo.webp', size: 1 }], filesUrl: '/play/c/j/' };
+    expect(canOpen(photo as DesktopJob)).toBe(true);
   });
 });
