@@ -2,7 +2,7 @@
 // what it was given until the user deletes it on purpose, never stores a file twice, and
 // leaves no half-added folder behind.
 
-import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { databasePath, openDatabase } from '../jobs/db';
@@ -178,7 +178,7 @@ describe('Library', () => {
     // While the scan runs the folder shows with its progress, and can be cancelled.
     expect(library.folders()).toHaveLength(1);
     expect(library.cancelScan(library.folders()[0]!.id)).toBe(true);
-    await expect(adding).rejects.toMatchObject({ code: 'JOB_CANCELLED' });
+    await expect(adding).rejects.toMatchObject({ code: 'SCAN_CANCELLED' });
     expect(library.folders()).toEqual([]);
     expect(db.prepare('SELECT COUNT(*) AS n FROM library_files').get()).toEqual({ n: 0 });
 
@@ -190,6 +190,26 @@ describe('Library', () => {
     restarted.dropUnfinishedScans();
     expect(restarted.folders()).toEqual([]);
     release();
+  });
+
+  it('never follows links out of a folder, and leaves out Keepsake’s own data folder', async () => {
+    const { media, library, dataDir } = await setup();
+    await tree(media, { 'a.mp4': 'a', 'Sub/b.jpg': 'b' });
+    await symlink('/', join(media, 'root-link'));
+    await symlink(media, join(media, 'Sub', 'loop'));
+    // The data folder inside an added folder (a home folder holding it, say).
+    const inside = await freshDir();
+    await tree(inside, { 'c.mp4': 'c' });
+    const nested = new Library(
+      openDatabase(databasePath(join(inside, 'data'))),
+      join(inside, 'data'),
+    );
+    await tree(join(inside, 'data'), { 'library/x.mp4': 'not family media' });
+    const { folder } = await library.addFolder(media);
+    expect(library.files(folder.id).map((f) => f.rel)).toEqual(['Sub/b.jpg', 'a.mp4']);
+    const outer = await nested.addFolder(inside);
+    expect(nested.files(outer.folder.id).map((f) => f.rel)).toEqual(['c.mp4']);
+    expect(dataDir).not.toBe(inside);
   });
 
   it('an edited source turns pending again; the copy is kept until the new one replaces it', async () => {

@@ -20,7 +20,7 @@ import { stmt, type Db } from '../jobs/db';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { mediaKindOf, type MediaKind } from './media-kind';
-import { walkTree } from '../batch/walk';
+import { scanFolder, type ScanOptions, type ScanProgress, type ScannedFile } from './scan';
 
 export type FolderSource = 'disk' | 'upload';
 
@@ -115,39 +115,13 @@ const newId = (prefix: string) =>
 /** The engine folder of the uploads folder (older versions kept plain copies there). */
 export const UPLOADS_DIR = 'uploads';
 
-export interface ScannedFile {
-  rel: string;
-  size: number;
-  mtimeMs: number;
-}
-export interface ScanProgress {
-  files: number;
-  dirs: number;
-  bytes: number;
-  skipped: number;
-}
+export type { ScanProgress, ScannedFile } from './scan';
+
+/** The folder walk (scan.ts); tests pass a controllable one. */
 export type Scanner = (
   root: string,
-  opts: {
-    signal?: AbortSignal;
-    onProgress?: (p: ScanProgress) => void;
-    onBatch: (files: ScannedFile[]) => void | Promise<void>;
-  },
+  opts: Pick<ScanOptions, 'signal' | 'onProgress' | 'onBatch' | 'excludeFolders'>,
 ) => Promise<unknown>;
-
-// INTERIM until library/scan.ts lands: the batch walker, filtered as before.
-const scanFolder: Scanner = async (root, opts) => {
-  const walked = await walkTree(root);
-  opts.signal?.throwIfAborted();
-  const files: ScannedFile[] = [];
-  for (const file of walked.files) {
-    const rel = file.rel.toString('utf8');
-    if (!Buffer.from(rel, 'utf8').equals(file.rel)) continue;
-    if (rel.split('/').some((part) => part.startsWith('.'))) continue;
-    files.push({ rel, size: file.size, mtimeMs: file.mtimeMs });
-  }
-  await opts.onBatch(files);
-};
 
 export class Library {
   private readonly encrypting = new Map<string, EncryptProgress>();
@@ -295,7 +269,9 @@ export class Library {
       }
     });
     try {
+      const data = await realpath(this.dataDir).catch(() => this.dataDir);
       await this.scan(folder.path, {
+        excludeFolders: [data],
         signal: abort.signal,
         onProgress: (p) => (scan.progress = { ...p }),
         onBatch: (files) => writeBatch(files),
@@ -323,7 +299,7 @@ export class Library {
   /** Stops a scan in progress (the first scan of a new folder then adds nothing). */
   cancelScan(id: string): boolean {
     const scan = this.scans.get(id);
-    scan?.abort.abort(new KeepsakeError('JOB_CANCELLED', 'the scan was cancelled'));
+    scan?.abort.abort(new KeepsakeError('SCAN_CANCELLED', 'the scan was stopped; nothing new was added'));
     return scan !== undefined;
   }
 
