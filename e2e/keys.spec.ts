@@ -235,6 +235,7 @@ test('Settings: change the password, a new recovery key, and a new password afte
   await typeBackRecoveryKey(page, second);
   await page.getByRole('button', { name: 'Finish' }).click();
   await expect(page.getByText('Your new recovery key is stored.')).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: GUARD })).toHaveCount(0);
   await shot(page, testInfo, 'keys-settings-new-key-stored');
 
   // --- Lock; the old key is refused, the new one opens, and a new password is offered. ----

@@ -35,6 +35,8 @@ export function useLeaveGuard(message: string) {
     window.addEventListener('keydown', escape, true);
     return () => {
       setLeaveGuard(undefined);
+      // Its explanation is no longer true once the key is stored.
+      if (useUiStore.getState().notice === message) useUiStore.getState().clearNotice();
       window.removeEventListener('beforeunload', beforeUnload);
       window.removeEventListener('keydown', escape, true);
     };
