@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       input: clip,
       inputProtocols: 'file',
       inputFormat: 'mov',
-      outputDir: refOut,
+      outputBase: refOut, // a plain folder: the same argv, writing files instead of to the sink
       media: { durationSeconds: SECONDS, width: 1280, height: 720, hasAudio: true },
       ...caps,
     },

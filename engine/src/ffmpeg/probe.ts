@@ -167,24 +167,43 @@ export async function probeOutput(
   path: string,
   options: ProbeOptions = {},
 ): Promise<ProbedOutput> {
+  // The `file:` prefix keeps a name such as `concat:x` from being read as a protocol.
+  return probeOutputAt(ffprobePath, 'file', `file:${path}`, options.file ?? path, options);
+}
+
+/** The same for an output served on loopback (a sealed output, read back decrypted). */
+export async function probeOutputUrl(
+  ffprobePath: string,
+  url: string,
+  options: ProbeOptions & { file: string },
+): Promise<ProbedOutput> {
+  return probeOutputAt(ffprobePath, 'http,tcp', url, options.file, options);
+}
+
+async function probeOutputAt(
+  ffprobePath: string,
+  protocols: string,
+  target: string,
+  file: string,
+  options: ProbeOptions,
+): Promise<ProbedOutput> {
   const run = await runProbe(
     ffprobePath,
     [
       '-v',
       'error',
       '-protocol_whitelist',
-      'file',
+      protocols,
       '-print_format',
       'json',
       '-show_format',
       '-show_streams',
-      // The `file:` prefix keeps a name such as `concat:x` from being read as a protocol.
-      `file:${path}`,
+      target,
     ],
     options,
   );
-  if (run.failure) throw failed(run, path, options.file ?? path);
-  return withFile(options.file ?? path, () => {
+  if (run.failure) throw failed(run, target, file);
+  return withFile(file, () => {
     const { format, streams: rawStreams } = shape(parseJson(run.stdout));
     const durationSeconds = num(format.duration) ?? 0;
     const streams = rawStreams.map((raw) => {

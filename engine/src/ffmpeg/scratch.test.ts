@@ -1,5 +1,6 @@
 import { chmod, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
@@ -24,23 +25,24 @@ async function caught(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('scratch', () => {
-  it('chooses KEEPSAKE_SCRATCH, then the settings file, then /dev/shm on Linux', () => {
+  it('chooses KEEPSAKE_SCRATCH, then the settings file, then /dev/shm on Linux, else the temp folder', () => {
     const env = { KEEPSAKE_SCRATCH: '/mnt/ram' };
     expect(scratchPath({ configured: '/cfg', env })).toBe('/mnt/ram');
     expect(scratchPath({ configured: '/cfg', env: {} })).toBe('/cfg');
     expect(scratchPath({ env: {}, platform: 'linux' })).toBe('/dev/shm');
-    expect(scratchPath({ env: {}, platform: 'darwin' })).toBeUndefined();
+    // macOS and Windows have no RAM folder: no media reaches the scratch, so a disk serves.
+    expect(scratchPath({ env: {}, platform: 'darwin' })).toBe(tmpdir());
+    expect(scratchPath({ env: {}, platform: 'win32' })).toBe(tmpdir());
   });
 
-  it('refuses a disk-backed scratch and says why, unless allowed', async () => {
+  it('accepts a disk-backed scratch without being told to (it holds no media), still private', async () => {
     const disk = join(await freshDir(), 'scratch');
-    const err = await caught(openScratch({ configured: disk }));
-    expect(isKeepsakeError(err, 'SCRATCH_UNSAFE')).toBe(true);
-    expect(String(err)).toMatch(/on a disk, so decrypted media would be written/);
-    expect(await openScratch({ configured: disk, allowDisk: true })).toEqual({
+    const scratch = await openScratch({ configured: disk, env: {} });
+    expect(scratch).toEqual({
       root: join(disk, `keepsake-${process.getuid!()}`),
       ramFs: undefined,
     });
+    expect((await stat(scratch.root)).mode & 0o777).toBe(0o700);
   });
 
   it.skipIf(!shmIsTmpfs)('accepts tmpfs and gives each job a private, wiped folder', async () => {
@@ -71,12 +73,12 @@ describe('scratch', () => {
     const elsewhere = join(base, 'elsewhere');
     await mkdir(elsewhere, { mode: 0o700 });
     await symlink(elsewhere, own);
-    const viaLink = await caught(openScratch({ configured: base, allowDisk: true }));
+    const viaLink = await caught(openScratch({ configured: base }));
     expect(isKeepsakeError(viaLink, 'SCRATCH_UNSAFE')).toBe(true);
     await rm(own);
     await mkdir(own, { mode: 0o700 });
     await chmod(own, 0o777);
-    const shared = await caught(openScratch({ configured: base, allowDisk: true }));
+    const shared = await caught(openScratch({ configured: base }));
     expect(isKeepsakeError(shared, 'SCRATCH_UNSAFE')).toBe(true);
     expect(String(shared)).toMatch(/mode 0700/);
   });

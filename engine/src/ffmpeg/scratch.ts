@@ -1,12 +1,14 @@
-// The scratch folder where FFmpeg writes its outputs before the engine encrypts them.
+// The scratch folder: FFmpeg's working folder during a job.
 //
-// Those outputs are plaintext, so the folder must live in RAM (tmpfs or ramfs): a
-// disk-backed scratch would leave decrypted family video in free blocks, journals and
-// backups. A disk scratch is refused unless the user allows it explicitly. The root is
+// It holds no media: FFmpeg writes every output into the engine's loopback sink, which
+// encrypts it on arrival (output-sink.ts), and no preset writes anything beside its
+// outputs (no two-pass logs). So a disk-backed scratch is as safe as RAM, and every OS
+// has one: /dev/shm on Linux, the system's temporary folder elsewhere. The root is still
 // private to this user (0700, owned by us, not a link): /dev/shm is shared, and another
-// local user must not be able to pre-create our folder or read from it.
+// local user must not be able to pre-create our folder or plant files in it.
 
 import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeepsakeError } from '../errors';
 
@@ -17,38 +19,35 @@ export interface ScratchOptions {
   /** From the settings file. */
   configured?: string;
   env?: NodeJS.ProcessEnv;
-  /** Accept a disk-backed scratch (the user's explicit choice; KEEPSAKE_ALLOW_DISK_SCRATCH=1). */
+  /**
+   * No longer consulted: a disk-backed scratch is always accepted, as no media reaches it.
+   * (Kept so that settings files and callers that still pass it keep working.)
+   */
   allowDisk?: boolean;
   platform?: NodeJS.Platform;
 }
 
 export interface Scratch {
   root: string;
-  /** The file system's name when it is RAM-backed; undefined for a disk. */
+  /** The file system's name when it is RAM-backed; undefined for a disk (for reports only). */
   ramFs: string | undefined;
 }
 
 /**
  * Where scratch goes: KEEPSAKE_SCRATCH (a per-run override), else the settings file's
- * choice, else /dev/shm on Linux.
+ * choice, else /dev/shm on Linux, else the system's temporary folder.
  */
-export function scratchPath(options: ScratchOptions = {}): string | undefined {
+export function scratchPath(options: ScratchOptions = {}): string {
   const env = options.env ?? process.env;
   if (env.KEEPSAKE_SCRATCH) return env.KEEPSAKE_SCRATCH;
   if (options.configured) return options.configured;
   if ((options.platform ?? process.platform) === 'linux') return '/dev/shm';
-  return undefined;
+  return tmpdir();
 }
 
 /** Creates (if needed) and checks this user's private scratch folder inside the base. */
 export async function openScratch(options: ScratchOptions = {}): Promise<Scratch> {
   const base = scratchPath(options);
-  if (!base) {
-    throw new KeepsakeError(
-      'SCRATCH_UNSAFE',
-      'this system has no RAM-backed scratch by default; set KEEPSAKE_SCRATCH to a tmpfs folder, or allow a disk scratch in the settings (plaintext would then touch the disk)',
-    );
-  }
   // The base may be shared (/dev/shm is); our private folder inside it may not be.
   await mkdir(base, { recursive: true, mode: 0o700 });
   const root = join(base, `keepsake-${process.getuid?.() ?? 'user'}`);
@@ -65,15 +64,6 @@ export async function openScratch(options: ScratchOptions = {}): Promise<Scratch
     );
   }
   const ramFs = RAM_FILESYSTEMS[(await statfs(root)).type];
-  const allowDisk =
-    options.allowDisk ?? (options.env ?? process.env).KEEPSAKE_ALLOW_DISK_SCRATCH === '1';
-  if (!ramFs && !allowDisk) {
-    throw new KeepsakeError(
-      'SCRATCH_UNSAFE',
-      'the scratch folder is on a disk, so decrypted media would be written to it; point KEEPSAKE_SCRATCH at a tmpfs folder (e.g. /dev/shm) or allow a disk scratch explicitly',
-      { file: root },
-    );
-  }
   return { root, ramFs };
 }
 

@@ -106,31 +106,39 @@ describe('executeJob with real FFmpeg', () => {
     }
   });
 
-  it('encrypts HLS segments while FFmpeg is still encoding', async () => {
+  it('seals HLS segments as FFmpeg writes them; the scratch never holds a file', async () => {
     const { dir, vault, engine, scratchRoot } = await setup();
     try {
       const clip = await makeClip(dir, 'long.mp4', { seconds: 20, size: '1280x720' });
       const input = join(dir, 'long.mp4.ksv');
       await encryptFile(clip, input, vault);
-      // Watch the scratch: how many plaintext segments ever sit there at once.
-      let most = 0;
-      const watch = setInterval(() => {
-        void readdir(scratchRoot, { recursive: true }).then(
-          (names) => (most = Math.max(most, names.filter((n) => String(n).endsWith('.ts')).length)),
-          () => undefined,
-        );
-      }, 50);
+      // Watch while the job runs: sealed segments in the staging folder, files in scratch.
+      let sealedWhileRunning = 0;
+      let scratchFiles = 0;
+      let running = true;
+      const watch = (async () => {
+        while (running) {
+          const staged = await readdir(engine.outputRoot, { recursive: true }).catch(() => []);
+          const sealed = staged.filter((n) => /\.partial\/.*\.ts\.ksv$/.test(String(n))).length;
+          sealedWhileRunning = Math.max(sealedWhileRunning, sealed);
+          const inScratch = await readdir(scratchRoot, { recursive: true, withFileTypes: true });
+          scratchFiles += inScratch.filter((e) => e.isFile()).length;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
       const job = await runJob(engine, {
         preset: 'hls-playback',
         params: { segmentSeconds: 2 },
         input: { kind: 'vault', path: input },
       });
-      clearInterval(watch);
+      running = false;
+      await watch;
       expect(job.state, job.lastError?.message).toBe('succeeded');
       const segments = job.outputs.filter((o) => o.name.endsWith('.ts'));
       expect(segments.length).toBeGreaterThanOrEqual(20); // 10 per rendition, 2+ renditions
-      expect(most).toBeGreaterThan(0);
-      expect(most).toBeLessThan(segments.length / 2);
+      // Sealed one by one while FFmpeg worked, not all at the end.
+      expect(sealedWhileRunning).toBeGreaterThan(0);
+      expect(scratchFiles).toBe(0);
       // Every sealed segment opens with the vault and holds MPEG-TS.
       const plain = join(dir, 'seg.ts');
       await decryptFile(segments[0]!.path, plain, { vault });

@@ -1,14 +1,17 @@
 // One attempt of one job, from encrypted input to encrypted, verified output:
 //
 //   vault file ──decrypt──▶ loopback HTTP (Range) ──▶ FFprobe, then FFmpeg
-//   FFmpeg ──▶ RAM scratch ──verify──▶ encrypt ──▶ <outputDir>/<job id>/*.ksv
+//   FFmpeg ──HTTP PUT──▶ loopback sink ──encrypt──▶ <outputDir>/.<job id>.partial/*.ksv
+//   sealed outputs ──decrypt──▶ loopback HTTP ──▶ verification
 //
-// Plaintext exists only in memory and in the RAM-backed scratch, which is wiped however
-// the attempt ends. Outputs are staged in a hidden folder and renamed into place only
-// when every one is encrypted, so a job's output folder is complete or absent.
+// Plaintext exists only in memory, on every OS: FFmpeg's outputs are encrypted as they
+// arrive (ffmpeg/output-sink.ts), so no folder ever holds decrypted media. FFmpeg runs in
+// a private scratch folder that holds nothing (no preset writes beside its outputs), wiped
+// however the attempt ends. Outputs are staged in a hidden folder and renamed into place
+// only when every one is verified, so a job's output folder is complete or absent.
 
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { KeepsakeError } from '../errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
 import {
@@ -17,6 +20,13 @@ import {
   vaultByteSource,
   type ByteSource,
 } from '../ffmpeg/input-source';
+import {
+  SPOOL_DIR,
+  serveOutputSink,
+  sinkFailure,
+  type OutputSink,
+  type SealedOutput,
+} from '../ffmpeg/output-sink';
 import { probeInput, sniffRefused } from '../ffmpeg/probe';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
@@ -24,8 +34,7 @@ import { buildJob, getPreset } from '../presets';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import type { Job, JobOutput } from './queue';
-import { SegmentSealer, encryptOutput } from './segment-sealer';
-import { verifyOutputs } from './verify';
+import { verifyOutputs, type OutputReader } from './verify';
 
 export interface ExecuteEnv {
   ffmpeg: FfmpegLocation;
@@ -42,6 +51,8 @@ export interface ExecuteEnv {
   threads?: number;
   stallMs?: number;
   graceMs?: number;
+  /** Output bodies up to this size are held in memory, larger ones spooled encrypted (tests lower it). */
+  sinkMemoryLimit?: number;
 }
 
 export interface JobKeys {
@@ -100,13 +111,43 @@ async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Every file under `dir`, as paths relative to it, sorted. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
+/** Reads sealed outputs back for verification: decrypted in memory, served on loopback. */
+function sealedReader(sealed: ReadonlyMap<string, SealedOutput>, vault: Vault): OutputReader {
+  const open = (name: string) => {
+    const output = sealed.get(name);
+    if (!output) {
+      throw new KeepsakeError('OUTPUT_CHECK_FAILED', `${name}: was not produced`);
+    }
+    return VaultFile.open(output.path, { vault });
+  };
+  return {
+    names: () => [...sealed.keys()],
+    async text(name) {
+      const file = await open(name);
+      try {
+        return (await file.read(0, file.size)).toString('utf8');
+      } finally {
+        await file.close();
+      }
+    },
+    async withUrl(name, use) {
+      const file = await open(name);
+      try {
+        const served = await serveLoopback(vaultByteSource(file));
+        try {
+          const result = await use(served.url).catch((err: unknown) => {
+            throw served.error ?? err;
+          });
+          if (served.error) throw served.error;
+          return result;
+        } finally {
+          await served.close();
+        }
+      } finally {
+        await file.close();
+      }
+    },
+  };
 }
 
 export async function executeJob(
@@ -119,6 +160,7 @@ export async function executeJob(
   const keys = await env.keys(job);
   const source = await openInput(job, keys.input);
   let loopback: Awaited<ReturnType<typeof serveLoopback>> | undefined;
+  let sink: OutputSink | undefined;
   try {
     const refused = sniffRefused(await readHead(source, 512));
     if (refused) {
@@ -139,31 +181,29 @@ export async function executeJob(
         { file: job.input.path },
       );
     }
+    // FFmpeg's working folder: it must stay empty (outputs go to the sink).
     const dir = await jobScratch(env.scratch, job.id);
+    const staging = stagingDir(job);
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    sink = await serveOutputSink({
+      dir: staging,
+      vault: keys.output,
+      memoryLimit: env.sinkMemoryLimit,
+    });
     const built = buildJob(job.preset, job.params, {
       input: loopback.url,
       inputProtocols: 'http,tcp',
       inputFormat: input.demuxer,
-      outputDir: dir,
+      outputBase: sink.url,
       media: input.media,
       encoders: env.encoders,
       muxers: env.muxers,
     });
 
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
-    const sealed: JobOutput[] = [];
     const steps = built.steps.length;
-    const staging = stagingDir(job);
-    await mkdir(staging, { recursive: true, mode: 0o700 });
+    let sealed: ReadonlyMap<string, SealedOutput> = new Map();
     for (const [index, step] of built.steps.entries()) {
-      for (const output of step.outputs) {
-        await mkdir(dirname(join(dir, output)), { recursive: true, mode: 0o700 });
-      }
-      // HLS segments are encrypted while FFmpeg still works (see segment-sealer.ts).
-      const sealer = step.outputs.some((o) => o.endsWith('.m3u8'))
-        ? new SegmentSealer(dir, staging, keys.output, env.ffmpeg, !!job.options.thorough)
-        : undefined;
-      sealer?.start();
       try {
         await runFfmpeg(step.args, {
           ffmpegPath: env.ffmpeg.ffmpegPath,
@@ -182,34 +222,38 @@ export async function executeJob(
             }),
         });
       } catch (err) {
-        await sealer?.stop(false).catch(() => undefined);
-        // FFmpeg only saw a dropped connection; the source knows the real cause.
-        throw loopback.error ?? err;
+        // FFmpeg only saw a dropped connection; the source or the sink knows the cause.
+        throw loopback.error ?? (sink.error ? sinkFailure(sink.error) : err);
       }
       if (loopback.error) throw loopback.error;
-      await sealer?.stop(true);
-      if (sealer) sealed.push(...sealer.sealed.values());
-      await verifyOutputs(env.ffmpeg, dir, step.outputs, input, {
+      // FFmpeg does not wait for the sink to seal its last writes: wait here.
+      sealed = await sink.settle();
+      if (sink.error) throw sinkFailure(sink.error);
+      await verifyOutputs(env.ffmpeg, sealedReader(sealed, keys.output), step.outputs, input, {
         thorough: job.options.thorough,
-        firstSegmentStreams: sealer?.firstSegmentStreams,
       });
     }
+    await sink.close();
+    await rm(join(staging, SPOOL_DIR), { recursive: true, force: true });
 
-    const outputs: JobOutput[] = [...sealed];
-    for (const name of await filesUnder(dir)) {
-      outputs.push(await encryptOutput(dir, name, staging, keys.output));
-    }
     const final = jobOutputDir(job);
     await rename(staging, final);
-    outputs.sort((a, b) => a.name.localeCompare(b.name));
-    return {
-      outputs: outputs.map((o) => ({ ...o, path: join(final, relative(staging, o.path)) })),
-      notes: built.notes,
-    };
+    const outputs: JobOutput[] = [...sealed.values()]
+      .map((o) => ({
+        name: o.name,
+        path: join(final, relative(staging, o.path)),
+        size: o.storedSize,
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return { outputs, notes: built.notes };
   } catch (err) {
+    // No upload may still be writing into the staging folder as it is removed.
+    await sink?.close();
+    await sink?.settle().catch(() => undefined);
     await rm(stagingDir(job), { recursive: true, force: true });
     throw err;
   } finally {
+    await sink?.close();
     await loopback?.close();
     await source.close();
     await wipeJobScratch(env.scratch, job.id);

@@ -1,5 +1,5 @@
 // Assembles the job engine the CLI, the desktop engine and the server share: the queue
-// in the data directory, FFmpeg and its capabilities, the RAM scratch, and a worker.
+// in the data directory, FFmpeg and its capabilities, FFmpeg's scratch folder, and a worker.
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

@@ -1,20 +1,32 @@
 // Output verification: nothing is reported succeeded that was not checked. Every output
-// is probed; the streams the input had are present; each stream lasts as long as the
-// input's (stream durations, not only the container's); playlists are complete; and in
-// thorough mode the whole output is decoded.
+// is read back from its sealed (encrypted) form, decrypted on loopback as FFmpeg's input
+// is: the streams the input had are present; each stream lasts as long as the input's,
+// measured from its packets (an output written in one pass may state no duration, or
+// one copied from the input); playlists are complete and list exactly the segments
+// written; and in thorough mode the whole output is decoded.
 
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { dirname, extname, join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { posix } from 'node:path';
 import { KeepsakeError } from '../errors';
-import { probeOutput, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
+import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
 
 export interface VerifyTools {
   ffmpegPath: string;
   ffprobePath: string;
 }
 
+/** How verification reads the outputs a job wrote (sealed vault files, in practice). */
+export interface OutputReader {
+  /** Every output written, by name (relative, `/`-separated). */
+  names(): string[];
+  /** A small output (a playlist) as text. */
+  text(name: string): Promise<string>;
+  /** Runs `use` with a loopback URL that serves the output's plaintext. */
+  withUrl<T>(name: string, use: (url: string) => Promise<T>): Promise<T>;
+}
+
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif']);
+const SEGMENT = /\.(ts|m4s)$/;
 
 /** Allowed difference between an output stream's duration and the input's. */
 export function durationTolerance(seconds: number): number {
@@ -25,6 +37,19 @@ function fail(name: string, why: string): never {
   throw new KeepsakeError('OUTPUT_CHECK_FAILED', `${name}: ${why}`);
 }
 
+function extensionOf(name: string): string {
+  return posix.extname(name).toLowerCase();
+}
+
+/** The segment URIs of a media playlist (none for a master playlist). */
+export function playlistSegments(text: string): string[] {
+  if (text.includes('#EXT-X-STREAM-INF')) return [];
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
 /** The input's duration for streams of one kind: its longest such stream, else the file's. */
 function inputDuration(input: ProbeResult, type: 'video' | 'audio'): number {
   const own = input.streams
@@ -33,16 +58,80 @@ function inputDuration(input: ProbeResult, type: 'video' | 'audio'): number {
   return own.length ? Math.max(...own) : input.durationSeconds;
 }
 
-function checkStreams(name: string, streams: ProbedStream[], input: ProbeResult): void {
-  const wanted: ('video' | 'audio')[] = ['video'];
-  if (input.media.hasAudio) wanted.push('audio');
-  for (const type of wanted) {
+function wantedTypes(input: ProbeResult): ('video' | 'audio')[] {
+  return input.media.hasAudio ? ['video', 'audio'] : ['video'];
+}
+
+/**
+ * Each stream's duration from its packets: from the first packet's time to the end of
+ * the last. Demuxing only (no decoding), over the whole output.
+ */
+export function measureDurations(tools: VerifyTools, url: string): Promise<Map<number, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      tools.ffprobePath,
+      [
+        '-v',
+        'error',
+        '-protocol_whitelist',
+        'http,tcp',
+        '-show_entries',
+        'packet=stream_index,pts_time,dts_time,duration_time',
+        '-of',
+        'csv=p=0',
+        url,
+      ],
+      // An empty environment, as for every probe: no proxy can reroute the loopback URL.
+      { env: {}, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true },
+    );
+    const first = new Map<number, number>();
+    const end = new Map<number, number>();
+    let pending = '';
+    let stderr = '';
+    const take = (line: string) => {
+      const [index, pts, dts, duration] = line.split(',');
+      const stream = Number(index);
+      const at = Number(pts !== 'N/A' && pts !== '' ? pts : dts);
+      if (!Number.isInteger(stream) || !Number.isFinite(at)) return;
+      const length = Number(duration);
+      const until = at + (Number.isFinite(length) ? length : 0);
+      if (!first.has(stream) || at < first.get(stream)!) first.set(stream, at);
+      if (!end.has(stream) || until > end.get(stream)!) end.set(stream, until);
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      pending += text;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) take(line.trim());
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-2048)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      take(pending.trim());
+      if (code !== 0) {
+        reject(new Error(`ffprobe exited with status ${code}: ${stderr.trim().split('\n')[0]}`));
+        return;
+      }
+      resolve(new Map([...first].map(([stream, start]) => [stream, end.get(stream)! - start])));
+    });
+  });
+}
+
+function checkStreams(
+  name: string,
+  streams: ProbedStream[],
+  measured: ReadonlyMap<number, number>,
+  input: ProbeResult,
+): void {
+  for (const type of wantedTypes(input)) {
     const found = streams.filter((s) => s.type === type);
     if (found.length === 0) fail(name, `has no ${type} stream, but the input has one`);
     const expected = inputDuration(input, type);
     for (const stream of found) {
-      const actual = stream.durationSeconds;
-      if (actual === undefined) fail(name, `${type} stream ${stream.index} has no duration`);
+      const actual = measured.get(stream.index);
+      if (actual === undefined) fail(name, `${type} stream ${stream.index} has no packets`);
       if (Math.abs(actual - expected) > durationTolerance(expected)) {
         fail(
           name,
@@ -53,32 +142,9 @@ function checkStreams(name: string, streams: ProbedStream[], input: ProbeResult)
   }
 }
 
-/**
- * A media playlist whose segments are already sealed: its entries must add up to the
- * input's duration, and its first segment must carry the streams the input has.
- */
-function checkSealedPlaylist(
-  name: string,
-  text: string,
-  firstSegment: ProbedStream[],
-  input: ProbeResult,
-): void {
-  const total = [...text.matchAll(/^#EXTINF:([\d.]+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
-  const expected = inputDuration(input, 'video');
-  if (Math.abs(total - expected) > durationTolerance(expected)) {
-    fail(name, `its segments last ${total.toFixed(2)} s, the input ${expected.toFixed(2)} s`);
-  }
-  const wanted: ('video' | 'audio')[] = input.media.hasAudio ? ['video', 'audio'] : ['video'];
-  for (const type of wanted) {
-    if (!firstSegment.some((s) => s.type === type)) {
-      fail(name, `its segments have no ${type} stream, but the input has one`);
-    }
-  }
-}
-
 /** A master playlist names every variant with RESOLUTION and CODECS, and each exists. */
-async function checkMasterPlaylist(name: string, path: string, outputs: string[]): Promise<void> {
-  const lines = (await readFile(path, 'utf8')).split(/\r?\n/);
+function checkMasterPlaylist(name: string, text: string, outputs: string[]): void {
+  const lines = text.split(/\r?\n/);
   const variants = lines.flatMap((line, i) =>
     line.startsWith('#EXT-X-STREAM-INF:') ? [{ tag: line, uri: lines[i + 1] ?? '' }] : [],
   );
@@ -87,89 +153,119 @@ async function checkMasterPlaylist(name: string, path: string, outputs: string[]
     if (!/RESOLUTION=\d+x\d+/.test(tag) || !/CODECS="[^"]+"/.test(tag)) {
       fail(name, `variant ${uri} lacks RESOLUTION or CODECS`);
     }
-    const variant = join(dirname(name), uri);
+    const variant = posix.normalize(posix.join(posix.dirname(name), uri));
     if (!outputs.includes(variant)) fail(name, `variant ${uri} was not produced`);
   }
 }
 
-export async function decodeAll(tools: VerifyTools, path: string, name: string): Promise<void> {
+/**
+ * A media playlist: complete, listing exactly the segments written beside it, lasting as
+ * long as the input, its first segment carrying the input's streams; in thorough mode
+ * every segment decodes.
+ */
+async function checkMediaPlaylist(
+  tools: VerifyTools,
+  reader: OutputReader,
+  name: string,
+  text: string,
+  input: ProbeResult,
+  thorough: boolean,
+): Promise<void> {
+  if (!text.includes('#EXT-X-ENDLIST')) fail(name, 'the playlist is not complete');
+  const folder = posix.dirname(name);
+  const listed = playlistSegments(text).map((uri) => posix.normalize(posix.join(folder, uri)));
+  if (listed.length === 0) fail(name, 'lists no segments');
+  const written = reader
+    .names()
+    .filter((n) => posix.dirname(n) === folder && SEGMENT.test(n))
+    .sort();
+  if (JSON.stringify([...listed].sort()) !== JSON.stringify(written)) {
+    fail(name, `lists ${listed.length} segments, ${written.length} were written`);
+  }
+  const total = [...text.matchAll(/^#EXTINF:([\d.]+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  const expected = inputDuration(input, 'video');
+  if (Math.abs(total - expected) > durationTolerance(expected)) {
+    fail(name, `its segments last ${total.toFixed(2)} s, the input ${expected.toFixed(2)} s`);
+  }
+  const firstStreams = await reader.withUrl(listed[0]!, (url) =>
+    probeOutputUrl(tools.ffprobePath, url, { file: listed[0]! }),
+  );
+  for (const type of wantedTypes(input)) {
+    if (!firstStreams.streams.some((s) => s.type === type)) {
+      fail(name, `its segments have no ${type} stream, but the input has one`);
+    }
+  }
+  if (thorough) {
+    for (const segment of listed) {
+      await reader.withUrl(segment, (url) => decodeAll(tools, url, segment));
+    }
+  }
+}
+
+export async function decodeAll(tools: VerifyTools, url: string, name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    execFile(
+    const child = spawn(
       tools.ffmpegPath,
       [
-        '-v',
-        'error',
-        '-xerror',
-        '-protocol_whitelist',
-        'file',
-        '-i',
-        path,
-        '-map',
-        '0',
-        '-f',
-        'null',
-        '-',
+        ...['-v', 'error', '-xerror', '-nostdin', '-protocol_whitelist', 'http,tcp'],
+        ...['-i', url, '-map', '0', '-f', 'null', '-'],
       ],
-      { env: { LC_ALL: 'C' }, timeout: 30 * 60_000, maxBuffer: 1 << 20 },
-      (err, _out, stderr) => {
-        if (err || stderr.trim()) {
-          reject(
-            new KeepsakeError(
-              'OUTPUT_CHECK_FAILED',
-              `${name}: does not decode cleanly: ${(stderr.trim() || String(err)).split('\n')[0]}`,
-            ),
-          );
-        } else resolve();
-      },
+      { env: { LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true },
     );
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-4096)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 && !stderr.trim()) return resolve();
+      const why = stderr.trim().split('\n')[0] || `exit ${code ?? signal}`;
+      reject(new KeepsakeError('OUTPUT_CHECK_FAILED', `${name}: does not decode cleanly: ${why}`));
+    });
   });
 }
 
 /**
- * Checks the outputs a step promised (names relative to `dir`) against the probed input.
- * Throws OUTPUT_CHECK_FAILED naming the output and the reason.
+ * Checks the outputs a step promised against the probed input, reading them through
+ * `reader`. Throws OUTPUT_CHECK_FAILED naming the output and the reason.
  */
 export async function verifyOutputs(
   tools: VerifyTools,
-  dir: string,
+  reader: OutputReader,
   outputs: string[],
   input: ProbeResult,
-  options: {
-    thorough?: boolean;
-    /**
-     * Streams of each media playlist's first segment, when the segments were sealed while
-     * FFmpeg ran (segment-sealer.ts): the playlist is then checked from its own entries.
-     */
-    firstSegmentStreams?: ReadonlyMap<string, ProbedStream[]>;
-  } = {},
+  options: { thorough?: boolean } = {},
 ): Promise<void> {
+  const written = new Set(reader.names());
   for (const name of outputs) {
-    const path = join(dir, name);
-    const extension = extname(name).toLowerCase();
+    if (!written.has(name)) fail(name, 'was not produced');
+    const extension = extensionOf(name);
     if (extension === '.m3u8') {
-      const text = await readFile(path, 'utf8').catch(() => fail(name, 'was not produced'));
+      const text = await reader.text(name);
       if (!text.startsWith('#EXTM3U')) fail(name, 'is not a playlist');
-      if (text.includes('#EXT-X-STREAM-INF')) {
-        await checkMasterPlaylist(name, path, outputs);
-        continue;
-      }
-      if (!text.includes('#EXT-X-ENDLIST')) fail(name, 'the playlist is not complete');
-      const first = options.firstSegmentStreams?.get(name);
-      if (options.firstSegmentStreams) {
-        if (!first) fail(name, 'lists no segments');
-        checkSealedPlaylist(name, text, first, input);
-        continue;
-      }
+      if (text.includes('#EXT-X-STREAM-INF')) checkMasterPlaylist(name, text, outputs);
+      else await checkMediaPlaylist(tools, reader, name, text, input, !!options.thorough);
+      continue;
     }
-    const probed = await probeOutput(tools.ffprobePath, path).catch((err: unknown) =>
-      fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`),
-    );
-    if (IMAGE_EXTENSIONS.has(extension)) {
-      const picture = probed.streams.find((s) => s.type === 'video');
-      if (!picture?.width || !picture.height) fail(name, 'holds no picture');
-    } else {
-      checkStreams(name, probed.streams, input);
-    }
-    if (options.thorough) await decodeAll(tools, path, name);
+    await reader.withUrl(name, async (url) => {
+      const probed = await probeOutputUrl(tools.ffprobePath, url, { file: name }).catch(
+        (err: unknown) =>
+          fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`),
+      );
+      if (IMAGE_EXTENSIONS.has(extension)) {
+        const picture = probed.streams.find((s) => s.type === 'video');
+        if (!picture?.width || !picture.height) fail(name, 'holds no picture');
+      } else {
+        const measured = await measureDurations(tools, url).catch((err: unknown) =>
+          fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`),
+        );
+        checkStreams(name, probed.streams, measured, input);
+      }
+      if (options.thorough) await decodeAll(tools, url, name);
+    });
   }
 }

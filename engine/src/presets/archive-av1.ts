@@ -5,6 +5,7 @@ import {
   metadataArgs,
   requireEncoder,
   singleOutput,
+  streamedMatroskaArgs,
 } from './preset';
 
 export const archiveAv1 = definePreset({
@@ -71,6 +72,7 @@ export const archiveAv1 = definePreset({
         '-pix_fmt',
         p.tenBit ? 'yuv420p10le' : 'yuv420p',
         ...audioArgs(ctx, p.audio),
+        ...streamedMatroskaArgs(ctx),
         '-f',
         'matroska',
       ],

@@ -5,6 +5,7 @@ import {
   metadataArgs,
   requireEncoder,
   singleOutput,
+  streamedMatroskaArgs,
 } from './preset';
 
 export const X265_SPEEDS = [
@@ -64,6 +65,7 @@ export const archiveHevc = definePreset({
       '-pix_fmt',
       p.tenBit ? 'yuv420p10le' : 'yuv420p',
       ...audioArgs(ctx, p.audio),
+      ...streamedMatroskaArgs(ctx),
       '-f',
       'matroska',
     ]);

@@ -1,9 +1,12 @@
 // What a preset is: a name, a description, the scopes needed to run it, typed parameters,
 // and a builder that turns validated values into FFmpeg argv arrays (never a shell line).
-// The runner (a later slice) supplies the context: where the input comes from, which
-// demuxer is forced, the probed media, and what the FFmpeg build can do.
+// The runner supplies the context: where the input comes from, which demuxer is forced,
+// where the outputs go, the probed media, and what the FFmpeg build can do.
+//
+// Outputs go to the engine's loopback sink (ffmpeg/output-sink.ts), which encrypts them
+// as they arrive: FFmpeg cannot seek back in them, so every muxer here must write in one
+// pass (fragmented MP4, Matroska without an index, HLS, single images).
 
-import { join } from 'node:path';
 import { KeepsakeError } from '../errors';
 import type { ParamSpecs, ParamValues } from './params';
 
@@ -21,8 +24,8 @@ export interface BuildContext {
   inputProtocols: string;
   /** The demuxer forced for the input, from the runner's allowlist. */
   inputFormat: string;
-  /** The job's scratch folder: every output is written inside it. */
-  outputDir: string;
+  /** Where outputs go: each is written to `<outputBase>/<name>` (the sink's URL). */
+  outputBase: string;
   media: MediaInfo;
   /** Encoder and muxer names this FFmpeg build has (`ffmpeg -encoders`, `-muxers`). */
   encoders: ReadonlySet<string>;
@@ -31,7 +34,7 @@ export interface BuildContext {
 
 export interface Step {
   args: string[];
-  /** Output files, relative to the scratch folder. */
+  /** Output files, relative to the output base. */
   outputs: string[];
 }
 
@@ -88,7 +91,26 @@ export const keepMetadataParam = {
 } as const;
 
 export function outPath(ctx: BuildContext, name: string): string {
-  return join(ctx.outputDir, name);
+  return `${ctx.outputBase}/${name}`;
+}
+
+/**
+ * MP4 written in one pass: the index comes first and each keyframe starts a fragment, so
+ * it needs no seeking back (a classic MP4 rewrites its index at the end; `+faststart`
+ * even rewrites the whole file). It still starts playing at once, as fast start would.
+ */
+export function streamedMp4Flags(keepMetadata: boolean): string {
+  return `+frag_keyframe+empty_moov+default_base_moof${keepMetadata ? '+use_metadata_tags' : ''}`;
+}
+
+/**
+ * Matroska written in one pass cannot go back to fill in its duration, so it is stated
+ * up front from the probed input (verification then measures the real one from the
+ * packets). Players show the length at once rather than scanning the whole file.
+ */
+export function streamedMatroskaArgs(ctx: BuildContext): string[] {
+  const seconds = ctx.media.durationSeconds;
+  return seconds > 0 ? ['-metadata', `DURATION=${seconds.toFixed(3)}`] : [];
 }
 
 /** The usual shape: one FFmpeg command, the common input head, one output file. */

@@ -1,17 +1,21 @@
 // Every preset's argv, run by real FFmpeg on tiny generated media: the commands are
-// accepted and write outputs that ffprobe reads back. (Verification of stream durations
-// and the sandboxed runner come with the job runner.)
+// accepted, write their outputs in one pass into the engine's loopback sink (FFmpeg
+// cannot seek in it), and what the sink sealed decrypts to media that decodes.
+// (Verification of stream durations and the sandboxed runner come with the job runner.)
 
 import { execFile } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { readCapabilities } from '../ffmpeg/capabilities';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
+import { serveOutputSink } from '../ffmpeg/output-sink';
 import { makeClip } from '../testing/media';
-import { freshDir } from '../testing/tmp';
+import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { decryptFile } from '../vault/file-ops';
+import { createVault } from '../vault/keyring';
 import { PRESETS, buildJob } from './index';
 import type { BuildContext } from './preset';
 
@@ -68,12 +72,16 @@ describe('presets with real FFmpeg', () => {
       const input = image
         ? await makeClip(dir, 'in.png', { still: true })
         : await makeClip(dir, 'in.mp4');
-      const out = join(dir, 'out');
+      const { vault } = await createVault(join(dir, 'vault'), 'pw', {
+        scrypt: TEST_SCRYPT,
+        recovery: false,
+      });
+      const sink = await serveOutputSink({ dir: join(dir, 'sealed'), vault });
       const ctx: BuildContext = {
         input,
         inputProtocols: 'file',
         inputFormat: image ? 'png_pipe' : 'mov',
-        outputDir: out,
+        outputBase: sink.url,
         media: { durationSeconds: image ? 0 : 2, width: 320, height: 240, hasAudio: !image },
         encoders,
         muxers,
@@ -82,25 +90,36 @@ describe('presets with real FFmpeg', () => {
       try {
         built = buildJob(preset.name, FAST[preset.name] ?? {}, ctx);
       } catch (err) {
+        await sink.close();
         // Only a missing encoder may stop a preset here, and it must say so.
         expect(isKeepsakeError(err, 'FEATURE_UNAVAILABLE'), String(err)).toBe(true);
         return;
       }
-      for (const step of built.steps) {
-        for (const output of step.outputs) {
-          await run('mkdir', ['-p', join(out, output, '..')]);
+      const out = join(dir, 'out');
+      try {
+        for (const step of built.steps) {
+          await run(ffmpeg.ffmpegPath, ['-v', 'error', ...step.args], { timeout: 120_000 });
         }
-        await run(ffmpeg.ffmpegPath, ['-v', 'error', ...step.args], { timeout: 120_000 });
-        for (const output of step.outputs) {
-          expect((await stat(join(out, output))).size).toBeGreaterThan(0);
-          if (output.endsWith('.m3u8')) {
-            await checkPlaylist(join(out, output));
-            continue;
+        const sealed = await sink.settle();
+        expect(sink.error).toBeUndefined();
+        // Every output decrypts into a plain folder, where the checks below read it.
+        for (const output of sealed.values()) {
+          await run('mkdir', ['-p', join(out, output.name, '..')]);
+          await decryptFile(output.path, join(out, output.name), { vault });
+        }
+        for (const step of built.steps) {
+          for (const output of step.outputs) {
+            expect(sealed.get(output)?.size, output).toBeGreaterThan(0);
+            if (output.endsWith('.m3u8')) {
+              await checkPlaylist(join(out, output));
+              continue;
+            }
+            await decodes(join(out, output));
           }
-          await decodes(join(out, output));
         }
+      } finally {
+        await sink.close();
       }
-      expect((await readdir(out)).length).toBeGreaterThan(0);
     });
   }
 });

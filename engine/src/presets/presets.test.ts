@@ -23,7 +23,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
     input: 'http://127.0.0.1:40000/0123456789abcdef0123456789abcdef',
     inputProtocols: 'http,tcp',
     inputFormat: 'mov',
-    outputDir: '/scratch/job-1',
+    outputBase: 'http://127.0.0.1:40001/fedcba9876543210fedcba9876543210',
     media: { durationSeconds: 120, width: 1280, height: 720, hasAudio: true },
     encoders: ALL_ENCODERS,
     muxers: new Set(['avif']),

@@ -1,4 +1,11 @@
-import { definePreset, keepMetadataParam, metadataArgs, singleOutput } from './preset';
+import {
+  definePreset,
+  keepMetadataParam,
+  metadataArgs,
+  singleOutput,
+  streamedMatroskaArgs,
+  streamedMp4Flags,
+} from './preset';
 
 export const remux = definePreset({
   name: 'remux',
@@ -23,7 +30,9 @@ export const remux = definePreset({
       ...metadataArgs(p.keepMetadata),
       '-c',
       'copy',
-      ...(mp4 ? ['-movflags', '+faststart', '-f', 'mp4'] : ['-f', 'matroska']),
+      ...(mp4
+        ? ['-movflags', streamedMp4Flags(false), '-f', 'mp4']
+        : [...streamedMatroskaArgs(ctx), '-f', 'matroska']),
     ]);
   },
 });

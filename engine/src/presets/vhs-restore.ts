@@ -4,6 +4,7 @@ import {
   metadataArgs,
   requireEncoder,
   singleOutput,
+  streamedMatroskaArgs,
 } from './preset';
 import { invalid, type CropBox } from './params';
 
@@ -95,6 +96,7 @@ export const vhsRestore = definePreset({
             '192k',
           ]
         : []),
+      ...streamedMatroskaArgs(ctx),
       '-f',
       'matroska',
     ]);

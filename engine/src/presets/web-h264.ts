@@ -4,11 +4,13 @@ import {
   metadataArgs,
   requireEncoder,
   singleOutput,
+  streamedMp4Flags,
 } from './preset';
 
 export const webH264 = definePreset({
   name: 'web-h264',
-  description: 'H.264 + AAC in MP4 with fast start: plays everywhere, streams while downloading.',
+  description:
+    'H.264 + AAC in MP4 that starts playing at once: plays everywhere, streams while downloading.',
   scopes: ['jobs:run'],
   accepts: 'video',
   params: {
@@ -54,7 +56,7 @@ export const webH264 = definePreset({
       'yuv420p',
       ...(ctx.media.hasAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
       '-movflags',
-      p.keepMetadata ? '+faststart+use_metadata_tags' : '+faststart',
+      streamedMp4Flags(p.keepMetadata),
       '-f',
       'mp4',
     ]);
