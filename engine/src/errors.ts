@@ -115,7 +115,8 @@ export const ERROR_CODES = {
   SCRATCH_UNSAFE: {
     status: 500,
     exit: 7,
-    summary: 'The scratch folder is disk-backed; plaintext would reach the disk.',
+    summary:
+      'The scratch folder is not private to this user (a link, or open to others), so FFmpeg may not work in it.',
   },
   OUTPUT_CHECK_FAILED: {
     status: 422,
