@@ -97,6 +97,14 @@ interface FileRow {
   missing_since: number | null;
 }
 
+interface CountRow {
+  kind: MediaKind;
+  files: number;
+  bytes: number;
+  encrypted: number;
+  vaultOnly: number;
+}
+
 interface FolderRow {
   id: string;
   path: string;
@@ -127,6 +135,16 @@ export class Library {
   private readonly encrypting = new Map<string, EncryptProgress>();
   private readonly scans = new Map<string, { progress: ScanProgress; abort: AbortController }>();
   private readonly lastErrors = new Map<string, { code: ErrorCode; message: string }>();
+  /**
+   * The last counts of each folder. Counting a folder of a million files takes about a
+   * second, and the UI asks every second while a scan or encryption runs: a count is
+   * reused for five times as long as it took to make (at most 10 s), and dropped at once
+   * when this process changes the folder. Small folders are always counted afresh.
+   */
+  private readonly counts = new Map<
+    string,
+    { key: string; at: number; took: number; rows: CountRow[] }
+  >();
 
   constructor(
     private readonly db: Db,
@@ -274,7 +292,13 @@ export class Library {
         excludeFolders: [data],
         signal: abort.signal,
         onProgress: (p) => (scan.progress = { ...p }),
-        onBatch: (files) => writeBatch(files),
+        // Each batch is its own turn of the event loop: the scanner may have several
+        // ready, and writing them back to back would keep every request (the UI's
+        // progress poll, its Stop) waiting until the whole folder is in.
+        onBatch: async (files) => {
+          writeBatch(files);
+          await new Promise((resolve) => setImmediate(resolve));
+        },
       });
       this.db.transaction(() => {
         stmt(
@@ -289,6 +313,7 @@ export class Library {
         ).run(mark, id, mark);
         stmt(this.db, 'UPDATE library_folders SET scanned_at = ? WHERE id = ?').run(mark, id);
       })();
+      this.counts.delete(id);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.scans.delete(id);
@@ -299,7 +324,9 @@ export class Library {
   /** Stops a scan in progress (the first scan of a new folder then adds nothing). */
   cancelScan(id: string): boolean {
     const scan = this.scans.get(id);
-    scan?.abort.abort(new KeepsakeError('SCAN_CANCELLED', 'the scan was stopped; nothing new was added'));
+    scan?.abort.abort(
+      new KeepsakeError('SCAN_CANCELLED', 'the scan was stopped; nothing new was added'),
+    );
     return scan !== undefined;
   }
 
@@ -323,18 +350,7 @@ export class Library {
 
   /** Counts by SQL, so a folder of a million files is not loaded to be summarised. */
   summary(folder: LibraryFolder): FolderSummary {
-    const rows = stmt(
-      this.db,
-      `SELECT kind, COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes,
-         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ? OR
-             (object_size = size AND object_mtime = mtime_ms))) AS encrypted,
-         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ?)) AS vaultOnly
-       FROM library_files WHERE folder_id = ? GROUP BY kind`,
-    ).all(
-      folder.source === 'upload' || !folder.watching ? 1 : 0,
-      folder.source === 'upload' ? 1 : 0,
-      folder.id,
-    ) as { kind: MediaKind; files: number; bytes: number; encrypted: number; vaultOnly: number }[];
+    const rows = this.countRows(folder);
     const kinds: FolderSummary['kinds'] = {};
     let files = 0;
     let bytes = 0;
@@ -361,6 +377,29 @@ export class Library {
       encrypting: this.encrypting.get(folder.id),
       lastError: this.lastErrors.get(folder.id),
     };
+  }
+
+  private countRows(folder: LibraryFolder): CountRow[] {
+    const key = `${folder.source}|${folder.watching}`;
+    const cached = this.counts.get(folder.id);
+    const now = Date.now();
+    if (cached?.key === key && now - cached.at < Math.min(cached.took * 5, 10_000)) {
+      return cached.rows;
+    }
+    const rows = stmt(
+      this.db,
+      `SELECT kind, COUNT(*) AS files, COALESCE(SUM(size), 0) AS bytes,
+         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ? OR
+             (object_size = size AND object_mtime = mtime_ms))) AS encrypted,
+         SUM(object_path IS NOT NULL AND (missing_since IS NOT NULL OR ?)) AS vaultOnly
+       FROM library_files WHERE folder_id = ? GROUP BY kind`,
+    ).all(
+      folder.source === 'upload' || !folder.watching ? 1 : 0,
+      folder.source === 'upload' ? 1 : 0,
+      folder.id,
+    ) as CountRow[];
+    this.counts.set(folder.id, { key, at: Date.now(), took: Date.now() - now, rows });
+    return rows;
   }
 
   files(folderId: string): LibraryFile[] {
@@ -428,6 +467,7 @@ export class Library {
       );
     }
     this.lastErrors.delete(id);
+    this.counts.delete(id);
     if (!options.deleteEncrypted) {
       this.db.transaction(() => {
         stmt(this.db, 'DELETE FROM library_files WHERE folder_id = ? AND object_path IS NULL').run(
@@ -501,6 +541,7 @@ export class Library {
       return { ...progress };
     } finally {
       this.encrypting.delete(id);
+      this.counts.delete(id);
     }
   }
 
@@ -562,6 +603,7 @@ export class Library {
       file.size,
       file.mtimeMs,
     );
+    this.counts.delete(folder.id);
     return this.file(object.fileId);
   }
 
@@ -625,6 +667,7 @@ export class Library {
         }
       }
     })();
+    this.counts.clear();
     return merged;
   }
 
