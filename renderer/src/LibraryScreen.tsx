@@ -8,6 +8,7 @@ import { getBridge, pathForFile } from './bridge';
 import { useClient } from './client-context';
 import { collectFiles, isJunk, itemsOf, relPathOf } from './dropped-files';
 import type { PickedFile } from './dropped-files';
+import { EngineError } from './engine-client';
 import type { FileView, FolderView, RemovalImpact } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes, formatEta, formatTime } from './format';
@@ -152,11 +153,16 @@ export function LibraryScreen() {
           {actions.add.data.notice}
         </p>
       )}
-      {actions.add.isError && (
-        <p role="alert" className="error">
-          Could not add the folder: {errorText(actions.add.error)}
-        </p>
-      )}
+      {actions.add.isError &&
+        (isStopped(actions.add.error) ? (
+          <p role="status" className="notice">
+            Stopped. Nothing new was added.
+          </p>
+        ) : (
+          <p role="alert" className="error">
+            Could not add the folder: {errorText(actions.add.error)}
+          </p>
+        ))}
       {missing.length > 0 && !upload && (
         <div className="notice" role="alert" data-testid="unfinished-uploads">
           <span>
@@ -211,6 +217,8 @@ export function LibraryScreen() {
     </section>
   );
 }
+
+const isStopped = (err: unknown) => err instanceof EngineError && err.code === 'SCAN_CANCELLED';
 
 function DropZone({ onDrop }: { onDrop: (dt: DataTransfer) => void }) {
   const [over, setOver] = useState(false);
@@ -381,6 +389,8 @@ function FolderCard({ folder }: { folder: FolderView }) {
   const enc = folder.encrypting;
   const scan = folder.scanning;
   const uploads = folder.source === 'upload';
+  // Until its first scan ends a folder is not added yet: Stop is the only thing to do.
+  const firstScan = folder.scannedAt === 0;
   const busy = actions.encrypt.isPending || actions.rescan.isPending || enc !== undefined || !!scan;
   const error =
     actions.encrypt.error ?? actions.rescan.error ?? actions.remove.error ?? actions.add.error;
@@ -413,7 +423,7 @@ function FolderCard({ folder }: { folder: FolderView }) {
         <div>
           <dt>Files</dt>
           <dd>
-            {folder.total.files} · {formatBytes(folder.total.bytes)}
+            {folder.total.files.toLocaleString()} · {formatBytes(folder.total.bytes)}
           </dd>
         </div>
         {Object.entries(folder.kinds)
@@ -422,22 +432,22 @@ function FolderCard({ folder }: { folder: FolderView }) {
             <div key={kind}>
               <dt>{KIND_LABELS[kind] ?? kind}</dt>
               <dd>
-                {c.files} · {formatBytes(c.bytes)}
+                {c.files.toLocaleString()} · {formatBytes(c.bytes)}
               </dd>
             </div>
           ))}
         <div>
           <dt>Protected</dt>
-          <dd data-testid="folder-encrypted">{folder.encrypted}</dd>
+          <dd data-testid="folder-encrypted">{folder.encrypted.toLocaleString()}</dd>
         </div>
         <div>
           <dt>Encoded</dt>
           <dd>{folder.encoded}</dd>
         </div>
-        {folder.watching && !uploads && (
+        {folder.watching && !uploads && !firstScan && (
           <div>
             <dt>Not yet protected</dt>
-            <dd data-testid="folder-pending">{folder.pending}</dd>
+            <dd data-testid="folder-pending">{folder.pending.toLocaleString()}</dd>
           </div>
         )}
         {folder.vaultOnly > 0 && !uploads && (
@@ -485,7 +495,7 @@ function FolderCard({ folder }: { folder: FolderView }) {
       {folder.scannedAt > 0 && !uploads && (
         <p className="muted small">Last looked at {formatTime(folder.scannedAt)}</p>
       )}
-      <div className="actions">
+      <div className="actions" hidden={firstScan}>
         {folder.watching && !uploads && (
           <>
             <button
@@ -498,7 +508,7 @@ function FolderCard({ folder }: { folder: FolderView }) {
                 ? 'Protecting…'
                 : folder.pending === 0
                   ? 'All protected'
-                  : `Protect ${folder.pending}`}
+                  : `Protect ${folder.pending.toLocaleString()}`}
             </button>
             <button type="button" disabled={busy} onClick={() => actions.rescan.mutate(folder.id)}>
               {actions.rescan.isPending ? 'Looking…' : 'Look again'}
