@@ -225,19 +225,7 @@ export class Library {
       };
     }
 
-    const folder: LibraryFolder = {
-      id: newId('f'),
-      path: real,
-      addedAt: Date.now(),
-      scannedAt: 0,
-      source: 'disk',
-      watching: true,
-    };
-    stmt(
-      this.db,
-      `INSERT INTO library_folders (id, path, added_at, scanned_at, source, watching)
-       VALUES (@id, @path, @addedAt, @scannedAt, @source, 1)`,
-    ).run(folder);
+    const folder = this.insertFolder(real, 'disk');
     let scanned: LibraryFolder;
     try {
       scanned = await this.rescan(folder.id, options);
@@ -549,12 +537,18 @@ export class Library {
   uploadFolder(): LibraryFolder {
     const existing = this.folders().find((f) => f.source === 'upload');
     if (existing) return existing;
+    return this.insertFolder(this.uploadsPath, 'upload');
+  }
+
+  /** A new watched folder; a disk folder counts as added once its first scan ends. */
+  private insertFolder(path: string, source: FolderSource): LibraryFolder {
+    const now = Date.now();
     const folder: LibraryFolder = {
       id: newId('f'),
-      path: this.uploadsPath,
-      addedAt: Date.now(),
-      scannedAt: Date.now(),
-      source: 'upload',
+      path,
+      addedAt: now,
+      scannedAt: source === 'upload' ? now : 0,
+      source,
       watching: true,
     };
     stmt(
