@@ -34,7 +34,8 @@ import { buildJob, getPreset } from '../presets';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import type { Job, JobOutput } from './queue';
-import { verifyOutputs, type OutputReader } from './verify';
+import { sealedReader } from './sealed-reader';
+import { verifyOutputs } from './verify';
 
 export interface ExecuteEnv {
   ffmpeg: FfmpegLocation;
@@ -109,45 +110,6 @@ async function readHead(source: ByteSource, length: number): Promise<Buffer> {
     parts.push(part as Buffer);
   }
   return Buffer.concat(parts);
-}
-
-/** Reads sealed outputs back for verification: decrypted in memory, served on loopback. */
-function sealedReader(sealed: ReadonlyMap<string, SealedOutput>, vault: Vault): OutputReader {
-  const open = (name: string) => {
-    const output = sealed.get(name);
-    if (!output) {
-      throw new KeepsakeError('OUTPUT_CHECK_FAILED', `${name}: was not produced`);
-    }
-    return VaultFile.open(output.path, { vault });
-  };
-  return {
-    names: () => [...sealed.keys()],
-    async text(name) {
-      const file = await open(name);
-      try {
-        return (await file.read(0, file.size)).toString('utf8');
-      } finally {
-        await file.close();
-      }
-    },
-    async withUrl(name, use) {
-      const file = await open(name);
-      try {
-        const served = await serveLoopback(vaultByteSource(file));
-        try {
-          const result = await use(served.url).catch((err: unknown) => {
-            throw served.error ?? err;
-          });
-          if (served.error) throw served.error;
-          return result;
-        } finally {
-          await served.close();
-        }
-      } finally {
-        await file.close();
-      }
-    },
-  };
 }
 
 export async function executeJob(
