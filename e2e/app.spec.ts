@@ -256,7 +256,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   expect(await video.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
 
   // The web-h264 MP4 plays natively from its /play URL.
-  const picker = page.getByLabel('Video', { exact: true });
+  const picker = page.getByLabel('Result', { exact: true });
   const mp4 = await picker.locator('option', { hasText: 'web-h264' }).getAttribute('value');
   await picker.selectOption(mp4 ?? '');
   await expect(page.getByText('native playback')).toBeVisible();
