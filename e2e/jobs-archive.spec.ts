@@ -263,6 +263,23 @@ test('locking while a job runs asks first; "stop" requeues it with no attempt us
   const listed = jobs.find((j) => j.id === job.id);
   expect(listed).toMatchObject({ state: 'queued', attempts: 0 });
   expect(listed).not.toHaveProperty('lastError');
+
+  // Unlocked again, the job runs again; this time the lock waits for it.
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
+  await nav(page, 'Jobs').click();
+  await expect(row.getByTestId('job-state')).toHaveText('Running', { timeout: 30_000 });
+  await nav(page, 'Vault').click();
+  await page.getByRole('button', { name: 'Lock vault' }).click();
+  await ask.getByRole('button', { name: 'Wait, then lock' }).click();
+  await expect(page.getByTestId('lock-pending')).toContainText(
+    'Keepsake will lock the vault as soon as the running job finishes.',
+  );
+  await expect(page.getByTestId('vault-state')).toContainText('unlocked');
+  // The job ends (cancelled here, to keep the test short): the vault locks by itself.
+  await api(request).post(`/v1/jobs/${job.id}/cancel`);
+  await expect(page.getByRole('button', { name: 'Unlock' })).toBeVisible({ timeout: 30_000 });
 });
 
 test('a lock that waits is shown until it happens; a job waiting for its server names it', async ({
