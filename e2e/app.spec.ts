@@ -353,9 +353,11 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await page.keyboard.press('ArrowDown');
   await expect(nav(page, 'Servers')).toBeFocused();
   await page.keyboard.press('End');
-  await expect(nav(page, 'Activity')).toBeFocused();
+  await expect(nav(page, 'Settings')).toBeFocused();
   await page.keyboard.press('Home');
   await expect(nav(page, 'Library')).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(nav(page, 'Settings')).toBeFocused();
   await page.keyboard.press('ArrowUp');
   await expect(nav(page, 'Activity')).toBeFocused();
   await page.keyboard.press('Enter');
