@@ -149,6 +149,25 @@ describe('output sink', () => {
     }
   });
 
+  it('uploads of one name are sealed in the order they began: the later one wins', async () => {
+    const { vault, staging } = await setup();
+    const sink = await serveOutputSink({ dir: staging, vault, memoryLimit: 1024 });
+    try {
+      // The first, larger upload trickles in; the second starts later and ends first.
+      const first = Array.from({ length: 20 }, () => randomBytes(2000));
+      const sendingFirst = put(`${sink.url}/index.m3u8`, first);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await put(`${sink.url}/index.m3u8`, [Buffer.from('#EXTM3U second')])).toBe(201);
+      expect(await sendingFirst).toBe(201);
+      const sealed = await sink.settle();
+      const text = (await plaintextOf(sealed.get('index.m3u8')!.path, vault)).toString();
+      expect(text).toBe('#EXTM3U second');
+      expect(sealed.get('index.m3u8')!.size).toBe(text.length);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('an upload cut short leaves nothing: no file under its name, no spool, no plaintext', async () => {
     const { vault, staging } = await setup();
     const sink = await serveOutputSink({ dir: staging, vault, memoryLimit: 1024 });

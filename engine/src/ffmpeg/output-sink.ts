@@ -81,12 +81,16 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
   const spoolKey = randomBytes(32);
   const sealed = new Map<string, SealedOutput>();
   const inFlight = new Set<Promise<void>>();
-  /** Per name, the last upload's sealing: a re-upload seals after the one before. */
+  /** Per name, the last upload: a re-upload is sealed only after the one before it. */
   const lastByName = new Map<string, Promise<void>>();
   let firstError: unknown;
   let expectedHost = '';
 
-  const receive = async (name: string, req: IncomingMessage): Promise<void> => {
+  const receive = async (
+    name: string,
+    req: IncomingMessage,
+    previous: Promise<void>,
+  ): Promise<void> => {
     const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const held: Buffer[] = [];
     let heldBytes = 0;
@@ -103,6 +107,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     const dest = join(options.dir, `${name}.ksv`);
     await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     if (ended) {
+      await previous.catch(() => undefined);
       await seal(name, dest, Readable.from(held, { objectMode: false }), heldBytes);
       return;
     }
@@ -131,6 +136,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
       const ciphertext = createReadStream(spool);
       const plain = new DecryptStream(spoolKey, context);
       ciphertext.on('error', (err) => plain.destroy(err));
+      await previous.catch(() => undefined);
       await seal(name, dest, ciphertext.pipe(plain), size);
     } finally {
       await rm(spool, { force: true });
@@ -156,12 +162,8 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     const name = path.subarray(prefix.length).toString();
     if (!validOutputName(name)) return reply(res, 400);
 
-    const before = lastByName.get(name) ?? Promise.resolve();
-    const upload = receive(name, req).then(
-      async () => {
-        await before;
-        reply(res, 201);
-      },
+    const upload = receive(name, req, lastByName.get(name) ?? Promise.resolve()).then(
+      () => reply(res, 201),
       (err: unknown) => {
         // A connection cut short (FFmpeg cancelled or killed) is no sink failure: it leaves
         // nothing under the name, and the job already knows why FFmpeg stopped.
