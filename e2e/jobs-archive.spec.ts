@@ -148,7 +148,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
     await photoRow.getByLabel('Save into folder').fill(saved);
     await shot(page, testInfo, 'jobs-save-folder');
     await photoRow.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect(photoRow.getByTestId('job-save-done')).toContainText(
+    await expect(photoRow.getByTestId('save-done')).toContainText(
       `Saved to ${join(saved, 'garden (photo-web)')}`,
     );
     await shot(page, testInfo, 'jobs-saved');
@@ -174,7 +174,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
     await photoRow.getByRole('button', { name: /^Save a copy of photo-web/ }).click();
     await photoRow.getByLabel('Save into folder').fill(saved);
     await photoRow.getByRole('button', { name: 'Save', exact: true }).click();
-    await expect(photoRow.getByTestId('job-save-done')).toContainText('garden (photo-web) 2.');
+    await expect(photoRow.getByTestId('save-done')).toContainText('garden (photo-web) 2.');
   } finally {
     await rm(saved, { recursive: true, force: true });
   }

@@ -654,6 +654,7 @@ function RemoveConfirm(props: {
 }
 
 function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
+  const client = useClient();
   const files = useFolderFiles(folder.id, watch);
   const makeFrom = useUiStore((s) => s.makeFrom);
   if (files.isPending) return <p role="status">Loading files…</p>;
@@ -716,7 +717,9 @@ function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
                   Make…
                 </button>
               )}
-              {file.encrypted && <SaveCopyButton fileId={file.id} name={file.rel} />}
+              {file.encrypted && (
+                <SaveCopyButton name={file.rel} save={(dir) => client.saveFile(file.id, dir)} />
+              )}
             </td>
           </tr>
         ))}

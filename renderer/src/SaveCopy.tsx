@@ -1,6 +1,6 @@
-// "Save a copy…": decrypts one library item into a folder the family picks (the app's
-// folder picker, or a typed path in a plain browser), with progress, and says where the
-// copy went. Nothing is ever replaced: the engine picks the next free name.
+// "Save a copy…": decrypts a library item or a job's results into a folder the family
+// picks (the app's folder picker, or a typed path in a plain browser), with progress, and
+// says where the copy went. Nothing is ever replaced: the engine picks the next free name.
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
@@ -10,7 +10,12 @@ import type { SaveTaskView } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 
-export function SaveCopyButton({ fileId, name }: { fileId: string; name: string }) {
+/** `save` starts the engine's save into a folder (a library item's, or a job's results). */
+export function SaveCopyButton(props: {
+  name: string;
+  save: (dir: string) => Promise<SaveTaskView>;
+}) {
+  const { name } = props;
   const client = useClient();
   const bridge = getBridge();
   const [asking, setAsking] = useState(false);
@@ -28,7 +33,7 @@ export function SaveCopyButton({ fileId, name }: { fileId: string; name: string 
     setError(undefined);
     setAsking(false);
     try {
-      setStarted(await client.saveFile(fileId, dir));
+      setStarted(await props.save(dir));
     } catch (err) {
       setError(err);
     }
