@@ -5,72 +5,23 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { databasePath } from '../jobs/db';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { pairWithServer } from '../remote/pair-client';
 import { saveRemote } from '../remote/remotes';
+import {
+  TEST_PASSWORD as PASSWORD,
+  startTestDesktop as desktopForTest,
+  until,
+  type DesktopApi as Api,
+} from '../testing/desktop';
 import { makeClip, testScratch } from '../testing/media';
-import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { freshDir } from '../testing/tmp';
 import type { DesktopJob, FileView, FolderView } from './desktop-contract';
-import { runDesktop, type RunningDesktop } from './desktop-entry';
 import { createPairingCode } from './pairing';
 import { startServe } from './serve';
 import { parseServeConfig } from './serve-config';
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-const PASSWORD = 'correct horse battery staple';
-
-async function desktopForTest(): Promise<RunningDesktop & { api: Api }> {
-  const dataDir = join(await freshDir(), 'data');
-  const engine = await runDesktop({
-    dataDir,
-    out: { write: () => true } as unknown as NodeJS.WritableStream,
-    session: {
-      scrypt: TEST_SCRYPT,
-      scratch: await testScratch(),
-      concurrency: 1,
-      worker: { pollMs: 50, heartbeatMs: 100 },
-    },
-  });
-  cleanup.push(() => engine.close());
-  return { ...engine, api: api(engine) };
-}
-
-type Api = ReturnType<typeof api>;
-function api(engine: { url: string; token: string }) {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${engine.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  };
-  return {
-    call,
-    get: <T>(path: string) => call('GET', path).then((r) => r.body as T),
-    post: (path: string, body?: unknown) => call('POST', path, body),
-  };
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A vault, a folder with a video and a photo, both encrypted. */
 async function library(a: Api, clip: { seconds: number; size?: string }) {

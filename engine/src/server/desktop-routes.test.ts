@@ -12,10 +12,10 @@ import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
 import { filesContaining } from '../testing/marker';
 import { testScratch, makeClip } from '../testing/media';
-import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { freshDir } from '../testing/tmp';
 import { patternBytes, startOrigin } from '../proxy/fixture-origin';
 import { createPairingCode } from './pairing';
-import { runDesktop, type RunningDesktop } from './desktop-entry';
+import { startTestDesktop as desktop, until } from '../testing/desktop';
 import type { DesktopJob, FileView, FolderView, ServerView } from './desktop-contract';
 import { startServe } from './serve';
 import { parseServeConfig } from './serve-config';
@@ -25,57 +25,6 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-async function desktop(config?: object): Promise<RunningDesktop & { api: Api }> {
-  const dataDir = join(await freshDir(), 'data');
-  if (config) {
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(join(dataDir, 'config.json'), JSON.stringify(config));
-  }
-  const engine = await runDesktop({
-    dataDir,
-    out: { write: () => true } as unknown as NodeJS.WritableStream,
-    session: {
-      scrypt: TEST_SCRYPT,
-      scratch: await testScratch(),
-      concurrency: 1,
-      worker: { pollMs: 50, heartbeatMs: 100 },
-    },
-  });
-  cleanup.push(() => engine.close());
-  return { ...engine, api: api(engine) };
-}
-
-type Api = ReturnType<typeof api>;
-function api(engine: { url: string; token: string }) {
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${engine.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${engine.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
-  };
-  return {
-    call,
-    get: <T>(path: string) => call('GET', path).then((r) => r.body as T),
-    post: (path: string, body?: unknown) => call('POST', path, body),
-  };
-}
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Reads the job event stream until `done` says stop; returns every event's job. */
 async function readEvents(
