@@ -24,7 +24,7 @@ import {
   INPUT_DEMUXERS,
   parseProbe,
   probeInput,
-  probeOutput,
+  probeOutputUrl,
   sniffRefused,
   type ProbeResult,
 } from './probe';
@@ -428,9 +428,21 @@ describe('sniffRefused', () => {
   });
 });
 
-describe('probeOutput', () => {
+describe('probeOutputUrl', () => {
+  /** An output read back as the job reads it: served on loopback. */
+  async function probeServed(name: string) {
+    const source = await plainByteSource(media(name));
+    const served = await serveLoopback(source);
+    try {
+      return await probeOutputUrl(npmProbe, served.url, { file: name });
+    } finally {
+      await served.close();
+      await source.close();
+    }
+  }
+
   it('gives Matroska streams their durations from the DURATION tags', async () => {
-    const out = await probeOutput(npmProbe, media('clip.mkv'));
+    const out = await probeServed('clip.mkv');
     expect(out.formatName).toBe('matroska,webm');
     expect(out.streams.map((s) => s.type)).toEqual(['video', 'audio']);
     for (const stream of out.streams) {
@@ -439,13 +451,16 @@ describe('probeOutput', () => {
     }
   });
 
-  it('reads MP4 stream durations and names a missing output', async () => {
-    const out = await probeOutput(npmProbe, media('clip.mp4'));
+  it('reads MP4 stream durations and names an output that cannot be read', async () => {
+    const out = await probeServed('clip.mp4');
     expect(out.streams.map((s) => s.durationSeconds)).toEqual([
       expect.closeTo(2, 1),
       expect.closeTo(2, 1),
     ]);
-    const err = await rejection(probeOutput(npmProbe, media('nothing.mkv')));
+    // Nothing listens on port 9 of 127.0.0.1 here.
+    const err = await rejection(
+      probeOutputUrl(npmProbe, 'http://127.0.0.1:9/x', { file: 'nothing.mkv' }),
+    );
     expect(err.code).toBe('FFMPEG_FAILED');
     expect(err.message).toContain('nothing.mkv');
   });

@@ -158,34 +158,16 @@ export interface ProbedOutput {
 }
 
 /**
- * Reads back a file FFmpeg wrote, to verify it. Local files only; any container is
- * allowed (the file is our own output). Stream durations come from the stream, then from
- * Matroska's per-stream DURATION tag, then from the container.
+ * Reads back an output FFmpeg wrote, to verify it: a sealed output, served decrypted on
+ * loopback (the job's outputs are never plain files). Any container is allowed (the
+ * output is our own). Stream durations come from the stream, then from Matroska's
+ * per-stream DURATION tag, then from the container; they are what the file states (the
+ * verifier measures the real ones from the packets).
  */
-export async function probeOutput(
-  ffprobePath: string,
-  path: string,
-  options: ProbeOptions = {},
-): Promise<ProbedOutput> {
-  // The `file:` prefix keeps a name such as `concat:x` from being read as a protocol.
-  return probeOutputAt(ffprobePath, 'file', `file:${path}`, options.file ?? path, options);
-}
-
-/** The same for an output served on loopback (a sealed output, read back decrypted). */
 export async function probeOutputUrl(
   ffprobePath: string,
   url: string,
   options: ProbeOptions & { file: string },
-): Promise<ProbedOutput> {
-  return probeOutputAt(ffprobePath, 'http,tcp', url, options.file, options);
-}
-
-async function probeOutputAt(
-  ffprobePath: string,
-  protocols: string,
-  target: string,
-  file: string,
-  options: ProbeOptions,
 ): Promise<ProbedOutput> {
   const run = await runProbe(
     ffprobePath,
@@ -193,17 +175,17 @@ async function probeOutputAt(
       '-v',
       'error',
       '-protocol_whitelist',
-      protocols,
+      'http,tcp',
       '-print_format',
       'json',
       '-show_format',
       '-show_streams',
-      target,
+      url,
     ],
     options,
   );
-  if (run.failure) throw failed(run, target, file);
-  return withFile(file, () => {
+  if (run.failure) throw failed(run, url, options.file);
+  return withFile(options.file, () => {
     const { format, streams: rawStreams } = shape(parseJson(run.stdout));
     const durationSeconds = num(format.duration) ?? 0;
     const streams = rawStreams.map((raw) => {
