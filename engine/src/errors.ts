@@ -135,16 +135,6 @@ export const ERROR_CODES = {
     exit: 2,
     summary: 'The preset cannot take this kind of file (a video preset on a photo, say).',
   },
-  JOBS_RUNNING: {
-    status: 409,
-    exit: 2,
-    summary: 'Jobs are running; say whether to wait for them or stop them before locking.',
-  },
-  PRESET_KIND_MISMATCH: {
-    status: 422,
-    exit: 2,
-    summary: 'The preset cannot take this kind of file (a video preset on a photo, say).',
-  },
   NOT_ENCRYPTED: {
     status: 409,
     exit: 2,
