@@ -15,11 +15,13 @@
 //
 //   BENCH_ENTRIES  entries in the tree (default 1,000,000)
 //   BENCH_ROUNDS   rounds (default 5)
-//   BENCH_DIR      working folder (default bench/out/scan; on the disk being measured)
+//   BENCH_DIR      working folder (default <tmp>/keepsake-bench-scan: outside the repository,
+//                  where a recursive grep of the sources would otherwise read a million files)
 
 import { spawn } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,7 +29,7 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const dir = resolve(process.env.BENCH_DIR ?? join(root, 'bench/out/scan'));
+const dir = resolve(process.env.BENCH_DIR ?? join(tmpdir(), 'keepsake-bench-scan'));
 const tree = join(dir, `tree-${ENTRIES}`);
 const doneMarker = `${tree}.done`;
 const LAYOUT = 'v1';
