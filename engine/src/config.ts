@@ -1,10 +1,10 @@
 // The engine's settings file, `<data dir>/config.json`. Every key is optional; an
 // unknown key or a wrong type is an error that names it, so a typo never silently falls
-// back to a default (a misspelt scratch setting would otherwise put plaintext on disk).
+// back to a default.
 //
 //   {
-//     "scratch": "/mnt/ramdisk",        RAM-backed folder for FFmpeg's outputs
-//     "allowDiskScratch": false,        accept a disk-backed scratch (plaintext on disk)
+//     "scratch": "/var/tmp/keepsake",   FFmpeg's working folder (it never holds media)
+//     "allowDiskScratch": false,        ignored: older versions needed it for a disk scratch
 //     "ffmpegPath": "/opt/ffmpeg/bin/ffmpeg",
 //     "ffprobePath": "/opt/ffmpeg/bin/ffprobe",
 //     "concurrency": 1,                 jobs at once
@@ -21,6 +21,7 @@ import type { AllowlistEntry } from './proxy/allowlist';
 
 export interface EngineConfig {
   scratch?: string;
+  /** Ignored since outputs stream into the encrypting sink; accepted so old files load. */
   allowDiskScratch?: boolean;
   ffmpegPath?: string;
   ffprobePath?: string;

@@ -81,10 +81,9 @@ describe('keepsake library', () => {
     ) as { files: unknown[] };
     expect(kept.files).toHaveLength(2);
 
-    const deleted = await runCli(
-      ['library', 'remove', folder.id, '--delete-encrypted', '--json'],
-      { env },
-    );
+    const deleted = await runCli(['library', 'remove', folder.id, '--delete-encrypted', '--json'], {
+      env,
+    });
     expect(JSON.parse(deleted.stdout)).toMatchObject({
       deletedEncrypted: true,
       impact: { encrypted: { files: 2 }, onlyCopies: { files: 1 } },

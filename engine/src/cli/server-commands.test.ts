@@ -14,7 +14,6 @@ async function setup() {
   const scratch = await testScratch();
   const env = {
     KEEPSAKE_SCRATCH: scratch.configured!,
-    ...(scratch.allowDisk ? { KEEPSAKE_ALLOW_DISK_SCRATCH: '1' } : {}),
   };
   const kekFile = join(dir, 'kek');
   const config = join(dir, 'serve.json');

@@ -28,15 +28,12 @@ export function registerSystemCommands(program: Command): void {
         ffprobePath: config.ffprobePath,
       });
       // A scratch problem is reported, not thrown: doctor exists to say what is wrong.
-      const scratch = await openScratch({
-        configured: config.scratch,
-        allowDisk: config.allowDiskScratch,
-      }).then(
+      const scratch = await openScratch({ configured: config.scratch }).then(
         (s) => ({ ok: true, root: s.root, ramFs: s.ramFs ?? null, problem: null }),
         (err: unknown) => ({ ok: false, root: null, ramFs: null, problem: String(err) }),
       );
       const scratchLine = scratch.ok
-        ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk-backed, allowed by the settings'})`
+        ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk'}; FFmpeg's working folder, it never holds media)`
         : `scratch: UNUSABLE: ${scratch.problem}`;
       const warnings = [
         ...(ffmpeg.source === 'npm-package'

@@ -19,11 +19,6 @@ export interface ScratchOptions {
   /** From the settings file. */
   configured?: string;
   env?: NodeJS.ProcessEnv;
-  /**
-   * No longer consulted: a disk-backed scratch is always accepted, as no media reaches it.
-   * (Kept so that settings files and callers that still pass it keep working.)
-   */
-  allowDisk?: boolean;
   platform?: NodeJS.Platform;
 }
 

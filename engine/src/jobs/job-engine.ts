@@ -82,7 +82,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
   const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
     tools,
     openScratch(
-      options.scratch ?? { configured: config.scratch, allowDisk: config.allowDiskScratch },
+      options.scratch ?? { configured: config.scratch },
     ),
     'vault' in options.keys ? options.keys.vault : undefined,
   ]);

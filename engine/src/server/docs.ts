@@ -40,8 +40,9 @@ PAGES
         The client downloads the encrypted results as soon as the job succeeds and
         decrypts them into the user's output folder.
 
-    In both modes the server sees plaintext only inside FFmpeg's pipes and its
-    RAM-backed scratch folder, and only while the job runs.
+    In both modes the server sees plaintext only in memory and in FFmpeg's pipes,
+    and only while the job runs: FFmpeg's outputs stream into an encrypting sink
+    and never touch the disk.
 
 KEYS
     A job carries two keys: "input", the input vault file's own file key, and

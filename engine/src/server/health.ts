@@ -53,14 +53,9 @@ export async function checkHealth(inputs: HealthInputs): Promise<Health> {
       message: 'the npm-packaged FFprobe crashes on MPEG-TS; install a system FFprobe',
     });
   }
+  // A disk-backed scratch is fine: outputs go through the encrypting sink, never to it.
   if (!inputs.scratch) {
     reasons.push({ reason: 'scratch', severity: 'error', message: 'no usable scratch folder' });
-  } else if (!inputs.scratch.ramFs) {
-    reasons.push({
-      reason: 'scratch',
-      severity: 'warn',
-      message: 'the scratch folder is disk-backed (allowed by the configuration)',
-    });
   }
   if (!inputs.keyringReady()) {
     reasons.push({ reason: 'keyring', severity: 'error', message: 'credentials cannot be read' });

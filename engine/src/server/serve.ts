@@ -97,10 +97,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         canRun: (job) => jobKeys.has(job.id),
       },
       concurrency: config.concurrency,
-      scratch: options.scratch ?? {
-        configured: config.scratch,
-        allowDisk: config.allowDiskScratch,
-      },
+      scratch: options.scratch ?? { configured: config.scratch },
       worker: options.worker,
     });
     closers.push(() => engine.close());

@@ -99,5 +99,5 @@ export async function testScratch(): Promise<ScratchOptions> {
     made.push(root);
     return { configured: root };
   }
-  return { configured: join(await freshDir(), 'scratch'), allowDisk: true };
+  return { configured: join(await freshDir(), 'scratch') };
 }
