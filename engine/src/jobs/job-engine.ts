@@ -81,9 +81,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
   })();
   const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
     tools,
-    openScratch(
-      options.scratch ?? { configured: config.scratch },
-    ),
+    openScratch(options.scratch ?? { configured: config.scratch }),
     'vault' in options.keys ? options.keys.vault : undefined,
   ]);
   const keys = options.keys;
