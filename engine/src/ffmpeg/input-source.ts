@@ -10,10 +10,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { KeepsakeError, fromFsError } from '../errors';
 import type { VaultFile } from '../vault/vault-file';
+import { listenOnLoopback } from './loopback-listen';
 
 /** Plaintext bytes that can be read at any offset. */
 export interface ByteSource {
@@ -221,17 +221,7 @@ export async function serveLoopback(
   };
 
   const server = createServer(handle);
-  // Errors on a client socket (a reset mid-request) concern that request only.
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  expectedHost = `127.0.0.1:${port}`;
+  expectedHost = await listenOnLoopback(server);
 
   return {
     url: `http://${expectedHost}${secret.toString()}`,

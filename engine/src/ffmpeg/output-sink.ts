@@ -22,7 +22,6 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -31,6 +30,7 @@ import { DecryptStream, EncryptStream } from '../vault/chunked-stream';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { writeVaultFile } from '../vault/vault-file';
+import { listenOnLoopback } from './loopback-listen';
 
 /** One output, sealed into `<dir>/<name>.ksv`. */
 export interface SealedOutput {
@@ -188,16 +188,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
   // to its end, and a connection FFmpeg drops before the end of a body still aborts.
   // (Not in Node's typings; the sink tests fail if Node ever drops it.)
   (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  server.on('clientError', (_err, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  expectedHost = `127.0.0.1:${port}`;
+  expectedHost = await listenOnLoopback(server);
 
   return {
     url: `http://${expectedHost}${secret}`,
