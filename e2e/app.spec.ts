@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { startEngine } from './engine';
+import { nav, shot } from './ui';
 import type { RunningEngine } from './engine';
 import { storeRecoveryKey } from './recovery-key';
 
@@ -73,16 +74,6 @@ async function chooseFile(page: Page, name: string): Promise<string> {
   await file.selectOption(value);
   return value;
 }
-
-async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const artifacts = join(testInfo.project.testDir, 'artifacts');
-  await mkdir(artifacts, { recursive: true });
-  const body = await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
-
-const nav = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
 
 test('vault → library → encrypt → jobs → play and seek', async ({ page }, testInfo) => {
   test.setTimeout(240_000);

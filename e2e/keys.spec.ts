@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import type { APIRequestContext, Page, TestInfo } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { judgePassword, PASSWORD_POLICY } from '../engine/src/vault/password-policy';
 import {
   judgeStrength,
@@ -15,6 +15,7 @@ import {
   PASSWORD_POLICY as METER_POLICY,
 } from '../renderer/src/password-strength';
 import { startEngine } from './engine';
+import { nav, shot } from './ui';
 import type { RunningEngine } from './engine';
 import { storeRecoveryKey, typeBackRecoveryKey } from './recovery-key';
 
@@ -28,22 +29,12 @@ test.afterEach(async () => {
   if (engine) await engine.stop();
 });
 
-const nav = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
-
 function api(request: APIRequestContext, method: string, path: string, data?: unknown) {
   return request.fetch(`${engine.origin}${path}`, {
     method,
     headers: { authorization: `Bearer ${engine.token}` },
     data,
   });
-}
-
-async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const artifacts = join(testInfo.project.testDir, 'artifacts');
-  await mkdir(artifacts, { recursive: true });
-  const body = await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
 }
 
 async function createInUi(page: Page): Promise<string> {

@@ -8,8 +8,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import type { APIRequestContext, Page, TestInfo } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { startEngine } from './engine';
+import { nav, shot } from './ui';
 import type { RunningEngine } from './engine';
 
 const PASSWORD = 'gardenia kettle seven rivers';
@@ -35,14 +36,6 @@ function api(request: APIRequestContext, method: string, path: string, data?: un
     headers: { authorization: `Bearer ${engine.token}` },
     data,
   });
-}
-
-async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const body = await page.screenshot({
-    path: join(testInfo.project.testDir, 'artifacts', `${name}.png`),
-    fullPage: true,
-  });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
 }
 
 /** Media bytes carrying a marker that must never be found in the data folder in the clear. */
@@ -75,9 +68,6 @@ async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void
     uploadThroughput: bytesPerSecond,
   });
 }
-
-const nav = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
 
 async function openLibrary(page: Page): Promise<void> {
   await page.goto(engine.openUrl);

@@ -3,27 +3,16 @@
 // itself when it returns (no reload), asks to unlock, and works again; the address the
 // engine printed works as a bookmark.
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import type { Page, TestInfo } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { startEngine } from './engine';
+import { nav, shot } from './ui';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../engine/bin/keepsake.mjs', import.meta.url));
 const PASSWORD = 'gardenia kettle seven rivers';
-
-const nav = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
-
-async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const artifacts = join(testInfo.project.testDir, 'artifacts');
-  await mkdir(artifacts, { recursive: true });
-  const body = await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
 
 async function unlock(page: Page): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);

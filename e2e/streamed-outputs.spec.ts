@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
-import type { APIRequestContext, Page, TestInfo } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
 import { startEngine } from './engine';
+import { nav, shot } from './ui';
 import type { RunningEngine } from './engine';
 
 const run = promisify(execFile);
@@ -45,16 +46,6 @@ test.beforeEach(async () => {
 test.afterEach(async () => {
   expect(await engine.stop()).toBe(0);
 });
-
-const nav = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
-
-async function shot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const artifacts = join(testInfo.project.testDir, 'artifacts');
-  await mkdir(artifacts, { recursive: true });
-  const body = await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
 
 function api(request: APIRequestContext) {
   const headers = { authorization: `Bearer ${engine.token}` };
