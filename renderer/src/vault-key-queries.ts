@@ -39,10 +39,17 @@ export function useKeyActions() {
   };
 }
 
-/** The strength of `password` once the estimator has loaded (undefined until then). */
+/**
+ * The strength of `password` once the estimator has loaded (undefined until then). The
+ * estimator (1.6 MB of dictionaries, built on the main thread) loads at the first typed
+ * character, not when the form appears: loading it with the first screen made that screen
+ * late to answer.
+ */
 export function usePasswordStrength(password: string): Strength | undefined {
   const [estimator, setEstimator] = useState<Estimator>();
+  const wanted = password !== '';
   useEffect(() => {
+    if (!wanted) return;
     let live = true;
     loadEstimator().then(
       (e) => live && setEstimator(() => e),
@@ -51,6 +58,6 @@ export function usePasswordStrength(password: string): Strength | undefined {
     return () => {
       live = false;
     };
-  }, []);
+  }, [wanted]);
   return estimator && password ? judgeStrength(estimator, password) : undefined;
 }
