@@ -260,14 +260,7 @@ export function registerServerCommands(program: Command): void {
     .option('-c, --config <file>', 'server configuration file')
     .action(async (opts: { role: string; ttl: string; config?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const {
-        readServeConfig,
-        ensureServerTls,
-        openDatabase,
-        databasePath,
-        createPairingCode,
-        parseRole,
-      } = await runtime();
+      const { readServeConfig, ensureServerTls, createPairingCode, parseRole } = await runtime();
       const config = await readServeConfig(opts.config);
       const dataDir = dataDirFor(g, config);
       const ttl = Number(opts.ttl);
@@ -277,13 +270,15 @@ export function registerServerCommands(program: Command): void {
           '--ttl must be a whole number of seconds from 30 to 86400',
         );
       }
-      // The CA exists from the first `serve`; made here too so pairing can come first.
-      const tls = await ensureServerTls(join(dataDir, 'tls'), {
-        hostnames: config.hostnames,
-        addresses: config.addresses,
-      });
-      const db = openDatabase(databasePath(dataDir));
+      const { store, db } = await credentialStore(g, opts.config);
       try {
+        // The CA exists from the first `serve`; made here too so pairing can come first.
+        // Its key is sealed under the KEK, through the credential store.
+        const tls = await ensureServerTls(join(dataDir, 'tls'), {
+          hostnames: config.hostnames,
+          addresses: config.addresses,
+          sealer: store.sealer('tls'),
+        });
         const { code, expiresAt } = createPairingCode(db, {
           role: parseRole(opts.role),
           ttlMs: ttl * 1000,
@@ -308,7 +303,9 @@ export function registerServerCommands(program: Command): void {
     });
   kek
     .command('rotate <newKekFile>')
-    .description('re-seal the credential store under a new KEK (then point the server at it)')
+    .description(
+      're-seal the credential store and TLS keys under a new KEK (then point the server at it)',
+    )
     .option('-c, --config <file>', 'server configuration file (names the current KEK)')
     .action(async (newKekFile: string, opts: { config?: string }, cmd: Command) => {
       const g = globals(cmd);

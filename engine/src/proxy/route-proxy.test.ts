@@ -2,6 +2,7 @@
 // back rewritten, a player following the rewritten URIs gets the origin's bytes, and what
 // is outside a route (hosts, paths, origins, schemes, sizes, headers) stays outside.
 
+import { randomBytes } from 'node:crypto';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -14,6 +15,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, KeepsakeError } from '../errors';
+import { aeadSealer } from '../server/auth/sealer';
 import { ensureServerTls } from '../server/tls';
 import { freshDir } from '../testing/tmp';
 import { testUpstreamFetch, type TestFetch } from '../testing/upstream-fetch';
@@ -188,6 +190,7 @@ beforeAll(async () => {
   const tls = await ensureServerTls(await freshDir(), {
     hostnames: ['localhost'],
     addresses: ['127.0.0.1'],
+    sealer: aeadSealer(randomBytes(32), 'tls'),
   });
   const secureServer = createHttpsServer({ key: tls.keyPem, cert: tls.certPem });
   secureServer.on(

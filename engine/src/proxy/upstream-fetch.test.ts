@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeepsakeError } from '../errors';
+import { aeadSealer } from '../server/auth/sealer';
 import { ensureServerTls } from '../server/tls';
 import { freshDir } from '../testing/tmp';
 import { Allowlist } from './allowlist';
@@ -271,7 +273,11 @@ describe('createUpstreamFetch', () => {
   });
 
   it('verifies upstream TLS by default; trusts an added CA; verifyTls false skips it', async () => {
-    const tls = await ensureServerTls(await freshDir(), { hostnames: ['nas.test'], addresses: [] });
+    const tls = await ensureServerTls(await freshDir(), {
+      hostnames: ['nas.test'],
+      addresses: [],
+      sealer: aeadSealer(randomBytes(32), 'tls'),
+    });
     const o = await origin((_req, res) => res.end('over tls'), {
       key: tls.keyPem,
       cert: tls.certPem,
@@ -294,7 +300,11 @@ describe('createUpstreamFetch', () => {
   });
 
   it('refuses an https → http redirect unless the entry allows the downgrade', async () => {
-    const tls = await ensureServerTls(await freshDir(), { hostnames: ['nas.test'], addresses: [] });
+    const tls = await ensureServerTls(await freshDir(), {
+      hostnames: ['nas.test'],
+      addresses: [],
+      sealer: aeadSealer(randomBytes(32), 'tls'),
+    });
     const plain = await origin((_req, res) => res.end('plain'));
     const secure = await origin(
       (_req, res) => res.writeHead(302, { location: `http://nas.test:${plain.port}/` }).end(),

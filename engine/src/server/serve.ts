@@ -1,7 +1,7 @@
 // `keepsake serve`: assembles the hardened server from its parts and starts it.
 //
 //   data dir/engine.db    queue, credentials (sealed), uploads, audit log
-//   data dir/tls/         the server's own CA and leaf (see tls.ts)
+//   data dir/tls/         the server's own CA and leaf, keys sealed under the KEK (tls.ts)
 //   data dir/uploads/     ciphertext uploads
 //   data dir/outputs/     ciphertext results
 //
@@ -78,9 +78,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   try {
     const credentials = new CredentialStore(db, kek);
     const audit = new AuditLog(db);
+    // The TLS private keys are sealed under the credential store's data key (so the KEK).
+    const sealer = credentials.sealer('tls');
     const tls = await ensureServerTls(join(dataDir, 'tls'), {
       hostnames: config.hostnames,
       addresses: config.addresses,
+      sealer,
     });
     const jobKeys = new JobKeyStore(config.keyTtlSeconds * 1000);
     const replay = new ReplayCache({ ttlSeconds: 60 });
@@ -148,7 +151,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     // The HTTP side can be rebuilt from a new configuration (SIGHUP) while the queue,
     // the running jobs and the keys in memory carry on.
     const listen = async (cfg: ServeConfig) => {
-      const tlsOptions = { hostnames: cfg.hostnames, addresses: cfg.addresses };
+      const tlsOptions = { hostnames: cfg.hostnames, addresses: cfg.addresses, sealer };
       const files = await ensureServerTls(join(dataDir, 'tls'), tlsOptions);
       const app = await buildServeApp({
         config: cfg,

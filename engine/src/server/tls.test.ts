@@ -3,8 +3,8 @@
 // into each test's folder; only the first-start test makes its own.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { fetch, request, type Agent } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KeepsakeError, isKeepsakeError } from '../errors';
 import { freshDir } from '../testing/tmp';
+import { aeadSealer } from './auth/sealer';
 import {
   ensureServerTls,
   fingerprintOf,
@@ -24,7 +25,13 @@ import {
   type TlsOptions,
 } from './tls';
 
-const NAMES: TlsOptions = { hostnames: ['localhost'], addresses: ['127.0.0.1', '::1'] };
+// As serve.ts does it: a sealer from the credential store's data key (here a random one).
+const SEALER = aeadSealer(randomBytes(32), 'tls');
+const NAMES: TlsOptions = {
+  hostnames: ['localhost'],
+  addresses: ['127.0.0.1', '::1'],
+  sealer: SEALER,
+};
 const DAY = 86_400_000;
 const posix = process.platform !== 'win32';
 
@@ -47,7 +54,7 @@ async function withCa(which: 0 | 1): Promise<string> {
   if (!template) throw new Error('templates not ready');
   const dir = join(await freshDir(), 'tls');
   await mkdir(dir, { mode: 0o700 });
-  for (const name of ['ca.crt', 'ca.key'])
+  for (const name of ['ca.crt', 'ca.key.sealed'])
     await copyFile(join(template.dir, name), join(dir, name));
   return dir;
 }
@@ -112,19 +119,41 @@ function peerSerial(port: number, caCertPem: string): Promise<string> {
 
 const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
 
+/** Names of the files in `dir` holding a PEM private key in the clear. */
+async function plaintextKeys(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await readdir(dir)) {
+    if ((await readFile(join(dir, name), 'utf8')).includes('PRIVATE KEY')) found.push(name);
+  }
+  return found;
+}
+
+/** The plain PEM of a sealed key in `dir` (what an older data folder held as ca.key). */
+async function unsealed(dir: string, role: 'ca' | 'leaf'): Promise<string> {
+  const name = role === 'ca' ? 'ca.key.sealed' : 'server.key.sealed';
+  const file = JSON.parse(await readFile(join(dir, name), 'utf8')) as { data: string };
+  const pem = SEALER.open(Buffer.from(file.data, 'base64'), `keepsake tls private key v1|${role}`);
+  if (!pem) throw new Error(`${name} does not open`);
+  return pem.toString('utf8');
+}
+
 describe('ensureServerTls', () => {
   it('creates the CA and leaf on first start with private modes, and reuses them', async () => {
     const dir = join(await freshDir(), 'tls');
     const first = await ensureServerTls(dir, NAMES);
 
-    for (const name of ['ca.crt', 'ca.key', 'server.crt', 'server.key']) {
-      expect((await stat(join(dir, name))).isFile()).toBe(true);
-    }
+    expect((await readdir(dir)).sort()).toEqual([
+      'ca.crt',
+      'ca.key.sealed',
+      'server.crt',
+      'server.key.sealed',
+    ]);
     if (posix) {
       expect((await stat(dir)).mode & 0o777).toBe(0o700);
-      expect((await stat(join(dir, 'ca.key'))).mode & 0o777).toBe(0o600);
-      expect((await stat(join(dir, 'server.key'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(dir, 'ca.key.sealed'))).mode & 0o777).toBe(0o600);
+      expect((await stat(join(dir, 'server.key.sealed'))).mode & 0o777).toBe(0o600);
     }
+    expect(await plaintextKeys(dir)).toEqual([]);
 
     const caCert = new X509Certificate(first.caCertPem);
     const leaf = new X509Certificate(first.certPem);
@@ -141,7 +170,7 @@ describe('ensureServerTls', () => {
     const leafDays = (first.leafNotAfter.getTime() - Date.now()) / DAY;
     expect(leafDays).toBeGreaterThan(89.9);
     expect(leafDays).toBeLessThanOrEqual(90);
-    expect(first.keyPem).toBe(await readFile(join(dir, 'server.key'), 'utf8'));
+    expect(first.keyPem).toContain('PRIVATE KEY');
 
     const second = await ensureServerTls(dir, NAMES);
     expect(second).toEqual(first);
@@ -177,10 +206,13 @@ describe('ensureServerTls', () => {
     expect(await ensureServerTls(dir, NAMES)).toEqual(second);
   });
 
-  it('refuses a corrupt ca.key, naming it, and leaves it untouched', async () => {
+  it('refuses a corrupt ca.key.sealed, naming it, and leaves it untouched', async () => {
     const dir = await withCa(0);
-    const keyPath = join(dir, 'ca.key');
-    const garbage = '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n';
+    const keyPath = join(dir, 'ca.key.sealed');
+    const sealed = JSON.parse(await readFile(keyPath, 'utf8')) as { data: string };
+    const flipped = Buffer.from(sealed.data, 'base64');
+    flipped[20]! ^= 1;
+    const garbage = JSON.stringify({ ...sealed, data: flipped.toString('base64') });
     await writeFile(keyPath, garbage);
     const caBefore = await readFile(join(dir, 'ca.crt'), 'utf8');
 
@@ -192,11 +224,56 @@ describe('ensureServerTls', () => {
     expect(await readFile(join(dir, 'ca.crt'), 'utf8')).toBe(caBefore);
   });
 
-  it('refuses a ca.key that belongs to another CA', async () => {
+  it('refuses a ca.key.sealed that belongs to another CA', async () => {
     const dir = await withCa(0);
-    await copyFile(join(templates[1]?.dir ?? '', 'ca.key'), join(dir, 'ca.key'));
+    const keyPath = join(dir, 'ca.key.sealed');
+    await copyFile(join(templates[1]?.dir ?? '', 'ca.key.sealed'), keyPath);
     const err = await failure(ensureServerTls(dir, NAMES));
-    expect((err as KeepsakeError).file).toBe(join(dir, 'ca.key'));
+    expect((err as KeepsakeError).file).toBe(keyPath);
+  });
+
+  it('refuses keys sealed under another KEK, saying so, and leaves them as they are', async () => {
+    const dir = await withCa(0);
+    const before = await readFile(join(dir, 'ca.key.sealed'), 'utf8');
+    const other = aeadSealer(randomBytes(32), 'tls');
+    const err = await failure(ensureServerTls(dir, { ...NAMES, sealer: other }));
+    expect(isKeepsakeError(err, 'KEK_MISMATCH')).toBe(true);
+    expect((err as KeepsakeError).file).toBe(join(dir, 'ca.key.sealed'));
+    expect(err.message).toContain('was sealed under another key');
+    expect(await readFile(join(dir, 'ca.key.sealed'), 'utf8')).toBe(before);
+    expect(await readdir(dir)).not.toContain('server.crt');
+  });
+
+  it('seals the plaintext keys of an older data folder, keeping the CA and the leaf', async () => {
+    const dir = await withCa(0);
+    const first = await ensureServerTls(dir, NAMES);
+    // What a data folder from before sealing holds: the same files, keys in plain PEM.
+    await writeFile(join(dir, 'ca.key'), await unsealed(dir, 'ca'), { mode: 0o600 });
+    await writeFile(join(dir, 'server.key'), first.keyPem, { mode: 0o600 });
+    await rm(join(dir, 'ca.key.sealed'));
+    await rm(join(dir, 'server.key.sealed'));
+    expect((await plaintextKeys(dir)).sort()).toEqual(['ca.key', 'server.key']);
+
+    const migrated = await ensureServerTls(dir, NAMES);
+    expect(migrated.caFingerprint).toBe(ca(0).caFingerprint);
+    expect(migrated).toEqual(first);
+    expect((await readdir(dir)).sort()).toEqual([
+      'ca.crt',
+      'ca.key.sealed',
+      'server.crt',
+      'server.key.sealed',
+    ]);
+    expect(await plaintextKeys(dir)).toEqual([]);
+    expect(await ensureServerTls(dir, NAMES)).toEqual(first);
+  });
+
+  it('finishes a migration that stopped between sealing and removing the plaintext', async () => {
+    const dir = await withCa(0);
+    await writeFile(join(dir, 'ca.key'), await unsealed(dir, 'ca'), { mode: 0o600 });
+    const files = await ensureServerTls(dir, NAMES);
+    expect(files.caFingerprint).toBe(ca(0).caFingerprint);
+    expect(await plaintextKeys(dir)).toEqual([]);
+    expect(await readdir(dir)).not.toContain('ca.key');
   });
 
   it('re-issues a corrupt leaf from the existing CA', async () => {
@@ -214,9 +291,9 @@ describe('ensureServerTls', () => {
     const usage = async (options: TlsOptions) =>
       expect(isKeepsakeError(await failure(ensureServerTls(dir, options)), 'USAGE')).toBe(true);
     await usage({ ...NAMES, leafDays: 30, renewBeforeDays: 30 });
-    await usage({ hostnames: [], addresses: [] });
-    await usage({ hostnames: ['localhost'], addresses: ['localhost'] });
-    await usage({ hostnames: ['bad name'], addresses: [] });
+    await usage({ ...NAMES, hostnames: [], addresses: [] });
+    await usage({ ...NAMES, hostnames: ['localhost'], addresses: ['localhost'] });
+    await usage({ ...NAMES, hostnames: ['bad name'], addresses: [] });
   });
 });
 
@@ -268,7 +345,7 @@ describe('pinnedAgent', () => {
 
   it('keeps host name verification on', async () => {
     const dir = await withCa(0);
-    const files = await ensureServerTls(dir, { hostnames: ['localhost'], addresses: [] });
+    const files = await ensureServerTls(dir, { ...NAMES, addresses: [] });
     const { port } = await serve({ cert: files.certPem, key: files.keyPem });
     const client = agent(files.caCertPem, files.caFingerprint);
     expect(await get(`https://localhost:${port}/`, client)).toBe('ok');

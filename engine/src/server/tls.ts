@@ -3,13 +3,18 @@
 // (a new CA would cut off every paired client); the leaf is short-lived, re-issued from
 // the CA before it expires and swapped into the running server without a restart.
 //
+// The private keys are never on disk in the clear: they are sealed (sealer.ts) under a key
+// derived from the credential store's data key, which only the KEK opens. Data folders
+// from before that keep them as plain `ca.key` / `server.key`; the first start seals them
+// and removes the plaintext, keeping the very same CA (paired clients pin its fingerprint).
+//
 // node:crypto makes the keys (native; node-forge's pure-JS RSA keygen takes seconds) and
 // checks certificates; node-forge only builds and signs the X.509 structures, which
 // node:crypto cannot do.
 
 import { createHash, createPrivateKey, generateKeyPair, randomBytes } from 'node:crypto';
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { checkServerIdentity } from 'node:tls';
@@ -19,6 +24,7 @@ import forge from 'node-forge';
 import { Agent } from 'undici';
 import { KeepsakeError, fromFsError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic';
+import type { Sealer } from './auth/sealer';
 
 export interface TlsFiles {
   caCertPem: string;
@@ -32,6 +38,8 @@ export interface TlsFiles {
 export interface TlsOptions {
   hostnames: string[];
   addresses: string[];
+  /** Seals the private keys on disk (CredentialStore.sealer('tls'): under the KEK). */
+  sealer: Sealer;
   /** leaf lifetime */
   leafDays?: number /* default 90 */;
   /** renew when fewer days remain */
@@ -70,10 +78,13 @@ export function certificateChain(files: Pick<TlsFiles, 'certPem' | 'caCertPem'>)
 
 export const TLS_FILE_NAMES = {
   caCert: 'ca.crt',
-  caKey: 'ca.key',
+  caKey: 'ca.key.sealed',
   cert: 'server.crt',
-  key: 'server.key',
+  key: 'server.key.sealed',
 } as const;
+
+/** Where the keys lay in plaintext before they were sealed; moved at the next start. */
+export const LEGACY_KEY_NAMES = { caKey: 'ca.key', key: 'server.key' } as const;
 
 const DAY_MS = 86_400_000;
 /** Leaves start a little in the past so that clients with a slow clock accept them. */
@@ -124,10 +135,11 @@ export async function ensureServerTls(dir: string, options: TlsOptions): Promise
   }
   const names = subjectNames(options);
   await privateDir(dir);
-  const ca = (await loadCa(dir, now)) ?? (await createCa(dir, now));
+  const { sealer } = options;
+  const ca = (await loadCa(dir, now, sealer)) ?? (await createCa(dir, now, sealer));
   const leaf =
-    (await loadLeaf(dir, ca, names, now, renewBeforeDays)) ??
-    (await issueLeaf(dir, ca, names, now, leafDays));
+    (await loadLeaf(dir, ca, names, now, renewBeforeDays, sealer)) ??
+    (await issueLeaf(dir, ca, names, now, leafDays, sealer));
   return {
     caCertPem: ca.certPem,
     certPem: leaf.certPem,
@@ -328,10 +340,11 @@ async function readOptional(path: string): Promise<string | undefined> {
 
 // --- CA ------------------------------------------------------------------------------
 
-async function loadCa(dir: string, now: Date): Promise<Ca | undefined> {
+async function loadCa(dir: string, now: Date, sealer: Sealer): Promise<Ca | undefined> {
   const certPath = join(dir, TLS_FILE_NAMES.caCert);
-  const keyPath = join(dir, TLS_FILE_NAMES.caKey);
-  const [certPem, keyPem] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
+  const [certPem, stored] = await Promise.all([readOptional(certPath), readKey(dir, 'ca', sealer)]);
+  const keyPath = stored?.path ?? join(dir, TLS_FILE_NAMES.caKey);
+  const keyPem = stored?.pem;
   if (certPem === undefined && keyPem === undefined) return undefined;
   const repair =
     `Restore it from a backup, or delete the folder ${dir} to create a new certificate ` +
@@ -377,6 +390,9 @@ async function loadCa(dir: string, now: Date): Promise<Ca | undefined> {
     );
   }
 
+  // Sealed only once it proved to be the CA's key; the plaintext goes after the seal.
+  if (stored?.legacy) await sealLegacyKey(dir, 'ca', keyPem, sealer);
+
   const notAfter = cert.validity.notAfter;
   if (notAfter.getTime() <= now.getTime()) {
     throw new KeepsakeError(
@@ -394,7 +410,7 @@ async function loadCa(dir: string, now: Date): Promise<Ca | undefined> {
   return { certPem, cert, key, publicKey: x509.publicKey, keyId, notAfter };
 }
 
-async function createCa(dir: string, now: Date): Promise<Ca> {
+async function createCa(dir: string, now: Date, sealer: Sealer): Promise<Ca> {
   const keys = await rsaKeys(CA_KEY_BITS);
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(keys.publicKey);
@@ -421,7 +437,9 @@ async function createCa(dir: string, now: Date): Promise<Ca> {
 
   // Exclusive: if another process created a CA meanwhile, keep it rather than clobber it.
   // The key goes first, so a crash never leaves a CA certificate without its key.
-  await writeFileAtomic(join(dir, TLS_FILE_NAMES.caKey), keys.privateKey, { exclusive: true });
+  await writeFileAtomic(join(dir, TLS_FILE_NAMES.caKey), sealKey(sealer, 'ca', keys.privateKey), {
+    exclusive: true,
+  });
   await writeFileAtomic(join(dir, TLS_FILE_NAMES.caCert), certPem, { exclusive: true });
   return {
     certPem,
@@ -442,12 +460,18 @@ async function loadLeaf(
   names: Names,
   now: Date,
   renewBeforeDays: number,
+  sealer: Sealer,
 ): Promise<Leaf | undefined> {
-  const [certPem, keyPem] = await Promise.all([
+  const [certPem, stored] = await Promise.all([
     readOptional(join(dir, TLS_FILE_NAMES.cert)),
-    readOptional(join(dir, TLS_FILE_NAMES.key)),
+    // A leaf key that does not open is simply replaced: the CA issues another one.
+    readKey(dir, 'leaf', sealer).catch(() => undefined),
   ]);
-  if (certPem === undefined || keyPem === undefined) return undefined;
+  const keyPem = stored?.pem;
+  if (certPem === undefined || keyPem === undefined) {
+    if (stored?.legacy) await scrub(stored.path);
+    return undefined;
+  }
   let x509: X509Certificate;
   let notBefore: Date;
   let notAfter: Date;
@@ -459,6 +483,7 @@ async function loadLeaf(
   } catch {
     return undefined; // corrupt: the CA can issue another one
   }
+  if (stored?.legacy) await sealLegacyKey(dir, 'leaf', keyPem, sealer);
   const usable =
     x509.verify(ca.publicKey) &&
     notBefore.getTime() <= now.getTime() &&
@@ -473,6 +498,7 @@ async function issueLeaf(
   names: Names,
   now: Date,
   leafDays: number,
+  sealer: Sealer,
 ): Promise<Leaf> {
   const keys = await rsaKeys(LEAF_KEY_BITS);
   const cert = forge.pki.createCertificate();
@@ -514,9 +540,124 @@ async function issueLeaf(
     }
   }
 
-  await writeFileAtomic(join(dir, TLS_FILE_NAMES.key), keys.privateKey);
+  await writeFileAtomic(join(dir, TLS_FILE_NAMES.key), sealKey(sealer, 'leaf', keys.privateKey));
   await writeFileAtomic(join(dir, TLS_FILE_NAMES.cert), certPem);
+  // A plaintext key of an older leaf (it did not match its certificate) goes too.
+  await scrub(join(dir, LEGACY_KEY_NAMES.key));
   return { certPem, keyPem: keys.privateKey, notAfter };
+}
+
+// --- sealed keys -----------------------------------------------------------------------
+
+type KeyRole = 'ca' | 'leaf';
+
+const keyFiles = (role: KeyRole) =>
+  role === 'ca'
+    ? { sealed: TLS_FILE_NAMES.caKey, legacy: LEGACY_KEY_NAMES.caKey }
+    : { sealed: TLS_FILE_NAMES.key, legacy: LEGACY_KEY_NAMES.key };
+// The role is bound: the leaf's sealed key cannot be passed off as the CA's, or back.
+const keyAad = (role: KeyRole) => `keepsake tls private key v1|${role}`;
+
+interface SealedKeyFile {
+  format: 'keepsake sealed key';
+  v: 1;
+  /** Which sealing key (sealer.id): names a mismatch instead of calling it damage. */
+  sealedBy: string;
+  data: string;
+}
+
+function sealKey(sealer: Sealer, role: KeyRole, pem: string): string {
+  const file: SealedKeyFile = {
+    format: 'keepsake sealed key',
+    v: 1,
+    sealedBy: sealer.id,
+    data: sealer.seal(Buffer.from(pem), keyAad(role)).toString('base64'),
+  };
+  return JSON.stringify(file) + '\n';
+}
+
+function openKey(sealer: Sealer, role: KeyRole, text: string, path: string, dir: string): string {
+  let file: Partial<SealedKeyFile>;
+  try {
+    file = JSON.parse(text) as Partial<SealedKeyFile>;
+  } catch {
+    file = {};
+  }
+  if (file.format !== 'keepsake sealed key' || file.v !== 1 || typeof file.data !== 'string') {
+    throw new KeepsakeError('SOURCE_UNREADABLE', 'is not a sealed key file', { file: path });
+  }
+  if (file.sealedBy !== sealer.id) {
+    throw new KeepsakeError(
+      'KEK_MISMATCH',
+      `was sealed under another key (id ${String(file.sealedBy)}; this server's is ` +
+        `${sealer.id}). engine.db and the folder ${dir} must come from the same backup, ` +
+        'and the server must start with the KEK they were sealed under',
+      { file: path },
+    );
+  }
+  const pem = sealer.open(Buffer.from(file.data, 'base64'), keyAad(role));
+  if (!pem) {
+    throw new KeepsakeError('SOURCE_UNREADABLE', 'is damaged or was altered', { file: path });
+  }
+  return pem.toString('utf8');
+}
+
+/**
+ * The private key for `role`: sealed, or (a data folder from before sealing) the plain
+ * PEM, marked `legacy` for the caller to seal once it has checked it. A plain key left
+ * beside a sealed one (a crash between sealing and removing) is removed here.
+ */
+async function readKey(
+  dir: string,
+  role: KeyRole,
+  sealer: Sealer,
+): Promise<{ pem: string; path: string; legacy: boolean } | undefined> {
+  const names = keyFiles(role);
+  const sealedPath = join(dir, names.sealed);
+  const legacyPath = join(dir, names.legacy);
+  const [sealed, legacy] = await Promise.all([readOptional(sealedPath), readOptional(legacyPath)]);
+  if (sealed !== undefined) {
+    try {
+      const pem = openKey(sealer, role, sealed, sealedPath, dir);
+      if (legacy !== undefined) await scrub(legacyPath);
+      return { pem, path: sealedPath, legacy: false };
+    } catch (err) {
+      // The plain key is still there (the seal did not complete): it decides.
+      if (legacy === undefined) throw err;
+    }
+  }
+  if (legacy === undefined) return undefined;
+  return { pem: legacy, path: legacyPath, legacy: true };
+}
+
+/** Seals a plain key (atomically, durably), then removes the plaintext. */
+async function sealLegacyKey(dir: string, role: KeyRole, pem: string, sealer: Sealer) {
+  const names = keyFiles(role);
+  await writeFileAtomic(join(dir, names.sealed), sealKey(sealer, role, pem));
+  await scrub(join(dir, names.legacy));
+}
+
+/**
+ * Overwrites a plain key file with zeros before removing it. Best effort: a journal, a
+ * copy-on-write file system or an SSD may keep the old blocks, so backups made before the
+ * upgrade still hold the key (see security/README.md).
+ */
+async function scrub(path: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fromFsError(err, path, 'write');
+  }
+  try {
+    const { size } = await handle.stat();
+    await handle.write(Buffer.alloc(size), 0, size, 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rm(path, { force: true });
 }
 
 // --- helpers -------------------------------------------------------------------------

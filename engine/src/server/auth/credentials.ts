@@ -10,6 +10,7 @@ import { dataVersion, stmt, type Db } from '../../jobs/db';
 import { KEK_BYTES, kekId } from './kek';
 import { parseCidrs } from './net';
 import { isRole, ROLES, type Role } from './roles';
+import { aeadSealer, type Sealer } from './sealer';
 
 export interface Credential {
   clientId: string;
@@ -171,6 +172,14 @@ export class CredentialStore {
       return dek;
     });
     return open.immediate();
+  }
+
+  /**
+   * Seals other secrets of this server (its TLS private keys) under a key derived from the
+   * data key: they need the KEK to open, and a KEK rotation carries them along.
+   */
+  sealer(purpose: string): Sealer {
+    return aeadSealer(this.dek, purpose);
   }
 
   private row(clientId: string): Row | undefined {
