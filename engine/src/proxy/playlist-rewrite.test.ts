@@ -4,7 +4,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeepsakeError } from '../errors';
-import { parseAttributes, rewritePlaylist } from './playlist-rewrite';
+import {
+  MAX_LINE_CHARS,
+  parseAttributes,
+  rewritePlaylist,
+  rewritePlaylistYielding,
+} from './playlist-rewrite';
 
 const base = new URL('https://origin.test/live/hd/index.m3u8?token=SECRET');
 /** A proxy URL scheme that is easy to invert in assertions. */
@@ -45,7 +50,7 @@ describe('rewritePlaylist', () => {
       '#EXT-X-PART:DURATION=1.0,URI="part1.m4s",BYTERANGE="500@1720",INDEPENDENT=YES',
       '#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part2.m4s",BYTERANGE-START=2220',
       '#EXT-X-RENDITION-REPORT:URI="../sd/index.m3u8",LAST-MSN=10,LAST-PART=2',
-      '#EXT-X-SOMETHING-NEW:URI="untouched.bin"',
+      '#EXT-X-SOMETHING-NEW:URI="also-rewritten.bin"',
       '',
     ].join('\n');
     const out = rewrite(input).split('\n');
@@ -69,7 +74,8 @@ describe('rewritePlaylist', () => {
       `#EXT-X-PART:DURATION=1.0,URI="${u('https://origin.test/live/hd/part1.m4s')}",BYTERANGE="500@1720",INDEPENDENT=YES`,
       `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${u('https://origin.test/live/hd/part2.m4s')}",BYTERANGE-START=2220`,
       `#EXT-X-RENDITION-REPORT:URI="${u('https://origin.test/live/sd/index.m3u8')}",LAST-MSN=10,LAST-PART=2`,
-      '#EXT-X-SOMETHING-NEW:URI="untouched.bin"',
+      // An unknown tag's URI is rewritten too: some player may know the tag.
+      `#EXT-X-SOMETHING-NEW:URI="${u('https://origin.test/live/hd/also-rewritten.bin')}"`,
       '',
     ]);
     // The playlist's query (a token) is not carried into any rewritten URL.
@@ -159,6 +165,207 @@ describe('rewritePlaylist', () => {
     ]);
   });
 
+  /** Like `rewrite`, but the proxy refuses every host but origin.test, as a route does. */
+  const routed = (text: string) =>
+    rewritePlaylist(text, {
+      playlistUrl: base,
+      allowInsecure: false,
+      rewrite: (u) => {
+        if (u.host !== 'origin.test') throw new KeepsakeError('PLAYLIST_REFUSED', 'outside');
+        return P(u);
+      },
+    });
+
+  /** Every line end some player honours (see playlist-rewrite.ts), by name. */
+  const SEPARATORS: [string, string][] = [
+    ['CR', '\r'],
+    ['U+2028', '\u2028'],
+    ['U+2029', '\u2029'],
+    ['U+0085', '\u0085'],
+    ['VT', '\v'],
+    ['FF', '\f'],
+    ['FS', '\x1c'],
+    ['GS', '\x1d'],
+    ['RS', '\x1e'],
+  ];
+
+  describe.each(SEPARATORS)('a URI hidden behind %s', (_name, sep) => {
+    for (const [where, before] of [
+      ['a comment', '# note'],
+      ['a tag', '#EXTINF:4.0,'],
+      ['a URI tag', '#EXT-X-MAP:URI="init.mp4"'],
+      ['a media line', 'seg.ts'],
+    ]) {
+      it(`after ${where}: a foreign one is refused, naming its line`, () => {
+        const text = `#EXTM3U\n#EXTINF:4,\n${before}${sep}https://10.0.0.1/seg.ts\n`;
+        const err = refusal(() => routed(text));
+        expect(err.message).toMatch(/line 4: outside/);
+      });
+      it(`after ${where}: one on the route is rewritten, the separator kept`, () => {
+        const text = `#EXTM3U\n${before}${sep}https://origin.test/live/x.ts\n`;
+        const out = routed(text);
+        expect(out).not.toContain('https://origin.test/live/x.ts');
+        expect(out).toContain(`${sep}${P(new URL('https://origin.test/live/x.ts'))}\n`);
+      });
+    }
+  });
+
+  it('refuses NUL (a line end for FFmpeg) and other control characters, naming the line', () => {
+    const nul = refusal(() => routed('#EXTM3U\n# note\0https://10.0.0.1/seg.ts\n'));
+    expect(nul.message).toMatch(/line 2: a NUL character/);
+    for (const c of ['\x01', '\x08', '\x0e', '\x1b', '\x1f', '\x7f']) {
+      expect(refusal(() => routed(`#EXTM3U\n#EXTINF:4,t${c}x\nseg.ts\n`)).message).toMatch(
+        /line 2: the control character U\+00/,
+      );
+    }
+    // A tab is ordinary whitespace.
+    expect(routed('#EXTM3U\n#EXTINF:4,\ta\tb\n\tseg.ts\n')).toContain('#EXTINF:4,\ta\tb\n');
+  });
+
+  it('splits on every separator, so no player finds a line the proxy did not see', () => {
+    // How FFmpeg, hls.js and Python's splitlines cut a playlist into lines.
+    const players: [string, RegExp][] = [
+      ['ffmpeg', /\r\n|[\r\n\0]/],
+      ['hls.js', /\r\n|[\r\n\u2028\u2029]/],
+      // eslint-disable-next-line no-control-regex -- separators are the subject
+      ['python', /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/],
+      ['lf', /\n/],
+    ];
+    const piece = fc.constantFrom(
+      '# note',
+      '#EXTINF:4,',
+      '#EXT-X-KEY:METHOD=NONE',
+      '#EXT-X-MAP:URI="init.mp4"',
+      'seg.ts',
+      'https://origin.test/a.ts',
+      'https://10.0.0.1/seg.ts',
+      '//10.0.0.1/seg.ts',
+      '',
+    );
+    const sep = fc.constantFrom('\n', '\r\n', ...SEPARATORS.map(([, s]) => s));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(piece, sep), { maxLength: 12 }), (pieces) => {
+        const text = `#EXTM3U\n${pieces.map(([p, s]) => p + s).join('')}`;
+        let out: string;
+        try {
+          out = routed(text);
+        } catch (err) {
+          expect((err as KeepsakeError).code).toBe('PLAYLIST_REFUSED');
+          return;
+        }
+        for (const [player, split] of players) {
+          for (const line of out.split(split)) {
+            // What is left of a separator this player does not split on is only whitespace.
+            // eslint-disable-next-line no-control-regex -- separators are the subject
+            const t = line.replace(/^[\s\x1c-\x1e\x85]+|[\s\x1c-\x1e\x85]+$/g, '');
+            // A player fetches a line that is not a tag: it must start with a proxy URL.
+            if (t && !t.startsWith('#')) expect(t, player).toMatch(/^\/p\?u=/);
+            expect(t, player).not.toContain('10.0.0.1');
+          }
+        }
+      }),
+    );
+  });
+
+  describe('unknown tags', () => {
+    it('rewrite the URI of EXT-X-PREFETCH and of any URI attribute', () => {
+      const out = routed(
+        [
+          '#EXTM3U',
+          '#EXT-X-PREFETCH:seg9.ts',
+          '#EXT-X-PREFETCH:https://origin.test/live/seg10.ts',
+          '#EXT-X-VENDOR-THING:ID="a",URI="v.bin",X-TRACKING-URI="/t"',
+          '',
+        ].join('\n'),
+      );
+      expect(out.split('\n')).toEqual([
+        '#EXTM3U',
+        `#EXT-X-PREFETCH:${P(new URL('https://origin.test/live/hd/seg9.ts'))}`,
+        `#EXT-X-PREFETCH:${P(new URL('https://origin.test/live/seg10.ts'))}`,
+        `#EXT-X-VENDOR-THING:ID="a",URI="${P(new URL('https://origin.test/live/hd/v.bin'))}",X-TRACKING-URI="${P(new URL('https://origin.test/t'))}"`,
+        '',
+      ]);
+    });
+
+    it('are refused when they name another host in any form', () => {
+      for (const line of [
+        '#EXT-X-PREFETCH:https://10.0.0.1/seg.ts',
+        '#EXT-X-PREFETCH:URI="https://10.0.0.1/seg.ts"',
+        '#EXT-X-SOMETHING-NEW:URI="http://10.0.0.1/x.bin"',
+        '#EXT-X-VENDOR:X-TRACKING-URI="//10.0.0.1/t"',
+        '#EXT-X-VENDOR:URI=http://10.0.0.1/x',
+        '#EXT-X-VENDOR:SRC="http://10.0.0.1/x"',
+        '#EXT-X-VENDOR:SRC="https:10.0.0.1/x"',
+        '#EXT-X-VENDOR:http://10.0.0.1/x',
+        '#EXT-X-VENDOR:1,//10.0.0.1/x',
+        '#EXT-X-VENDOR:a=b c,\\\\10.0.0.1\\x',
+        '#EXT-X-DATERANGE:ID="ad",START-DATE="2024-01-01T00:00:00Z",X-AD-URL="http://10.0.0.1/ad"',
+        '#EXT-X-DEFINE:NAME="h",VALUE="http://10.0.0.1"',
+      ]) {
+        const err = refusal(() => routed(`#EXTM3U\n${line}\n#EXTINF:4,\nseg.ts\n`));
+        expect(err.message, line).toMatch(/line 2: /);
+      }
+    });
+
+    it('pass when they hold nothing like an address (cue markers, dates, key formats)', () => {
+      const lines = [
+        '#EXTM3U',
+        '#EXT-X-CUE-OUT:30',
+        '#EXT-X-CUE-OUT-CONT:ElapsedTime=5,Duration=30',
+        '#EXT-OATCLS-SCTE35:/DAlAAAAAAAAAP/wFAUAAAABf+/+AAAAAH4AKTLgAAEAAAAAAAA=',
+        '#EXT-X-DATERANGE:ID="ad",START-DATE="2024-01-01T00:00:00Z",X-COM-AD-ID="XYZ"',
+        '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k.key",KEYFORMAT="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"',
+        '#EXTINF:4,see https://example.com for more',
+        '#EXT-X-DEFINE:NAME="q",VALUE="1"',
+        'seg.ts',
+        '',
+      ];
+      const out = routed(lines.join('\n')).split('\n');
+      expect(out.filter((_, i) => i !== 5 && i !== 8)).toEqual(
+        lines.filter((_, i) => i !== 5 && i !== 8),
+      );
+    });
+  });
+
+  it('refuses a line longer than it rewrites, naming the line', () => {
+    const long = `#EXTM3U\n#EXTINF:4,\n${'a'.repeat(MAX_LINE_CHARS + 1)}\n`;
+    expect(refusal(() => routed(long)).message).toMatch(/line 3: a line of \d+ characters/);
+  });
+
+  it('rewrites a long playlist yielding to the event loop, with the same result', async () => {
+    // About a second of work if done in one go (see route-proxy.test.ts for the server).
+    const text = `#EXTM3U\n${'#EXTINF:4,\nseg.ts\n'.repeat(150_000)}`;
+    const want = rewrite(text);
+    const gaps: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 1);
+    last = performance.now();
+    const got = await rewritePlaylistYielding(text, {
+      playlistUrl: base,
+      rewrite: P,
+      allowInsecure: false,
+    });
+    clearInterval(timer);
+    expect(got).toBe(want);
+    expect(gaps.length).toBeGreaterThan(10);
+    // Generous for a busy machine; the sync rewrite is one gap of the whole duration.
+    expect(Math.max(...gaps)).toBeLessThan(250);
+    await expect(
+      rewritePlaylistYielding(`#EXTM3U\n${'seg.ts\n'.repeat(10_000)}# x\rhttps://10.0.0.1/\n`, {
+        playlistUrl: base,
+        rewrite: (u) => {
+          if (u.host !== 'origin.test') throw new KeepsakeError('PLAYLIST_REFUSED', 'outside');
+          return P(u);
+        },
+        allowInsecure: false,
+      }),
+    ).rejects.toThrow(/line 10003: outside/);
+  });
+
   describe('properties', () => {
     const segment = fc
       .array(fc.stringMatching(/^[A-Za-z0-9._~-]{1,8}$/), { minLength: 1, maxLength: 4 })
@@ -182,7 +389,11 @@ describe('rewritePlaylist', () => {
       fc.record({
         kind: fc.constant('text' as const),
         text: fc.oneof(
-          fc.stringMatching(/^#[^\r\n]{0,30}$/),
+          // Separators and control characters have tests of their own below.
+          fc
+            // eslint-disable-next-line no-control-regex -- separators are the subject
+            .stringMatching(/^#[^\x00-\x1f\x7f\x85\u2028\u2029]{0,30}$/)
+            .filter((t) => !t.startsWith('#EXT')),
           fc.constantFrom('#EXTINF:4.0,', '#EXT-X-BYTERANGE:100@0', '#EXT-X-KEY:METHOD=NONE', ''),
         ),
       }),

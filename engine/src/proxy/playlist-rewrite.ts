@@ -4,8 +4,20 @@
 // refused with the line number, never passed through: a URI left untouched would let an
 // upstream send the player around the proxy.
 //
-// Kept as-is: comments, unknown tags, EXT-X-BYTERANGE and BYTERANGE attributes (they
-// address bytes of the resource, which the proxy serves unchanged), and line endings.
+// Lines are split wherever any player ends one, not only at LF: FFmpeg also ends a line at
+// a bare CR, hls.js at U+2028 and U+2029, Python's splitlines (yt-dlp, streamlink) at VT,
+// FF, FS, GS, RS and U+0085. A URI hidden behind such a separator inside a comment or after
+// a tag is therefore its own line here too, and is rewritten or refused like any other.
+// Other control characters (NUL ends a line for FFmpeg) refuse the playlist.
+//
+// Kept as-is: comments, EXT-X-BYTERANGE and BYTERANGE attributes (they address bytes of
+// the resource, which the proxy serves unchanged), and line endings. Unknown tags are
+// kept only when nothing in them could name another host: their URI attributes are
+// rewritten and a value that looks like an absolute or network-path URI refuses them.
+//
+// Work is bounded: a line is at most MAX_LINE_CHARS, and the route proxy rewrites with
+// rewritePlaylistYielding, which hands the event loop back every few milliseconds, so a
+// hostile playlist of millions of lines cannot stall every other request.
 
 import { KeepsakeError } from '../errors';
 
@@ -51,25 +63,139 @@ export function describeUrl(url: URL): string {
     : url.protocol;
 }
 
-/** The rewritten playlist, or a PLAYLIST_REFUSED KeepsakeError naming the line. */
-export function rewritePlaylist(text: string, options: RewriteOptions): string {
-  // Odd indexes hold the line endings, so CRLF and LF survive as they were.
-  const parts = text.split(/(\r?\n)/);
-  for (let i = 0; i < parts.length; i += 2) {
-    const line = parts[i]!;
-    const lineNo = i / 2 + 1;
+/**
+ * Tags whose whole value is one URI. EXT-X-PREFETCH is the low-latency extension some
+ * players (LHLS) fetch ahead of the segment list.
+ */
+const URI_VALUE_TAGS = new Set(['EXT-X-PREFETCH']);
+
+/**
+ * Standard tags that name no URI, whose values pass unchecked: EXTINF's title is free
+ * text and may quote a web address without anyone fetching it.
+ */
+const PLAIN_TAGS = new Set([
+  'EXTINF',
+  'EXT-X-VERSION',
+  'EXT-X-TARGETDURATION',
+  'EXT-X-MEDIA-SEQUENCE',
+  'EXT-X-DISCONTINUITY-SEQUENCE',
+  'EXT-X-PLAYLIST-TYPE',
+  'EXT-X-START',
+  'EXT-X-BYTERANGE',
+  'EXT-X-PROGRAM-DATE-TIME',
+  'EXT-X-BITRATE',
+  'EXT-X-PART-INF',
+  'EXT-X-SERVER-CONTROL',
+  'EXT-X-SKIP',
+  'EXT-X-STREAM-INF',
+]);
+
+/**
+ * Where a line ends for some player (see the top of this file). CRLF first, so that it
+ * counts as one ending and is kept as it was.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
+const LINE_END = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/g;
+const ANY_LINE_END = new RegExp(LINE_END.source);
+/** Control characters no playlist needs; NUL ends a line for FFmpeg. Tab is allowed. */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
+const CONTROL = /[\x00-\x08\x0e-\x1b\x1f\x7f]/;
+const CONTROL_NAMES: Record<string, string> = { '\x00': 'a NUL character' };
+
+/** No real playlist line comes near this; it bounds the work one line can cost. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/** Rewrites a playlist a batch of lines at a time (see rewritePlaylistYielding). */
+class PlaylistRewriter {
+  private at = 0;
+  private lineNo = 0;
+  private readonly out: string[] = [];
+  private done = false;
+  private readonly lineEnd = new RegExp(LINE_END.source, 'g');
+
+  constructor(
+    private readonly text: string,
+    private readonly options: RewriteOptions,
+  ) {}
+
+  /** Rewrites up to `lines` more lines; true once the whole playlist is done. */
+  step(lines: number): boolean {
+    const { text } = this;
+    // One string per batch: a rope of millions of small pieces costs the GC dearly.
+    const parts: string[] = [];
+    for (let n = 0; n < lines && !this.done; n++) {
+      this.lineEnd.lastIndex = this.at;
+      const m = this.lineEnd.exec(text);
+      const end = m ? m.index : text.length;
+      this.lineNo += 1;
+      parts.push(this.rewrite(text.slice(this.at, end)));
+      if (m) {
+        parts.push(m[0]);
+        this.at = end + m[0].length;
+      } else {
+        this.done = true;
+      }
+    }
+    this.out.push(parts.join(''));
+    return this.done;
+  }
+
+  result(): string {
+    return this.out.join('');
+  }
+
+  private rewrite(line: string): string {
     try {
-      parts[i] = rewriteLine(line, options);
+      if (line.length > MAX_LINE_CHARS) {
+        throw refusal(`a line of ${line.length} characters (at most ${MAX_LINE_CHARS})`);
+      }
+      const control = CONTROL.exec(line);
+      if (control) {
+        const name =
+          CONTROL_NAMES[control[0]] ??
+          `the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')}`;
+        throw refusal(`${name}, which some players read as the end of a line`);
+      }
+      return rewriteLine(line, this.options);
     } catch (err) {
       const reason = err instanceof KeepsakeError ? err.message : String(err);
       throw new KeepsakeError(
         'PLAYLIST_REFUSED',
-        `${describeUrl(options.playlistUrl)} line ${lineNo}: ${reason}`,
+        `${describeUrl(this.options.playlistUrl)} line ${this.lineNo}: ${reason}`,
         { cause: err },
       );
     }
   }
-  return parts.join('');
+}
+
+/** Lines rewritten between two looks at the clock (and joined into one string). */
+const LINES_PER_CHECK = 512;
+
+/** The rewritten playlist, or a PLAYLIST_REFUSED KeepsakeError naming the line. */
+export function rewritePlaylist(text: string, options: RewriteOptions): string {
+  const rewriter = new PlaylistRewriter(text, options);
+  while (!rewriter.step(LINES_PER_CHECK));
+  return rewriter.result();
+}
+
+/**
+ * rewritePlaylist for a server: the same result, but the event loop is handed back at
+ * least every `sliceMs` milliseconds, so other requests are answered while a long (or
+ * hostile) playlist is rewritten.
+ */
+export async function rewritePlaylistYielding(
+  text: string,
+  options: RewriteOptions,
+  sliceMs = 5,
+): Promise<string> {
+  const rewriter = new PlaylistRewriter(text, options);
+  for (;;) {
+    const until = performance.now() + sliceMs;
+    do {
+      if (rewriter.step(LINES_PER_CHECK)) return rewriter.result();
+    } while (performance.now() < until);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 function rewriteLine(line: string, options: RewriteOptions): string {
@@ -80,15 +206,35 @@ function rewriteLine(line: string, options: RewriteOptions): string {
   const colon = trimmed.indexOf(':');
   if (colon < 0) return line;
   const tag = trimmed.slice(1, colon);
-  const names = URI_ATTRIBUTES.get(tag);
-  if (!names) return line;
   const prefix = trimmed.slice(0, colon + 1);
-  const attrs = parseAttributes(trimmed.slice(colon + 1));
+  const list = trimmed.slice(colon + 1);
+  if (PLAIN_TAGS.has(tag)) return line;
+  const known = URI_ATTRIBUTES.get(tag);
+  let attrs: Attribute[];
+  try {
+    attrs = parseAttributes(list);
+  } catch (err) {
+    if (known) throw err;
+    // Not an attribute list: either the tag's value is a URI (`#EXT-X-PREFETCH:seg.ts`), or
+    // an unknown tag (vendor cue markers) that may pass if nothing in it looks like a URI
+    // on another host.
+    if (URI_VALUE_TAGS.has(tag)) return prefix + proxied(list.trim(), false, options);
+    checkNotForeign(tag, list);
+    return line;
+  }
+  // Unknown tags: any attribute a player could fetch by its name (URI, X-TRACKING-URI)
+  // is rewritten like a known one; the others must not look like a URI elsewhere.
+  const isUri = (name: string) =>
+    known ? known.includes(name) : name === 'URI' || name.endsWith('-URI');
   let out = '';
   let at = 0;
-  const list = trimmed.slice(colon + 1);
   for (const a of attrs) {
-    if (!names.includes(a.name)) continue;
+    if (!isUri(a.name)) {
+      // A known tag's own attributes are defined by the spec (KEYFORMAT is a URN); only
+      // client-defined X- attributes and those of unknown tags could carry anything.
+      if (!known || a.name.startsWith('X-')) checkNotForeign(`${tag} ${a.name}`, a.value);
+      continue;
+    }
     if (!a.quoted) throw refusal(`${tag} has an unquoted ${a.name}`);
     const uri = proxied(a.value, KEY_TAGS.has(tag), options);
     if (/["\r\n]/.test(uri)) throw new KeepsakeError('INTERNAL', 'a proxy URL holds a quote');
@@ -96,6 +242,20 @@ function rewriteLine(line: string, options: RewriteOptions): string {
     at = a.end;
   }
   return prefix + out + list.slice(at);
+}
+
+/** A token that a player could read as a URI on another host: a scheme, or `//host`. */
+const FOREIGN = /^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i;
+
+/** Refuses text (an unknown tag's value) holding something like an absolute URI. */
+function checkNotForeign(where: string, text: string): void {
+  for (const token of text.split(/[\s,;="'<>()[\]{}|^`]+/)) {
+    if (FOREIGN.test(token)) {
+      throw refusal(
+        `${where} holds what looks like an address (${token.slice(0, 40)}) the proxy cannot rewrite`,
+      );
+    }
+  }
 }
 
 function refusal(message: string): KeepsakeError {
@@ -122,7 +282,13 @@ function proxied(uri: string, isKey: boolean, options: RewriteOptions): string {
   }
   absolute.hash = ''; // never sent to a server
   const out = options.rewrite(absolute);
-  if (/[\r\n]/.test(out) || out.startsWith('#') || out.trim() !== out || out === '') {
+  if (
+    ANY_LINE_END.test(out) ||
+    CONTROL.test(out) ||
+    out.startsWith('#') ||
+    out.trim() !== out ||
+    out === ''
+  ) {
     throw new KeepsakeError('INTERNAL', 'a proxy URL is not a single URI line');
   }
   return out;

@@ -10,7 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { KeepsakeError, isKeepsakeError } from '../errors';
-import { describeUrl, rewritePlaylist } from './playlist-rewrite';
+import { describeUrl, rewritePlaylistYielding } from './playlist-rewrite';
 import { proxyUrlFor, upstreamUrlFor, withinRoute } from './proxy-url';
 import { matchRoute, type Route, type Routes } from './routes-config';
 import type { UpstreamFetch, UpstreamResponse } from './upstream-types';
@@ -173,7 +173,8 @@ async function answer(
       return reply.code(200).headers(out).send();
     }
     const text = await readPlaylist(route, res);
-    const rewritten = rewritePlaylist(text, {
+    // Yielding: a long (or hostile) playlist must not hold up every other request.
+    const rewritten = await rewritePlaylistYielding(text, {
       playlistUrl: res.url,
       rewrite: (absolute) => proxyUrlFor(absolute, route),
       allowInsecure: route.hls.allowInsecureSegments,
