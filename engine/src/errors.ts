@@ -185,6 +185,12 @@ export const ERROR_CODES = {
     exit: 2,
     summary: 'The upload has not received all its bytes yet.',
   },
+  BODY_TIMEOUT: {
+    status: 408,
+    exit: 2,
+    summary:
+      'The request body stopped or arrived too slowly; check the connection and send it again.',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     exit: 2,
@@ -244,6 +250,24 @@ export const ERROR_CODES = {
     exit: 6,
     summary:
       'The upstream server could not be reached, timed out, or sent an invalid answer, even after retries.',
+  },
+  DATABASE_BUSY: {
+    status: 503,
+    exit: 6,
+    summary:
+      'Another Keepsake program is holding the engine database (engine.db) right now; try again in a moment.',
+  },
+  DATABASE_CORRUPT: {
+    status: 500,
+    exit: 4,
+    summary:
+      'The engine database (engine.db) is damaged or empty. `keepsake db repair` moves it aside and rebuilds it; vault files and job outputs are safe on disk.',
+  },
+  DATABASE_UNAVAILABLE: {
+    status: 500,
+    exit: 5,
+    summary:
+      'The engine database (engine.db) cannot be opened or written (its permissions, or a disk error).',
   },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
@@ -319,4 +343,47 @@ export function namingFile(err: unknown, file: string | undefined): unknown {
     return new KeepsakeError(err.code, err.message, { file, cause: err });
   }
   return err;
+}
+
+/** What to do about a damaged engine database, for messages (CLI and desktop alike). */
+export const DATABASE_REPAIR_HINT =
+  'close Keepsake and run `keepsake db repair`: it moves the damaged file aside, keeps what it can read, and starts a fresh one (your vault files and job outputs are safe on disk; add library folders again to rescan them)';
+
+/**
+ * Turns an error from SQLite (better-sqlite3's SqliteError, told by its `SQLITE_*` code)
+ * into a registry error; anything else gives undefined. Busy and full are passing
+ * conditions a caller may retry; corrupt is not.
+ */
+export function fromSqliteError(err: unknown, file?: string): KeepsakeError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !code.startsWith('SQLITE_')) {
+    return undefined;
+  }
+  const options = { file, cause: err };
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) {
+    return new KeepsakeError(
+      'DATABASE_BUSY',
+      'another Keepsake program is holding the database; try again in a moment',
+      options,
+    );
+  }
+  if (code.startsWith('SQLITE_FULL')) {
+    return new KeepsakeError(
+      'DISK_FULL',
+      'the disk is full, so the database cannot record this; free some space and try again',
+      options,
+    );
+  }
+  if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
+    return new KeepsakeError(
+      'DATABASE_CORRUPT',
+      `the engine database is damaged (${err.message}); ${DATABASE_REPAIR_HINT}`,
+      options,
+    );
+  }
+  return new KeepsakeError(
+    'DATABASE_UNAVAILABLE',
+    `the engine database cannot be used (${err.message}); check that the data folder is yours and the disk is healthy`,
+    options,
+  );
 }

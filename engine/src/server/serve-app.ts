@@ -6,6 +6,7 @@
 // /v1/openapi.json through @fastify/swagger.
 
 import { createReadStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,6 +26,7 @@ import { submitJob } from '../jobs/worker';
 import { describePresets, getPreset } from '../presets';
 import { ENGINE_VERSION, BUILD_INFO } from '../version';
 import type { AuditLog } from './audit';
+import { watchBody } from './body-deadline';
 import {
   ApiErrorSchema,
   AuditQuery,
@@ -89,6 +91,8 @@ declare module 'fastify' {
      * the time a refused upload is answered, its socket may already be gone.
      */
     clientAddress: string;
+    /** Who the headers of a request with a body claim to be, before the body proves it. */
+    claimed: { clientId: string; role: Caller['role'] } | null;
   }
 }
 
@@ -141,6 +145,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   // A decoration rather than a WeakMap: every signed request sets it.
   app.decorateRequest('caller', null);
   app.decorateRequest('clientAddress', '');
+  app.decorateRequest('claimed', null);
   const callerOf = (request: FastifyRequest): Caller => {
     const caller = request.caller;
     if (!caller) throw new KeepsakeError('INTERNAL', 'route reached without authentication');
@@ -190,6 +195,27 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       code: 'RATE_LIMITED',
       message: `too many requests from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
     }),
+  });
+
+  // Nothing of a body is read before what can be checked without it: the signature
+  // headers, the timestamp window, a credential by that id and its address ranges. A
+  // caller who cannot name a credential holds no memory and no upload lock; the body
+  // itself must then keep arriving (body-deadline.ts).
+  const hasBody = (request: FastifyRequest) =>
+    request.headers['transfer-encoding'] !== undefined ||
+    Number(request.headers['content-length'] ?? 0) > 0;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.routeOptions.config.scopes || !hasBody(request)) return done();
+    try {
+      request.claimed = gate.precheck(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  });
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!hasBody(request)) return done(null, payload);
+    done(null, watchBody(payload as IncomingMessage, config.bodyTimeouts));
   });
 
   // Per credential: counted after authentication, which the plugin (keyed once per
@@ -281,6 +307,8 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   app.setErrorHandler((err, request, reply) => {
     const body = toApiError(err, ctx.logError);
     auditRefusal(request, body);
+    // Refused before its body was all read: the rest is not waited for.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return reply.code(ERROR_CODES[body.code].status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -471,6 +499,14 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       const offset = Number(request.headers['upload-offset']);
       if (!Number.isSafeInteger(offset) || offset < 0) {
         throw new KeepsakeError('USAGE', 'the Upload-Offset header must be a byte offset');
+      }
+      // Someone else's upload is refused before a byte of the chunk is read.
+      const claimed = request.claimed;
+      if (
+        claimed &&
+        !mayAccess({ ...claimed, name: '', address: '' }, uploads.get(request.params.id).clientId)
+      ) {
+        throw new KeepsakeError('NOT_FOUND', `no upload "${request.params.id}"`);
       }
       const upload = await uploads.append(
         request.params.id,

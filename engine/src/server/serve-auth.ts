@@ -11,7 +11,7 @@ import type { Credential, CredentialStore } from './auth/credentials';
 import { clientAddress, normalizeIp, parseCidrs, type CidrSet } from './auth/net';
 import { ReplayCache } from './auth/replay-cache';
 import { hasScopes, type Role } from './auth/roles';
-import { verifyRequest } from './auth/signing';
+import { checkSignedHeaders, verifyRequest } from './auth/signing';
 
 export interface Caller {
   clientId: string;
@@ -34,6 +34,12 @@ export interface AuthGate {
     scopes: readonly string[],
     arrivedAtMs?: number,
   ): Caller;
+  /**
+   * Everything that can be checked before the body is read: the signature headers, the
+   * timestamp window, a credential by that id, and its address ranges. Returns the
+   * claimed client (not yet proven: only the signature over the body proves it).
+   */
+  precheck(request: FastifyRequest): { clientId: string; role: Role };
 }
 
 export function createAuthGate(
@@ -73,8 +79,31 @@ export function createAuthGate(
       clientAddress(socket.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown'
     );
   };
+  const allowedAddress = (credential: Credential, from: string) => {
+    if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
+      throw new KeepsakeError(
+        'FORBIDDEN',
+        `credential "${credential.name}" may not be used from ${from}`,
+      );
+    }
+  };
   return {
     address,
+    precheck(request) {
+      const { clientId } = checkSignedHeaders(request.headers, undefined, options.windowSeconds);
+      // A client id is not a secret (it travels in every request, the key never does):
+      // refusing an unknown one before its body is read lets no one hold memory with
+      // requests that could never verify.
+      const credential = credentials.lookup(clientId)?.credential;
+      if (!credential) {
+        throw new KeepsakeError(
+          'UNAUTHORIZED',
+          'request signature refused: the signature does not match (unknown client, wrong key, or altered request)',
+        );
+      }
+      allowedAddress(credential, address(request));
+      return { clientId, role: credential.role };
+    },
     authenticate(request, body, scopes, arrivedAtMs) {
       const now = Math.floor((arrivedAtMs ?? Date.now()) / 1000);
       let credential: Credential | undefined;
@@ -91,12 +120,7 @@ export function createAuthGate(
       if (!credential) throw new KeepsakeError('UNAUTHORIZED', 'the credential was revoked');
       const clientId = credential.clientId;
       const from = address(request);
-      if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
-        throw new KeepsakeError(
-          'FORBIDDEN',
-          `credential "${credential.name}" may not be used from ${from}`,
-        );
-      }
+      allowedAddress(credential, from);
       if (!hasScopes(credential.role, scopes)) {
         throw new KeepsakeError(
           'FORBIDDEN',

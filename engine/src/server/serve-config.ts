@@ -31,6 +31,18 @@ export const ServeConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /**
+     * Request bodies must keep arriving (body-deadline.ts): cut off after this long
+     * without a byte, or below this average rate once the grace period is over.
+     */
+    bodyTimeouts: Type.Object(
+      {
+        idleSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 20 }),
+        minBytesPerSecond: Type.Integer({ minimum: 0, default: 8192 }),
+        graceSeconds: Type.Number({ minimum: 0, maximum: 600, default: 10 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     scratch: Type.Optional(Type.String({ minLength: 1 })),
     allowDiskScratch: Type.Boolean({ default: false }),

@@ -151,6 +151,40 @@ function signedHeaderValues(headers: VerifyInput['headers']): [string, string, s
 }
 
 /**
+ * What can be checked before a body arrives: the three headers are there, well formed,
+ * and the timestamp is inside the window. The server runs this (and looks the client up)
+ * before it reads a single body byte, so a caller who cannot even name a credential
+ * holds no memory or upload lock on it.
+ */
+export function checkSignedHeaders(
+  headers: VerifyInput['headers'],
+  nowSeconds: number | undefined,
+  windowSeconds: number = DEFAULT_WINDOW_SECONDS,
+): { clientId: string; timestamp: number; signature: string } {
+  const [clientId, timestampText, signature] = signedHeaderValues(headers);
+
+  if (!CLIENT_ID_FORMAT.test(clientId)) refuse(`malformed ${HEADER_CLIENT} header`);
+  if (!TIMESTAMP_FORMAT.test(timestampText)) {
+    refuse(`${HEADER_TIMESTAMP} must be whole seconds since the Unix epoch`);
+  }
+  const timestamp = Number(timestampText);
+  const now = nowSeconds ?? Math.floor(Date.now() / 1000);
+  const skew = now - timestamp;
+  if (skew > windowSeconds) {
+    refuse(`timestamp is ${Math.floor(skew)} s old; the limit is ${windowSeconds} s`);
+  }
+  if (-skew > windowSeconds) {
+    refuse(`timestamp is ${Math.floor(-skew)} s in the future; the limit is ${windowSeconds} s`);
+  }
+  // Format is public knowledge, so refusing a malformed signature early leaks nothing
+  // about the key; from here on, equal-length buffers go to timingSafeEqual.
+  if (!SIGNATURE_FORMAT.test(signature)) {
+    refuse(`${HEADER_SIGNATURE} must be ${SIGNATURE_BYTES} bytes in padded base64`);
+  }
+  return { clientId, timestamp, signature };
+}
+
+/**
  * Checks the three headers, the ±windowSeconds timestamp window, then the HMAC in
  * constant time, then the replay cache. Returns the client id; throws UNAUTHORIZED with
  * a specific reason that never includes the expected signature or the key. An unknown
@@ -174,26 +208,11 @@ export function verifyRequest(
     );
   }
 
-  const [clientId, timestampText, signature] = signedHeaderValues(input.headers);
-
-  if (!CLIENT_ID_FORMAT.test(clientId)) refuse(`malformed ${HEADER_CLIENT} header`);
-  if (!TIMESTAMP_FORMAT.test(timestampText)) {
-    refuse(`${HEADER_TIMESTAMP} must be whole seconds since the Unix epoch`);
-  }
-  const timestamp = Number(timestampText);
-  const now = input.now ?? Math.floor(Date.now() / 1000);
-  const skew = now - timestamp;
-  if (skew > windowSeconds) {
-    refuse(`timestamp is ${Math.floor(skew)} s old; the limit is ${windowSeconds} s`);
-  }
-  if (-skew > windowSeconds) {
-    refuse(`timestamp is ${Math.floor(-skew)} s in the future; the limit is ${windowSeconds} s`);
-  }
-  // Format is public knowledge, so refusing a malformed signature early leaks nothing
-  // about the key; from here on, equal-length buffers go to timingSafeEqual.
-  if (!SIGNATURE_FORMAT.test(signature)) {
-    refuse(`${HEADER_SIGNATURE} must be ${SIGNATURE_BYTES} bytes in padded base64`);
-  }
+  const { clientId, timestamp, signature } = checkSignedHeaders(
+    input.headers,
+    input.now,
+    windowSeconds,
+  );
   const given = Buffer.from(signature, 'base64');
 
   const key = lookupKey(clientId);
