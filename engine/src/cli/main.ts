@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, KeepsakeError } from '../errors';
 import { registerBatchCommands } from './batch-commands';
+import { disableCoreDumps } from './no-core-dumps';
 import { registerChunkedCommands } from './chunked-commands';
 import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
@@ -53,6 +54,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Before any password or key is read: a core dump would hold them in the clear.
+  disableCoreDumps();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
