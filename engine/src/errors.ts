@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     exit: 5,
     summary: 'A file name or path is too long for the file system.',
   },
+  INVALID_FILE_NAME: {
+    status: 400,
+    exit: 2,
+    summary: 'A file name holds control characters or line breaks, or is too long.',
+  },
   DISK_FULL: { status: 507, exit: 6, summary: 'The disk is full; partial output was removed.' },
   MANIFEST_MISSING: { status: 404, exit: 4, summary: 'The batch has no readable manifest.' },
   VERIFY_FAILED: {

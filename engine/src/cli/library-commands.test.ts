@@ -109,4 +109,25 @@ describe('keepsake library', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/nope.*\[NOT_FOUND\]/);
   });
+
+  it('prints names holding control characters and line breaks escaped, never raw', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    // Linux allows both in a file name; a listing must not turn them into a forged line
+    // or a terminal escape.
+    const crafted = 'clip\nab12cd34  fake.mp4  protected\u001b[2J.mp4';
+    await writeFile(join(media, crafted), randomBytes(500));
+    const added = await runCli(['library', 'add', media, '--json'], { env });
+    expect(added.code, added.stderr).toBe(0);
+    const { folder } = JSON.parse(added.stdout) as { folder: { id: string } };
+
+    const listed = await runCli(['library', 'files', folder.id], { env });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain('\u001b');
+    expect(listed.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(listed.stdout).toContain('clip\\nab12cd34  fake.mp4  protected\\x1b[2J.mp4');
+    // JSON keeps the name exact: it is escaped by JSON itself.
+    const json = await runCli(['library', 'files', folder.id, '--json'], { env });
+    expect((JSON.parse(json.stdout) as { files: { rel: string }[] }).files[0]!.rel).toBe(crafted);
+  });
 });

@@ -13,6 +13,7 @@ import { Library, folderName, type LibraryFolder } from '../library/library';
 import { saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
 import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
+import { printable } from './printable';
 
 function openLibrary(g: GlobalOptions): { db: Db; library: Library } {
   const dataDir = resolveDataDir(g.dataDir);
@@ -90,7 +91,7 @@ export function registerLibraryCommands(program: Command): void {
           g,
           [
             notice ??
-              `Added “${summary.name}”: ${summary.files} files, ${formatBytes(summary.bytes)}.`,
+              `Added “${printable(summary.name)}”: ${summary.files} files, ${formatBytes(summary.bytes)}.`,
             encrypted
               ? `Protected ${encrypted.done} files${encrypted.failed ? `; ${encrypted.failed} could not be read` : ''}.`
               : `${summary.pending} files are not protected yet.`,
@@ -112,7 +113,7 @@ export function registerLibraryCommands(program: Command): void {
         const text = folders
           .map(
             (f) =>
-              `${f.id}  ${f.name}  ${f.files} files, ${formatBytes(f.bytes)}, ${f.encrypted} protected` +
+              `${f.id}  ${printable(f.name)}  ${f.files} files, ${formatBytes(f.bytes)}, ${f.encrypted} protected` +
               (f.pending ? `, ${f.pending} not yet` : '') +
               (f.vaultOnly ? `, ${f.vaultOnly} only in the vault` : '') +
               (f.watching ? '' : '  (no longer watched; copies kept)'),
@@ -141,7 +142,7 @@ export function registerLibraryCommands(program: Command): void {
         const text = files
           .map(
             (f) =>
-              `${f.id}  ${f.rel}  ${formatBytes(f.size)}  ${f.encrypted ? 'protected' : 'not protected'}` +
+              `${f.id}  ${printable(f.rel)}  ${formatBytes(f.size)}  ${f.encrypted ? 'protected' : 'not protected'}` +
               (f.sourceExists ? '' : '  (only in the vault)'),
           )
           .join('\n');
@@ -184,7 +185,7 @@ export function registerLibraryCommands(program: Command): void {
         const folder = folderJson(library, library.folder(folderId));
         output(
           g,
-          `“${folder.name}”: ${folder.files} files, ${folder.encrypted} protected, ${folder.pending} not yet, ${folder.vaultOnly} only in the vault.`,
+          `“${printable(folder.name)}”: ${folder.files} files, ${folder.encrypted} protected, ${folder.pending} not yet, ${folder.vaultOnly} only in the vault.`,
           { folder, encrypted },
         );
       });
@@ -202,7 +203,7 @@ export function registerLibraryCommands(program: Command): void {
         if (!file.encryptedPath) {
           throw new KeepsakeError(
             'NOT_ENCRYPTED',
-            `${file.rel} is not protected yet, so the vault has no copy of it to export`,
+            `${printable(file.rel)} is not protected yet, so the vault has no copy of it to export`,
           );
         }
         const vault = await openVault(g);
@@ -219,7 +220,7 @@ export function registerLibraryCommands(program: Command): void {
         } finally {
           progress.stop();
         }
-        output(g, written, { file: fileId, path: written });
+        output(g, printable(written), { file: fileId, path: written });
       });
     });
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ERROR_CODES, KeepsakeError } from '../errors';
 import { registerBatchCommands } from './batch-commands';
 import { disableCoreDumps } from './no-core-dumps';
+import { printable } from './printable';
 import { registerChunkedCommands } from './chunked-commands';
 import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
@@ -78,7 +79,8 @@ function reportError(err: unknown, json: boolean): number {
           `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
         );
   if (json) process.stdout.write(JSON.stringify({ ok: false, ...known.toJSON() }) + '\n');
-  process.stderr.write(`keepsake: ${known.message} [${known.code}]\n`);
+  // Messages name files, and names can hold control characters: shown escaped.
+  process.stderr.write(`keepsake: ${printable(known.message)} [${known.code}]\n`);
   if (process.env.KEEPSAKE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   return known.exitCode;
 }

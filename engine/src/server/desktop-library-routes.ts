@@ -273,6 +273,13 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
   };
 }
 
+// Characters a terminal or a log acts on (C0 and C1 controls, DEL, line and paragraph
+// separators, bidi overrides): a name holding one could rewrite what a listing shows.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+/** NAME_MAX of the usual file systems, in bytes: a longer name cannot be saved back out. */
+const NAME_MAX_BYTES = 255;
+
 /** A dropped file's path inside the uploads: relative, plain names, no dot-files. */
 function uploadName(header: string | string[] | undefined): string {
   let rel: string;
@@ -281,7 +288,22 @@ function uploadName(header: string | string[] | undefined): string {
   } catch {
     rel = '';
   }
+  if (UNPRINTABLE_IN_NAME.test(rel)) {
+    throw new KeepsakeError(
+      'INVALID_FILE_NAME',
+      `the file name ${JSON.stringify(rel)} holds control characters or line breaks; ` +
+        'rename the file and add it again',
+    );
+  }
   const parts = rel.split('/');
+  const long = parts.find((p) => Buffer.byteLength(p) > NAME_MAX_BYTES);
+  if (long !== undefined) {
+    throw new KeepsakeError(
+      'INVALID_FILE_NAME',
+      `the file name "${long.slice(0, 40)}…" is ${Buffer.byteLength(long)} bytes long; names ` +
+        `can be at most ${NAME_MAX_BYTES}. Rename the file and add it again`,
+    );
+  }
   if (!rel || rel.length > 1024 || !parts.every((p) => isSafeName(p) && !p.startsWith('.'))) {
     throw new KeepsakeError(
       'USAGE',

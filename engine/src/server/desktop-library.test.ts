@@ -243,4 +243,30 @@ describe('desktop library API', () => {
     // The sources are never touched.
     expect(await readdir(media)).toEqual(expect.arrayContaining(['beach.jpg', 'Tapes']));
   });
+
+  it('refuses upload names with control characters or line breaks, or over 255 bytes, with a 400', async () => {
+    const engine = await startTestDesktop();
+    expect((await engine.api.post('/v1/vault', { password: TEST_PASSWORD })).status).toBe(201);
+    const bytes = randomBytes(1000);
+    for (const name of [
+      'a\nb.mp4',
+      'Holiday/clip\r.mp4',
+      'x\u001b[31mred.mp4',
+      'tab\there.jpg',
+      'line\u2028sep.jpg',
+      `${'a'.repeat(300)}.mp4`,
+      `Holiday/${'é'.repeat(128)}.jpg`, // 256 bytes in UTF-8
+    ]) {
+      const res = await upload(engine, name, bytes);
+      expect(res.status, name).toBe(400);
+      const body = (await res.json()) as { code: string; message: string };
+      expect(body.code, name).toBe('INVALID_FILE_NAME');
+      expect(body.message).toMatch(/rename the file/i);
+    }
+    // Nothing was kept, and a long name just under the limit still goes in.
+    expect((await upload(engine, `${'b'.repeat(251)}.mp4`, bytes)).status).toBe(201);
+    const [folder] = await engine.api.get<FolderView[]>('/v1/library');
+    const files = await engine.api.get<FileView[]>(`/v1/library/${folder!.id}/files`);
+    expect(files.map((f) => f.rel)).toEqual([`${'b'.repeat(251)}.mp4`]);
+  });
 });
