@@ -22,6 +22,12 @@ export const ServeConfigSchema = Type.Object(
     kekFile: Type.Optional(Type.String({ minLength: 1 })),
     maxUploadBytes: Type.Integer({ minimum: 1, default: 64 * 1024 ** 3 }),
     reserveBytes: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
+    /**
+     * An upload no chunk reached for this long, a finished job nobody collected, and a
+     * job that waited this long for keys nobody sent are removed with their files
+     * (expiry.ts). A day by default.
+     */
+    uploadExpirySeconds: Type.Integer({ minimum: 60, maximum: 90 * 86_400, default: 86_400 }),
     keyTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 86_400 }),
     rateLimit: Type.Object(
       {

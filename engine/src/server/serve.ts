@@ -18,6 +18,7 @@ import type { ScratchOptions } from '../ffmpeg/scratch';
 import { AuditLog } from './audit';
 import { CredentialStore } from './auth/credentials';
 import { loadKek } from './auth/kek';
+import { keepSweeping } from './expiry';
 import { checkHealth } from './health';
 import { ReplayCache } from './auth/replay-cache';
 import { JobKeyStore } from './job-keys';
@@ -189,6 +190,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     let http = await listen(config);
     closers.push(() => http.close());
     await engine.worker.start();
+    // Abandoned uploads and orphaned jobs go, with their files (expiry.ts); the setting
+    // is read at start, not on reload.
+    closers.push(
+      keepSweeping(
+        { uploads, engine, jobKeys, audit, maxAgeMs: config.uploadExpirySeconds * 1000 },
+        logError,
+      ),
+    );
     audit.append({ action: 'server.start', outcome: 'ok', detail: `port ${http.port}` });
     const running: RunningServer = {
       url: http.url,
