@@ -1,6 +1,7 @@
 // Operational endpoints next to the proxy: `/ip` tells a client which address the server
 // sees (to check a VPN or reverse-proxy setup), `/speedtest` sends a fixed 8 MiB body to
-// measure throughput to the player. Both are registered behind the host server's auth.
+// measure throughput to the player. Both are registered behind the host server's auth;
+// `keepsake serve` lets anyone reach /ip but only signed proxy users /speedtest.
 
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
@@ -8,6 +9,7 @@ import { clientAddress, parseCidrs } from '../server/auth/net';
 import type { CidrSet } from '../server/auth/net';
 
 export const SPEEDTEST_BYTES = 8 * 1024 * 1024;
+export const SPEEDTEST_PATH = '/speedtest';
 
 /** 256 periods of the byte pattern i % 251, so blocks join without a seam. */
 const PERIOD = 251;
@@ -62,7 +64,7 @@ export function opsRoutes(options: OpsRoutesOptions = {}): FastifyPluginAsync {
       return { ip: ip ?? null };
     });
 
-    app.get('/speedtest', async (_request, reply) => {
+    app.get(SPEEDTEST_PATH, async (_request, reply) => {
       reply.headers({
         'content-type': 'application/octet-stream',
         'content-length': String(size),

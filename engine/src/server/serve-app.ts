@@ -57,7 +57,7 @@ import { parseCidrs } from './auth/net';
 import { SERVER_TLS_OPTIONS } from './tls';
 import { hasScopes } from './auth/roles';
 import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
-import { opsRoutes } from '../proxy/ops-routes';
+import { SPEEDTEST_PATH, opsRoutes } from '../proxy/ops-routes';
 import { proxyStreamRoutes } from '../proxy/stream-route';
 import { createUpstreamFetch } from '../proxy/upstream-fetch';
 
@@ -189,7 +189,21 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     global: true,
     max: config.rateLimit.perAddress,
     timeWindow: config.rateLimit.windowSeconds * 1000,
-    keyGenerator: (request) => `address ${request.clientAddress}`,
+    // Signed and unsigned callers have budgets apart: a flood of /live (or of junk) from
+    // an address must not lock out the signed requests from it. A request counts as
+    // signed when its headers name a real credential usable from there with a fresh
+    // timestamp (precheck; the signature itself needs the body), and each such credential
+    // has its own budget per address, so naming one does not spend the others'.
+    keyGenerator: (request) => {
+      if (request.headers['x-dffmpeg-client-id'] !== undefined) {
+        try {
+          return `signed ${request.clientAddress} ${gate.precheck(request).clientId}`;
+        } catch {
+          // Counted with the unsigned; the route refuses it later with the reason.
+        }
+      }
+      return `unsigned ${request.clientAddress}`;
+    },
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',
@@ -749,7 +763,7 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   // --- Stream proxy and network probes ----------------------------------------------------
 
   // The direct proxy, for signed callers with proxy:read; it fetches only what
-  // `proxyAllow` permits. /ip and /speedtest are probes, like /live.
+  // `proxyAllow` permits.
   const upstream = createUpstreamFetch({
     allowlist: new Allowlist(config.proxyAllow as unknown as AllowlistEntry[]),
     events: metrics.proxy.upstreamEvents,
@@ -761,7 +775,14 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
     });
     await scope.register(proxyStreamRoutes({ fetch: upstream, metrics: metrics.proxy }));
   });
-  await app.register(opsRoutes({ trustedProxies: config.trustedProxies }));
+  // /ip is a probe anyone may use, like /live; /speedtest sends 8 MiB, which must not be
+  // free bandwidth for whoever asks: it is for signed callers who may use the proxy.
+  await app.register(async (scope) => {
+    scope.addHook('onRoute', (route) => {
+      if (route.url === SPEEDTEST_PATH) route.config = { ...route.config, scopes: ['proxy:read'] };
+    });
+    await scope.register(opsRoutes({ trustedProxies: config.trustedProxies }));
+  });
 
   // --- Audit -----------------------------------------------------------------------------
 

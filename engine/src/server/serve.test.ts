@@ -290,8 +290,10 @@ describe('keepsake serve', () => {
       const { s } = await server({
         proxyAllow: [{ host: '127.0.0.1', schemes: ['http'], allowPrivate: ['127.0.0.1/32'] }],
       });
-      const alice = clientFor(s, 'alice', 'client').client;
-      const viewer = clientFor(s, 'grandma', 'viewer').client;
+      const aliceCredential = clientFor(s, 'alice', 'client');
+      const grandma = clientFor(s, 'grandma', 'viewer');
+      const alice = aliceCredential.client;
+      const viewer = grandma.client;
       const path = `/proxy/stream?d=${encodeURIComponent(`${origin.origin}/a.json`)}`;
       expect((await alice.call('GET', path)).body).toEqual({ hello: 'proxy' });
       await expect(viewer.call('GET', path)).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -303,9 +305,17 @@ describe('keepsake serve', () => {
       expect(origin.seen).toHaveLength(1);
 
       expect((await raw(s, 'GET', '/ip')).json).toEqual({ ip: '127.0.0.1' });
-      const speed = await raw(s, 'GET', '/speedtest');
+      // 8 MiB a request: for signed callers who may use the proxy, not for anyone.
+      const unsigned = await raw(s, 'GET', '/speedtest');
+      expect([unsigned.status, unsigned.json.code]).toEqual([401, 'UNAUTHORIZED']);
+      const signedBy = (c: { clientId: string; key: string }) =>
+        raw(s, 'GET', '/speedtest', signedHeaders(c.clientId, c.key, 'GET', '/speedtest'));
+      expect((await signedBy(grandma)).json.code).toBe('FORBIDDEN');
+      const speed = await signedBy(aliceCredential);
+      expect(speed.status).toBe(200);
       expect(speed.headers['cache-control']).toBe('no-store');
       expect(Number(speed.headers['content-length'])).toBe(8 * 1024 * 1024);
+      expect(String(speed.json).length).toBe(8 * 1024 * 1024);
       const metrics = await raw(s, 'GET', '/metrics');
       expect(metrics.json).toMatch(/keepsake_proxy_requests_total\{outcome="ok"\} 1/);
       await alice.close();
@@ -338,20 +348,32 @@ describe('keepsake serve', () => {
     expect(Number(retryAfter)).toBeGreaterThan(0);
   });
 
-  it('rate-limits per address, signed or not, with 429, Retry-After and an audit entry', async () => {
+  it('rate-limits per address with 429, Retry-After and an audit entry, signed and unsigned apart', async () => {
     const { s } = await server({
       rateLimit: { perClient: 1000, perAddress: 4, windowSeconds: 60 },
     });
     const { clientId, key } = clientFor(s, 'alice', 'client');
+    const bob = clientFor(s, 'bob', 'client');
+    const signed = (who: { clientId: string; key: string }, nonce: string) => {
+      const path = `/v1/presets?nonce=${nonce}`;
+      return raw(s, 'GET', path, signedHeaders(who.clientId, who.key, 'GET', path));
+    };
+    // A flood of /live spends the unsigned budget of this address...
+    const live = [];
+    for (let i = 0; i < 6; i++) live.push(await raw(s, 'GET', '/live'));
+    expect(live.map((a) => a.status)).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(live[4]!.json.code).toBe('RATE_LIMITED');
+    expect(Number(live[4]!.headers['retry-after'])).toBeGreaterThan(0);
+    // ...and so does a request that only claims a credential (unknown id).
+    const junk = await raw(s, 'GET', '/v1/presets', {
+      ...signedHeaders('c_unknown', 'a2V5', 'GET', '/v1/presets'),
+    });
+    expect(junk.status).toBe(429);
+    // Signed requests from the same address still get through, with budgets of their own.
     const answers = [];
-    for (let i = 0; i < 3; i++) answers.push(await raw(s, 'GET', '/live', {}));
-    for (let i = 0; i < 3; i++) {
-      const path = `/v1/presets?nonce=a${i}`;
-      answers.push(await raw(s, 'GET', path, signedHeaders(clientId, key, 'GET', path)));
-    }
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 429, 429]);
-    expect(answers[4]!.json.code).toBe('RATE_LIMITED');
-    expect(Number(answers[4]!.headers['retry-after'])).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) answers.push(await signed({ clientId, key }, `a${i}`));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 429]);
+    expect((await signed(bob, 'b0')).status).toBe(200);
     const limited = s.audit.query({ outcome: 'denied', limit: 100 });
     expect(limited.some((e) => e.detail?.startsWith('RATE_LIMITED'))).toBe(true);
   });
