@@ -92,6 +92,9 @@ ROLES
 
 LIMITS
     Requests are rate-limited per address and per credential (429 with Retry-After).
+    Unsigned requests and each credential have their own budget per address, so a
+    flood of unsigned requests does not lock out signed ones from the same address.
+    /speedtest needs a signed request with the scope proxy:read.
 `,
 };
 
