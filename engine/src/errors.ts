@@ -162,6 +162,11 @@ export const ERROR_CODES = {
     summary: 'The engine stopped while the job was running.',
   },
   UNAUTHORIZED: { status: 401, exit: 2, summary: 'The request lacks a valid token.' },
+  CLOCK_SKEW: {
+    status: 401,
+    exit: 2,
+    summary: "This computer's clock and the server's disagree too much for a signed request.",
+  },
   FORBIDDEN_ORIGIN: {
     status: 403,
     exit: 2,

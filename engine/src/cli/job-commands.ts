@@ -12,7 +12,7 @@ import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
 import { FINISHED_STATES, type JobSnapshot, type JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
-import { submitJob } from '../jobs/worker';
+import { submitJob, type JobWorker } from '../jobs/worker';
 import { listRemotes } from '../remote/remotes';
 import { globals, openVault, output, type GlobalOptions } from './context';
 import { JobProgressBar, progressLine } from './job-progress';
@@ -62,6 +62,23 @@ function describeOutcome(job: JobSnapshot): string {
     return `Job ${job.id} succeeded: ${job.outputs.length} encrypted output(s) in ${dirname(job.outputs[0]?.path ?? '')}${notes}`;
   }
   return `Job ${job.id} ${job.state}: ${job.lastError?.message ?? ''}`;
+}
+
+/**
+ * Says on stderr when the worker cannot read or write the queue (the database busy in
+ * another process, the disk full): it waits and tries again rather than dying, and the
+ * user should know why nothing moves. Each distinct problem is said once in a row.
+ */
+function reportStalls(worker: JobWorker, g: GlobalOptions): void {
+  let last = '';
+  worker.on('stalled', (err) => {
+    if (g.quiet || err.message === last) return;
+    last = err.message;
+    process.stderr.write(`keepsake: ${err.message} [${err.code}]; trying again shortly\n`);
+  });
+  const clear = () => (last = '');
+  worker.on('finished', clear);
+  worker.on('retry', clear);
 }
 
 /** Sets the exit status of a job that did not succeed from its error code. */
@@ -164,6 +181,7 @@ export function registerJobCommands(program: Command): void {
           return;
         }
         const engine = await openJobEngine({ dataDir, keys: { vault: openVault(g) } });
+        reportStalls(engine.worker, g);
         let interrupted = false;
         let queued: JobSnapshot | undefined;
         // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
@@ -320,6 +338,7 @@ export function registerJobCommands(program: Command): void {
         concurrency: opts.concurrency,
       });
       const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });
+      reportStalls(engine.worker, g);
       engine.worker.on('progress', (j, p) => bar.update(j.id, 'running', p));
       engine.worker.on('finished', (j) => {
         bar.done();

@@ -3,10 +3,11 @@
 // `keepsake: <message> [CODE]` (or JSON with --json) with the registry's exit status.
 
 import { Command, CommanderError } from 'commander';
-import { ERROR_CODES, KeepsakeError } from '../errors';
+import { ERROR_CODES, KeepsakeError, fromSqliteError } from '../errors';
 import { registerBatchCommands } from './batch-commands';
 import { disableCoreDumps } from './no-core-dumps';
 import { printable } from './printable';
+import { registerDbCommands } from './db-commands';
 import { registerChunkedCommands } from './chunked-commands';
 import { registerFileCommands } from './file-commands';
 import { registerVaultCommands } from './vault-commands';
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerLibraryCommands(program);
   registerServerCommands(program);
   registerRemoteCommands(program);
+  registerDbCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -74,10 +76,11 @@ function reportError(err: unknown, json: boolean): number {
   const known =
     err instanceof KeepsakeError
       ? err
-      : new KeepsakeError(
+      : (fromSqliteError(err) ??
+        new KeepsakeError(
           'INTERNAL',
           `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        ));
   if (json) process.stdout.write(JSON.stringify({ ok: false, ...known.toJSON() }) + '\n');
   // Messages name files, and names can hold control characters: shown escaped.
   process.stderr.write(`keepsake: ${printable(known.message)} [${known.code}]\n`);

@@ -5,9 +5,19 @@
 // written by a newer Keepsake is refused rather than guessed at.
 
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { DATABASE_REPAIR_HINT, KeepsakeError, fromSqliteError } from '../errors';
 
 export type Db = Database.Database;
 
@@ -192,10 +202,42 @@ export function databasePath(dataDir: string): string {
   return join(dataDir, 'engine.db');
 }
 
-/** Opens (creating if needed) the database and brings its schema up to `target`. */
+/**
+ * Opens (creating if needed) the database and brings its schema up to `target`. A new
+ * database is built under a temporary name and linked into place only once migrated, so
+ * an `engine.db` that exists always held a schema: an existing file that is empty or
+ * unreadable is refused (DATABASE_CORRUPT, with what to do), never taken as a new one,
+ * which would silently drop the job history, credentials and library index.
+ */
 export function openDatabase(path: string, target = MIGRATIONS.length): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  if (path === ':memory:') return configure(new Database(path), path, target);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  let info = statSync(path, { throwIfNoEntry: false });
+  if (!info) {
+    createDatabase(path, target);
+    info = statSync(path);
+  }
+  if (info.size === 0) {
+    throw new KeepsakeError(
+      'DATABASE_CORRUPT',
+      `the engine database is empty (0 bytes), so the job history and library index it held are gone from it; ${DATABASE_REPAIR_HINT}`,
+      { file: path },
+    );
+  }
+  // Job history, library paths and sealed credentials are nobody else's business; files
+  // from before this check were made 0644. SQLite gives -wal and -shm the main file's mode.
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) tightenMode(file);
+  let db: Db;
+  try {
+    // fileMustExist: a file removed meanwhile must not come back empty.
+    db = new Database(path, { fileMustExist: true });
+  } catch (err) {
+    throw fromSqliteError(err, path) ?? err;
+  }
+  return configure(db, path, target);
+}
+
+function configure(db: Db, path: string, target: number): Db {
   try {
     db.pragma('journal_mode = WAL');
     // WAL + NORMAL is durable against a crashed process; only power loss can drop the
@@ -203,12 +245,71 @@ export function openDatabase(path: string, target = MIGRATIONS.length): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // Another process (the CLI beside a running engine) may hold the write lock briefly.
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     migrate(db, target, path);
     return db;
   } catch (err) {
     db.close();
-    throw err;
+    throw fromSqliteError(err, path === ':memory:' ? undefined : path) ?? err;
+  }
+}
+
+/** How long a statement waits for another process's write lock before DATABASE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** Builds a new database beside `path` and links it into place (the first creator wins). */
+function createDatabase(path: string, target: number): void {
+  const temp = `${path}${CREATING}${process.pid}-${randomBytes(4).toString('hex')}`;
+  removeAbandonedCreations(path);
+  closeSync(openSync(temp, 'wx', 0o600));
+  try {
+    // Closing the only connection checkpoints the WAL into the file and removes it.
+    configure(new Database(temp, { fileMustExist: true }), temp, target).close();
+    try {
+      linkSync(temp, path);
+    } catch (err) {
+      // Another process created it meanwhile: theirs is the database.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  } finally {
+    for (const file of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(file, { force: true });
+  }
+}
+
+const CREATING = '.creating-';
+
+/** Temporary databases of creators that were killed (their pid is gone). */
+function removeAbandonedCreations(path: string): void {
+  const prefix = `${basename(path)}${CREATING}`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+    rmSync(join(dirname(path), name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function tightenMode(file: string): void {
+  try {
+    const info = statSync(file, { throwIfNoEntry: false });
+    if (info && (info.mode & 0o077) !== 0) chmodSync(file, info.mode & 0o700);
+  } catch {
+    // Not ours to change (another user's file): SQLite will say if it cannot open it.
   }
 }
 

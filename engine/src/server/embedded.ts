@@ -19,7 +19,7 @@ import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { defaultVaultDir } from '../data-dir';
-import { ERROR_CODES, KeepsakeError } from '../errors';
+import { ERROR_CODES, KeepsakeError, fromSqliteError } from '../errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import type { FfmpegLocation, LocateOptions } from '../ffmpeg/locate';
 import { vaultExists } from '../vault/keyring';
@@ -214,6 +214,12 @@ function ffmpegProbe(options: LocateOptions | undefined): () => Promise<FfmpegSt
 /** KeepsakeError → its code; Fastify's own client errors → USAGE; anything else → INTERNAL. */
 export function toApiError(err: unknown, logError: (err: unknown) => void): ApiError {
   if (err instanceof KeepsakeError) return err.toJSON();
+  // The database busy, full or damaged: say so (and what to do), not INTERNAL.
+  const db = fromSqliteError(err);
+  if (db) {
+    logError(err);
+    return db.toJSON();
+  }
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && err instanceof Error) {
     return { code: 'USAGE', message: err.message };

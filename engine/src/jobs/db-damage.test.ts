@@ -1,0 +1,150 @@
+// A damaged, empty or busy engine.db, on real SQLite files: refused with a registry code
+// and what to do, never taken as a new database; `repairDatabase` moves it aside and
+// keeps what can be read; the file is private to its user.
+
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  openSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fromSqliteError, type KeepsakeError } from '../errors';
+import { freshDir } from '../testing/tmp';
+import { openDatabase } from './db';
+import { checkDatabase, repairDatabase } from './db-repair';
+import { SqliteJobQueue } from './sqlite-queue';
+
+const spec = (i: number) => ({
+  preset: 'remux',
+  params: { note: 'x'.repeat(200) },
+  input: { kind: 'plain' as const, path: `/in/${i}.mp4` },
+  outputDir: '/out',
+});
+
+/** A database holding `n` jobs, closed (so its WAL is checkpointed into the file). */
+async function withJobs(n: number): Promise<string> {
+  const path = join(await freshDir(), 'engine.db');
+  const queue = new SqliteJobQueue(path);
+  for (let i = 0; i < n; i++) await queue.submit(spec(i));
+  await queue.close();
+  return path;
+}
+
+function overwrite(path: string, offset: number, length: number): void {
+  const fd = openSync(path, 'r+');
+  try {
+    writeSync(fd, randomBytes(length), 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function caught(fn: () => unknown): KeepsakeError {
+  try {
+    fn();
+  } catch (err) {
+    return err as KeepsakeError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('a damaged engine.db', () => {
+  it('an existing zero-byte file is refused as damaged, not taken as a new database', async () => {
+    const dir = await freshDir();
+    const path = join(dir, 'engine.db');
+    writeFileSync(path, '');
+    const err = caught(() => openDatabase(path));
+    expect(err.code).toBe('DATABASE_CORRUPT');
+    expect(err.message).toContain(path);
+    expect(err.message).toContain('empty (0 bytes)');
+    expect(err.message).toContain('keepsake db repair');
+    // Left exactly as found: no schema written into it.
+    expect(statSync(path).size).toBe(0);
+  });
+
+  it('a file whose header was overwritten is refused with DATABASE_CORRUPT', async () => {
+    const path = await withJobs(3);
+    overwrite(path, 0, 100);
+    const err = caught(() => openDatabase(path));
+    expect(err.code).toBe('DATABASE_CORRUPT');
+    expect(err.message).toContain('keepsake db repair');
+  });
+
+  it('damaged pages surface as DATABASE_CORRUPT when they are read', async () => {
+    const path = await withJobs(300);
+    expect(statSync(path).size).toBeGreaterThan(50 * 4096);
+    overwrite(path, 40 * 4096, 3 * 4096);
+    const queue = new SqliteJobQueue(path);
+    try {
+      const err = await queue.list({ limit: 1000 }).then(
+        () => undefined,
+        (e: unknown) => fromSqliteError(e),
+      );
+      expect(err?.code).toBe('DATABASE_CORRUPT');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('repair moves the damaged file aside, keeps the readable rows and starts afresh', async () => {
+    const path = await withJobs(300);
+    overwrite(path, 40 * 4096, 3 * 4096);
+    expect(checkDatabase(path)).toBeDefined();
+    const report = repairDatabase(path);
+    expect(report.repaired).toBe(true);
+    expect(readdirSync(join(path, '..'))).toContain(report.movedTo!.split('/').pop());
+    expect(report.damaged).toContain('jobs');
+    // Most of the 300 jobs were on undamaged pages.
+    expect(report.kept.jobs).toBeGreaterThan(100);
+    expect(report.kept.jobs).toBeLessThan(300);
+    const queue = new SqliteJobQueue(path);
+    expect((await queue.list({ limit: 1000 })).length).toBe(report.kept.jobs);
+    await queue.close();
+    expect(checkDatabase(path)).toBeUndefined();
+    // A healthy database is left alone.
+    expect(repairDatabase(path).repaired).toBe(false);
+  });
+
+  it('repair of a zero-byte file gives a fresh database that opens', async () => {
+    const dir = await freshDir();
+    const path = join(dir, 'engine.db');
+    writeFileSync(path, '');
+    const report = repairDatabase(path);
+    expect(report).toMatchObject({ repaired: true, kept: {} });
+    expect(statSync(report.movedTo!).size).toBe(0);
+    openDatabase(path).close();
+  });
+});
+
+describe('engine.db is private', () => {
+  it('a new database and its WAL are 0600 whatever the umask', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const old = process.umask(0o022);
+    try {
+      const db = openDatabase(path);
+      db.exec(`INSERT INTO queue_settings (key, value) VALUES ('k', 'v')`);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
+      db.close();
+    } finally {
+      process.umask(old);
+    }
+  });
+
+  it('an existing 0644 database (made before this check) is made 0600 when opened', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const made = new Database(path);
+    made.exec('CREATE TABLE t (x)');
+    made.close();
+    chmodSync(path, 0o644);
+    openDatabase(path).close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+});
