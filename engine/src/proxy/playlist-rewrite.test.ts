@@ -366,6 +366,26 @@ describe('rewritePlaylist', () => {
     ).rejects.toThrow(/line 10003: outside/);
   });
 
+  it('yields within long lines too: a batch is bounded by characters, not only lines', async () => {
+    // 8 MiB in 160 lines of ~50 KiB, each an unknown tag with ~3,500 URI attributes to
+    // rewrite: few lines, but as much work as the many short lines above.
+    const attrs = Array.from({ length: 3500 }, (_, i) => `X${i}-URI="s.ts"`).join(',');
+    const text = `#EXTM3U\n${`#EXT-X-VENDOR:${attrs}\n`.repeat(160)}`;
+    const gaps: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 1);
+    const started = performance.now();
+    await rewritePlaylistYielding(text, { playlistUrl: base, rewrite: P, allowInsecure: false });
+    const ms = performance.now() - started;
+    clearInterval(timer);
+    gaps.push(performance.now() - last); // the wait up to the end, if no tick came at all
+    expect(Math.max(...gaps)).toBeLessThan(Math.max(250, ms / 4));
+  });
+
   describe('properties', () => {
     const segment = fc
       .array(fc.stringMatching(/^[A-Za-z0-9._~-]{1,8}$/), { minLength: 1, maxLength: 4 })

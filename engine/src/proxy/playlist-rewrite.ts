@@ -118,12 +118,16 @@ class PlaylistRewriter {
     private readonly options: RewriteOptions,
   ) {}
 
-  /** Rewrites up to `lines` more lines; true once the whole playlist is done. */
-  step(lines: number): boolean {
+  /**
+   * Rewrites up to `lines` more lines, stopping early once `chars` characters are done
+   * (long lines cost as much as many short ones); true once the whole playlist is done.
+   */
+  step(lines: number, chars: number): boolean {
     const { text } = this;
+    const from = this.at;
     // One string per batch: a rope of millions of small pieces costs the GC dearly.
     const parts: string[] = [];
-    for (let n = 0; n < lines && !this.done; n++) {
+    for (let n = 0; n < lines && !this.done && this.at - from < chars; n++) {
       this.lineEnd.lastIndex = this.at;
       const m = this.lineEnd.exec(text);
       const end = m ? m.index : text.length;
@@ -168,13 +172,14 @@ class PlaylistRewriter {
   }
 }
 
-/** Lines rewritten between two looks at the clock (and joined into one string). */
+/** Lines, or characters, rewritten between two looks at the clock (and joined into one string). */
 const LINES_PER_CHECK = 512;
+const CHARS_PER_CHECK = 16 * 1024;
 
 /** The rewritten playlist, or a PLAYLIST_REFUSED KeepsakeError naming the line. */
 export function rewritePlaylist(text: string, options: RewriteOptions): string {
   const rewriter = new PlaylistRewriter(text, options);
-  while (!rewriter.step(LINES_PER_CHECK));
+  while (!rewriter.step(LINES_PER_CHECK, CHARS_PER_CHECK));
   return rewriter.result();
 }
 
@@ -192,7 +197,7 @@ export async function rewritePlaylistYielding(
   for (;;) {
     const until = performance.now() + sliceMs;
     do {
-      if (rewriter.step(LINES_PER_CHECK)) return rewriter.result();
+      if (rewriter.step(LINES_PER_CHECK, CHARS_PER_CHECK)) return rewriter.result();
     } while (performance.now() < until);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
