@@ -23,6 +23,7 @@ import {
 import { VaultFile } from '../vault/vault-file';
 import {
   MANIFEST_FILE,
+  OBJECTS_DIR,
   ensureObjectDirs,
   listObjectFiles,
   loadManifest,
@@ -101,7 +102,16 @@ async function openBatch(dest: string, vault: Vault, resume: boolean): Promise<M
     if (err.code === 'ENOENT') return [] as string[];
     throw fromFsError(err, dest, 'write');
   });
-  if (existing.some((name) => !isTempName(name) && name !== LOCK_FILE && name !== KEYRING_FILE)) {
+  // What a run killed before its first manifest save leaves: the lock, the keyring, temp
+  // files and the empty object folders. That is still our destination, not someone's data.
+  const ours = (name: string) =>
+    isTempName(name) || name.startsWith(LOCK_FILE) || name === KEYRING_FILE;
+  const strangers = existing.filter((name) => !ours(name));
+  const onlyEmptyObjects =
+    strangers.length === 1 &&
+    strangers[0] === OBJECTS_DIR &&
+    (await listObjectFiles(dest)).every((file) => isTempName(file));
+  if (strangers.length > 0 && !onlyEmptyObjects) {
     throw new KeepsakeError(
       'OUTPUT_EXISTS',
       'the destination is not empty and holds no batch; choose an empty folder',
@@ -128,6 +138,12 @@ async function copyKeyring(vault: Vault, dest: string): Promise<void> {
     });
   }
   await exportKeyring(vault.dir, join(dest, KEYRING_FILE), { overwrite: true });
+}
+
+/** Removes a leftover older than a minute (a younger one may be another run's, in flight). */
+async function removeIfOld(path: string): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info && Date.now() - info.mtimeMs > 60_000) await rm(path, { force: true });
 }
 
 export async function batchEncrypt(
@@ -158,8 +174,11 @@ async function runBatch(
   await ensureObjectDirs(dest);
   const objectFiles = await listObjectFiles(dest);
   await Promise.all(objectFiles.filter(isTempName).map((f) => rm(f, { force: true })));
-  for (const name of await readdir(dest))
+  for (const name of await readdir(dest)) {
     if (isTempName(name)) await rm(join(dest, name), { force: true });
+    // A lock staged by a run killed while taking the lock (we hold it now).
+    else if (name.startsWith(`${LOCK_FILE}.`)) await removeIfOld(join(dest, name));
+  }
 
   // A destination inside the source is not part of the source.
   const destInfo = await stat(dest);
