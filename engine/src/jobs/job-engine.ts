@@ -9,6 +9,7 @@ import { ToolCache } from '../ffmpeg/tool-cache';
 import { mkdir } from 'node:fs/promises';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
+import { reapStrays, trackChildrenIn } from '../ffmpeg/strays';
 import type { Vault } from '../vault/keyring';
 import { databasePath, type Db } from './db';
 import { KeepsakeError } from '../errors';
@@ -41,6 +42,10 @@ export interface JobEngineOptions {
   stallMs?: number;
   graceMs?: number;
   worker?: Partial<Omit<WorkerOptions, 'concurrency' | 'cleanup'>>;
+  /** The clock requests to paired servers are signed with (tests put it off). */
+  remoteClock?: () => number;
+  /** Size of each signed upload chunk sent to a paired server (tests use small ones). */
+  remoteChunkBytes?: number;
 }
 
 export interface JobEngine {
@@ -84,6 +89,11 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     openScratch(options.scratch ?? { configured: config.scratch }),
     'vault' in options.keys ? options.keys.vault : undefined,
   ]);
+  // FFmpeg that a killed engine left running (where it could not die with it) is killed
+  // now, before this engine starts children of its own.
+  const children = join(options.dataDir, 'cache', 'children');
+  await reapStrays(children, scratch.root);
+  await trackChildrenIn(children);
   const keys = options.keys;
   const keysFor = (job: Job): JobKeys => {
     if (vault) return { input: { vault }, output: vault };
@@ -115,7 +125,16 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     }
     // The server client (undici, node-forge) loads only when a job goes remote.
     return import('../remote/remote-execute').then(({ executeRemote }) =>
-      executeRemote(job, { dataDir: options.dataDir, vault }, control),
+      executeRemote(
+        job,
+        {
+          dataDir: options.dataDir,
+          vault,
+          chunkBytes: options.remoteChunkBytes,
+          now: options.remoteClock,
+        },
+        control,
+      ),
     );
   };
   const worker = new JobWorker(queue, execute, {

@@ -6,16 +6,23 @@
 //   server results ─download─▶ staged, every chunk verified with the vault ─▶ job outputs
 //
 // The remote job is deleted afterwards however it ended, so the server keeps nothing.
+//
+// A crash of either side resumes rather than starts over: where the upload and the
+// remote job stand is kept beside the job (`.<id>.remote.json`, no secrets in it), with
+// the sealed input it was made from. The next attempt asks the server for the upload's
+// committed offset and sends only the rest, or picks up the remote job itself. What it
+// finds gone (the server expired it) is made again.
 
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
 import type { Progress } from '../ffmpeg/runner';
+import { writeFileAtomic } from '../fs/atomic';
 import type { ExecuteResult } from '../jobs/execute';
 import type { Job, JobOutput } from '../jobs/queue';
 import { RemoteClient } from '../server/client';
-import type { JobView } from '../server/contract';
+import type { JobView, UploadView } from '../server/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
 import { jobOutputVault, type Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
@@ -26,12 +33,39 @@ export interface RemoteEnv {
   vault: Vault;
   pollMs?: number;
   chunkBytes?: number;
+  /** The clock requests are signed with (tests put it off; default Date.now). */
+  now?: () => number;
 }
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 /** Longest wait between polls while the server cannot be reached. */
 const OUTAGE_POLL_MAX_MS = 30_000;
 const SAFE_OUTPUT_NAME = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** Where a remote attempt stands, kept so that the next one resumes from there. */
+interface RemoteState {
+  remote: string;
+  /** The sealed input (of a plain input) was written completely. */
+  sealed?: boolean;
+  /** Size of the input the upload is of: another size means another file. */
+  size?: number;
+  upload?: string;
+  job?: string;
+}
+
+async function readState(path: string, remote: string): Promise<RemoteState> {
+  try {
+    const state = JSON.parse(await readFile(path, 'utf8')) as RemoteState;
+    if (state && typeof state === 'object' && state.remote === remote) return state;
+  } catch {
+    // None yet, or unreadable: start afresh.
+  }
+  return { remote };
+}
+
+/** The server no longer has it (expired, or deleted): it is made again. */
+const gone = (err: unknown) =>
+  isKeepsakeError(err, 'NOT_FOUND') || isKeepsakeError(err, 'JOB_NOT_FOUND');
 
 /** Upload is the first tenth of the progress bar; the server's encode the next 85 %. */
 const report = (onProgress: (p: Progress) => void, percent: number, view?: JobView) =>
@@ -49,18 +83,35 @@ export async function executeRemote(
   control: { signal: AbortSignal; onProgress: (progress: Progress) => void },
 ): Promise<ExecuteResult> {
   const remote = await getRemote(env.dataDir, env.vault, job.options.remote!);
-  const client = new RemoteClient(remote);
+  const client = new RemoteClient(remote, { now: env.now });
   const staging = join(job.outputDir, `.${job.id}.partial`);
   const sealedInput = join(job.outputDir, `.${job.id}.input.ksv`);
+  const statePath = join(job.outputDir, `.${job.id}.remote.json`);
+  const state = await readState(statePath, remote.name);
+  const save = () => writeFileAtomic(statePath, JSON.stringify(state));
   let remoteId: string | undefined;
-  let upload: { id: string } | undefined;
+  let upload: UploadView | undefined;
+  let outcome: unknown;
   try {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true, mode: 0o700 });
-    // A plain input is encrypted here first: only ciphertext leaves this machine.
+    // A plain input is encrypted here first: only ciphertext leaves this machine. The
+    // sealed copy is kept until the job ends: sealing again would give other bytes (a
+    // fresh file key), which an upload under way could not continue from.
     let input = job.input.path;
     if (job.input.kind === 'plain') {
-      await encryptFile(job.input.path, sealedInput, env.vault, { overwrite: true });
+      const reusable =
+        state.sealed &&
+        (await stat(sealedInput).then(
+          () => true,
+          () => false,
+        ));
+      if (!reusable) {
+        Object.assign(state, { sealed: false, upload: undefined, job: undefined });
+        await encryptFile(job.input.path, sealedInput, env.vault, { overwrite: true });
+        state.sealed = true;
+        await save();
+      }
       input = sealedInput;
     }
     const vf = await VaultFile.open(input, { vault: env.vault });
@@ -68,17 +119,6 @@ export async function executeRemote(
     await vf.close();
     const total = (await stat(input)).size;
     const outputKey = jobOutputVault(env.vault, job.id);
-
-    let sent = 0;
-    upload = await client.uploadFile(input, {
-      chunkBytes: env.chunkBytes,
-      signal: control.signal,
-      onBytes: (n) => {
-        sent += n;
-        report(control.onProgress, (10 * sent) / total);
-      },
-    });
-    control.signal.throwIfAborted();
     const keys = {
       input: inputKey,
       output: {
@@ -87,23 +127,67 @@ export async function executeRemote(
         key: outputKey.masterKey.toString('base64'),
       },
     };
-    const created = await client.createJob({
-      input: { upload: upload.id },
-      preset: job.preset,
-      params: job.params as Record<string, string | number | boolean>,
-      mode: 'automated',
-      priority: job.priority,
-      thorough: !!job.options.thorough,
-      keys,
-    });
-    remoteId = created.id;
 
-    let view = created;
+    // The remote job of an earlier attempt, if the server still has it.
+    let view: JobView | undefined;
+    if (state.job) {
+      view = await client.job(state.job).catch((err: unknown) => {
+        if (gone(err)) return undefined;
+        throw err;
+      });
+      if (view) remoteId = view.id;
+      else state.job = undefined;
+    }
+    if (!view) {
+      // The upload of an earlier attempt continues from the server's committed offset.
+      if (state.upload && state.size === total) {
+        upload = await client.upload(state.upload).catch((err: unknown) => {
+          if (gone(err)) return undefined;
+          throw err;
+        });
+      }
+      if (!upload) {
+        upload = await client.createUpload(total);
+        Object.assign(state, { upload: upload.id, size: total });
+        await save();
+      }
+      let sent = upload.offset;
+      upload = await client.uploadFile(input, {
+        existing: upload.id,
+        chunkBytes: env.chunkBytes,
+        signal: control.signal,
+        onBytes: (n) => {
+          sent += n;
+          report(control.onProgress, (10 * sent) / total);
+        },
+      });
+      control.signal.throwIfAborted();
+      const created = await client.createJob({
+        input: { upload: upload.id },
+        preset: job.preset,
+        params: job.params as Record<string, string | number | boolean>,
+        mode: 'automated',
+        priority: job.priority,
+        thorough: !!job.options.thorough,
+        keys,
+      });
+      remoteId = created.id;
+      state.job = created.id;
+      await save();
+      view = created;
+    } else if (view.waitingForKeys) {
+      await client.resendKeys(view.id, keys);
+    }
+    const created = view;
+
     const pollMs = env.pollMs ?? 500;
     let outage = 0;
     while (!FINISHED.includes(view.state)) {
       if (control.signal.aborted) {
-        await client.cancel(created.id).catch(() => undefined);
+        // Only a cancel stops the remote job; an engine shutting down resumes it later.
+        if (control.signal.reason === 'cancel') {
+          await client.cancel(created.id).catch(() => undefined);
+        }
         throw new KeepsakeError('JOB_CANCELLED', 'cancelled');
       }
       // Cut short by a cancel, which the top of the loop then handles.
@@ -164,15 +248,30 @@ export async function executeRemote(
     };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    if (isKeepsakeError(err)) throw err;
-    throw new KeepsakeError('SERVER_UNREACHABLE', `${remote.name}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    outcome = isKeepsakeError(err)
+      ? err
+      : new KeepsakeError('SERVER_UNREACHABLE', `${remote.name}: ${(err as Error).message}`, {
+          cause: err,
+        });
+    throw outcome;
   } finally {
-    await rm(sealedInput, { force: true });
-    // The remote job (with its upload and results), or a lone upload, is removed.
-    if (remoteId) await client.deleteJob(remoteId).catch(() => undefined);
-    else if (upload) await client.call('DELETE', `/v1/uploads/${upload.id}`).catch(() => undefined);
+    // An attempt that will be resumed (the server went away, the engine is shutting
+    // down) keeps the upload, the remote job and the sealed input for the next one.
+    const resumable =
+      isKeepsakeError(outcome, 'SERVER_UNREACHABLE') ||
+      (outcome !== undefined &&
+        (control.signal.reason === 'shutdown' || control.signal.reason === 'lost'));
+    if (!resumable) {
+      await rm(sealedInput, { force: true });
+      // The remote job (with its upload and results), or a lone upload, is removed.
+      const jobId = remoteId ?? state.job;
+      const uploadId = upload?.id ?? state.upload;
+      if (jobId) await client.deleteJob(jobId).catch(() => undefined);
+      else if (uploadId) {
+        await client.call('DELETE', `/v1/uploads/${uploadId}`).catch(() => undefined);
+      }
+      await rm(statePath, { force: true });
+    }
     await client.close();
   }
 }

@@ -6,15 +6,19 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
-import type { JobEngine } from '../jobs/job-engine';
+import { databasePath } from '../jobs/db';
+import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
-import { startServe } from '../server/serve';
+import { startServe, type RunningServer } from '../server/serve';
+import { pinnedAgent } from '../server/tls';
 import { parseServeConfig } from '../server/serve-config';
 import { filesContaining } from '../testing/marker';
 import { testEngine } from '../testing/engine';
@@ -50,16 +54,16 @@ async function remoteServer(dataDir?: string, kek?: Buffer, port = 0) {
   return { server, dir, kek: key, close, scratchRoot: (await openScratch(scratch)).root };
 }
 
-async function desktop() {
-  const local = await testEngine({ retryBaseMs: 200, retryMaxMs: 400 });
+async function desktop(remoteChunkBytes?: number) {
+  const local = await testEngine({ retryBaseMs: 200, retryMaxMs: 400 }, { remoteChunkBytes });
   cleanup.push(() => local.engine.close());
   return local;
 }
 
 /** A server and a desktop engine paired with it as "lxc". */
-async function pairedEngines() {
+async function pairedEngines(remoteChunkBytes?: number) {
   const first = await remoteServer();
-  const local = await desktop();
+  const local = await desktop(remoteChunkBytes);
   const { code } = createPairingCode(first.server.db);
   await saveRemote(
     local.dataDir,
@@ -79,6 +83,43 @@ function finished(engine: JobEngine, id: string): Promise<Job> {
     engine.worker.on('finished', on);
   });
 }
+
+/** Bytes the server accepted into uploads since it started, from its own /metrics. */
+async function uploadedBytes(server: RunningServer): Promise<number> {
+  const agent = pinnedAgent(server.tls.caCertPem, server.caFingerprint);
+  try {
+    const res = await request(new URL('/metrics', server.url), { dispatcher: agent });
+    const text = await res.body.text();
+    return Number(/^keepsake_bytes_uploaded_total (\d+)/m.exec(text)?.[1] ?? NaN);
+  } finally {
+    await agent.close();
+  }
+}
+
+/** Where the server's one upload stands, read from its database file. */
+function committed(dataDir: string): { offset: number; size: number } | undefined {
+  const db = new Database(databasePath(dataDir), { readonly: true });
+  try {
+    return db.prepare('SELECT offset, size FROM uploads').get() as
+      { offset: number; size: number } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Waits, a turn of the event loop at a time, until a third of the upload is committed. */
+async function aThirdUploaded(server: RunningServer) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const row = server.db.prepare('SELECT offset, size FROM uploads').get() as
+      { offset: number; size: number } | undefined;
+    if (row && row.offset >= row.size / 3) return;
+    if (Date.now() > deadline) throw new Error('the upload never got a third of the way');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const CHUNK = 32 * 1024;
 
 describe('pairing and remote dispatch', () => {
   it('pairs, runs a job remotely, and gets a verified result only the desktop can open', async () => {
@@ -216,5 +257,82 @@ describe('pairing and remote dispatch', () => {
     });
     await remoteServer(first.dir, first.kek, port);
     expect((await done).state).toBe('succeeded');
+  });
+
+  it('a server restarted between chunks gets only the rest of the upload', async () => {
+    const { first, local } = await pairedEngines(CHUNK);
+    const clip = await makeClip(local.dir, 'long.mp4', { seconds: 30, size: '640x480' });
+    const job = await submitJob(local.engine.queue, {
+      preset: 'remux',
+      params: {},
+      input: { kind: 'plain', path: clip },
+      outputDir: local.engine.outputRoot,
+      options: { remote: 'lxc' },
+    });
+    const done = finished(local.engine, job.id);
+    await local.engine.worker.start();
+    await aThirdUploaded(first.server);
+    const port = first.server.port;
+    await first.close();
+    const atStop = committed(first.dir)!;
+    expect(atStop.offset).toBeLessThan(atStop.size);
+
+    const second = await remoteServer(first.dir, first.kek, port);
+    const result = await done;
+    expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
+    const after = await uploadedBytes(second.server);
+    const rest = atStop.size - atStop.offset;
+    console.log(
+      `server restart at ${atStop.offset} of ${atStop.size} bytes: ${after} sent afterwards (rest ${rest})`,
+    );
+    // The rest, give or take the chunk that was on the wire; not the whole file again.
+    expect(after).toBeGreaterThanOrEqual(rest);
+    expect(after).toBeLessThanOrEqual(rest + CHUNK);
+    expect(await second.server.engine.queue.list()).toEqual([]);
+    expect(await readdir(join(first.dir, 'uploads'))).toEqual([]);
+  });
+
+  it('a desktop restarted between chunks sends only the rest of the upload', async () => {
+    const { first, local } = await pairedEngines(CHUNK);
+    const clip = await makeClip(local.dir, 'long.mp4', { seconds: 30, size: '640x480' });
+    const job = await submitJob(local.engine.queue, {
+      preset: 'remux',
+      params: {},
+      input: { kind: 'plain', path: clip },
+      outputDir: local.engine.outputRoot,
+      options: { remote: 'lxc' },
+    });
+    await local.engine.worker.start();
+    await aThirdUploaded(first.server);
+    // The desktop goes away mid-upload (quit, or the engine restarted by the app).
+    await local.engine.close();
+    const atStop = committed(first.dir)!;
+    const before = await uploadedBytes(first.server);
+    expect(atStop.offset).toBeLessThan(atStop.size);
+
+    const again = await openJobEngine({
+      dataDir: local.dataDir,
+      keys: { vault: local.vault },
+      scratch: await testScratch(),
+      concurrency: 1,
+      worker: { pollMs: 50, heartbeatMs: 100, retryBaseMs: 200, retryMaxMs: 400 },
+      remoteChunkBytes: CHUNK,
+    });
+    cleanup.push(() => again.close());
+    const done = finished(again, job.id);
+    await again.worker.start();
+    const result = await done;
+    expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
+    const after = (await uploadedBytes(first.server)) - before;
+    const rest = atStop.size - atStop.offset;
+    console.log(
+      `desktop restart at ${atStop.offset} of ${atStop.size} bytes: ${after} sent afterwards (rest ${rest})`,
+    );
+    expect(after).toBeGreaterThanOrEqual(rest);
+    expect(after).toBeLessThanOrEqual(rest + CHUNK);
+    // Nothing left behind on either side.
+    expect(await first.server.engine.queue.list()).toEqual([]);
+    expect(await readdir(join(first.dir, 'uploads'))).toEqual([]);
+    expect((await readdir(local.engine.outputRoot)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });

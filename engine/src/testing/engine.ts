@@ -1,7 +1,7 @@
 // A local job engine with a fresh vault and a private RAM scratch, polling fast, for tests.
 import { join } from 'node:path';
 import { openScratch } from '../ffmpeg/scratch';
-import { openJobEngine } from '../jobs/job-engine';
+import { openJobEngine, type JobEngineOptions } from '../jobs/job-engine';
 import type { WorkerOptions } from '../jobs/worker';
 import { createVault } from '../vault/keyring';
 import { testScratch } from './media';
@@ -9,6 +9,7 @@ import { TEST_SCRYPT, freshDir } from './tmp';
 
 export async function testEngine(
   worker: Partial<Omit<WorkerOptions, 'concurrency' | 'cleanup'>> = {},
+  extra: Pick<JobEngineOptions, 'remoteChunkBytes'> = {},
 ) {
   const dir = await freshDir();
   const dataDir = join(dir, 'data');
@@ -23,6 +24,7 @@ export async function testEngine(
     scratch: scratchOptions,
     concurrency: 1,
     worker: { pollMs: 50, heartbeatMs: 100, ...worker },
+    ...extra,
   });
   const scratchRoot = (await openScratch(scratchOptions)).root;
   return { dir, dataDir, vault, engine, scratchRoot };
