@@ -256,8 +256,10 @@ const FOREIGN = /^(?:[a-z][a-z0-9+.-]*:|[\\/]{2})/i;
 function checkNotForeign(where: string, text: string): void {
   for (const token of text.split(/[\s,;="'<>()[\]{}|^`]+/)) {
     if (FOREIGN.test(token)) {
+      // Without its query, which may hold a token, as in describeUrl.
+      const shown = token.split('?')[0]!.slice(0, 40);
       throw refusal(
-        `${where} holds what looks like an address (${token.slice(0, 40)}) the proxy cannot rewrite`,
+        `${where} holds what looks like an address (${shown}) the proxy cannot rewrite`,
       );
     }
   }
