@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
@@ -20,6 +20,7 @@ import {
   serveLoopback,
   vaultByteSource,
   type ByteSource,
+  type ToolInput,
 } from './input-source';
 
 interface Reply {
@@ -28,36 +29,52 @@ interface Reply {
   body: Buffer;
 }
 
-/** One request on its own connection; rejects when the server resets it. */
-function fetchRaw(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; path?: string } = {},
-): Promise<Reply> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: options.path ?? target.pathname,
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        agent: false,
-      },
-      (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => parts.push(part));
-        res.on('error', reject);
-        res.on('aborted', () => reject(new Error('response aborted')));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(parts),
+/** A request to the source as FFmpeg sends it: to its proxy, with the proxy's password. */
+function proxied(lb: ToolInput, options: FetchOptions = {}): RequestOptions {
+  const proxy = new URL(lb.env.http_proxy!);
+  const password = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return {
+    host: proxy.hostname,
+    port: proxy.port,
+    path: options.path ?? lb.url,
+    method: options.method ?? 'GET',
+    headers: {
+      ...(options.auth === false
+        ? {}
+        : {
+            'Proxy-Authorization': `Basic ${Buffer.from(options.auth ?? password).toString('base64')}`,
           }),
-        );
-      },
-    );
+      ...options.headers,
+    },
+    agent: false,
+  };
+}
+
+interface FetchOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** The request target; the source's URL (absolute-form) by default. */
+  path?: string;
+  /** `user:password` for the proxy; false for none. */
+  auth?: string | false;
+}
+
+/** One request on its own connection; rejects when the server resets it. */
+function fetchRaw(lb: ToolInput, options: FetchOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(proxied(lb, options), (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => parts.push(part));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error('response aborted')));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(parts),
+        }),
+      );
+    });
     req.on('error', reject);
     req.end();
   });
@@ -142,35 +159,37 @@ describe('serveLoopback', () => {
     const { data, source } = await plainFixture(1000);
     const ranges: (string | undefined)[] = [];
     const lb = await serveLoopback(source, { onRequest: (range) => ranges.push(range) });
-    expect(lb.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{32}$/);
+    // The URL a command line shows names no secret; the password is in the environment.
+    expect(lb.url).toBe('http://keepsake.invalid/media');
+    expect(lb.env.http_proxy).toMatch(/^http:\/\/keepsake:[0-9a-f]{32}@127\.0\.0\.1:\d+$/);
 
-    const whole = await fetchRaw(lb.url);
+    const whole = await fetchRaw(lb);
     expect(whole.status).toBe(200);
     expect(whole.headers['accept-ranges']).toBe('bytes');
     expect(whole.headers['content-length']).toBe('1000');
     expect(whole.headers['content-type']).toBe('application/octet-stream');
     expect(whole.body.equals(data)).toBe(true);
 
-    const middle = await fetchRaw(lb.url, { headers: { Range: 'bytes=10-19' } });
+    const middle = await fetchRaw(lb, { headers: { Range: 'bytes=10-19' } });
     expect(middle.status).toBe(206);
     expect(middle.headers['content-range']).toBe('bytes 10-19/1000');
     expect(middle.headers['content-length']).toBe('10');
     expect(middle.body.equals(data.subarray(10, 20))).toBe(true);
 
-    const open = await fetchRaw(lb.url, { headers: { Range: 'bytes=990-' } });
+    const open = await fetchRaw(lb, { headers: { Range: 'bytes=990-' } });
     expect(open.status).toBe(206);
     expect(open.body.equals(data.subarray(990))).toBe(true);
 
-    const suffix = await fetchRaw(lb.url, { headers: { Range: 'bytes=-7' } });
+    const suffix = await fetchRaw(lb, { headers: { Range: 'bytes=-7' } });
     expect(suffix.status).toBe(206);
     expect(suffix.headers['content-range']).toBe('bytes 993-999/1000');
     expect(suffix.body.equals(data.subarray(993))).toBe(true);
 
-    const clamped = await fetchRaw(lb.url, { headers: { Range: 'bytes=995-5000' } });
+    const clamped = await fetchRaw(lb, { headers: { Range: 'bytes=995-5000' } });
     expect(clamped.headers['content-range']).toBe('bytes 995-999/1000');
 
     for (const range of ['bytes=1000-', 'bytes=-0']) {
-      const beyond = await fetchRaw(lb.url, { headers: { Range: range } });
+      const beyond = await fetchRaw(lb, { headers: { Range: range } });
       expect(beyond.status).toBe(416);
       expect(beyond.headers['content-range']).toBe('bytes */1000');
       expect(beyond.body.length).toBe(0);
@@ -178,12 +197,12 @@ describe('serveLoopback', () => {
 
     // Multi-range and malformed headers are ignored: the whole body, with 200.
     for (const range of ['bytes=0-1,5-6', 'bytes=9-3']) {
-      const ignored = await fetchRaw(lb.url, { headers: { Range: range } });
+      const ignored = await fetchRaw(lb, { headers: { Range: range } });
       expect(ignored.status).toBe(200);
       expect(ignored.body.equals(data)).toBe(true);
     }
 
-    const head = await fetchRaw(lb.url, { method: 'HEAD', headers: { Range: 'bytes=0-99' } });
+    const head = await fetchRaw(lb, { method: 'HEAD', headers: { Range: 'bytes=0-99' } });
     expect(head.status).toBe(206);
     expect(head.headers['content-length']).toBe('100');
     expect(head.body.length).toBe(0);
@@ -195,31 +214,35 @@ describe('serveLoopback', () => {
     await source.close();
   });
 
-  it('turns away wrong paths, hosts and methods without saying more', async () => {
+  it('turns away requests without the password, other targets and methods, saying nothing', async () => {
     const { source } = await plainFixture(100);
     const lb = await serveLoopback(source);
-    const { pathname, port } = new URL(lb.url);
-    const cases: [Parameters<typeof fetchRaw>[1], number][] = [
-      [{ path: '/' }, 404],
-      [{ path: `${pathname}x` }, 404],
-      [{ path: `${pathname}?a=1` }, 404],
-      [{ path: pathname.toUpperCase() }, 404],
-      [{ path: '/../etc/passwd' }, 404],
+    const port = new URL(lb.env.http_proxy!).port;
+    const challenge = { 'proxy-authenticate': 'Basic realm="keepsake"' };
+    const cases: [FetchOptions, number, Record<string, string>?][] = [
+      // What a reader of FFmpeg's command line knows: the URL, but not the password.
+      [{ auth: false }, 407, challenge],
+      [{ auth: false, path: '/media', headers: { Host: 'keepsake.invalid' } }, 407, challenge],
+      [{ auth: 'keepsake:0123456789abcdef0123456789abcdef' }, 407, challenge],
+      [{ auth: 'keepsake:' }, 407, challenge],
+      // The password, but for some other target.
+      [{ path: '/media' }, 404],
+      [{ path: 'http://keepsake.invalid/media?a=1' }, 404],
+      [{ path: 'http://keepsake.invalid/MEDIA' }, 404],
+      [{ path: 'http://keepsake.invalid/../etc/passwd' }, 404],
+      [{ path: `http://127.0.0.1:${port}/media` }, 404],
+      [{ path: 'http://evil.example/media' }, 404],
       [{ method: 'POST' }, 405],
       [{ method: 'PUT' }, 405],
-      [{ method: 'DELETE', path: '/' }, 404],
-      // DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends its own name.
-      [{ headers: { Host: 'evil.example' } }, 403],
-      [{ headers: { Host: `localhost:${port}` } }, 403],
-      [{ headers: { Host: '127.0.0.1' } }, 403],
     ];
-    for (const [options, status] of cases) {
-      const reply = await fetchRaw(lb.url, options);
+    for (const [options, status, headers = {}] of cases) {
+      const reply = await fetchRaw(lb, options);
       expect({ options, status: reply.status, body: reply.body.length }).toEqual({
         options,
         status,
         body: 0,
       });
+      expect(reply.headers).toMatchObject(headers);
     }
     expect(lb.bytesServed).toBe(0);
     await lb.close();
@@ -234,13 +257,13 @@ describe('serveLoopback', () => {
     await fc.assert(
       fc.asyncProperty(fc.nat(data.length - 1), fc.nat(data.length - 1), async (x, y) => {
         const [a, b] = x <= y ? [x, y] : [y, x];
-        const reply = await fetchRaw(lb.url, { headers: { Range: `bytes=${a}-${b}` } });
+        const reply = await fetchRaw(lb, { headers: { Range: `bytes=${a}-${b}` } });
         expect(reply.status).toBe(206);
         expect(reply.body.equals(data.subarray(a, b + 1))).toBe(true);
       }),
       { numRuns: 50 },
     );
-    expect((await fetchRaw(lb.url)).body.equals(data)).toBe(true);
+    expect((await fetchRaw(lb)).body.equals(data)).toBe(true);
     expect(lb.error).toBeUndefined();
     await lb.close();
     // close() left the source open: the caller owns it.
@@ -258,17 +281,17 @@ describe('serveLoopback', () => {
     const source = vaultByteSource(await VaultFile.open(path, { vault }));
     const lb = await serveLoopback(source);
     // Chunks before the damage still read fine.
-    const early = await fetchRaw(lb.url, { headers: { Range: `bytes=0-${CHUNK_SIZE - 1}` } });
+    const early = await fetchRaw(lb, { headers: { Range: `bytes=0-${CHUNK_SIZE - 1}` } });
     expect(early.body.equals(data.subarray(0, CHUNK_SIZE))).toBe(true);
     expect(lb.error).toBeUndefined();
 
-    await expect(fetchRaw(lb.url)).rejects.toThrow();
+    await expect(fetchRaw(lb)).rejects.toThrow();
     expect(isKeepsakeError(lb.error, 'PAYLOAD_CORRUPT')).toBe(true);
     expect(String(lb.error)).toContain('clip.ksv');
     // The first error stays the one reported, whatever follows.
     const first = lb.error;
     const again = { Range: `bytes=${2 * CHUNK_SIZE}-${2 * CHUNK_SIZE + 9}` };
-    await expect(fetchRaw(lb.url, { headers: again })).rejects.toThrow();
+    await expect(fetchRaw(lb, { headers: again })).rejects.toThrow();
     expect(lb.error).toBe(first);
     await lb.close();
     await source.close();
@@ -280,7 +303,7 @@ describe('serveLoopback', () => {
     const lb = await serveLoopback(source);
     for (let i = 0; i < 3; i++) {
       await new Promise<void>((resolve, reject) => {
-        const req = request(lb.url, { agent: false }, (res) => {
+        const req = request(proxied(lb), (res) => {
           res.once('data', () => {
             req.destroy();
             resolve();
@@ -295,7 +318,7 @@ describe('serveLoopback', () => {
     expect(lb.bytesServed).toBeLessThan(16 * 1024 * 1024);
     expect(lb.error).toBeUndefined();
     // The shared file handle survived the dropped streams.
-    expect((await fetchRaw(lb.url, { headers: { Range: 'bytes=0-3' } })).body.length).toBe(4);
+    expect((await fetchRaw(lb, { headers: { Range: 'bytes=0-3' } })).body.length).toBe(4);
     await lb.close();
     await plain.close();
   });
@@ -306,7 +329,7 @@ describe('serveLoopback', () => {
     const lb = await serveLoopback(source);
     // A client that reads one chunk and then stalls, holding the connection open.
     const stalled = new Promise<void>((resolve) => {
-      const req = request(lb.url, { agent: false }, (res) => {
+      const req = request(proxied(lb), (res) => {
         res.once('data', () => {
           res.pause();
           resolve();
@@ -319,7 +342,7 @@ describe('serveLoopback', () => {
     await stalled;
     await lb.close();
     await until(() => counts.closed === counts.opened);
-    await expect(fetchRaw(lb.url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(fetchRaw(lb)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await plain.close();
   });
 });
@@ -353,7 +376,7 @@ describe('plainByteSource', () => {
     const { path, source } = await plainFixture(100_000);
     const lb = await serveLoopback(source);
     await truncate(path, 50_000);
-    await expect(fetchRaw(lb.url)).rejects.toThrow();
+    await expect(fetchRaw(lb)).rejects.toThrow();
     expect(isKeepsakeError(lb.error, 'SOURCE_UNREADABLE')).toBe(true);
     await lb.close();
     await source.close();

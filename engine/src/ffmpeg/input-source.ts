@@ -2,9 +2,14 @@
 // plaintext stays in memory between the vault and FFmpeg. HTTP with Range (rather than a
 // pipe) lets the demuxer seek, so an MP4 whose index sits at the end still opens.
 //
-// The server answers only on 127.0.0.1, only at a random 128-bit path, and only to
-// requests naming that exact host, so other local users, and web pages trying DNS
-// rebinding, cannot read the plaintext.
+// Other local users must not read the plaintext, and a command line is world-readable
+// (/proc/<pid>/cmdline, ps). So the URL FFmpeg is given names no secret: FFmpeg reaches the
+// server as its HTTP proxy (`http_proxy` in its environment, which only its own user can
+// read), and the server answers only requests carrying that proxy URL's random 128-bit
+// password, which FFmpeg sends after the 407 challenge (checked with FFmpeg 5.1, the npm
+// 4.x FFmpeg and its FFprobe). On Linux each connection must also come from a socket of
+// our own user (loopback-peer.ts). The server listens only on 127.0.0.1, and a web page
+// (DNS rebinding) can send neither a proxy request nor the password.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -99,9 +104,20 @@ async function* readRange(
   }
 }
 
-export interface LoopbackSource {
-  /** `http://127.0.0.1:<port>/<secret>`: give it to FFmpeg with `-protocol_whitelist http,tcp`. */
+/** What FFmpeg or FFprobe needs to read a loopback source: a URL and its environment. */
+export interface ToolInput {
+  /** A URL naming no secret: give it to FFmpeg with `-protocol_whitelist http,tcp`. */
   readonly url: string;
+  /** The tool's environment must include these (the proxy and its password). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The host every loopback URL names; `.invalid` never resolves, so only the proxy serves it. */
+export const LOOPBACK_HOST = 'keepsake.invalid';
+const MEDIA_PATH = '/media';
+const PROXY_USER = 'keepsake';
+
+export interface LoopbackSource extends ToolInput {
   /** Body bytes sent so far, over all requests. */
   readonly bytesServed: number;
   /**
@@ -151,10 +167,12 @@ export async function serveLoopback(
   source: ByteSource,
   options: { onRequest?: (range: string | undefined) => void } = {},
 ): Promise<LoopbackSource> {
-  const secret = Buffer.from(`/${randomBytes(16).toString('hex')}`);
+  const password = randomBytes(16).toString('hex');
+  const expectedAuth = Buffer.from(
+    `Basic ${Buffer.from(`${PROXY_USER}:${password}`).toString('base64')}`,
+  );
   let bytesServed = 0;
   let firstError: unknown;
-  let expectedHost = '';
 
   const fail = (res: ServerResponse, err: unknown) => {
     firstError ??= err;
@@ -167,9 +185,11 @@ export async function serveLoopback(
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const range = req.headers.range;
     options.onRequest?.(range);
-    if (req.headers.host !== expectedHost) return reply(res, 403);
-    const path = Buffer.from(req.url ?? '');
-    if (path.length !== secret.length || !timingSafeEqual(path, secret)) return reply(res, 404);
+    const auth = Buffer.from(req.headers['proxy-authorization'] ?? '');
+    if (auth.length !== expectedAuth.length || !timingSafeEqual(auth, expectedAuth)) {
+      return reply(res, 407, { 'Proxy-Authenticate': 'Basic realm="keepsake"' });
+    }
+    if (!isMediaTarget(req.url)) return reply(res, 404);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return reply(res, 405, { Allow: 'GET, HEAD' });
     }
@@ -221,10 +241,15 @@ export async function serveLoopback(
   };
 
   const server = createServer(handle);
-  expectedHost = await listenOnLoopback(server);
+  const hostPort = await listenOnLoopback(server);
 
   return {
-    url: `http://${expectedHost}${secret.toString()}`,
+    url: `http://${LOOPBACK_HOST}${MEDIA_PATH}`,
+    env: {
+      http_proxy: `http://${PROXY_USER}:${password}@${hostPort}`,
+      // The output sink is reached directly, never through this proxy.
+      no_proxy: '127.0.0.1',
+    },
     get bytesServed() {
       return bytesServed;
     },
@@ -237,6 +262,17 @@ export async function serveLoopback(
         server.closeAllConnections();
       }),
   };
+}
+
+/** A proxy request's target (absolute-form, as FFmpeg sends it) must be our media URL. */
+function isMediaTarget(target: string | undefined): boolean {
+  if (!target?.startsWith('http://')) return false;
+  try {
+    const url = new URL(target);
+    return url.hostname === LOOPBACK_HOST && url.pathname === MEDIA_PATH && url.search === '';
+  } catch {
+    return false;
+  }
 }
 
 /** A bodiless answer: the status says all a stranger needs to know. */

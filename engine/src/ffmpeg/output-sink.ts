@@ -16,7 +16,10 @@
 // settle() to wait for the last uploads to be sealed.
 //
 // Like the input, the sink answers only on 127.0.0.1, only under a random 128-bit path,
-// and only to requests naming that exact host.
+// and only to requests naming that exact host. FFmpeg's writes cannot carry a password
+// from its environment (it never reads the answer to a write, so never sees a proxy's
+// 407), so the path is on FFmpeg's command line: on Linux the sink therefore also drops
+// every connection from another user's socket (loopback-listen.ts).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -188,7 +191,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
   // to its end, and a connection FFmpeg drops before the end of a body still aborts.
   // (Not in Node's typings; the sink tests fail if Node ever drops it.)
   (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  expectedHost = await listenOnLoopback(server);
+  expectedHost = await listenOnLoopback(server, { allowClosed: true });
 
   return {
     url: `http://${expectedHost}${secret}`,

@@ -17,7 +17,13 @@ import { TEST_SCRYPT } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
 import { createVault, type Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
-import { plainByteSource, serveLoopback, vaultByteSource, type ByteSource } from './input-source';
+import {
+  plainByteSource,
+  serveLoopback,
+  vaultByteSource,
+  type ByteSource,
+  type ToolInput,
+} from './input-source';
 import { locateFfmpeg } from './locate';
 import {
   FORMAT_WHITELIST,
@@ -61,15 +67,18 @@ function mp4Boxes(data: Buffer): string[] {
   return names;
 }
 
+/** An input nothing serves: nothing listens on port 9 of 127.0.0.1 here. */
+const nowhere: ToolInput = { url: 'http://127.0.0.1:9/x', env: {} };
+
 /** Serves `source` over loopback for the length of `fn`, recording every Range asked. */
 async function served<T>(
   source: ByteSource,
-  fn: (url: string) => Promise<T>,
+  fn: (input: ToolInput) => Promise<T>,
 ): Promise<{ result: T; ranges: (string | undefined)[]; error: unknown }> {
   const ranges: (string | undefined)[] = [];
   const lb = await serveLoopback(source, { onRequest: (range) => ranges.push(range) });
   try {
-    return { result: await fn(lb.url), ranges, error: lb.error };
+    return { result: await fn(lb), ranges, error: lb.error };
   } finally {
     await lb.close();
     await source.close();
@@ -226,12 +235,12 @@ describe('probeInput over the loopback source', () => {
     const fake = join(dir, 'fake-ffprobe');
     await writeFile(fake, '#!/bin/sh\necho "something broke" >&2\nkill -SEGV $$\n');
     await chmod(fake, 0o755);
-    const crash = await rejection(probeInput(fake, 'http://127.0.0.1:9/x', { file: 'a.mp4' }));
+    const crash = await rejection(probeInput(fake, nowhere, { file: 'a.mp4' }));
     expect(crash.code).toBe('FFMPEG_FAILED');
     expect(crash.message).toBe('a.mp4: ffprobe crashed (SIGSEGV): something broke');
 
     await writeFile(fake, '#!/bin/sh\nexec /bin/sleep 5\n');
-    const hang = await rejection(probeInput(fake, 'http://127.0.0.1:9/x', { timeoutMs: 200 }));
+    const hang = await rejection(probeInput(fake, nowhere, { timeoutMs: 200 }));
     expect(hang.code).toBe('FFMPEG_FAILED');
     expect(hang.message).toContain('timed out');
   });
@@ -434,7 +443,7 @@ describe('probeOutputUrl', () => {
     const source = await plainByteSource(media(name));
     const served = await serveLoopback(source);
     try {
-      return await probeOutputUrl(npmProbe, served.url, { file: name });
+      return await probeOutputUrl(npmProbe, served, { file: name });
     } finally {
       await served.close();
       await source.close();
@@ -458,9 +467,7 @@ describe('probeOutputUrl', () => {
       expect.closeTo(2, 1),
     ]);
     // Nothing listens on port 9 of 127.0.0.1 here.
-    const err = await rejection(
-      probeOutputUrl(npmProbe, 'http://127.0.0.1:9/x', { file: 'nothing.mkv' }),
-    );
+    const err = await rejection(probeOutputUrl(npmProbe, nowhere, { file: 'nothing.mkv' }));
     expect(err.code).toBe('FFMPEG_FAILED');
     expect(err.message).toContain('nothing.mkv');
   });

@@ -7,9 +7,10 @@
 // Refusal happens twice: FFprobe runs with `-format_whitelist`, so a refused demuxer never
 // reads past the probe buffer, and the container it reports must be in INPUT_DEMUXERS.
 
-import { execFile } from 'node:child_process';
 import { KeepsakeError, namingFile } from '../errors';
 import type { MediaInfo } from '../presets/preset';
+import type { ToolInput } from './input-source';
+import { spawnTool } from './tool-process';
 
 /**
  * FFprobe's `format.format_name` → the demuxer the encode forces with `-f`. Names checked
@@ -75,9 +76,10 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 export async function probeInput(
   ffprobePath: string,
-  url: string,
+  input: ToolInput,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
+  const { url } = input;
   const args = [
     '-protocol_whitelist',
     'http,tcp',
@@ -89,7 +91,7 @@ export async function probeInput(
     '-show_streams',
     url,
   ];
-  const run = await runProbe(ffprobePath, ['-v', 'error', ...args], options);
+  const run = await runProbe(ffprobePath, ['-v', 'error', ...args], input.env, options);
   if (run.failure) {
     // FFprobe 5+ reports a demuxer refused by the whitelist only as "Invalid argument", and
     // names it only at debug level. Asking again costs one process on this rare path, and
@@ -98,7 +100,7 @@ export async function probeInput(
     if (!refusal && !/Invalid argument\s*$/m.test(run.stderr)) {
       throw failed(run, url, options.file);
     }
-    const again = await runProbe(ffprobePath, ['-v', 'debug', ...args], options);
+    const again = await runProbe(ffprobePath, ['-v', 'debug', ...args], input.env, options);
     const format = refusedFormat(again.stderr);
     if (format !== undefined && Object.hasOwn(INPUT_DEMUXERS, format)) {
       // An accepted container that is damaged or cut short (an MP4 without its index).
@@ -166,9 +168,10 @@ export interface ProbedOutput {
  */
 export async function probeOutputUrl(
   ffprobePath: string,
-  url: string,
+  input: ToolInput,
   options: ProbeOptions & { file: string },
 ): Promise<ProbedOutput> {
+  const { url } = input;
   const run = await runProbe(
     ffprobePath,
     [
@@ -182,6 +185,7 @@ export async function probeOutputUrl(
       '-show_streams',
       url,
     ],
+    input.env,
     options,
   );
   if (run.failure) throw failed(run, url, options.file);
@@ -229,36 +233,58 @@ interface ProbeRun {
   failure: { code?: number | string; signal?: string; timedOut: boolean } | undefined;
 }
 
-function runProbe(ffprobePath: string, args: string[], options: ProbeOptions): Promise<ProbeRun> {
+const MAX_OUTPUT = 16 * 1024 * 1024;
+
+function runProbe(
+  ffprobePath: string,
+  args: string[],
+  env: Readonly<Record<string, string>>,
+  options: ProbeOptions,
+): Promise<ProbeRun> {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    execFile(
-      ffprobePath,
-      args,
-      // An empty environment: no http_proxy can reroute the loopback URL, and nothing
-      // else in the engine's environment reaches FFprobe.
-      { env: {}, timeout, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr, failure: undefined });
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null };
-        if (e.code === 'ENOENT' || e.code === 'EACCES') {
-          return reject(
-            new KeepsakeError('FFMPEG_NOT_FOUND', `cannot run ffprobe at ${ffprobePath}`, {
-              cause: err,
-            }),
-          );
-        }
-        resolve({
-          stdout,
-          stderr,
-          failure: {
-            code: e.code ?? undefined,
-            signal: e.signal ?? undefined,
-            timedOut: e.killed === true && e.signal === 'SIGTERM',
-          },
-        });
-      },
-    );
+    // Only what the loopback input needs: nothing else of the engine's environment
+    // (another proxy, tokens) reaches FFprobe.
+    const child = spawnTool(ffprobePath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let overflow = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeout);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      stdout += text;
+      if (stdout.length > MAX_OUTPUT && !overflow) {
+        overflow = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      if (stderr.length < MAX_OUTPUT) stderr += text;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err.code === 'ENOENT' || err.code === 'EACCES') {
+        reject(
+          new KeepsakeError('FFMPEG_NOT_FOUND', `cannot run ffprobe at ${ffprobePath}`, {
+            cause: err,
+          }),
+        );
+      } else reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0 && !overflow) return resolve({ stdout, stderr, failure: undefined });
+      resolve({
+        stdout,
+        stderr,
+        failure: { code: code ?? undefined, signal: signal ?? undefined, timedOut },
+      });
+    });
   });
 }
 

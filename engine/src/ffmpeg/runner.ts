@@ -1,10 +1,11 @@
 // Runs one FFmpeg command in a box: an argv array (no shell), a minimal environment, its
 // scratch folder as the working directory, a thread cap, a wall-clock cap, stall
-// detection, and cancellation by SIGTERM then SIGKILL. Progress comes from FFmpeg's own
+// detection, cancellation by SIGTERM then SIGKILL, and what tool-process.ts adds (death
+// with the engine, a memory cap). Progress comes from FFmpeg's own
 // `-progress` report, so it is frame-accurate rather than guessed from file sizes.
 
-import { spawn } from 'node:child_process';
 import { KeepsakeError } from '../errors';
+import { spawnTool } from './tool-process';
 
 export interface Progress {
   /** 0..100; 100 only once FFmpeg says it has finished. */
@@ -18,6 +19,8 @@ export interface Progress {
 export interface RunOptions {
   ffmpegPath: string;
   cwd: string;
+  /** What the loopback input needs in FFmpeg's environment (ToolInput.env). */
+  env?: Readonly<Record<string, string>>;
   /** The probed input duration, against which progress is measured. */
   durationSeconds: number;
   threads?: number;
@@ -81,13 +84,14 @@ export function runFfmpeg(args: readonly string[], options: RunOptions): Promise
       reject(new KeepsakeError('JOB_CANCELLED', 'cancelled before FFmpeg started'));
       return;
     }
-    const child = spawn(options.ffmpegPath, boxedArgs(args, options.threads), {
+    const child = spawnTool(options.ffmpegPath, boxedArgs(args, options.threads), {
       cwd: options.cwd,
       // Nothing of the engine's environment (tokens, passwords, proxies) reaches FFmpeg.
-      env: { LC_ALL: 'C' },
+      env: { ...options.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
     });
+    const stdout = child.stdout!;
+    const stderrStream = child.stderr!;
     let stderr = '';
     let stopReason: KeepsakeError | undefined;
     let lastAdvance = Date.now();
@@ -132,8 +136,8 @@ export function runFfmpeg(args: readonly string[], options: RunOptions): Promise
 
     let pending = '';
     let block = new Map<string, string>();
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => {
+    stdout.setEncoding('utf8');
+    stdout.on('data', (text: string) => {
       pending += text;
       let newline: number;
       while ((newline = pending.indexOf('\n')) >= 0) {
@@ -154,8 +158,8 @@ export function runFfmpeg(args: readonly string[], options: RunOptions): Promise
         options.onProgress?.(progress);
       }
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
+    stderrStream.setEncoding('utf8');
+    stderrStream.on('data', (text: string) => {
       stderr = (stderr + text).slice(-STDERR_KEEP);
     });
 

@@ -130,7 +130,7 @@ export async function executeJob(
     }
     loopback = await serveLoopback(source);
     const served = loopback;
-    const input = await probeInput(env.ffmpeg.ffprobePath, served.url, {
+    const input = await probeInput(env.ffmpeg.ffprobePath, served, {
       file: job.input.path,
     }).catch((err: unknown) => {
       // A corrupt chunk reaches FFprobe as a dropped connection; report the real cause.
@@ -170,6 +170,7 @@ export async function executeJob(
         await runFfmpeg(step.args, {
           ffmpegPath: env.ffmpeg.ffmpegPath,
           cwd: dir,
+          env: loopback.env,
           durationSeconds: input.media.durationSeconds,
           threads: job.options.threads ?? env.threads,
           timeoutMs: Math.max(1, deadline - Date.now()),

@@ -130,7 +130,9 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
         {
           dataDir: options.dataDir,
           vault,
-          chunkBytes: options.remoteChunkBytes,
+          chunkBytes:
+            options.remoteChunkBytes ??
+            (config.uploadChunkMiB ? config.uploadChunkMiB * 1024 * 1024 : undefined),
           now: options.remoteClock,
         },
         control,

@@ -35,7 +35,7 @@ export function sealedReader(
       try {
         const served = await serveLoopback(vaultByteSource(file));
         try {
-          const result = await use(served.url).catch((err: unknown) => {
+          const result = await use(served).catch((err: unknown) => {
             throw served.error ?? err;
           });
           if (served.error) throw served.error;

@@ -31,7 +31,7 @@ async function setup() {
   // Probed as a job probes its input: through the loopback source.
   const source = await plainByteSource(clip);
   const served = await serveLoopback(source);
-  const input = await probeInput(tools.ffprobePath, served.url);
+  const input = await probeInput(tools.ffprobePath, served);
   await served.close();
   await source.close();
   const sink = await serveOutputSink({ dir: join(dir, 'staging'), vault });
@@ -65,10 +65,12 @@ describe('verifyOutputs on sealed outputs', () => {
       expect(isKeepsakeError(err, 'OUTPUT_CHECK_FAILED'), String(err)).toBe(true);
       expect(String(err)).toMatch(/short\.mkv: video stream 0 lasts 1\.\d+ s, the input 4\.\d+ s/);
       // The short one claims the full length: a check that trusted the header would pass it.
-      await reader.withUrl('short.mkv', async (url) => {
-        const { stdout } = await run(tools.ffprobePath, [
-          ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', url],
-        ]);
+      await reader.withUrl('short.mkv', async ({ url, env }) => {
+        const { stdout } = await run(
+          tools.ffprobePath,
+          ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', url],
+          { env },
+        );
         expect(Number(stdout)).toBeCloseTo(4, 1);
       });
       const missing = await rejection(verifyOutputs(tools, reader, ['none.mkv'], input));

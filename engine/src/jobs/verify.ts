@@ -5,10 +5,11 @@
 // one copied from the input); playlists are complete and list exactly the segments
 // written; and in thorough mode the whole output is decoded.
 
-import { spawn } from 'node:child_process';
 import { posix } from 'node:path';
 import { KeepsakeError } from '../errors';
+import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
+import { spawnTool } from '../ffmpeg/tool-process';
 
 export interface VerifyTools {
   ffmpegPath: string;
@@ -21,8 +22,8 @@ export interface OutputReader {
   names(): string[];
   /** A small output (a playlist) as text. */
   text(name: string): Promise<string>;
-  /** Runs `use` with a loopback URL that serves the output's plaintext. */
-  withUrl<T>(name: string, use: (url: string) => Promise<T>): Promise<T>;
+  /** Runs `use` with a loopback input (URL and environment) that serves the output's plaintext. */
+  withUrl<T>(name: string, use: (input: ToolInput) => Promise<T>): Promise<T>;
 }
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif']);
@@ -66,9 +67,12 @@ function wantedTypes(input: ProbeResult): ('video' | 'audio')[] {
  * Each stream's duration from its packets: from the first packet's time to the end of
  * the last. Demuxing only (no decoding), over the whole output.
  */
-export function measureDurations(tools: VerifyTools, url: string): Promise<Map<number, number>> {
+export function measureDurations(
+  tools: VerifyTools,
+  input: ToolInput,
+): Promise<Map<number, number>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
+    const child = spawnTool(
       tools.ffprobePath,
       [
         '-v',
@@ -79,10 +83,10 @@ export function measureDurations(tools: VerifyTools, url: string): Promise<Map<n
         'packet=stream_index,pts_time,dts_time,duration_time',
         '-of',
         'csv=p=0',
-        url,
+        input.url,
       ],
-      // An empty environment, as for every probe: no proxy can reroute the loopback URL.
-      { env: {}, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true },
+      // Only the loopback input's own environment, as for every probe.
+      { env: input.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const first = new Map<number, number>();
     const end = new Map<number, number>();
@@ -98,15 +102,15 @@ export function measureDurations(tools: VerifyTools, url: string): Promise<Map<n
       if (!first.has(stream) || at < first.get(stream)!) first.set(stream, at);
       if (!end.has(stream) || until > end.get(stream)!) end.set(stream, until);
     };
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => {
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
       pending += text;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) take(line.trim());
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-2048)));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => (stderr = (stderr + text).slice(-2048)));
     child.on('error', reject);
     child.on('close', (code) => {
       take(pending.trim());
@@ -202,19 +206,19 @@ async function checkMediaPlaylist(
   }
 }
 
-export async function decodeAll(tools: VerifyTools, url: string, name: string): Promise<void> {
+export async function decodeAll(tools: VerifyTools, input: ToolInput, name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(
+    const child = spawnTool(
       tools.ffmpegPath,
       [
         ...['-v', 'error', '-xerror', '-nostdin', '-protocol_whitelist', 'http,tcp'],
-        ...['-i', url, '-map', '0', '-f', 'null', '-'],
+        ...['-i', input.url, '-map', '0', '-f', 'null', '-'],
       ],
-      { env: { LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true },
+      { env: { ...input.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => (stderr = (stderr + text).slice(-4096)));
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => (stderr = (stderr + text).slice(-4096)));
     const timer = setTimeout(() => child.kill('SIGKILL'), 30 * 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);
