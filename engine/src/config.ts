@@ -9,6 +9,8 @@
 //     "ffprobePath": "/opt/ffmpeg/bin/ffprobe",
 //     "concurrency": 1,                 jobs at once
 //     "stallSeconds": 120,              kill a job whose FFmpeg makes no progress this long
+//     "uploadChunkMiB": 32,             signed chunks sent to a paired server (a broken
+//                                       connection costs at most one; 1 to 256)
 //     "proxyAllow": [                   what /proxy/stream may fetch (docs/stream-proxy.md);
 //       { "host": "*.example.net" }     none by default
 //     ]
@@ -27,6 +29,7 @@ export interface EngineConfig {
   ffprobePath?: string;
   concurrency?: number;
   stallSeconds?: number;
+  uploadChunkMiB?: number;
   proxyAllow?: AllowlistEntry[];
 }
 
@@ -37,6 +40,7 @@ const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
   ffprobePath: (v) => typeof v === 'string' && v.length > 0,
   concurrency: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 64,
   stallSeconds: (v) => Number.isInteger(v) && (v as number) >= 5 && (v as number) <= 86_400,
+  uploadChunkMiB: (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 256,
   // The shape only: the entries themselves are checked where the proxy is built, so every
   // other command starts without loading the allowlist's glob matcher.
   proxyAllow: (v) =>

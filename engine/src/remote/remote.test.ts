@@ -3,6 +3,7 @@
 // comes back verified and decryptable by the desktop alone; the server keeps nothing.
 
 import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { startServe, type RunningServer } from '../server/serve';
 import { pinnedAgent } from '../server/tls';
 import { parseServeConfig } from '../server/serve-config';
 import { filesContaining } from '../testing/marker';
+import { runCli, startCli } from '../testing/cli';
 import { testEngine } from '../testing/engine';
 import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
@@ -335,4 +337,65 @@ describe('pairing and remote dispatch', () => {
     expect(await readdir(join(first.dir, 'uploads'))).toEqual([]);
     expect((await readdir(local.engine.outputRoot)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
+
+  it('a desktop killed (kill -9) between chunks sends only the rest after it starts again', async () => {
+    const remote = await remoteServer();
+    const dir = await freshDir();
+    const env = {
+      KEEPSAKE_HOME: join(dir, 'desktop'),
+      KEEPSAKE_PASSWORD: 'quiet lantern orchard',
+      KEEPSAKE_SCRATCH: (await testScratch()).configured!,
+    };
+    const init = await runCli(['vault', 'init', '--kdf-log-n', '10', '--no-recovery'], { env });
+    expect(init.code, init.stderr).toBe(0);
+    // 1 MiB chunks, so that a kill lands between two of them.
+    await writeFile(join(dir, 'desktop', 'config.json'), JSON.stringify({ uploadChunkMiB: 1 }));
+    const { code } = createPairingCode(remote.server.db);
+    const add = await runCli(
+      ['remote', 'add', remote.server.url, '--code', code, '--name', 'lxc'],
+      {
+        env,
+      },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    // About 12 MB that remuxes: lossless x264 of noise.
+    const clip = join(dir, 'noisy.mkv');
+    const { ffmpegPath } = await locateFfmpeg();
+    execFileSync(ffmpegPath, [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x480:rate=25:duration=1'],
+      ...['-vf', 'noise=alls=40:allf=t', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0'],
+      ...['-pix_fmt', 'yuv420p', clip],
+    ]);
+    const submitted = await runCli(
+      ['job', 'submit', clip, '--preset', 'remux', '--remote', 'lxc', '--detach', '--json'],
+      { env },
+    );
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const jobId = (JSON.parse(submitted.stdout) as { job: { id: string } }).job.id;
+
+    const worker = startCli(['job', 'work'], { env });
+    const exited = new Promise((r) => worker.once('exit', r));
+    await aThirdUploaded(remote.server);
+    worker.kill('SIGKILL');
+    await exited;
+    await new Promise((r) => setTimeout(r, 300));
+    const atKill = committed(remote.dir)!;
+    const before = await uploadedBytes(remote.server);
+    expect(atKill.offset).toBeLessThan(atKill.size);
+
+    const again = await runCli(['job', 'work', '--until-idle'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const listed = await runCli(['job', 'list', '--json'], { env });
+    const jobs = (JSON.parse(listed.stdout) as { jobs: { id: string; state: string }[] }).jobs;
+    expect(jobs.find((j) => j.id === jobId)?.state).toBe('succeeded');
+    const after = (await uploadedBytes(remote.server)) - before;
+    const rest = atKill.size - atKill.offset;
+    console.log(
+      `desktop kill -9 at ${atKill.offset} of ${atKill.size} bytes: ${after} sent afterwards (rest ${rest})`,
+    );
+    expect(after).toBeGreaterThanOrEqual(rest);
+    expect(after).toBeLessThanOrEqual(rest + 1024 * 1024);
+    expect(await remote.server.engine.queue.list()).toEqual([]);
+    expect(await readdir(join(remote.dir, 'uploads'))).toEqual([]);
+  }, 120_000);
 });
