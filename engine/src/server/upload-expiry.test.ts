@@ -87,7 +87,9 @@ describe('upload space and expiry on keepsake serve', () => {
       const disk = join(dataDir, 'uploads');
       await mkdir(disk, { recursive: true, mode: 0o700 });
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', disk]);
-      cleanup.push(() => execFileSync('umount', ['-l', disk]));
+      cleanup.push(() => {
+        execFileSync('umount', ['-l', disk]);
+      });
       const reserve = 2 * 1024 * 1024;
       const { s } = await server(dataDir, randomBytes(32), { reserveBytes: reserve });
       const client = clientFor(s, 'alice');
