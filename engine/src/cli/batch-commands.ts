@@ -5,6 +5,13 @@ import { batchRestore } from '../batch/batch-restore';
 import { fail, globals, openVault, output, parseJobs, progressFor } from './context';
 import { openVaultForBatch } from './batch-vault';
 import { formatBytes } from './progress';
+import type { CleanedTemps } from '../fs/stale-temps';
+
+/** The line that says an interrupted run's partial files were removed (empty if none). */
+export function cleanedNote(cleaned: CleanedTemps, where: string): string {
+  if (!cleaned.files) return '';
+  return `Removed ${cleaned.files} partial file${cleaned.files === 1 ? '' : 's'} (${formatBytes(cleaned.bytes)}) left in ${where} by an interrupted run\n`;
+}
 
 const listFailures = (failures: BatchFailure[]) =>
   failures
@@ -62,30 +69,46 @@ export function registerBatchCommands(program: Command): void {
       "restore a batch: the exact tree, names and modification times (the backup's own keyring opens it where the local vault is missing)",
     )
     .option('--jobs <n>', 'files decrypted at once (default: 4 per core, at most 16)', parseJobs)
-    .action(async (dest: string, restore: string, opts: { jobs?: number }, cmd: Command) => {
-      const g = globals(cmd);
-      const vault = await openVaultForBatch(g, resolve(dest));
-      const progress = progressFor(g).start();
-      const report = await batchRestore(resolve(dest), resolve(restore), vault, {
-        jobs: opts.jobs,
-        fsync: g.fsync,
-        onPlan: (t) => progress.setTotals(t),
-        onBytes: (n) => progress.addBytes(n),
-        onFileDone: () => progress.fileDone(),
-      }).finally(() => progress.stop());
-      const summary = `Restored ${report.restored} files (${formatBytes(report.bytes)}) into ${restore}`;
-      if (report.failures.length) {
-        fail(
-          g,
-          {
-            code: 'BATCH_INCOMPLETE',
-            message: `${report.failures.length} files could not be restored`,
-          },
-          `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
-          { ...report },
-        );
-        return;
-      }
-      output(g, summary, { ...report });
-    });
+    .option(
+      '--resume',
+      'continue an interrupted restore: keep the files it finished, restore the rest',
+    )
+    .action(
+      async (
+        dest: string,
+        restore: string,
+        opts: { jobs?: number; resume?: boolean },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        const vault = await openVaultForBatch(g, resolve(dest));
+        const progress = progressFor(g).start();
+        const report = await batchRestore(resolve(dest), resolve(restore), vault, {
+          jobs: opts.jobs,
+          resume: opts.resume,
+          fsync: g.fsync,
+          onPlan: (t) => progress.setTotals(t),
+          onBytes: (n) => progress.addBytes(n),
+          onFileDone: () => progress.fileDone(),
+        }).finally(() => progress.stop());
+        const summary =
+          cleanedNote(report.cleaned, restore) +
+          `Restored ${report.restored} files (${formatBytes(report.bytes)})` +
+          (report.alreadyDone ? `, ${report.alreadyDone} already done` : '') +
+          ` into ${restore}`;
+        if (report.failures.length) {
+          fail(
+            g,
+            {
+              code: 'BATCH_INCOMPLETE',
+              message: `${report.failures.length} files could not be restored`,
+            },
+            `${summary}\n${report.failures.length} files failed:\n${listFailures(report.failures)}`,
+            { ...report },
+          );
+          return;
+        }
+        output(g, summary, { ...report });
+      },
+    );
 }

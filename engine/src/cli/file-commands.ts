@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { batchVerify } from '../batch/batch-verify';
 import { MANIFEST_FILE } from '../batch/manifest';
@@ -10,6 +10,8 @@ import { VaultFile } from '../vault/vault-file';
 import { openVaultForBatch } from './batch-vault';
 import { fail, globals, openVault, output, progressFor } from './context';
 import { formatBytes } from './progress';
+import { cleanedNote } from './batch-commands';
+import { removeStaleTemps } from '../fs/stale-temps';
 
 const isDir = (p: string) =>
   stat(p).then(
@@ -38,6 +40,7 @@ export function registerFileCommands(program: Command): void {
       const g = globals(cmd);
       const vault = await openVault(g);
       const dest = (await isDir(out)) ? join(out, `${basename(resolve(input))}.ksv`) : out;
+      const cleaned = await removeStaleTemps(dirname(resolve(dest)));
       const size = (await stat(input).catch(() => ({ size: 0 }))).size;
       const progress = progressFor(g);
       progress.setTotals({ files: 1, bytes: size });
@@ -50,11 +53,12 @@ export function registerFileCommands(program: Command): void {
         });
         progress.fileDone();
         progress.stop();
-        output(g, `Encrypted ${input} (${formatBytes(meta.size)}) -> ${dest}`, {
-          output: dest,
-          fileId,
-          size: meta.size,
-        });
+        output(
+          g,
+          cleanedNote(cleaned, dirname(resolve(dest))) +
+            `Encrypted ${input} (${formatBytes(meta.size)}) -> ${dest}`,
+          { output: dest, fileId, size: meta.size, cleaned },
+        );
       } finally {
         progress.stop();
       }
@@ -78,6 +82,9 @@ export function registerFileCommands(program: Command): void {
             ? join(out, name)
             : Buffer.concat([Buffer.from(`${out}/`), name]);
       }
+      // Partial plaintext that a killed decrypt left in this folder goes first.
+      const folder = dirname(resolve(Buffer.from(dest).toString('utf8')));
+      const cleaned = await removeStaleTemps(folder);
       const progress = progressFor(g);
       progress.setTotals({ files: 1, bytes: vf.size });
       progress.start();
@@ -90,11 +97,12 @@ export function registerFileCommands(program: Command): void {
         );
         progress.fileDone();
         const shown = Buffer.from(dest).toString('utf8');
-        output(g, `Decrypted ${input} -> ${shown} (${formatBytes(meta.size)})`, {
-          output: shown,
-          name: meta.name,
-          size: meta.size,
-        });
+        output(
+          g,
+          cleanedNote(cleaned, folder) +
+            `Decrypted ${input} -> ${shown} (${formatBytes(meta.size)})`,
+          { output: shown, name: meta.name, size: meta.size, cleaned },
+        );
       } finally {
         progress.stop();
       }

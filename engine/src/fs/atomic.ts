@@ -12,8 +12,17 @@ import { displayPath, siblingPath, type FsPath } from './paths';
 export const TEMP_MARKER = '.ks-tmp-';
 
 export function tempPathFor(finalPath: FsPath): FsPath {
-  // Keep the temp name short: the final name may already be near NAME_MAX.
-  return siblingPath(finalPath, `${TEMP_MARKER}${randomBytes(6).toString('hex')}`);
+  // Keep the temp name short: the final name may already be near NAME_MAX. The writer's
+  // pid lets a later run tell a killed run's leftover from a live run's file in flight.
+  return siblingPath(finalPath, `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/** The pid that wrote a temp file, or undefined for a name without one (older runs). */
+export function tempOwner(name: string): number | undefined {
+  const base = basename(name);
+  if (!base.startsWith(TEMP_MARKER)) return undefined;
+  const match = /^(\d+)-[0-9a-f]+$/.exec(base.slice(TEMP_MARKER.length));
+  return match ? Number(match[1]) : undefined;
 }
 
 export function isTempName(name: string): boolean {

@@ -1,10 +1,10 @@
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
 import { createVault, type Vault } from '../vault/keyring';
-import { deliverNamed } from './deliver';
+import { deliverNamed, deliverOutputs } from './deliver';
 import type { Job } from './queue';
 
 /** A finished job whose outputs are real vault files holding `contents`. */
@@ -63,5 +63,27 @@ describe('deliverNamed', () => {
     await expect(deliverNamed(one, vault, out, '../escape')).rejects.toMatchObject({
       code: 'USAGE',
     });
+  });
+});
+
+describe("deliverOutputs (the CLI's --out)", () => {
+  it('plaintext results are 0600 in folders made 0700, whatever the umask', async () => {
+    const dir = await freshDir();
+    const { vault } = await createVault(join(dir, 'vault'), 'pw', { scrypt: TEST_SCRYPT });
+    const job = await finishedJob(vault, dir, { 'hls/index.m3u8': 'list', 'hls/seg-0.ts': 'seg' });
+    const out = join(dir, 'made', 'by', 'out');
+    const old = process.umask(0o022);
+    try {
+      await deliverOutputs(job, vault, out, false);
+    } finally {
+      process.umask(old);
+    }
+    for (const folder of [join(dir, 'made'), join(dir, 'made', 'by'), out, join(out, 'hls')]) {
+      expect((await stat(folder)).mode & 0o777, folder).toBe(0o700);
+    }
+    for (const file of ['hls/index.m3u8', 'hls/seg-0.ts']) {
+      expect((await stat(join(out, file))).mode & 0o777, file).toBe(0o600);
+    }
+    expect(await readFile(join(out, 'hls/seg-0.ts'), 'utf8')).toBe('seg');
   });
 });

@@ -23,7 +23,8 @@ export async function deliverOutputs(
       throw new KeepsakeError('HEADER_CORRUPT', `output name "${out.name}" is not safe`);
     }
     const dest = join(dir, out.name);
-    await mkdir(dirname(dest), { recursive: true });
+    // Folders made for plaintext results are private (0700), like the files (0600).
+    await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     await decryptFile(out.path, dest, { vault }, { overwrite, onBytes });
     written.push(dest);
   }
@@ -48,7 +49,7 @@ export async function deliverNamed(
 ): Promise<string> {
   if (!isSafeName(name)) throw new KeepsakeError('USAGE', `"${name}" is not a safe file name`);
   const single = job.outputs.length === 1 ? job.outputs[0] : undefined;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   for (let n = 1; n <= MAX_SUFFIX; n++) {
     const stem = n === 1 ? name : `${name} ${n}`;
     try {
@@ -59,7 +60,7 @@ export async function deliverNamed(
       }
       const folder = join(dir, stem);
       // mkdir without `recursive` fails on an existing folder: that is the claim on it.
-      await mkdir(folder).catch((err: NodeJS.ErrnoException) => {
+      await mkdir(folder, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
         throw err.code === 'EEXIST' ? new KeepsakeError('OUTPUT_EXISTS', 'already exists') : err;
       });
       await deliverOutputs(job, vault, folder, false, onBytes);

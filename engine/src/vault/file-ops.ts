@@ -78,7 +78,8 @@ export async function decryptFile(
       await vf.decryptInto(fileSinkParts(out.handle, displayPath(dest)), options.onBytes);
       // Seconds as a number keep sub-millisecond precision that a Date would drop.
       await out.handle.utimes(Date.now() / 1000, vf.meta.mtimeMs / 1000);
-      await out.handle.chmod(options.mode ?? 0o644);
+      // Decrypted media is private unless the caller restores a recorded mode (a batch).
+      await out.handle.chmod(options.mode ?? 0o600);
       await out.commit();
     } catch (err) {
       await out.abort();
