@@ -44,11 +44,12 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 /**
- * Failures that wait on something outside the job (its paired server is down): the job
- * stays queued and tries again, backing off, until it returns, using up none of its
- * attempts; the user can cancel it meanwhile.
+ * Failures that wait on something outside the job (its paired server is down, or this
+ * computer's clock is too far from the server's): the job stays queued and tries again,
+ * backing off, until that is put right, using up none of its attempts; its last error
+ * says what it waits for, and the user can cancel it meanwhile.
  */
-const WAITING: ReadonlySet<ErrorCode> = new Set(['SERVER_UNREACHABLE']);
+const WAITING: ReadonlySet<ErrorCode> = new Set(['SERVER_UNREACHABLE', 'CLOCK_SKEW']);
 
 export function isTransient(error: JobError): boolean {
   return (

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import { ERROR_CODES, KeepsakeError, type ErrorCode } from '../errors';
 import { openAtomic } from '../fs/atomic';
@@ -62,6 +63,18 @@ async function hashYielding(data: Buffer): Promise<string> {
 const SLICE_BYTES = 1024 * 1024;
 
 /**
+ * How far this computer's clock may be from the server's before a refused timestamp is
+ * put down to the clock. Closer than this, the refusal came from a server that restarted
+ * after the request was signed (see replay-cache.ts), and signing it again is enough.
+ */
+const CLOCK_SLACK_SECONDS = 5;
+
+export interface RemoteClientOptions {
+  /** The clock requests are signed with, in ms (tests move it; default Date.now). */
+  now?: () => number;
+}
+
+/**
  * A large body in slices: TLS encrypts a whole write before the first byte of it leaves,
  * so one 64 MiB write would keep the wire idle while it is encrypted, and the encrypting
  * idle while it is sent. Slices overlap the two, with backpressure between them.
@@ -74,9 +87,34 @@ function* slices(data: Buffer): Generator<Buffer> {
 
 export class RemoteClient {
   private readonly agent: Dispatcher;
+  private readonly now: () => number;
 
-  constructor(private readonly creds: RemoteCredentials) {
+  constructor(
+    private readonly creds: RemoteCredentials,
+    options: RemoteClientOptions = {},
+  ) {
     this.agent = pinnedAgent(creds.caCertPem, creds.caFingerprint);
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * A CLOCK_SKEW refusal, explained from the server's own time (its Date header): how far
+   * this computer's clock is off, or undefined when it is close enough that signing again
+   * will do (or the server sent no date).
+   */
+  private clockProblem(date: unknown, message: string): KeepsakeError | undefined {
+    const serverMs = typeof date === 'string' ? Date.parse(date) : NaN;
+    if (Number.isNaN(serverMs)) return new KeepsakeError('CLOCK_SKEW', `server: ${message}`);
+    // The header has whole seconds: the server's clock read somewhere in the next one.
+    const offset = Math.round((this.now() - serverMs - 500) / 1000);
+    if (Math.abs(offset) < CLOCK_SLACK_SECONDS) return undefined;
+    return new KeepsakeError(
+      'CLOCK_SKEW',
+      `this computer's clock is ${Math.abs(offset)} s ${offset < 0 ? 'behind' : 'ahead of'} ` +
+        `the server's (${this.creds.url}), too far for the server to accept its signed ` +
+        'requests. Set the clock right (turn on automatic date and time); waiting jobs then ' +
+        'carry on by themselves.',
+    );
   }
 
   /**
@@ -96,6 +134,7 @@ export class RemoteClient {
         method,
         signedPath,
         options.bodySha256Hex ? { sha256Hex: options.bodySha256Hex } : (body ?? Buffer.alloc(0)),
+        Math.floor(this.now() / 1000),
       ),
       ...options.headers,
     };
@@ -122,15 +161,27 @@ export class RemoteClient {
     path: string,
     options: CallOptions = {},
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }> {
-    const res = await this.send(method, path, options);
-    const text = await res.body.text();
-    const parsed =
-      text && String(res.headers['content-type']).includes('json') ? JSON.parse(text) : text;
-    if (res.statusCode >= 400) {
-      const e = parsed as ApiErrorBody;
-      throw new KeepsakeError(knownCode(e?.code), `server: ${e?.message ?? text}`);
+    for (let attempt = 1; ; attempt += 1) {
+      const res = await this.send(method, path, options);
+      const text = await res.body.text();
+      const parsed =
+        text && String(res.headers['content-type']).includes('json') ? JSON.parse(text) : text;
+      if (res.statusCode >= 400) {
+        const e = parsed as ApiErrorBody;
+        if (e?.code === 'CLOCK_SKEW') {
+          const problem = this.clockProblem(res.headers.date, e.message);
+          if (problem) throw problem;
+          if (attempt === 1) {
+            // Stamped before a server that crashed came back (replay-file.ts): a request
+            // signed in the next whole second goes through.
+            await sleep(1050 - (this.now() % 1000));
+            continue;
+          }
+        }
+        throw new KeepsakeError(knownCode(e?.code), `server: ${e?.message ?? text}`);
+      }
+      return { status: res.statusCode, headers: res.headers, body: parsed as T };
     }
-    return { status: res.statusCode, headers: res.headers, body: parsed as T };
   }
 
   async health(): Promise<Health> {
@@ -260,6 +311,10 @@ export class RemoteClient {
     const res = await this.send('GET', SERVE_PATHS.jobOutput(id, name));
     if (res.statusCode !== 200) {
       const e = (await res.body.json().catch(() => ({}))) as Partial<ApiErrorBody>;
+      if (e.code === 'CLOCK_SKEW') {
+        const problem = this.clockProblem(res.headers.date, e.message ?? '');
+        if (problem) throw problem;
+      }
       throw new KeepsakeError(knownCode(e.code), `server: ${e.message ?? res.statusCode}`);
     }
     const out = await openAtomic(dest, { mode: 0o600 });

@@ -4,16 +4,21 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../errors';
 import { databasePath, openDatabase } from '../jobs/db';
+import { runCli, startCli } from '../testing/cli';
 import { filesContaining } from '../testing/marker';
 import { testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 import { CredentialStore } from './auth/credentials';
+import { parseKek } from './auth/kek';
+import { signedHeaders } from './auth/signing';
 import { RemoteClient } from './client';
 import { startServe, type RunningServer } from './serve';
 import { parseServeConfig } from './serve-config';
+import { pinnedAgent } from './tls';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -49,6 +54,25 @@ function clientOf(s: RunningServer, issued: { clientId: string; key: string }, f
 }
 
 const PRIVATE_KEY = Buffer.from('PRIVATE KEY');
+
+/** One raw GET with the given (captured) headers, through the pinned CA. */
+async function replayTo(
+  url: string,
+  ca: { caCertPem: string; caFingerprint: string },
+  headers: Record<string, string>,
+): Promise<{ status: number; code?: string; message?: string }> {
+  const agent = pinnedAgent(ca.caCertPem, ca.caFingerprint);
+  try {
+    const res = await request(new URL('/v1/jobs', url), { headers, dispatcher: agent });
+    const text = await res.body.text();
+    const body = text.startsWith('{')
+      ? (JSON.parse(text) as { code?: string; message?: string })
+      : {};
+    return { status: res.statusCode, code: body.code, message: body.message };
+  } finally {
+    await agent.close();
+  }
+}
 
 describe('keepsake serve: TLS private keys at rest', () => {
   it('keeps no PEM private key anywhere in the data folder', async () => {
@@ -146,5 +170,85 @@ describe('keepsake serve: TLS private keys at rest', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('keepsake serve: a captured request after a restart', () => {
+  it('a clean restart keeps what it accepted: the replay is refused, a slow clock still served', async () => {
+    const kek = randomBytes(32);
+    const dir = join(await freshDir(), 'server');
+    const first = await start(dir, kek);
+    const { clientId, key } = first.credentials.add('desk', 'client');
+    const captured = signedHeaders(clientId, key, 'GET', '/v1/jobs');
+    const ca = { caCertPem: first.tls.caCertPem, caFingerprint: first.caFingerprint };
+    expect((await replayTo(first.url, ca, captured)).status).toBe(200);
+    await stop(first);
+
+    const again = await start(dir, kek);
+    expect(await replayTo(again.url, ca, captured)).toMatchObject({
+      status: 401,
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/already used/),
+    });
+    // A client 20 s behind (inside the 30 s window) is served at once after a clean restart.
+    const slow = signedHeaders(
+      clientId,
+      key,
+      'GET',
+      '/v1/jobs',
+      '',
+      Math.floor(Date.now() / 1000) - 20,
+    );
+    expect((await replayTo(again.url, ca, slow)).status).toBe(200);
+  });
+
+  it('after a kill -9 (nothing saved), a request captured before it is refused', async () => {
+    const dir = await freshDir();
+    const kekFile = join(dir, 'kek');
+    const dataDir = join(dir, 'data');
+    const config = join(dir, 'serve.json');
+    await writeFile(config, JSON.stringify({ port: 0, kekFile, dataDir }));
+    const env = { KEEPSAKE_SCRATCH: (await testScratch()).configured! };
+    expect((await runCli(['kek', 'generate', kekFile], { env })).code).toBe(0);
+    const add = await runCli(['user', 'add', 'desk', '--role', 'client', '-c', config, '--json'], {
+      env,
+    });
+    expect(add.code, add.stderr).toBe(0);
+    const { clientId, key } = JSON.parse(add.stdout) as { clientId: string; key: string };
+
+    const server = startCli(['serve', '-c', config], { env });
+    server.stdin!.end();
+    const exited = new Promise<unknown>((r) => server.on('close', r));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      server.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const found = /"msg":"listening".*?"url":"([^"]+)"/.exec(out);
+        if (found) resolve(found[1]!);
+      });
+      server.on('close', () => reject(new Error(`serve exited: ${out}`)));
+    });
+    const caCertPem = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
+    const { fingerprintOf } = await import('./tls');
+    const ca = { caCertPem, caFingerprint: fingerprintOf(caCertPem) };
+    const captured = signedHeaders(clientId, key, 'GET', '/v1/jobs');
+    expect((await replayTo(url, ca, captured)).status).toBe(200);
+    server.kill('SIGKILL');
+    await exited;
+    await readdir(dataDir).then((names) => expect(names).not.toContain('replay-cache'));
+
+    // The same data, started again at once (well inside the captured request's 30 s).
+    const again = await start(dataDir, parseKek(await readFile(kekFile), kekFile));
+    expect(again.caFingerprint).toBe(ca.caFingerprint);
+    expect(await replayTo(again.url, ca, captured)).toMatchObject({
+      status: 401,
+      code: 'CLOCK_SKEW',
+      message: expect.stringMatching(/before the server restarted from a crash/),
+    });
+    // A request signed from the next whole second on goes through (the second of the
+    // restart itself is refused: the dead run may have accepted one stamped with it).
+    await new Promise((r) => setTimeout(r, 1100));
+    const fresh = signedHeaders(clientId, key, 'GET', '/v1/jobs');
+    expect((await replayTo(again.url, ca, fresh)).status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@
 //   data dir/tls/         the server's own CA and leaf, keys sealed under the KEK (tls.ts)
 //   data dir/uploads/     ciphertext uploads
 //   data dir/outputs/     ciphertext results
+//   data dir/replay-cache the replay cache across restarts (replay-file.ts)
 //
 // Job keys are held in memory only (job-keys.ts); nothing here writes plaintext or keys.
 
@@ -20,7 +21,7 @@ import { CredentialStore } from './auth/credentials';
 import { loadKek } from './auth/kek';
 import { keepSweeping } from './expiry';
 import { checkHealth } from './health';
-import { ReplayCache } from './auth/replay-cache';
+import { openReplayCache } from './auth/replay-file';
 import { JobKeyStore } from './job-keys';
 import { redeemPairing } from './pairing';
 import { createMetrics } from './metrics';
@@ -87,7 +88,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       sealer,
     });
     const jobKeys = new JobKeyStore(config.keyTtlSeconds * 1000);
-    const replay = new ReplayCache({ ttlSeconds: 60 });
+    // What the last run accepted stays refused after a restart (replay-file.ts).
+    const replayFile = await openReplayCache(join(dataDir, 'replay-cache'), { ttlSeconds: 60 });
+    const replay = replayFile.cache;
+    // Runs after the HTTP side closed (closers run in reverse): nothing is accepted later.
+    closers.push(() => replayFile.save());
     closers.push(() => jobKeys.close());
     const engine = await openJobEngine({
       dataDir,

@@ -14,6 +14,12 @@
 // clock. If the wall clock steps back, entries just live longer (never shorter) and the
 // front scan stops early until the step is absorbed; memory stays bounded by maxEntries.
 //
+// Across restarts: a server that stops cleanly saves what it remembers (snapshot(), see
+// replay-file.ts) and the next start takes it back, so nothing it accepted can be sent
+// again. After a crash there is no such snapshot: the new cache cannot know what the
+// last process accepted, so it is given a `since` and refuses every timestamp before it
+// (signing.ts); a client then simply signs again.
+//
 // When the table is full we REFUSE the new request rather than evict the oldest entry.
 // Evicting an unexpired entry would forget a signature that is still acceptable, so a
 // captured copy of it could be replayed; refusing fails closed, and only requests that
@@ -30,6 +36,10 @@ export interface ReplayCacheOptions {
   maxEntries?: number;
   /** Clock in seconds; defaults to the wall clock (Date.now). */
   now?: () => number;
+  /** Oldest timestamp (whole seconds) to accept; default 0 (any within the window). */
+  since?: number;
+  /** What an earlier cache remembered (its snapshot()). */
+  restore?: Buffer;
 }
 
 export const DEFAULT_REPLAY_TTL_SECONDS = 60;
@@ -41,11 +51,17 @@ export const DEFAULT_REPLAY_MAX_ENTRIES = 1_000_000;
 export const REPLAY_KEY_LIMIT = 2 ** 48;
 
 const INITIAL_CAPACITY = 1024;
+const SNAPSHOT_HEADER = Buffer.from('keepsake replay cache v1\n');
 const wallSeconds = (): number => Date.now() / 1000;
 
 export class ReplayCache {
   readonly ttlSeconds: number;
   readonly maxEntries: number;
+  /**
+   * Requests signed before this (whole seconds) are refused: after a crash, this cache
+   * cannot know whether the process before it accepted them.
+   */
+  readonly since: number;
   private readonly now: () => number;
 
   // The ring: keys and expiry times in insertion order, from `head`, `count` long.
@@ -63,6 +79,7 @@ export class ReplayCache {
     this.ttlSeconds = options.ttlSeconds ?? DEFAULT_REPLAY_TTL_SECONDS;
     this.maxEntries = options.maxEntries ?? DEFAULT_REPLAY_MAX_ENTRIES;
     this.now = options.now ?? wallSeconds;
+    this.since = options.since ?? 0;
     if (!(this.ttlSeconds > 0) || !Number.isFinite(this.ttlSeconds)) {
       throw new KeepsakeError('USAGE', `replay cache TTL must be a positive number of seconds`);
     }
@@ -73,6 +90,45 @@ export class ReplayCache {
     this.keys = new Float64Array(capacity);
     this.expiries = new Float64Array(capacity);
     this.slots = new Int32Array(slotCountFor(capacity));
+    if (options.restore) this.load(options.restore);
+  }
+
+  /**
+   * The keys still remembered, with their expiry times (wall clock), in order: what a
+   * restarted server needs so that nothing this one accepted can be sent again.
+   */
+  snapshot(): Buffer {
+    this.evictExpired(this.now());
+    const out = Buffer.alloc(SNAPSHOT_HEADER.length + this.count * 16);
+    SNAPSHOT_HEADER.copy(out);
+    for (let i = 0; i < this.count; i += 1) {
+      const at = (this.head + i) % this.keys.length;
+      out.writeDoubleLE(this.keys[at]!, SNAPSHOT_HEADER.length + i * 16);
+      out.writeDoubleLE(this.expiries[at]!, SNAPSHOT_HEADER.length + i * 16 + 8);
+    }
+    return out;
+  }
+
+  private load(snapshot: Buffer): void {
+    if (
+      !snapshot.subarray(0, SNAPSHOT_HEADER.length).equals(SNAPSHOT_HEADER) ||
+      (snapshot.length - SNAPSHOT_HEADER.length) % 16 !== 0
+    ) {
+      throw new KeepsakeError('INTERNAL', 'the saved replay cache is not a replay cache');
+    }
+    const now = this.now();
+    for (let at = SNAPSHOT_HEADER.length; at < snapshot.length; at += 16) {
+      const key = snapshot.readDoubleLE(at);
+      const expiry = snapshot.readDoubleLE(at + 8);
+      if (!(expiry > now) || !Number.isInteger(key) || key < 0 || key >= REPLAY_KEY_LIMIT) {
+        continue;
+      }
+      // Saved in expiry order, so the ring stays in expiry order.
+      if (this.count >= this.maxEntries) break;
+      if (this.count === this.keys.length) this.grow();
+      const slot = this.find(key);
+      if (this.slots[slot] === 0) this.insert(key, expiry, slot);
+    }
   }
 
   /**

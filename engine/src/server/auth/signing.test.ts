@@ -36,13 +36,13 @@ function request(
   };
 }
 
-/** The UNAUTHORIZED message verifyRequest throws, or 'ok'. */
+/** The UNAUTHORIZED (or CLOCK_SKEW) message verifyRequest throws, or 'ok'. */
 function outcome(input: VerifyInput, replay = new ReplayCache()): string {
   try {
     verifyRequest(input, lookup, replay);
     return 'ok';
   } catch (err) {
-    if (!isKeepsakeError(err, 'UNAUTHORIZED')) throw err;
+    if (!isKeepsakeError(err, 'UNAUTHORIZED') && !isKeepsakeError(err, 'CLOCK_SKEW')) throw err;
     return err.message;
   }
 }
@@ -128,6 +128,27 @@ describe('verifyRequest', () => {
     expect(outcome({ ...signed, now: T - 30 })).toBe('ok');
     expect(outcome({ ...signed, now: T + 31 })).toMatch(/31 s old/);
     expect(outcome({ ...signed, now: T - 31 })).toMatch(/31 s in the future/);
+  });
+
+  it('gives a timestamp outside the window its own code, CLOCK_SKEW', () => {
+    const signed = request();
+    const err = (() => {
+      try {
+        verifyRequest({ ...signed, now: T + 35 }, lookup, new ReplayCache());
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(isKeepsakeError(err, 'CLOCK_SKEW')).toBe(true);
+    expect((err as Error).message).toMatch(/35 s old.*clock behind/);
+  });
+
+  it('refuses a request stamped before the replay cache "since" (a server after a crash)', () => {
+    const signed = request({ now: T + 5 });
+    const restarted = new ReplayCache({ since: T + 1 });
+    expect(outcome(signed, restarted)).toMatch(/before the server restarted.*sign it again/);
+    // Signed again after the start, the same request goes through.
+    expect(outcome(request({ now: T + 5 }, undefined), new ReplayCache({ since: T }))).toBe('ok');
   });
 
   it('honours a custom window', () => {

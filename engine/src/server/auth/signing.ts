@@ -120,6 +120,10 @@ function refuse(reason: string): never {
   throw new KeepsakeError('UNAUTHORIZED', `request signature refused: ${reason}`);
 }
 
+function clockRefused(reason: string): never {
+  throw new KeepsakeError('CLOCK_SKEW', `request signature refused: ${reason}`);
+}
+
 const SIGNED_HEADERS = [HEADER_CLIENT, HEADER_TIMESTAMP, HEADER_SIGNATURE] as const;
 const PREFIX = 'x-dffmpeg-';
 
@@ -170,11 +174,18 @@ export function checkSignedHeaders(
   const timestamp = Number(timestampText);
   const now = nowSeconds ?? Math.floor(Date.now() / 1000);
   const skew = now - timestamp;
+  // Its own code: the client can tell a wrong clock (wait, and say so) from a wrong key.
   if (skew > windowSeconds) {
-    refuse(`timestamp is ${Math.floor(skew)} s old; the limit is ${windowSeconds} s`);
+    clockRefused(
+      `timestamp is ${Math.floor(skew)} s old; the limit is ${windowSeconds} s (is the ` +
+        "client's clock behind?)",
+    );
   }
   if (-skew > windowSeconds) {
-    refuse(`timestamp is ${Math.floor(-skew)} s in the future; the limit is ${windowSeconds} s`);
+    clockRefused(
+      `timestamp is ${Math.floor(-skew)} s in the future; the limit is ${windowSeconds} s ` +
+        "(is the client's clock ahead?)",
+    );
   }
   // Format is public knowledge, so refusing a malformed signature early leaks nothing
   // about the key; from here on, equal-length buffers go to timingSafeEqual.
@@ -186,7 +197,8 @@ export function checkSignedHeaders(
 
 /**
  * Checks the three headers, the ±windowSeconds timestamp window, then the HMAC in
- * constant time, then the replay cache. Returns the client id; throws UNAUTHORIZED with
+ * constant time, then the replay cache. Returns the client id; throws UNAUTHORIZED (or
+ * CLOCK_SKEW for a timestamp outside the window or before the server started) with
  * a specific reason that never includes the expected signature or the key. An unknown
  * client gets exactly the error a wrong signature gets, so ids cannot be probed.
  */
@@ -213,6 +225,14 @@ export function verifyRequest(
     input.now,
     windowSeconds,
   );
+  // After a crash the replay cache cannot know what the dead process accepted (see
+  // replay-cache.ts). Checked before the MAC: it depends on nothing secret.
+  if (timestamp < replay.since) {
+    clockRefused(
+      `signed at ${timestamp}, before the server restarted from a crash (at ` +
+        `${replay.since - 1}); sign it again`,
+    );
+  }
   const given = Buffer.from(signature, 'base64');
 
   const key = lookupKey(clientId);
