@@ -116,6 +116,12 @@ export const ERROR_CODES = {
     summary:
       'The input is not a media container Keepsake accepts (playlists, lists and text are refused).',
   },
+  INPUT_TOO_LARGE: {
+    status: 413,
+    exit: 7,
+    summary:
+      'The picture is larger than Keepsake will decode (over 200 megapixels), or decoding it would need more memory than FFmpeg is allowed. Make a smaller copy of it first.',
+  },
   FFMPEG_FAILED: { status: 500, exit: 7, summary: 'FFmpeg or FFprobe failed on this job.' },
   SCRATCH_UNSAFE: {
     status: 500,

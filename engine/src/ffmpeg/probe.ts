@@ -10,6 +10,7 @@
 import { KeepsakeError, namingFile } from '../errors';
 import type { MediaInfo } from '../presets/preset';
 import type { ToolInput } from './input-source';
+import { checkPixels, decodeLimitArgs, tooLargeFromStderr } from './media-limits';
 import { spawnTool } from './tool-process';
 
 /**
@@ -89,9 +90,14 @@ export async function probeInput(
     'json',
     '-show_format',
     '-show_streams',
+    // FFprobe decodes a picture to learn its format: not one too large to hold.
+    ...decodeLimitArgs(),
     url,
   ];
   const run = await runProbe(ffprobePath, ['-v', 'error', ...args], input.env, options);
+  // A picture over the limit is refused by the decoder; FFprobe may still exit with 0.
+  const tooLarge = tooLargeFromStderr(run.stderr, options.file);
+  if (tooLarge) throw tooLarge;
   if (run.failure) {
     // FFprobe 5+ reports a demuxer refused by the whitelist only as "Invalid argument", and
     // names it only at debug level. Asking again costs one process on this rare path, and
@@ -113,7 +119,11 @@ export async function probeInput(
     if (refusal || /not on whitelist/.test(again.stderr)) throw refused(format, options.file);
     throw failed(run, url, options.file);
   }
-  return withFile(options.file, () => parseProbe(parseJson(run.stdout)));
+  const probed = withFile(options.file, () => parseProbe(parseJson(run.stdout)));
+  for (const stream of probed.streams) {
+    if (stream.type === 'video') checkPixels(stream.width ?? 0, stream.height ?? 0, options.file);
+  }
+  return probed;
 }
 
 /** Turns FFprobe's `-print_format json -show_format -show_streams` output into a ProbeResult. */

@@ -181,6 +181,8 @@ describe('boxedArgs and parseProgressBlock', () => {
       'pipe:1',
       '-f',
       'mov',
+      '-max_pixels',
+      '200000000',
       '-i',
       'http://x',
       '-threads',

@@ -5,6 +5,7 @@
 // `-progress` report, so it is frame-accurate rather than guessed from file sizes.
 
 import { KeepsakeError } from '../errors';
+import { decodeLimitArgs, tooLargeFromStderr } from './media-limits';
 import { spawnTool } from './tool-process';
 
 export interface Progress {
@@ -34,18 +35,25 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-/** Where the caps and report options go: right after the (last) input. */
+/**
+ * Where the caps and report options go: the thread caps right after the (last) input,
+ * the decoders' pixel limit before each input.
+ */
 export function boxedArgs(args: readonly string[], threads: number | undefined): string[] {
   const lastInput = args.lastIndexOf('-i');
   const at = lastInput >= 0 ? lastInput + 2 : 0;
   const caps = threads ? ['-threads', String(threads), '-filter_threads', String(threads)] : [];
+  const limited = (part: readonly string[]) =>
+    part.flatMap((arg, i) =>
+      arg === '-i' && part[i - 1] !== '-i' ? [...decodeLimitArgs(), arg] : [arg],
+    );
   return [
     '-loglevel',
     'error',
     '-nostats',
     '-progress',
     'pipe:1',
-    ...args.slice(0, at),
+    ...limited(args.slice(0, at)),
     ...caps,
     ...args.slice(at),
   ];
@@ -177,6 +185,9 @@ export function runFfmpeg(args: readonly string[], options: RunOptions): Promise
     child.on('close', (code, signal) => {
       if (stopReason) return finish(stopReason);
       if (code === 0) return finish();
+      // A frame over the pixel limit, or memory run out under the cap: say so plainly.
+      const tooLarge = tooLargeFromStderr(stderr);
+      if (tooLarge) return finish(tooLarge);
       const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
       const detail = stderr.trim().split('\n').slice(-3).join(' | ');
       finish(new KeepsakeError('FFMPEG_FAILED', `FFmpeg ${how}${detail ? `: ${detail}` : ''}`));
