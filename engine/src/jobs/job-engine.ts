@@ -15,6 +15,7 @@ import { databasePath, type Db } from './db';
 import { KeepsakeError } from '../errors';
 import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './execute';
 import type { Job } from './queue';
+import { sweepRemoteLeftovers } from './remote-leftovers';
 import { SqliteJobQueue } from './sqlite-queue';
 import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
 
@@ -114,6 +115,9 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     graceMs: options.graceMs,
   };
   const queue = new SqliteJobQueue(options.db ?? databasePath(options.dataDir));
+  // What remote jobs kept for a resume that will not come (cancelled while waiting for
+  // their server, deleted, or ended by a crash) goes before the worker starts.
+  if ('vault' in options.keys) await sweepRemoteLeftovers(jobOutputRoot(options.dataDir), queue);
   // A job names a paired server to run there; the vault's keys stay on this machine.
   const execute: ExecuteFn = (job, control) => {
     if (!job.options.remote) return executeJob(job, env, control);

@@ -6,6 +6,7 @@ import { isKeepsakeError } from '../errors';
 import { jobOutputDir } from './execute';
 import type { JobEngine } from './job-engine';
 import type { JobSnapshot } from './queue';
+import { removeRemoteLeftovers } from './remote-leftovers';
 
 const STOP_WAIT_MS = 30_000;
 
@@ -22,5 +23,6 @@ export async function removeJob(engine: JobEngine, job: JobSnapshot): Promise<Jo
   }
   await engine.queue.delete(job.id);
   await rm(jobOutputDir(job), { recursive: true, force: true });
+  await removeRemoteLeftovers(job);
   return job;
 }

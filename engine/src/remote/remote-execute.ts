@@ -21,6 +21,7 @@ import type { Progress } from '../ffmpeg/runner';
 import { writeFileAtomic } from '../fs/atomic';
 import type { ExecuteResult } from '../jobs/execute';
 import type { Job, JobOutput } from '../jobs/queue';
+import { remoteLeftovers } from '../jobs/remote-leftovers';
 import { RemoteClient } from '../server/client';
 import type { JobView, UploadView } from '../server/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
@@ -85,8 +86,7 @@ export async function executeRemote(
   const remote = await getRemote(env.dataDir, env.vault, job.options.remote!);
   const client = new RemoteClient(remote, { now: env.now });
   const staging = join(job.outputDir, `.${job.id}.partial`);
-  const sealedInput = join(job.outputDir, `.${job.id}.input.ksv`);
-  const statePath = join(job.outputDir, `.${job.id}.remote.json`);
+  const { sealedInput, state: statePath } = remoteLeftovers(job);
   const state = await readState(statePath, remote.name);
   const save = () => writeFileAtomic(statePath, JSON.stringify(state));
   let remoteId: string | undefined;

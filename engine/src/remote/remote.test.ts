@@ -14,6 +14,7 @@ import { isKeepsakeError } from '../errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
 import { databasePath } from '../jobs/db';
+import { removeJob } from '../jobs/remove-job';
 import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
@@ -335,7 +336,11 @@ describe('pairing and remote dispatch', () => {
     // Nothing left behind on either side.
     expect(await first.server.engine.queue.list()).toEqual([]);
     expect(await readdir(join(first.dir, 'uploads'))).toEqual([]);
-    expect((await readdir(local.engine.outputRoot)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(
+      (await readdir(local.engine.outputRoot).catch(() => [] as string[])).filter((n) =>
+        n.startsWith('.'),
+      ),
+    ).toEqual([]);
   });
 
   it('a desktop killed (kill -9) between chunks sends only the rest after it starts again', async () => {
@@ -398,4 +403,49 @@ describe('pairing and remote dispatch', () => {
     expect(await remote.server.engine.queue.list()).toEqual([]);
     expect(await readdir(join(remote.dir, 'uploads'))).toEqual([]);
   }, 120_000);
+
+  it('what a waiting remote job kept goes when it is cancelled (at the next start) or deleted', async () => {
+    const { first, local } = await pairedEngines();
+    await first.close(); // the server is away: both jobs wait, keeping their sealed input
+    const submit = async (name: string) =>
+      submitJob(local.engine.queue, {
+        preset: 'remux',
+        params: {},
+        input: { kind: 'plain', path: await makeClip(local.dir, name) },
+        outputDir: local.engine.outputRoot,
+        options: { remote: 'lxc' },
+      });
+    const cancelled = await submit('a.mp4');
+    const deleted = await submit('b.mp4');
+    await local.engine.worker.start();
+    const kept = async () =>
+      (await readdir(local.engine.outputRoot).catch(() => [] as string[])).filter((n) =>
+        /\.(input\.ksv|remote\.json)$/.test(n),
+      );
+    for (let i = 0; i < 400 && (await kept()).length < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await kept()).sort()).toEqual(
+      [
+        `.${cancelled.id}.input.ksv`,
+        `.${cancelled.id}.remote.json`,
+        `.${deleted.id}.input.ksv`,
+        `.${deleted.id}.remote.json`,
+      ].sort(),
+    );
+    await local.engine.worker.cancel(cancelled.id);
+    await removeJob(local.engine, await local.engine.queue.get(deleted.id));
+    expect((await kept()).sort()).toEqual(
+      [`.${cancelled.id}.input.ksv`, `.${cancelled.id}.remote.json`].sort(),
+    );
+    await local.engine.close();
+    const again = await openJobEngine({
+      dataDir: local.dataDir,
+      keys: { vault: local.vault },
+      scratch: await testScratch(),
+      concurrency: 1,
+    });
+    cleanup.push(() => again.close());
+    expect(await kept()).toEqual([]);
+  });
 });
