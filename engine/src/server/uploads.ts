@@ -89,6 +89,12 @@ export class UploadStore {
     return toUpload(row);
   }
 
+  private committedOffset(id: string): number {
+    const row = stmt(this.db, 'SELECT offset FROM uploads WHERE id = ?').get(id) as
+      { offset: number } | undefined;
+    return row?.offset ?? 0;
+  }
+
   list(): Upload[] {
     return (stmt(this.db, 'SELECT * FROM uploads').all() as Row[]).map(toUpload);
   }
@@ -292,7 +298,8 @@ export class UploadStore {
       await accept(got.received, got.sha256Hex);
       return this.commit(upload, offset, got.received);
     } catch (err) {
-      await out?.truncate(this.get(id).offset).catch(() => undefined);
+      // Cut back to what is committed (nothing to keep if the upload was deleted meanwhile).
+      await out?.truncate(this.committedOffset(id)).catch(() => undefined);
       body.destroy();
       throw err instanceof KeepsakeError ? err : fromFsError(err, this.path(id), 'write');
     } finally {
@@ -334,7 +341,7 @@ export class UploadStore {
       return this.commit(upload, offset, got.received);
     } catch (err) {
       if (turn) {
-        const committed = this.get(id).offset;
+        const committed = this.committedOffset(id);
         await open(this.path(id), 'r+')
           .then(async (h) => {
             if ((await h.stat()).size > committed) await h.truncate(committed);
