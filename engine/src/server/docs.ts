@@ -61,6 +61,12 @@ KEYS
         GET   /v1/uploads/u...       (after a broken connection) -> {"offset": 67108864}
         PATCH /v1/uploads/u...       Upload-Offset: 67108864     <the rest>
 
+    A body must keep arriving: one that stalls or crawls is cut off with 408
+    BODY_TIMEOUT (ask for the offset and go on from there). An upload is refused with
+    507 DISK_FULL when the disk cannot hold it besides the unfinished ones; one that
+    no chunk reaches for a day (the server's uploadExpirySeconds) is removed, as is a
+    finished job nobody collects.
+
     Run a job and follow it:
 
         POST /v1/jobs  {"input": {"upload": "u..."}, "preset": "web-h264",
