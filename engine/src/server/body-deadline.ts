@@ -48,6 +48,10 @@ export function watchBody(
   let lastByteAt = started;
   let received = 0;
   let finished = false;
+  // Time the body waited on us (the disk behind the consumer was slow), not on the
+  // client: it counts neither as a pause nor against the rate.
+  let heldSince: number | undefined;
+  let heldMs = 0;
 
   const stop = () => {
     if (finished) return;
@@ -62,9 +66,20 @@ export function watchBody(
   const onData = (chunk: Buffer) => {
     received += chunk.length;
     lastByteAt = now();
-    if (!relay.write(chunk)) raw.pause();
+    if (!relay.write(chunk)) {
+      raw.pause();
+      heldSince = now();
+    }
   };
-  const onDrain = () => raw.resume();
+  const onDrain = () => {
+    if (heldSince !== undefined) {
+      const t = now();
+      heldMs += t - heldSince;
+      lastByteAt = Math.max(lastByteAt, t);
+      heldSince = undefined;
+    }
+    raw.resume();
+  };
   const onEnd = () => {
     stop();
     relay.end();
@@ -81,12 +96,13 @@ export function watchBody(
     relay.destroy(new KeepsakeError('BODY_TIMEOUT', message));
   };
   const timer = setInterval(() => {
+    if (heldSince !== undefined) return; // waiting on us, not on the client
     const t = now();
     if (t - lastByteAt >= limits.idleSeconds * 1000) {
       fail(`the request body stopped arriving for ${limits.idleSeconds} s`);
       return;
     }
-    const elapsed = (t - started) / 1000;
+    const elapsed = (t - started - heldMs) / 1000;
     if (elapsed >= limits.graceSeconds && received / elapsed < limits.minBytesPerSecond) {
       fail(
         `the request body arrived at ${Math.round(received / elapsed)} bytes/s; ` +
