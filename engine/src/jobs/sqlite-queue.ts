@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../errors';
 import { dataVersion, openDatabase, stmt, type Db } from './db';
+import { JobPaths, migrateJobPaths } from './job-paths';
 import {
   type Job,
   type JobError,
@@ -50,14 +51,15 @@ interface Row {
 
 const opt = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
 
-function toJob(row: Row): Job {
+/** Paths come out absolute, from data-folder-relative storage (job-paths.ts). */
+function toJob(row: Row, paths: JobPaths): Job {
   return {
     id: row.id,
     preset: row.preset,
     params: JSON.parse(row.params) as Record<string, unknown>,
     options: JSON.parse(row.options) as Job['options'],
-    input: { kind: row.input_kind, path: row.input_path },
-    outputDir: row.output_dir,
+    input: { kind: row.input_kind, path: paths.fromStored(row.input_path) },
+    outputDir: paths.fromStored(row.output_dir),
     state: row.state,
     priority: row.priority,
     createdAt: row.created_at,
@@ -84,7 +86,7 @@ function toJob(row: Row): Job {
     owner: opt(row.owner),
     leaseUntil: opt(row.lease_until),
     notes: JSON.parse(row.notes) as string[],
-    outputs: JSON.parse(row.outputs) as JobOutput[],
+    outputs: paths.outputsFromStored(JSON.parse(row.outputs) as JobOutput[]),
   };
 }
 
@@ -111,6 +113,7 @@ export class SqliteJobQueue implements JobQueue {
   private readonly ownsDb: boolean;
   private readonly memo = new Map<string, JobSnapshot>();
   private seenVersion = -1;
+  private readonly paths: JobPaths;
 
   constructor(
     pathOrDb: string | Db,
@@ -119,6 +122,13 @@ export class SqliteJobQueue implements JobQueue {
   ) {
     this.ownsDb = typeof pathOrDb === 'string';
     this.db = typeof pathOrDb === 'string' ? openDatabase(pathOrDb) : pathOrDb;
+    this.paths = JobPaths.forDb(this.db);
+    try {
+      if (this.paths.root !== undefined) migrateJobPaths(this.db);
+    } catch {
+      // A busy or damaged database: its old absolute paths still work where they point,
+      // the rewrite is tried at the next open, and the damage surfaces where rows are read.
+    }
   }
 
   private row(id: string): Row {
@@ -151,15 +161,15 @@ export class SqliteJobQueue implements JobQueue {
         JSON.stringify(spec.params),
         JSON.stringify(spec.options ?? {}),
         spec.input.kind,
-        spec.input.path,
-        spec.outputDir,
+        this.paths.toStored(spec.input.path),
+        this.paths.toStored(spec.outputDir),
         spec.priority ?? 0,
         this.now(),
         spec.maxAttempts ?? 3,
       );
       this.event(id, 'submitted', spec.preset);
     })();
-    return toJob(this.row(id));
+    return toJob(this.row(id), this.paths);
   }
 
   /**
@@ -177,7 +187,7 @@ export class SqliteJobQueue implements JobQueue {
     }
     let job = this.memo.get(id);
     if (!job) {
-      job = freezeJob(toJob(this.row(id)));
+      job = freezeJob(toJob(this.row(id), this.paths));
       if (this.memo.size >= 10_000) this.memo.clear();
       this.memo.set(id, job);
     }
@@ -201,7 +211,7 @@ export class SqliteJobQueue implements JobQueue {
       this.db,
       `SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
     ).all(...args, filter.limit ?? 1000) as Row[];
-    return rows.map(toJob);
+    return rows.map((row) => toJob(row, this.paths));
   }
 
   async counts(): Promise<Record<JobState, number>> {
@@ -256,7 +266,7 @@ export class SqliteJobQueue implements JobQueue {
         `SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ?
            ORDER BY priority DESC, created_at, rowid LIMIT ?`,
       ).all(now, canRun ? 200 : 1) as Row[];
-      const next = candidates.find((row) => !canRun || canRun(toJob(row)));
+      const next = candidates.find((row) => !canRun || canRun(toJob(row, this.paths)));
       if (!next) return undefined;
       stmt(
         this.db,
@@ -269,7 +279,7 @@ export class SqliteJobQueue implements JobQueue {
       return next.id;
     });
     const id = claimed.immediate();
-    return id === undefined ? undefined : toJob(this.row(id));
+    return id === undefined ? undefined : toJob(this.row(id), this.paths);
   }
 
   async heartbeat(
@@ -328,7 +338,7 @@ export class SqliteJobQueue implements JobQueue {
       }
       this.event(id, kind, detail);
     })();
-    return toJob(this.row(id));
+    return toJob(this.row(id), this.paths);
   }
 
   async succeed(
@@ -340,7 +350,11 @@ export class SqliteJobQueue implements JobQueue {
       id,
       owner,
       `state = 'succeeded', finished_at = ?, progress = 100, eta_seconds = 0, outputs = ?, notes = ?`,
-      [this.now(), JSON.stringify(result.outputs), JSON.stringify(result.notes)],
+      [
+        this.now(),
+        JSON.stringify(this.paths.outputsToStored(result.outputs)),
+        JSON.stringify(result.notes),
+      ],
       'succeeded',
     );
   }
@@ -431,7 +445,7 @@ export class SqliteJobQueue implements JobQueue {
         }
       })
       .immediate();
-    return toJob(this.row(id));
+    return toJob(this.row(id), this.paths);
   }
 
   private paused(): boolean {
@@ -466,7 +480,7 @@ export class SqliteJobQueue implements JobQueue {
     const rows = stmt(this.db, `SELECT * FROM jobs WHERE state = 'running'`).all() as Row[];
     return rows
       .filter((r) => r.owner === null || (r.lease_until ?? 0) < now || !isAlive(r.owner))
-      .map(toJob);
+      .map((row) => toJob(row, this.paths));
   }
 
   async close(): Promise<void> {
