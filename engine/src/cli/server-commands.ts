@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError, fromFsError } from '../errors';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { globals, output, type GlobalOptions } from './context';
@@ -260,7 +260,16 @@ export function registerServerCommands(program: Command): void {
     .option('-c, --config <file>', 'server configuration file')
     .action(async (opts: { role: string; ttl: string; config?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const { readServeConfig, ensureServerTls, createPairingCode, parseRole } = await runtime();
+      const {
+        readServeConfig,
+        ensureServerTls,
+        createPairingCode,
+        parseRole,
+        openDatabase,
+        databasePath,
+        fingerprintOf,
+        TLS_FILE_NAMES,
+      } = await runtime();
       const config = await readServeConfig(opts.config);
       const dataDir = dataDirFor(g, config);
       const ttl = Number(opts.ttl);
@@ -270,23 +279,40 @@ export function registerServerCommands(program: Command): void {
           '--ttl must be a whole number of seconds from 30 to 86400',
         );
       }
-      const { store, db } = await credentialStore(g, opts.config);
+      // The CA's certificate is public: once `serve` has made it, pairing needs no KEK
+      // (the service user, who runs this, cannot read the KEK outside the service).
+      const caPath = join(dataDir, 'tls', TLS_FILE_NAMES.caCert);
+      const caPem = await readFile(caPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw fromFsError(err, caPath, 'read');
+      });
+      let caFingerprint: string;
+      if (caPem !== undefined) {
+        caFingerprint = fingerprintOf(caPem);
+      } else {
+        // Pairing before the first start makes the CA, whose key is sealed under the KEK.
+        const made = await credentialStore(g, opts.config);
+        try {
+          const tls = await ensureServerTls(join(dataDir, 'tls'), {
+            hostnames: config.hostnames,
+            addresses: config.addresses,
+            sealer: made.store.sealer('tls'),
+          });
+          caFingerprint = tls.caFingerprint;
+        } finally {
+          made.db.close();
+        }
+      }
+      const db = openDatabase(databasePath(dataDir));
       try {
-        // The CA exists from the first `serve`; made here too so pairing can come first.
-        // Its key is sealed under the KEK, through the credential store.
-        const tls = await ensureServerTls(join(dataDir, 'tls'), {
-          hostnames: config.hostnames,
-          addresses: config.addresses,
-          sealer: store.sealer('tls'),
-        });
         const { code, expiresAt } = createPairingCode(db, {
           role: parseRole(opts.role),
           ttlMs: ttl * 1000,
         });
         output(
           g,
-          `Pairing code: ${code}  (valid until ${new Date(expiresAt).toLocaleTimeString()}, once)\nCA fingerprint (SHA-256): ${tls.caFingerprint}\nOn the desktop: keepsake remote add https://<this server>:${config.port} --code ${code}`,
-          { code, expiresAt, caFingerprint: tls.caFingerprint },
+          `Pairing code: ${code}  (valid until ${new Date(expiresAt).toLocaleTimeString()}, once)\nCA fingerprint (SHA-256): ${caFingerprint}\nOn the desktop: keepsake remote add https://<this server>:${config.port} --code ${code}`,
+          { code, expiresAt, caFingerprint },
         );
       } finally {
         db.close();

@@ -13,4 +13,4 @@ export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
 export { startProxyServer } from '../proxy/proxy-server';
 export { reloadOnSignal } from '../proxy/routes-holder';
 export { readServeConfig, type ServeConfig } from '../server/serve-config';
-export { ensureServerTls } from '../server/tls';
+export { TLS_FILE_NAMES, ensureServerTls, fingerprintOf } from '../server/tls';

@@ -173,6 +173,28 @@ describe('keepsake serve: TLS private keys at rest', () => {
   });
 });
 
+describe('keepsake pair', () => {
+  it('needs no KEK once the CA exists (the service user cannot read it), only to make one', async () => {
+    const dir = await freshDir();
+    const dataDir = join(dir, 'data');
+    const config = join(dir, 'serve.json');
+    // As on a systemd install: the KEK is only for the service (LoadCredential=).
+    await writeFile(config, JSON.stringify({ port: 0, kekFile: join(dir, 'no-access'), dataDir }));
+    const env = { KEEPSAKE_SCRATCH: (await testScratch()).configured! };
+
+    const before = await runCli(['pair', '-c', config], { env });
+    expect(before.code).not.toBe(0);
+    expect(before.stderr).toMatch(/no-access/);
+
+    const s = await start(dataDir, randomBytes(32));
+    const fingerprint = s.caFingerprint;
+    await stop(s);
+    const paired = await runCli(['pair', '-c', config, '--json'], { env });
+    expect(paired.code, paired.stderr).toBe(0);
+    expect(JSON.parse(paired.stdout)).toMatchObject({ caFingerprint: fingerprint });
+  });
+});
+
 describe('keepsake serve: a captured request after a restart', () => {
   it('a clean restart keeps what it accepted: the replay is refused, a slow clock still served', async () => {
     const kek = randomBytes(32);
