@@ -426,6 +426,9 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
       // A code has about 49 bits and lives ten minutes; a few tries a minute per address
       // keep guessing hopeless.
       config: { rateLimit: { max: 10, timeWindow: 60_000 } },
+      // Unsigned, so read before anyone is known: a name, a nonce and a MAC fit in far
+      // less, and a stalled 1 MiB body must not be a way to hold memory.
+      bodyLimit: 4096,
       schema: {
         body: Type.Object(
           {

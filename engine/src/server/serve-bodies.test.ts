@@ -205,6 +205,23 @@ describe('request bodies on keepsake serve', () => {
     expect(grewBuffers).toBeLessThan(24 * 2 ** 20);
   }, 30_000);
 
+  it('refuses a pairing body larger than a pairing request before reading it', async () => {
+    const s = await server();
+    const big = slowRequest(
+      s,
+      'POST',
+      '/v1/pair',
+      { 'content-type': 'application/json', 'content-length': String(1024 * 1024 - 1) },
+      (write) => write(Buffer.from('{"name":"')),
+    );
+    try {
+      const answer = await within(big.answer, 3000);
+      expect(answer.status, answer.text).toBe(413);
+    } finally {
+      big.close();
+    }
+  });
+
   it('a stalled unsigned PATCH does not block the owner’s chunk', async () => {
     const s = await server();
     const { clientId, client } = clientFor(s, 'alice');
