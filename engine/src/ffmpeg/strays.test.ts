@@ -8,8 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliVault, runCli, startCli } from '../testing/cli';
-import { makeClip } from '../testing/media';
-import { freshDir } from '../testing/tmp';
+import { openJobEngine } from '../jobs/job-engine';
+import { makeClip, testScratch } from '../testing/media';
+import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { createVault } from '../vault/keyring';
+import { openScratch } from './scratch';
 import { locateFfmpeg } from './locate';
 import { processStart, reapStrays } from './strays';
 import { diesWithEngine } from './tool-process';
@@ -154,6 +157,59 @@ describe('reapStrays', () => {
         expect((await readdir(registry)).sort()).toEqual([`${live.pid}.json`]);
       } finally {
         for (const child of started) child.kill('SIGKILL');
+      }
+    },
+    30_000,
+  );
+});
+
+describe('an engine that starts', () => {
+  it.skipIf(!isLinux)(
+    'kills the FFmpeg a dead engine of its data folder left, and wipes its job folder',
+    async () => {
+      const dir = await freshDir();
+      const dataDir = join(dir, 'data');
+      const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+        scrypt: TEST_SCRYPT,
+        recovery: false,
+      });
+      const scratch = await testScratch();
+      const jobDir = join((await openScratch(scratch)).root, 'jdeadengine01');
+      await mkdir(jobDir);
+      const { ffmpegPath } = await locateFfmpeg();
+      // What a dead engine's FFmpeg looks like where nothing killed it (no setpriv).
+      const stray = spawn(
+        ffmpegPath,
+        ['-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc', '-f', 'null', '-'],
+        { cwd: jobDir, stdio: 'ignore' },
+      );
+      try {
+        await until(() => processStart(stray.pid!) !== undefined, 5000, 'FFmpeg to start');
+        const gone = spawn('true');
+        await new Promise((r) => gone.on('close', r));
+        const registry = join(dataDir, 'cache', 'children');
+        await mkdir(registry, { recursive: true });
+        await writeFile(
+          join(registry, `${gone.pid}.json`),
+          JSON.stringify({
+            pid: gone.pid,
+            start: '1',
+            children: [
+              { pid: stray.pid, start: processStart(stray.pid!), tool: ffmpegPath, cwd: jobDir },
+            ],
+          }),
+        );
+        const engine = await openJobEngine({ dataDir, keys: { vault }, scratch });
+        try {
+          await until(() => dead(stray.pid!), 5000, 'the stray to die');
+          expect(existsSync(jobDir)).toBe(false);
+          // Only this engine's own record is left.
+          expect(await readdir(registry)).toEqual([`${process.pid}.json`]);
+        } finally {
+          await engine.close();
+        }
+      } finally {
+        stray.kill('SIGKILL');
       }
     },
     30_000,

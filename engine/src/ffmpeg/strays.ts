@@ -33,6 +33,8 @@ interface EngineRecord {
 }
 
 let registryFile: string | undefined;
+/** This engine's own start time (asked once: off Linux it costs a `ps`). */
+let ownStart: string | undefined;
 const children = new Map<number, ChildRecord>();
 
 /**
@@ -80,7 +82,7 @@ function save(): void {
   if (!registryFile) return;
   const record: EngineRecord = {
     pid: process.pid,
-    start: processStart(process.pid) ?? '',
+    start: ownStart ?? '',
     children: [...children.values()],
   };
   const temp = `${registryFile}.tmp`;
@@ -98,7 +100,8 @@ function save(): void {
  * start). A second engine in one process (tests) moves the registry to its own folder.
  */
 export async function trackChildrenIn(registryDir: string): Promise<void> {
-  if (processStart(process.pid) === undefined) return;
+  ownStart ??= processStart(process.pid);
+  if (ownStart === undefined) return;
   await mkdir(registryDir, { recursive: true, mode: 0o700 });
   registryFile = join(registryDir, `${process.pid}.json`);
   save();
