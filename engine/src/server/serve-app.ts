@@ -107,6 +107,8 @@ const SECURITY_HEADERS = {
 
 const LOOPBACK = parseCidrs(['127.0.0.0/8', '::1/128']);
 const DENIALS_PER_MINUTE = 60;
+/** JSON bodies (at most bodyLimit each) one credential may have arriving at once. */
+const MAX_BUFFERED_BODIES_PER_CLIENT = 16;
 /** The body of a request without one (every GET), as signed. */
 const EMPTY = Buffer.alloc(0);
 
@@ -218,12 +220,33 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   const hasBody = (request: FastifyRequest) =>
     request.headers['transfer-encoding'] !== undefined ||
     Number(request.headers['content-length'] ?? 0) > 0;
+  // JSON bodies are held in memory until their signature is checked: a credential's id
+  // (which is not a secret) buys at most this many of them at once.
+  const bufferedBodies = new Map<string, number>();
   app.addHook('onRequest', (request, _reply, done) => {
     if (!request.routeOptions.config.scopes || !hasBody(request)) return done();
     try {
       request.claimed = gate.precheck(request);
     } catch (err) {
       return done(err as Error);
+    }
+    if (request.headers['content-type']?.startsWith('application/json')) {
+      const id = request.claimed.clientId;
+      const held = bufferedBodies.get(id) ?? 0;
+      if (held >= MAX_BUFFERED_BODIES_PER_CLIENT) {
+        return done(
+          new KeepsakeError(
+            'SERVER_BUSY',
+            `${held} requests of this credential are still arriving; retry once they are done`,
+          ),
+        );
+      }
+      bufferedBodies.set(id, held + 1);
+      request.raw.once('close', () => {
+        const left = (bufferedBodies.get(id) ?? 1) - 1;
+        if (left > 0) bufferedBodies.set(id, left);
+        else bufferedBodies.delete(id);
+      });
     }
     done();
   });

@@ -205,6 +205,37 @@ describe('request bodies on keepsake serve', () => {
     expect(grewBuffers).toBeLessThan(24 * 2 ** 20);
   }, 30_000);
 
+  it('holds at most 16 unverified JSON bodies per credential', async () => {
+    const s = await server();
+    const { clientId, client } = clientFor(s, 'alice');
+    // Someone who knows alice's id (not a secret) but not her key: 20 stalled bodies.
+    const forged = Array.from({ length: 20 }, () =>
+      slowRequest(
+        s,
+        'POST',
+        '/v1/uploads',
+        {
+          ...signedHeaders(clientId, randomBytes(32).toString('base64'), 'POST', '/v1/uploads'),
+          'content-type': 'application/json',
+          'content-length': String(1024 * 1024 - 1),
+        },
+        (write) => write(Buffer.alloc(64 * 1024, 0x20)),
+      ),
+    );
+    try {
+      const answers = await Promise.all(forged.map((f) => within(f.answer, 2500)));
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.filter((st) => st === 503)).toHaveLength(4);
+      expect(statuses.filter((st) => st === -1)).toHaveLength(16); // still waiting
+    } finally {
+      for (const f of forged) f.close();
+    }
+    // Once they are gone, alice is served again.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await client.createUpload(10)).size).toBe(10);
+    await client.close();
+  });
+
   it('refuses a pairing body larger than a pairing request before reading it', async () => {
     const s = await server();
     const big = slowRequest(
