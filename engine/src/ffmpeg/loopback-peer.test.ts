@@ -5,10 +5,12 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NOBODY } from '../testing/as-nobody';
+import { NOBODY, nobodyCannotRunNode } from '../testing/as-nobody';
 import { listenOnLoopback } from './loopback-listen';
 
-const isLinuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
+// Root-only cases also skip when nobody cannot run this Node binary (one under /root).
+const isLinuxRoot =
+  process.platform === 'linux' && process.getuid?.() === 0 && nobodyCannotRunNode() === undefined;
 
 const servers: Server[] = [];
 afterEach(() => {

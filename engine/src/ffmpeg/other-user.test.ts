@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { submitJob } from '../jobs/worker';
 import type { Job } from '../jobs/queue';
-import { NOBODY } from '../testing/as-nobody';
+import { NOBODY, nobodyCannotRunNode } from '../testing/as-nobody';
 import { testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
@@ -143,8 +143,9 @@ interface Entry {
 
 describe('another local user against a running job', () => {
   // Root-only: the attacker must be another user (nobody), and only root can start it so.
-  // Linux-only: the attacker reads /proc as the attacker did.
-  it.skipIf(!isLinuxRoot)(
+  // Linux-only: the attacker reads /proc as the attacker did. Skipped too when
+  // nobody cannot run this Node binary (one under /root).
+  it.skipIf(!isLinuxRoot || nobodyCannotRunNode() !== undefined)(
     'as nobody, reads FFmpeg and FFprobe command lines, tries input and sink: gets no media byte and plants nothing',
     async () => {
       const { dir, vault, engine } = await testEngine();

@@ -41,3 +41,23 @@ for (const p of ${JSON.stringify(needed)}) fs.accessSync(p, ${constants.R_OK});`
         'folder such as /root: this root-only case runs code from it as nobody';
   return probed;
 }
+
+let nodeProbed: string | undefined | null = null;
+
+/**
+ * Why `nobody` cannot run this Node binary (one installed under /root, say), or
+ * undefined when it can or this is not root. For root-only cases whose code as nobody
+ * is a plain Node script, not the checkout.
+ */
+export function nobodyCannotRunNode(): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  if (nodeProbed !== null) return nodeProbed;
+  const res = spawnSync(process.execPath, ['-e', '0'], {
+    uid: NOBODY,
+    gid: NOBODY,
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
+  nodeProbed = res.status === 0 ? undefined : `user nobody cannot run ${process.execPath}`;
+  return nodeProbed;
+}
