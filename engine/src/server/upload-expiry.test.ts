@@ -152,7 +152,7 @@ describe('upload space and expiry on keepsake serve', () => {
     expect(expired.map((e) => e.target)).toEqual([idle.id]);
   });
 
-  it('expires a job whose owner never came back for it, with its upload', async () => {
+  it('expires jobs whose owner never came back for them, with their uploads, and keeps a recent one', async () => {
     const dataDir = join(await freshDir(), 'server');
     const kek = randomBytes(32);
     const first = await server(dataDir, kek);
@@ -160,37 +160,47 @@ describe('upload space and expiry on keepsake serve', () => {
     const client = clientFor(first.s, 'alice');
     const source = join(await freshDir(), 'in.ksv');
     await writeFile(source, randomBytes(3000));
-    const upload = await client.uploadFile(source);
     const keyB64 = randomBytes(32).toString('base64');
-    const job = await client.createJob({
-      input: { upload: upload.id },
-      preset: 'remux',
-      params: {},
-      mode: 'automated',
-      priority: 0,
-      thorough: false,
-      keys: {
-        input: keyB64,
-        output: { vaultId: randomBytes(16).toString('hex'), keyId: 'k', key: keyB64 },
-      },
-    });
+    const newJob = async () =>
+      client.createJob({
+        input: { upload: (await client.uploadFile(source)).id },
+        preset: 'remux',
+        params: {},
+        mode: 'automated',
+        priority: 0,
+        thorough: false,
+        keys: {
+          input: keyB64,
+          output: { vaultId: randomBytes(16).toString('hex'), keyId: 'k', key: keyB64 },
+        },
+      });
+    const waiting = await newJob();
+    const uncollected = await newJob();
+    const recent = await newJob();
+    await client.cancel(uncollected.id); // finished (cancelled), and nobody deletes it
+    await client.cancel(recent.id);
     await first.close();
-    // The desktop crashed for good: the job waits for keys it will never get.
+    // The desktop crashed for good: one job waits for keys it will never get, the other
+    // finished two days ago and was never collected.
+    const twoDaysAgo = Date.now() - 2 * 86_400_000;
     const db = new Database(databasePath(dataDir));
-    db.prepare('UPDATE jobs SET created_at = ? WHERE id = ?').run(
-      Date.now() - 2 * 86_400_000,
-      job.id,
+    db.prepare('UPDATE jobs SET created_at = ? WHERE id = ?').run(twoDaysAgo, waiting.id);
+    db.prepare('UPDATE jobs SET created_at = ?, finished_at = ? WHERE id = ?').run(
+      twoDaysAgo,
+      twoDaysAgo,
+      uncollected.id,
     );
     db.close();
 
     const second = await server(dataDir, kek);
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && (await second.s.engine.queue.list()).length > 0) {
+    while (Date.now() < deadline && (await second.s.engine.queue.list()).length > 1) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(await second.s.engine.queue.list()).toEqual([]);
-    expect(await readdir(join(dataDir, 'uploads'))).toEqual([]);
-    expect(second.s.audit.query({}).map((e) => e.action)).toContain('job.expire');
+    expect((await second.s.engine.queue.list()).map((j) => j.id)).toEqual([recent.id]);
+    expect(await readdir(join(dataDir, 'uploads'))).toHaveLength(1);
+    const expired = second.s.audit.query({}).filter((e) => e.action === 'job.expire');
+    expect(expired.map((e) => e.target).sort()).toEqual([waiting.id, uncollected.id].sort());
   });
 
   it('validate accepts the expiry setting and names a wrong one', async () => {
