@@ -69,16 +69,50 @@ function describeOutcome(job: JobSnapshot): string {
  * another process, the disk full): it waits and tries again rather than dying, and the
  * user should know why nothing moves. Each distinct problem is said once in a row.
  */
-function reportStalls(worker: JobWorker, g: GlobalOptions): void {
+function reportStalls(worker: JobWorker, g: GlobalOptions): () => StallState {
   let last = '';
+  let since: number | undefined;
+  let error: KeepsakeError | undefined;
   worker.on('stalled', (err) => {
+    since ??= Date.now();
+    error = err;
     if (g.quiet || err.message === last) return;
     last = err.message;
     process.stderr.write(`keepsake: ${err.message} [${err.code}]; trying again shortly\n`);
   });
-  const clear = () => (last = '');
+  const clear = () => {
+    last = '';
+    since = undefined;
+    error = undefined;
+  };
+  worker.on('progress', clear);
   worker.on('finished', clear);
   worker.on('retry', clear);
+  return () => ({ error, forMs: since === undefined ? 0 : Date.now() - since });
+}
+
+interface StallState {
+  /** The latest problem with the database, while it lasts. */
+  error?: KeepsakeError;
+  forMs: number;
+}
+
+/**
+ * How long `job submit` waits on a database that stays full or damaged before it gives
+ * up (a busy one is waited for: another program is working). The job is left for the
+ * next start to recover; nothing can be written about it meanwhile.
+ */
+const STALL_GIVE_UP_MS = 30_000;
+
+/**
+ * The vault's unlocking, started beside FFmpeg's discovery. The engine awaits it only
+ * later, so a refusal (no password) is marked handled here, or Node would end the
+ * process with a stack trace before the engine got to report it.
+ */
+function unlocking(g: GlobalOptions): ReturnType<typeof openVault> {
+  const vault = openVault(g);
+  vault.catch(() => undefined);
+  return vault;
 }
 
 /** Sets the exit status of a job that did not succeed from its error code. */
@@ -97,9 +131,15 @@ async function follow(
   id: string,
   read: () => Promise<JobSnapshot>,
   bar: JobProgressBar,
-  options: { intervalMs?: number; wake?: (notify: () => void) => () => void } = {},
+  options: {
+    intervalMs?: number;
+    wake?: (notify: () => void) => () => void;
+    /** Throws to stop following (the database cannot be written, say). */
+    check?: () => void;
+  } = {},
 ): Promise<JobSnapshot> {
   for (;;) {
+    options.check?.();
     const job = await read();
     bar.update(id, job.state, job.progress);
     if (FINISHED_STATES.includes(job.state)) {
@@ -180,8 +220,8 @@ export function registerJobCommands(program: Command): void {
           }
           return;
         }
-        const engine = await openJobEngine({ dataDir, keys: { vault: openVault(g) } });
-        reportStalls(engine.worker, g);
+        const engine = await openJobEngine({ dataDir, keys: { vault: unlocking(g) } });
+        const stall = reportStalls(engine.worker, g);
         let interrupted = false;
         let queued: JobSnapshot | undefined;
         // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
@@ -198,6 +238,19 @@ export function registerJobCommands(program: Command): void {
           const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });
           const id = queued.id;
           const finished = await follow(id, () => engine.queue.get(id), bar, {
+            // A full or damaged database, or Ctrl-C while the cancel cannot be recorded:
+            // stop waiting and say why, rather than hang.
+            check: () => {
+              const { error, forMs } = stall();
+              if (!error) return;
+              const givesUp = error.code !== 'DATABASE_BUSY' && forMs >= STALL_GIVE_UP_MS;
+              if (!givesUp && !interrupted) return;
+              bar.done();
+              throw new KeepsakeError(
+                error.code,
+                `${error.message}; job ${id} is left to the next \`keepsake job work\` or desktop start, which will retry it`,
+              );
+            },
             wake: (notify) => {
               engine.worker.on('finished', notify);
               return () => engine.worker.off('finished', notify);
@@ -334,11 +387,11 @@ export function registerJobCommands(program: Command): void {
       const g = globals(cmd);
       const engine = await openJobEngine({
         dataDir: resolveDataDir(g.dataDir),
-        keys: { vault: openVault(g) },
+        keys: { vault: unlocking(g) },
         concurrency: opts.concurrency,
       });
       const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });
-      reportStalls(engine.worker, g);
+      void reportStalls(engine.worker, g);
       engine.worker.on('progress', (j, p) => bar.update(j.id, 'running', p));
       engine.worker.on('finished', (j) => {
         bar.done();
