@@ -397,6 +397,8 @@ export function fromSqliteError(err: unknown, file?: string): KeepsakeError | un
       options,
     );
   }
+  // Anything else (a constraint, a bad statement) is a bug, not the file: INTERNAL.
+  if (!/^SQLITE_(CANTOPEN|READONLY|PERM|IOERR|AUTH|NOLFS|PROTOCOL)/.test(code)) return undefined;
   return new KeepsakeError(
     'DATABASE_UNAVAILABLE',
     `the engine database cannot be used (${err.message}); check that the data folder is yours and the disk is healthy`,

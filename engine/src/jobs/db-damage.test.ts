@@ -123,6 +123,23 @@ describe('a damaged engine.db', () => {
   });
 });
 
+describe('SQLite errors in registry terms', () => {
+  it('a read-only file is DATABASE_UNAVAILABLE; a constraint (a bug, not the file) stays unmapped', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    openDatabase(path).close();
+    const readonly = new Database(path, { readonly: true });
+    const ro = caught(() => readonly.exec(`INSERT INTO queue_settings VALUES ('k', 'v')`));
+    readonly.close();
+    expect(fromSqliteError(ro)?.code).toBe('DATABASE_UNAVAILABLE');
+    const db = openDatabase(path);
+    db.exec(`INSERT INTO queue_settings VALUES ('k', 'v')`);
+    const dup = caught(() => db.exec(`INSERT INTO queue_settings VALUES ('k', 'w')`));
+    db.close();
+    expect(fromSqliteError(dup)).toBeUndefined();
+    expect(fromSqliteError(new Error('plain'))).toBeUndefined();
+  });
+});
+
 describe('engine.db is private', () => {
   it('a new database and its WAL are 0600 whatever the umask', async () => {
     const path = join(await freshDir(), 'engine.db');

@@ -13,6 +13,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
@@ -268,8 +269,16 @@ function createDatabase(path: string, target: number): void {
     try {
       linkSync(temp, path);
     } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       // Another process created it meanwhile: theirs is the database.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (code === 'EEXIST') return;
+      // A file system without hard links (exFAT, some network shares): a rename, which
+      // could only replace a database another process created in these same milliseconds.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        renameSync(temp, path);
+        return;
+      }
+      throw err;
     }
   } finally {
     for (const file of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(file, { force: true });
