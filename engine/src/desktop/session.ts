@@ -324,6 +324,15 @@ export class DesktopSession {
         worker: this.options.worker,
       });
       engine.worker.on('finished', (job) => void this.finished(job, vault));
+      // The database busy in another program, the disk full: the worker waits and tries
+      // again; the app's log says why jobs do not move meanwhile.
+      let lastStall = '';
+      engine.worker.on('stalled', (err) => {
+        if (err.message === lastStall) return;
+        lastStall = err.message;
+        process.stderr.write(`keepsake: ${err.message} [${err.code}]; trying again shortly\n`);
+      });
+      engine.worker.on('progress', () => (lastStall = ''));
       await engine.worker.start();
       this.engine = engine;
       this.engineError = undefined;
