@@ -392,14 +392,14 @@ export class Library {
 
   files(folderId: string): LibraryFile[] {
     const folder = this.folder(folderId);
-    return this.fileRows(folderId).map((row) => toFile(row, folder));
+    return this.fileRows(folderId).map((row) => toFile(row, folder, this.dataDir));
   }
 
   file(id: string): LibraryFile {
     const row = stmt(this.db, 'SELECT * FROM library_files WHERE id = ?').get(id) as
       FileRow | undefined;
     if (!row) throw new KeepsakeError('NOT_FOUND', `no library file "${id}"`);
-    return toFile(row, this.folder(row.folder_id));
+    return toFile(row, this.folder(row.folder_id), this.dataDir);
   }
 
   /** How many of `fileIds` each folder holds (one query, however big the folders). */
@@ -474,7 +474,8 @@ export class Library {
       'SELECT object_path FROM library_files WHERE folder_id = ? AND object_path IS NOT NULL',
     )
       .pluck()
-      .all(id) as string[];
+      .all(id)
+      .map((stored) => objectPath(this.dataDir, stored as string));
     // The rows go first: a crash midway leaves unlisted ciphertext, never a listed item
     // whose copy is gone.
     stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(id);
@@ -514,7 +515,7 @@ export class Library {
             this.db,
             `UPDATE library_files SET object_path = ?, object_size = ?, object_mtime = ?
              WHERE id = ?`,
-          ).run(dest, info.size, info.mtimeMs, file.id);
+          ).run(relative(this.dataDir, dest), info.size, info.mtimeMs, file.id);
           progress.done += 1;
           options.onFile?.();
         } catch (err) {
@@ -566,7 +567,7 @@ export class Library {
       folder.id,
       rel,
     ) as FileRow | undefined;
-    return row && toFile(row, folder);
+    return row && toFile(row, folder, this.dataDir);
   }
 
   /** Where an upload's vault copy goes: a new id and its object path. */
@@ -593,7 +594,7 @@ export class Library {
       file.size,
       file.mtimeMs,
       mediaKindOf(file.rel),
-      object.path,
+      relative(this.dataDir, object.path),
       file.size,
       file.mtimeMs,
     );
@@ -685,7 +686,19 @@ function toFolder(row: FolderRow): LibraryFolder {
   return { ...row, watching: row.watching === 1 };
 }
 
-function toFile(row: FileRow, folder: LibraryFolder): LibraryFile {
+/**
+ * A vault copy's stored path, made absolute. Stored relative to the data folder, so a
+ * copied or restored data folder reads (and removes) its own copies, never those of the
+ * folder it came from. Older versions stored `<data folder>/library/<folder>/<file>.ksv`
+ * absolute: its last three parts are taken, in this data folder.
+ */
+function objectPath(dataDir: string, stored: string): string {
+  return isAbsolute(stored)
+    ? join(dataDir, ...stored.split(/[\\/]/).slice(-3))
+    : join(dataDir, stored);
+}
+
+function toFile(row: FileRow, folder: LibraryFolder, dataDir: string): LibraryFile {
   const sourceExists = folder.source === 'disk' && row.missing_since === null;
   const current =
     row.object_path !== null &&
@@ -699,7 +712,7 @@ function toFile(row: FileRow, folder: LibraryFolder): LibraryFile {
     size: row.size,
     mtimeMs: row.mtime_ms,
     kind: row.kind,
-    encryptedPath: current ? (row.object_path ?? undefined) : undefined,
+    encryptedPath: current && row.object_path ? objectPath(dataDir, row.object_path) : undefined,
     sourceExists,
     missingSince: row.missing_since ?? undefined,
   };
