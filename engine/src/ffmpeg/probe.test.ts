@@ -208,6 +208,36 @@ describe('probeInput over the loopback source', () => {
     }
   });
 
+  it("reads a phone clip's dates, its turn and its display aspect", async () => {
+    // What an iPhone writes: UTC creation_time, local creationdate with its offset, and a
+    // picture stored turned. FFmpeg 5.1 keeps a `rotate` tag only when copying; it writes
+    // rotate=90 as a matrix both FFprobe builds read as 90° counterclockwise (they print
+    // rotation=90), which is 270° clockwise.
+    await makeClip(dir, 'phone-source.mov', { seconds: 0.5 });
+    await run(ffmpeg, [
+      ...['-v', 'error', '-y', '-i', media('phone-source.mov'), '-c', 'copy'],
+      ...['-metadata', 'creation_time=2019-08-12T12:30:00.000000Z'],
+      ...['-metadata', 'com.apple.quicktime.creationdate=2019-08-12T14:30:00+0200'],
+      ...['-movflags', 'use_metadata_tags', '-metadata:s:v:0', 'rotate=90', '-aspect', '16:9'],
+      media('phone.mov'),
+    ]);
+    for (const [label, probe] of probes) {
+      const probed = await probePlain(probe, 'phone.mov');
+      expect({ label, rotation: probed.rotation, dates: probed.dates }).toEqual({
+        label,
+        rotation: 270,
+        dates: {
+          creationTime: '2019-08-12T12:30:00.000000Z',
+          quicktime: '2019-08-12T14:30:00+0200',
+        },
+      });
+      expect(probed.displayAspect).toBe('16:9');
+      expect(probed.media).toMatchObject({ width: 240, height: 320 });
+    }
+    const plain = await probePlain(probes[0]![1], 'clip.mkv');
+    expect(plain).toMatchObject({ rotation: 0, dates: {} });
+  });
+
   it.skipIf(!hasSystemProbe)('reads MPEG-TS with the system FFprobe', async () => {
     // Only the system build: the npm FFprobe (N-66595) segfaults on any MPEG-TS input.
     const probed = await probePlain(SYSTEM_FFPROBE, 'clip.ts');
@@ -343,6 +373,8 @@ describe('parseProbe', () => {
         { index: 1, type: 'audio', codec: 'aac', durationSeconds: 2.99 },
       ],
       media: { durationSeconds: 3.01, width: 1920, height: 1080, hasAudio: true },
+      rotation: 0,
+      dates: {},
     });
   });
 
@@ -351,14 +383,21 @@ describe('parseProbe', () => {
       'a display matrix of -90°',
       { side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] },
       true,
+      90,
     ],
-    ['a display matrix of 270°', { side_data_list: [{ rotation: 270 }] }, true],
-    ['a legacy rotate tag of 90', { tags: { rotate: '90' } }, true],
-    ['a rotation of 180°', { side_data_list: [{ rotation: 180 }] }, false],
-    ['no rotation', {}, false],
-  ])('sizes a phone video with %s as displayed', (_label, extra, swapped) => {
-    const { media } = parseProbe({ format: format(), streams: [video(extra), audio] });
-    expect([media.width, media.height]).toEqual(swapped ? [1080, 1920] : [1920, 1080]);
+    ['a display matrix of 270°', { side_data_list: [{ rotation: 270 }] }, true, 90],
+    ['a legacy rotate tag of 90', { tags: { rotate: '90' } }, true, 90],
+    ['a display matrix of 90°', { side_data_list: [{ rotation: 90 }] }, true, 270],
+    ['a rotation of 180°', { side_data_list: [{ rotation: 180 }] }, false, 180],
+    ['no rotation', {}, false, 0],
+  ])('sizes a phone video with %s as displayed', (_label, extra, swapped, clockwise) => {
+    const probed = parseProbe({ format: format(), streams: [video(extra), audio] });
+    expect([probed.media.width, probed.media.height]).toEqual(
+      swapped ? [1080, 1920] : [1920, 1080],
+    );
+    // The display matrix counts counterclockwise, the legacy tag clockwise: an iPhone's
+    // portrait clip says -90 in one and 90 in the other, and is turned 90° clockwise.
+    expect(probed.rotation).toBe(clockwise);
   });
 
   it('notices a missing audio stream and skips cover art', () => {

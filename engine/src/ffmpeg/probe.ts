@@ -65,6 +65,17 @@ export interface ProbeResult {
   streams: ProbedStream[];
   media: MediaInfo;
   isImage: boolean;
+  /** Degrees clockwise the main picture is turned when shown (0, 90, 180, 270). */
+  rotation: number;
+  /** The main picture's display aspect (`4:3`, `16:9`), when the stream states one. */
+  displayAspect?: string;
+  /** Dates the container states, for the library's capture date. */
+  dates: {
+    /** `creation_time` of the container or the main stream (UTC). */
+    creationTime?: string;
+    /** `com.apple.quicktime.creationdate`: local time with its offset. */
+    quicktime?: string;
+  };
 }
 
 export interface ProbeOptions {
@@ -144,7 +155,9 @@ export function parseProbe(json: unknown): ProbeResult {
   // Phones record portrait video as landscape frames plus a rotation: presets scale the
   // picture as displayed.
   const raw = rawStreams[at];
-  if (raw && Math.abs(rotation(raw)) % 180 === 90) [width, height] = [height, width];
+  const turned = raw ? rotation(raw) : 0;
+  if (Math.abs(turned) % 180 === 90) [width, height] = [height, width];
+  const dar = raw ? str(raw.display_aspect_ratio) : undefined;
 
   const durationSeconds =
     num(format.duration) ?? Math.max(0, ...streams.map((s) => s.durationSeconds ?? 0));
@@ -160,6 +173,24 @@ export function parseProbe(json: unknown): ProbeResult {
       hasAudio: streams.some((s) => s.type === 'audio'),
     },
     isImage: IMAGE_DEMUXERS.has(demuxer),
+    rotation: ((turned % 360) + 360) % 360,
+    ...(dar && /^[1-9]\d*:[1-9]\d*$/.test(dar) ? { displayAspect: dar } : {}),
+    dates: containerDates(format, raw),
+  };
+}
+
+function containerDates(format: Json, video: Json | undefined): ProbeResult['dates'] {
+  const tagsOf = (j: Json | undefined): Json => (j && isObject(j.tags) ? j.tags : {});
+  const find = (tags: Json, name: string): string | undefined => {
+    const key = Object.keys(tags).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : str(tags[key]);
+  };
+  const creationTime =
+    find(tagsOf(format), 'creation_time') ?? find(tagsOf(video), 'creation_time');
+  const quicktime = find(tagsOf(format), 'com.apple.quicktime.creationdate');
+  return {
+    ...(creationTime !== undefined ? { creationTime } : {}),
+    ...(quicktime !== undefined ? { quicktime } : {}),
   };
 }
 
@@ -387,12 +418,15 @@ function toStream(raw: Json): ProbedStream {
   return stream;
 }
 
-/** Degrees from the display matrix (FFprobe 5+) or the legacy `rotate` tag. */
+/**
+ * Degrees clockwise, from the display matrix (FFprobe 5+, which counts counterclockwise:
+ * a phone's portrait video says -90) or the legacy `rotate` tag (clockwise: 90).
+ */
 function rotation(raw: Json): number {
   const sideData = Array.isArray(raw.side_data_list) ? raw.side_data_list.filter(isObject) : [];
   for (const entry of sideData) {
     const degrees = num(entry.rotation);
-    if (degrees !== undefined) return Math.round(degrees);
+    if (degrees !== undefined) return -Math.round(degrees);
   }
   const tags = isObject(raw.tags) ? raw.tags : {};
   return Math.round(num(tags.rotate) ?? 0);
