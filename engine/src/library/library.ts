@@ -692,7 +692,7 @@ function toFolder(row: FolderRow): LibraryFolder {
  * folder it came from. Older versions stored `<data folder>/library/<folder>/<file>.ksv`
  * absolute: its last three parts are taken, in this data folder.
  */
-function objectPath(dataDir: string, stored: string): string {
+export function objectPath(dataDir: string, stored: string): string {
   return isAbsolute(stored)
     ? join(dataDir, ...stored.split(/[\\/]/).slice(-3))
     : join(dataDir, stored);

@@ -1,0 +1,176 @@
+// What the library reads of each item, from real vault copies of media made by real
+// FFmpeg and sharp, with a real SQLite file: capture dates from each source, picture
+// facts, and a clear state for every kind of bad file, never a crash or a stuck queue.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { locateFfmpeg } from '../ffmpeg/locate';
+import { databasePath, openDatabase } from '../jobs/db';
+import { makeClip } from '../testing/media';
+import { freshDir, TEST_SCRYPT } from '../testing/tmp';
+import { createVault } from '../vault/keyring';
+import { InfoReader } from './info-reader';
+import type { InfoTools } from './item-info';
+import { Library } from './library';
+
+const run = promisify(execFile);
+let tools: InfoTools;
+let media: string;
+
+beforeAll(async () => {
+  const located = await locateFfmpeg();
+  // Debian's FFprobe when present: the npm build crashes on MPEG-TS.
+  tools = { ffmpegPath: located.ffmpegPath, ffprobePath: located.ffprobePath };
+  // Shared by the tests: freshDir's folders go after each test.
+  media = await mkdtemp(join(tmpdir(), 'keepsake-info-media-'));
+  const jpeg = await sharp({
+    create: { width: 120, height: 80, channels: 3, background: '#a06040' },
+  })
+    .withExif({
+      IFD0: { Make: 'Canon', Model: 'PowerShot A70' },
+      IFD2: { DateTimeOriginal: '2004:07:04 18:15:00' },
+    })
+    .jpeg()
+    .toBuffer();
+  await writeFile(join(media, 'DSC_0001.JPG'), jpeg);
+  await makeClip(media, 'source.mov', { seconds: 1 });
+  await run(tools.ffmpegPath, [
+    ...['-v', 'error', '-y', '-i', join(media, 'source.mov'), '-c', 'copy'],
+    ...['-metadata', 'creation_time=2015-06-01T10:00:00.000000Z'],
+    join(media, 'camcorder.mov'),
+  ]);
+  // makeClip dates its clips; a digitised tape has no date inside, only in its name.
+  await run(tools.ffmpegPath, [
+    ...['-v', 'error', '-y', '-i', join(media, 'source.mov'), '-c', 'copy'],
+    ...['-map_metadata', '-1', join(media, '1989-12-24 Christmas.mov')],
+  ]);
+  const plain = await readFile(join(media, 'source.mov'));
+  // Cut short before its index (the moov box is at the end): a half-copied file.
+  await writeFile(join(media, 'half copied.mov'), plain.subarray(0, plain.length / 2));
+  await writeFile(join(media, 'not a video.mp4'), Buffer.alloc(50_000, 0x5a));
+  await makeClip(media, 'sound only.mp4', { seconds: 1 });
+  await run(tools.ffmpegPath, [
+    ...['-v', 'error', '-y', '-i', join(media, 'sound only.mp4'), '-vn', '-c', 'copy'],
+    join(media, 'voice memo.mp4'),
+  ]);
+  await run(tools.ffmpegPath, [
+    ...['-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1'],
+    join(media, 'song.mp3'),
+  ]);
+  const old = new Date('2020-02-02T02:02:02Z');
+  for (const name of ['1989-12-24 Christmas.mov', 'not a video.mp4', 'song.mp3']) {
+    await utimes(join(media, name), old, old);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  if (media) await rm(media, { recursive: true, force: true });
+});
+
+describe('InfoReader', () => {
+  it('reads every item in the vault once, with the right date, facts and attention', async () => {
+    const dataDir = await freshDir();
+    const db = openDatabase(databasePath(dataDir));
+    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const library = new Library(db, dataDir);
+    const { folder } = await library.addFolder(media);
+    expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
+    const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools));
+    const files = library.files(folder.id);
+    expect(reader.leftToRead()).toBe(files.length);
+
+    const done = await reader.run(vault);
+    expect(done).toEqual({ done: files.length, left: 0 });
+    const byName = new Map(files.map((f) => [f.rel, f.id]));
+    const info = reader.infoFor([...byName.values()]);
+    const of = (name: string) => info.get(byName.get(name)!);
+
+    expect(of('DSC_0001.JPG')).toEqual({
+      capturedAt: '2004-07-04T18:15:00',
+      capturedFrom: 'exif',
+      rotation: 0,
+      hasAudio: false,
+      width: 120,
+      height: 80,
+      make: 'Canon',
+      model: 'PowerShot A70',
+    });
+    expect(of('camcorder.mov')).toMatchObject({
+      capturedAt: '2015-06-01T10:00:00Z',
+      capturedFrom: 'recording',
+      width: 320,
+      height: 240,
+      videoCodec: 'h264',
+      audioCodec: 'aac',
+      hasAudio: true,
+    });
+    expect(of('camcorder.mov')!.durationSeconds).toBeCloseTo(1, 0);
+    expect(of('camcorder.mov')!.attention).toBeUndefined();
+    expect(of('1989-12-24 Christmas.mov')).toMatchObject({
+      capturedAt: '1989-12-24',
+      capturedFrom: 'filename',
+    });
+    expect(of('half copied.mov')).toMatchObject({ attention: 'damaged' });
+    expect(of('half copied.mov')!.attentionDetail).toMatch(/damaged or only partly copied/);
+    expect(of('not a video.mp4')).toMatchObject({
+      attention: 'damaged',
+      capturedFrom: 'mtime',
+      capturedAt: '2020-02-02T02:02:02.000Z',
+    });
+    expect(of('voice memo.mp4')).toMatchObject({
+      attention: 'damaged',
+      attentionDetail: 'This video has sound but no picture.',
+      hasAudio: true,
+    });
+    // Music is kept and dated; FFprobe may not open MP3 (not a video container), and that
+    // needs nothing from the family.
+    expect(of('song.mp3')).toMatchObject({ capturedFrom: 'mtime' });
+    expect(of('song.mp3')!.attention).toBeUndefined();
+
+    // Nothing left: a second run reads nothing.
+    expect(await reader.run(vault)).toEqual({ done: 0, left: 0 });
+    db.close();
+  }, 120_000);
+
+  it('reads an item again when its vault copy is replaced, and goes on after a stop', async () => {
+    const dataDir = await freshDir();
+    const db = openDatabase(databasePath(dataDir));
+    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const library = new Library(db, dataDir);
+    const { folder } = await library.addFolder(media);
+    await library.encrypt(folder.id, vault);
+    const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools), 1);
+    const total = reader.leftToRead();
+    const first = reader.run(vault);
+    // Stop as soon as one item is read: the rest stays for the next run.
+    while ((reader.progress()?.done ?? 0) < 1) await new Promise((r) => setTimeout(r, 10));
+    await reader.stop();
+    const stopped = await first;
+    expect(stopped.done).toBeLessThan(total);
+    expect(stopped.left).toBe(total - stopped.done);
+
+    // Another reader on the same database (the engine started again) finishes the rest.
+    const again = new InfoReader(db, dataDir, () => Promise.resolve(tools));
+    expect(await again.run(vault)).toEqual({ done: total - stopped.done, left: 0 });
+
+    // The photo's source is edited and protected again: only it is read again.
+    const photo = library.files(folder.id).find((f) => f.rel === 'DSC_0001.JPG')!;
+    db.prepare('UPDATE library_files SET object_mtime = object_mtime + 1 WHERE id = ?').run(
+      photo.id,
+    );
+    expect(again.leftToRead()).toBe(1);
+    expect(await again.run(vault)).toEqual({ done: 1, left: 0 });
+    db.close();
+  }, 120_000);
+});

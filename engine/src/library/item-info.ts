@@ -1,0 +1,193 @@
+// What the library knows about one item once it is in the vault: when it was taken,
+// how long it runs, its picture size, its codecs, the camera, and whether it needs the
+// family's attention (damaged, a format this build cannot show, too large to open).
+// Everything is read from the vault copy, decrypted in memory (photos) or served to
+// FFprobe and FFmpeg over the engine's loopback source (videos, audio): no plaintext
+// ever reaches a disk.
+
+import { isKeepsakeError, type KeepsakeError } from '../errors';
+import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
+import { probeInput, type ProbeResult } from '../ffmpeg/probe';
+import { decodeAll } from '../jobs/verify';
+import type { Vault } from '../vault/keyring';
+import { VaultFile } from '../vault/vault-file';
+import { captureDate, type CaptureSource } from './capture-date';
+import type { MediaKind } from './media-kind';
+import { readPhotoInfo, type Attention } from './photo-info';
+
+/** Bump when what is read changes: items read by an older version are read again. */
+export const ITEM_INFO_VERSION = 1;
+
+/** The largest photo decrypted into memory to be read; bigger ones are not opened. */
+export const PHOTO_BYTES_LIMIT = 200 * 1024 * 1024;
+
+export interface ItemInfo {
+  capturedAt: string;
+  capturedFrom: CaptureSource;
+  durationSeconds?: number;
+  /** Picture size as shown (after the camera's turn). */
+  width?: number;
+  height?: number;
+  /** Degrees clockwise the stored picture is turned when shown. */
+  rotation: number;
+  displayAspect?: string;
+  videoCodec?: string;
+  audioCodec?: string;
+  hasAudio: boolean;
+  make?: string;
+  model?: string;
+  attention?: Attention;
+  /** Plain words for the family when `attention` is set. */
+  attentionDetail?: string;
+}
+
+export interface ItemToRead {
+  /** The vault copy. */
+  objectPath: string;
+  /** The file's name as the family knows it (its path in the folder). */
+  rel: string;
+  kind: MediaKind;
+  /** The source's modification time, the date of last resort. */
+  mtimeMs: number;
+}
+
+export interface InfoTools {
+  ffmpegPath: string;
+  ffprobePath: string;
+}
+
+/** Seconds decoded from the start of a video to tell whether it plays at all. */
+const DECODE_CHECK_SECONDS = 2;
+
+export async function readItemInfo(
+  item: ItemToRead,
+  vault: Vault,
+  tools: InfoTools,
+): Promise<ItemInfo> {
+  const file = await VaultFile.open(item.objectPath, { vault });
+  try {
+    return item.kind === 'photo' ? await photoInfo(item, file) : await mediaInfo(item, file, tools);
+  } finally {
+    await file.close();
+  }
+}
+
+async function photoInfo(item: ItemToRead, file: VaultFile): Promise<ItemInfo> {
+  if (file.size > PHOTO_BYTES_LIMIT) {
+    return {
+      ...captureDate({ fileName: item.rel, mtimeMs: item.mtimeMs }),
+      rotation: 0,
+      hasAudio: false,
+      attention: 'too-large',
+      attentionDetail: `This photo file is ${Math.round(file.size / 1024 / 1024)} MB, more than the ${PHOTO_BYTES_LIMIT / 1024 / 1024} MB Keepsake opens, so it is not shown. It is kept safe in the vault as it is.`,
+    };
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of file.rangeStream(0, file.size)) chunks.push(chunk as Buffer);
+  const bytes = Buffer.concat(chunks);
+  const photo = await readPhotoInfo(bytes);
+  bytes.fill(0); // the decrypted photo does not linger in memory until the next GC
+  const { exifDateTime, exifOffset } = photo;
+  const info: ItemInfo = {
+    ...captureDate({ exifDateTime, exifOffset, fileName: item.rel, mtimeMs: item.mtimeMs }),
+    rotation: photo.rotation,
+    hasAudio: false,
+  };
+  for (const key of ['width', 'height', 'make', 'model', 'attention', 'attentionDetail'] as const) {
+    if (photo[key] !== undefined) Object.assign(info, { [key]: photo[key] });
+  }
+  return info;
+}
+
+async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): Promise<ItemInfo> {
+  const source = await serveLoopback(vaultByteSource(file));
+  let probed: ProbeResult;
+  try {
+    try {
+      probed = await probeInput(tools.ffprobePath, source, { file: item.rel });
+    } catch (err) {
+      const known = {
+        ...captureDate({ fileName: item.rel, mtimeMs: item.mtimeMs }),
+        rotation: 0,
+        hasAudio: false,
+      };
+      // FFprobe is only allowed video and photo containers: music and voice recordings
+      // in other ones are kept, dated, and need nothing from the family.
+      if (item.kind === 'audio' && refusedContainer(err)) return known;
+      return {
+        ...known,
+        ...attention(err, 'cannot be read: it may be damaged or only partly copied'),
+      };
+    }
+    const info = fromProbe(item, probed);
+    if (info.attention) return info;
+    try {
+      await decodeStart(tools, source, item.rel);
+    } catch (err) {
+      return { ...info, ...attention(err, 'does not play from its start: it may be damaged') };
+    }
+    return info;
+  } finally {
+    await source.close();
+  }
+}
+
+function fromProbe(item: ItemToRead, probed: ProbeResult): ItemInfo {
+  const video = probed.streams.find((s) => s.type === 'video' && !s.attachedPic);
+  const audio = probed.streams.find((s) => s.type === 'audio');
+  const info: ItemInfo = {
+    ...captureDate({
+      quicktimeDate: probed.dates.quicktime,
+      creationTime: probed.dates.creationTime,
+      fileName: item.rel,
+      mtimeMs: item.mtimeMs,
+    }),
+    rotation: probed.rotation,
+    hasAudio: audio !== undefined,
+  };
+  if (probed.durationSeconds > 0) info.durationSeconds = probed.durationSeconds;
+  if (video) {
+    info.width = probed.media.width;
+    info.height = probed.media.height;
+    info.videoCodec = video.codec;
+    if (probed.displayAspect !== undefined) info.displayAspect = probed.displayAspect;
+  }
+  if (audio) info.audioCodec = audio.codec;
+  if (item.kind === 'video' && !video) {
+    info.attention = 'damaged';
+    info.attentionDetail = audio
+      ? 'This video has sound but no picture.'
+      : 'This video has neither picture nor sound.';
+  }
+  return info;
+}
+
+function decodeStart(tools: InfoTools, input: ToolInput, name: string): Promise<void> {
+  return decodeAll(tools, input, name, { firstSeconds: DECODE_CHECK_SECONDS });
+}
+
+/** FFprobe named a container Keepsake does not read (not a damaged file of one it does). */
+function refusedContainer(err: unknown): err is KeepsakeError {
+  return (
+    isKeepsakeError(err) &&
+    err.code === 'UNSUPPORTED_INPUT' &&
+    /inputs are refused/.test(err.message)
+  );
+}
+
+function attention(
+  err: unknown,
+  fallback: string,
+): Pick<ItemInfo, 'attention' | 'attentionDetail'> {
+  if (isKeepsakeError(err, 'INPUT_TOO_LARGE')) {
+    return { attention: 'too-large', attentionDetail: `${err.message}.` };
+  }
+  if (refusedContainer(err)) {
+    return {
+      attention: 'unsupported',
+      attentionDetail: `Keepsake cannot read this kind of file yet (${err.message}). It is kept safe in the vault as it is.`,
+    };
+  }
+  const detail = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  return { attention: 'damaged', attentionDetail: `This file ${fallback} (${detail}).` };
+}
