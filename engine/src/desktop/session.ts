@@ -12,6 +12,7 @@ import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { WorkerOptions } from '../jobs/worker';
 import { deliverNamed, deliveryName } from '../jobs/deliver';
 import type { Job } from '../jobs/queue';
+import { InfoReader } from '../library/info-reader';
 import { Library } from '../library/library';
 import { SaveTasks } from './save-tasks';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
@@ -53,6 +54,8 @@ export interface SessionOptions {
 
 export class DesktopSession {
   readonly library: Library;
+  /** Reads each protected item's date and facts in the background while the vault is open. */
+  readonly info: InfoReader;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -75,6 +78,10 @@ export class DesktopSession {
     this.db = openDatabase(databasePath(options.dataDir));
     this.library = new Library(this.db, options.dataDir);
     this.library.dropUnfinishedScans();
+    // The job engine's FFmpeg: the reader runs only while the engine is open.
+    this.info = new InfoReader(this.db, options.dataDir, () =>
+      Promise.resolve(this.requireEngine().env.ffmpeg),
+    );
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }
@@ -250,6 +257,7 @@ export class DesktopSession {
       this.engine = undefined;
       this.vault = undefined;
       for (const listener of this.lockListeners) listener();
+      await this.info.stop();
       // Running jobs go back to the queue with their attempt given back (worker.ts).
       await engine?.worker.stop({ reason });
       await engine?.close();
@@ -336,9 +344,26 @@ export class DesktopSession {
       await engine.worker.start();
       this.engine = engine;
       this.engineError = undefined;
+      this.readItemInfo();
     } catch (err) {
       this.engineError = err;
     }
+  }
+
+  /**
+   * Reads, in the background, what is left to read of the library's protected items (after
+   * an unlock, after files are protected). Without an open vault and engine, it waits for
+   * the next unlock, which calls it again.
+   */
+  readItemInfo(): void {
+    const vault = this.vault;
+    if (!vault || !this.engine) return;
+    this.info.run(vault).then(
+      (done) => {
+        if (done.done > 0) this.record('library.read', undefined, 'ok', `${done.done} items`);
+      },
+      (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
+    );
   }
 
   /** Records the outcome, and in automated mode decrypts the results where asked. */

@@ -71,6 +71,32 @@ export type MediaKind = Static<typeof MediaKindSchema>;
 
 const Counts = Type.Object({ files: Type.Integer(), bytes: Type.Number() });
 
+export const ItemInfoSchema = Type.Object({
+  /** ISO 8601: with an offset, `Z`, or none (the local time where it was taken). */
+  capturedAt: Type.String(),
+  capturedFrom: Type.Union([
+    Type.Literal('exif'),
+    Type.Literal('quicktime'),
+    Type.Literal('recording'),
+    Type.Literal('filename'),
+    Type.Literal('mtime'),
+  ]),
+  durationSeconds: Type.Optional(Type.Number()),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  rotation: Type.Integer(),
+  displayAspect: Type.Optional(Type.String()),
+  videoCodec: Type.Optional(Type.String()),
+  audioCodec: Type.Optional(Type.String()),
+  hasAudio: Type.Boolean(),
+  make: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  attention: Type.Optional(
+    Type.Union([Type.Literal('damaged'), Type.Literal('unsupported'), Type.Literal('too-large')]),
+  ),
+  attentionDetail: Type.Optional(Type.String()),
+});
+
 export const FolderViewSchema = Type.Object({
   id: Type.String(),
   /** The folder as the user picked it (or the engine's own folder for uploads). */
@@ -150,6 +176,8 @@ export const FileViewSchema = Type.Object({
   jobs: Type.Array(
     Type.Object({ id: Type.String(), preset: Type.String(), state: JobStateSchema }),
   ),
+  /** What was read from the vault copy (library/item-info.ts); absent until it is read. */
+  info: Type.Optional(ItemInfoSchema),
 });
 /** An upload's answer: the file, and whether the same file was there already. */
 export const UploadedFileSchema = Type.Intersect([

@@ -37,6 +37,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     void library.encrypt(folderId, vault).then(
       (done) => {
         if (done.total === 0) return;
+        session.readItemInfo();
         session.record(
           'library.encrypt',
           folderId,
@@ -84,7 +85,11 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     encoded: encoded.get(folder.id) ?? 0,
   });
 
-  const fileView = (file: LibraryFile, byFile: Map<string, Job[]>): FileView => ({
+  const fileView = (
+    file: LibraryFile,
+    byFile: Map<string, Job[]>,
+    info = session.info.infoFor([file.id]),
+  ): FileView => ({
     id: file.id,
     folderId: file.folderId,
     rel: file.rel,
@@ -95,6 +100,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     sourceExists: file.sourceExists,
     ...(file.missingSince !== undefined ? { missingSince: file.missingSince } : {}),
     jobs: (byFile.get(file.id) ?? []).map((j) => ({ id: j.id, preset: j.preset, state: j.state })),
+    ...(info.has(file.id) ? { info: info.get(file.id)! } : {}),
   });
 
   return async (plain) => {
@@ -183,7 +189,9 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
 
     app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
       const byFile = await jobsByFile();
-      return library.files(request.params.id).map((f) => fileView(f, byFile));
+      const files = library.files(request.params.id);
+      const info = session.info.infoFor(files.map((f) => f.id));
+      return files.map((f) => fileView(f, byFile, info));
     });
 
     app.post(
@@ -215,6 +223,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         mtimeMs: Number.isFinite(mtime) && mtime > 0 ? mtime : Date.now(),
       });
       if (!alreadyThere) session.record('library.upload', file.id, 'ok', file.rel);
+      session.readItemInfo();
       return reply
         .code(alreadyThere ? 200 : 201)
         .send({ ...fileView(file, await jobsByFile()), alreadyThere });

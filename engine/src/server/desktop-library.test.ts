@@ -6,11 +6,13 @@ import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { filesContaining } from '../testing/marker';
 import { TEST_PASSWORD, startTestDesktop, until, type TestDesktop } from '../testing/desktop';
 import { freshDir } from '../testing/tmp';
 import type {
+  ActivityEntry,
   AddedFolder,
   FileView,
   FolderView,
@@ -195,6 +197,44 @@ describe('desktop library API', () => {
     await until(
       () => api.get<FolderView[]>('/v1/library'),
       (f) => f.find((x) => x.id === id)?.encrypted === 3 && f.every((x) => x.pending === 0),
+    );
+  });
+
+  it('reads each protected item in the background: its capture date and picture, a damaged one flagged', async () => {
+    const engine = await startTestDesktop();
+    const { api } = engine;
+    await api.post('/v1/vault', { password: TEST_PASSWORD });
+    const media = await freshDir();
+    const photo = await sharp({
+      create: { width: 40, height: 30, channels: 3, background: '#336699' },
+    })
+      .withExif({ IFD2: { DateTimeOriginal: '1998:06:20 15:45:00' } })
+      .jpeg()
+      .toBuffer();
+    await writeFile(join(media, 'scan 017.jpg'), photo);
+    await writeFile(join(media, '2003-05-04 garden.mp4'), randomBytes(20_000));
+
+    const { id } = (await api.post('/v1/library', { path: media })).body as AddedFolder;
+    const files = await until(
+      () => api.get<FileView[]>(`/v1/library/${id}/files`),
+      (list) => list.length === 2 && list.every((f) => f.info !== undefined),
+    );
+    const byRel = Object.fromEntries(files.map((f) => [f.rel, f.info]));
+    expect(byRel['scan 017.jpg']).toEqual({
+      capturedAt: '1998-06-20T15:45:00',
+      capturedFrom: 'exif',
+      width: 40,
+      height: 30,
+      rotation: 0,
+      hasAudio: false,
+    });
+    expect(byRel['2003-05-04 garden.mp4']).toMatchObject({
+      capturedAt: '2003-05-04',
+      capturedFrom: 'filename',
+      attention: 'damaged',
+    });
+    expect((await api.get<ActivityEntry[]>('/v1/activity')).map((a) => a.action)).toContain(
+      'library.read',
     );
   });
 
