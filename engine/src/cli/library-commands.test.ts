@@ -26,10 +26,11 @@ describe('keepsake library', () => {
     expect(added.code).toBe(0);
     const { folder, encrypted } = JSON.parse(added.stdout) as {
       folder: { id: string; files: number; encrypted: number; pending: number };
-      encrypted: { done: number; failed: number };
+      encrypted: { done: number; failed: number; read: number };
     };
     expect(folder).toMatchObject({ files: 3, encrypted: 2, pending: 0 });
-    expect(encrypted).toMatchObject({ done: 2, failed: 0 });
+    // Protected, then read (dates and details) from the vault copies.
+    expect(encrypted).toMatchObject({ done: 2, failed: 0, read: 2 });
 
     const again = await runCli(['library', 'add', media, '--json'], { env });
     expect(JSON.parse(again.stdout).notice).toMatch(/already in your library/);
@@ -59,11 +60,21 @@ describe('keepsake library', () => {
       kind: 'video',
       encrypted: true,
       sourceExists: false,
+      // Random bytes are no video: dated by the file's time, and flagged.
+      capturedAt: '2001-05-06T07:08:09.000Z',
+      capturedFrom: 'mtime',
+      damaged: true,
+      attention: 'damaged',
+      durationSeconds: null,
+      width: null,
+      height: null,
     });
     expect(files.files.find((f) => f.rel === 'readme.txt')).toMatchObject({
       kind: 'other',
       encrypted: false,
       sourceExists: true,
+      capturedAt: null,
+      damaged: false,
     });
 
     const out = await freshDir();

@@ -5,29 +5,36 @@
 
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
+import { readConfig } from '../config';
 import { resolveDataDir } from '../data-dir';
 import { readSettings } from '../desktop/settings';
 import { KeepsakeError } from '../errors';
+import { locateFfmpeg } from '../ffmpeg/locate';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
+import { InfoReader } from '../library/info-reader';
 import { Library, folderName, type LibraryFolder } from '../library/library';
 import { saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
 import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
 import { printable } from './printable';
 
-function openLibrary(g: GlobalOptions): { db: Db; library: Library } {
+function openLibrary(g: GlobalOptions): { db: Db; library: Library; info: InfoReader } {
   const dataDir = resolveDataDir(g.dataDir);
   const db = openDatabase(databasePath(dataDir));
-  return { db, library: new Library(db, dataDir) };
+  const info = new InfoReader(db, dataDir, async () => {
+    const config = await readConfig(dataDir);
+    return locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  });
+  return { db, library: new Library(db, dataDir), info };
 }
 
 async function withLibrary<T>(
   g: GlobalOptions,
-  fn: (library: Library, db: Db) => Promise<T>,
+  fn: (library: Library, db: Db, info: InfoReader) => Promise<T>,
 ): Promise<T> {
-  const { db, library } = openLibrary(g);
+  const { db, library, info } = openLibrary(g);
   try {
-    return await fn(library, db);
+    return await fn(library, db, info);
   } finally {
     db.close();
   }
@@ -51,24 +58,38 @@ function folderJson(library: Library, folder: LibraryFolder) {
   };
 }
 
-/** Encrypts a folder's pending media, with progress; returns what it did. */
-async function protect(g: GlobalOptions, library: Library, folderId: string) {
+/**
+ * Encrypts a folder's pending media, then reads the dates and details of what is in the
+ * vault and not read yet (as the app does in the background), with progress.
+ */
+async function protect(g: GlobalOptions, library: Library, info: InfoReader, folderId: string) {
   const pending = library.summary(library.folder(folderId)).pending;
-  if (pending === 0) return { done: 0, failed: 0 };
+  if (pending === 0 && info.leftToRead() === 0) return { done: 0, failed: 0, read: 0 };
   const vault = await openVault(g);
   const progress = progressFor(g);
   progress.setTotals({ files: pending, bytes: 0 });
   progress.start();
+  let done;
   try {
-    const done = await library.encrypt(folderId, vault, { onFile: () => progress.fileDone() });
-    return {
-      done: done.done,
-      failed: done.failed,
-      lastError: library.summary(library.folder(folderId)).lastError,
-    };
+    done = await library.encrypt(folderId, vault, { onFile: () => progress.fileDone() });
   } finally {
     progress.stop();
   }
+  const reading = progressFor(g);
+  reading.setTotals({ files: info.leftToRead(), bytes: 0 });
+  reading.start();
+  let read;
+  try {
+    read = await info.run(vault, () => reading.fileDone());
+  } finally {
+    reading.stop();
+  }
+  return {
+    done: done.done,
+    failed: done.failed,
+    read: read.done,
+    lastError: library.summary(library.folder(folderId)).lastError,
+  };
 }
 
 export function registerLibraryCommands(program: Command): void {
@@ -82,10 +103,10 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'only scan; protect the files later (`keepsake library rescan`)')
     .action(async (path: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db) => {
+      await withLibrary(g, async (library, db, info) => {
         const { folder, notice } = await library.addFolder(resolve(path));
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
-        const encrypted = encrypt ? await protect(g, library, folder.id) : undefined;
+        const encrypted = encrypt ? await protect(g, library, info, folder.id) : undefined;
         const summary = folderJson(library, library.folder(folder.id));
         output(
           g,
@@ -128,17 +149,30 @@ export function registerLibraryCommands(program: Command): void {
     .description("a folder's files: whether each is protected and whether its source is there")
     .action(async (folderId: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library) => {
-        const files = library.files(folderId).map((f) => ({
-          id: f.id,
-          rel: f.rel,
-          size: f.size,
-          mtimeMs: f.mtimeMs,
-          kind: f.kind,
-          encrypted: f.encryptedPath !== undefined,
-          sourceExists: f.sourceExists,
-          ...(f.missingSince !== undefined ? { missingSince: f.missingSince } : {}),
-        }));
+      await withLibrary(g, async (library, _db, reader) => {
+        const list = library.files(folderId);
+        const read = reader.infoFor(list.map((f) => f.id));
+        const files = list.map((f) => {
+          const info = read.get(f.id);
+          return {
+            id: f.id,
+            rel: f.rel,
+            size: f.size,
+            mtimeMs: f.mtimeMs,
+            kind: f.kind,
+            encrypted: f.encryptedPath !== undefined,
+            sourceExists: f.sourceExists,
+            ...(f.missingSince !== undefined ? { missingSince: f.missingSince } : {}),
+            // What was read from the vault copy: null until it is read.
+            capturedAt: info?.capturedAt ?? null,
+            capturedFrom: info?.capturedFrom ?? null,
+            durationSeconds: info?.durationSeconds ?? null,
+            width: info?.width ?? null,
+            height: info?.height ?? null,
+            damaged: info?.attention === 'damaged',
+            attention: info?.attention ?? null,
+          };
+        });
         const text = files
           .map(
             (f) =>
@@ -178,10 +212,10 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'do not protect new files now')
     .action(async (folderId: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db) => {
+      await withLibrary(g, async (library, db, info) => {
         await library.rescan(folderId);
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
-        const encrypted = encrypt ? await protect(g, library, folderId) : undefined;
+        const encrypted = encrypt ? await protect(g, library, info, folderId) : undefined;
         const folder = folderJson(library, library.folder(folderId));
         output(
           g,

@@ -58,7 +58,6 @@ const PENDING_WHERE = `f.object_path IS NOT NULL AND f.kind IN ('video', 'photo'
 
 export class InfoReader {
   private running: Promise<InfoProgress> | undefined;
-  private again = false;
   private stopped = false;
   private progressNow: InfoProgress | undefined;
 
@@ -87,15 +86,14 @@ export class InfoReader {
 
   /**
    * Reads every item left to read; resolves when none is left or `stop()` was called. A
-   * call while a run is going joins it, and makes it look again for items added since.
+   * call while a run is going joins it (its `onItem` is then not called); that run reads
+   * items added meanwhile too, as it asks the database for more until none is left.
    */
-  run(vault: Vault): Promise<InfoProgress> {
+  run(vault: Vault, onItem?: () => void): Promise<InfoProgress> {
     this.stopped = false;
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = this.readAll(vault).finally(() => {
+    // The running loop asks the database for more until none is left: it finds new items.
+    if (this.running) return this.running;
+    this.running = this.readAll(vault, onItem).finally(() => {
       this.running = undefined;
       this.progressNow = undefined;
     });
@@ -119,12 +117,11 @@ export class InfoReader {
     return found;
   }
 
-  private async readAll(vault: Vault): Promise<InfoProgress> {
+  private async readAll(vault: Vault, onItem?: () => void): Promise<InfoProgress> {
     const progress: InfoProgress = { done: 0, left: this.leftToRead() };
     this.progressNow = progress;
     const tools = await this.tools();
     for (;;) {
-      this.again = false;
       const batch = stmt(
         this.db,
         `SELECT f.id, f.rel, f.kind, f.mtime_ms, f.object_path, f.object_mtime
@@ -155,6 +152,7 @@ export class InfoReader {
         this.save(row, info);
         progress.done += 1;
         progress.left = Math.max(0, progress.left - 1);
+        onItem?.();
       });
     }
     progress.left = this.leftToRead();
