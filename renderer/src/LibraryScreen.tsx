@@ -9,7 +9,7 @@ import { useClient } from './client-context';
 import { collectFiles, isJunk, itemsOf, relPathOf } from './dropped-files';
 import type { PickedFile } from './dropped-files';
 import { EngineError } from './engine-client';
-import type { FileView, FolderView, RemovalImpact } from './engine-client';
+import type { FileView, FolderView, ItemInfo, RemovalImpact } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes, formatEta, formatTime } from './format';
 import {
@@ -653,6 +653,32 @@ function RemoveConfirm(props: {
   );
 }
 
+const ATTENTION: Record<NonNullable<ItemInfo['attention']>, string> = {
+  damaged: 'Needs attention',
+  unsupported: 'Cannot be shown yet',
+  'too-large': 'Too large to show',
+};
+
+const CAPTURED_FROM: Record<ItemInfo['capturedFrom'], string> = {
+  exif: "from the camera's record in the photo",
+  quicktime: "from the phone's record in the video",
+  recording: 'from the recording',
+  filename: "from the file's name",
+  mtime: 'when the file was last changed (no better date was found)',
+};
+
+/** The day an item was taken, as written where it was taken (not moved to this time zone). */
+function takenOn(iso: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (!m) return iso;
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!)).toLocaleDateString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+}
+
 function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
   const client = useClient();
   const files = useFolderFiles(folder.id, watch);
@@ -670,6 +696,7 @@ function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
       <thead>
         <tr>
           <th scope="col">File</th>
+          <th scope="col">Taken</th>
           <th scope="col">Kind</th>
           <th scope="col">Size</th>
           <th scope="col">Protected</th>
@@ -695,9 +722,30 @@ function FileTable({ folder, watch }: { folder: FolderView; watch: boolean }) {
                   </span>
                 </>
               )}
+              {file.info?.attention && (
+                <>
+                  {' '}
+                  <span
+                    className="badge badge-failed"
+                    title={file.info.attentionDetail}
+                    data-testid="needs-attention"
+                  >
+                    {ATTENTION[file.info.attention]}
+                  </span>
+                </>
+              )}
+            </td>
+            <td className="taken">
+              {file.info ? (
+                <span title={`Date ${CAPTURED_FROM[file.info.capturedFrom]}`}>
+                  {takenOn(file.info.capturedAt)}
+                </span>
+              ) : (
+                '—'
+              )}
             </td>
             <td>{file.kind}</td>
-            <td>{formatBytes(file.size)}</td>
+            <td className="size">{formatBytes(file.size)}</td>
             <td>{file.encrypted ? 'Yes' : 'Not yet'}</td>
             <td>
               {file.jobs.length === 0

@@ -198,7 +198,14 @@ export function useFolderFiles(folderId: string | undefined, watch = false) {
     queryKey: keys.files(folderId ?? ''),
     queryFn: () => client.folderFiles(folderId ?? ''),
     enabled,
-    refetchInterval: watch ? 1000 : false,
+    // While files are protected, and while the engine still reads dates and details from
+    // protected ones (in the background, after protecting).
+    refetchInterval: (query) =>
+      watch
+        ? 1000
+        : query.state.data?.some((f) => f.encrypted && f.kind !== 'other' && !f.info)
+          ? 2000
+          : false,
   });
 }
 

@@ -96,6 +96,7 @@ export const ItemInfoSchema = Type.Object({
   ),
   attentionDetail: Type.Optional(Type.String()),
 });
+export type ItemInfo = Static<typeof ItemInfoSchema>;
 
 export const FolderViewSchema = Type.Object({
   id: Type.String(),
