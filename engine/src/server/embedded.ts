@@ -19,12 +19,13 @@ import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { defaultVaultDir } from '../data-dir';
-import { ERROR_CODES, KeepsakeError, fromSqliteError } from '../errors';
+import { ERROR_CODES, KeepsakeError } from '../errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import type { FfmpegLocation, LocateOptions } from '../ffmpeg/locate';
 import { vaultExists } from '../vault/keyring';
 import { ENGINE_VERSION } from '../version';
 import { API_PATHS } from './api';
+import { toApiError } from './api-error';
 import type { ApiError, FfmpegStatus, LiveResponse, StatusResponse } from './api';
 
 export const LOOPBACK_HOST = '127.0.0.1';
@@ -98,6 +99,9 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
     opts.logError ??
     ((err: unknown) => process.stderr.write(`keepsake engine: ${errorText(err)}\n`));
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  // The API takes JSON (and raw bytes for uploads, added by that route): any other body
+  // is 415, as on `keepsake serve`, not a string that then fails validation as a 400.
+  app.removeContentTypeParser('text/plain');
 
   // Allowed once the port is known; before listen() nothing can arrive anyway.
   const ownHosts = (): Set<string> => {
@@ -209,23 +213,6 @@ function ffmpegProbe(options: LocateOptions | undefined): () => Promise<FfmpegSt
       return { error: toApiError(err, () => {}) };
     }
   };
-}
-
-/** KeepsakeError → its code; Fastify's own client errors → USAGE; anything else → INTERNAL. */
-export function toApiError(err: unknown, logError: (err: unknown) => void): ApiError {
-  if (err instanceof KeepsakeError) return err.toJSON();
-  // The database busy, full or damaged: say so (and what to do), not INTERNAL.
-  const db = fromSqliteError(err);
-  if (db) {
-    logError(err);
-    return db.toJSON();
-  }
-  const status = (err as { statusCode?: unknown } | null)?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500 && err instanceof Error) {
-    return { code: 'USAGE', message: err.message };
-  }
-  logError(err);
-  return { code: 'INTERNAL', message: ERROR_CODES.INTERNAL.summary };
 }
 
 function errorText(err: unknown): string {

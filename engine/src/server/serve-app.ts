@@ -26,6 +26,7 @@ import { submitJob } from '../jobs/worker';
 import { describePresets, getPreset } from '../presets';
 import { ENGINE_VERSION, BUILD_INFO } from '../version';
 import type { AuditLog } from './audit';
+import { toApiError } from './api-error';
 import { watchBody } from './body-deadline';
 import {
   ApiErrorSchema,
@@ -111,22 +112,6 @@ const DENIALS_PER_MINUTE = 60;
 const MAX_BUFFERED_BODIES_PER_CLIENT = 16;
 /** The body of a request without one (every GET), as signed. */
 const EMPTY = Buffer.alloc(0);
-
-/** Maps any error to `{code, message}` from the registry; unexpected ones are logged only. */
-function toApiError(err: unknown, logError: (err: unknown) => void) {
-  if (err instanceof KeepsakeError) return err.toJSON();
-  const e = err as { statusCode?: number; code?: string; message?: string } | null;
-  if (e?.statusCode === 429) return { code: 'RATE_LIMITED' as const, message: e.message ?? '' };
-  if (e?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { code: 'UNSUPPORTED_MEDIA_TYPE' as const, message: e.message ?? '' };
-  }
-  if (e?.statusCode === 413) return { code: 'TOO_LARGE' as const, message: e.message ?? '' };
-  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { code: 'USAGE' as const, message: e.message ?? 'bad request' };
-  }
-  logError(err);
-  return { code: 'INTERNAL' as const, message: ERROR_CODES.INTERNAL.summary };
-}
 
 export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance> {
   const { config, engine, uploads, jobKeys, gate, audit, metrics } = ctx;
