@@ -129,8 +129,10 @@ export class EngineError extends Error {
 /** The vault must be unlocked (or created) before this request can succeed. */
 export function needsVault(err: unknown): boolean {
   if (!(err instanceof EngineError)) return false;
-  const code: string = err.code;
-  return code === 'PASSWORD_REQUIRED' || code === 'VAULT_LOCKED' || code === 'VAULT_NOT_FOUND';
+  // Typed as the registry's codes (no cast): a code the engine does not have is a type
+  // error here. The engine says PASSWORD_REQUIRED for a locked vault.
+  const codes: readonly ClientErrorCode[] = ['PASSWORD_REQUIRED', 'VAULT_NOT_FOUND'];
+  return codes.includes(err.code);
 }
 
 /**
