@@ -151,7 +151,9 @@ export function registerLibraryCommands(program: Command): void {
       const g = globals(cmd);
       await withLibrary(g, async (library, _db, reader) => {
         const list = library.files(folderId);
-        const read = reader.infoFor(list.map((f) => f.id));
+        const ids = list.map((f) => f.id);
+        // Dates and cameras are sealed with the vault: shown when it opens, as in the app.
+        const read = reader.anyRead(ids) ? reader.infoFor(ids, await openVault(g)) : new Map();
         const files = list.map((f) => {
           const info = read.get(f.id);
           return {

@@ -155,31 +155,17 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE library_files ADD COLUMN seen_scan REAL;
    CREATE TABLE desktop_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // 9: what the library knows of each item, read from its vault copy (library/item-info.ts):
-  // capture date and where it came from, picture and duration, and whether it needs
-  // attention. `object_mtime` names the copy it was read from: a newer copy is read again,
-  // and so is an item read by an older `version` of the reader.
+  // capture date, picture, duration, camera, attention. As private as the item, so it is
+  // stored sealed under a key from the vault's master key (library/info-seal.ts), with
+  // only bookkeeping in the clear: `object_mtime` names the copy it was read from (a newer
+  // copy is read again), and so is an item read by an older `version` of the reader.
   `CREATE TABLE library_info (
-     file_id          TEXT PRIMARY KEY REFERENCES library_files (id) ON DELETE CASCADE,
-     version          INTEGER NOT NULL,
-     object_mtime     REAL NOT NULL,
-     captured_at      TEXT NOT NULL,
-     captured_from    TEXT NOT NULL,
-     captured_key     REAL NOT NULL,
-     duration         REAL,
-     width            INTEGER,
-     height           INTEGER,
-     rotation         INTEGER NOT NULL DEFAULT 0,
-     display_aspect   TEXT,
-     video_codec      TEXT,
-     audio_codec      TEXT,
-     has_audio        INTEGER NOT NULL DEFAULT 0,
-     make             TEXT,
-     model            TEXT,
-     attention        TEXT,
-     attention_detail TEXT,
-     read_at          INTEGER NOT NULL
-   );
-   CREATE INDEX library_info_captured ON library_info (captured_key);`,
+     file_id      TEXT PRIMARY KEY REFERENCES library_files (id) ON DELETE CASCADE,
+     version      INTEGER NOT NULL,
+     object_mtime REAL NOT NULL,
+     sealed       BLOB NOT NULL,
+     read_at      INTEGER NOT NULL
+   );`,
 ];
 
 const cache = new WeakMap<Db, Map<string, Database.Statement>>();

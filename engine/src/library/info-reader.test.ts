@@ -90,7 +90,7 @@ describe('InfoReader', () => {
     const done = await reader.run(vault);
     expect(done).toEqual({ done: files.length, left: 0 });
     const byName = new Map(files.map((f) => [f.rel, f.id]));
-    const info = reader.infoFor([...byName.values()]);
+    const info = reader.infoFor([...byName.values()], vault);
     const of = (name: string) => info.get(byName.get(name)!);
 
     expect(of('DSC_0001.JPG')).toEqual({
@@ -134,6 +134,19 @@ describe('InfoReader', () => {
     // needs nothing from the family.
     expect(of('song.mp3')).toMatchObject({ capturedFrom: 'mtime' });
     expect(of('song.mp3')!.attention).toBeUndefined();
+
+    // Sealed with the vault: engine.db holds no date and no camera in the clear, and
+    // another vault, or a locked one, opens none of it.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const stored = await readFile(databasePath(dataDir));
+    expect(stored.includes('PowerShot')).toBe(false);
+    expect(stored.includes('2004-07-04')).toBe(false);
+    const other = await createVault(join(await freshDir(), 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    expect(reader.infoFor([...byName.values()], other.vault).size).toBe(0);
+    expect(reader.infoFor([...byName.values()], undefined).size).toBe(0);
 
     // Nothing left: a second run reads nothing.
     expect(await reader.run(vault)).toEqual({ done: 0, left: 0 });

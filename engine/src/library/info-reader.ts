@@ -7,7 +7,6 @@
 import { runConcurrently } from '../batch/concurrency';
 import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
-import { sortKey } from './capture-date';
 import {
   ITEM_INFO_VERSION,
   readItemInfo,
@@ -15,9 +14,9 @@ import {
   type ItemInfo,
   type ItemToRead,
 } from './item-info';
+import { openInfo, sealInfo } from './info-seal';
 import { objectPath } from './library';
 import type { MediaKind } from './media-kind';
-import type { Attention } from './photo-info';
 
 export interface InfoProgress {
   /** Items read since this run began. */
@@ -33,24 +32,6 @@ interface PendingRow {
   mtime_ms: number;
   object_path: string;
   object_mtime: number;
-}
-
-interface InfoRow {
-  file_id: string;
-  captured_at: string;
-  captured_from: ItemInfo['capturedFrom'];
-  duration: number | null;
-  width: number | null;
-  height: number | null;
-  rotation: number;
-  display_aspect: string | null;
-  video_codec: string | null;
-  audio_codec: string | null;
-  has_audio: number;
-  make: string | null;
-  model: string | null;
-  attention: Attention | null;
-  attention_detail: string | null;
 }
 
 const PENDING_WHERE = `f.object_path IS NOT NULL AND f.kind IN ('video', 'photo', 'audio')
@@ -106,15 +87,26 @@ export class InfoReader {
     await this.running?.catch(() => undefined);
   }
 
-  /** What was read of these items (those read so far), by file id. */
-  infoFor(fileIds: readonly string[]): Map<string, ItemInfo> {
+  /**
+   * What was read of these items (those read so far), by file id; it opens only with the
+   * vault (sealed, see info-seal.ts), so a locked vault shows none.
+   */
+  infoFor(fileIds: readonly string[], vault: Vault | undefined): Map<string, ItemInfo> {
     const found = new Map<string, ItemInfo>();
-    const select = stmt(this.db, 'SELECT * FROM library_info WHERE file_id = ?');
+    if (!vault) return found;
+    const select = stmt(this.db, 'SELECT sealed FROM library_info WHERE file_id = ?').pluck();
     for (const id of fileIds) {
-      const row = select.get(id) as InfoRow | undefined;
-      if (row) found.set(id, toInfo(row));
+      const sealed = select.get(id) as Buffer | undefined;
+      const info = sealed && openInfo(vault, id, sealed);
+      if (info) found.set(id, info);
     }
     return found;
+  }
+
+  /** Whether anything was read of any of these items (without opening it). */
+  anyRead(fileIds: readonly string[]): boolean {
+    const select = stmt(this.db, 'SELECT 1 FROM library_info WHERE file_id = ?').pluck();
+    return fileIds.some((id) => select.get(id) !== undefined);
   }
 
   private async readAll(vault: Vault, onItem?: () => void): Promise<InfoProgress> {
@@ -149,7 +141,7 @@ export class InfoReader {
             attentionDetail: `The vault copy of this file cannot be read (${(err as Error).message}).`,
           };
         }
-        this.save(row, info);
+        this.save(vault, row, info);
         progress.done += 1;
         progress.left = Math.max(0, progress.left - 1);
         onItem?.();
@@ -159,34 +151,12 @@ export class InfoReader {
     return { ...progress };
   }
 
-  private save(row: PendingRow, info: ItemInfo): void {
+  private save(vault: Vault, row: PendingRow, info: ItemInfo): void {
     stmt(
       this.db,
-      `INSERT OR REPLACE INTO library_info (file_id, version, object_mtime, captured_at,
-         captured_from, captured_key, duration, width, height, rotation, display_aspect,
-         video_codec, audio_codec, has_audio, make, model, attention, attention_detail, read_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      row.id,
-      ITEM_INFO_VERSION,
-      row.object_mtime,
-      info.capturedAt,
-      info.capturedFrom,
-      sortKey(info.capturedAt),
-      info.durationSeconds ?? null,
-      info.width ?? null,
-      info.height ?? null,
-      info.rotation,
-      info.displayAspect ?? null,
-      info.videoCodec ?? null,
-      info.audioCodec ?? null,
-      info.hasAudio ? 1 : 0,
-      info.make ?? null,
-      info.model ?? null,
-      info.attention ?? null,
-      info.attentionDetail ?? null,
-      Date.now(),
-    );
+      `INSERT OR REPLACE INTO library_info (file_id, version, object_mtime, sealed, read_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    ).run(row.id, ITEM_INFO_VERSION, row.object_mtime, sealInfo(vault, row.id, info), Date.now());
   }
 }
 
@@ -199,24 +169,4 @@ function readFailed(
     rotation: 0,
     hasAudio: false,
   };
-}
-
-function toInfo(row: InfoRow): ItemInfo {
-  const info: ItemInfo = {
-    capturedAt: row.captured_at,
-    capturedFrom: row.captured_from,
-    rotation: row.rotation,
-    hasAudio: row.has_audio === 1,
-  };
-  if (row.duration !== null) info.durationSeconds = row.duration;
-  if (row.width !== null) info.width = row.width;
-  if (row.height !== null) info.height = row.height;
-  if (row.display_aspect !== null) info.displayAspect = row.display_aspect;
-  if (row.video_codec !== null) info.videoCodec = row.video_codec;
-  if (row.audio_codec !== null) info.audioCodec = row.audio_codec;
-  if (row.make !== null) info.make = row.make;
-  if (row.model !== null) info.model = row.model;
-  if (row.attention !== null) info.attention = row.attention;
-  if (row.attention_detail !== null) info.attentionDetail = row.attention_detail;
-  return info;
 }

@@ -88,7 +88,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
   const fileView = (
     file: LibraryFile,
     byFile: Map<string, Job[]>,
-    info = session.info.infoFor([file.id]),
+    info = session.info.infoFor([file.id], session.currentVault()),
   ): FileView => ({
     id: file.id,
     folderId: file.folderId,
@@ -190,7 +190,10 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
       const byFile = await jobsByFile();
       const files = library.files(request.params.id);
-      const info = session.info.infoFor(files.map((f) => f.id));
+      const info = session.info.infoFor(
+        files.map((f) => f.id),
+        session.currentVault(),
+      );
       return files.map((f) => fileView(f, byFile, info));
     });
 

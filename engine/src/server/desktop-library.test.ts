@@ -205,12 +205,18 @@ describe('desktop library API', () => {
     const { api } = engine;
     await api.post('/v1/vault', { password: TEST_PASSWORD });
     const media = await freshDir();
+    // A marker in the photo's EXIF: read in memory only, it must never be on disk in the clear.
+    const marker = randomBytes(16).toString('hex');
     const photo = await sharp({
       create: { width: 40, height: 30, channels: 3, background: '#336699' },
     })
-      .withExif({ IFD2: { DateTimeOriginal: '1998:06:20 15:45:00' } })
+      .withExif({
+        IFD0: { Model: `Camera ${marker}` },
+        IFD2: { DateTimeOriginal: '1998:06:20 15:45:00' },
+      })
       .jpeg()
       .toBuffer();
+    expect(photo.includes(marker)).toBe(true);
     await writeFile(join(media, 'scan 017.jpg'), photo);
     await writeFile(join(media, '2003-05-04 garden.mp4'), randomBytes(20_000));
 
@@ -227,7 +233,9 @@ describe('desktop library API', () => {
       height: 30,
       rotation: 0,
       hasAudio: false,
+      model: `Camera ${marker}`,
     });
+    expect(await filesContaining(engine.session.dataDir, Buffer.from(marker))).toEqual([]);
     expect(byRel['2003-05-04 garden.mp4']).toMatchObject({
       capturedAt: '2003-05-04',
       capturedFrom: 'filename',
