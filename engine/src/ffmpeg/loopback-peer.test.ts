@@ -58,9 +58,22 @@ const s = require('node:net').connect(${port}, '127.0.0.1', () => {
   setTimeout(() => process.exit(0), 50);
 });`;
 
+// From 127.0.0.2, with our server's own port as the source port: a client socket whose
+// ports alone look like the server's accepted socket (owned by us) in /proc/net/tcp.
+const NOBODY_GET_LOOKALIKE = (port: number) => `
+const req = require('node:http').request({
+  host: '127.0.0.1', port: ${port}, path: '/lookalike',
+  localAddress: '127.0.0.2', localPort: ${port}, agent: false,
+}, (res) => {
+  res.resume();
+  res.on('end', () => console.log('answered ' + res.statusCode));
+});
+req.on('error', (e) => console.log(e.code));
+req.end();`;
+
 /** As nobody: a GET that waits for its answer; says how it ended. */
-function nobodyGet(port: number): Promise<string> {
-  const child = spawn(process.execPath, ['-e', NOBODY_GET(port)], {
+function nobodyGet(port: number, script = NOBODY_GET): Promise<string> {
+  const child = spawn(process.execPath, ['-e', script(port)], {
     uid: NOBODY,
     gid: NOBODY,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -105,6 +118,18 @@ describe('listenOnLoopback', () => {
       expect(seen).toEqual([]);
       expect(await get(port)).toBe('200 media');
       expect(seen).toEqual(['GET /x']);
+    },
+  );
+
+  it.skipIf(!isLinuxRoot)(
+    "drops another user's connection whose ports look like the server's own socket",
+    async () => {
+      const { port, seen } = await counting();
+      // Before addresses were compared too, most of these were served as ours.
+      for (let i = 0; i < 6; i++) {
+        expect(await nobodyGet(port, NOBODY_GET_LOOKALIKE)).toMatch(/^(ECONNRESET|EADDRINUSE)$/);
+      }
+      expect(seen).toEqual([]);
     },
   );
 });

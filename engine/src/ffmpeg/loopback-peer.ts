@@ -12,9 +12,11 @@ import type { Socket } from 'node:net';
 
 const TABLES = ['/proc/net/tcp', '/proc/net/tcp6'];
 
-/** A socket line's local and remote port and owner, from /proc/net/tcp{,6}. */
+/** A socket line's local and remote address and port and owner, from /proc/net/tcp{,6}. */
 interface SocketLine {
+  localAddress: string;
   localPort: number;
+  remoteAddress: string;
   remotePort: number;
   state: string;
   uid: number;
@@ -28,11 +30,13 @@ function parseTable(text: string): SocketLine[] {
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
     const fields = line.trim().split(/\s+/);
     if (fields.length < 10) continue;
-    const local = fields[1]!.split(':')[1];
-    const remote = fields[2]!.split(':')[1];
+    const [localHex, local] = fields[1]!.split(':');
+    const [remoteHex, remote] = fields[2]!.split(':');
     if (local === undefined || remote === undefined) continue;
     lines.push({
+      localAddress: tableAddress(localHex!),
       localPort: parseInt(local, 16),
+      remoteAddress: tableAddress(remoteHex!),
       remotePort: parseInt(remote, 16),
       state: fields[3]!,
       uid: Number(fields[7]),
@@ -40,6 +44,35 @@ function parseTable(text: string): SocketLine[] {
     });
   }
   return lines;
+}
+
+/**
+ * An address as the table writes it (hex, each 32-bit word in host order: little-endian
+ * here) in the form `canonical()` gives: dotted IPv4 (also for ::ffff:a.b.c.d), or eight
+ * full lowercase IPv6 groups.
+ */
+function tableAddress(hex: string): string {
+  const bytes: number[] = [];
+  for (let word = 0; word < hex.length; word += 8) {
+    for (let i = 6; i >= 0; i -= 2) bytes.push(parseInt(hex.slice(word + i, word + i + 2), 16));
+  }
+  if (bytes.length === 4) return bytes.join('.');
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255;
+  if (mapped) return bytes.slice(12).join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
+/** Node's form of an address (`127.0.0.1`, `::ffff:127.0.0.1`, `::1`) in tableAddress's form. */
+export function canonical(address: string): string {
+  const v4 = /(?:^|:)(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (v4 && (!address.includes(':') || /^::ffff:/i.test(address))) return v4[1]!;
+  const [head, tail] = address.toLowerCase().split('::') as [string, string | undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
+  return [...left, ...fill, ...right].map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
 function readTables(): SocketLine[] | undefined {
@@ -75,7 +108,16 @@ export function loopbackPeer(
   if (process.platform !== 'linux' || uid === undefined) return 'unknown';
   const serverPort = socket.localPort;
   const clientPort = socket.remotePort;
-  if (serverPort === undefined || clientPort === undefined) return 'foreign';
+  if (
+    serverPort === undefined ||
+    clientPort === undefined ||
+    socket.localAddress === undefined ||
+    socket.remoteAddress === undefined
+  ) {
+    return 'foreign';
+  }
+  const serverAddress = canonical(socket.localAddress);
+  const clientAddress = canonical(socket.remoteAddress);
   const table = readTables();
   if (!table) return 'unknown';
   // The table must show our own listening socket, or it does not describe this network
@@ -83,8 +125,15 @@ export function loopbackPeer(
   if (!table.some((s) => s.state === LISTEN && s.localPort === serverPort && s.uid === uid)) {
     return 'unknown';
   }
+  // All four: matching ports alone can pick our own accepted socket, when another user
+  // connects from 127.0.0.2 with our server's port as its source port.
   const client = table.find(
-    (s) => s.localPort === clientPort && s.remotePort === serverPort && s.state !== LISTEN,
+    (s) =>
+      s.state !== LISTEN &&
+      s.localPort === clientPort &&
+      s.localAddress === clientAddress &&
+      s.remotePort === serverPort &&
+      s.remoteAddress === serverAddress,
   );
   // Not found: the client went away entirely (its end would be listed until ours closes).
   if (!client) return 'foreign';
