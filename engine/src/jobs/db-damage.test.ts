@@ -13,8 +13,11 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { processStart } from '../ffmpeg/strays';
 import { fromSqliteError, type KeepsakeError } from '../errors';
 import { freshDir } from '../testing/tmp';
 import { openDatabase } from './db';
@@ -110,6 +113,70 @@ describe('a damaged engine.db', () => {
     expect(checkDatabase(path)).toBeUndefined();
     // A healthy database is left alone.
     expect(repairDatabase(path).repaired).toBe(false);
+  });
+
+  it('repair refuses a healthy database that another program holds, and leaves it as it is', async () => {
+    const path = await withJobs(5);
+    const holder = new Database(path);
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('BEGIN EXCLUSIVE; UPDATE jobs SET priority = priority;');
+    try {
+      const before = readFileSync(path);
+      const err = caught(() => repairDatabase(path));
+      expect(err.code).toBe('DATABASE_BUSY');
+      expect(readdirSync(join(path, '..')).filter((n) => n.includes('damaged'))).toEqual([]);
+      expect(readFileSync(path).equals(before)).toBe(true);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    const queue = new SqliteJobQueue(path);
+    expect((await queue.list({ limit: 10 })).length).toBe(5);
+    await queue.close();
+  });
+
+  it('repair refuses while an engine runs on the data folder', async () => {
+    const path = await withJobs(1);
+    writeFileSync(path, '');
+    // A running engine's record of its FFmpeg children (ffmpeg/strays.ts).
+    const engine = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const dir = join(path, '..', 'cache', 'children');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(
+        join(dir, `${engine.pid}.json`),
+        JSON.stringify({ pid: engine.pid, start: processStart(engine.pid!), children: [] }),
+      );
+      const err = caught(() => repairDatabase(path));
+      expect(err.code).toBe('DATABASE_BUSY');
+      expect(err.message).toMatch(/Keepsake is running on this data folder/);
+      expect(statSync(path).size).toBe(0);
+    } finally {
+      engine.kill();
+    }
+    // Once it is gone, the repair goes ahead.
+    await new Promise((r) => engine.once('exit', r));
+    expect(repairDatabase(path).repaired).toBe(true);
+  });
+
+  it('repair keeps the library, including what was read of each item', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const db = openDatabase(path);
+    db.exec(`INSERT INTO library_folders (id, path, added_at, scanned_at) VALUES ('f1', '/m', 1, 1);
+      INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind) VALUES ('m1', 'f1', 'a.jpg', 1, 1, 'photo');`);
+    db.prepare(
+      'INSERT INTO library_info (file_id, version, object_mtime, sealed, read_at) VALUES (?, 1, 1, ?, 1)',
+    ).run('m1', randomBytes(64));
+    db.close();
+    // Damage the file past the library's pages: a page of many jobs.
+    const queue = new SqliteJobQueue(path);
+    for (let i = 0; i < 300; i++) await queue.submit(spec(i));
+    await queue.close();
+    overwrite(path, 40 * 4096, 3 * 4096);
+    const report = repairDatabase(path);
+    expect(report.repaired).toBe(true);
+    expect(report.kept).toMatchObject({ library_folders: 1, library_files: 1, library_info: 1 });
   });
 
   it('repair of a zero-byte file gives a fresh database that opens', async () => {

@@ -5,8 +5,10 @@
 // is lost is history and the library's list of files, which a rescan rebuilds.
 
 import Database from 'better-sqlite3';
-import { renameSync, statSync } from 'node:fs';
-import { isKeepsakeError } from '../errors';
+import { readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KeepsakeError, fromSqliteError, isKeepsakeError } from '../errors';
+import { processStart } from '../ffmpeg/strays';
 import { openDatabase, type Db } from './db';
 
 /** Tables in an order that puts parents before the rows that refer to them. */
@@ -21,6 +23,7 @@ const TABLES = [
   'job_events',
   'library_folders',
   'library_files',
+  'library_info',
   'desktop_settings',
 ] as const;
 
@@ -35,26 +38,71 @@ export interface RepairReport {
   damaged: string[];
 }
 
-/** Why the database at `path` is unusable, or undefined if it is healthy. */
+/**
+ * Why the database at `path` is damaged, or undefined if it is healthy. Only damage
+ * counts: a database another program holds (busy), or one that cannot be opened at all
+ * (permissions, a disk error), throws its own registry error, since moving a healthy
+ * file aside would lose everything it holds.
+ */
 export function checkDatabase(path: string): string | undefined {
   const info = statSync(path, { throwIfNoEntry: false });
   if (!info) return undefined; // none yet: the first start creates it
   if (info.size === 0) return 'it is empty (0 bytes)';
   let db: Db | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
+    db = new Database(path, { fileMustExist: true, timeout: 2000 });
     const result = db.pragma('quick_check', { simple: true }) as string;
     return result === 'ok' ? undefined : `SQLite's check found damage (${result})`;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return (err as Error).message;
+    throw fromSqliteError(err, path) ?? err;
   } finally {
     db?.close();
   }
 }
 
+/**
+ * Engines that run on this data folder now, from the records each writes of its FFmpeg
+ * children (ffmpeg/strays.ts): a running desktop with its vault open, `keepsake serve`,
+ * `job work`. Repairing under one of them would move its database away as it writes.
+ */
+function runningEngines(dataDir: string): number[] {
+  const dir = join(dataDir, 'cache', 'children');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^\d+\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  const running: number[] = [];
+  for (const name of names) {
+    try {
+      const record = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+        pid?: unknown;
+        start?: unknown;
+      };
+      const pid = Number(record.pid);
+      if (pid === process.pid || !Number.isInteger(pid)) continue;
+      if (processStart(pid) === record.start) running.push(pid);
+    } catch {
+      // A record half written or gone: not a running engine's.
+    }
+  }
+  return running;
+}
+
 export function repairDatabase(path: string, now = new Date()): RepairReport {
   const problem = checkDatabase(path);
   if (problem === undefined) return { repaired: false, kept: {}, damaged: [] };
+  const engines = runningEngines(dirname(path));
+  if (engines.length > 0) {
+    throw new KeepsakeError(
+      'DATABASE_BUSY',
+      `Keepsake is running on this data folder (process ${engines.join(', ')}): close the app, keepsake serve and job workers, then run db repair again`,
+      { file: path },
+    );
+  }
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   const aside = `${path}.damaged-${stamp}`;
   // The WAL may hold the newest rows; it moves with its file so SQLite can still read it.
