@@ -556,7 +556,9 @@ function FolderCard({ folder }: { folder: FolderView }) {
         />
       )}
       <div id={filesId} hidden={!open}>
-        {open && <FileTable folder={folder} watch={enc !== undefined} />}
+        {open && (
+          <FileTable folder={folder} watch={enc !== undefined || folder.readingInfo === true} />
+        )}
       </div>
     </li>
   );

@@ -9,7 +9,7 @@ import {
   useQueryClient,
 } from '@tanstack/react-query';
 import type { QueryKey } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { notify } from './bridge';
 import { useClient } from './client-context';
 import type {
@@ -171,7 +171,8 @@ export function useFolders(watch = false) {
     enabled,
     // Scan and encryption progress show up in the folder list: follow them while they run.
     refetchInterval: (query) =>
-      watch || query.state.data?.some((f) => f.encrypting !== undefined || f.scanning)
+      watch ||
+      query.state.data?.some((f) => f.encrypting !== undefined || f.scanning || f.readingInfo)
         ? 1000
         : false,
   });
@@ -193,19 +194,23 @@ export function useSettingsActions() {
 
 export function useFolderFiles(folderId: string | undefined, watch = false) {
   const client = useClient();
+  const queryClient = useQueryClient();
   const enabled = useUnlocked() && folderId !== undefined;
+  // When the work being followed ends, ask once more: its last items may have landed
+  // after the last poll.
+  const watched = useRef(watch);
+  useEffect(() => {
+    if (watched.current && !watch && folderId !== undefined) {
+      void queryClient.invalidateQueries({ queryKey: keys.files(folderId) });
+    }
+    watched.current = watch;
+  }, [watch, folderId, queryClient]);
   return useQuery({
     queryKey: keys.files(folderId ?? ''),
     queryFn: () => client.folderFiles(folderId ?? ''),
     enabled,
-    // While files are protected, and while the engine still reads dates and details from
-    // protected ones (in the background, after protecting).
-    refetchInterval: (query) =>
-      watch
-        ? 1000
-        : query.state.data?.some((f) => f.encrypted && f.kind !== 'other' && !f.info)
-          ? 2000
-          : false,
+    // While files are protected, or the engine reads their dates and details (`watch`).
+    refetchInterval: watch ? 1000 : false,
   });
 }
 

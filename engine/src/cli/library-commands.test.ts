@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { localTime } from '../library/capture-date';
 import { cliVault, runCli } from '../testing/cli';
 import { freshDir } from '../testing/tmp';
 
@@ -61,7 +62,7 @@ describe('keepsake library', () => {
       encrypted: true,
       sourceExists: false,
       // Random bytes are no video: dated by the file's time, and flagged.
-      capturedAt: '2001-05-06T07:08:09.000Z',
+      capturedAt: localTime(when.getTime()),
       capturedFrom: 'mtime',
       damaged: true,
       attention: 'damaged',

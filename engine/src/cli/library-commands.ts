@@ -78,16 +78,28 @@ async function protect(g: GlobalOptions, library: Library, info: InfoReader, fol
   const reading = progressFor(g);
   reading.setTotals({ files: info.leftToRead(), bytes: 0 });
   reading.start();
-  let read;
+  let read = 0;
+  let unread: string | undefined;
   try {
-    read = await info.run(vault, () => reading.fileDone());
+    const result = await info.run(vault, () => reading.fileDone());
+    read = result.done;
+    if (result.failed > 0) unread = `${result.failed} items: ${info.lastError ?? 'unknown'}`;
+  } catch (err) {
+    // Protecting is what matters; dates and details are read again next time.
+    unread = (err as Error).message;
   } finally {
     reading.stop();
+  }
+  if (unread !== undefined && !g.json) {
+    process.stderr.write(
+      `keepsake: dates and details not read (${printable(unread)}); they are read at the next add or rescan\n`,
+    );
   }
   return {
     done: done.done,
     failed: done.failed,
-    read: read.done,
+    read,
+    ...(unread !== undefined ? { unread } : {}),
     lastError: library.summary(library.folder(folderId)).lastError,
   };
 }

@@ -361,6 +361,15 @@ export class DesktopSession {
     this.info.run(vault).then(
       (done) => {
         if (done.done > 0) this.record('library.read', undefined, 'ok', `${done.done} items`);
+        if (done.failed > 0) {
+          const why = this.info.lastError ?? 'unknown';
+          this.record(
+            'library.read',
+            undefined,
+            'error',
+            `${done.failed} items left unread: ${why}`,
+          );
+        }
       },
       (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
     );

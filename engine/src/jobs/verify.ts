@@ -206,19 +206,13 @@ async function checkMediaPlaylist(
   }
 }
 
-export async function decodeAll(
-  tools: Pick<VerifyTools, 'ffmpegPath'>,
-  input: ToolInput,
-  name: string,
-  options: { firstSeconds?: number } = {},
-): Promise<void> {
-  const limit = options.firstSeconds === undefined ? [] : ['-t', String(options.firstSeconds)];
+export async function decodeAll(tools: VerifyTools, input: ToolInput, name: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawnTool(
       tools.ffmpegPath,
       [
         ...['-v', 'error', '-xerror', '-nostdin', '-protocol_whitelist', 'http,tcp'],
-        ...['-i', input.url, ...limit, '-map', '0', '-f', 'null', '-'],
+        ...['-i', input.url, '-map', '0', '-f', 'null', '-'],
       ],
       { env: { ...input.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );

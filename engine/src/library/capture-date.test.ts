@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureDate, dateFromFileName, sortKey } from './capture-date';
+import { captureDate, dateFromFileName, localTime, sortKey } from './capture-date';
 
 const NOW = Date.UTC(2026, 11, 3, 12, 0, 0);
 const MTIME = Date.UTC(2024, 5, 1, 9, 0, 0);
@@ -89,10 +89,7 @@ describe('captureDate', () => {
       capturedAt: '1989-12-24',
       capturedFrom: 'filename',
     });
-    expect(captureDate(base, NOW)).toEqual({
-      capturedAt: '2024-06-01T09:00:00.000Z',
-      capturedFrom: 'mtime',
-    });
+    expect(captureDate(base, NOW)).toEqual({ capturedAt: localTime(MTIME), capturedFrom: 'mtime' });
   });
 
   it('passes over dates in the future, before 1826, or from an unset camera clock', () => {
@@ -115,6 +112,24 @@ describe('captureDate', () => {
     expect(captureDate({ ...base, exifDateTime: '2026:12:04 08:00:00' }, NOW).capturedFrom).toBe(
       'exif',
     );
+  });
+});
+
+describe('localTime', () => {
+  it("writes a file time in this computer's time zone, so it groups under the local day", () => {
+    const tz = process.env.TZ;
+    try {
+      process.env.TZ = 'America/New_York';
+      // 02:30 UTC on New Year's Day is still New Year's Eve in New York.
+      const ms = Date.UTC(2000, 0, 1, 2, 30, 0);
+      expect(localTime(ms)).toBe('1999-12-31T21:30:00-05:00');
+      expect(new Date(sortKey(localTime(ms))).getUTCFullYear()).toBe(1999);
+      process.env.TZ = 'Asia/Kolkata';
+      expect(localTime(ms)).toBe('2000-01-01T08:00:00+05:30');
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 });
 

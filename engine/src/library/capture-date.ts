@@ -9,7 +9,8 @@
 //   recording  a container's creation_time (MP4, MOV, MKV; UTC)
 //   filename   a date in the file's name: IMG_20190812_143000, 1989-12-24 Christmas,
 //              VID-20190812-WA0001, Screenshot 2020-01-01 at 10.00.00
-//   mtime      the file's own modification time (always there, least trusted)
+//   mtime      the file's own modification time (always there, least trusted), written
+//              in this computer's local time with its offset
 //
 // Dates are kept as the source wrote them, in ISO 8601: `2019-08-12T14:30:00+02:00`
 // with an offset when the source gives one, `2019-08-12T14:30:00` ("floating": the
@@ -65,7 +66,26 @@ export function captureDate(c: CaptureCandidates, now = Date.now()): CaptureDate
   }
   const named = dateFromFileName(c.fileName);
   if (plausible(named)) return { capturedAt: named, capturedFrom: 'filename' };
-  return { capturedAt: new Date(c.mtimeMs).toISOString(), capturedFrom: 'mtime' };
+  return { capturedAt: localTime(c.mtimeMs), capturedFrom: 'mtime' };
+}
+
+/**
+ * An instant as this computer's local time with its offset (`2020-02-02T03:02:02+01:00`):
+ * a file time is an instant, and the family's day is the local one, like the other
+ * sources' (sortKey groups by the written time).
+ */
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return (
+    isoOf(d.getFullYear(), d.getMonth() + 1, d.getDate(), [
+      d.getHours(),
+      d.getMinutes(),
+      d.getSeconds(),
+    ]) + `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import { databasePath, openDatabase } from '../jobs/db';
 import { makeClip } from '../testing/media';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { createVault } from '../vault/keyring';
+import { localTime } from './capture-date';
 import { InfoReader } from './info-reader';
 import type { InfoTools } from './item-info';
 import { Library } from './library';
@@ -88,7 +89,7 @@ describe('InfoReader', () => {
     expect(reader.leftToRead()).toBe(files.length);
 
     const done = await reader.run(vault);
-    expect(done).toEqual({ done: files.length, left: 0 });
+    expect(done).toEqual({ done: files.length, failed: 0, left: 0 });
     const byName = new Map(files.map((f) => [f.rel, f.id]));
     const info = reader.infoFor([...byName.values()], vault);
     const of = (name: string) => info.get(byName.get(name)!);
@@ -123,7 +124,7 @@ describe('InfoReader', () => {
     expect(of('not a video.mp4')).toMatchObject({
       attention: 'damaged',
       capturedFrom: 'mtime',
-      capturedAt: '2020-02-02T02:02:02.000Z',
+      capturedAt: localTime(Date.parse('2020-02-02T02:02:02Z')),
     });
     expect(of('voice memo.mp4')).toMatchObject({
       attention: 'damaged',
@@ -149,7 +150,7 @@ describe('InfoReader', () => {
     expect(reader.infoFor([...byName.values()], undefined).size).toBe(0);
 
     // Nothing left: a second run reads nothing.
-    expect(await reader.run(vault)).toEqual({ done: 0, left: 0 });
+    expect(await reader.run(vault)).toEqual({ done: 0, failed: 0, left: 0 });
     db.close();
   }, 120_000);
 
@@ -175,7 +176,7 @@ describe('InfoReader', () => {
 
     // Another reader on the same database (the engine started again) finishes the rest.
     const again = new InfoReader(db, dataDir, () => Promise.resolve(tools));
-    expect(await again.run(vault)).toEqual({ done: total - stopped.done, left: 0 });
+    expect(await again.run(vault)).toEqual({ done: total - stopped.done, failed: 0, left: 0 });
 
     // The photo's source is edited and protected again: only it is read again.
     const photo = library.files(folder.id).find((f) => f.rel === 'DSC_0001.JPG')!;
@@ -183,7 +184,33 @@ describe('InfoReader', () => {
       photo.id,
     );
     expect(again.leftToRead()).toBe(1);
-    expect(await again.run(vault)).toEqual({ done: 1, left: 0 });
+    expect(await again.run(vault)).toEqual({ done: 1, failed: 0, left: 0 });
+    db.close();
+  }, 120_000);
+
+  it('leaves an item unread, not marked damaged, when FFmpeg cannot run, and reads it later', async () => {
+    const dataDir = await freshDir();
+    const db = openDatabase(databasePath(dataDir));
+    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const library = new Library(db, dataDir);
+    const { folder } = await library.addFolder(media);
+    await library.encrypt(folder.id, vault);
+    const total = library.files(folder.id).filter((f) => f.kind !== 'other').length;
+    const broken = { ffmpegPath: '/nonexistent/ffmpeg', ffprobePath: '/nonexistent/ffprobe' };
+    const reader = new InfoReader(db, dataDir, () => Promise.resolve(broken));
+    const first = await reader.run(vault);
+    // The photo needs no FFmpeg; every video and the song wait for one.
+    expect(first).toEqual({ done: 1, failed: total - 1, left: total - 1 });
+    expect(reader.lastError).toMatch(/ENOENT|not found|nonexistent/i);
+    const fixed = new InfoReader(db, dataDir, () => Promise.resolve(tools));
+    expect(await fixed.run(vault)).toEqual({ done: total - 1, failed: 0, left: 0 });
+    const ids = library.files(folder.id).map((f) => f.id);
+    const damaged = [...fixed.infoFor(ids, vault).values()].filter((i) => i.attention);
+    // Only the three bad files, as in the first test: none from the run without FFmpeg.
+    expect(damaged).toHaveLength(3);
     db.close();
   }, 120_000);
 });

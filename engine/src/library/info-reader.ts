@@ -21,11 +21,17 @@ import type { MediaKind } from './media-kind';
 export interface InfoProgress {
   /** Items read since this run began. */
   done: number;
+  /**
+   * Items that could not be read now for a reason that is not theirs (FFmpeg missing or
+   * crashed, the vault copy unreadable): left unread, to be tried at the next run.
+   */
+  failed: number;
   /** Items still to read, as last counted. */
   left: number;
 }
 
 interface PendingRow {
+  rowid: number;
   id: string;
   rel: string;
   kind: MediaKind;
@@ -41,6 +47,8 @@ export class InfoReader {
   private running: Promise<InfoProgress> | undefined;
   private stopped = false;
   private progressNow: InfoProgress | undefined;
+  /** Why the last item that could not be read was not (for the log and the CLI). */
+  lastError: string | undefined;
 
   constructor(
     private readonly db: Db,
@@ -110,42 +118,45 @@ export class InfoReader {
   }
 
   private async readAll(vault: Vault, onItem?: () => void): Promise<InfoProgress> {
-    const progress: InfoProgress = { done: 0, left: this.leftToRead() };
+    const progress: InfoProgress = { done: 0, failed: 0, left: this.leftToRead() };
     this.progressNow = progress;
     const tools = await this.tools();
-    for (;;) {
-      const batch = stmt(
-        this.db,
-        `SELECT f.id, f.rel, f.kind, f.mtime_ms, f.object_path, f.object_mtime
-         FROM library_files f LEFT JOIN library_info i ON i.file_id = f.id
-         WHERE ${PENDING_WHERE} ORDER BY f.rowid LIMIT 64`,
-      ).all(ITEM_INFO_VERSION) as PendingRow[];
-      if (batch.length === 0 || this.stopped) break;
-      await runConcurrently(batch, this.concurrency, async (row) => {
-        if (this.stopped) return;
-        const item: ItemToRead = {
-          objectPath: objectPath(this.dataDir, row.object_path),
-          rel: row.rel,
-          kind: row.kind,
-          mtimeMs: row.mtime_ms,
-        };
-        let info: ItemInfo;
-        try {
-          info = await readItemInfo(item, vault, tools);
-        } catch (err) {
-          // The vault copy itself cannot be read (damaged on disk, gone): recorded, so the
-          // reader does not try it forever; a new copy is read again.
-          info = {
-            ...readFailed(item),
-            attention: 'damaged',
-            attentionDetail: `The vault copy of this file cannot be read (${(err as Error).message}).`,
+    // Passes over the table in rowid order, so an item that fails is passed over, not met
+    // again at once; another pass picks up items added meanwhile, until a pass reads none.
+    for (let readThisPass = 1; readThisPass > 0 && !this.stopped;) {
+      readThisPass = 0;
+      for (let after = 0; !this.stopped;) {
+        const batch = stmt(
+          this.db,
+          `SELECT f.rowid, f.id, f.rel, f.kind, f.mtime_ms, f.object_path, f.object_mtime
+           FROM library_files f LEFT JOIN library_info i ON i.file_id = f.id
+           WHERE ${PENDING_WHERE} AND f.rowid > ? ORDER BY f.rowid LIMIT 64`,
+        ).all(ITEM_INFO_VERSION, after) as PendingRow[];
+        if (batch.length === 0) break;
+        after = batch[batch.length - 1]!.rowid;
+        await runConcurrently(batch, this.concurrency, async (row) => {
+          if (this.stopped) return;
+          const item: ItemToRead = {
+            objectPath: objectPath(this.dataDir, row.object_path),
+            rel: row.rel,
+            kind: row.kind,
+            mtimeMs: row.mtime_ms,
           };
-        }
-        this.save(vault, row, info);
-        progress.done += 1;
-        progress.left = Math.max(0, progress.left - 1);
-        onItem?.();
-      });
+          try {
+            this.save(vault, row, await readItemInfo(item, vault, tools));
+            progress.done += 1;
+            readThisPass += 1;
+            progress.left = Math.max(0, progress.left - 1);
+          } catch (err) {
+            progress.failed += 1;
+            this.lastError = err instanceof Error ? err.message : String(err);
+          }
+          onItem?.();
+        });
+      }
+      // Items that failed stay pending; only new ones make another pass worth it.
+      if (progress.failed > 0 && readThisPass === 0) break;
+      readThisPass = Math.min(readThisPass, this.leftToRead() - progress.failed);
     }
     progress.left = this.leftToRead();
     return { ...progress };
@@ -158,15 +169,4 @@ export class InfoReader {
        VALUES (?, ?, ?, ?, ?)`,
     ).run(row.id, ITEM_INFO_VERSION, row.object_mtime, sealInfo(vault, row.id, info), Date.now());
   }
-}
-
-function readFailed(
-  item: ItemToRead,
-): Pick<ItemInfo, 'capturedAt' | 'capturedFrom' | 'rotation' | 'hasAudio'> {
-  return {
-    capturedAt: new Date(item.mtimeMs).toISOString(),
-    capturedFrom: 'mtime',
-    rotation: 0,
-    hasAudio: false,
-  };
 }

@@ -8,7 +8,7 @@
 import { isKeepsakeError, type KeepsakeError } from '../errors';
 import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
 import { probeInput, type ProbeResult } from '../ffmpeg/probe';
-import { decodeAll } from '../jobs/verify';
+import { spawnTool } from '../ffmpeg/tool-process';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import { captureDate, type CaptureSource } from './capture-date';
@@ -58,6 +58,7 @@ export interface InfoTools {
 
 /** Seconds decoded from the start of a video to tell whether it plays at all. */
 const DECODE_CHECK_SECONDS = 2;
+const DECODE_TIMEOUT_MS = 60_000;
 
 export async function readItemInfo(
   item: ItemToRead,
@@ -106,6 +107,11 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
     try {
       probed = await probeInput(tools.ffprobePath, source, { file: item.rel });
     } catch (err) {
+      // A verdict on the file is kept; anything else (FFprobe missing, crashed or timed
+      // out, the vault copy unreadable) is thrown, and the item is read again later.
+      if (!isKeepsakeError(err, 'UNSUPPORTED_INPUT') && !isKeepsakeError(err, 'INPUT_TOO_LARGE')) {
+        throw err;
+      }
       const known = {
         ...captureDate({ fileName: item.rel, mtimeMs: item.mtimeMs }),
         rotation: 0,
@@ -120,13 +126,14 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
       };
     }
     const info = fromProbe(item, probed);
-    if (info.attention) return info;
-    try {
-      await decodeStart(tools, source, item.rel);
-    } catch (err) {
-      return { ...info, ...attention(err, 'does not play from its start: it may be damaged') };
-    }
-    return info;
+    if (info.attention || info.videoCodec === undefined) return info;
+    const why = await decodeStart(tools, source);
+    if (why === undefined) return info;
+    return {
+      ...info,
+      attention: 'damaged',
+      attentionDetail: `This video does not play from its start: it may be damaged (${why}).`,
+    };
   } finally {
     await source.close();
   }
@@ -162,8 +169,46 @@ function fromProbe(item: ItemToRead, probed: ProbeResult): ItemInfo {
   return info;
 }
 
-function decodeStart(tools: InfoTools, input: ToolInput, name: string): Promise<void> {
-  return decodeAll(tools, input, name, { firstSeconds: DECODE_CHECK_SECONDS });
+/**
+ * Decodes the first seconds of the picture; says why it does not play, or undefined when
+ * it does. Judged by FFmpeg's exit and the frames it decoded, not by error lines: a tape
+ * capture or a camcorder clip that begins mid-GOP logs errors and still plays.
+ */
+function decodeStart(tools: InfoTools, input: ToolInput): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawnTool(
+      tools.ffmpegPath,
+      [
+        ...['-v', 'error', '-nostdin', '-nostats', '-protocol_whitelist', 'http,tcp'],
+        ...['-i', input.url, '-t', String(DECODE_CHECK_SECONDS), '-map', '0:v:0'],
+        ...['-f', 'null', '-', '-progress', 'pipe:1'],
+      ],
+      { env: { ...input.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let progress = '';
+    let stderr = '';
+    child
+      .stdout!.setEncoding('utf8')
+      .on('data', (t: string) => (progress = (progress + t).slice(-2048)));
+    child
+      .stderr!.setEncoding('utf8')
+      .on('data', (t: string) => (stderr = (stderr + t).slice(-4096)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err); // FFmpeg did not start: not the file's fault
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (signal === 'SIGKILL')
+        return reject(new Error('FFmpeg took too long to decode the start'));
+      const frames = [...progress.matchAll(/^frame=(\d+)$/gm)].pop()?.[1];
+      const firstError = stderr.trim().split('\n')[0];
+      if (code !== 0) return resolve(firstError || `FFmpeg stopped with exit ${code}`);
+      if (Number(frames ?? 0) === 0) return resolve(firstError || 'no picture could be decoded');
+      resolve(undefined);
+    });
+  });
 }
 
 /** FFprobe named a container Keepsake does not read (not a damaged file of one it does). */

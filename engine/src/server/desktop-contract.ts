@@ -131,6 +131,8 @@ export const FolderViewSchema = Type.Object({
   encrypting: Type.Optional(
     Type.Object({ done: Type.Integer(), total: Type.Integer(), failed: Type.Integer() }),
   ),
+  /** Present while the engine reads dates and details of protected items (any folder's). */
+  readingInfo: Type.Optional(Type.Boolean()),
   lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 export type FolderView = Static<typeof FolderViewSchema>;

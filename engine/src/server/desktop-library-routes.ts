@@ -83,6 +83,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     ...library.summary(folder),
     name: folderName(folder),
     encoded: encoded.get(folder.id) ?? 0,
+    ...(session.info.progress() ? { readingInfo: true } : {}),
   });
 
   const fileView = (
