@@ -184,4 +184,29 @@ describe('JobWorker and a troubled database', () => {
       }
     },
   );
+
+  it('a bug while recording an outcome is reported once, not retried forever with the job held', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const queue = new SqliteJobQueue(path);
+    const job = await queue.submit(spec);
+    let writes = 0;
+    // The queue's own write fails with something that is not the database's trouble.
+    queue.succeed = () => {
+      writes++;
+      return Promise.reject(new TypeError('a bug in recording'));
+    };
+    const { worker: w, stalls } = worker(queue, async () => ({ outputs: [], notes: [] }), []);
+    await w.start();
+    const deadline = Date.now() + 5000;
+    while (stalls.length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    await w.stop();
+    expect(stalls).toEqual(['INTERNAL']);
+    expect(writes).toBe(1);
+    expect(w.activeJobs).toEqual([]);
+    // Left running under the worker's owner: the next start recovers it, as after a crash.
+    expect((await queue.get(job.id)).state).toBe('running');
+    await queue.close();
+  });
 });

@@ -313,7 +313,12 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
       } catch (err) {
         // The job moved on (cancelled for good elsewhere): nothing more to record.
         if (isKeepsakeError(err, 'JOB_FINISHED')) return undefined;
-        this.emit('stalled', asQueueError(err), job);
+        const error = asQueueError(err);
+        this.emit('stalled', error, job);
+        // Only the database's own trouble is waited out; anything else (a bug, the job's
+        // row gone) would hold the job and its slot forever. It is reported and left
+        // running under this owner; the next start recovers it, as after a crash.
+        if (!DATABASE_TROUBLE.has(error.code)) return undefined;
         if (this.stopped) return undefined;
         await this.pause(this.backoff(attempt));
       }
@@ -368,6 +373,14 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
 }
 
 /** An error from reading or writing the queue, as a registry error. */
+/** What the database says when it is busy, full or unusable for now: worth waiting out. */
+const DATABASE_TROUBLE: ReadonlySet<ErrorCode> = new Set([
+  'DATABASE_BUSY',
+  'DATABASE_UNAVAILABLE',
+  'DATABASE_CORRUPT',
+  'DISK_FULL',
+]);
+
 function asQueueError(err: unknown): KeepsakeError {
   if (err instanceof KeepsakeError) return err;
   return (

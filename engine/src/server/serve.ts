@@ -154,6 +154,15 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
             msg: err instanceof Error ? err.message : String(err),
           }) + '\n',
         ));
+    // The database busy, full or damaged: the worker waits and tries again; the log says
+    // why jobs do not move (once per cause, until one moves again).
+    let lastStall = '';
+    engine.worker.on('stalled', (err: KeepsakeError) => {
+      if (err.message === lastStall) return;
+      lastStall = err.message;
+      logError(new KeepsakeError(err.code, `job worker waiting: ${err.message}`));
+    });
+    engine.worker.on('progress', () => (lastStall = ''));
     // The HTTP side can be rebuilt from a new configuration (SIGHUP) while the queue,
     // the running jobs and the keys in memory carry on.
     const listen = async (cfg: ServeConfig) => {

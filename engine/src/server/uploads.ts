@@ -387,9 +387,12 @@ export class UploadStore {
    * upload files whose row is gone. Removed at start and with each expiry sweep.
    */
   async removeStrays(): Promise<string[]> {
+    // The folder is read before the rows: an upload created in between (its row, then its
+    // file) is then in `known`, not taken for a stray.
+    const names = await readdir(this.dir);
     const known = new Set(this.list().map((u) => `${u.id}.ksv`));
     const removed: string[] = [];
-    for (const name of await readdir(this.dir)) {
+    for (const name of names) {
       const staged = name.endsWith(PART_SUFFIX);
       if (staged && this.busy(name.split('.')[0]!)) continue;
       if (staged || (name.endsWith('.ksv') && !known.has(name))) {
