@@ -68,6 +68,11 @@ interface Turn {
 export class UploadStore {
   private readonly turns = new Map<string, Turn>();
   private readonly contenders = new Map<string, number>();
+  /**
+   * Room held by staged chunks still arriving (each up to the rest of its upload): disk
+   * they may fill before their signature is checked, counted with what uploads promise.
+   */
+  private stagedRoom = 0;
   private readonly staging: StagingBuffers;
 
   constructor(
@@ -99,12 +104,12 @@ export class UploadStore {
     return (stmt(this.db, 'SELECT * FROM uploads').all() as Row[]).map(toUpload);
   }
 
-  /** Bytes promised to uploads and not yet received. */
+  /** Bytes promised to uploads and not yet received, and the room of staged chunks. */
   outstandingBytes(): number {
     const row = stmt(this.db, 'SELECT COALESCE(SUM(size - offset), 0) AS n FROM uploads').get() as {
       n: number;
     };
-    return row.n;
+    return row.n + this.stagedRoom;
   }
 
   /**
@@ -213,10 +218,24 @@ export class UploadStore {
       body.resume();
       throw new KeepsakeError('UPLOAD_OFFSET_MISMATCH', 'other chunks of this upload are arriving');
     }
+    // A staged chunk writes a second copy of up to the rest of the upload before it is
+    // verified: admitted only if the disk holds that too, above the reserve.
+    const room = upload.size - offset;
+    const fs = await statfs(this.dir);
+    const free = fs.bavail * fs.bsize;
+    if (free - this.outstandingBytes() - room < this.limits.reserveBytes) {
+      body.resume();
+      throw new KeepsakeError(
+        'DISK_FULL',
+        `not enough free space to take another chunk of this upload beside the one arriving (free ${free}); try again in a moment`,
+      );
+    }
     this.contenders.set(id, contending + 1);
+    this.stagedRoom += room;
     try {
       return await this.appendStaged(upload, body, accept);
     } finally {
+      this.stagedRoom -= room;
       const left = (this.contenders.get(id) ?? 1) - 1;
       if (left > 0) this.contenders.set(id, left);
       else this.contenders.delete(id);
