@@ -17,29 +17,13 @@ import {
   lstat,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { nobodyCannotRunCheckout } from '../testing/as-nobody';
 import { cliVault, runCli } from '../testing/cli';
+import { canMountTmpfs } from '../testing/tmpfs';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const isRoot = process.getuid?.() === 0;
-
-/** Whether this machine lets us mount a tiny tmpfs (root, and not a locked-down container). */
-function canMountTmpfs(): boolean {
-  if (!isRoot) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
-    execFileSync('umount', [dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function fileSnapshot(path: string) {
   const [data, info] = await Promise.all([readFile(path), stat(path)]);

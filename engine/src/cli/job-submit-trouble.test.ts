@@ -5,30 +5,13 @@
 // finishes it.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeClip } from '../testing/media';
 import { runCli } from '../testing/cli';
 import { freshDir } from '../testing/tmp';
-
-const isRoot = process.getuid?.() === 0;
-
-/** Whether a tiny tmpfs can be mounted here (root, and not a locked-down container). */
-function canMountTmpfs(): boolean {
-  if (!isRoot) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
-    execFileSync('umount', [dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { canMountTmpfs } from '../testing/tmpfs';
 
 describe('job submit in trouble', () => {
   it('without a password: PASSWORD_REQUIRED in one line, no stack trace', async () => {

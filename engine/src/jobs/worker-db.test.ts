@@ -6,8 +6,7 @@
 
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KeepsakeError } from '../errors';
@@ -16,6 +15,7 @@ import { openDatabase } from './db';
 import type { Job, JobSpec } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
 import { JobWorker, type ExecuteFn } from './worker';
+import { canMountTmpfs } from '../testing/tmpfs';
 
 const spec: JobSpec = {
   preset: 'remux',
@@ -24,23 +24,6 @@ const spec: JobSpec = {
   outputDir: '/out',
   maxAttempts: 3,
 };
-
-const isRoot = process.getuid?.() === 0;
-
-/** Whether a tiny tmpfs can be mounted here (root, and not a locked-down container). */
-function canMountTmpfs(): boolean {
-  if (!isRoot) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
-    execFileSync('umount', [dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function worker(queue: SqliteJobQueue, execute: ExecuteFn, cleaned: string[]) {
   const w = new JobWorker(queue, execute, {

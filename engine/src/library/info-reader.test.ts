@@ -69,21 +69,27 @@ beforeAll(async () => {
   }
 }, 60_000);
 
+/** A fresh data folder whose library holds the media above, all protected. */
+async function protectedMedia() {
+  const dataDir = await freshDir();
+  const db = openDatabase(databasePath(dataDir));
+  const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+    scrypt: TEST_SCRYPT,
+    recovery: false,
+  });
+  const library = new Library(db, dataDir);
+  const { folder } = await library.addFolder(media);
+  expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
+  return { dataDir, db, vault, library, folder };
+}
+
 afterAll(async () => {
   if (media) await rm(media, { recursive: true, force: true });
 });
 
 describe('InfoReader', () => {
   it('reads every item in the vault once, with the right date, facts and attention', async () => {
-    const dataDir = await freshDir();
-    const db = openDatabase(databasePath(dataDir));
-    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-      scrypt: TEST_SCRYPT,
-      recovery: false,
-    });
-    const library = new Library(db, dataDir);
-    const { folder } = await library.addFolder(media);
-    expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
+    const { dataDir, db, vault, library, folder } = await protectedMedia();
     const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools));
     const files = library.files(folder.id);
     expect(reader.leftToRead()).toBe(files.length);
@@ -155,15 +161,7 @@ describe('InfoReader', () => {
   }, 120_000);
 
   it('reads an item again when its vault copy is replaced, and goes on after a stop', async () => {
-    const dataDir = await freshDir();
-    const db = openDatabase(databasePath(dataDir));
-    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-      scrypt: TEST_SCRYPT,
-      recovery: false,
-    });
-    const library = new Library(db, dataDir);
-    const { folder } = await library.addFolder(media);
-    await library.encrypt(folder.id, vault);
+    const { dataDir, db, vault, library, folder } = await protectedMedia();
     const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools), 1);
     const total = reader.leftToRead();
     const first = reader.run(vault);
@@ -189,15 +187,7 @@ describe('InfoReader', () => {
   }, 120_000);
 
   it('leaves an item unread, not marked damaged, when FFmpeg cannot run, and reads it later', async () => {
-    const dataDir = await freshDir();
-    const db = openDatabase(databasePath(dataDir));
-    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-      scrypt: TEST_SCRYPT,
-      recovery: false,
-    });
-    const library = new Library(db, dataDir);
-    const { folder } = await library.addFolder(media);
-    await library.encrypt(folder.id, vault);
+    const { dataDir, db, vault, library, folder } = await protectedMedia();
     const total = library.files(folder.id).filter((f) => f.kind !== 'other').length;
     const broken = { ffmpegPath: '/nonexistent/ffmpeg', ffprobePath: '/nonexistent/ffprobe' };
     const reader = new InfoReader(db, dataDir, () => Promise.resolve(broken));

@@ -4,9 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, statfs, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,28 +15,12 @@ import { freshDir } from '../testing/tmp';
 import { RemoteClient } from './client';
 import { startServe, type RunningServer } from './serve';
 import { parseServeConfig } from './serve-config';
+import { canMountTmpfs } from '../testing/tmpfs';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-const isRoot = process.getuid?.() === 0;
-
-/** Whether this machine lets us mount a tiny tmpfs (root, and not a locked-down container). */
-function canMountTmpfs(): boolean {
-  if (!isRoot) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'keepsake-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
-    execFileSync('umount', [dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 async function server(dataDir: string, kek: Buffer, overrides: Record<string, unknown> = {}) {
   const s = await startServe({
