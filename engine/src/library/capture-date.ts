@@ -124,20 +124,18 @@ function offsetOf(text: string | undefined): string | undefined {
   return `${m[1]}${m[2]}:${m[3] ?? '00'}`;
 }
 
+/** Year to second from a match's groups 1-6, as ISO 8601 without offset, if it is a real time. */
+function dateTime(m: RegExpExecArray): string | undefined {
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as Six;
+  return validDate(y, mo, d, h, mi, s) ? isoOf(y, mo, d, [h, mi, s]) : undefined;
+}
+type Six = [number, number, number, number, number, number];
+
 /** EXIF's `YYYY:MM:DD HH:MM:SS` (with an optional offset) as ISO 8601. */
 function exifDate(text: string | undefined, offset: string | undefined): string | undefined {
   const m = /^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})/.exec(text ?? '');
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (!validDate(y, mo, d, h, mi, s)) return undefined;
-  return isoOf(y, mo, d, [h, mi, s]) + (offsetOf(offset) ?? '');
+  const local = m ? dateTime(m) : undefined;
+  return local === undefined ? undefined : local + (offsetOf(offset) ?? '');
 }
 
 /** An ISO 8601 date-time as FFprobe prints container tags, normalised; undefined if none. */
@@ -146,18 +144,9 @@ function isoDate(text: string | undefined): string | undefined {
     /^\s*(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?\s*$/.exec(
       text ?? '',
     );
-  if (!m) return undefined;
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (!validDate(y, mo, d, h, mi, s)) return undefined;
-  const offset = m[7] === undefined ? '' : offsetOf(m[7]);
-  return offset === undefined ? undefined : isoOf(y, mo, d, [h, mi, s]) + offset;
+  const local = m ? dateTime(m) : undefined;
+  const offset = m?.[7] === undefined ? '' : offsetOf(m[7]);
+  return local === undefined || offset === undefined ? undefined : local + offset;
 }
 
 // A date in a name: year (1826-2099), month, day, with the same separator (or none)
