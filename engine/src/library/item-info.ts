@@ -122,7 +122,7 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
       if (item.kind === 'audio' && refusedContainer(err)) return known;
       return {
         ...known,
-        ...attention(err, 'cannot be read: it may be damaged or only partly copied'),
+        ...attention(err),
       };
     }
     const info = fromProbe(item, probed);
@@ -220,10 +220,8 @@ function refusedContainer(err: unknown): err is KeepsakeError {
   );
 }
 
-function attention(
-  err: unknown,
-  fallback: string,
-): Pick<ItemInfo, 'attention' | 'attentionDetail'> {
+/** A probe's verdict on the file, in the family's words. */
+function attention(err: unknown): Pick<ItemInfo, 'attention' | 'attentionDetail'> {
   if (isKeepsakeError(err, 'INPUT_TOO_LARGE')) {
     return { attention: 'too-large', attentionDetail: `${err.message}.` };
   }
@@ -234,5 +232,8 @@ function attention(
     };
   }
   const detail = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-  return { attention: 'damaged', attentionDetail: `This file ${fallback} (${detail}).` };
+  return {
+    attention: 'damaged',
+    attentionDetail: `This file cannot be read: it may be damaged or only partly copied (${detail}).`,
+  };
 }
