@@ -198,6 +198,11 @@ describe('desktop API', () => {
       })
     ).body as DesktopJob;
     await a.post(`/v1/jobs/${cropped.id}/cancel`);
+    // A job the worker had already started is cancelled once its FFmpeg has stopped.
+    await until(
+      () => a.get<DesktopJob>(`/v1/jobs/${cropped.id}`),
+      (j) => j.state === 'cancelled',
+    );
     const croppedAgain = await a.post(`/v1/jobs/${cropped.id}/retry`);
     expect(croppedAgain.status).toBe(201);
     await a.post(`/v1/jobs/${(croppedAgain.body as DesktopJob).id}/cancel`);
