@@ -155,6 +155,24 @@ test('the recovery-key page cannot be left until two groups of the key are typed
   ).toBe(false);
 });
 
+test('a password sent before the strength meter has loaded is not dropped', async ({ page }) => {
+  engine = await startEngine();
+  // The meter's dictionaries (their own chunks, loaded at the first typed character)
+  // arrive slowly, as on a slow link: the form is sent before they are there.
+  let delayed = 0;
+  await page.route(/\/assets\/dist-[^/]+\.js$/, async (route) => {
+    delayed++;
+    await new Promise((r) => setTimeout(r, 2000));
+    await route.continue();
+  });
+  await page.goto(engine.openUrl);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Repeat the password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create vault' }).click();
+  await expect(page.getByTestId('recovery-key')).toHaveText(/^KSRK(-[A-Z2-7]{1,4}){14}$/);
+  expect(delayed).toBeGreaterThan(0);
+});
+
 test('a page closed before the check leads to a new key; the first one stops working', async ({
   page,
 }, testInfo) => {

@@ -2,7 +2,7 @@
 // rule (password-strength.ts): the form says "strong enough" exactly when the engine
 // will accept the password.
 import { useId, useState } from 'react';
-import { PASSWORD_POLICY } from './password-strength';
+import { PASSWORD_POLICY, judgeStrength, loadEstimator } from './password-strength';
 import { usePasswordStrength } from './vault-key-queries';
 
 export function useNewPassword() {
@@ -23,11 +23,36 @@ export function useNewPassword() {
         : password !== confirm
           ? 'Type the same password again in the second box to confirm it.'
           : undefined;
+  /**
+   * Whether the form may be sent. A password typed and sent before the meter's
+   * dictionaries have loaded (they load at the first character) waits for them, rather
+   * than the press being dropped. If they cannot load, the engine's own check decides.
+   */
+  const check = async (): Promise<boolean> => {
+    if (!password || password !== confirm) return false;
+    if (strength) return strength.ok;
+    try {
+      return judgeStrength(await loadEstimator(), password).ok;
+    } catch {
+      return true;
+    }
+  };
   const reset = () => {
     setPassword('');
     setConfirm('');
   };
-  return { password, setPassword, confirm, setConfirm, strength, mismatch, ok, problem, reset };
+  return {
+    password,
+    setPassword,
+    confirm,
+    setConfirm,
+    strength,
+    mismatch,
+    ok,
+    problem,
+    check,
+    reset,
+  };
 }
 
 export type NewPasswordState = ReturnType<typeof useNewPassword>;

@@ -32,8 +32,9 @@ function NewPasswordAfterRecovery() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (!pw.ok) return;
-    setPassword.mutate({ password: pw.password }, { onSuccess: () => pw.reset() });
+    void pw.check().then((ok) => {
+      if (ok) setPassword.mutate({ password: pw.password }, { onSuccess: () => pw.reset() });
+    });
   };
   return (
     <form
@@ -79,18 +80,21 @@ function ChangePassword() {
     e.preventDefault();
     setTouched(true);
     setDone(false);
-    if (!current || !pw.ok) return;
-    setPassword.mutate(
-      { current, password: pw.password },
-      {
-        onSuccess: () => {
-          setDone(true);
-          setCurrent('');
-          setTouched(false);
-          pw.reset();
+    if (!current) return;
+    void pw.check().then((ok) => {
+      if (!ok) return;
+      setPassword.mutate(
+        { current, password: pw.password },
+        {
+          onSuccess: () => {
+            setDone(true);
+            setCurrent('');
+            setTouched(false);
+            pw.reset();
+          },
         },
-      },
-    );
+      );
+    });
   };
   return (
     <form className="form" aria-labelledby="password-heading" onSubmit={submit} noValidate>

@@ -83,13 +83,15 @@ function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (!pw.ok) return;
-    // mutateAsync, not mutate's callbacks: those are dropped if this form unmounts first,
-    // and the recovery key must never be lost.
-    create.mutateAsync(pw.password).then(
-      (v) => onCreated(v.recoveryKey),
-      () => {}, // shown from create.error
-    );
+    void pw.check().then((ok) => {
+      if (!ok) return;
+      // mutateAsync, not mutate's callbacks: those are dropped if this form unmounts first,
+      // and the recovery key must never be lost.
+      create.mutateAsync(pw.password).then(
+        (v) => onCreated(v.recoveryKey),
+        () => {}, // shown from create.error
+      );
+    });
   };
 
   return (
