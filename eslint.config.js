@@ -3,6 +3,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
+import boundaries from 'eslint-plugin-boundaries';
+
+// The engine's layers, lowest first (ARCHITECTURE.md). A file may import its own layer and
+// the layers below it, never one above: what a higher layer needs from a lower one's caller
+// is passed in (the job engine gets remote execution as a function, for example).
+// Tests and the test helpers sit outside the layers: they may reach anything.
+const engineLayers = [
+  ['core', ['core', 'fs']],
+  ['vault', ['vault']],
+  ['media', ['ffmpeg', 'presets']],
+  ['jobs', ['jobs']],
+  ['net', ['net']],
+  ['services', ['library', 'batch', 'remote', 'proxy', 'audit', 'session']],
+  ['http', ['http']],
+  ['entry', ['cli', 'desktop', 'serve', 'index.ts']],
+];
 
 const uiOnly = ['react', 'react-dom', 'react-dom/*', 'zustand', '@tanstack/*', 'hls.js'];
 
@@ -50,6 +66,37 @@ export default tseslint.config(
                 'engine/ runs headless: it must not import app/, renderer/, Electron or UI packages.',
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['engine/src/**/*.ts'],
+    ignores: ['engine/src/**/*.test.ts', 'engine/src/testing/**'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { node: { extensions: ['.ts', '.mjs', '.js'] } },
+      'boundaries/include': ['engine/src/**/*.ts'],
+      'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import'],
+      'boundaries/ignore': ['engine/src/**/*.test.ts', 'engine/src/testing/**'],
+      'boundaries/elements': engineLayers.map(([type, folders]) => ({
+        type,
+        mode: 'full',
+        pattern: folders.map((f) => (f.endsWith('.ts') ? `engine/src/${f}` : `engine/src/${f}/**`)),
+      })),
+    },
+    rules: {
+      'boundaries/no-unknown-files': 'error',
+      'boundaries/element-types': [
+        'error',
+        {
+          default: 'disallow',
+          message:
+            '${file.type} may not import ${dependency.type}: a lower layer never imports a higher one (ARCHITECTURE.md)',
+          rules: engineLayers.map(([type], i) => ({
+            from: type,
+            allow: engineLayers.slice(0, i + 1).map(([t]) => t),
+          })),
         },
       ],
     },

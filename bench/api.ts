@@ -25,8 +25,8 @@ import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { signedHeaders } from '../engine/src/server/auth/signing';
-import { RemoteClient } from '../engine/src/server/client';
+import { signedHeaders } from '../engine/src/net/signing';
+import { RemoteClient } from '../engine/src/net/client';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'engine/bin/keepsake.mjs');

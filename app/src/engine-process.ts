@@ -22,7 +22,7 @@ export function parseReadyLine(line: string): EngineAddress | undefined {
 
 /**
  * What the app posts to an engine in a utility process to ask it to close its server and
- * files (engine/src/server/desktop-entry.ts listens on process.parentPort).
+ * files (engine/src/desktop/desktop-entry.ts listens on process.parentPort).
  */
 export const ENGINE_STOP_MESSAGE = 'keepsake:stop';
 

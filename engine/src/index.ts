@@ -1,9 +1,9 @@
 // The engine's public library API (`@keepsake/engine`): what the CLI, the server and
 // other packages build on. Internal modules stay importable only through this list.
 
-export { ERROR_CODES, KeepsakeError, isKeepsakeError, type ErrorCode } from './errors';
-export { defaultDataDir, defaultVaultDir, resolveDataDir } from './data-dir';
-export { ENGINE_VERSION } from './version';
+export { ERROR_CODES, KeepsakeError, isKeepsakeError, type ErrorCode } from './core/errors';
+export { defaultDataDir, defaultVaultDir, resolveDataDir } from './core/data-dir';
+export { ENGINE_VERSION } from './core/version';
 
 // Vault: keyring, C2SP chunked encryption (streaming and one-shot), vault files.
 export {

@@ -2,9 +2,9 @@
 // bearer token. Shapes come from the engine's API contract as types only, so the UI
 // bundle contains no engine code and a contract change fails this file's typecheck.
 
-import type { ErrorCode } from '../../engine/src/errors';
-import type { API_PATHS, ApiError, StatusResponse } from '../../engine/src/server/api';
-import type { JobView } from '../../engine/src/server/contract';
+import type { ErrorCode } from '../../engine/src/core/errors';
+import type { API_PATHS, ApiError, StatusResponse } from '../../engine/src/net/desktop-api';
+import type { JobView } from '../../engine/src/net/contract';
 import type {
   ActivityEntry,
   AddedFolder,
@@ -25,13 +25,13 @@ import type {
   UnlockVaultBody,
   UploadedFile,
   VaultState,
-} from '../../engine/src/server/desktop-contract';
+} from '../../engine/src/net/desktop-contract';
 import type {
   NewRecoveryKeyBody,
   SetPasswordBody,
   VAULT_KEY_PATHS,
   VaultKeys,
-} from '../../engine/src/server/desktop-vault-contract';
+} from '../../engine/src/net/desktop-vault-contract';
 
 export type {
   ActivityEntry,

@@ -1,6 +1,6 @@
 // Words for the status screen, kept apart from the components so they can be tested
 // without a DOM.
-import type { FfmpegStatus } from '../../engine/src/server/api';
+import type { FfmpegStatus } from '../../engine/src/net/desktop-api';
 import { EngineError } from './engine-client';
 
 const SOURCE_LABELS: Record<string, string> = {

@@ -9,7 +9,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
+import { KeepsakeError, fromFsError, isKeepsakeError } from '../core/errors';
 import { isTempName } from '../fs/atomic';
 import { displayPath, joinPath } from '../fs/paths';
 import { encryptFile } from '../vault/file-ops';
@@ -35,7 +35,7 @@ import {
   type ManifestEntry,
 } from './manifest';
 import { walkTree, type WalkFile } from './walk';
-import { runConcurrently } from './concurrency';
+import { runConcurrently } from '../core/concurrency';
 import { LOCK_FILE, lockBatch } from './lock';
 
 export interface BatchFailure {

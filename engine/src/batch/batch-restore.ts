@@ -6,12 +6,12 @@
 // --resume keeps the finished files and restores the rest.
 
 import { chmod, lstat, mkdir, utimes } from 'node:fs/promises';
-import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
+import { KeepsakeError, fromFsError, isKeepsakeError } from '../core/errors';
 import { displayPath, isSafeName, joinPath, type FsPath } from '../fs/paths';
 import { addCleaned, removeStaleTemps, type CleanedTemps } from '../fs/stale-temps';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
-import { runConcurrently } from './concurrency';
+import { runConcurrently } from '../core/concurrency';
 import { loadManifest, objectPath, type ManifestEntry } from './manifest';
 import { defaultJobs, type BatchFailure, type BatchHooks } from './batch-encrypt';
 

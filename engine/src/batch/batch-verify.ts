@@ -3,10 +3,10 @@
 // not know (extra).
 
 import { relative } from 'node:path';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { verifyFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
-import { runConcurrently } from './concurrency';
+import { runConcurrently } from '../core/concurrency';
 import { defaultJobs, type BatchHooks } from './batch-encrypt';
 import { listObjectFiles, loadManifest, objectPath } from './manifest';
 

@@ -2,7 +2,7 @@
 // the batch lock of <dir> and answers "won" or "busy"; on "release" it lets go.
 
 import { createInterface } from 'node:readline';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { lockBatch } from './lock';
 
 let unlock: (() => Promise<void>) | undefined;

@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
 

@@ -4,7 +4,7 @@
 // Sockets, FIFOs and devices are skipped: reading a FIFO would block forever.
 
 import { opendir, stat } from 'node:fs/promises';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import { displayPath, joinPath } from '../fs/paths';
 
 export interface WalkFile {

@@ -4,7 +4,7 @@
 
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { DecryptStream, EncryptStream } from '../vault/chunked-stream';
 
 function hexArg(name: string, value: string | undefined, size?: number): Buffer {

@@ -2,8 +2,8 @@
 // text or JSON, and progress reporting.
 
 import type { Command } from 'commander';
-import { defaultVaultDir, resolveDataDir } from '../data-dir';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { defaultVaultDir, resolveDataDir } from '../core/data-dir';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { unlockVault, type Vault } from '../vault/keyring';
 import { vaultNotFound } from '../vault/vault-data';
 import { Progress } from './progress';

@@ -2,7 +2,7 @@
 // DATABASE_CORRUPT message points to.
 
 import type { Command } from 'commander';
-import { resolveDataDir } from '../data-dir';
+import { resolveDataDir } from '../core/data-dir';
 import { databasePath } from '../jobs/db';
 import { repairDatabase } from '../jobs/db-repair';
 import { globals, output } from './context';

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { batchVerify } from '../batch/batch-verify';
 import { MANIFEST_FILE } from '../batch/manifest';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile, encryptFile, verifyFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';

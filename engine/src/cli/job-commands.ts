@@ -4,11 +4,12 @@
 
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError } from '../core/errors';
 import { databasePath } from '../jobs/db';
 import { deliverOutputs } from '../jobs/deliver';
 import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
+import { runRemote } from '../remote/remote-runner';
 import { FINISHED_STATES, type JobSnapshot, type JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
@@ -220,7 +221,7 @@ export function registerJobCommands(program: Command): void {
           }
           return;
         }
-        const engine = await openJobEngine({ dataDir, keys: { vault: unlocking(g) } });
+        const engine = await openJobEngine({ dataDir, keys: { vault: unlocking(g) }, runRemote });
         const stall = reportStalls(engine.worker, g);
         let interrupted = false;
         let queued: JobSnapshot | undefined;
@@ -388,6 +389,7 @@ export function registerJobCommands(program: Command): void {
       const engine = await openJobEngine({
         dataDir: resolveDataDir(g.dataDir),
         keys: { vault: unlocking(g) },
+        runRemote,
         concurrency: opts.concurrency,
       });
       const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });

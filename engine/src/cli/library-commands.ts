@@ -5,10 +5,10 @@
 
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { readConfig } from '../config';
-import { resolveDataDir } from '../data-dir';
-import { readSettings } from '../desktop/settings';
-import { KeepsakeError } from '../errors';
+import { readConfig } from '../core/config';
+import { resolveDataDir } from '../core/data-dir';
+import { readSettings } from '../session/settings';
+import { KeepsakeError } from '../core/errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
 import { InfoReader } from '../library/info-reader';

@@ -3,7 +3,7 @@
 // `keepsake: <message> [CODE]` (or JSON with --json) with the registry's exit status.
 
 import { Command, CommanderError } from 'commander';
-import { ERROR_CODES, KeepsakeError, fromSqliteError } from '../errors';
+import { ERROR_CODES, KeepsakeError, fromSqliteError } from '../core/errors';
 import { registerBatchCommands } from './batch-commands';
 import { disableCoreDumps } from './no-core-dumps';
 import { printable } from './printable';
@@ -17,7 +17,7 @@ import { registerJobCommands } from './job-commands';
 import { registerLibraryCommands } from './library-commands';
 import { registerServerCommands } from './server-commands';
 import { registerRemoteCommands } from './remote-commands';
-import { ENGINE_VERSION } from '../version';
+import { ENGINE_VERSION } from '../core/version';
 
 export function buildProgram(): Command {
   const program = new Command('keepsake')

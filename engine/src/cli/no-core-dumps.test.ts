@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { READY_PREFIX } from '../server/desktop-entry';
+import { READY_PREFIX } from '../desktop/desktop-entry';
 import { CLI } from '../testing/cli';
 import { freshDir } from '../testing/tmp';
 

@@ -2,8 +2,8 @@
 
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
-import { resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError } from '../core/errors';
 import { listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import { globals, openVault, output } from './context';
 
@@ -32,7 +32,7 @@ export function registerRemoteCommands(program: Command): void {
         const clientName = (opts.clientName ?? hostname())
           .replace(/[^A-Za-z0-9._-]/g, '-')
           .slice(0, 64);
-        const { pairWithServer } = await import('../remote/pair-client');
+        const { pairWithServer } = await import('../net/pair-client');
         const paired = await pairWithServer(url, opts.code, clientName, name);
         await saveRemote(dataDir, vault, paired);
         output(

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import type { Unlock } from '../vault/keyring';
 
 export interface SecretOptions {

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { pinnedAgent } from '../server/tls';
+import { pinnedAgent } from '../net/tls';
 import { CLI, runCli, startCli } from '../testing/cli';
 import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';

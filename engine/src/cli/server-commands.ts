@@ -1,8 +1,8 @@
 // The headless server's commands: serve, validate, user management and the KEK.
 
 import type { Command } from 'commander';
-import { resolveDataDir } from '../data-dir';
-import { KeepsakeError, fromFsError } from '../errors';
+import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { globals, output, type GlobalOptions } from './context';

@@ -3,14 +3,14 @@
 // `kek` and `validate`, not for every `keepsake encrypt` or `job submit`.
 
 export { databasePath, openDatabase } from '../jobs/db';
-export { redact } from '../server/audit';
-export { CredentialStore } from '../server/auth/credentials';
-export { generateKekFile, loadKek, parseKek } from '../server/auth/kek';
-export { parseRole } from '../server/auth/roles';
-export { createPairingCode } from '../server/pairing';
-export { startServe } from '../server/serve';
+export { redact } from '../audit/audit';
+export { CredentialStore } from '../net/credentials';
+export { generateKekFile, loadKek, parseKek } from '../net/kek';
+export { parseRole } from '../net/roles';
+export { createPairingCode } from '../net/pairing';
+export { startServe } from '../serve/serve';
 export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
 export { startProxyServer } from '../proxy/proxy-server';
 export { reloadOnSignal } from '../proxy/routes-holder';
-export { readServeConfig, type ServeConfig } from '../server/serve-config';
-export { TLS_FILE_NAMES, ensureServerTls, fingerprintOf } from '../server/tls';
+export { readServeConfig, type ServeConfig } from '../http/serve-config';
+export { TLS_FILE_NAMES, ensureServerTls, fingerprintOf } from '../net/tls';

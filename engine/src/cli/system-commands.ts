@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
-import { readConfig } from '../config';
+import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError } from '../core/errors';
+import { readConfig } from '../core/config';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
-import { ENGINE_VERSION } from '../version';
-import { ENGINE_ROOT } from '../engine-root';
+import { ENGINE_VERSION } from '../core/version';
+import { ENGINE_ROOT } from '../core/engine-root';
 import { globals, output } from './context';
 import { tuneGarbageCollector } from './gc-tuning';
 
@@ -82,7 +82,7 @@ export function registerSystemCommands(program: Command): void {
         }
         tuneGarbageCollector();
         // Fastify loads only for this command.
-        const { runDesktop } = await import('../server/desktop-entry');
+        const { runDesktop } = await import('../desktop/desktop-entry');
         const running = await runDesktop({
           dataDir: resolveDataDir(g.dataDir),
           port,

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { resolveDataDir } from '../data-dir';
-import { KeepsakeError } from '../errors';
+import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError } from '../core/errors';
 import {
   DEFAULT_SCRYPT,
   KEYRING_FILE,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { CHUNK_SIZE, PREFIX_SIZE, SEALED_CHUNK_SIZE } from '../vault/chunked';
 import { createVault } from '../vault/keyring';

@@ -16,7 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import type { VaultFile } from '../vault/vault-file';
 import { listenOnLoopback } from './loopback-listen';
 

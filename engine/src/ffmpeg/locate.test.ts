@@ -8,7 +8,7 @@ import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { locateFfmpeg, parseVersionLine } from './locate';
 

@@ -24,7 +24,7 @@ import { access, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { ToolCache } from './tool-cache';
 
 export type FfmpegSource = 'config' | 'env' | 'ffmpeg-static' | 'npm-package' | 'system';

@@ -6,7 +6,7 @@
 // 199.8 MP) and keeps one decoded frame under 1.6 GB even at 16 bits RGBA, inside the
 // address-space cap of tool-process.ts.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 export const MAX_PIXELS = 200_000_000;
 

@@ -34,7 +34,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { DecryptStream, EncryptStream } from '../vault/chunked-stream';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';

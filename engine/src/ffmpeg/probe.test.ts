@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isKeepsakeError, type KeepsakeError } from '../errors';
+import { isKeepsakeError, type KeepsakeError } from '../core/errors';
 import { makeClip, type ClipOptions } from '../testing/media';
 import { TEST_SCRYPT } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';

@@ -7,7 +7,7 @@
 // Refusal happens twice: FFprobe runs with `-format_whitelist`, so a refused demuxer never
 // reads past the probe buffer, and the container it reports must be in INPUT_DEMUXERS.
 
-import { KeepsakeError, namingFile } from '../errors';
+import { KeepsakeError, namingFile } from '../core/errors';
 import type { MediaInfo } from '../presets/preset';
 import type { ToolInput } from './input-source';
 import { checkPixels, decodeLimitArgs, tooLargeFromStderr } from './media-limits';

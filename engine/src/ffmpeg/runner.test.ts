@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { locateFfmpeg } from './locate';
 import { boxedArgs, parseProgressBlock, runFfmpeg, type Progress } from './runner';

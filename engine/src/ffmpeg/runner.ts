@@ -4,7 +4,7 @@
 // with the engine, a memory cap). Progress comes from FFmpeg's own
 // `-progress` report, so it is frame-accurate rather than guessed from file sizes.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { decodeLimitArgs, tooLargeFromStderr } from './media-limits';
 import { spawnTool } from './tool-process';
 

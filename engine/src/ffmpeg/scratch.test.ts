@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { jobScratch, openScratch, scratchPath, wipeJobScratch } from './scratch';
 

@@ -10,7 +10,7 @@
 import { lstat, mkdir, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 /** statfs(2) magic numbers of RAM-backed file systems. */
 const RAM_FILESYSTEMS: Record<number, string> = { 0x01021994: 'tmpfs', 0x858458f6: 'ramfs' };

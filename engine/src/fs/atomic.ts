@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import { displayPath, siblingPath, type FsPath } from './paths';
 
 /** Temp files carry this marker so that cleanup can find leftovers of killed runs. */

@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processStart } from '../ffmpeg/strays';
-import { fromSqliteError, type KeepsakeError } from '../errors';
+import { fromSqliteError, type KeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { openDatabase } from './db';
 import { checkDatabase, repairDatabase } from './db-repair';

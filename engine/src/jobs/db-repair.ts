@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { KeepsakeError, fromSqliteError, isKeepsakeError } from '../errors';
+import { KeepsakeError, fromSqliteError, isKeepsakeError } from '../core/errors';
 import { processStart } from '../ffmpeg/strays';
 import { openDatabase, type Db } from './db';
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { MIGRATIONS, dataVersion, openDatabase, schemaVersion } from './db';
 

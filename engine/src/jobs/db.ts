@@ -18,7 +18,7 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DATABASE_REPAIR_HINT, KeepsakeError, fromSqliteError } from '../errors';
+import { DATABASE_REPAIR_HINT, KeepsakeError, fromSqliteError } from '../core/errors';
 
 export type Db = Database.Database;
 
@@ -83,7 +83,7 @@ export const MIGRATIONS: readonly string[] = [
      kek_id      TEXT NOT NULL,
      dek_wrapped BLOB NOT NULL
    );`,
-  // 4: the audit log, hash-chained (see server/audit.ts). The triggers make it
+  // 4: the audit log, hash-chained (see audit/audit.ts). The triggers make it
   // append-only for anything that goes through SQLite; the chain catches the rest.
   `CREATE TABLE audit (
      seq       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,7 +102,7 @@ export const MIGRATIONS: readonly string[] = [
    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
-  // 5: resumable uploads (server/uploads.ts). `offset` is the committed byte count: it
+  // 5: resumable uploads (http/uploads.ts). `offset` is the committed byte count: it
   // moves only after a chunk's signature checked out.
   `CREATE TABLE uploads (
      id         TEXT PRIMARY KEY,
@@ -111,7 +111,7 @@ export const MIGRATIONS: readonly string[] = [
      client_id  TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
-  // 6: one-time pairing codes (server/pairing.ts). Only a hash of each code is kept.
+  // 6: one-time pairing codes (net/pairing.ts). Only a hash of each code is kept.
   `CREATE TABLE pairing_codes (
      code_hash  TEXT PRIMARY KEY,
      role       TEXT NOT NULL CHECK (role IN ('admin', 'client', 'worker', 'viewer')),

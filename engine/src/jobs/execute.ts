@@ -12,7 +12,7 @@
 
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
 import {
   plainByteSource,

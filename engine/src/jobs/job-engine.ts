@@ -3,7 +3,7 @@
 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { readConfig } from '../config';
+import { readConfig } from '../core/config';
 import { readCapabilities } from '../ffmpeg/capabilities';
 import { ToolCache } from '../ffmpeg/tool-cache';
 import { mkdir } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
 import { reapStrays, trackChildrenIn } from '../ffmpeg/strays';
 import type { Vault } from '../vault/keyring';
 import { databasePath, type Db } from './db';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './execute';
 import type { Job } from './queue';
 import { sweepRemoteLeftovers } from './remote-leftovers';
@@ -43,11 +43,32 @@ export interface JobEngineOptions {
   stallMs?: number;
   graceMs?: number;
   worker?: Partial<Omit<WorkerOptions, 'concurrency' | 'cleanup'>>;
+  /**
+   * Runs a job on a paired server (remote/remote-runner.ts). Passed in, not imported: remote
+   * execution sits in a higher layer than the job engine. Without it, jobs that name a
+   * server are refused.
+   */
+  runRemote?: RemoteRunner;
   /** The clock requests to paired servers are signed with (tests put it off). */
   remoteClock?: () => number;
   /** Size of each signed upload chunk sent to a paired server (tests use small ones). */
   remoteChunkBytes?: number;
 }
+
+/** What a paired server's job needs from this engine (see remote/remote-execute.ts). */
+export interface RemoteRunEnv {
+  dataDir: string;
+  vault: Vault;
+  chunkBytes?: number;
+  /** The clock requests are signed with (tests put it off; default Date.now). */
+  now?: () => number;
+}
+
+export type RemoteRunner = (
+  job: Job,
+  env: RemoteRunEnv,
+  control: Parameters<ExecuteFn>[1],
+) => ReturnType<ExecuteFn>;
 
 export interface JobEngine {
   queue: SqliteJobQueue;
@@ -127,20 +148,20 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
         'a server does not forward jobs to other servers',
       );
     }
-    // The server client (undici, node-forge) loads only when a job goes remote.
-    return import('../remote/remote-execute').then(({ executeRemote }) =>
-      executeRemote(
-        job,
-        {
-          dataDir: options.dataDir,
-          vault,
-          chunkBytes:
-            options.remoteChunkBytes ??
-            (config.uploadChunkMiB ? config.uploadChunkMiB * 1024 * 1024 : undefined),
-          now: options.remoteClock,
-        },
-        control,
-      ),
+    if (!options.runRemote) {
+      throw new KeepsakeError('FEATURE_UNAVAILABLE', 'this engine does not run jobs on servers');
+    }
+    return options.runRemote(
+      job,
+      {
+        dataDir: options.dataDir,
+        vault,
+        chunkBytes:
+          options.remoteChunkBytes ??
+          (config.uploadChunkMiB ? config.uploadChunkMiB * 1024 * 1024 : undefined),
+        now: options.remoteClock,
+      },
+      control,
     );
   };
   const worker = new JobWorker(queue, execute, {

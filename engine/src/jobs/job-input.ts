@@ -2,7 +2,7 @@
 // file, which is only ever read.
 
 import { open } from 'node:fs/promises';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { MAGIC } from '../vault/vault-file';
 import type { JobInput } from './queue';
 

@@ -4,7 +4,7 @@
 // but a distributed backend (BullMQ on Redis, say) can implement the same methods
 // without any caller changing.
 
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../core/errors';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 

@@ -5,7 +5,7 @@
 
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { FINISHED_STATES, type Job, type JobQueue } from './queue';
 
 export function remoteLeftovers(job: Pick<Job, 'id' | 'outputDir'>) {

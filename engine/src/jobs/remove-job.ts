@@ -2,7 +2,7 @@
 // meanwhile; it is deleted either way), then its record and its encrypted outputs.
 
 import { rm } from 'node:fs/promises';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { jobOutputDir } from './execute';
 import type { JobEngine } from './job-engine';
 import type { JobSnapshot } from './queue';

@@ -1,7 +1,7 @@
 // Reads a job's sealed outputs back for verification: small ones decrypted in memory,
 // media served decrypted on loopback (as FFmpeg's input is), never written out plain.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { serveLoopback, vaultByteSource } from '../ffmpeg/input-source';
 import type { SealedOutput } from '../ffmpeg/output-sink';
 import type { Vault } from '../vault/keyring';

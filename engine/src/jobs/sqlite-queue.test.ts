@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import type { Job, JobSpec } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';

@@ -3,7 +3,7 @@
 // safely, and a killed process leaves rows that `orphans()` finds on the next start.
 
 import { randomBytes } from 'node:crypto';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { dataVersion, openDatabase, stmt, type Db } from './db';
 import { JobPaths, migrateJobPaths } from './job-paths';
 import {

@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { plainByteSource, serveLoopback } from '../ffmpeg/input-source';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { serveOutputSink } from '../ffmpeg/output-sink';

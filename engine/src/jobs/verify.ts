@@ -6,7 +6,7 @@
 // written; and in thorough mode the whole output is decoded.
 
 import { posix } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';

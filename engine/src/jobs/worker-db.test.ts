@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { KeepsakeError } from '../errors';
+import type { KeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { openDatabase } from './db';
 import type { Job, JobSpec } from './queue';

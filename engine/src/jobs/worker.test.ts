@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import type { Job, JobSpec } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';

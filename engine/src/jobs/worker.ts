@@ -5,10 +5,10 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KeepsakeError, fromSqliteError, isKeepsakeError, type ErrorCode } from '../errors';
+import { KeepsakeError, fromSqliteError, isKeepsakeError, type ErrorCode } from '../core/errors';
 import type { Progress } from '../ffmpeg/runner';
 import { basename } from 'node:path';
-import { mediaKindOf } from '../library/media-kind';
+import { mediaKindOf } from '../vault/media-kind';
 import { getPreset } from '../presets';
 import type { Preset } from '../presets/preset';
 import { validateParams } from '../presets/params';

@@ -4,7 +4,7 @@
 // read from an older copy, or by an older reader), so an engine that stops half way, or
 // a vault locked mid-way, simply goes on where it was at the next start or unlock.
 
-import { runConcurrently } from '../batch/concurrency';
+import { runConcurrently } from '../core/concurrency';
 import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
 import {
@@ -16,7 +16,7 @@ import {
 } from './item-info';
 import { openInfo, sealInfo } from './info-seal';
 import { objectPath } from './library';
-import type { MediaKind } from './media-kind';
+import type { MediaKind } from '../vault/media-kind';
 
 export interface InfoProgress {
   /** Items read since this run began. */

@@ -5,14 +5,14 @@
 // FFprobe and FFmpeg over the engine's loopback source (videos, audio): no plaintext
 // ever reaches a disk.
 
-import { isKeepsakeError, type KeepsakeError } from '../errors';
+import { isKeepsakeError, type KeepsakeError } from '../core/errors';
 import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
 import { probeInput, type ProbeResult } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import { captureDate, type CaptureSource } from './capture-date';
-import type { MediaKind } from './media-kind';
+import type { MediaKind } from '../vault/media-kind';
 import { readPhotoInfo, type Attention } from './photo-info';
 
 /** Bump when what is read changes: items read by an older version are read again. */

@@ -8,18 +8,18 @@
 // reveals nothing; the database remembers the source's size and mtime at encryption, so
 // an edited source shows as pending again instead of silently keeping a stale copy.
 // Uploads (a browser cannot name paths) have no source on disk at all: they are encrypted
-// as they stream in (see uploads.ts).
+// as they stream in (see http/uploads.ts).
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { runConcurrently } from '../batch/concurrency';
-import { KeepsakeError, fromFsError, type ErrorCode } from '../errors';
+import { runConcurrently } from '../core/concurrency';
+import { KeepsakeError, fromFsError, type ErrorCode } from '../core/errors';
 import { stmt, type Db } from '../jobs/db';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
-import { mediaKindOf, type MediaKind } from './media-kind';
+import { mediaKindOf, type MediaKind } from '../vault/media-kind';
 import { scanFolder, type ScanOptions, type ScanProgress, type ScannedFile } from './scan';
 
 export type FolderSource = 'disk' | 'upload';

@@ -4,7 +4,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';

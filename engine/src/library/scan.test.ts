@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { nobodyCannotRunCheckout } from '../testing/as-nobody';
 import { engineRoot } from '../testing/paths';
 import { freshDir } from '../testing/tmp';

@@ -19,7 +19,7 @@
 import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import {
   scanWalker,
   type SkipReason,

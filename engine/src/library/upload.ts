@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { writeVaultFile } from '../vault/vault-file';

@@ -1,5 +1,5 @@
 // The preset registry: every preset Keepsake can run, by name.
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { archiveAv1 } from './archive-av1';
 import { archiveHevc } from './archive-hevc';
 import { hlsPlayback } from './hls-playback';

@@ -3,7 +3,7 @@
 // runs, so that nothing shaped like an option, a protocol, a path or filtergraph text can
 // reach FFmpeg. Each parameter also yields its JSON Schema for forms and the API.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 interface Base {
   description: string;

@@ -1,4 +1,4 @@
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import {
   definePreset,
   inputArgs,

@@ -7,7 +7,7 @@
 // as they arrive: FFmpeg cannot seek back in them, so every muxer here must write in one
 // pass (fragmented MP4, Matroska without an index, HLS, single images).
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { ParamSpecs, ParamValues } from './params';
 
 export interface MediaInfo {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { readCapabilities } from '../ffmpeg/capabilities';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
 import { serveOutputSink } from '../ffmpeg/output-sink';

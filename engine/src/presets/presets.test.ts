@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { PRESETS, buildJob, describePresets, getPreset } from './index';
 import { rungsFor } from './hls-playback';
 import { validateParams } from './params';

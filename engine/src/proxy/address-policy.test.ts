@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { ipBytes, parseCidr, refusalReason, REFUSED_RANGES, specialRange } from './address-policy';
 
 /** The host as the proxy will see it after the WHATWG parser: what the policy checks. */

@@ -8,7 +8,7 @@
 // ::ffff:0:0/96 would match every IPv4 address, and the rules here need that distinction.
 
 import { isIP } from 'node:net';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 /** An address range as 4 or 16 bytes and a prefix length in bits. */
 export interface Cidr {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { Allowlist } from './allowlist';
 import type { AllowlistEntry } from './allowlist';
 

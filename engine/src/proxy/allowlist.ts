@@ -4,29 +4,12 @@
 // an empty allowlist refuses everything.
 
 import picomatch from 'picomatch';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { parseCidr } from './address-policy';
 import type { Cidr } from './address-policy';
+import type { AllowlistEntry } from '../core/config';
 
-export type ProxyScheme = 'http' | 'https';
-
-export interface AllowlistEntry {
-  /**
-   * 'media.example.com' (exactly that host), '*.example.com' (its subdomains, not the
-   * domain itself), another picomatch glob, or an IP literal ('192.168.1.20', '[fd00::7]').
-   */
-  host: string;
-  /** Default ['https']: plain http sends the family's media in the clear, so it is opt-in. */
-  schemes?: ProxyScheme[];
-  /** Ports; default any. */
-  ports?: number[];
-  /** picomatch globs on the URL path as sent (percent-encoded); default ['**'], every path. */
-  paths?: string[];
-  /** Special-purpose ranges this host may resolve to, e.g. ['192.168.1.0/24']; default none. */
-  allowPrivate?: string[];
-  /** Follow a redirect from an https URL to an http URL of this entry (default false). */
-  allowDowngrade?: boolean;
-}
+export type { AllowlistEntry, ProxyScheme } from '../core/config';
 
 export interface AllowlistMatch {
   /** The entry's position in the list, so callers can key per-entry state on it. */

@@ -5,8 +5,8 @@
 
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import { clientAddress, parseCidrs } from '../server/auth/net';
-import type { CidrSet } from '../server/auth/net';
+import { clientAddress, parseCidrs } from '../net/cidr';
+import type { CidrSet } from '../net/cidr';
 
 export const SPEEDTEST_BYTES = 8 * 1024 * 1024;
 export const SPEEDTEST_PATH = '/speedtest';

@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import {
   MAX_LINE_CHARS,
   parseAttributes,

@@ -19,7 +19,7 @@
 // rewritePlaylistYielding, which hands the event loop back every few milliseconds, so a
 // hostile playlist of millions of lines cannot stall every other request.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 export interface RewriteOptions {
   /** The playlist's URL after redirects: relative URIs resolve against it. */

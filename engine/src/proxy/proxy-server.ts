@@ -6,8 +6,8 @@
 
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { ERROR_CODES, KeepsakeError } from '../errors';
-import { parseCidrs } from '../server/auth/net';
+import { ERROR_CODES, KeepsakeError } from '../core/errors';
+import { parseCidrs } from '../net/cidr';
 import { Allowlist, type AllowlistEntry, type ProxyScheme } from './allowlist';
 import { createProxyMetrics } from './proxy-metrics';
 import { routedProxy } from './route-proxy';

@@ -9,7 +9,7 @@
 // Nothing of the incoming request (its query string, where a player's token may sit) is
 // ever copied: a proxy URL is built from the upstream URL alone.
 
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { describeUrl } from './playlist-rewrite';
 import type { Route } from './routes-config';
 

@@ -9,7 +9,7 @@
 
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { describeUrl, rewritePlaylistYielding } from './playlist-rewrite';
 import { proxyUrlFor, upstreamUrlFor, withinRoute } from './proxy-url';
 import { matchRoute, type Route, type Routes } from './routes-config';

@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { matchRoute, parseRoutes, readRoutesFile } from './routes-config';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');

@@ -10,7 +10,7 @@ import picomatch from 'picomatch';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import type { UpstreamTimeouts } from './upstream-types';
 
 const MIB = 1024 * 1024;

@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { request as httpRequest } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { Allowlist } from './allowlist';
 import type { AllowlistEntry } from './allowlist';
 import { patternBytes, startOrigin } from './fixture-origin';

@@ -8,7 +8,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import type { ProxyMetrics, ProxyOutcome } from './proxy-metrics';
 import { discardBody } from './upstream-fetch';
 import type { UpstreamFetch, UpstreamResponse, UpstreamTimeouts } from './upstream-types';

@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, util, type Dispatcher } from 'undici';
-import { KeepsakeError, isKeepsakeError } from '../errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { refusalReason } from './address-policy';
 import type { Cidr } from './address-policy';
 import type { Allowlist, AllowlistMatch } from './allowlist';

@@ -5,18 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { openJobEngine } from '../jobs/job-engine';
+import { runRemote } from './remote-runner';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
-import { RemoteClient } from '../server/client';
-import { createPairingCode } from '../server/pairing';
-import { startServe } from '../server/serve';
-import { parseServeConfig } from '../server/serve-config';
+import { RemoteClient } from '../net/client';
+import { createPairingCode } from '../net/pairing';
+import { startServe } from '../serve/serve';
+import { parseServeConfig } from '../http/serve-config';
 import { makeClip, testScratch } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { createVault } from '../vault/keyring';
-import { pairWithServer } from './pair-client';
+import { pairWithServer } from '../net/pair-client';
 import { getRemote, saveRemote } from './remotes';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -43,6 +44,7 @@ async function setup(clockOffsetMs: { value: number }) {
   const engine = await openJobEngine({
     dataDir,
     keys: { vault },
+    runRemote,
     scratch: await testScratch(),
     concurrency: 1,
     worker: { pollMs: 50, heartbeatMs: 100, retryBaseMs: 200, retryMaxMs: 400 },

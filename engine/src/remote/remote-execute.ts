@@ -16,14 +16,14 @@
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../errors';
+import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../core/errors';
 import type { Progress } from '../ffmpeg/runner';
 import { writeFileAtomic } from '../fs/atomic';
 import type { ExecuteResult } from '../jobs/execute';
 import type { Job, JobOutput } from '../jobs/queue';
 import { remoteLeftovers } from '../jobs/remote-leftovers';
-import { RemoteClient } from '../server/client';
-import type { JobView, UploadView } from '../server/contract';
+import { RemoteClient } from '../net/client';
+import type { JobView, UploadView } from '../net/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
 import { jobOutputVault, type Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';

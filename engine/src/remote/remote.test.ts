@@ -10,25 +10,26 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../errors';
+import { isKeepsakeError } from '../core/errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
 import { databasePath } from '../jobs/db';
 import { removeJob } from '../jobs/remove-job';
 import { openJobEngine, type JobEngine } from '../jobs/job-engine';
+import { runRemote } from './remote-runner';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
-import { createPairingCode, pairingRequest, redeemPairing } from '../server/pairing';
-import { startServe, type RunningServer } from '../server/serve';
-import { pinnedAgent } from '../server/tls';
-import { parseServeConfig } from '../server/serve-config';
+import { createPairingCode, pairingRequest, redeemPairing } from '../net/pairing';
+import { startServe, type RunningServer } from '../serve/serve';
+import { pinnedAgent } from '../net/tls';
+import { parseServeConfig } from '../http/serve-config';
 import { filesContaining } from '../testing/marker';
 import { runCli, startCli } from '../testing/cli';
 import { testEngine } from '../testing/engine';
 import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 import { decryptFile } from '../vault/file-ops';
-import { pairWithServer } from './pair-client';
+import { pairWithServer } from '../net/pair-client';
 import { getRemote, listRemotes, saveRemote } from './remotes';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -316,6 +317,7 @@ describe('pairing and remote dispatch', () => {
     const again = await openJobEngine({
       dataDir: local.dataDir,
       keys: { vault: local.vault },
+      runRemote,
       scratch: await testScratch(),
       concurrency: 1,
       worker: { pollMs: 50, heartbeatMs: 100, retryBaseMs: 200, retryMaxMs: 400 },
@@ -442,6 +444,7 @@ describe('pairing and remote dispatch', () => {
     const again = await openJobEngine({
       dataDir: local.dataDir,
       keys: { vault: local.vault },
+      runRemote,
       scratch: await testScratch(),
       concurrency: 1,
     });

@@ -5,20 +5,10 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { writeFileAtomic } from '../fs/atomic';
 import type { Vault } from '../vault/keyring';
-
-export interface Remote {
-  name: string;
-  url: string;
-  clientId: string;
-  /** Base64 HMAC key. */
-  key: string;
-  caCertPem: string;
-  caFingerprint: string;
-  pairedAt: number;
-}
+import type { Remote } from '../net/pair-client';
 
 interface StoredRemote extends Omit<Remote, 'key'> {
   keySealed: string;

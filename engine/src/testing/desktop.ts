@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { runDesktop, type RunningDesktop } from '../server/desktop-entry';
+import { runDesktop, type RunningDesktop } from '../desktop/desktop-entry';
 import { testScratch } from './media';
 import { TEST_SCRYPT, freshDir } from './tmp';
 

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { openScratch } from '../ffmpeg/scratch';
 import { openJobEngine, type JobEngineOptions } from '../jobs/job-engine';
+import { runRemote } from '../remote/remote-runner';
 import type { WorkerOptions } from '../jobs/worker';
 import { createVault } from '../vault/keyring';
 import { testScratch } from './media';
@@ -21,6 +22,7 @@ export async function testEngine(
   const engine = await openJobEngine({
     dataDir,
     keys: { vault },
+    runRemote,
     scratch: scratchOptions,
     concurrency: 1,
     worker: { pollMs: 50, heartbeatMs: 100, ...worker },

@@ -15,7 +15,7 @@ import {
   type AeadName,
   type ChunkKeys,
 } from './chunked';
-import { KeepsakeError, namingFile } from '../errors';
+import { KeepsakeError, namingFile } from '../core/errors';
 
 /** Encrypts a byte stream into `salt || commitment || chunks`. */
 export class EncryptStream extends Transform {

@@ -15,7 +15,7 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 export const CHUNK_SIZE = 16_384;
 export const TAG_SIZE = 16;

@@ -3,7 +3,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { KeepsakeError, fromFsError } from '../errors';
+import { KeepsakeError, fromFsError } from '../core/errors';
 import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSinkParts } from './file-pump';
 import { displayPath, type FsPath } from '../fs/paths';

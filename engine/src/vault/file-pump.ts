@@ -5,7 +5,7 @@
 // this thread runs the AEAD, and sealed chunks go to disk with one writev per block.
 
 import type { FileHandle } from 'node:fs/promises';
-import { KeepsakeError, fromFsError, namingFile } from '../errors';
+import { KeepsakeError, fromFsError, namingFile } from '../core/errors';
 import {
   CHUNK_SIZE,
   SEALED_CHUNK_SIZE,

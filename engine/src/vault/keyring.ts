@@ -13,7 +13,7 @@ import {
 } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError, fromFsError, isKeepsakeError } from '../errors';
+import { KeepsakeError, fromFsError, isKeepsakeError } from '../core/errors';
 import { writeFileAtomic } from '../fs/atomic';
 
 export const KEYRING_FILE = 'keyring.json';

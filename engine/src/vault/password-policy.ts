@@ -8,7 +8,7 @@
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 
 export const PASSWORD_POLICY = {
   /** In characters (code points), not bytes. */

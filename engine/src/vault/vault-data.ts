@@ -6,7 +6,7 @@
 
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KeepsakeError } from '../errors';
+import { KeepsakeError } from '../core/errors';
 import { isTempName } from '../fs/atomic';
 import { keyringPath, vaultExists } from './keyring';
 

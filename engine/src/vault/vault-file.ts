@@ -11,7 +11,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { KeepsakeError, fromFsError, namingFile } from '../errors';
+import { KeepsakeError, fromFsError, namingFile } from '../core/errors';
 import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';

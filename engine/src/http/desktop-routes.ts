@@ -1,0 +1,220 @@
+// The desktop engine's API (desktop-contract.ts), registered by the embedded server
+// behind its bearer token: vault, library (desktop-library-routes.ts), presets and jobs
+// with live progress (desktop-job-routes.ts), paired
+// servers, and the activity log. Every change is recorded in the activity log.
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import { Value } from 'typebox/value';
+import type { DesktopSession } from '../session/session';
+import { KeepsakeError } from '../core/errors';
+import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
+import {
+  CreateVaultSchema,
+  DESKTOP_PATHS,
+  LockVaultSchema,
+  PairServerSchema,
+  ServerPreviewSchema,
+  UnlockVaultSchema,
+  type ServerView,
+} from '../net/desktop-contract';
+import { jobRoutes } from './desktop-job-routes';
+import { libraryRoutes } from './desktop-library-routes';
+
+export interface DesktopRoutesOptions {
+  session: DesktopSession;
+  /** The per-launch secret behind `/play` capabilities (play.ts). */
+  playSecret: Buffer;
+  /** How often live job events look for changes. */
+  eventsIntervalMs?: number;
+}
+
+export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync {
+  const { session } = options;
+
+  return async (plain) => {
+    const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+    await plain.register(libraryRoutes({ session }));
+    await plain.register(jobRoutes(options));
+
+    // --- Vault --------------------------------------------------------------------------
+
+    app.get(DESKTOP_PATHS.vault, async () => ({
+      ...(await session.state()),
+      lockPending: session.lockPending(),
+    }));
+
+    app.post(
+      DESKTOP_PATHS.vault,
+      { schema: { body: CreateVaultSchema } },
+      async (request, reply) => {
+        const recoveryKey = await session.create(request.body.password, {
+          checkRecoveryKey: request.body.checkRecoveryKey,
+        });
+        return reply.code(201).send({ recoveryKey });
+      },
+    );
+
+    app.post(
+      DESKTOP_PATHS.vaultUnlock,
+      { schema: { body: UnlockVaultSchema } },
+      async (request, reply) => {
+        await session.unlock(request.body);
+        return reply.code(204).send();
+      },
+    );
+
+    // With jobs running, the caller says whether to wait for them or stop them
+    // (JOBS_RUNNING otherwise); a wait answers 202 and locks when they are done.
+    // The body is optional (a plain lock sends none), so it is checked here.
+    app.post(DESKTOP_PATHS.vaultLock, async (request, reply) => {
+      const body = request.body ?? {};
+      if (!Value.Check(LockVaultSchema, body)) {
+        throw new KeepsakeError('USAGE', 'the body may only say {"jobs": "wait" | "stop"}');
+      }
+      await session.lock({ jobs: body.jobs });
+      return session.lockPending() ? reply.code(202).send() : reply.code(204).send();
+    });
+
+    // --- Paired servers -----------------------------------------------------------------
+
+    app.post(
+      DESKTOP_PATHS.serverPreview,
+      { schema: { body: ServerPreviewSchema } },
+      async (request) => {
+        const { fetchServerCa } = await import('../net/pair-client');
+        const url = serverUrl(request.body.url);
+        const { caFingerprint } = await fetchServerCa(url);
+        return { url, fingerprint: caFingerprint };
+      },
+    );
+
+    app.post(
+      DESKTOP_PATHS.servers,
+      { schema: { body: PairServerSchema } },
+      async (request, reply) => {
+        const vault = session.requireVault();
+        const body = request.body;
+        const url = serverUrl(body.url);
+        if ((await listRemotes(session.dataDir)).some((r) => r.name === body.name)) {
+          throw new KeepsakeError(
+            'CREDENTIAL_EXISTS',
+            `a server named "${body.name}" is already paired`,
+          );
+        }
+        const { fetchServerCa, pairWithServer } = await import('../net/pair-client');
+        const expected = normaliseFingerprint(body.fingerprint);
+        // Checked before the code is spent, and again on what the pairing pinned.
+        const seen = await fetchServerCa(url);
+        if (normaliseFingerprint(seen.caFingerprint) !== expected) {
+          session.record('server.pair', body.name, 'denied', 'fingerprint mismatch');
+          throw new KeepsakeError(
+            'SERVER_NOT_TRUSTED',
+            'the server shows a different CA fingerprint than the one you compared; not paired',
+          );
+        }
+        const paired = await pairWithServer(url, body.code, 'keepsake-desktop', body.name);
+        if (normaliseFingerprint(paired.caFingerprint) !== expected) {
+          throw new KeepsakeError('SERVER_NOT_TRUSTED', 'the server changed its CA while pairing');
+        }
+        await saveRemote(session.dataDir, vault, paired);
+        session.record('server.pair', body.name, 'ok', url);
+        return reply.code(201).send(await serverView(session, body.name));
+      },
+    );
+
+    app.get(DESKTOP_PATHS.servers, async () => {
+      session.requireVault();
+      const remotes = await listRemotes(session.dataDir);
+      return Promise.all(remotes.map((r) => serverView(session, r.name)));
+    });
+
+    app.delete(
+      '/v1/servers/:name',
+      {
+        schema: {
+          params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }),
+        },
+      },
+      async (request, reply) => {
+        await removeRemote(session.dataDir, request.params.name);
+        session.record('server.unpair', request.params.name);
+        return reply.code(204).send();
+      },
+    );
+
+    // --- Activity -----------------------------------------------------------------------
+
+    app.get(
+      DESKTOP_PATHS.activity,
+      {
+        schema: {
+          querystring: Type.Object(
+            { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (request) =>
+        // Newest first, as a log screen reads.
+        session.activity
+          .query({ limit: request.query.limit })
+          .reverse()
+          .map((e) => ({
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+            detail: e.detail,
+          })),
+    );
+  };
+}
+
+function serverUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new KeepsakeError('USAGE', `"${text}" is not a URL (e.g. https://nas.local:8443)`);
+  }
+  if (url.protocol !== 'https:') {
+    throw new KeepsakeError('USAGE', 'a Keepsake server is reached over https://');
+  }
+  return url.origin;
+}
+
+const normaliseFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
+
+async function serverView(session: DesktopSession, name: string): Promise<ServerView> {
+  const remote = await getRemote(session.dataDir, session.requireVault(), name);
+  const base = {
+    name,
+    url: remote.url,
+    fingerprint: remote.caFingerprint,
+    pairedAt: remote.pairedAt,
+  };
+  const { RemoteClient } = await import('../net/client');
+  const client = new RemoteClient(remote);
+  try {
+    const health = await Promise.race([
+      client.health(),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer in 3 s')), 3000).unref(),
+      ),
+    ]);
+    return {
+      ...base,
+      health: {
+        status: health.status,
+        reasons: health.reasons.map((r) => ({ severity: r.severity, message: r.message })),
+      },
+    };
+  } catch (err) {
+    return { ...base, health: { status: 'unreachable', message: (err as Error).message } };
+  } finally {
+    await client.close();
+  }
+}

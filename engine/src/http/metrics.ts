@@ -1,0 +1,78 @@
+// Prometheus metrics of one server (its own registry, so several servers in one process,
+// as in tests, do not mix their counts).
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobQueue, JobState } from '../jobs/queue';
+import type { Health } from '../net/contract';
+import { createProxyMetrics, type ProxyMetrics } from '../proxy/proxy-metrics';
+
+export interface ServeMetrics {
+  registry: Registry;
+  /** The stream proxy's counters (proxy/proxy-metrics.ts). */
+  proxy: ProxyMetrics;
+  requests: Counter<'method' | 'route' | 'status'>;
+  latency: Histogram<'method' | 'route'>;
+  jobDuration: Histogram<'preset' | 'state'>;
+  bytesEncrypted: Counter;
+  bytesUploaded: Counter;
+}
+
+const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export function createMetrics(queue: JobQueue, health: () => Promise<Health>): ServeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'keepsake_' });
+  const requests = new Counter({
+    name: 'keepsake_http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'keepsake_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  const jobDuration = new Histogram({
+    name: 'keepsake_job_duration_seconds',
+    help: 'Wall-clock time of finished jobs',
+    labelNames: ['preset', 'state'] as const,
+    buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600],
+    registers: [registry],
+  });
+  const bytesEncrypted = new Counter({
+    name: 'keepsake_bytes_encrypted_total',
+    help: 'Bytes of job output encrypted',
+    registers: [registry],
+  });
+  const bytesUploaded = new Counter({
+    name: 'keepsake_bytes_uploaded_total',
+    help: 'Bytes of (encrypted) uploads accepted',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'keepsake_jobs',
+    help: 'Jobs by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await queue.counts();
+      for (const state of STATES) this.set({ state }, counts[state]);
+    },
+  });
+  new Gauge({
+    name: 'health_reason',
+    help: 'Current health findings (1 = present), by reason and severity',
+    labelNames: ['reason', 'severity'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const r of (await health()).reasons)
+        this.set({ reason: r.reason, severity: r.severity }, 1);
+    },
+  });
+  const proxy = createProxyMetrics(registry);
+  return { registry, requests, latency, jobDuration, bytesEncrypted, bytesUploaded, proxy };
+}

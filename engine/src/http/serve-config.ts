@@ -1,0 +1,107 @@
+// The headless server's configuration file (JSON), checked against one schema. Flags
+// override it; `keepsake validate -c FILE` runs exactly this check without starting.
+
+import { readFile } from 'node:fs/promises';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { KeepsakeError } from '../core/errors';
+import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
+
+export const ServeConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address to listen on' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8443 }),
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Names and addresses clients use: the certificate's SANs and the Host allowlist. */
+    hostnames: Type.Array(Type.String({ minLength: 1 }), { default: ['localhost'] }),
+    addresses: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.1', '::1'] }),
+    /** Proxies whose X-Forwarded-For is believed (CIDRs). */
+    trustedProxies: Type.Array(Type.String(), { default: [] }),
+    /** Who may read /metrics without signing (CIDRs). */
+    metricsCidrs: Type.Array(Type.String(), { default: ['127.0.0.1/32', '::1/128'] }),
+    kekFile: Type.Optional(Type.String({ minLength: 1 })),
+    maxUploadBytes: Type.Integer({ minimum: 1, default: 64 * 1024 ** 3 }),
+    reserveBytes: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
+    /**
+     * An upload no chunk reached for this long, a finished job nobody collected, and a
+     * job that waited this long for keys nobody sent are removed with their files
+     * (expiry.ts). A day by default.
+     */
+    uploadExpirySeconds: Type.Integer({ minimum: 60, maximum: 90 * 86_400, default: 86_400 }),
+    keyTtlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 86_400 }),
+    rateLimit: Type.Object(
+      {
+        perClient: Type.Integer({ minimum: 1, default: 600 }),
+        perAddress: Type.Integer({ minimum: 1, default: 1200 }),
+        windowSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /**
+     * Request bodies must keep arriving (body-deadline.ts): cut off after this long
+     * without a byte, or below this average rate once the grace period is over.
+     */
+    bodyTimeouts: Type.Object(
+      {
+        idleSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 600, default: 20 }),
+        minBytesPerSecond: Type.Integer({ minimum: 0, default: 8192 }),
+        graceSeconds: Type.Number({ minimum: 0, maximum: 600, default: 10 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    scratch: Type.Optional(Type.String({ minLength: 1 })),
+    allowDiskScratch: Type.Boolean({ default: false }),
+    /** What /proxy/stream may fetch (docs/stream-proxy.md); nothing by default. */
+    proxyAllow: Type.Array(Type.Record(Type.String(), Type.Unknown()), { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+export type ServeConfig = Static<typeof ServeConfigSchema>;
+
+/** Fills defaults and checks a config object; errors name the setting. */
+export function parseServeConfig(raw: unknown, file = 'configuration'): ServeConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new KeepsakeError('USAGE', `${file}: must hold one JSON object`);
+  }
+  const value = Value.Default(ServeConfigSchema, structuredClone(raw));
+  // An extra key is reported once, by its name (not also as "schema is false" at its path).
+  const errors = [...Value.Errors(ServeConfigSchema, value)].filter((e) => e.keyword !== 'boolean');
+  if (errors.length) {
+    const lines = errors.map((e) => {
+      const where = e.instancePath || '/';
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties;
+      return extra
+        ? `unknown setting ${extra.map((k) => `"${k}"`).join(', ')}`
+        : `${where} ${e.message}`;
+    });
+    throw new KeepsakeError('USAGE', `${file}: ${[...new Set(lines)].join('; ')}`);
+  }
+  try {
+    new Allowlist((value as ServeConfig).proxyAllow as unknown as AllowlistEntry[]);
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `${file}: proxyAllow: ${(err as Error).message}`);
+  }
+  return value as ServeConfig;
+}
+
+export async function readServeConfig(path: string | undefined): Promise<ServeConfig> {
+  if (!path) return parseServeConfig({});
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new KeepsakeError('NOT_FOUND', 'cannot read the configuration file', {
+      file: path,
+      cause: err,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `${path}: is not valid JSON (${(err as Error).message})`);
+  }
+  return parseServeConfig(raw, path);
+}
