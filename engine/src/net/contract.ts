@@ -4,7 +4,7 @@
 // use. A change here changes all of them together.
 
 import { Type, type Static } from 'typebox';
-import { ERROR_CODES } from '../core/errors';
+import { ERROR_CODES, type ErrorCode } from '../core/errors';
 
 /** Identifiers in paths: what our ids look like, so no traversal or odd bytes get through. */
 export const JobId = Type.String({ pattern: '^j[a-z2-7]{12}$' });
@@ -17,7 +17,7 @@ export const OutputName = Type.String({
 
 export const ApiErrorSchema = Type.Object(
   {
-    code: Type.Union(Object.keys(ERROR_CODES).map((code) => Type.Literal(code))),
+    code: Type.Union((Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => Type.Literal(code))),
     message: Type.String(),
   },
   { $id: 'ApiError' },
