@@ -1,8 +1,9 @@
 // The engine's SQLite database (better-sqlite3, WAL) and its schema migrations.
 //
-// Migrations are append-only: each entry moves the schema from version i to i + 1 inside
-// one transaction, and `PRAGMA user_version` records how far a file has come. A database
-// written by a newer Keepsake is refused rather than guessed at.
+// Migrations are append-only, one file each in ./migrations (listed in order by its
+// index): each moves the schema from version i to i + 1 inside one transaction, and
+// `PRAGMA user_version` records how far a file has come. A database written by a newer
+// Keepsake is refused rather than guessed at.
 
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -19,154 +20,11 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DATABASE_REPAIR_HINT, KeepsakeError, fromSqliteError } from '../core/errors';
+import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
 
-export const MIGRATIONS: readonly string[] = [
-  // 1: the job queue.
-  `CREATE TABLE jobs (
-     id               TEXT PRIMARY KEY,
-     preset           TEXT NOT NULL,
-     params           TEXT NOT NULL,
-     options          TEXT NOT NULL DEFAULT '{}',
-     input_kind       TEXT NOT NULL CHECK (input_kind IN ('vault', 'plain')),
-     input_path       TEXT NOT NULL,
-     output_dir       TEXT NOT NULL,
-     state            TEXT NOT NULL
-                      CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
-     priority         INTEGER NOT NULL DEFAULT 0,
-     created_at       INTEGER NOT NULL,
-     started_at       INTEGER,
-     finished_at      INTEGER,
-     attempts         INTEGER NOT NULL DEFAULT 0,
-     max_attempts     INTEGER NOT NULL DEFAULT 3,
-     not_before       INTEGER NOT NULL DEFAULT 0,
-     last_error_code  TEXT,
-     last_error       TEXT,
-     progress         REAL,
-     fps              REAL,
-     speed            REAL,
-     eta_seconds      REAL,
-     progress_at      INTEGER,
-     cancel_requested INTEGER NOT NULL DEFAULT 0,
-     owner            TEXT,
-     lease_until      INTEGER,
-     notes            TEXT NOT NULL DEFAULT '[]',
-     outputs          TEXT NOT NULL DEFAULT '[]'
-   );
-   CREATE INDEX jobs_runnable ON jobs (state, priority DESC, created_at);
-   CREATE TABLE queue_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  // 2: a history of each job's transitions, for `job show` and the audit trail.
-  `CREATE TABLE job_events (
-     id      INTEGER PRIMARY KEY AUTOINCREMENT,
-     job_id  TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-     at      INTEGER NOT NULL,
-     kind    TEXT NOT NULL,
-     detail  TEXT
-   );
-   CREATE INDEX job_events_by_job ON job_events (job_id, id);`,
-  // 3: the server's credentials. Keys are sealed under a data key (DEK) that is itself
-  // sealed under the key-encryption key (KEK) kept outside the database: a copied
-  // database file alone reveals no client key. The single keystore row holds the DEK.
-  `CREATE TABLE credentials (
-     client_id    TEXT PRIMARY KEY,
-     name         TEXT NOT NULL UNIQUE,
-     role         TEXT NOT NULL CHECK (role IN ('admin', 'client', 'worker', 'viewer')),
-     key_sealed   BLOB NOT NULL,
-     cidrs        TEXT NOT NULL DEFAULT '[]',
-     created_at   INTEGER NOT NULL,
-     revoked_at   INTEGER,
-     last_used_at INTEGER
-   );
-   CREATE TABLE keystore (
-     id          INTEGER PRIMARY KEY CHECK (id = 1),
-     kek_id      TEXT NOT NULL,
-     dek_wrapped BLOB NOT NULL
-   );`,
-  // 4: the audit log, hash-chained (see audit/audit.ts). The triggers make it
-  // append-only for anything that goes through SQLite; the chain catches the rest.
-  `CREATE TABLE audit (
-     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-     at        INTEGER NOT NULL,
-     actor     TEXT,
-     address   TEXT,
-     action    TEXT NOT NULL,
-     target    TEXT,
-     outcome   TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'error')),
-     detail    TEXT,
-     prev_hash TEXT NOT NULL,
-     hash      TEXT NOT NULL
-   );
-   CREATE INDEX audit_by_at ON audit (at);
-   CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`,
-  // 5: resumable uploads (http/uploads.ts). `offset` is the committed byte count: it
-  // moves only after a chunk's signature checked out.
-  `CREATE TABLE uploads (
-     id         TEXT PRIMARY KEY,
-     size       INTEGER NOT NULL CHECK (size > 0),
-     offset     INTEGER NOT NULL DEFAULT 0 CHECK (offset >= 0 AND offset <= size),
-     client_id  TEXT NOT NULL,
-     created_at INTEGER NOT NULL
-   );`,
-  // 6: one-time pairing codes (net/pairing.ts). Only a hash of each code is kept.
-  `CREATE TABLE pairing_codes (
-     code_hash  TEXT PRIMARY KEY,
-     role       TEXT NOT NULL CHECK (role IN ('admin', 'client', 'worker', 'viewer')),
-     created_at INTEGER NOT NULL,
-     expires_at INTEGER NOT NULL,
-     used_at    INTEGER,
-     used_by    TEXT
-   );`,
-  // 7: the desktop library (library/library.ts): folders the user added and the media
-  // files found in them. `object_*` is set once a file is encrypted into the vault, with
-  // the source's size and mtime at that moment, so a changed source shows as pending.
-  `CREATE TABLE library_folders (
-     id         TEXT PRIMARY KEY,
-     path       TEXT NOT NULL UNIQUE,
-     added_at   INTEGER NOT NULL,
-     scanned_at INTEGER NOT NULL
-   );
-   CREATE TABLE library_files (
-     id            TEXT PRIMARY KEY,
-     folder_id     TEXT NOT NULL REFERENCES library_folders (id) ON DELETE CASCADE,
-     rel           TEXT NOT NULL,
-     size          INTEGER NOT NULL,
-     mtime_ms      REAL NOT NULL,
-     kind          TEXT NOT NULL CHECK (kind IN ('video', 'photo', 'audio', 'other')),
-     object_path   TEXT,
-     object_size   INTEGER,
-     object_mtime  REAL,
-     UNIQUE (folder_id, rel)
-   );`,
-  // 8: the library is an archive (library/library.ts). A folder the user stops watching
-  // keeps its vault copies (`watching` = 0); uploads have no source on disk
-  // (`source` = 'upload'); a file whose source vanished keeps its row and vault copy and
-  // records when it was first missed (`seen_scan` marks the files a scan found, so a scan
-  // streams rows in batches instead of holding the folder in memory). Desktop settings
-  // (encrypt on add) are key/value.
-  `ALTER TABLE library_folders ADD COLUMN source TEXT NOT NULL DEFAULT 'disk'
-     CHECK (source IN ('disk', 'upload'));
-   ALTER TABLE library_folders ADD COLUMN watching INTEGER NOT NULL DEFAULT 1
-     CHECK (watching IN (0, 1));
-   ALTER TABLE library_files ADD COLUMN missing_since REAL;
-   ALTER TABLE library_files ADD COLUMN seen_scan REAL;
-   CREATE TABLE desktop_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
-  // 9: what the library knows of each item, read from its vault copy (library/item-info.ts):
-  // capture date, picture, duration, camera, attention. As private as the item, so it is
-  // stored sealed under a key from the vault's master key (library/info-seal.ts), with
-  // only bookkeeping in the clear: `object_mtime` names the copy it was read from (a newer
-  // copy is read again), and so is an item read by an older `version` of the reader.
-  `CREATE TABLE library_info (
-     file_id      TEXT PRIMARY KEY REFERENCES library_files (id) ON DELETE CASCADE,
-     version      INTEGER NOT NULL,
-     object_mtime REAL NOT NULL,
-     sealed       BLOB NOT NULL,
-     read_at      INTEGER NOT NULL
-   );`,
-];
+export { MIGRATIONS } from './migrations';
 
 const cache = new WeakMap<Db, Map<string, Database.Statement>>();
 
@@ -352,7 +210,7 @@ function migrate(db: Db, target: number, path: string): void {
   const step = db.transaction((): boolean => {
     const version = schemaVersion(db);
     if (version >= target) return false;
-    db.exec(MIGRATIONS[version]!);
+    db.exec(MIGRATIONS[version]!.sql);
     db.pragma(`user_version = ${version + 1}`);
     return true;
   });
