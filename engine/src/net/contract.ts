@@ -17,7 +17,11 @@ export const OutputName = Type.String({
 
 export const ApiErrorSchema = Type.Object(
   {
-    code: Type.Union((Object.keys(ERROR_CODES) as ErrorCode[]).map((code) => Type.Literal(code))),
+    // Unsafe only sets the static type: a union built from an array (not a tuple) would
+    // otherwise type `code` as never.
+    code: Type.Unsafe<ErrorCode>(
+      Type.Union(Object.keys(ERROR_CODES).map((code) => Type.Literal(code))),
+    ),
     message: Type.String(),
   },
   { $id: 'ApiError' },
