@@ -9,10 +9,10 @@
 //   what it moved is the very lock it judged stale. If another run got there first, what
 //   was moved is that run's fresh lock: it is linked back, and this run is the one busy.
 
-import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError, fromFsError } from '../core/errors';
+import { hexId, tempSuffix } from '../core/ids';
 
 export const LOCK_FILE = '.keepsake-lock';
 
@@ -42,8 +42,8 @@ function busy(dest: string, owner: string | undefined): KeepsakeError {
 export async function lockBatch(dest: string): Promise<() => Promise<void>> {
   const path = join(dest, LOCK_FILE);
   // The pid says who holds it; the nonce makes each lock file's content unique.
-  const mine = `${process.pid} ${randomBytes(8).toString('hex')}`;
-  const staged = join(dest, `${LOCK_FILE}.${randomBytes(6).toString('hex')}`);
+  const mine = `${process.pid} ${hexId(8)}`;
+  const staged = join(dest, `${LOCK_FILE}.${tempSuffix()}`);
   try {
     await writeFile(staged, mine, { mode: 0o600, flag: 'wx' });
   } catch (err) {
@@ -68,7 +68,7 @@ export async function lockBatch(dest: string): Promise<() => Promise<void>> {
         throw busy(dest, seen);
       }
       // Stale: its owner is gone. Move it aside, then check that it is what was judged.
-      const aside = join(dest, `${LOCK_FILE}.stale-${randomBytes(6).toString('hex')}`);
+      const aside = join(dest, `${LOCK_FILE}.stale-${tempSuffix()}`);
       try {
         await rename(path, aside);
       } catch (err) {

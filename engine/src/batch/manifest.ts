@@ -8,6 +8,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
+import { newHexId128 } from '../core/ids';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
 
@@ -50,7 +51,7 @@ export function newManifest(): Manifest {
   return {
     format: 'keepsake-batch',
     version: 1,
-    batchId: randomBytes(16).toString('hex'),
+    batchId: newHexId128(),
     batchKey: randomBytes(32).toString('base64'),
     createdAt: now,
     updatedAt: now,

@@ -35,6 +35,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeepsakeError } from '../core/errors';
+import { hexId } from '../core/ids';
 import { DecryptStream, EncryptStream } from '../vault/chunked-stream';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
@@ -125,7 +126,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     // Too large to hold: spool the body encrypted, learn its size, then seal it.
     const spoolDir = join(options.dir, SPOOL_DIR);
     await mkdir(spoolDir, { recursive: true, mode: 0o700 });
-    const spool = join(spoolDir, randomBytes(8).toString('hex'));
+    const spool = join(spoolDir, hexId(8));
     const context = Buffer.from(spool);
     let size = 0;
     async function* body(): AsyncGenerator<Buffer> {

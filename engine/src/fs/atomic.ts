@@ -2,10 +2,10 @@
 // renamed into place only when complete, so a crash or `kill -9` leaves either the old
 // state or the new one, never a half-written file under the final name.
 
-import { randomBytes } from 'node:crypto';
 import { link, lstat, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { KeepsakeError, fromFsError } from '../core/errors';
+import { tempSuffix } from '../core/ids';
 import { displayPath, siblingPath, type FsPath } from './paths';
 
 /** Temp files carry this marker so that cleanup can find leftovers of killed runs. */
@@ -14,7 +14,7 @@ export const TEMP_MARKER = '.ks-tmp-';
 export function tempPathFor(finalPath: FsPath): FsPath {
   // Keep the temp name short: the final name may already be near NAME_MAX. The writer's
   // pid lets a later run tell a killed run's leftover from a live run's file in flight.
-  return siblingPath(finalPath, `${TEMP_MARKER}${process.pid}-${randomBytes(6).toString('hex')}`);
+  return siblingPath(finalPath, `${TEMP_MARKER}${process.pid}-${tempSuffix()}`);
 }
 
 /** The pid that wrote a temp file, or undefined for a name without one (older runs). */

@@ -12,10 +12,10 @@
 // (the kernel keeps the two coherent); a filesystem that refuses O_DIRECT, or a write it
 // turns down, gets every byte through the page cache instead.
 
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempSuffix } from '../core/ids';
 
 /** File positions and lengths of direct writes are multiples of this (the page size). */
 export const DIRECT_ALIGN = 4096;
@@ -68,7 +68,7 @@ export class StagingBuffers {
 
   /** The aligned STAGING_BYTES inside `raw`, or undefined if no direct write is taken. */
   private async probe(raw: Buffer): Promise<Buffer | undefined> {
-    const path = join(this.dir, `.direct-probe-${randomBytes(6).toString('hex')}`);
+    const path = join(this.dir, `.direct-probe-${tempSuffix()}`);
     let handle: FileHandle;
     try {
       handle = await open(

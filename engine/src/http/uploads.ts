@@ -8,13 +8,14 @@
 // top of every byte already promised to the others, plus the reserve. An upload nobody
 // sends to for `expiry` is removed with its file (see expiry.ts).
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { stmt } from '../jobs/db';
 import { KeepsakeError, fromFsError } from '../core/errors';
+import { newUploadId, tempSuffix } from '../core/ids';
 import { STAGING_BYTES, SequentialWriter, StagingBuffers } from '../fs/direct-write';
 
 export interface Upload {
@@ -40,11 +41,6 @@ const toUpload = (r: Row): Upload => ({
   clientId: r.client_id,
   createdAt: r.created_at,
 });
-
-export function newUploadId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  return 'u' + [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
-}
 
 export interface UploadLimits {
   /** Largest upload accepted. */
@@ -334,7 +330,7 @@ export class UploadStore {
     accept: (received: number, sha256Hex: string) => Promise<void>,
   ): Promise<Upload> {
     const { id, offset } = upload;
-    const part = join(this.dir, `${id}.${randomBytes(6).toString('hex')}${PART_SUFFIX}`);
+    const part = join(this.dir, `${id}.${tempSuffix()}${PART_SUFFIX}`);
     let out: SequentialWriter | undefined;
     let turn: Turn | undefined;
     try {

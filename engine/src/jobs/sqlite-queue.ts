@@ -2,8 +2,8 @@
 // one transaction, so several processes (the engine and a CLI beside it) share the queue
 // safely, and a killed process leaves rows that `orphans()` finds on the next start.
 
-import { randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../core/errors';
+import { newJobId } from '../core/ids';
 import { dataVersion, openDatabase, stmt, type Db } from './db';
 import { JobPaths, migrateJobPaths } from './job-paths';
 import {
@@ -99,12 +99,6 @@ function freezeJob(job: Job): JobSnapshot {
   };
   freeze(job);
   return job;
-}
-
-/** Short, unguessable, safe in paths and URLs: `j` + 12 lowercase base32 characters. */
-export function newJobId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  return 'j' + [...randomBytes(12)].map((b) => alphabet[b & 31]).join('');
 }
 
 export class SqliteJobQueue implements JobQueue {

@@ -3,9 +3,10 @@
 // transient failures only, and recovery of jobs whose engine died mid-run.
 
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { backoff } from '../core/backoff';
 import { KeepsakeError, fromSqliteError, isKeepsakeError, type ErrorCode } from '../core/errors';
+import { hexId } from '../core/ids';
 import type { Progress } from '../ffmpeg/runner';
 import { basename } from 'node:path';
 import { mediaKindOf } from '../vault/media-kind';
@@ -67,7 +68,7 @@ export function toJobError(err: unknown): JobError {
 
 /** A worker's identity: host, pid and a nonce, so a reused pid is not mistaken for it. */
 export function newOwnerId(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  return `${hostname()}:${process.pid}:${hexId(4)}`;
 }
 
 /** Whether the worker named `owner` still runs; other hosts are trusted to their lease. */
@@ -367,8 +368,10 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   }
 
   private backoff(attempts: number): number {
-    const base = this.options.retryBaseMs ?? 2_000;
-    return Math.min(base * 2 ** Math.max(0, attempts - 1), this.options.retryMaxMs ?? 60_000);
+    return backoff(attempts, {
+      baseMs: this.options.retryBaseMs ?? 2_000,
+      maxMs: this.options.retryMaxMs ?? 60_000,
+    });
   }
 }
 

@@ -10,12 +10,12 @@
 // Uploads (a browser cannot name paths) have no source on disk at all: they are encrypted
 // as they stream in (see http/uploads.ts).
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, realpath, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { runConcurrently } from '../core/concurrency';
 import { KeepsakeError, fromFsError, type ErrorCode } from '../core/errors';
+import { newLibraryId as newId } from '../core/ids';
 import { stmt, type Db } from '../jobs/db';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
@@ -115,10 +115,6 @@ interface FolderRow {
 }
 
 const FOLDER_COLUMNS = `id, path, added_at AS addedAt, scanned_at AS scannedAt, source, watching`;
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-const newId = (prefix: string) =>
-  prefix + [...randomBytes(12)].map((b) => ALPHABET[b & 31]).join('');
 
 /** The engine folder of the uploads folder (older versions kept plain copies there). */
 export const UPLOADS_DIR = 'uploads';

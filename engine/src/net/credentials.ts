@@ -6,6 +6,7 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { KeepsakeError } from '../core/errors';
+import { newClientId } from '../core/ids';
 import { dataVersion, stmt, type Db } from '../jobs/db';
 import { KEK_BYTES, kekId } from './kek';
 import { parseCidrs } from './cidr';
@@ -46,12 +47,6 @@ const CLIENT_ID = /^ks_[a-z2-7]{20}$/;
 // Writing last_used_at on every request would turn each read into a write; a minute's
 // precision is enough to tell a live credential from a forgotten one.
 const TOUCH_EVERY_MS = 60_000;
-
-/** `ks_` + 20 base32 characters (100 random bits). */
-export function newClientId(): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  return 'ks_' + [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
-}
 
 /** Names are for people and logs: short, and safe in a shell, a path or a header. */
 export function checkName(name: string): string {

@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, util, type Dispatcher } from 'undici';
+import { backoff } from '../core/backoff';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { refusalReason } from './address-policy';
 import type { Cidr } from './address-policy';
@@ -365,8 +366,8 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetc
         });
       }
       events.retry?.(reason);
-      const cap = Math.min(maxMs, baseMs * 2 ** (n - 1));
-      await sleep(Math.random() * cap, undefined, request.signal ? { signal: request.signal } : {});
+      const waitMs = backoff(n, { baseMs, maxMs, jitter: 'full' });
+      await sleep(waitMs, undefined, request.signal ? { signal: request.signal } : {});
     }
   };
 

@@ -16,6 +16,7 @@
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoff } from '../core/backoff';
 import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../core/errors';
 import type { Progress } from '../ffmpeg/runner';
 import { writeFileAtomic } from '../fs/atomic';
@@ -190,8 +191,10 @@ export async function executeRemote(
         }
         throw new KeepsakeError('JOB_CANCELLED', 'cancelled');
       }
+      // Each failed look in a row doubles the wait: a server that is down is not hammered.
+      const waitMs = backoff(outage + 1, { baseMs: pollMs, maxMs: OUTAGE_POLL_MAX_MS });
       // Cut short by a cancel, which the top of the loop then handles.
-      await sleep(Math.min(pollMs * 2 ** outage, OUTAGE_POLL_MAX_MS), undefined, {
+      await sleep(waitMs, undefined, {
         signal: control.signal,
       }).catch(() => undefined);
       try {

@@ -2,8 +2,8 @@
 // to decrypt, so the UI polls its progress. Tasks live in memory (they end with the
 // engine, and a copy half-written when it stops is removed by the atomic writer).
 
-import { randomBytes } from 'node:crypto';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
+import { newSaveTaskId } from '../core/ids';
 
 export interface SaveTask {
   id: string;
@@ -30,7 +30,7 @@ export class SaveTasks {
     run: (onBytes: (n: number) => void) => Promise<string>,
   ): SaveTask {
     const task: SaveTask = {
-      id: `s${randomBytes(9).toString('base64url')}`,
+      id: newSaveTaskId(),
       label,
       state: 'running',
       bytes: 0,

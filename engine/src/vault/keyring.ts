@@ -14,6 +14,7 @@ import {
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError, fromFsError, isKeepsakeError } from '../core/errors';
+import { newHexId128 } from '../core/ids';
 import { writeFileAtomic } from '../fs/atomic';
 
 export const KEYRING_FILE = 'keyring.json';
@@ -295,7 +296,7 @@ export async function createVault(
   await mkdir(dir, { recursive: true, mode: 0o700 }).catch((err: unknown) => {
     throw fromFsError(err, dir, 'write');
   });
-  const vaultId = randomBytes(16).toString('hex');
+  const vaultId = newHexId128();
   const masterKey = randomBytes(32);
   const masterKeyId = keyIdOf(masterKey);
   const salt = randomBytes(16);

@@ -12,6 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { KeepsakeError, fromFsError, namingFile } from '../core/errors';
+import { newHexId128 } from '../core/ids';
 import { checkReplaceable, openAtomic } from '../fs/atomic';
 import { fileSink } from '../fs/sink';
 import { displayPath, type FsPath } from '../fs/paths';
@@ -107,7 +108,7 @@ export function buildHeader(
   meta: FileMeta,
   fileKey: Buffer = randomBytes(32),
 ): { preamble: Buffer; fileKey: Buffer; fileId: string } {
-  const fileId = randomBytes(16).toString('hex');
+  const fileId = newHexId128();
   const header: HeaderJson = {
     vault: vault.vaultId,
     kid: vault.masterKeyId,
