@@ -1,10 +1,10 @@
 // `keepsake serve`, `validate`, `user` and `kek` through the real CLI.
 
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { pinnedAgent } from '../net/tls';
+import { pinnedAgent } from '../net/pinning';
 import { CLI, runCli, startCli } from '../testing/cli';
 import { makeClip, testScratch } from '../testing/media';
 import { freshDir } from '../testing/tmp';
@@ -148,6 +148,16 @@ describe('keepsake serve and friends', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     await agent.close();
+  });
+
+  it('pair refuses a data folder no server has run in, instead of making a new identity there', async () => {
+    const { dir, env } = await setup();
+    const home = join(dir, 'someone-else');
+    const pair = await runCli(['pair'], { env: { ...env, KEEPSAKE_HOME: home } });
+    expect(pair.code).not.toBe(0);
+    expect(pair.stderr).toMatch(/no server runs with this data folder/);
+    expect(pair.stderr).toContain(home);
+    await expect(readdir(join(home, 'tls'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('pair on the server, remote add and job submit --remote on the desktop', async () => {

@@ -289,6 +289,13 @@ export function registerServerCommands(program: Command): void {
       let caFingerprint: string;
       if (caPem !== undefined) {
         caFingerprint = fingerprintOf(caPem);
+      } else if (!opts.config) {
+        // Run as oneself, `pair` would look in one's own data folder, not the service's,
+        // and quietly make a second server identity there that no running server uses.
+        throw new KeepsakeError(
+          'USAGE',
+          `no server runs with this data folder (${dataDir}): pass the running server's configuration (-c /etc/keepsake/serve.json) or its --data-dir, or start \`keepsake serve\` first`,
+        );
       } else {
         // Pairing before the first start makes the CA, whose key is sealed under the KEK.
         const made = await credentialStore(g, opts.config);
