@@ -16,6 +16,7 @@ import { migration as pairingCodes } from './006-pairing-codes';
 import { migration as library } from './007-library';
 import { migration as libraryArchive } from './008-library-archive';
 import { migration as libraryInfo } from './009-library-info';
+import { migration as libraryPreviews } from './010-library-previews';
 
 export type { Migration } from './migration';
 
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   library,
   libraryArchive,
   libraryInfo,
+  libraryPreviews,
 ];

@@ -153,6 +153,23 @@ const cases: readonly Case[] = [
       expect(count(db, 'library_info')).toBe(0);
     },
   },
+  {
+    adds: ['library_previews', 'library_preview_state'],
+    seed: (db) => {
+      db.exec(`INSERT INTO library_previews (file_id, kind, name, vault_file_id, width, height)
+               VALUES ('m1', 'poster', 'n1', 'v1', 320, 240);
+               INSERT INTO library_preview_state (file_id, version, object_mtime, outcome, made_at)
+               VALUES ('m1', 1, 0, 'made', 0)`);
+    },
+    check: (db) => {
+      expect(db.prepare(`SELECT frames FROM library_previews`).get()).toEqual({ frames: 1 });
+      expect(() => db.exec(`UPDATE library_previews SET kind = 'movie'`)).toThrow(/CHECK/);
+      expect(() => db.exec(`UPDATE library_preview_state SET reason = 'odd'`)).toThrow(/CHECK/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'library_previews')).toBe(0);
+      expect(count(db, 'library_preview_state')).toBe(0);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
