@@ -11,71 +11,33 @@
 // `hungry` count), a busy one hands it half of the subfolders it has not entered yet at
 // the shallowest level it can find them (reading ahead in its open folders), so that
 // threads trade big pieces of work rather than one small folder at a time.
+//
+// Two pieces run in the same thread and come in as arguments (scan.ts passes them): the
+// checks for the computer's own folders (scan-system.ts) and the reading of a folder's
+// entries (scan-entries.ts). The types shared with scan.ts are in scan-walker-types.ts.
 
 import type { Dir, Dirent, Stats } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
+import type { FolderEntriesOf } from './scan-entries';
+import type { SystemFolders } from './scan-system';
+import type {
+  Frame,
+  SkipReason,
+  WalkTask,
+  WalkerData,
+  WalkerMessage,
+  ToWalker,
+} from './scan-walker-types';
 
-/** Why an entry was not scanned. scan.ts holds the words a family reads. */
-export type SkipReason =
-  'link' | 'special' | 'system' | 'excluded' | 'unreadable' | 'name' | 'loop' | 'too-deep';
-
-export interface WalkerData {
-  /** This thread's number: its slots in `control` and `counters`. */
-  index: number;
-  batchSize: number;
-  bufferSize: number;
-  /**
-   * Int32: [0] 1 when cancelled, [1] idle threads waiting for a folder (minus folders
-   * already offered), [2 + index] batches the main thread has taken from thread `index`.
-   */
-  control: SharedArrayBuffer;
-  /** Float64, 5 per thread: files, dirs, bytes, skipped, hidden (progress). */
-  counters: SharedArrayBuffer;
-  /** How many skipped entries to name in the summary (the rest are only counted). */
-  maxExamples: number;
-  /** Replaces the system folders below (tests: the real ones cannot be crossed from a temp tree). */
-  systemFolders: string[] | undefined;
-  /** Real paths of folders to leave out (Keepsake's own data folder). */
-  exclude: string[];
-}
-
-/** Folders for a thread to walk: the start, or sibling folders another thread handed out. */
-export interface WalkTask {
-  /** The folder the user chose: checked, and resolved to its real path, first. */
-  start?: string;
-  dirs: { rel: string; full: string }[];
-  /** The device of their parent folder (a different one means a mount point). */
-  parentDev: number;
-  /** dev, ino pairs of the folders above them, to notice loops. */
-  ancestors: number[];
-  depth: number;
-}
-
-export type ToWalker = { type: 'task'; task: WalkTask } | { type: 'exit' };
-
-export type WalkerMessage =
-  | { type: 'batch'; index: number; rels: string[]; sizes: Float64Array; mtimes: Float64Array }
-  | { type: 'donate'; task: WalkTask }
-  | {
-      type: 'idle';
-      index: number;
-      /** The real path of the start, after the task that checked it. */
-      root?: string;
-      counts: { files: number; dirs: number; bytes: number; skipped: number; hidden: number };
-      skippedBy: Partial<Record<SkipReason, number>>;
-      examples: { rel: string; reason: SkipReason; detail?: string }[];
-    }
-  | {
-      type: 'refused';
-      kind: 'fs' | 'usage';
-      path: string;
-      message: string;
-      errno?: string;
-    };
-
-export function scanWalker(port: MessagePort, data: WalkerData): void {
+export function scanWalker(
+  port: MessagePort,
+  data: WalkerData,
+  system: SystemFolders,
+  entriesOf: FolderEntriesOf,
+): void {
   const fs = process.getBuiltinModule('node:fs');
-  const linux = process.platform === 'linux';
+  const SYSTEM_PATHS = system.paths;
+  const { isPseudoFs } = system;
 
   const control = new Int32Array(data.control);
   const counters = new Float64Array(data.counters);
@@ -88,156 +50,9 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
   const SKIPPED = FILES + 3;
   const HIDDEN = FILES + 4;
 
-  // Folders that are the kernel's views, never files: skipped by path when a scan crosses
-  // them (a scan of `/`), refused as a start. /run holds runtime state, but removable
-  // drives are mounted under /run/media on some systems: a start inside /run on a device
-  // of its own (a real drive) is allowed.
-  const SYSTEM_PATHS =
-    data.systemFolders ??
-    (linux || process.platform === 'darwin' ? ['/proc', '/sys', '/dev', '/run'] : []);
-  // statfs f_type of pseudo file systems (linux/magic.h). devtmpfs reports tmpfs's number,
-  // so mount names from /proc/self/mountinfo are checked as well.
-  const PSEUDO_MAGIC = new Set([
-    0x9fa0, // proc
-    0x62656572, // sysfs
-    0x1cd1, // devpts
-    0x27e0eb, // cgroup
-    0x63677270, // cgroup2
-    0x64626720, // debugfs
-    0x74726163, // tracefs
-    0x73636673, // securityfs
-    0x6165676c, // pstore
-    0xcafe4a11, // bpf
-    0x62656570, // configfs
-    0x65735543, // fusectl
-    0x42494e4d, // binfmt_misc
-    0x958458f6, // hugetlbfs
-    0xde5e81e4, // efivarfs
-    0xf97cff8c, // selinuxfs
-    0x43415d53, // smackfs
-    0x6e736673, // nsfs
-    0x19800202, // mqueue
-  ]);
-  const PSEUDO_NAMES = new Set([
-    'proc',
-    'sysfs',
-    'devtmpfs',
-    'devpts',
-    'cgroup',
-    'cgroup2',
-    'debugfs',
-    'tracefs',
-    'securityfs',
-    'pstore',
-    'bpf',
-    'configfs',
-    'fusectl',
-    'binfmt_misc',
-    'hugetlbfs',
-    'efivarfs',
-    'selinuxfs',
-    'smackfs',
-    'nsfs',
-    'mqueue',
-    'rpc_pipefs',
-  ]);
-
-  let mountTypes: Map<string, string> | undefined;
-  /** Mount point → file system name, from /proc/self/mountinfo (Linux). */
-  const mountType = (path: string): string | undefined => {
-    if (!linux) return undefined;
-    if (!mountTypes) {
-      mountTypes = new Map();
-      try {
-        for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-          const fields = line.split(' ');
-          const dash = fields.indexOf('-');
-          if (dash < 0 || fields.length < dash + 2) continue;
-          // Spaces and the like are octal escapes (\040) in mountinfo.
-          const point = fields[4]!.replace(/\\([0-7]{3})/g, (_, o: string) =>
-            String.fromCharCode(parseInt(o, 8)),
-          );
-          mountTypes.set(point, fields[dash + 1]!);
-        }
-      } catch {
-        // No /proc (a container without it): statfs numbers still apply.
-      }
-    }
-    return mountTypes.get(path);
-  };
-
-  const isPseudoFs = (path: string): boolean => {
-    if (!linux) return false;
-    const name = mountType(path);
-    if (name !== undefined && PSEUDO_NAMES.has(name)) return true;
-    try {
-      return PSEUDO_MAGIC.has(Number(fs.statfsSync(path).type));
-    } catch {
-      return false;
-    }
-  };
-
-  const systemPathOf = (path: string): string | undefined =>
-    SYSTEM_PATHS.find((p) => path === p || path.startsWith(p + '/'));
-
   const refuse = (kind: 'fs' | 'usage', path: string, message: string, errno?: string): void => {
     port.postMessage({ type: 'refused', kind, path, message, errno } satisfies WalkerMessage);
   };
-
-  /** The start: a real, readable folder that is not one of the kernel's. */
-  const checkStart = (start: string): { root: string; info: Stats } | undefined => {
-    let root: string;
-    let info: Stats;
-    try {
-      root = fs.realpathSync.native(start);
-      info = fs.lstatSync(root);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      return void refuse('fs', start, e.message, e.code);
-    }
-    if (!info.isDirectory()) {
-      return void refuse('usage', start, 'that is a file; add the folder that holds it');
-    }
-    const systemRoot = systemPathOf(root);
-    let ownDrive = false;
-    if (systemRoot !== undefined && root !== systemRoot) {
-      try {
-        ownDrive = fs.lstatSync(systemRoot).dev !== info.dev;
-      } catch {
-        ownDrive = false;
-      }
-    }
-    if ((systemRoot !== undefined && !ownDrive) || isPseudoFs(root)) {
-      return void refuse(
-        'usage',
-        start,
-        "that is one of the computer's system folders, not a folder of files; choose your own folder or a drive",
-      );
-    }
-    return { root, info };
-  };
-
-  interface Frame {
-    rel: string;
-    full: string;
-    /** `rel` and `full` with a trailing `/` (none for the root's rel): names append. */
-    relPrefix: string;
-    fullPrefix: string;
-    dev: number;
-    ino: number;
-    /** Streaming handle (big folders); undefined once read, or when read whole. */
-    dir: Dir | undefined;
-    /** The folder read whole (small folders, and deep ones, to bound open handles). */
-    entries: Dirent[] | undefined;
-    next: number;
-    /** Some names decoded with U+FFFD: they are re-read as bytes when the rest is done. */
-    replaced: boolean;
-    bytesDir: Dir | undefined;
-    /** Entries read ahead while looking for a subfolder to hand out, not visited yet. */
-    ahead: Dirent[];
-    /** False once read ahead to the end: no subfolder left to hand out here. */
-    dirsLeft: boolean;
-  }
 
   const NO_THROW = { throwIfNoEntry: false } as const;
   const MAX_OPEN = 32;
@@ -255,6 +70,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
       examples.push(detail === undefined ? { rel, reason } : { rel, reason, detail });
     }
   };
+  const { readEntry, nextEntry } = entriesOf(data.bufferSize, () => (counters[HIDDEN]! += 1), skip);
 
   let rels: string[] = [];
   let sizes = new Float64Array(data.batchSize);
@@ -423,21 +239,6 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     }
   };
 
-  /** The next unread entry of a frame's folder, or null at its end. */
-  const readEntry = (frame: Frame): Dirent | null => {
-    if (frame.entries) {
-      const entry = frame.entries[frame.next++];
-      if (entry !== undefined) return entry;
-      frame.entries = undefined;
-    } else if (frame.dir) {
-      const entry = frame.dir.readSync();
-      if (entry !== null) return entry;
-      frame.dir.closeSync();
-      frame.dir = undefined;
-    }
-    return null;
-  };
-
   /**
    * Hands an idle thread half of the subfolders not yet entered at the shallowest level
    * that has any. Entries read on the way, and the other half, wait in `ahead`.
@@ -497,57 +298,6 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     Atomics.add(control, HUNGRY, 1); // nothing left to give
   };
 
-  /** The next entry of a frame with a name to visit; undefined when the folder is done. */
-  const nextEntry = (frame: Frame): { name: string; entry: Dirent } | undefined => {
-    for (;;) {
-      const entry = frame.ahead.pop() ?? readEntry(frame);
-      if (entry !== null) {
-        const name = entry.name;
-        if (name.charCodeAt(0) === 46 /* . */) {
-          counters[HIDDEN]! += 1;
-          continue;
-        }
-        if (name.includes('\uFFFD')) {
-          frame.replaced = true;
-          continue;
-        }
-        return { name, entry };
-      }
-      if (!frame.replaced) return undefined;
-      // Names that did not decode: read the folder again as bytes. Those that are valid
-      // UTF-8 (holding a real U+FFFD) are visited; the others cannot be named through
-      // the API and are skipped.
-      if (!frame.bytesDir) {
-        try {
-          // Node's types know no Buffer names for opendir; it returns them all the same.
-          frame.bytesDir = fs.opendirSync(frame.full, {
-            bufferSize: data.bufferSize,
-            encoding: 'buffer' as 'utf8',
-          });
-        } catch (err) {
-          frame.replaced = false;
-          skip(frame.rel, 'unreadable', (err as NodeJS.ErrnoException).code);
-          return undefined;
-        }
-      }
-      for (;;) {
-        const raw = frame.bytesDir.readSync();
-        if (raw === null) {
-          frame.bytesDir.closeSync();
-          frame.bytesDir = undefined;
-          frame.replaced = false;
-          return undefined;
-        }
-        const bytes = raw.name as unknown as Buffer;
-        if (bytes[0] === 46) continue;
-        const name = bytes.toString('utf8');
-        if (!name.includes('\uFFFD')) continue; // visited in the first pass
-        if (Buffer.from(name, 'utf8').equals(bytes)) return { name, entry: raw };
-        skip(frame.relPrefix + name, 'name');
-      }
-    }
-  };
-
   let root: string | undefined;
   /** Walks one folder (already entered) to its end, or until cancelled. */
   let steps = 0;
@@ -579,7 +329,7 @@ export function scanWalker(port: MessagePort, data: WalkerData): void {
     task = next;
     pending = next.dirs.slice();
     if (next.start !== undefined) {
-      const start = checkStart(next.start);
+      const start = system.checkStart(next.start, refuse);
       if (!start) return;
       root = start.root;
       let first: Frame | undefined;

@@ -20,16 +20,18 @@ import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KeepsakeError, fromFsError } from '../core/errors';
-import {
-  scanWalker,
-  type SkipReason,
-  type ToWalker,
-  type WalkTask,
-  type WalkerData,
-  type WalkerMessage,
-} from './scan-walker';
+import { folderEntries } from './scan-entries';
+import { systemFolders } from './scan-system';
+import { scanWalker } from './scan-walker';
+import type {
+  SkipReason,
+  ToWalker,
+  WalkTask,
+  WalkerData,
+  WalkerMessage,
+} from './scan-walker-types';
 
-export type { SkipReason } from './scan-walker';
+export type { SkipReason } from './scan-walker-types';
 
 export interface ScannedFile {
   /** Path inside the scanned folder, `/`-separated, valid UTF-8. */
@@ -90,12 +92,18 @@ export const SKIP_REASONS: Record<SkipReason, string> = {
   'too-deep': 'nested more than 1,000 folders deep',
 };
 
-// Each thread runs this source; see scan-walker.ts. tsx and vitest compile with esbuild's
-// keepNames, which wraps functions in a `__name(fn, "name")` helper defined outside the
-// function's text: the thread gets its own.
+// Each thread runs this source; see scan-walker.ts. The walker's two helpers are passed in
+// as arguments, never imported, so that each function's text stands on its own. tsx and
+// vitest compile with esbuild's keepNames, which wraps functions in a `__name(fn, "name")`
+// helper defined outside the function's text: the thread gets its own.
 const WORKER_SOURCE = `const { parentPort, workerData } = require('node:worker_threads');
 const __name = (fn) => fn;
-(${scanWalker.toString()})(parentPort, workerData);`;
+(${scanWalker.toString()})(
+  parentPort,
+  workerData,
+  (${systemFolders.toString()})(workerData.systemFolders),
+  ${folderEntries.toString()},
+);`;
 
 export function scanFolder(root: string, options: ScanOptions): Promise<ScanSummary> {
   const started = performance.now();
