@@ -13,4 +13,6 @@ export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
 export { startProxyServer } from '../proxy/proxy-server';
 export { reloadOnSignal } from '../proxy/routes-holder';
 export { readServeConfig, type ServeConfig } from '../http/serve-config';
-export { TLS_FILE_NAMES, ensureServerTls, fingerprintOf } from '../net/tls';
+export { ensureServerTls } from '../net/server-ca';
+export { fingerprintOf } from '../net/fingerprint';
+export { TLS_FILE_NAMES } from '../net/tls-keys';

@@ -14,8 +14,8 @@ import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { CHUNK_SIZE, PREFIX_SIZE, SEALED_CHUNK_SIZE } from '../vault/chunked';
 import { createVault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
+import { parseRange } from '../core/byte-range';
 import {
-  parseRange,
   plainByteSource,
   serveLoopback,
   vaultByteSource,

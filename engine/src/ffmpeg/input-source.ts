@@ -16,6 +16,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { parseRange } from '../core/byte-range';
 import { KeepsakeError, fromFsError } from '../core/errors';
 import type { VaultFile } from '../vault/vault-file';
 import { listenOnLoopback } from './loopback-listen';
@@ -129,33 +130,6 @@ export interface LoopbackSource extends ToolInput {
   readonly error: unknown;
   /** Stops the server and drops open connections; the ByteSource stays open (caller owns it). */
   close(): Promise<void>;
-}
-
-type Range = { start: number; end: number } | 'unsatisfiable' | undefined;
-
-/**
- * One `bytes=` range (RFC 9110 §14.1.2) as [start, end), 'unsatisfiable', or undefined
- * when the header is absent or ignored. A multi-range request is ignored (the whole body
- * is sent with 200, as the RFC allows): FFmpeg never asks for one, and multipart bodies
- * are not worth the code. Malformed headers are ignored too, as the RFC says.
- */
-export function parseRange(header: string | undefined, size: number): Range {
-  if (header === undefined) return undefined;
-  const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!match) return undefined;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return undefined;
-  if (first === '') {
-    // Suffix range: the last n bytes.
-    const n = Number(last);
-    if (n === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - n), end: size };
-  }
-  const start = Number(first);
-  if (last !== '' && Number(last) < start) return undefined;
-  if (start >= size) return 'unsatisfiable';
-  const end = last === '' ? size : Math.min(Number(last) + 1, size);
-  return { start, end };
 }
 
 /**

@@ -1,24 +1,17 @@
-// The desktop engine's API (desktop-contract.ts), registered by the embedded server
+// The desktop engine's API (net/desktop-route-table.ts), registered by the embedded server
 // behind its bearer token: vault, library (desktop-library-routes.ts), presets and jobs
 // with live progress (desktop-job-routes.ts), paired
 // servers, and the activity log. Every change is recorded in the activity log.
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
-import { Value } from 'typebox/value';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
+// The one fingerprint form (net/fingerprint.ts): a typo'd fingerprint is refused as such.
+import { normalizeFingerprint as normaliseFingerprint } from '../net/fingerprint';
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
-import {
-  CreateVaultSchema,
-  DESKTOP_PATHS,
-  LockVaultSchema,
-  PairServerSchema,
-  ServerPreviewSchema,
-  UnlockVaultSchema,
-  type ServerView,
-} from '../net/desktop-contract';
+import type { ServerView } from '../net/desktop-contract';
+import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { jobRoutes } from './desktop-job-routes';
 import { libraryRoutes } from './desktop-library-routes';
 
@@ -40,60 +33,63 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
 
     // --- Vault --------------------------------------------------------------------------
 
-    app.get(DESKTOP_PATHS.vault, async () => ({
-      ...(await session.state()),
-      lockPending: session.lockPending(),
-    }));
+    app.route({
+      ...DESKTOP_ROUTES.vault,
+      handler: async () => ({ ...(await session.state()), lockPending: session.lockPending() }),
+    });
 
-    app.post(
-      DESKTOP_PATHS.vault,
-      { schema: { body: CreateVaultSchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.createVault,
+      handler: async (request, reply) => {
         const recoveryKey = await session.create(request.body.password, {
           checkRecoveryKey: request.body.checkRecoveryKey,
         });
         return reply.code(201).send({ recoveryKey });
       },
-    );
+    });
 
-    app.post(
-      DESKTOP_PATHS.vaultUnlock,
-      { schema: { body: UnlockVaultSchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.unlockVault,
+      handler: async (request, reply) => {
         await session.unlock(request.body);
         return reply.code(204).send();
       },
-    );
+    });
 
     // With jobs running, the caller says whether to wait for them or stop them
     // (JOBS_RUNNING otherwise); a wait answers 202 and locks when they are done.
-    // The body is optional (a plain lock sends none), so it is checked here.
-    app.post(DESKTOP_PATHS.vaultLock, async (request, reply) => {
-      const body = request.body ?? {};
-      if (!Value.Check(LockVaultSchema, body)) {
-        throw new KeepsakeError('USAGE', 'the body may only say {"jobs": "wait" | "stop"}');
-      }
-      await session.lock({ jobs: body.jobs });
-      return session.lockPending() ? reply.code(202).send() : reply.code(204).send();
+    // The body is optional (a plain lock sends none): an absent one reads as `{}`, and a
+    // wrong one is answered in the route's own words rather than the validator's.
+    app.route({
+      ...DESKTOP_ROUTES.lockVault,
+      attachValidation: true,
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      handler: async (request, reply) => {
+        if (request.validationError) {
+          throw new KeepsakeError('USAGE', 'the body may only say {"jobs": "wait" | "stop"}');
+        }
+        await session.lock({ jobs: request.body.jobs });
+        return session.lockPending() ? reply.code(202).send() : reply.code(204).send();
+      },
     });
 
     // --- Paired servers -----------------------------------------------------------------
 
-    app.post(
-      DESKTOP_PATHS.serverPreview,
-      { schema: { body: ServerPreviewSchema } },
-      async (request) => {
+    app.route({
+      ...DESKTOP_ROUTES.previewServer,
+      handler: async (request) => {
         const { fetchServerCa } = await import('../net/pair-client');
         const url = serverUrl(request.body.url);
         const { caFingerprint } = await fetchServerCa(url);
         return { url, fingerprint: caFingerprint };
       },
-    );
+    });
 
-    app.post(
-      DESKTOP_PATHS.servers,
-      { schema: { body: PairServerSchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.pairServer,
+      handler: async (request, reply) => {
         const vault = session.requireVault();
         const body = request.body;
         const url = serverUrl(body.url);
@@ -122,41 +118,31 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
         session.record('server.pair', body.name, 'ok', url);
         return reply.code(201).send(await serverView(session, body.name));
       },
-    );
-
-    app.get(DESKTOP_PATHS.servers, async () => {
-      session.requireVault();
-      const remotes = await listRemotes(session.dataDir);
-      return Promise.all(remotes.map((r) => serverView(session, r.name)));
     });
 
-    app.delete(
-      '/v1/servers/:name',
-      {
-        schema: {
-          params: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) }),
-        },
+    app.route({
+      ...DESKTOP_ROUTES.servers,
+      handler: async () => {
+        session.requireVault();
+        const remotes = await listRemotes(session.dataDir);
+        return Promise.all(remotes.map((r) => serverView(session, r.name)));
       },
-      async (request, reply) => {
+    });
+
+    app.route({
+      ...DESKTOP_ROUTES.unpairServer,
+      handler: async (request, reply) => {
         await removeRemote(session.dataDir, request.params.name);
         session.record('server.unpair', request.params.name);
         return reply.code(204).send();
       },
-    );
+    });
 
     // --- Activity -----------------------------------------------------------------------
 
-    app.get(
-      DESKTOP_PATHS.activity,
-      {
-        schema: {
-          querystring: Type.Object(
-            { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (request) =>
+    app.route({
+      ...DESKTOP_ROUTES.activity,
+      handler: async (request) =>
         // Newest first, as a log screen reads.
         session.activity
           .query({ limit: request.query.limit })
@@ -169,7 +155,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
             outcome: e.outcome,
             detail: e.detail,
           })),
-    );
+    });
   };
 }
 
@@ -185,8 +171,6 @@ function serverUrl(text: string): string {
   }
   return url.origin;
 }
-
-const normaliseFingerprint = (f: string) => f.replace(/[^0-9a-f]/gi, '').toLowerCase();
 
 async function serverView(session: DesktopSession, name: string): Promise<ServerView> {
   const remote = await getRemote(session.dataDir, session.requireVault(), name);

@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { KeepsakeError } from '../core/errors';
-import { parseRange } from '../ffmpeg/input-source';
+import { parseRange } from '../core/byte-range';
 import type { JobSnapshot } from '../jobs/queue';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';

@@ -19,7 +19,7 @@ import {
   type JobView,
   type UploadView,
 } from './contract';
-import { pinnedAgent } from './tls';
+import { pinnedAgent } from './pinning';
 
 export interface RemoteCredentials {
   url: string;

@@ -8,7 +8,8 @@ import { request } from 'undici';
 import { KeepsakeError } from '../core/errors';
 import { SERVE_PATHS, type ApiErrorBody } from './contract';
 import { pairingRequest } from './pairing';
-import { fingerprintOf, pinnedAgent } from './tls';
+import { fingerprintOf } from './fingerprint';
+import { pinnedAgent } from './pinning';
 
 /** A paired server, as pairing yields it and remote/remotes.ts keeps it (key sealed). */
 export interface Remote {

@@ -16,14 +16,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import { aeadSealer } from './sealer';
-import {
-  ensureServerTls,
-  fingerprintOf,
-  keepLeafFresh,
-  pinnedAgent,
-  type TlsFiles,
-  type TlsOptions,
-} from './tls';
+import { fingerprintOf } from './fingerprint';
+import { pinnedAgent } from './pinning';
+import { ensureServerTls, type TlsFiles, type TlsOptions } from './server-ca';
+import { keepLeafFresh } from './server-tls';
 
 // As serve.ts does it: a sealer from the credential store's data key (here a random one).
 const SEALER = aeadSealer(randomBytes(32), 'tls');

@@ -16,7 +16,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, KeepsakeError } from '../core/errors';
 import { aeadSealer } from '../net/sealer';
-import { ensureServerTls } from '../net/tls';
+import { ensureServerTls } from '../net/server-ca';
 import { freshDir } from '../testing/tmp';
 import { testUpstreamFetch, type TestFetch } from '../testing/upstream-fetch';
 import { parseAttributes } from './playlist-rewrite';

@@ -4,7 +4,7 @@ import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeepsakeError } from '../core/errors';
 import { aeadSealer } from '../net/sealer';
-import { ensureServerTls } from '../net/tls';
+import { ensureServerTls } from '../net/server-ca';
 import { freshDir } from '../testing/tmp';
 import { Allowlist } from './allowlist';
 import type { AllowlistEntry } from './allowlist';

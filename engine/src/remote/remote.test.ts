@@ -21,7 +21,7 @@ import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import { createPairingCode, pairingRequest, redeemPairing } from '../net/pairing';
 import { startServe, type RunningServer } from '../serve/serve';
-import { pinnedAgent } from '../net/tls';
+import { pinnedAgent } from '../net/pinning';
 import { parseServeConfig } from '../http/serve-config';
 import { filesContaining } from '../testing/marker';
 import { runCli, startCli } from '../testing/cli';

@@ -18,7 +18,7 @@ import { signedHeaders } from '../net/signing';
 import { RemoteClient } from '../net/client';
 import { startServe, type RunningServer } from './serve';
 import { parseServeConfig } from '../http/serve-config';
-import { pinnedAgent } from '../net/tls';
+import { pinnedAgent } from '../net/pinning';
 
 const running: RunningServer[] = [];
 afterEach(async () => {
@@ -251,7 +251,7 @@ describe('keepsake serve: a captured request after a restart', () => {
       server.on('close', () => reject(new Error(`serve exited: ${out}`)));
     });
     const caCertPem = await readFile(join(dataDir, 'tls', 'ca.crt'), 'utf8');
-    const { fingerprintOf } = await import('../net/tls');
+    const { fingerprintOf } = await import('../net/fingerprint');
     const ca = { caCertPem, caFingerprint: fingerprintOf(caCertPem) };
     const captured = signedHeaders(clientId, key, 'GET', '/v1/jobs');
     expect((await replayTo(url, ca, captured)).status).toBe(200);

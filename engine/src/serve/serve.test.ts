@@ -22,7 +22,7 @@ import { RemoteClient } from '../net/client';
 import type { JobKeysBody } from '../net/contract';
 import { startServe, type RunningServer } from './serve';
 import { parseServeConfig } from '../http/serve-config';
-import { pinnedAgent } from '../net/tls';
+import { pinnedAgent } from '../net/pinning';
 import { startOrigin } from '../proxy/fixture-origin';
 
 const running: RunningServer[] = [];

@@ -28,13 +28,8 @@ import { createMetrics } from '../http/metrics';
 import { buildServeApp } from '../http/serve-app';
 import { createAuthGate } from '../http/serve-auth';
 import type { ServeConfig } from '../http/serve-config';
-import {
-  SERVER_TLS_OPTIONS,
-  certificateChain,
-  ensureServerTls,
-  keepLeafFresh,
-  type TlsFiles,
-} from '../net/tls';
+import { ensureServerTls, type TlsFiles } from '../net/server-ca';
+import { SERVER_TLS_OPTIONS, certificateChain, keepLeafFresh } from '../net/server-tls';
 import { UploadStore } from '../http/uploads';
 
 export interface ServeOptions {
