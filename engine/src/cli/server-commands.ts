@@ -5,21 +5,25 @@ import { resolveDataDir } from '../core/data-dir';
 import { KeepsakeError, fromFsError } from '../core/errors';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
+import { shortFingerprint } from '../net/fingerprint';
 import { globals, output, type GlobalOptions } from './context';
 import { tuneGarbageCollector } from './gc-tuning';
 import type { ServeConfig } from './server-runtime';
+import type { JsonLog } from '../core/json-log';
 
 const runtime = () => import('./server-runtime');
 
-/** One JSON object per line on stdout; secrets never reach it (redact() as a backstop). */
+// Loaded with the first line: the short commands never pay for the logger.
+let jsonLog: Promise<JsonLog> | undefined;
+
+/** One JSON object per line on stdout (core/json-log.ts: pino, secrets redacted). */
 async function log(
   level: 'info' | 'warn' | 'error',
   msg: string,
   fields: Record<string, unknown> = {},
 ) {
-  const { redact } = await runtime();
-  const line = { time: new Date().toISOString(), level, msg, ...(redact(fields) as object) };
-  process.stdout.write(JSON.stringify(line) + '\n');
+  jsonLog ??= import('../core/json-log').then((m) => m.createJsonLog());
+  (await jsonLog)[level](fields, msg);
 }
 
 async function configWithFlags(
@@ -84,7 +88,7 @@ export function registerServerCommands(program: Command): void {
         dataDir,
       });
       process.stderr.write(
-        `Keepsake server at ${server.url}\nCA fingerprint (SHA-256): ${server.caFingerprint}\n`,
+        `Keepsake server at ${server.url}\nCA fingerprint (SHA-256): ${server.caFingerprint}\nShort form, to compare by eye: ${shortFingerprint(server.caFingerprint)}\n`,
       );
       // SIGHUP: new settings, or the old ones kept when the new ones are invalid.
       const onHup = () => {
@@ -318,8 +322,8 @@ export function registerServerCommands(program: Command): void {
         });
         output(
           g,
-          `Pairing code: ${code}  (valid until ${new Date(expiresAt).toLocaleTimeString()}, once)\nCA fingerprint (SHA-256): ${caFingerprint}\nOn the desktop: keepsake remote add https://<this server>:${config.port} --code ${code}`,
-          { code, expiresAt, caFingerprint },
+          `Pairing code: ${code}  (valid until ${new Date(expiresAt).toLocaleTimeString()}, once)\nCA fingerprint (SHA-256): ${caFingerprint}\nShort form, to compare by eye: ${shortFingerprint(caFingerprint)}\nOn the desktop: keepsake remote add https://<this server>:${config.port} --code ${code}`,
+          { code, expiresAt, caFingerprint, shortFingerprint: shortFingerprint(caFingerprint) },
         );
       } finally {
         db.close();

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { KeepsakeError } from '../core/errors';
+import { createJsonLog } from '../core/json-log';
 import { openDatabase, databasePath, type Db } from '../jobs/db';
 import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import type { ScratchOptions } from '../ffmpeg/scratch';
@@ -140,15 +141,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       // A finished job needs its keys no more: forget them now, not at the TTL.
       jobKeys.delete(job.id);
     });
+    const stderrLog = options.logError ? undefined : createJsonLog(process.stderr);
     const logError =
       options.logError ??
-      ((err: unknown) =>
-        process.stderr.write(
-          JSON.stringify({
-            level: 'error',
-            msg: err instanceof Error ? err.message : String(err),
-          }) + '\n',
-        ));
+      ((err: unknown) => stderrLog?.error(err instanceof Error ? err.message : String(err)));
     // The database busy, full or damaged: the worker waits and tries again; the log says
     // why jobs do not move (once per cause, until one moves again).
     let lastStall = '';

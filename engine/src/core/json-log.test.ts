@@ -1,0 +1,70 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createJsonLog, scrubUrls } from './json-log';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { log: createJsonLog(stream), lines, raw };
+}
+
+describe('json log', () => {
+  it('writes one object a line: level by name, ISO time, msg and the fields, nothing else', () => {
+    const { log, lines } = capture();
+    log.info({ url: 'https://h:8443', routes: 3 }, 'listening');
+    log.error('stopping');
+    expect(lines).toHaveLength(2);
+    expect(Object.keys(lines[0]!).sort()).toEqual(['level', 'msg', 'routes', 'time', 'url']);
+    expect(lines[0]).toMatchObject({ level: 'info', msg: 'listening', url: 'https://h:8443' });
+    expect(new Date(lines[0]!.time as string).toISOString()).toBe(lines[0]!.time);
+    expect(lines[1]).toMatchObject({ level: 'error', msg: 'stopping' });
+  });
+
+  it('blanks credential headers and secret fields wherever a caller puts them', () => {
+    const { log, raw } = capture();
+    const headers = {
+      authorization: 'Bearer desktop-token-1',
+      'x-dffmpeg-signature': 'sig-value-2',
+      'x-dffmpeg-client-id': 'ks_client3',
+      cookie: 'a=cookie4',
+      accept: 'text/plain',
+    };
+    log.warn(
+      {
+        headers,
+        req: { headers, url: '/v1/jobs' },
+        token: 'token-5',
+        remote: { key: 'key-6', password: 'password-7', name: 'nas' },
+      },
+      'odd request',
+    );
+    const text = raw.join('\n');
+    for (const secret of ['desktop-token-1', 'sig-value-2', 'ks_client3', 'cookie4']) {
+      expect(text).not.toContain(secret);
+    }
+    for (const secret of ['token-5', 'key-6', 'password-7']) expect(text).not.toContain(secret);
+    expect(text).toContain('text/plain');
+    expect(text).toContain('"name":"nas"');
+    expect(text).toContain('/v1/jobs');
+  });
+
+  it('blanks sig, kid and token query parameters in the message, fields and errors', () => {
+    const { log, raw } = capture();
+    const url = 'https://h/play/a.m3u8?kid=k1secret&sig=s1secret&d=keep&token=t1secret';
+    log.error({ url, err: new Error(`fetch ${url} failed`) }, `could not play ${url}`);
+    const text = raw.join('\n');
+    expect(text).not.toMatch(/k1secret|s1secret|t1secret/);
+    expect(text).toContain('d=keep');
+    expect(scrubUrls('/p?sig=abc&x=1#f')).toBe('/p?sig=[redacted]&x=1#f');
+    expect(scrubUrls('a signature=abc stays')).toBe('a signature=abc stays');
+  });
+});
