@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { resolveDataDir } from '../core/data-dir';
 import { KeepsakeError } from '../core/errors';
 import { listRemotes, removeRemote, saveRemote } from '../remote/remotes';
+import { shortFingerprint } from '../net/fingerprint';
 import { globals, openVault, output } from './context';
 
 export function registerRemoteCommands(program: Command): void {
@@ -37,7 +38,7 @@ export function registerRemoteCommands(program: Command): void {
         await saveRemote(dataDir, vault, paired);
         output(
           g,
-          `Paired with ${paired.url} as "${name}".\nPinned CA fingerprint (SHA-256): ${paired.caFingerprint}\nCompare it with the one the server printed.`,
+          `Paired with ${paired.url} as "${name}".\nPinned CA fingerprint (SHA-256): ${paired.caFingerprint}\nShort form: ${shortFingerprint(paired.caFingerprint)}\nCompare it with the one the server printed.`,
           { name, url: paired.url, caFingerprint: paired.caFingerprint, clientId: paired.clientId },
         );
       },

@@ -5,7 +5,7 @@ import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../core/errors';
-import { fingerprintOf, normalizeFingerprint } from './fingerprint';
+import { fingerprintOf, normalizeFingerprint, shortFingerprint } from './fingerprint';
 
 function selfSigned(): string {
   const keys = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -65,5 +65,24 @@ describe('fingerprint', () => {
       }
       expect(isKeepsakeError(caught) && caught.code).toBe('USAGE');
     }
+  });
+});
+
+describe('shortFingerprint', () => {
+  it('is six groups of five digits from the hash, the same for every spelling of it', () => {
+    // Bytes 00 00 00 00 01 | 00 00 01 86 A0 (100,000 → 00000) | FF×5 (2^40 - 1 → 27775) …
+    const hex = '0000000001' + '00000186A0' + 'FFFFFFFFFF' + '00000F423F' + '0A'.repeat(12);
+    const colons = hex.replace(/(..)(?!$)/g, '$1:');
+    expect(shortFingerprint(colons)).toBe(
+      `00001 00000 27775 99999 ${String(0x0a0a0a0a0a % 100_000).padStart(5, '0')} ${String(0x0a0a0a0a0a % 100_000).padStart(5, '0')}`,
+    );
+    expect(shortFingerprint(hex.toLowerCase())).toBe(shortFingerprint(colons));
+  });
+
+  it('differs for different certificates', () => {
+    const a = fingerprintOf(selfSigned());
+    const b = fingerprintOf(selfSigned());
+    expect(shortFingerprint(a)).toMatch(/^(\d{5} ){5}\d{5}$/);
+    expect(shortFingerprint(a)).not.toBe(shortFingerprint(b));
   });
 });

@@ -31,3 +31,18 @@ export function normalizeFingerprint(fingerprint: string): string {
   }
   return hex.replace(/(..)(?!$)/g, '$1:');
 }
+
+/**
+ * A form of `fingerprint` short enough to compare by eye: six groups of five digits, as
+ * Signal's safety numbers are made (each group is five bytes of the hash, as a number,
+ * modulo 100,000). It keeps about 99 bits: making a certificate whose short form matches
+ * another's costs some 2^99 tries. The pin itself always checks the full fingerprint.
+ */
+export function shortFingerprint(fingerprint: string): string {
+  const bytes = Buffer.from(normalizeFingerprint(fingerprint).replace(/:/g, ''), 'hex');
+  const groups: string[] = [];
+  for (let i = 0; i < 30; i += 5) {
+    groups.push(String(bytes.readUIntBE(i, 5) % 100_000).padStart(5, '0'));
+  }
+  return groups.join(' ');
+}
