@@ -11,7 +11,7 @@ import { Type } from 'typebox';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
-import type { Job } from '../jobs/queue';
+import type { FileJob } from '../jobs/queue';
 import { folderName, type LibraryFile, type LibraryFolder } from '../library/library';
 import { saveCopy } from '../library/save-copy';
 import { receiveUpload } from '../library/upload';
@@ -56,28 +56,25 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     for (const id of library.foldersWithPending()) protect(id, vault);
   });
 
-  /** Jobs by the library file they read, newest first; none while the vault is locked. */
-  const jobsByFile = async (): Promise<Map<string, Job[]>> => {
-    const map = new Map<string, Job[]>();
-    if (!session.currentVault()) return map;
-    let engine;
+  /** The job queue while the vault is open (and the engine with it); else undefined. */
+  const openQueue = () => {
+    if (!session.currentVault()) return undefined;
     try {
-      engine = session.requireEngine();
+      return session.requireEngine().queue;
     } catch {
-      return map;
+      return undefined;
     }
-    for (const job of await engine.queue.list({ limit: 100_000 })) {
-      const file = job.options.libraryFile;
-      if (file) map.set(file, [...(map.get(file) ?? []), job]);
-    }
-    return map;
   };
 
-  /** Files with a finished job, counted per folder without loading any folder's files. */
-  const encodedByFolder = (byFile: Map<string, Job[]>): Map<string, number> =>
-    library.countByFolder(
-      [...byFile].filter(([, jobs]) => jobs.some((j) => j.state === 'succeeded')).map(([id]) => id),
-    );
+  /** The jobs of these files, newest first, by file (one query); none while locked. */
+  const jobsByFile = async (fileIds: readonly string[]): Promise<Map<string, FileJob[]>> =>
+    (await openQueue()?.jobsForFiles(fileIds)) ?? new Map<string, FileJob[]>();
+
+  /** Files with a succeeded job, counted per folder: two queries, no job or file loaded. */
+  const encodedByFolder = async (): Promise<Map<string, number>> => {
+    const queue = openQueue();
+    return queue ? library.countByFolder(await queue.encodedFiles()) : new Map<string, number>();
+  };
 
   const folderView = (folder: LibraryFolder, encoded: Map<string, number>): FolderView => ({
     ...library.summary(folder),
@@ -88,7 +85,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
 
   const fileView = (
     file: LibraryFile,
-    byFile: Map<string, Job[]>,
+    byFile: Map<string, FileJob[]>,
     info = session.info.infoFor([file.id], session.currentVault()),
   ): FileView => ({
     id: file.id,
@@ -100,7 +97,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     encrypted: file.encryptedPath !== undefined,
     sourceExists: file.sourceExists,
     ...(file.missingSince !== undefined ? { missingSince: file.missingSince } : {}),
-    jobs: (byFile.get(file.id) ?? []).map((j) => ({ id: j.id, preset: j.preset, state: j.state })),
+    jobs: byFile.get(file.id) ?? [],
     ...(info.has(file.id) ? { info: info.get(file.id)! } : {}),
   });
 
@@ -114,7 +111,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     const fileParams = Type.Object({ id: FileId });
 
     app.get(DESKTOP_PATHS.folders, async () => {
-      const encoded = encodedByFolder(await jobsByFile());
+      const encoded = await encodedByFolder();
       return library.folders().map((f) => folderView(f, encoded));
     });
 
@@ -131,7 +128,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
           protect(folder.id, vault);
         }
         const view: AddedFolder = {
-          ...folderView(folder, encodedByFolder(await jobsByFile())),
+          ...folderView(folder, await encodedByFolder()),
           notice,
         };
         return reply.code(notice ? 200 : 201).send(view);
@@ -185,12 +182,12 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
       const folder = await library.rescan(request.params.id);
       const vault = session.currentVault();
       if (session.settings().encryptOnAdd && vault) protect(folder.id, vault);
-      return folderView(folder, encodedByFolder(await jobsByFile()));
+      return folderView(folder, await encodedByFolder());
     });
 
     app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
-      const byFile = await jobsByFile();
       const files = library.files(request.params.id);
+      const byFile = await jobsByFile(files.map((f) => f.id));
       const info = session.info.infoFor(
         files.map((f) => f.id),
         session.currentVault(),
@@ -205,7 +202,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         const vault = session.requireVault();
         const folder = library.folder(request.params.id);
         protect(folder.id, vault);
-        return reply.code(202).send(folderView(folder, encodedByFolder(await jobsByFile())));
+        return reply.code(202).send(folderView(folder, await encodedByFolder()));
       },
     );
 
@@ -230,7 +227,7 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
       session.readItemInfo();
       return reply
         .code(alreadyThere ? 200 : 201)
-        .send({ ...fileView(file, await jobsByFile()), alreadyThere });
+        .send({ ...fileView(file, await jobsByFile([file.id])), alreadyThere });
     });
 
     // --- Save a copy --------------------------------------------------------------------

@@ -118,6 +118,13 @@ export interface JobEvent {
   detail?: string;
 }
 
+/** A job as the library lists it beside the file it reads (JobOptions.libraryFile). */
+export interface FileJob {
+  id: string;
+  preset: string;
+  state: JobState;
+}
+
 export interface ListFilter {
   states?: JobState[];
   /** Server jobs fed by this upload. */
@@ -134,6 +141,13 @@ export interface JobQueue {
   /** How many jobs are in each state. */
   counts(): Promise<Record<JobState, number>>;
   events(id: string): Promise<JobEvent[]>;
+  /**
+   * The jobs that read each of these library files, newest first, by file (files without
+   * a job are absent): what the library shows beside its files, without loading jobs.
+   */
+  jobsForFiles(fileIds: readonly string[]): Promise<Map<string, FileJob[]>>;
+  /** The library files at least one succeeded job has read, each once. */
+  encodedFiles(): Promise<string[]>;
 
   /**
    * The next runnable job for `owner`, now running under a lease; none while paused.

@@ -262,4 +262,38 @@ describe('SqliteJobQueue', () => {
     expect(q.waitingSince(job.id)).toBe(again);
     expect((await q.get(job.id)).attempts).toBe(0);
   });
+
+  it("answers the library: each file's jobs newest first, and the files a job encoded", async () => {
+    const { q, clock } = await queue();
+    const forFile = (libraryFile: string, preset = 'remux') =>
+      q.submit(spec({ preset, options: { libraryFile } }));
+    const a1 = await forFile('maaa', 'web-h264');
+    clock.t += 1;
+    const b1 = await forFile('mbbb');
+    clock.t += 1;
+    const a2 = await forFile('maaa', 'photo-web');
+    await q.submit(spec()); // a job on a plain file, in no library
+    await forFile('mzzz');
+
+    // They run in submission order: a1 succeeds, b1 fails, a2 succeeds (its file counts once).
+    for (const [job, ok] of [
+      [a1, true],
+      [b1, false],
+      [a2, true],
+    ] as const) {
+      expect((await q.claim('w', 1000))?.id).toBe(job.id);
+      if (ok) await q.succeed(job.id, 'w', { outputs: [], notes: [] });
+      else await q.fail(job.id, 'w', { code: 'FFMPEG_FAILED', message: 'no' });
+    }
+
+    const byFile = await q.jobsForFiles(['maaa', 'mbbb', 'mnone']);
+    expect([...byFile.keys()].sort()).toEqual(['maaa', 'mbbb']);
+    expect(byFile.get('maaa')).toEqual([
+      { id: a2.id, preset: 'photo-web', state: 'succeeded' },
+      { id: a1.id, preset: 'web-h264', state: 'succeeded' },
+    ]);
+    expect(byFile.get('mbbb')).toEqual([{ id: b1.id, preset: 'remux', state: 'failed' }]);
+    expect(await q.jobsForFiles([])).toEqual(new Map());
+    expect(await q.encodedFiles()).toEqual(['maaa']);
+  });
 });

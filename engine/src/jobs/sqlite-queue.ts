@@ -1,105 +1,36 @@
 // The job queue in the engine's SQLite database. Every state change is one statement or
 // one transaction, so several processes (the engine and a CLI beside it) share the queue
 // safely, and a killed process leaves rows that `orphans()` finds on the next start.
+// This file holds the state changes and the memoised `get`; the reads that change nothing
+// are in job-reads.ts, and how a row becomes a Job in job-rows.ts.
 
 import { KeepsakeError } from '../core/errors';
 import { newJobId } from '../core/ids';
 import { dataVersion, openDatabase, stmt, type Db } from './db';
 import { JobPaths, migrateJobPaths } from './job-paths';
 import {
-  type Job,
-  type JobError,
-  type JobEvent,
-  type JobOutput,
-  type JobProgress,
-  type JobQueue,
-  type JobSnapshot,
-  type JobSpec,
-  type JobState,
-  type ListFilter,
+  countJobs,
+  encodedFiles,
+  jobEvents,
+  jobsForFiles,
+  listJobs,
+  orphanJobs,
+  waitingSince,
+} from './job-reads';
+import { freezeJob, toJob, type Row } from './job-rows';
+import type {
+  FileJob,
+  Job,
+  JobError,
+  JobEvent,
+  JobOutput,
+  JobProgress,
+  JobQueue,
+  JobSnapshot,
+  JobSpec,
+  JobState,
+  ListFilter,
 } from './queue';
-
-interface Row {
-  id: string;
-  preset: string;
-  params: string;
-  options: string;
-  input_kind: 'vault' | 'plain';
-  input_path: string;
-  output_dir: string;
-  state: JobState;
-  priority: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  attempts: number;
-  max_attempts: number;
-  not_before: number;
-  last_error_code: string | null;
-  last_error: string | null;
-  progress: number | null;
-  fps: number | null;
-  speed: number | null;
-  eta_seconds: number | null;
-  progress_at: number | null;
-  cancel_requested: number;
-  owner: string | null;
-  lease_until: number | null;
-  notes: string;
-  outputs: string;
-}
-
-const opt = <T>(value: T | null): T | undefined => (value === null ? undefined : value);
-
-/** Paths come out absolute, from data-folder-relative storage (job-paths.ts). */
-function toJob(row: Row, paths: JobPaths): Job {
-  return {
-    id: row.id,
-    preset: row.preset,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    options: JSON.parse(row.options) as Job['options'],
-    input: { kind: row.input_kind, path: paths.fromStored(row.input_path) },
-    outputDir: paths.fromStored(row.output_dir),
-    state: row.state,
-    priority: row.priority,
-    createdAt: row.created_at,
-    startedAt: opt(row.started_at),
-    finishedAt: opt(row.finished_at),
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    notBefore: row.not_before,
-    lastError:
-      row.last_error_code === null
-        ? undefined
-        : { code: row.last_error_code as JobError['code'], message: row.last_error ?? '' },
-    progress:
-      row.progress === null
-        ? undefined
-        : {
-            percent: row.progress,
-            fps: opt(row.fps),
-            speed: opt(row.speed),
-            etaSeconds: opt(row.eta_seconds),
-            at: row.progress_at ?? 0,
-          },
-    cancelRequested: row.cancel_requested === 1,
-    owner: opt(row.owner),
-    leaseUntil: opt(row.lease_until),
-    notes: JSON.parse(row.notes) as string[],
-    outputs: paths.outputsFromStored(JSON.parse(row.outputs) as JobOutput[]),
-  };
-}
-
-/** Freezes a job built from JSON all the way down (it holds no cycles). */
-function freezeJob(job: Job): JobSnapshot {
-  const freeze = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null) return;
-    Object.freeze(value);
-    for (const inner of Object.values(value)) freeze(inner);
-  };
-  freeze(job);
-  return job;
-}
 
 export class SqliteJobQueue implements JobQueue {
   private readonly db: Db;
@@ -189,42 +120,24 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async list(filter: ListFilter = {}): Promise<Job[]> {
-    const states = filter.states ?? [];
-    const clauses: string[] = [];
-    const args: unknown[] = [];
-    if (states.length) {
-      clauses.push(`state IN (${states.map(() => '?').join(', ')})`);
-      args.push(...states);
-    }
-    if (filter.upload !== undefined) {
-      clauses.push(`json_extract(options, '$.upload') = ?`);
-      args.push(filter.upload);
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = stmt(
-      this.db,
-      `SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`,
-    ).all(...args, filter.limit ?? 1000) as Row[];
-    return rows.map((row) => toJob(row, this.paths));
+    return listJobs(this.db, this.paths, filter);
   }
 
   async counts(): Promise<Record<JobState, number>> {
-    const counts = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
-    const rows = stmt(this.db, 'SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as {
-      state: JobState;
-      n: number;
-    }[];
-    for (const row of rows) counts[row.state] = row.n;
-    return counts;
+    return countJobs(this.db);
   }
 
   async events(id: string): Promise<JobEvent[]> {
     this.row(id);
-    const rows = stmt(
-      this.db,
-      'SELECT at, kind, detail FROM job_events WHERE job_id = ? ORDER BY id',
-    ).all(id) as { at: number; kind: string; detail: string | null }[];
-    return rows.map((r) => ({ at: r.at, kind: r.kind, detail: opt(r.detail) }));
+    return jobEvents(this.db, id);
+  }
+
+  async jobsForFiles(fileIds: readonly string[]): Promise<Map<string, FileJob[]>> {
+    return jobsForFiles(this.db, fileIds);
+  }
+
+  async encodedFiles(): Promise<string[]> {
+    return encodedFiles(this.db);
   }
 
   /**
@@ -233,17 +146,7 @@ export class SqliteJobQueue implements JobQueue {
    * Synchronous, as the desktop's job views are built on every stream tick.
    */
   waitingSince(id: string): number | undefined {
-    const at = stmt(
-      this.db,
-      `SELECT min(at) FROM job_events
-         WHERE job_id = @id AND kind = 'retry' AND substr(detail, 1, 19) = 'SERVER_UNREACHABLE:'
-           AND id > coalesce((SELECT max(id) FROM job_events WHERE job_id = @id
-             AND NOT (kind = 'started' OR (kind = 'retry'
-               AND substr(detail, 1, 19) = 'SERVER_UNREACHABLE:'))), 0)`,
-    )
-      .pluck()
-      .get({ id }) as number | null;
-    return at ?? undefined;
+    return waitingSince(this.db, id);
   }
 
   async claim(
@@ -470,11 +373,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   async orphans(isAlive: (owner: string) => boolean): Promise<Job[]> {
-    const now = this.now();
-    const rows = stmt(this.db, `SELECT * FROM jobs WHERE state = 'running'`).all() as Row[];
-    return rows
-      .filter((r) => r.owner === null || (r.lease_until ?? 0) < now || !isAlive(r.owner))
-      .map((row) => toJob(row, this.paths));
+    return orphanJobs(this.db, this.paths, this.now(), isAlive);
   }
 
   async close(): Promise<void> {

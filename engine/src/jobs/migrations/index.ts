@@ -17,6 +17,7 @@ import { migration as library } from './007-library';
 import { migration as libraryArchive } from './008-library-archive';
 import { migration as libraryInfo } from './009-library-info';
 import { migration as libraryPreviews } from './010-library-previews';
+import { migration as jobsByLibraryFile } from './011-jobs-by-library-file';
 
 export type { Migration } from './migration';
 
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   libraryArchive,
   libraryInfo,
   libraryPreviews,
+  jobsByLibraryFile,
 ];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDir } from '../../testing/tmp';
 import { openDatabase, schemaVersion, type Db } from '../db';
+import { ENCODED_FILES_SQL, FILE_JOBS_SQL } from '../job-reads';
 import { MIGRATIONS } from './index';
 
 interface Case {
@@ -168,6 +169,28 @@ const cases: readonly Case[] = [
       db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
       expect(count(db, 'library_previews')).toBe(0);
       expect(count(db, 'library_preview_state')).toBe(0);
+    },
+  },  {
+    adds: [],
+    seed: (db) => {
+      db.exec(`INSERT INTO jobs (id, preset, params, options, input_kind, input_path, output_dir,
+                                 state, created_at)
+               VALUES ('j11', 'web-h264', '{}', '{"libraryFile":"m11"}', 'vault', 'm11.ksv',
+                       'outputs', 'succeeded', 11)`);
+    },
+    check: (db) => {
+      // The library's two questions of the queue (job-reads.ts) go through the index, the
+      // second without reading the table at all.
+      const plan = (sql: string, ...args: unknown[]) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
+          .map((row) => row.detail)
+          .join('\n');
+      expect(plan(FILE_JOBS_SQL, '["m11"]')).toMatch(/USING INDEX jobs_by_library_file/);
+      expect(plan(ENCODED_FILES_SQL)).toMatch(/USING COVERING INDEX jobs_by_library_file/);
+      expect(db.prepare(FILE_JOBS_SQL).all('["m11"]')).toEqual([
+        { file: 'm11', id: 'j11', preset: 'web-h264', state: 'succeeded' },
+      ]);
+      expect(db.prepare(ENCODED_FILES_SQL).pluck().all()).toEqual(['m11']);
     },
   },
 ];
