@@ -1,0 +1,249 @@
+// A video's pictures for the library: a poster (a representative frame, not black, not a
+// blank stretch of tape; see preview-luma.ts) and a sprite (frames from end to end side
+// by side, for hover-scrubbing in the grid).
+//
+// FFmpeg reads the vault copy over the engine's loopback source (input-source.ts) and
+// hands the frames back on its stdout, as uncompressed PPM images: nothing decrypted
+// touches a disk. One FFmpeg run samples the whole video: it opens the input once per
+// point in time, seeks there (to the keyframe before, then decodes up to the point), and
+// takes one frame from each, scaled to poster size; sharp then scores the frames, encodes
+// the chosen one as the poster and the small copies of all of them as the sprite.
+
+import sharp from 'sharp';
+import { isKeepsakeError } from '../core/errors';
+import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
+import { decodeLimitArgs, tooLargeFromStderr } from '../ffmpeg/media-limits';
+import { probeInput, type ProbeResult } from '../ffmpeg/probe';
+import { spawnTool } from '../ffmpeg/tool-process';
+import type { VaultFile } from '../vault/vault-file';
+import type { InfoTools } from './item-info';
+import { choosePoster, lumaStats } from './preview-luma';
+import type { MadePicture, PictureFailure } from './preview-types';
+
+/** Frames sampled across the video: the sprite's frames and the poster's candidates. */
+export const SPRITE_FRAMES = 10;
+/** Width of each frame in the sprite. */
+export const SPRITE_FRAME_WIDTH = 160;
+/** Long side of the poster. */
+export const POSTER_SIZE = 1280;
+
+const POSTER_QUALITY = 80;
+const SPRITE_QUALITY = 70;
+const FRAMES_TIMEOUT_MS = 180_000;
+
+/** Where to sample a video of `duration` seconds: the middle of each of `count` equal parts. */
+export function samplePoints(duration: number, count = SPRITE_FRAMES): number[] {
+  if (!(duration > 0)) return [0];
+  return Array.from({ length: count }, (_, i) => ((i + 0.5) * duration) / count);
+}
+
+export interface Frame {
+  width: number;
+  height: number;
+  /** Packed RGB, 3 bytes a pixel. */
+  rgb: Buffer;
+}
+
+export async function makeVideoPictures(
+  file: VaultFile,
+  tools: InfoTools,
+  name: string,
+): Promise<MadePicture[] | PictureFailure> {
+  const source = await serveLoopback(vaultByteSource(file));
+  try {
+    let probed: ProbeResult;
+    try {
+      probed = await probeInput(tools.ffprobePath, source, { file: name });
+    } catch (err) {
+      // A verdict on the file is kept; anything else (FFprobe missing, crashed, the vault
+      // copy unreadable) is thrown, and the item is tried again at the next run.
+      if (isKeepsakeError(err, 'INPUT_TOO_LARGE')) {
+        return { reason: 'too-large', detail: `${err.message}.` };
+      }
+      if (isKeepsakeError(err, 'UNSUPPORTED_INPUT')) {
+        return {
+          reason: 'damaged',
+          detail: `This video cannot be read: it may be damaged, only partly copied, or of a kind Keepsake does not read (${err.message}).`,
+        };
+      }
+      throw err;
+    }
+    if (!probed.streams.some((s) => s.type === 'video' && !s.attachedPic)) {
+      return { reason: 'no-picture', detail: 'This video has no picture (sound only).' };
+    }
+    const result = await sampleFrames(tools, source, probed, samplePoints(probed.durationSeconds));
+    // The vault copy failed to decrypt under FFmpeg: not the file's fault, not a verdict.
+    if (source.error) throw source.error;
+    if ('reason' in result) return result;
+    return await posterAndSprite(result);
+  } finally {
+    await source.close();
+  }
+}
+
+/** The poster (the chosen frame) and the sprite (every frame, small, left to right). */
+export async function posterAndSprite(frames: Frame[]): Promise<MadePicture[]> {
+  const chosen = frames[choosePoster(frames.map((f) => lumaStats(f.rgb, f.width, f.height)))]!;
+  const raw = (f: Frame) => ({ raw: { width: f.width, height: f.height, channels: 3 as const } });
+  const poster = await sharp(chosen.rgb, raw(chosen))
+    .jpeg({ quality: POSTER_QUALITY })
+    .toBuffer({ resolveWithObject: true });
+
+  const first = frames[0]!;
+  const frameWidth = Math.min(SPRITE_FRAME_WIDTH, first.width);
+  const frameHeight = Math.max(2, 2 * Math.round((frameWidth * first.height) / first.width / 2));
+  const small = await Promise.all(
+    frames.map((f) =>
+      sharp(f.rgb, raw(f)).resize(frameWidth, frameHeight, { fit: 'fill' }).raw().toBuffer(),
+    ),
+  );
+  const sprite = await sharp({
+    create: {
+      width: frameWidth * frames.length,
+      height: frameHeight,
+      channels: 3,
+      background: '#000000',
+    },
+  })
+    .composite(
+      small.map((input, i) => ({
+        input,
+        raw: { width: frameWidth, height: frameHeight, channels: 3 as const },
+        left: i * frameWidth,
+        top: 0,
+      })),
+    )
+    .jpeg({ quality: SPRITE_QUALITY })
+    .toBuffer({ resolveWithObject: true });
+  return [
+    { kind: 'poster', data: poster.data, width: poster.info.width, height: poster.info.height },
+    {
+      kind: 'sprite',
+      data: sprite.data,
+      width: sprite.info.width,
+      height: sprite.info.height,
+      frames: frames.length,
+    },
+  ];
+}
+
+/** FFmpeg's arguments: one input per point, one frame from each, scaled alike, as PPM on stdout. */
+export function frameArgs(input: ToolInput, demuxer: string, points: readonly number[]): string[] {
+  const inputs = points.flatMap((at) => [
+    ...['-ss', at.toFixed(3), '-f', demuxer, '-protocol_whitelist', 'http,tcp'],
+    ...decodeLimitArgs(),
+    ...['-i', input.url],
+  ]);
+  // Square pixels first (a DV or DVD frame is stored narrower or wider than it is shown),
+  // then no larger than the poster (never enlarged); every frame comes out the same size,
+  // as concat needs.
+  const fit =
+    `scale=w='trunc(iw*sar/2)*2':h=ih,setsar=1,` +
+    `scale=w='if(gte(iw,ih),min(${POSTER_SIZE},iw),-2)':h='if(gte(iw,ih),-2,min(${POSTER_SIZE},ih))'`;
+  const chains = points.map((_, i) => `[${i}:v:0]trim=end_frame=1,${fit},setpts=N[f${i}]`);
+  const graph = `${chains.join(';')};${points.map((_, i) => `[f${i}]`).join('')}concat=n=${points.length}:v=1:a=0,format=rgb24[out]`;
+  return [
+    ...['-v', 'error', '-nostdin', '-nostats'],
+    ...inputs,
+    ...['-filter_complex', graph, '-map', '[out]', '-vsync', 'passthrough'],
+    ...['-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1'],
+  ];
+}
+
+/** The frames FFmpeg decodes at `points`, or why it could not. */
+function sampleFrames(
+  tools: InfoTools,
+  input: ToolInput,
+  probed: ProbeResult,
+  points: readonly number[],
+): Promise<Frame[] | PictureFailure> {
+  return new Promise((resolve, reject) => {
+    const child = spawnTool(tools.ffmpegPath, frameArgs(input, probed.demuxer, points), {
+      env: { ...input.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const reader = new PpmReader(points.length);
+    let stderr = '';
+    let overflow = false;
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!reader.push(chunk)) {
+        overflow = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child
+      .stderr!.setEncoding('utf8')
+      .on('data', (t: string) => (stderr = (stderr + t).slice(-4096)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), FRAMES_TIMEOUT_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err); // FFmpeg did not start: not the file's fault
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (overflow) {
+        return reject(new Error('FFmpeg sent more picture data than was asked for'));
+      }
+      if (signal !== null) return reject(new Error(`FFmpeg stopped by ${signal}`));
+      const tooLarge = tooLargeFromStderr(stderr);
+      if (tooLarge) return resolve({ reason: 'too-large', detail: `${tooLarge.message}.` });
+      const firstError = stderr.trim().split('\n')[0];
+      const frames = reader.frames;
+      if (code !== 0 || frames.length === 0) {
+        const why = firstError || (code !== 0 ? `FFmpeg stopped with exit ${code}` : 'no frame');
+        return resolve({
+          reason: 'damaged',
+          detail: `No picture could be taken from this video: it may be damaged (${why}).`,
+        });
+      }
+      resolve(frames);
+    });
+  });
+}
+
+/**
+ * Splits FFmpeg's stream of binary PPM images (`P6 <w> <h> 255`) into frames, holding no
+ * more than `maxFrames` of them.
+ */
+export class PpmReader {
+  readonly frames: Frame[] = [];
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Bytes needed before the frame begun can be cut out (chunks are joined once, not each time). */
+  private need = 0;
+
+  constructor(private readonly maxFrames: number) {}
+
+  /** Takes more bytes; false once they hold more than `maxFrames` frames or are no PPM. */
+  push(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    if (this.length < this.need) return true;
+    let pending = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    try {
+      for (;;) {
+        if (pending.length === 0) return true;
+        const head = pending.toString('latin1', 0, 40);
+        const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(head);
+        if (!header) return pending.length < 40 && 'P6'.startsWith(head.slice(0, 2));
+        const width = Number(header[1]);
+        const height = Number(header[2]);
+        const start = header[0].length;
+        const end = start + width * height * 3;
+        if (this.frames.length >= this.maxFrames || width * height > POSTER_SIZE * POSTER_SIZE) {
+          return false;
+        }
+        if (pending.length < end) {
+          this.need = end;
+          return true;
+        }
+        this.frames.push({ width, height, rgb: Buffer.from(pending.subarray(start, end)) });
+        pending = pending.subarray(end);
+        this.need = 0;
+      }
+    } finally {
+      this.chunks = pending.length > 0 ? [pending] : [];
+      this.length = pending.length;
+    }
+  }
+}
