@@ -146,7 +146,7 @@ function UnconfirmedKey({ onMade }: { onMade: (key: string) => void }) {
           className="primary"
           disabled={newRecoveryKey.isPending}
           onClick={() =>
-            newRecoveryKey.mutateAsync({}).then(
+            void newRecoveryKey.mutateAsync({}).then(
               (v) => onMade(v.recoveryKey),
               () => {}, // shown from .error
             )
