@@ -3,7 +3,6 @@
 // `kek` and `validate`, not for every `keepsake encrypt` or `job submit`.
 
 export { databasePath, openDatabase } from '../jobs/db';
-export { redact } from '../audit/audit';
 export { CredentialStore } from '../net/credentials';
 export { generateKekFile, loadKek, parseKek } from '../net/kek';
 export { parseRole } from '../net/roles';

@@ -8,7 +8,7 @@
 import type { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-export type JsonLog = Logger<never, boolean>;
+export type JsonLog = Logger;
 
 const CENSOR = '[redacted]';
 

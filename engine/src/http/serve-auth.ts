@@ -1,14 +1,14 @@
 // Who is asking, and may they: the signed-client gate of the hardened server.
 //
-// Order for each request: the client address (X-Forwarded-For only from trusted
-// proxies), then the HMAC signature (timestamp window, constant-time compare, replay
+// Order for each request: the client address (Fastify's trustProxy walks X-Forwarded-For
+// for the trusted proxies: see trustProxyFor), then the HMAC signature (timestamp window, constant-time compare, replay
 // cache), then the credential's allowed CIDRs, then the route's scopes. Every refusal is
 // a KeepsakeError with a code, and the caller writes it to the audit log.
 
 import type { FastifyRequest } from 'fastify';
 import { KeepsakeError } from '../core/errors';
 import type { Credential, CredentialStore } from '../net/credentials';
-import { clientAddress, normalizeIp, parseCidrs, type CidrSet } from '../net/cidr';
+import { normalizeIp, parseCidrs, type CidrSet } from '../net/cidr';
 import { ReplayCache } from '../net/replay-cache';
 import { hasScopes, type Role } from '../net/roles';
 import { checkSignedHeaders, verifyRequest } from '../net/signing';
@@ -45,13 +45,11 @@ export interface AuthGate {
 export function createAuthGate(
   credentials: CredentialStore,
   options: {
-    trustedProxies: string[];
     windowSeconds?: number;
     /** Kept across configuration reloads: a fresh cache would accept recent replays. */
     replay?: ReplayCache;
   },
 ): AuthGate {
-  const trusted: CidrSet = parseCidrs(options.trustedProxies);
   const replay =
     options.replay ?? new ReplayCache({ ttlSeconds: 2 * (options.windowSeconds ?? 30) });
   // Parsed once per distinct list, not on every request.
@@ -62,22 +60,24 @@ export function createAuthGate(
     if (!set) parsed.set(key, (set = parseCidrs(cidrs)));
     return set;
   };
-  // A connection's peer never changes: it is normalised and checked against the trusted
-  // proxies once per connection, not on every request it carries.
-  const peers = new WeakMap<object, { peer: string | undefined; proxy: boolean }>();
-  const address = (request: FastifyRequest) => {
-    const socket = request.socket;
-    let known = peers.get(socket);
-    if (!known) {
-      const peer =
-        socket.remoteAddress === undefined ? undefined : normalizeIp(socket.remoteAddress);
-      known = { peer, proxy: peer !== undefined && trusted.has(peer) };
-      peers.set(socket, known);
+  // A connection's peer never changes: it is normalised once per connection, not on
+  // every request it carries.
+  const peers = new WeakMap<object, string>();
+  const peerOf = (socket: FastifyRequest['socket']) => {
+    let peer = peers.get(socket);
+    if (peer === undefined) {
+      const raw = socket.remoteAddress;
+      peer = (raw === undefined ? undefined : normalizeIp(raw)) ?? 'unknown';
+      peers.set(socket, peer);
     }
-    if (!known.proxy) return known.peer ?? 'unknown';
-    return (
-      clientAddress(socket.remoteAddress, request.headers['x-forwarded-for'], trusted) ?? 'unknown'
-    );
+    return peer;
+  };
+  const address = (request: FastifyRequest) => {
+    // request.ip is the socket peer, or what trustProxy (trustProxyFor) found behind it.
+    const ip = request.ip;
+    if (ip === request.socket.remoteAddress) return peerOf(request.socket);
+    // A malformed entry reached on the walk stands for no one: the peer is the client.
+    return normalizeIp(ip) ?? peerOf(request.socket);
   };
   const allowedAddress = (credential: Credential, from: string) => {
     if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
@@ -131,4 +131,18 @@ export function createAuthGate(
       return { clientId, name: credential.name, role: credential.role, address: from };
     },
   };
+}
+
+/**
+ * Fastify's `trustProxy` for the configured proxies: the client address is the socket
+ * peer, or, only when that peer is a trusted proxy, the right-most X-Forwarded-For entry
+ * that is not itself a trusted proxy (every entry trusted: the left-most). Entries are
+ * trustworthy only from the right up to the first untrusted one; what is left of it was
+ * written by the client and never read. IPv4-mapped IPv6 and IPv4 compare alike (CidrSet),
+ * and a malformed entry reached on the walk gives the socket peer (AuthGate.address).
+ */
+export function trustProxyFor(trustedProxies: readonly string[]) {
+  if (trustedProxies.length === 0) return false;
+  const trusted: CidrSet = parseCidrs(trustedProxies);
+  return (address: string) => trusted.has(address);
 }

@@ -164,7 +164,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         engine,
         uploads,
         jobKeys,
-        gate: createAuthGate(credentials, { trustedProxies: cfg.trustedProxies, replay }),
+        gate: createAuthGate(credentials, { replay }),
         audit,
         metrics,
         health,
