@@ -5,9 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { localTime } from '../library/capture-date';
 import { cliVault, runCli } from '../testing/cli';
+import { filesContaining } from '../testing/marker';
+import { makeClip } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 
 describe('keepsake library', () => {
@@ -105,6 +108,133 @@ describe('keepsake library', () => {
         n.endsWith('.ksv'),
       ),
     ).toEqual([]);
+  });
+
+  it('set gives an item a title and a date that files then reports, and clears them', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    await writeFile(join(media, 'tape 3.mp4'), randomBytes(5000));
+    const added = await runCli(['library', 'add', media, '--json'], { env });
+    const { folder } = JSON.parse(added.stdout) as { folder: { id: string } };
+    const files = async () =>
+      (
+        JSON.parse((await runCli(['library', 'files', folder.id, '--json'], { env })).stdout) as {
+          files: { id: string; title: string | null; capturedAt: string; capturedFrom: string }[];
+        }
+      ).files[0]!;
+    const item = await files();
+    expect(item).toMatchObject({ title: null, capturedFrom: 'mtime' });
+
+    const set = await runCli(
+      ['library', 'set', item.id, '--title', 'Christmas 1989', '--date', '1989-12-24'],
+      { env },
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe('tape 3.mp4 is now titled "Christmas 1989" and dated 1989-12-24.\n');
+    expect(await files()).toMatchObject({
+      title: 'Christmas 1989',
+      capturedAt: '1989-12-24T00:00:00',
+      capturedFrom: 'user',
+    });
+
+    const bad = await runCli(['library', 'set', item.id, '--date', '24/12/1989'], { env });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/is not a date: write it year-month-day/);
+    const unknown = await runCli(['library', 'set', 'fi_nobody', '--title', 'x'], { env });
+    expect(unknown.stderr).toMatch(/no library file/);
+
+    const cleared = await runCli(
+      ['library', 'set', item.id, '--clear-date', '--clear-title', '--json'],
+      { env },
+    );
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ title: null, date: null });
+    expect(await files()).toMatchObject({ title: null, capturedFrom: 'mtime' });
+  });
+
+  it('add makes pictures, files reports them, and preview saves one decrypted', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    // Noise, not one colour: a flat picture's JPEG holds byte runs any file may hold.
+    const noise = { type: 'gaussian' as const, mean: 128, sigma: 40 };
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#996633', noise } })
+      .jpeg()
+      .toFile(join(media, 'garden.jpg'));
+    await makeClip(media, 'party.mp4', { seconds: 1 });
+    await writeFile(join(media, 'notes.txt'), 'shopping list');
+    const added = await runCli(['library', 'add', media, '--json'], { env });
+    expect(added.code, added.stderr).toBe(0);
+    const { folder, encrypted } = JSON.parse(added.stdout) as {
+      folder: { id: string };
+      encrypted: { done: number; read: number; pictured: number };
+    };
+    expect(encrypted).toMatchObject({ done: 2, read: 2, pictured: 2 });
+    const { files } = JSON.parse(
+      (await runCli(['library', 'files', folder.id, '--json'], { env })).stdout,
+    ) as { files: { id: string; rel: string; preview: boolean }[] };
+    const id = (rel: string) => files.find((f) => f.rel === rel)!.id;
+    expect(Object.fromEntries(files.map((f) => [f.rel, f.preview]))).toEqual({
+      'garden.jpg': true,
+      'party.mp4': true,
+      'notes.txt': false,
+    });
+
+    const outDir = await freshDir();
+    const out = join(outDir, 'garden thumb.jpg');
+    const saved = await runCli(['library', 'preview', id('garden.jpg'), out], { env });
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(await sharp(out).metadata()).toMatchObject({ format: 'jpeg', width: 320, height: 240 });
+    const thumb = await readFile(out);
+    // Never replaced unless asked.
+    const again = await runCli(['library', 'preview', id('garden.jpg'), out], { env });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already exists/);
+    expect((await readFile(out)).equals(thumb)).toBe(true);
+    const forced = await runCli(
+      ['library', 'preview', id('garden.jpg'), out, '--kind', 'preview', '--force', '--json'],
+      { env },
+    );
+    expect(JSON.parse(forced.stdout)).toMatchObject({ kind: 'preview', width: 640, height: 480 });
+    expect(await sharp(out).metadata()).toMatchObject({ width: 640, height: 480 });
+
+    // A video gives its poster, or its sprite of ten frames when asked.
+    const poster = join(outDir, 'poster.jpg');
+    expect((await runCli(['library', 'preview', id('party.mp4'), poster], { env })).code).toBe(0);
+    expect(await sharp(poster).metadata()).toMatchObject({ width: 320, height: 240 });
+    const sprite = await runCli(
+      [
+        'library',
+        'preview',
+        id('party.mp4'),
+        join(outDir, 'sprite.jpg'),
+        '--kind',
+        'sprite',
+        '--json',
+      ],
+      { env },
+    );
+    expect(JSON.parse(sprite.stdout)).toMatchObject({ kind: 'sprite', frames: 10, width: 1600 });
+
+    // Clear errors: an unknown id, a file Keepsake makes no picture of, an unknown kind.
+    const unknown = await runCli(['library', 'preview', 'fi_nobody', join(outDir, 'x.jpg')], {
+      env,
+    });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no library file/);
+    const text = await runCli(['library', 'preview', id('notes.txt'), join(outDir, 'y.jpg')], {
+      env,
+    });
+    expect(text.stderr).toMatch(/pictures of photos and videos only/);
+    const kind = await runCli(
+      ['library', 'preview', id('garden.jpg'), join(outDir, 'z.jpg'), '--kind', 'movie'],
+      { env },
+    );
+    expect(kind.code).toBe(2);
+    expect(kind.stderr).toMatch(/--kind is one of thumb, preview, poster, sprite/);
+
+    // The data folder holds the pictures only encrypted.
+    const needle = thumb.subarray(thumb.length / 2, thumb.length / 2 + 32);
+    expect(await filesContaining(outDir, needle)).toHaveLength(1);
+    expect(await filesContaining(env.KEEPSAKE_HOME, needle)).toEqual([]);
   });
 
   it('--no-encrypt only scans, and a missing folder is a clear error', async () => {

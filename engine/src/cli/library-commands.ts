@@ -10,31 +10,45 @@ import { resolveDataDir } from '../core/data-dir';
 import { readSettings } from '../session/settings';
 import { KeepsakeError } from '../core/errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
+import { checkReplaceable, writeFileAtomic } from '../fs/atomic';
 import { databasePath, openDatabase, type Db } from '../jobs/db';
 import { InfoReader } from '../library/info-reader';
+import { PreviewMaker } from '../library/preview-maker';
+import { findPicture } from '../library/preview-store';
+import { PREVIEW_KINDS, type PreviewKind } from '../library/preview-types';
+import { ItemLabelStore, labelCapturedAt, type ItemLabels } from '../library/item-labels';
 import { Library, folderName, type LibraryFolder } from '../library/library';
 import { saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
 import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
 import { printable } from './printable';
 
-function openLibrary(g: GlobalOptions): { db: Db; library: Library; info: InfoReader } {
+interface OpenLibrary {
+  db: Db;
+  library: Library;
+  info: InfoReader;
+  previews: PreviewMaker;
+}
+
+function openLibrary(g: GlobalOptions): OpenLibrary {
   const dataDir = resolveDataDir(g.dataDir);
   const db = openDatabase(databasePath(dataDir));
-  const info = new InfoReader(db, dataDir, async () => {
+  const tools = async () => {
     const config = await readConfig(dataDir);
     return locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  });
-  return { db, library: new Library(db, dataDir), info };
+  };
+  const info = new InfoReader(db, dataDir, tools);
+  const previews = new PreviewMaker(db, dataDir, tools);
+  return { db, library: new Library(db, dataDir), info, previews };
 }
 
 async function withLibrary<T>(
   g: GlobalOptions,
-  fn: (library: Library, db: Db, info: InfoReader) => Promise<T>,
+  fn: (library: Library, db: Db, info: InfoReader, previews: PreviewMaker) => Promise<T>,
 ): Promise<T> {
-  const { db, library, info } = openLibrary(g);
+  const { db, library, info, previews } = openLibrary(g);
   try {
-    return await fn(library, db, info);
+    return await fn(library, db, info, previews);
   } finally {
     db.close();
   }
@@ -60,11 +74,20 @@ function folderJson(library: Library, folder: LibraryFolder) {
 
 /**
  * Encrypts a folder's pending media, then reads the dates and details of what is in the
- * vault and not read yet (as the app does in the background), with progress.
+ * vault and not read yet, and makes the pictures it lacks (as the app does in the
+ * background), with progress.
  */
-async function protect(g: GlobalOptions, library: Library, info: InfoReader, folderId: string) {
+async function protect(
+  g: GlobalOptions,
+  library: Library,
+  info: InfoReader,
+  previews: PreviewMaker,
+  folderId: string,
+) {
   const pending = library.summary(library.folder(folderId)).pending;
-  if (pending === 0 && info.leftToRead() === 0) return { done: 0, failed: 0, read: 0 };
+  if (pending === 0 && info.leftToRead() === 0 && previews.leftToMake() === 0) {
+    return { done: 0, failed: 0, read: 0, pictured: 0 };
+  }
   const vault = await openVault(g);
   const progress = progressFor(g);
   progress.setTotals({ files: pending, bytes: 0 });
@@ -95,11 +118,35 @@ async function protect(g: GlobalOptions, library: Library, info: InfoReader, fol
       `keepsake: dates and details not read (${printable(unread)}); they are read at the next add or rescan\n`,
     );
   }
+  const picturing = progressFor(g);
+  picturing.setTotals({ files: previews.leftToMake(), bytes: 0 });
+  picturing.start();
+  let pictured = 0;
+  let unpictured: string | undefined;
+  try {
+    const result = await previews.run(vault, () => picturing.fileDone());
+    pictured = result.done;
+    if (result.failed > 0) {
+      unpictured = `${result.failed} items: ${previews.lastError ?? 'unknown'}`;
+    }
+  } catch (err) {
+    // As for dates: pictures are made again next time.
+    unpictured = (err as Error).message;
+  } finally {
+    picturing.stop();
+  }
+  if (unpictured !== undefined && !g.json) {
+    process.stderr.write(
+      `keepsake: pictures not made (${printable(unpictured)}); they are made at the next add or rescan\n`,
+    );
+  }
   return {
     done: done.done,
     failed: done.failed,
     read,
     ...(unread !== undefined ? { unread } : {}),
+    pictured,
+    ...(unpictured !== undefined ? { unpictured } : {}),
     lastError: library.summary(library.folder(folderId)).lastError,
   };
 }
@@ -115,10 +162,12 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'only scan; protect the files later (`keepsake library rescan`)')
     .action(async (path: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db, info) => {
+      await withLibrary(g, async (library, db, info, previews) => {
         const { folder, notice } = await library.addFolder(resolve(path));
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
-        const encrypted = encrypt ? await protect(g, library, info, folder.id) : undefined;
+        const encrypted = encrypt
+          ? await protect(g, library, info, previews, folder.id)
+          : undefined;
         const summary = folderJson(library, library.folder(folder.id));
         output(
           g,
@@ -161,13 +210,19 @@ export function registerLibraryCommands(program: Command): void {
     .description("a folder's files: whether each is protected and whether its source is there")
     .action(async (folderId: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, _db, reader) => {
+      await withLibrary(g, async (library, db, reader, previews) => {
         const list = library.files(folderId);
         const ids = list.map((f) => f.id);
+        const pictured = previews.withPicture(ids);
         // Dates and cameras are sealed with the vault: shown when it opens, as in the app.
-        const read = reader.anyRead(ids) ? reader.infoFor(ids, await openVault(g)) : new Map();
+        const labelStore = new ItemLabelStore(db);
+        const vault =
+          reader.anyRead(ids) || labelStore.anySet(ids) ? await openVault(g) : undefined;
+        const read = reader.infoFor(ids, vault);
+        const labelled = vault ? labelStore.get(ids, vault) : new Map<string, ItemLabels>();
         const files = list.map((f) => {
           const info = read.get(f.id);
+          const labels = labelled.get(f.id);
           return {
             id: f.id,
             rel: f.rel,
@@ -178,13 +233,17 @@ export function registerLibraryCommands(program: Command): void {
             sourceExists: f.sourceExists,
             ...(f.missingSince !== undefined ? { missingSince: f.missingSince } : {}),
             // What was read from the vault copy: null until it is read.
-            capturedAt: info?.capturedAt ?? null,
-            capturedFrom: info?.capturedFrom ?? null,
+            title: labels?.title ?? null,
+            // The date the family gave it wins over the one read from the file.
+            capturedAt: labels?.date ? labelCapturedAt(labels.date) : (info?.capturedAt ?? null),
+            capturedFrom: labels?.date ? 'user' : (info?.capturedFrom ?? null),
             durationSeconds: info?.durationSeconds ?? null,
             width: info?.width ?? null,
             height: info?.height ?? null,
             damaged: info?.attention === 'damaged',
             attention: info?.attention ?? null,
+            // Its grid picture (a photo's thumbnail, a video's poster) is made.
+            preview: pictured.has(f.id),
           };
         });
         const text = files
@@ -197,6 +256,58 @@ export function registerLibraryCommands(program: Command): void {
         output(g, text || 'No files.', { files });
       });
     });
+
+  lib
+    .command('preview <fileId> <out>')
+    .description(
+      "save an item's picture decrypted into OUT: a photo's thumbnail, a video's poster, or --kind",
+    )
+    .option('--kind <kind>', `which picture: ${PREVIEW_KINDS.join(', ')}`)
+    .option('--force', 'replace OUT if it exists')
+    .action(
+      async (
+        fileId: string,
+        out: string,
+        opts: { kind?: string; force?: boolean },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        const kind = opts.kind as PreviewKind | undefined;
+        if (kind !== undefined && !PREVIEW_KINDS.includes(kind)) {
+          throw new KeepsakeError(
+            'USAGE',
+            `--kind is one of ${PREVIEW_KINDS.join(', ')}, not “${printable(kind)}”`,
+          );
+        }
+        const dest = resolve(out);
+        const force = opts.force === true;
+        await withLibrary(g, async (library, db, _info, previews) => {
+          const file = library.file(fileId);
+          // Why there is no picture, or that OUT is taken, is said before the password is asked.
+          findPicture(db, file.id, kind);
+          await checkReplaceable(dest, force);
+          const picture = await previews.picture(await openVault(g), file.id, kind);
+          try {
+            await checkReplaceable(dest, force);
+            await writeFileAtomic(dest, picture.bytes, { exclusive: !force });
+          } finally {
+            picture.bytes.fill(0);
+          }
+          output(
+            g,
+            `Saved the ${picture.kind} of ${printable(basename(file.rel))} (${picture.width} × ${picture.height}) to ${printable(dest)}.`,
+            {
+              file: file.id,
+              kind: picture.kind,
+              width: picture.width,
+              height: picture.height,
+              frames: picture.frames,
+              path: dest,
+            },
+          );
+        });
+      },
+    );
 
   lib
     .command('remove <folderId>')
@@ -226,10 +337,10 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'do not protect new files now')
     .action(async (folderId: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db, info) => {
+      await withLibrary(g, async (library, db, info, previews) => {
         await library.rescan(folderId);
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
-        const encrypted = encrypt ? await protect(g, library, info, folderId) : undefined;
+        const encrypted = encrypt ? await protect(g, library, info, previews, folderId) : undefined;
         const folder = folderJson(library, library.folder(folderId));
         output(
           g,
@@ -271,4 +382,49 @@ export function registerLibraryCommands(program: Command): void {
         output(g, printable(written), { file: fileId, path: written });
       });
     });
+
+  lib
+    .command('set <fileId>')
+    .description('give a library item a title and a date (they win over what the file says)')
+    .option('--title <title>', 'e.g. "Christmas 1989"')
+    .option('--date <date>', 'the day it happened: 1989-12-24, optionally with a time (18:30)')
+    .option('--clear-title', 'remove the title')
+    .option('--clear-date', 'go back to the date read from the file')
+    .action(
+      async (
+        fileId: string,
+        opts: { title?: string; date?: string; clearTitle?: boolean; clearDate?: boolean },
+        cmd: Command,
+      ) => {
+        const g = globals(cmd);
+        if (
+          (opts.title !== undefined && opts.clearTitle) ||
+          (opts.date !== undefined && opts.clearDate)
+        ) {
+          throw new KeepsakeError('USAGE', 'give a new value or clear it, not both');
+        }
+        const title = opts.clearTitle ? null : opts.title;
+        const date = opts.clearDate ? null : opts.date;
+        if (title === undefined && date === undefined) {
+          throw new KeepsakeError(
+            'USAGE',
+            'say what to set: --title, --date, --clear-title or --clear-date',
+          );
+        }
+        await withLibrary(g, async (library, db) => {
+          const file = library.file(fileId);
+          const labels = new ItemLabelStore(db).set(await openVault(g), file.id, { title, date });
+          const name = printable(basename(file.rel));
+          const said = [
+            labels.title !== undefined ? `titled "${printable(labels.title)}"` : 'untitled',
+            labels.date !== undefined ? `dated ${labels.date}` : 'dated from the file',
+          ];
+          output(g, `${name} is now ${said.join(' and ')}.`, {
+            file: file.id,
+            title: labels.title ?? null,
+            date: labels.date ?? null,
+          });
+        });
+      },
+    );
 }

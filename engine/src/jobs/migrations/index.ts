@@ -18,6 +18,7 @@ import { migration as libraryArchive } from './008-library-archive';
 import { migration as libraryInfo } from './009-library-info';
 import { migration as libraryPreviews } from './010-library-previews';
 import { migration as jobsByLibraryFile } from './011-jobs-by-library-file';
+import { migration as libraryLabels } from './012-library-labels';
 
 export type { Migration } from './migration';
 
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   libraryInfo,
   libraryPreviews,
   jobsByLibraryFile,
+  libraryLabels,
 ];

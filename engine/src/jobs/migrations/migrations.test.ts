@@ -170,7 +170,8 @@ const cases: readonly Case[] = [
       expect(count(db, 'library_previews')).toBe(0);
       expect(count(db, 'library_preview_state')).toBe(0);
     },
-  },  {
+  },
+  {
     adds: [],
     seed: (db) => {
       db.exec(`INSERT INTO jobs (id, preset, params, options, input_kind, input_path, output_dir,
@@ -191,6 +192,19 @@ const cases: readonly Case[] = [
         { file: 'm11', id: 'j11', preset: 'web-h264', state: 'succeeded' },
       ]);
       expect(db.prepare(ENCODED_FILES_SQL).pluck().all()).toEqual(['m11']);
+    },
+  },
+  {
+    adds: ['library_labels'],
+    seed: (db) => {
+      db.exec(`INSERT INTO library_labels (file_id, sealed, set_at) VALUES ('m1', x'00', 12)`);
+    },
+    check: (db) => {
+      expect(() =>
+        db.exec(`INSERT INTO library_labels (file_id, sealed, set_at) VALUES ('nobody', x'00', 1)`),
+      ).toThrow(/FOREIGN KEY/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'library_labels')).toBe(0);
     },
   },
 ];
