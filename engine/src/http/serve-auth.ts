@@ -42,6 +42,28 @@ export interface AuthGate {
   precheck(request: FastifyRequest): { clientId: string; role: Role };
 }
 
+// A connection's peer never changes: it is normalised once per connection, not on every
+// request it carries.
+const peers = new WeakMap<object, string>();
+function peerOf(socket: FastifyRequest['socket']): string {
+  let peer = peers.get(socket);
+  if (peer === undefined) {
+    const raw = socket.remoteAddress;
+    peer = (raw === undefined ? undefined : normalizeIp(raw)) ?? 'unknown';
+    peers.set(socket, peer);
+  }
+  return peer;
+}
+
+/** The request's client address in canonical form (normalizeIp), 'unknown' without one. */
+export function clientAddressOf(request: FastifyRequest): string {
+  // request.ip is the socket peer, or what trustProxy (trustProxyFor) found behind it.
+  const ip = request.ip;
+  if (ip === request.socket.remoteAddress) return peerOf(request.socket);
+  // A malformed entry reached on the walk stands for no one: the peer is the client.
+  return normalizeIp(ip) ?? peerOf(request.socket);
+}
+
 export function createAuthGate(
   credentials: CredentialStore,
   options: {
@@ -60,25 +82,7 @@ export function createAuthGate(
     if (!set) parsed.set(key, (set = parseCidrs(cidrs)));
     return set;
   };
-  // A connection's peer never changes: it is normalised once per connection, not on
-  // every request it carries.
-  const peers = new WeakMap<object, string>();
-  const peerOf = (socket: FastifyRequest['socket']) => {
-    let peer = peers.get(socket);
-    if (peer === undefined) {
-      const raw = socket.remoteAddress;
-      peer = (raw === undefined ? undefined : normalizeIp(raw)) ?? 'unknown';
-      peers.set(socket, peer);
-    }
-    return peer;
-  };
-  const address = (request: FastifyRequest) => {
-    // request.ip is the socket peer, or what trustProxy (trustProxyFor) found behind it.
-    const ip = request.ip;
-    if (ip === request.socket.remoteAddress) return peerOf(request.socket);
-    // A malformed entry reached on the walk stands for no one: the peer is the client.
-    return normalizeIp(ip) ?? peerOf(request.socket);
-  };
+  const address = clientAddressOf;
   const allowedAddress = (credential: Credential, from: string) => {
     if (credential.cidrs.length > 0 && !allowedFrom(credential.cidrs).has(from)) {
       throw new KeepsakeError(
