@@ -6,7 +6,6 @@
 // Keepsake is refused rather than guessed at.
 
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -20,6 +19,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DATABASE_REPAIR_HINT, KeepsakeError, fromSqliteError } from '../core/errors';
+import { hexId } from '../core/ids';
 import { MIGRATIONS } from './migrations';
 
 export type Db = Database.Database;
@@ -130,7 +130,7 @@ export const BUSY_TIMEOUT_MS = 5000;
 
 /** Builds a new database beside `path` and links it into place (the first creator wins). */
 function createDatabase(path: string, target: number): void {
-  const temp = `${path}${CREATING}${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = `${path}${CREATING}${process.pid}-${hexId(4)}`;
   removeAbandonedCreations(path);
   closeSync(openSync(temp, 'wx', 0o600));
   try {

@@ -5,11 +5,11 @@
 // are removed only once its new ones are recorded: a crash leaves at worst a file no row
 // names, which a later run sweeps away.
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { KeepsakeError } from '../core/errors';
+import { newHexId128 } from '../core/ids';
 import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
@@ -68,7 +68,7 @@ export async function savePictures(
   const written: StoredPreview[] = [];
   try {
     for (const picture of made) {
-      const name = randomBytes(16).toString('hex');
+      const name = newHexId128();
       const meta = {
         name: `${picture.kind}.jpg`,
         size: picture.data.length,

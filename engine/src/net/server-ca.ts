@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { KeepsakeError, fromFsError } from '../core/errors';
+import { hexId } from '../core/ids';
 import { writeFileAtomic } from '../fs/atomic';
 import { fingerprintOf } from './fingerprint';
 import type { Sealer } from './sealer';
@@ -248,7 +249,7 @@ async function createCa(dir: string, now: Date, sealer: Sealer): Promise<Ca> {
   cert.validity.notAfter = notAfter;
   // A distinct name per install, so that two servers' CAs are never confused by name.
   const name = [
-    { name: 'commonName', value: `Keepsake server CA ${randomBytes(4).toString('hex')}` },
+    { name: 'commonName', value: `Keepsake server CA ${hexId(4)}` },
     { name: 'organizationName', value: 'Keepsake' },
   ];
   cert.setSubject(name);
