@@ -232,7 +232,8 @@ describe('keepsake library', () => {
     expect(kind.stderr).toMatch(/--kind is one of thumb, preview, poster, sprite/);
 
     // The data folder holds the pictures only encrypted.
-    const needle = thumb.subarray(thumb.length / 2, thumb.length / 2 + 32);
+    const shown = await readFile(out);
+    const needle = shown.subarray(shown.length / 2, shown.length / 2 + 32);
     expect(await filesContaining(outDir, needle)).toHaveLength(1);
     expect(await filesContaining(env.KEEPSAKE_HOME, needle)).toEqual([]);
   });

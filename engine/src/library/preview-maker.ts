@@ -18,8 +18,20 @@ import { VaultFile } from '../vault/vault-file';
 import { PHOTO_BYTES_LIMIT, type InfoTools } from './item-info';
 import { objectPath } from './library';
 import { makePhotoPictures } from './preview-photo';
-import { saveFailure, savePictures, sweepPictures } from './preview-store';
-import { isFailure, type MadePicture, type PictureFailure } from './preview-types';
+import {
+  previewBytes,
+  saveFailure,
+  savePictures,
+  sweepPictures,
+  withGridPicture,
+  type PreviewBytes,
+} from './preview-store';
+import {
+  isFailure,
+  type MadePicture,
+  type PictureFailure,
+  type PreviewKind,
+} from './preview-types';
 import { makeVideoPictures } from './preview-video';
 
 /** Bump when the pictures made change: items made by an older version are made again. */
@@ -96,6 +108,19 @@ export class PreviewMaker {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * An item's picture decrypted in memory (its grid picture unless `kind` is given), for
+   * the routes and the CLI to hand out; NOT_FOUND says why there is none.
+   */
+  picture(vault: Vault, fileId: string, kind?: PreviewKind): Promise<PreviewBytes> {
+    return previewBytes(this.db, this.dataDir, vault, fileId, kind);
+  }
+
+  /** Of these items, those with a grid picture (thumbnail or poster); needs no vault. */
+  withPicture(fileIds: readonly string[]): Set<string> {
+    return withGridPicture(this.db, fileIds);
   }
 
   private async makeAll(vault: Vault, onItem?: () => void): Promise<PreviewProgress> {

@@ -14,6 +14,7 @@ import type { WorkerOptions } from '../jobs/worker';
 import { deliverNamed, deliveryName } from '../jobs/deliver';
 import type { Job } from '../jobs/queue';
 import { InfoReader } from '../library/info-reader';
+import { PreviewMaker } from '../library/preview-maker';
 import { Library } from '../library/library';
 import { SaveTasks } from './save-tasks';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
@@ -57,6 +58,8 @@ export class DesktopSession {
   readonly library: Library;
   /** Reads each protected item's date and facts in the background while the vault is open. */
   readonly info: InfoReader;
+  /** Makes each protected item's pictures (thumbnails, posters) after its facts are read. */
+  readonly previews: PreviewMaker;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -81,6 +84,9 @@ export class DesktopSession {
     this.library.dropUnfinishedScans();
     // The job engine's FFmpeg: the reader runs only while the engine is open.
     this.info = new InfoReader(this.db, options.dataDir, () =>
+      Promise.resolve(this.requireEngine().env.ffmpeg),
+    );
+    this.previews = new PreviewMaker(this.db, options.dataDir, () =>
       Promise.resolve(this.requireEngine().env.ffmpeg),
     );
     this.activity = new AuditLog(this.db);
@@ -259,6 +265,7 @@ export class DesktopSession {
       this.vault = undefined;
       for (const listener of this.lockListeners) listener();
       await this.info.stop();
+      await this.previews.stop();
       // Running jobs go back to the queue with their attempt given back (worker.ts).
       await engine?.worker.stop({ reason });
       await engine?.close();
@@ -360,20 +367,44 @@ export class DesktopSession {
   readItemInfo(): void {
     const vault = this.vault;
     if (!vault || !this.engine) return;
-    this.info.run(vault).then(
+    void this.info
+      .run(vault)
+      .then(
+        (done) => {
+          if (done.done > 0) this.record('library.read', undefined, 'ok', `${done.done} items`);
+          if (done.failed > 0) {
+            const why = this.info.lastError ?? 'unknown';
+            this.record(
+              'library.read',
+              undefined,
+              'error',
+              `${done.failed} items left unread: ${why}`,
+            );
+          }
+        },
+        (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
+      )
+      // Pictures after facts: the two would only share the same cores.
+      .then(() => this.makePreviews(vault));
+  }
+
+  /** Makes, in the background, the pictures the library's protected items still lack. */
+  private makePreviews(vault: Vault): void {
+    if (this.vault !== vault || !this.engine) return;
+    this.previews.run(vault).then(
       (done) => {
-        if (done.done > 0) this.record('library.read', undefined, 'ok', `${done.done} items`);
+        if (done.done > 0) this.record('library.pictures', undefined, 'ok', `${done.done} items`);
         if (done.failed > 0) {
-          const why = this.info.lastError ?? 'unknown';
+          const why = this.previews.lastError ?? 'unknown';
           this.record(
-            'library.read',
+            'library.pictures',
             undefined,
             'error',
-            `${done.failed} items left unread: ${why}`,
+            `${done.failed} items left without pictures for now: ${why}`,
           );
         }
       },
-      (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
+      (err: unknown) => this.record('library.pictures', undefined, 'error', (err as Error).message),
     );
   }
 
