@@ -8,7 +8,6 @@
 // top of every byte already promised to the others, plus the reserve. An upload nobody
 // sends to for `expiry` is removed with its file (see expiry.ts).
 
-import { createHash } from 'node:crypto';
 import { open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,7 +15,8 @@ import type Database from 'better-sqlite3';
 import { stmt } from '../jobs/db';
 import { KeepsakeError, fromFsError } from '../core/errors';
 import { newUploadId, tempSuffix } from '../core/ids';
-import { STAGING_BYTES, SequentialWriter, StagingBuffers } from '../fs/direct-write';
+import { StagingBuffers, type SequentialWriter } from '../fs/direct-write';
+import { copyChunk, receiveChunk } from './upload-chunk';
 
 export interface Upload {
   id: string;
@@ -238,39 +238,6 @@ export class UploadStore {
     }
   }
 
-  /** Receives a body into `path` from `position`; returns its length and SHA-256. */
-  private async receive(
-    path: string,
-    position: number,
-    room: number,
-    declared: number,
-    body: Readable,
-    onOpen?: (out: SequentialWriter) => void,
-  ): Promise<{ out: SequentialWriter; received: number; sha256Hex: string }> {
-    // Staged a MiB at a time (TLS hands the body over in ~16 KiB pieces), one batch
-    // written while the next arrives, around the page cache where the disk allows.
-    const out = await SequentialWriter.open(path, position, this.staging).catch((err: unknown) => {
-      throw fromFsError(err, path, 'write');
-    });
-    onOpen?.(out);
-    const hash = createHash('sha256');
-    let received = 0;
-    // A dropped connection destroys the request with an error, which ends this loop.
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      received += chunk.length;
-      if (received > room) {
-        throw new KeepsakeError(
-          'TOO_LARGE',
-          `the chunk runs past the upload's declared size of ${declared} bytes`,
-        );
-      }
-      hash.update(chunk);
-      await out.write(chunk);
-    }
-    await out.end();
-    return { out, received, sha256Hex: hash.digest('hex') };
-  }
-
   /** Commits `received` bytes at `offset`, only if no other request moved the upload. */
   private commit(upload: Upload, offset: number, received: number): Upload {
     const next = offset + received;
@@ -301,14 +268,12 @@ export class UploadStore {
         ),
       );
     try {
-      const got = await this.receive(
-        this.path(id),
-        offset,
-        upload.size - offset,
-        upload.size,
+      const got = await receiveChunk(this.path(id), offset, this.staging, {
+        room: upload.size - offset,
+        declared: upload.size,
         body,
-        (o) => (out = o),
-      );
+        onOpen: (o) => (out = o),
+      });
       turn.abort = undefined;
       await accept(got.received, got.sha256Hex);
       return this.commit(upload, offset, got.received);
@@ -335,14 +300,12 @@ export class UploadStore {
     let turn: Turn | undefined;
     try {
       await open(part, 'wx', 0o600).then((h) => h.close());
-      const got = await this.receive(
-        part,
-        0,
-        upload.size - offset,
-        upload.size,
+      const got = await receiveChunk(part, 0, this.staging, {
+        room: upload.size - offset,
+        declared: upload.size,
         body,
-        (o) => (out = o),
-      );
+        onOpen: (o) => (out = o),
+      });
       await out?.close();
       out = undefined;
       await accept(got.received, got.sha256Hex);
@@ -352,7 +315,7 @@ export class UploadStore {
       if (this.get(id).offset !== offset) {
         throw new KeepsakeError('UPLOAD_OFFSET_MISMATCH', 'another request moved the upload');
       }
-      await this.copyIn(part, id, offset, got.received);
+      await copyChunk(part, this.path(id), offset, got.received, this.staging);
       return this.commit(upload, offset, got.received);
     } catch (err) {
       if (turn) {
@@ -370,25 +333,6 @@ export class UploadStore {
       await out?.close().catch(() => undefined);
       turn?.release();
       await rm(part, { force: true });
-    }
-  }
-
-  /** Copies a staged chunk into the upload's file at `offset`. */
-  private async copyIn(part: string, id: string, offset: number, length: number): Promise<void> {
-    const from = await open(part, 'r');
-    const out = await SequentialWriter.open(this.path(id), offset, this.staging);
-    try {
-      const buffer = Buffer.allocUnsafe(STAGING_BYTES);
-      for (let at = 0; at < length;) {
-        const { bytesRead } = await from.read(buffer, 0, Math.min(buffer.length, length - at), at);
-        if (bytesRead === 0) throw new KeepsakeError('INTERNAL', 'a staged chunk came up short');
-        await out.write(buffer.subarray(0, bytesRead));
-        at += bytesRead;
-      }
-      await out.end();
-    } finally {
-      await out.close();
-      await from.close();
     }
   }
 
