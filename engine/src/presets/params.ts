@@ -112,17 +112,6 @@ export function validateParams<P extends ParamSpecs>(
   return values as ParamValues<P>;
 }
 
-/** `k=v` pairs from the command line. */
-export function parseParamArgs(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new KeepsakeError('USAGE', `--param takes name=value, not "${pair}"`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
 /** The JSON Schema (draft 2020-12) of a preset's parameters. */
 export function toJsonSchema(specs: ParamSpecs): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
