@@ -201,6 +201,60 @@ describe('keepsake serve', () => {
     await client.close();
   });
 
+  it('answers conditional requests for results (ETag, If-None-Match, If-Range) and HEAD', async () => {
+    const { s } = await server();
+    const { client, clientId, key } = clientFor(s, 'alice', 'client');
+    const local = await localVault();
+    const sealed = join(local.dir, 'clip.ksv');
+    await encryptFile(await makeClip(local.dir), sealed, local.vault);
+    const upload = await client.uploadFile(sealed);
+    const job = await client.createJob({
+      input: { upload: upload.id },
+      preset: 'remux',
+      params: {},
+      mode: 'manual',
+      priority: 0,
+      thorough: false,
+      keys: await keysFor(local.vault, sealed, 'conditional'),
+    });
+    const events = `/v1/jobs/${job.id}/events`;
+    await raw(s, 'GET', events, signedHeaders(clientId, key, 'GET', events));
+    const out = `/v1/jobs/${job.id}/outputs/remux.mkv`;
+    const get = (nonce: string, headers: Record<string, string> = {}, method = 'GET') =>
+      raw(s, method, `${out}?nonce=${nonce}`, {
+        ...signedHeaders(clientId, key, method, `${out}?nonce=${nonce}`),
+        ...headers,
+      });
+
+    const whole = await get('a');
+    expect(whole.status).toBe(200);
+    const etag = String(whole.headers.etag);
+    const size = String(whole.headers['content-length']);
+    expect(etag).toMatch(/^W?\/?"/);
+    expect(whole.headers['last-modified']).toBeDefined();
+    expect(whole.headers['cache-control']).toBe('no-store');
+    expect(whole.headers['content-type']).toBe('application/octet-stream');
+
+    expect((await get('b', { 'if-none-match': etag })).status).toBe(304);
+    // If-Range with the current validator: the range; with another one: the whole file.
+    const ranged = await get('c', { range: 'bytes=4-7', 'if-range': etag });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers['content-range']).toBe(`bytes 4-7/${size}`);
+    const stale = await get('d', { range: 'bytes=4-7', 'if-range': '"not-this-one"' });
+    expect(stale.status).toBe(200);
+    expect(stale.headers['content-length']).toBe(whole.headers['content-length']);
+
+    const head = await get('e', {}, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(whole.headers['content-length']);
+    expect(head.json).toBe('');
+
+    const beyond = await get('f', { range: 'bytes=999999999-' });
+    expect(beyond).toMatchObject({ status: 416, json: { code: 'RANGE_NOT_SATISFIABLE' } });
+    expect(beyond.headers['content-range']).toBe(`bytes */${size}`);
+    await client.close();
+  });
+
   it('refuses unsigned, forged, stale and replayed requests, and audits them', async () => {
     const { s } = await server();
     const { clientId, key } = clientFor(s, 'alice', 'client');
