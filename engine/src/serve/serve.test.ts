@@ -2,7 +2,7 @@
 // client, signed requests, a job from upload to decrypted result, and the refusals.
 
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -400,6 +400,52 @@ describe('keepsake serve', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('spends a credential budget only once the signature verified, and on upload chunks too', async () => {
+    const { s } = await server({
+      rateLimit: { perClient: 2, perAddress: 1000, windowSeconds: 60 },
+    });
+    const { clientId, key } = clientFor(s, 'alice', 'client');
+    const wrongKey = randomBytes(32).toString('base64');
+    // Forgeries naming alice's credential are refused without spending her budget.
+    for (let i = 0; i < 4; i++) {
+      const path = `/v1/presets?nonce=f${i}`;
+      const res = await raw(s, 'GET', path, signedHeaders(clientId, wrongKey, 'GET', path));
+      expect(res.status).toBe(401);
+    }
+    const create = JSON.stringify({ size: 4 });
+    const made = await raw(
+      s,
+      'POST',
+      '/v1/uploads',
+      {
+        ...signedHeaders(clientId, key, 'POST', '/v1/uploads', create),
+        'content-type': 'application/json',
+      },
+      create,
+    );
+    expect(made.status).toBe(201);
+    const path = `/v1/uploads/${(made.json as { id: string }).id}`;
+    const chunk = Buffer.from('KSVF');
+    const hash = createHash('sha256').update(chunk).digest('hex');
+    const patch = await raw(
+      s,
+      'PATCH',
+      path,
+      {
+        ...signedHeaders(clientId, key, 'PATCH', path, { sha256Hex: hash }),
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': '0',
+      },
+      chunk,
+    );
+    expect(patch.status).toBe(204);
+    // The two requests that proved themselves spent the budget of two.
+    const last = `/v1/presets?nonce=last`;
+    const refused = await raw(s, 'GET', last, signedHeaders(clientId, key, 'GET', last));
+    expect(refused).toMatchObject({ status: 429, json: { code: 'RATE_LIMITED' } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('rate-limits per address with 429, Retry-After and an audit entry, signed and unsigned apart', async () => {
