@@ -8,7 +8,7 @@ import type { DesktopJob } from './engine-client';
 import { errorText } from './errors-text';
 import { canOpen, ConfirmRemove, SaveResultsButton } from './JobResults';
 import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
-import { useFileNames, useJobActions, useJobs } from './queries';
+import { useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
 import type { JobFilter } from './ui-store';
 
@@ -45,8 +45,6 @@ export function JobsScreen() {
   const go = useUiStore((s) => s.go);
   const [message, setMessage] = useState<string>();
 
-  const names = useFileNames();
-
   const all = useMemo(() => jobs.data ?? [], [jobs.data]);
   const needle = search.trim().toLowerCase();
   const shown = all.filter(
@@ -55,7 +53,7 @@ export function JobsScreen() {
       (!needle ||
         j.preset.includes(needle) ||
         j.id.includes(needle) ||
-        (j.fileId && (names.get(j.fileId) ?? '').toLowerCase().includes(needle)) ||
+        (j.fileName ?? '').toLowerCase().includes(needle) ||
         (j.remote ?? '').toLowerCase().includes(needle)),
   );
   const counts = useMemo(() => {
@@ -125,16 +123,12 @@ export function JobsScreen() {
         </div>
       )}
       {all.length > 0 && shown.length === 0 && <p className="empty">No jobs match this filter.</p>}
-      {shown.length > 0 && <JobList jobs={shown} names={names} onMessage={setMessage} />}
+      {shown.length > 0 && <JobList jobs={shown} onMessage={setMessage} />}
     </section>
   );
 }
 
-function JobList(props: {
-  jobs: DesktopJob[];
-  names: Map<string, string>;
-  onMessage: (text: string) => void;
-}) {
+function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void }) {
   const scroller = useRef<HTMLDivElement>(null);
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual returns non-memoisable functions by design; this component does not rely on the compiler.
   const virtualizer = useVirtualizer({
@@ -164,11 +158,7 @@ function JobList(props: {
               style={{ transform: `translateY(${item.start}px)` }}
               className="job-row-wrap"
             >
-              <JobRow
-                job={job}
-                fileName={job.fileId ? props.names.get(job.fileId) : undefined}
-                onMessage={props.onMessage}
-              />
+              <JobRow job={job} onMessage={props.onMessage} />
             </li>
           );
         })}
@@ -179,11 +169,9 @@ function JobList(props: {
 
 const JobRow = memo(function JobRow({
   job,
-  fileName,
   onMessage,
 }: {
   job: DesktopJob;
-  fileName: string | undefined;
   onMessage: (text: string) => void;
 }) {
   const actions = useJobActions();
@@ -191,7 +179,7 @@ const JobRow = memo(function JobRow({
   const [confirming, setConfirming] = useState(false);
   const p = job.progress;
   const percent = job.state === 'succeeded' ? 100 : (p?.percent ?? 0);
-  const title = `${job.preset}${fileName ? ` · ${fileName}` : ''}`;
+  const title = `${job.preset}${job.fileName ? ` · ${job.fileName}` : ''}`;
   const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;
   const failed: [string, unknown][] = [
     ['Could not cancel', actions.cancel.error],

@@ -4,7 +4,6 @@ import {
   QueryCache,
   QueryClient,
   useMutation,
-  useQueries,
   useQuery,
   useQueryClient,
 } from '@tanstack/react-query';
@@ -23,13 +22,18 @@ import type {
 } from './engine-client';
 import { EngineError, needsVault } from './engine-client';
 import {
+  JOB_LIST,
   JOB_LIST_LIMIT,
-  justFinished,
-  mergeJobs,
+  JOBS,
+  applyJobUpdates,
+  clearJobViews,
+  configureJobCache,
+  forgetJob,
+  loadJobList,
   parseDeletedEvent,
   parseJobEvent,
-  reconcileList,
-} from './job-cache';
+  rememberJob,
+} from './live-jobs';
 import { runSseStream } from './sse';
 import { AUTO_REFRESH_MS, useUiStore } from './ui-store';
 import type { EventsState } from './ui-store';
@@ -42,43 +46,14 @@ const FINISHED_WORDS: Record<string, string> = {
   cancelled: 'cancelled',
 };
 
-/**
- * Jobs removed (here, or elsewhere as the stream said): an update or list answer already
- * on its way must not bring one back, or its Remove would meet JOB_NOT_FOUND. Bounded;
- * cleared on lock.
- */
-const removedJobs = new Set<string>();
-function forget(id: string): void {
-  liveJobs.delete(id);
-  removedJobs.add(id);
-  for (const old of removedJobs) {
-    if (removedJobs.size <= JOB_LIST_LIMIT) break;
-    removedJobs.delete(old);
-  }
-}
-
-/**
- * The latest view of each job the live stream has sent (most recent last), so a job list
- * that loads after an event does not show an older state. Bounded; cleared on lock.
- */
-const liveJobs = new Map<string, DesktopJob>();
-function remember(job: DesktopJob): void {
-  if (removedJobs.has(job.id)) return;
-  liveJobs.delete(job.id);
-  liveJobs.set(job.id, job);
-  for (const id of liveJobs.keys()) {
-    if (liveJobs.size <= JOB_LIST_LIMIT) break;
-    liveJobs.delete(id);
-  }
-}
-
 export const keys = {
   status: ['engine', 'status'] as const,
   vault: ['vault'] as const,
   folders: ['folders'] as const,
   files: (folderId: string) => ['files', folderId] as const,
   presets: ['presets'] as const,
-  jobs: ['jobs'] as const,
+  /** The job list; the live views beside it are in live-jobs.ts. */
+  jobs: JOB_LIST,
   servers: ['servers'] as const,
   activity: ['activity'] as const,
   settings: ['settings'] as const,
@@ -96,7 +71,7 @@ function permanent(err: unknown): boolean {
 
 /** The app's query client: no retries for permanent failures; a locked vault routes to the Vault screen. */
 export function createQueryClient(): QueryClient {
-  return new QueryClient({
+  const client = new QueryClient({
     queryCache: new QueryCache({
       onError: (err) => {
         if (needsVault(err) && useUiStore.getState().screen !== 'vault') {
@@ -111,6 +86,7 @@ export function createQueryClient(): QueryClient {
       },
     },
   });
+  return configureJobCache(client);
 }
 
 /** How often the page asks for an engine it cannot reach (one restarting, say). */
@@ -214,26 +190,6 @@ export function useFolderFiles(folderId: string | undefined, watch = false) {
   });
 }
 
-/** Library file id → its path in the folder, across every folder (jobs name only the id). */
-export function useFileNames(): Map<string, string> {
-  const client = useClient();
-  const folders = useFolders();
-  const enabled = useUnlocked();
-  return useQueries({
-    queries: (folders.data ?? []).map((folder) => ({
-      queryKey: keys.files(folder.id),
-      queryFn: () => client.folderFiles(folder.id),
-      enabled,
-      staleTime: 30_000,
-    })),
-    combine: (results) => {
-      const names = new Map<string, string>();
-      for (const r of results) for (const f of r.data ?? []) names.set(f.id, f.rel);
-      return names;
-    },
-  });
-}
-
 export function usePresets() {
   const client = useClient();
   return useQuery({
@@ -249,12 +205,7 @@ export function useJobs() {
   const enabled = useUnlocked();
   return useQuery({
     queryKey: keys.jobs,
-    queryFn: async () =>
-      reconcileList(
-        await client.jobs({ limit: JOB_LIST_LIMIT }),
-        [...(queryClient.getQueryData<DesktopJob[]>(keys.jobs) ?? []), ...liveJobs.values()],
-        removedJobs,
-      ),
+    queryFn: () => loadJobList(queryClient, () => client.jobs({ limit: JOB_LIST_LIMIT })),
     enabled,
     // Live updates arrive over SSE (useJobEvents); no polling.
     staleTime: Infinity,
@@ -298,32 +249,17 @@ export function useJobEvents(): EventsState {
       timer = undefined;
       const updates = pending;
       pending = [];
-      const cached = queryClient.getQueryData<DesktopJob[]>(keys.jobs);
-      const before = new Map((cached ?? []).map((j) => [j.id, j]));
-      const finished: DesktopJob[] = [];
-      for (const job of updates) {
-        if (removedJobs.has(job.id)) continue;
-        const prev = liveJobs.get(job.id) ?? before.get(job.id);
-        remember(job);
-        if (!justFinished(prev, job)) continue;
-        finished.push(job);
+      const finished = applyJobUpdates(queryClient, updates);
+      for (const { job, before } of finished) {
         // Long jobs end while the family is elsewhere: tell them (in the app, not a
         // browser). Only for an end we saw happen, not for old jobs in the opening snapshot.
         const ranMs = (job.finishedAt ?? 0) - (job.startedAt ?? Infinity);
-        if (prev && ranMs >= LONG_JOB_MS) {
+        if (before && ranMs >= LONG_JOB_MS) {
           notify(
             `${job.preset}: ${FINISHED_WORDS[job.state] ?? job.state}`,
             job.lastError?.message ?? '',
           );
         }
-      }
-      // Until the list has loaded there is nothing to update: creating a list from events
-      // alone would hide every job they do not mention. The list load reconciles with
-      // liveJobs instead.
-      if (cached) {
-        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
-          mergeJobs(list, updates, removedJobs),
-        );
       }
       if (finished.length > 0) {
         // Finished jobs change what the library shows (encoded counts, file job lists).
@@ -354,11 +290,8 @@ export function useJobEvents(): EventsState {
         if (message.event === 'deleted') {
           const id = parseDeletedEvent(message.data);
           if (id) {
-            forget(id);
+            forgetJob(queryClient, id);
             pending = pending.filter((j) => j.id !== id);
-            queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
-              list?.filter((j) => j.id !== id),
-            );
           }
           return;
         }
@@ -371,8 +304,7 @@ export function useJobEvents(): EventsState {
     });
     return () => {
       controller.abort();
-      liveJobs.clear();
-      removedJobs.clear();
+      clearJobViews(queryClient);
       if (timer) clearTimeout(timer);
       setEvents('off');
     };
@@ -414,7 +346,7 @@ export function useVaultActions() {
     lock: useMutation({
       mutationFn: (body?: LockVaultBody) => client.lockVault(body),
       onSuccess: async () => {
-        queryClient.removeQueries({ queryKey: keys.jobs });
+        queryClient.removeQueries({ queryKey: JOBS });
         queryClient.removeQueries({ queryKey: keys.folders });
         queryClient.removeQueries({ queryKey: ['files'] });
         await afterChange();
@@ -454,14 +386,7 @@ export function useJobActions() {
   const client = useClient();
   const queryClient = useQueryClient();
   const merge = (job: DesktopJob | undefined) => {
-    if (!job) return;
-    remember(job);
-    // As with live events: never start a list from one job.
-    if (queryClient.getQueryData(keys.jobs)) {
-      queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
-        mergeJobs(list, [job], removedJobs),
-      );
-    }
+    if (job) rememberJob(queryClient, job);
   };
   const refetch = () => queryClient.invalidateQueries({ queryKey: keys.jobs });
   return {
@@ -482,12 +407,7 @@ export function useJobActions() {
     }),
     remove: useMutation({
       mutationFn: (id: string) => client.deleteJob(id),
-      onSuccess: (_v, id) => {
-        forget(id);
-        queryClient.setQueryData<DesktopJob[]>(keys.jobs, (list) =>
-          list?.filter((j) => j.id !== id),
-        );
-      },
+      onSuccess: (_v, id) => forgetJob(queryClient, id),
     }),
   };
 }

@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { DesktopSession } from '../session/session';
-import { KeepsakeError } from '../core/errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { FINISHED_STATES, type JobSnapshot } from '../jobs/queue';
 import { deliverNamed, deliveryName } from '../jobs/deliver';
 import { removeJob } from '../jobs/remove-job';
@@ -42,11 +42,23 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
   const view = (job: JobSnapshot): DesktopJob => ({
     ...jobView(job, false),
     fileId: job.options.libraryFile,
+    fileName: fileName(job.options.libraryFile),
     remote: job.options.remote,
     playUrl: playPath(playSecret, job),
     filesUrl: filesPath(playSecret, job),
     waiting: waitingView(job),
   });
+
+  /** The path in its folder of the file a job reads, so a list of jobs names them itself. */
+  const fileName = (fileId: string | undefined): string | undefined => {
+    if (!fileId) return undefined;
+    try {
+      return library.file(fileId).rel;
+    } catch (err) {
+      if (isKeepsakeError(err, 'NOT_FOUND')) return undefined; // gone from the library
+      throw err;
+    }
+  };
 
   /** A queued job waiting for its paired server: named, with since when (not "soon"). */
   const waitingView = (job: JobSnapshot): DesktopJob['waiting'] => {

@@ -139,6 +139,21 @@ describe('desktop jobs', () => {
     expect((await a.post('/v1/vault/lock', { jobs: 'later' })).status).toBe(400);
     expect((await a.post('/v1/vault/lock')).status).toBe(204);
   });
+
+  it('names each job by its file, so a list of jobs needs no other request', async () => {
+    const { api: a } = await desktopForTest();
+    const { photo } = await library(a, { seconds: 1 });
+    const made = (await a.post('/v1/jobs', { fileId: photo.id, preset: 'photo-web' }))
+      .body as DesktopJob;
+    expect(made).toMatchObject({ fileId: photo.id, fileName: 'photo.png' });
+    const done = await until(
+      () => a.get<DesktopJob>(`/v1/jobs/${made.id}`),
+      (j) => j.state === 'succeeded',
+    );
+    expect(done.fileName).toBe('photo.png');
+    expect((await a.get<DesktopJob[]>('/v1/jobs')).map((j) => j.fileName)).toEqual(['photo.png']);
+  });
+
   it('a job for a paired server that is down says which server and since when', async () => {
     const engine = await desktopForTest();
     const { api: a } = engine;

@@ -220,6 +220,8 @@ export const DesktopJobSchema = Type.Intersect([
   Type.Object({
     /** The library file the job reads. */
     fileId: Type.Optional(Type.String()),
+    /** That file's path in its folder, while the library holds it (the Jobs screen's name). */
+    fileName: Type.Optional(Type.String()),
     /** A paired server's name, when the job runs there. */
     remote: Type.Optional(Type.String()),
     /**
