@@ -1,16 +1,18 @@
 // The renderer's only way to reach the engine: typed fetch calls with the per-launch
-// bearer token. Shapes come from the engine's API contract as types only, so the UI
-// bundle contains no engine code and a contract change fails this file's typecheck.
+// bearer token. Every call names a route of the engine's route table
+// (engine/src/net/desktop-route-table.ts): its method and path come from api-routes.ts,
+// generated from that table, and its parameters, body and reply types from the table's
+// own type (imported as a type only, so the UI bundle holds no engine code). A renamed
+// route, a wrong body or a changed reply fails this file's typecheck.
 
 import type { ErrorCode } from '../../engine/src/core/errors';
-import type { API_PATHS, ApiError, StatusResponse } from '../../engine/src/net/desktop-api';
+import type { ApiError, StatusResponse } from '../../engine/src/net/desktop-api';
 import type { JobView } from '../../engine/src/net/contract';
 import type {
   ActivityEntry,
   AddedFolder,
   CreateDesktopJobBody,
   CreatedVault,
-  DESKTOP_PATHS,
   DesktopJob,
   FileView,
   FolderView,
@@ -27,11 +29,18 @@ import type {
   VaultState,
 } from '../../engine/src/net/desktop-contract';
 import type {
+  DesktopRouteName,
+  RouteBody,
+  RouteParams,
+  RouteQuery,
+  RouteReply,
+} from '../../engine/src/net/desktop-route-table';
+import type {
   NewRecoveryKeyBody,
   SetPasswordBody,
-  VAULT_KEY_PATHS,
   VaultKeys,
 } from '../../engine/src/net/desktop-vault-contract';
+import { API_ROUTES } from './api-routes';
 
 export type {
   ActivityEntry,
@@ -56,59 +65,48 @@ export type {
 export type { NewRecoveryKeyBody, SetPasswordBody, VaultKeys };
 export type JobState = JobView['state'];
 
-/** The vault-key routes (desktop-vault-contract.ts), typed as the engine's literals. */
-export const KEY_PATHS: typeof VAULT_KEY_PATHS = {
-  keys: '/v1/vault/keys',
-  password: '/v1/vault/password',
-  recoveryKey: '/v1/vault/recovery-key',
-  recoveryKeyConfirm: '/v1/vault/recovery-key/confirm',
-};
-
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
-export interface PresetInfo {
-  name: string;
-  description: string;
-  scopes: string[];
-  accepts: string;
-  parameters: Record<string, unknown>;
+export type PresetInfo = RouteReply<'presets'>[number];
+
+/**
+ * What a request to route N carries, from the engine's route table: its path parameters,
+ * query and JSON body, each required exactly when the route has one (so a wrong path or
+ * body is a type error here, not a 400 at run time).
+ */
+export type ApiRequest<N extends DesktopRouteName> = (RouteParams<N> extends undefined
+  ? { params?: undefined }
+  : { params: RouteParams<N> }) &
+  (RouteQuery<N> extends undefined ? { query?: undefined } : { query?: RouteQuery<N> }) &
+  // A body the table leaves open (an upload's raw bytes) is sent through `raw` instead.
+  (unknown extends RouteBody<N>
+    ? { body?: undefined }
+    : RouteBody<N> extends undefined
+      ? { body?: undefined }
+      : { body: RouteBody<N> });
+
+/** The route's path with its `:params` filled in (each one URL-encoded) and its query. */
+export function apiPath<N extends DesktopRouteName>(
+  name: N,
+  request: Pick<ApiRequest<N>, 'params' | 'query'>,
+): string {
+  return fillPath(name, request);
 }
 
-type Desktop = typeof DESKTOP_PATHS;
-type PathFn = (id: string) => string;
-
-// Spelt out here (no runtime import), but typed as the engine's own literals and
-// functions, so a renamed path fails the typecheck.
-const seg = encodeURIComponent;
-export const PATHS: {
-  status: (typeof API_PATHS)['status'];
-} & { [K in keyof Desktop]: Desktop[K] extends PathFn ? PathFn : Desktop[K] } = {
-  status: '/v1/status',
-  vault: '/v1/vault',
-  vaultUnlock: '/v1/vault/unlock',
-  vaultLock: '/v1/vault/lock',
-  folders: '/v1/library',
-  folder: (id) => `/v1/library/${seg(id)}`,
-  folderFiles: (id) => `/v1/library/${seg(id)}/files`,
-  folderEncrypt: (id) => `/v1/library/${seg(id)}/encrypt`,
-  folderRescan: (id) => `/v1/library/${seg(id)}/rescan`,
-  folderImpact: (id) => `/v1/library/${seg(id)}/removal`,
-  folderCancel: (id) => `/v1/library/${seg(id)}/cancel`,
-  uploads: '/v1/library/uploads',
-  fileSave: (id) => `/v1/library/files/${seg(id)}/save`,
-  save: (id) => `/v1/saves/${seg(id)}`,
-  settings: '/v1/settings',
-  presets: '/v1/presets',
-  jobs: '/v1/jobs',
-  jobEvents: '/v1/jobs/events',
-  job: (id) => `/v1/jobs/${seg(id)}`,
-  jobCancel: (id) => `/v1/jobs/${seg(id)}/cancel`,
-  jobRetry: (id) => `/v1/jobs/${seg(id)}/retry`,
-  jobSave: (id) => `/v1/jobs/${seg(id)}/save`,
-  servers: '/v1/servers',
-  serverPreview: '/v1/servers/preview',
-  server: (name) => `/v1/servers/${seg(name)}`,
-  activity: '/v1/activity',
-};
+function fillPath(name: DesktopRouteName, request: { params?: unknown; query?: unknown }): string {
+  const [, template] = API_ROUTES[name];
+  const params = (request.params ?? {}) as Record<string, string | undefined>;
+  const path = template.replace(/:(\w+)/g, (_match, key: string) => {
+    const value = params[key];
+    if (value === undefined) throw new Error(`${name}: no value for :${key}`);
+    return encodeURIComponent(value);
+  });
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    if (value !== undefined) query.set(key, String(value));
+  }
+  const qs = query.toString();
+  return qs ? `${path}?${qs}` : path;
+}
 
 /** Engine codes, plus the two failures only a client can see. */
 export type ClientErrorCode = ErrorCode | 'ENGINE_UNREACHABLE' | 'BAD_RESPONSE';
@@ -220,10 +218,8 @@ export interface UploadOptions {
   onProgress?: (sent: number) => void;
 }
 
-interface RequestOptions {
-  method?: 'GET' | 'POST' | 'DELETE' | 'PATCH';
-  /** Sent as JSON. */
-  json?: unknown;
+/** What a request carries besides its route's own parts. */
+interface SendOptions {
   /** Sent as is (uploads). */
   raw?: Blob;
   headers?: Record<string, string>;
@@ -235,25 +231,31 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
   const baseUrl = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function send(path: string, req: RequestOptions = {}): Promise<Response> {
+  async function send<N extends DesktopRouteName>(
+    name: N,
+    req: ApiRequest<N> & SendOptions,
+  ): Promise<Response> {
+    const [method] = API_ROUTES[name];
     const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     let body: BodyInit | undefined;
-    if (req.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(req.json);
-    } else if (req.raw !== undefined) {
+    const json = (req as { body?: unknown }).body;
+    if (req.raw !== undefined) {
       headers['content-type'] = 'application/octet-stream';
       body = req.raw;
+    } else if (json !== undefined || method === 'POST') {
+      // A POST always carries a JSON body, `{}` when its route takes none.
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(json ?? {});
     }
     Object.assign(headers, req.headers);
     const init: RequestInit = { headers, cache: 'no-store' };
-    if (req.method && req.method !== 'GET') init.method = req.method;
+    if (method !== 'GET') init.method = method;
     if (body !== undefined) init.body = body;
     if (req.signal) init.signal = req.signal;
     let res: Response;
     try {
-      res = await doFetch(`${baseUrl}${path}`, init);
+      res = await doFetch(`${baseUrl}${fillPath(name, req)}`, init);
     } catch (err) {
       if (req.signal?.aborted) throw err;
       const detail = err instanceof Error ? err.message : String(err);
@@ -265,58 +267,64 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     throw badResponse(res.status);
   }
 
-  async function call<T>(path: string, req?: RequestOptions): Promise<T> {
-    const res = await send(path, req);
+  /** For routes that answer a body. */
+  async function call<N extends DesktopRouteName>(
+    name: N,
+    req: ApiRequest<N> & SendOptions,
+  ): Promise<Exclude<RouteReply<N>, undefined>> {
+    const res = await send(name, req);
     const body: unknown = await res.json().catch(() => undefined);
     if (body === undefined) throw badResponse(res.status);
-    return body as T;
+    return body as Exclude<RouteReply<N>, undefined>;
   }
 
   /** For routes that may answer 204 or a body: the body when there is one. */
-  async function maybe<T>(path: string, req?: RequestOptions): Promise<T | undefined> {
-    const res = await send(path, req);
+  async function maybe<N extends DesktopRouteName>(
+    name: N,
+    req: ApiRequest<N>,
+  ): Promise<RouteReply<N> | undefined> {
+    const res = await send(name, req as ApiRequest<N> & SendOptions);
     if (res.status === 204) return undefined;
     const text = await res.text();
     if (!text) return undefined;
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(text) as RouteReply<N> | undefined;
     } catch {
       throw badResponse(res.status);
     }
   }
 
-  async function none(path: string, req?: RequestOptions): Promise<void> {
-    const res = await send(path, req);
+  /** For routes whose answer says nothing the caller needs. */
+  async function none<N extends DesktopRouteName>(name: N, req: ApiRequest<N>): Promise<void> {
+    const res = await send(name, req as ApiRequest<N> & SendOptions);
     await res.body?.cancel();
   }
 
-  const post = (json?: unknown): RequestOptions => ({ method: 'POST', json: json ?? {} });
-
   return {
-    status: () => call<StatusResponse>(PATHS.status),
+    status: () => call('status', {}),
 
-    vault: () => call<VaultState>(PATHS.vault),
+    vault: () => call('vault', {}),
     // The app always has the user type part of the recovery key back (RecoveryKeyStep).
-    createVault: (password) =>
-      call<CreatedVault>(PATHS.vault, post({ password, checkRecoveryKey: true })),
-    unlockVault: (body) => none(PATHS.vaultUnlock, post(body)),
-    vaultKeys: () => call<VaultKeys>(KEY_PATHS.keys),
-    setPassword: (body) => none(KEY_PATHS.password, post(body)),
-    newRecoveryKey: (body) => call<CreatedVault>(KEY_PATHS.recoveryKey, post(body)),
-    confirmRecoveryKey: () => none(KEY_PATHS.recoveryKeyConfirm, post()),
-    lockVault: (body) => none(PATHS.vaultLock, post(body)),
+    createVault: (password) => call('createVault', { body: { password, checkRecoveryKey: true } }),
+    unlockVault: (body) => none('unlockVault', { body }),
+    vaultKeys: () => call('vaultKeys', {}),
+    setPassword: (body) => none('setPassword', { body }),
+    newRecoveryKey: (body) => call('newRecoveryKey', { body }),
+    confirmRecoveryKey: () => none('confirmRecoveryKey', {}),
+    lockVault: (body) => none('lockVault', { body: body ?? {} }),
 
-    folders: () => call<FolderView[]>(PATHS.folders),
-    addFolder: (path) => call<AddedFolder>(PATHS.folders, post({ path })),
-    removalImpact: (id) => call<RemovalImpact>(PATHS.folderImpact(id)),
+    folders: () => call('folders', {}),
+    addFolder: (path) => call('addFolder', { body: { path } }),
+    removalImpact: (id) => call('removalImpact', { params: { id } }),
     removeFolder: (id, deleteEncrypted) =>
-      none(deleteEncrypted ? `${PATHS.folder(id)}?deleteEncrypted=true` : PATHS.folder(id), {
-        method: 'DELETE',
+      none('removeFolder', {
+        params: { id },
+        query: deleteEncrypted ? { deleteEncrypted: true } : {},
       }),
-    cancelScan: (id) => none(PATHS.folderCancel(id), post()),
-    folderFiles: (id) => call<FileView[]>(PATHS.folderFiles(id)),
-    encryptFolder: (id) => none(PATHS.folderEncrypt(id), post()),
-    rescanFolder: (id) => maybe<FolderView>(PATHS.folderRescan(id), post()),
+    cancelScan: (id) => none('cancelScan', { params: { id } }),
+    folderFiles: (id) => call('folderFiles', { params: { id } }),
+    encryptFolder: (id) => none('encryptFolder', { params: { id } }),
+    rescanFolder: (id) => maybe('rescanFolder', { params: { id } }),
     upload: (file, relPath, opts = {}) => {
       const headers = {
         'x-file-name': encodeURIComponent(relPath),
@@ -325,7 +333,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       // fetch cannot report upload progress; XMLHttpRequest can, where there is one.
       if (opts.onProgress && typeof XMLHttpRequest !== 'undefined') {
         return uploadWithProgress(
-          `${baseUrl}${PATHS.uploads}`,
+          `${baseUrl}${apiPath('upload', {})}`,
           file,
           {
             ...headers,
@@ -334,42 +342,34 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
           opts,
         );
       }
-      return call<UploadedFile>(PATHS.uploads, {
-        method: 'POST',
+      return call('upload', {
         raw: file,
         headers,
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     },
-    saveFile: (id, dir) => call<SaveTaskView>(PATHS.fileSave(id), post({ dir })),
-    saveTask: (id) => call<SaveTaskView>(PATHS.save(id)),
-    settings: () => call<SettingsView>(PATHS.settings),
-    updateSettings: (changes) =>
-      call<SettingsView>(PATHS.settings, { method: 'PATCH', json: changes }),
+    saveFile: (id, dir) => call('saveFile', { params: { id }, body: { dir } }),
+    saveTask: (id) => call('saveTask', { params: { id } }),
+    settings: () => call('settings', {}),
+    updateSettings: (changes) => call('updateSettings', { body: changes }),
 
-    presets: () => call<PresetInfo[]>(PATHS.presets),
+    presets: () => call('presets', {}),
 
-    jobs: (opts = {}) => {
-      const q = new URLSearchParams();
-      if (opts.state) q.set('state', opts.state);
-      if (opts.limit !== undefined) q.set('limit', String(opts.limit));
-      const qs = q.toString();
-      return call<DesktopJob[]>(qs ? `${PATHS.jobs}?${qs}` : PATHS.jobs);
-    },
-    job: (id) => call<DesktopJob>(PATHS.job(id)),
-    createJob: (body) => call<DesktopJob>(PATHS.jobs, post(body)),
-    cancelJob: (id) => maybe<DesktopJob>(PATHS.jobCancel(id), post()),
-    retryJob: (id) => maybe<DesktopJob>(PATHS.jobRetry(id), post()),
-    deleteJob: (id) => none(PATHS.job(id), { method: 'DELETE' }),
-    saveJob: (id, dir) => call<SaveTaskView>(PATHS.jobSave(id), post({ dir })),
-    openJobEvents: (signal) => send(PATHS.jobEvents, { signal, accept: 'text/event-stream' }),
+    jobs: (opts = {}) => call('jobs', { query: { state: opts.state, limit: opts.limit } }),
+    job: (id) => call('job', { params: { id } }),
+    createJob: (body) => call('createJob', { body }),
+    cancelJob: (id) => maybe('cancelJob', { params: { id } }),
+    retryJob: (id) => maybe('retryJob', { params: { id } }),
+    deleteJob: (id) => none('deleteJob', { params: { id } }),
+    saveJob: (id, dir) => call('saveJob', { params: { id }, body: { dir } }),
+    openJobEvents: (signal) => send('jobEvents', { signal, accept: 'text/event-stream' }),
 
-    previewServer: (url) => call<ServerFingerprint>(PATHS.serverPreview, post({ url })),
-    pairServer: (body) => call<ServerView>(PATHS.servers, post(body)),
-    servers: () => call<ServerView[]>(PATHS.servers),
-    unpairServer: (name) => none(PATHS.server(name), { method: 'DELETE' }),
+    previewServer: (url) => call('previewServer', { body: { url } }),
+    pairServer: (body) => call('pairServer', { body }),
+    servers: () => call('servers', {}),
+    unpairServer: (name) => none('unpairServer', { params: { name } }),
 
-    activity: () => call<ActivityEntry[]>(PATHS.activity),
+    activity: () => call('activity', {}),
   };
 }
 

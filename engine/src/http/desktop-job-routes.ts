@@ -5,7 +5,6 @@
 import { basename, isAbsolute, normalize } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { Type } from 'typebox';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { FINISHED_STATES, type JobSnapshot } from '../jobs/queue';
@@ -14,14 +13,8 @@ import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets } from '../presets';
 import { listRemotes } from '../remote/remotes';
-import { JobId, JobStateSchema, PresetListSchema } from '../net/contract';
-import {
-  CreateDesktopJobSchema,
-  DESKTOP_PATHS,
-  DesktopJobSchema,
-  SaveCopySchema,
-  type DesktopJob,
-} from '../net/desktop-contract';
+import type { DesktopJob } from '../net/desktop-contract';
+import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { jobView } from './job-view';
 import { filesPath, playPath } from './play';
 
@@ -75,36 +68,22 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
-    app.get(DESKTOP_PATHS.presets, { schema: { response: { 200: PresetListSchema } } }, async () =>
-      describePresets(),
-    );
+    app.route({ ...DESKTOP_ROUTES.presets, handler: async () => describePresets() });
 
-    app.get(
-      DESKTOP_PATHS.jobs,
-      {
-        schema: {
-          querystring: Type.Object(
-            {
-              state: Type.Optional(JobStateSchema),
-              limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
-            },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (request) => {
+    app.route({
+      ...DESKTOP_ROUTES.jobs,
+      handler: async (request) => {
         const { state, limit } = request.query;
         const jobs = await session
           .requireEngine()
           .queue.list({ states: state ? [state] : undefined, limit });
         return jobs.map(view);
       },
-    );
+    });
 
-    app.post(
-      DESKTOP_PATHS.jobs,
-      { schema: { body: CreateDesktopJobSchema, response: { 201: DesktopJobSchema } } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.createJob,
+      handler: async (request, reply) => {
         const engine = session.requireEngine();
         const body = request.body;
         const file = library.file(body.fileId);
@@ -146,117 +125,124 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
         session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);
         return reply.code(201).send(view(job));
       },
-    );
+    });
 
     // Live progress for every job: `job` events whenever one changes (`deleted` when one
     // goes), at most one per job per interval. Polling the queue here
     // (not in each browser) sees changes made by any process, e.g. `keepsake job cancel`.
-    app.get(DESKTOP_PATHS.jobEvents, async (request, reply) => {
-      const engine = session.requireEngine();
-      reply.hijack();
-      const res = reply.raw;
-      // Hijacked, so the server's onSend headers do not apply: the stream sets its own, and
-      // a first comment goes out at once so the client knows it is connected.
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
-        connection: 'keep-alive',
-      });
-      res.write(': connected\n\n');
-      let closed = false;
-      request.raw.on('close', () => (closed = true));
-      // What each job looked like when last sent. The first pass is a snapshot of the
-      // active and the most recent jobs, so a job that finished between the client's list
-      // and this stream opening is not missed.
-      const last = new Map<string, string>();
-      let beat = 0;
-      try {
-        while (!closed && session.currentVault()) {
-          const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
-          const recent = await engine.queue.list({ limit: 20 });
-          const candidates = new Map<string, JobSnapshot>(
-            [...recent, ...active].map((j) => [j.id, j]),
-          );
-          // Jobs sent while active that are no longer: fetch their final state.
-          for (const id of last.keys()) {
-            if (candidates.has(id)) continue;
-            const job = await engine.queue.get(id).catch(() => undefined);
-            if (job) {
-              candidates.set(id, job);
-            } else {
-              last.delete(id);
-              res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
+    app.route({
+      ...DESKTOP_ROUTES.jobEvents,
+      handler: async (request, reply) => {
+        const engine = session.requireEngine();
+        reply.hijack();
+        const res = reply.raw;
+        // Hijacked, so the server's onSend headers do not apply: the stream sets its own, and
+        // a first comment goes out at once so the client knows it is connected.
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+          'referrer-policy': 'no-referrer',
+          connection: 'keep-alive',
+        });
+        res.write(': connected\n\n');
+        let closed = false;
+        request.raw.on('close', () => (closed = true));
+        // What each job looked like when last sent. The first pass is a snapshot of the
+        // active and the most recent jobs, so a job that finished between the client's list
+        // and this stream opening is not missed.
+        const last = new Map<string, string>();
+        let beat = 0;
+        try {
+          while (!closed && session.currentVault()) {
+            const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
+            const recent = await engine.queue.list({ limit: 20 });
+            const candidates = new Map<string, JobSnapshot>(
+              [...recent, ...active].map((j) => [j.id, j]),
+            );
+            // Jobs sent while active that are no longer: fetch their final state.
+            for (const id of last.keys()) {
+              if (candidates.has(id)) continue;
+              const job = await engine.queue.get(id).catch(() => undefined);
+              if (job) {
+                candidates.set(id, job);
+              } else {
+                last.delete(id);
+                res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
+              }
             }
+            for (const job of candidates.values()) {
+              const data = JSON.stringify(view(job));
+              if (last.get(job.id) === data) continue;
+              last.set(job.id, data);
+              res.write(`event: job\ndata: ${data}\n\n`);
+            }
+            // A job outside the active and recent lists has been sent in its final state.
+            const watched = new Set([...active, ...recent].map((j) => j.id));
+            for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
+            // A comment now and then keeps proxies and idle timers from closing the stream.
+            if (++beat % 30 === 0) res.write(': keep-alive\n\n');
+            await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
           }
-          for (const job of candidates.values()) {
-            const data = JSON.stringify(view(job));
-            if (last.get(job.id) === data) continue;
-            last.set(job.id, data);
-            res.write(`event: job\ndata: ${data}\n\n`);
-          }
-          // A job outside the active and recent lists has been sent in its final state.
-          const watched = new Set([...active, ...recent].map((j) => j.id));
-          for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
-          // A comment now and then keeps proxies and idle timers from closing the stream.
-          if (++beat % 30 === 0) res.write(': keep-alive\n\n');
-          await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
+        } catch {
+          // The vault was locked (the queue closed) mid-read: the stream ends; the client
+          // reconnects and is told to unlock.
         }
-      } catch {
-        // The vault was locked (the queue closed) mid-read: the stream ends; the client
-        // reconnects and is told to unlock.
-      }
-      res.end();
+        res.end();
+      },
     });
 
-    const jobParams = Type.Object({ id: JobId });
-
-    app.get('/v1/jobs/:id', { schema: { params: jobParams } }, async (request) =>
-      view(await session.requireEngine().queue.get(request.params.id)),
-    );
-
-    app.post('/v1/jobs/:id/cancel', { schema: { params: jobParams } }, async (request) => {
-      const job = await session.requireEngine().worker.cancel(request.params.id);
-      session.record('job.cancel', job.id);
-      return view(job);
+    app.route({
+      ...DESKTOP_ROUTES.job,
+      handler: async (request) => view(await session.requireEngine().queue.get(request.params.id)),
     });
 
-    app.post('/v1/jobs/:id/retry', { schema: { params: jobParams } }, async (request, reply) => {
-      const engine = session.requireEngine();
-      const old = await engine.queue.get(request.params.id);
-      if (!FINISHED_STATES.includes(old.state) || old.state === 'succeeded') {
-        throw new KeepsakeError(
-          'USAGE',
-          `job ${old.id} is ${old.state}; only a failed or cancelled job is retried`,
-        );
-      }
-      // The same settings would fail the same way (e.g. a crop box larger than the picture).
-      if (old.lastError?.code === 'INVALID_PARAMETER') {
-        throw new KeepsakeError(
-          'INVALID_PARAMETER',
-          `job ${old.id} failed because of its settings (${old.lastError.message}); make a new job with other settings`,
-        );
-      }
-      const job = await submitJob(engine.queue, {
-        preset: old.preset,
-        params: old.params,
-        input: old.input,
-        outputDir: old.outputDir,
-        priority: old.priority,
-        options: old.options,
-      });
-      session.record('job.retry', job.id, 'ok', `retry of ${old.id}`);
-      return reply.code(201).send(view(job));
+    app.route({
+      ...DESKTOP_ROUTES.cancelJob,
+      handler: async (request) => {
+        const job = await session.requireEngine().worker.cancel(request.params.id);
+        session.record('job.cancel', job.id);
+        return view(job);
+      },
+    });
+
+    app.route({
+      ...DESKTOP_ROUTES.retryJob,
+      handler: async (request, reply) => {
+        const engine = session.requireEngine();
+        const old = await engine.queue.get(request.params.id);
+        if (!FINISHED_STATES.includes(old.state) || old.state === 'succeeded') {
+          throw new KeepsakeError(
+            'USAGE',
+            `job ${old.id} is ${old.state}; only a failed or cancelled job is retried`,
+          );
+        }
+        // The same settings would fail the same way (e.g. a crop box larger than the picture).
+        if (old.lastError?.code === 'INVALID_PARAMETER') {
+          throw new KeepsakeError(
+            'INVALID_PARAMETER',
+            `job ${old.id} failed because of its settings (${old.lastError.message}); make a new job with other settings`,
+          );
+        }
+        const job = await submitJob(engine.queue, {
+          preset: old.preset,
+          params: old.params,
+          input: old.input,
+          outputDir: old.outputDir,
+          priority: old.priority,
+          options: old.options,
+        });
+        session.record('job.retry', job.id, 'ok', `retry of ${old.id}`);
+        return reply.code(201).send(view(job));
+      },
     });
 
     // "Save a copy…": the results decrypted into a folder the user picked, named after the
     // source and the preset (a folder for several outputs), their times kept, nothing
     // replaced (the next free name); it runs on, and GET /v1/saves/:id follows it.
-    app.post(
-      '/v1/jobs/:id/save',
-      { schema: { params: jobParams, body: SaveCopySchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.saveJob,
+      handler: async (request, reply) => {
         const vault = session.requireVault();
         const job = await session.requireEngine().queue.get(request.params.id);
         if (job.state !== 'succeeded' || job.outputs.length === 0) {
@@ -278,13 +264,16 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
         });
         return reply.code(202).send(task);
       },
-    );
+    });
 
-    app.delete('/v1/jobs/:id', { schema: { params: jobParams } }, async (request, reply) => {
-      const engine = session.requireEngine();
-      const job = await removeJob(engine, await engine.queue.get(request.params.id));
-      session.record('job.delete', job.id);
-      return reply.code(204).send();
+    app.route({
+      ...DESKTOP_ROUTES.deleteJob,
+      handler: async (request, reply) => {
+        const engine = session.requireEngine();
+        const job = await removeJob(engine, await engine.queue.get(request.params.id));
+        session.record('job.delete', job.id);
+        return reply.code(204).send();
+      },
     });
   };
 }

@@ -1,4 +1,4 @@
-// The desktop API's library (desktop-contract.ts): folders added and scanned (with
+// The desktop API's library (net/desktop-route-table.ts): folders added and scanned (with
 // progress and cancel), protected on add, removed without losing what the vault keeps,
 // browser uploads encrypted as they stream in, "Save a copy" of any item, and the
 // settings that steer it. Every change is recorded in the activity log.
@@ -7,7 +7,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import { basename, isAbsolute } from 'node:path';
-import { Type } from 'typebox';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
@@ -16,17 +15,8 @@ import { folderName, type LibraryFile, type LibraryFolder } from '../library/lib
 import { saveCopy } from '../library/save-copy';
 import { receiveUpload } from '../library/upload';
 import type { Vault } from '../vault/keyring';
-import {
-  AddFolderSchema,
-  DESKTOP_PATHS,
-  FileId,
-  FolderId,
-  SaveCopySchema,
-  UpdateSettingsSchema,
-  type AddedFolder,
-  type FileView,
-  type FolderView,
-} from '../net/desktop-contract';
+import type { AddedFolder, FileView, FolderView } from '../net/desktop-contract';
+import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 
 export function libraryRoutes(options: { session: DesktopSession }): FastifyPluginAsync {
   const { session } = options;
@@ -107,20 +97,20 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     app.addContentTypeParser('application/octet-stream', (_request, payload, done) =>
       done(null, payload),
     );
-    const folderParams = Type.Object({ id: FolderId });
-    const fileParams = Type.Object({ id: FileId });
 
-    app.get(DESKTOP_PATHS.folders, async () => {
-      const encoded = await encodedByFolder();
-      return library.folders().map((f) => folderView(f, encoded));
+    app.route({
+      ...DESKTOP_ROUTES.folders,
+      handler: async () => {
+        const encoded = await encodedByFolder();
+        return library.folders().map((f) => folderView(f, encoded));
+      },
     });
 
     // Answers when the scan is done; meanwhile the folder shows in the list with its
     // `scanning` progress, and POST …/cancel stops it (nothing is then added).
-    app.post(
-      DESKTOP_PATHS.folders,
-      { schema: { body: AddFolderSchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.addFolder,
+      handler: async (request, reply) => {
         const { folder, notice } = await library.addFolder(request.body.path);
         session.record('library.add', folder.id, 'ok', notice ?? folder.path);
         const vault = session.currentVault();
@@ -133,24 +123,16 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         };
         return reply.code(notice ? 200 : 201).send(view);
       },
-    );
+    });
 
-    app.get('/v1/library/:id/removal', { schema: { params: folderParams } }, async (request) =>
-      library.removalImpact(request.params.id),
-    );
+    app.route({
+      ...DESKTOP_ROUTES.removalImpact,
+      handler: async (request) => library.removalImpact(request.params.id),
+    });
 
-    app.delete(
-      '/v1/library/:id',
-      {
-        schema: {
-          params: folderParams,
-          querystring: Type.Object(
-            { deleteEncrypted: Type.Boolean({ default: false }) },
-            { additionalProperties: false },
-          ),
-        },
-      },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.removeFolder,
+      handler: async (request, reply) => {
         const { deleteEncrypted } = request.query;
         const impact = deleteEncrypted ? await library.removalImpact(request.params.id) : undefined;
         await library.remove(request.params.id, { deleteEncrypted });
@@ -164,78 +146,84 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         );
         return reply.code(204).send();
       },
-    );
+    });
 
-    app.post(
-      '/v1/library/:id/cancel',
-      { schema: { params: folderParams } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.cancelScan,
+      handler: async (request, reply) => {
         library.folder(request.params.id);
         if (!library.cancelScan(request.params.id)) {
           throw new KeepsakeError('USAGE', 'this folder is not being scanned');
         }
         return reply.code(202).send({ cancelled: true });
       },
-    );
-
-    app.post('/v1/library/:id/rescan', { schema: { params: folderParams } }, async (request) => {
-      const folder = await library.rescan(request.params.id);
-      const vault = session.currentVault();
-      if (session.settings().encryptOnAdd && vault) protect(folder.id, vault);
-      return folderView(folder, await encodedByFolder());
     });
 
-    app.get('/v1/library/:id/files', { schema: { params: folderParams } }, async (request) => {
-      const files = library.files(request.params.id);
-      const byFile = await jobsByFile(files.map((f) => f.id));
-      const info = session.info.infoFor(
-        files.map((f) => f.id),
-        session.currentVault(),
-      );
-      return files.map((f) => fileView(f, byFile, info));
+    app.route({
+      ...DESKTOP_ROUTES.rescanFolder,
+      handler: async (request) => {
+        const folder = await library.rescan(request.params.id);
+        const vault = session.currentVault();
+        if (session.settings().encryptOnAdd && vault) protect(folder.id, vault);
+        return folderView(folder, await encodedByFolder());
+      },
     });
 
-    app.post(
-      '/v1/library/:id/encrypt',
-      { schema: { params: folderParams } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.folderFiles,
+      handler: async (request) => {
+        const files = library.files(request.params.id);
+        const byFile = await jobsByFile(files.map((f) => f.id));
+        const info = session.info.infoFor(
+          files.map((f) => f.id),
+          session.currentVault(),
+        );
+        return files.map((f) => fileView(f, byFile, info));
+      },
+    });
+
+    app.route({
+      ...DESKTOP_ROUTES.encryptFolder,
+      handler: async (request, reply) => {
         const vault = session.requireVault();
         const folder = library.folder(request.params.id);
         protect(folder.id, vault);
         return reply.code(202).send(folderView(folder, await encodedByFolder()));
       },
-    );
+    });
 
-    app.post(DESKTOP_PATHS.uploads, async (request, reply) => {
-      const body = request.body as Readable;
-      if (request.headers['content-type'] !== 'application/octet-stream') {
-        throw new KeepsakeError('UNSUPPORTED_MEDIA_TYPE', 'uploads are application/octet-stream');
-      }
-      const rel = uploadName(request.headers['x-file-name']);
-      const size = Number(request.headers['content-length']);
-      if (!Number.isSafeInteger(size) || size < 0) {
-        throw new KeepsakeError('USAGE', 'an upload needs its Content-Length');
-      }
-      const mtime = Number(request.headers['x-file-mtime']);
-      const vault = session.requireVault();
-      const { file, alreadyThere } = await receiveUpload(library, vault, body, {
-        rel,
-        size,
-        mtimeMs: Number.isFinite(mtime) && mtime > 0 ? mtime : Date.now(),
-      });
-      if (!alreadyThere) session.record('library.upload', file.id, 'ok', file.rel);
-      session.readItemInfo();
-      return reply
-        .code(alreadyThere ? 200 : 201)
-        .send({ ...fileView(file, await jobsByFile([file.id])), alreadyThere });
+    app.route({
+      ...DESKTOP_ROUTES.upload,
+      handler: async (request, reply) => {
+        const body = request.body as Readable;
+        if (request.headers['content-type'] !== 'application/octet-stream') {
+          throw new KeepsakeError('UNSUPPORTED_MEDIA_TYPE', 'uploads are application/octet-stream');
+        }
+        const rel = uploadName(request.headers['x-file-name']);
+        const size = Number(request.headers['content-length']);
+        if (!Number.isSafeInteger(size) || size < 0) {
+          throw new KeepsakeError('USAGE', 'an upload needs its Content-Length');
+        }
+        const mtime = Number(request.headers['x-file-mtime']);
+        const vault = session.requireVault();
+        const { file, alreadyThere } = await receiveUpload(library, vault, body, {
+          rel,
+          size,
+          mtimeMs: Number.isFinite(mtime) && mtime > 0 ? mtime : Date.now(),
+        });
+        if (!alreadyThere) session.record('library.upload', file.id, 'ok', file.rel);
+        session.readItemInfo();
+        return reply
+          .code(alreadyThere ? 200 : 201)
+          .send({ ...fileView(file, await jobsByFile([file.id])), alreadyThere });
+      },
     });
 
     // --- Save a copy --------------------------------------------------------------------
 
-    app.post(
-      '/v1/library/files/:id/save',
-      { schema: { params: fileParams, body: SaveCopySchema } },
-      async (request, reply) => {
+    app.route({
+      ...DESKTOP_ROUTES.saveFile,
+      handler: async (request, reply) => {
         const vault = session.requireVault();
         const file = library.file(request.params.id);
         const dir = request.body.dir;
@@ -259,27 +247,25 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         });
         return reply.code(202).send(task);
       },
-    );
+    });
 
-    app.get(
-      '/v1/saves/:id',
-      { schema: { params: Type.Object({ id: Type.String({ pattern: '^s[\\w-]{12}$' }) }) } },
-      async (request) => session.saves.get(request.params.id),
-    );
+    app.route({
+      ...DESKTOP_ROUTES.saveTask,
+      handler: async (request) => session.saves.get(request.params.id),
+    });
 
     // --- Settings -----------------------------------------------------------------------
 
-    app.get(DESKTOP_PATHS.settings, async () => session.settings());
+    app.route({ ...DESKTOP_ROUTES.settings, handler: async () => session.settings() });
 
-    app.patch(
-      DESKTOP_PATHS.settings,
-      { schema: { body: UpdateSettingsSchema } },
-      async (request) => {
+    app.route({
+      ...DESKTOP_ROUTES.updateSettings,
+      handler: async (request) => {
         const settings = session.updateSettings(request.body);
         session.record('settings.change', undefined, 'ok', JSON.stringify(request.body));
         return settings;
       },
-    );
+    });
   };
 }
 

@@ -16,17 +16,19 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify';
 import { defaultVaultDir } from '../core/data-dir';
 import { ERROR_CODES, KeepsakeError } from '../core/errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import type { FfmpegLocation, LocateOptions } from '../ffmpeg/locate';
 import { vaultExists } from '../vault/keyring';
 import { ENGINE_VERSION } from '../core/version';
-import { API_PATHS } from '../net/desktop-api';
+import type { ApiError, FfmpegStatus } from '../net/desktop-api';
+import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { toApiError } from './api-error';
-import type { ApiError, FfmpegStatus, LiveResponse, StatusResponse } from '../net/desktop-api';
 
 export const LOOPBACK_HOST = '127.0.0.1';
 
@@ -71,6 +73,8 @@ export interface EmbeddedServerOptions {
   play?: FastifyPluginAsync;
   /** Where unexpected errors are reported; clients only ever see INTERNAL. */
   logError?: (err: unknown) => void;
+  /** Told of every route as it is registered (tests check them against the route table). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export interface EmbeddedServer {
@@ -98,7 +102,11 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
   const logError =
     opts.logError ??
     ((err: unknown) => process.stderr.write(`keepsake engine: ${errorText(err)}\n`));
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   // The API takes JSON (and raw bytes for uploads, added by that route): any other body
   // is 415, as on `keepsake serve`, not a string that then fails validation as a 400.
   app.removeContentTypeParser('text/plain');
@@ -146,7 +154,21 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
     return reply.code(ERROR_CODES.ROUTE_NOT_FOUND.status).send(body);
   });
 
-  app.get<{ Reply: LiveResponse }>(API_PATHS.live, async () => ({ ok: true }));
+  // The desktop API as OpenAPI, from the route table (net/desktop-route-table.ts). Only
+  // the table's routes are tagged; untagged ones (playback, the proxy, static files) are
+  // not part of the API and stay out of the document.
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Keepsake desktop engine', version: ENGINE_VERSION },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+    hideUntagged: true,
+  });
+
+  app.route({ ...DESKTOP_ROUTES.live, handler: async () => ({ ok: true as const }) });
 
   const ffmpegStatus = ffmpegProbe(opts.ffmpeg);
 
@@ -159,15 +181,21 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
       }
     });
 
-    v1.get<{ Reply: StatusResponse }>(API_PATHS.status, async () => {
-      const vaultDir = defaultVaultDir(opts.dataDir);
-      return {
-        version: ENGINE_VERSION,
-        dataDir: opts.dataDir,
-        vault: { exists: await vaultExists(vaultDir), dir: vaultDir },
-        ffmpeg: await ffmpegStatus(),
-      };
+    v1.route({
+      ...DESKTOP_ROUTES.status,
+      handler: async () => {
+        const vaultDir = defaultVaultDir(opts.dataDir);
+        return {
+          version: ENGINE_VERSION,
+          dataDir: opts.dataDir,
+          vault: { exists: await vaultExists(vaultDir), dir: vaultDir },
+          ffmpeg: await ffmpegStatus(),
+        };
+      },
     });
+    // Behind the token like the rest of /v1: it holds no secret, but one rule for every
+    // /v1 route is simpler to check than exceptions, and every client has the token.
+    v1.route({ ...DESKTOP_ROUTES.openapi, handler: async () => app.swagger() });
 
     if (opts.routes) await v1.register(opts.routes);
   });

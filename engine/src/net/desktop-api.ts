@@ -1,15 +1,9 @@
-// The HTTP contract of the engine: paths and response shapes, in one place. The routes
-// in embedded.ts are typed against these, and the renderer's client imports them with
-// `import type`, so a change here breaks the build on both sides instead of drifting.
+// The desktop engine's own routes (embedded.ts): liveness and status, and the error body
+// every route answers with. Part of the desktop route table (desktop-route-table.ts).
 
+import { Type, type Static } from 'typebox';
 import type { ErrorCode } from '../core/errors';
-import type { FfmpegSource } from '../ffmpeg/locate';
-
-export const API_PATHS = {
-  /** Liveness probe; no token needed. */
-  live: '/live',
-  status: '/v1/status',
-} as const;
+import { ApiErrorSchema } from './contract';
 
 /** Every error response body. Never a stack trace. */
 export interface ApiError {
@@ -17,16 +11,34 @@ export interface ApiError {
   message: string;
 }
 
-export interface LiveResponse {
-  ok: true;
-}
+export const LiveSchema = Type.Object({ ok: Type.Literal(true) });
+export type LiveResponse = Static<typeof LiveSchema>;
 
-export type FfmpegStatus = { source: FfmpegSource; version: string } | { error: ApiError };
+export const FfmpegStatusSchema = Type.Union([
+  Type.Object({
+    source: Type.Union([
+      Type.Literal('config'),
+      Type.Literal('env'),
+      Type.Literal('ffmpeg-static'),
+      Type.Literal('npm-package'),
+      Type.Literal('system'),
+    ]),
+    version: Type.String(),
+  }),
+  Type.Object({ error: ApiErrorSchema }),
+]);
+export type FfmpegStatus = Static<typeof FfmpegStatusSchema>;
 
-export interface StatusResponse {
+export const StatusSchema = Type.Object({
   /** The engine's version. */
-  version: string;
-  dataDir: string;
-  vault: { exists: boolean; dir: string };
-  ffmpeg: FfmpegStatus;
-}
+  version: Type.String(),
+  dataDir: Type.String(),
+  vault: Type.Object({ exists: Type.Boolean(), dir: Type.String() }),
+  ffmpeg: FfmpegStatusSchema,
+});
+export type StatusResponse = Static<typeof StatusSchema>;
+
+/** The OpenAPI document itself: passed through whole. */
+export const OpenApiDocumentSchema = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'An OpenAPI 3 document',
+});

@@ -189,6 +189,9 @@ export const UploadedFileSchema = Type.Intersect([
 ]);
 export type UploadedFile = Static<typeof UploadedFileSchema>;
 
+/** A scan told to stop (it stops at its next step; nothing is then added). */
+export const ScanCancelledSchema = Type.Object({ cancelled: Type.Literal(true) });
+
 export const SaveCopySchema = Type.Object(
   { dir: Type.String({ minLength: 1, maxLength: 4096 }) },
   { additionalProperties: false },
@@ -314,37 +317,3 @@ export const ActivityEntrySchema = Type.Object({
   detail: Type.Optional(Type.String()),
 });
 export type ActivityEntry = Static<typeof ActivityEntrySchema>;
-
-/** Paths of the desktop API (all under the bearer token). */
-export const DESKTOP_PATHS = {
-  vault: '/v1/vault',
-  vaultUnlock: '/v1/vault/unlock',
-  vaultLock: '/v1/vault/lock',
-  folders: '/v1/library',
-  folder: (id: string) => `/v1/library/${id}`,
-  folderFiles: (id: string) => `/v1/library/${id}/files`,
-  folderEncrypt: (id: string) => `/v1/library/${id}/encrypt`,
-  folderRescan: (id: string) => `/v1/library/${id}/rescan`,
-  folderImpact: (id: string) => `/v1/library/${id}/removal`,
-  folderCancel: (id: string) => `/v1/library/${id}/cancel`,
-  /**
-   * Browser uploads: raw body with Content-Length, `X-File-Name` (URL-encoded relative
-   * path) and `X-File-Mtime` (ms) headers; encrypted as it streams in.
-   */
-  uploads: '/v1/library/uploads',
-  fileSave: (id: string) => `/v1/library/files/${id}/save`,
-  save: (id: string) => `/v1/saves/${id}`,
-  settings: '/v1/settings',
-  presets: '/v1/presets',
-  jobs: '/v1/jobs',
-  jobEvents: '/v1/jobs/events',
-  job: (id: string) => `/v1/jobs/${id}`,
-  jobCancel: (id: string) => `/v1/jobs/${id}/cancel`,
-  jobRetry: (id: string) => `/v1/jobs/${id}/retry`,
-  /** "Save a copy" of a finished job's results: body {dir}; answers a save task. */
-  jobSave: (id: string) => `/v1/jobs/${id}/save`,
-  servers: '/v1/servers',
-  serverPreview: '/v1/servers/preview',
-  server: (name: string) => `/v1/servers/${name}`,
-  activity: '/v1/activity',
-} as const;

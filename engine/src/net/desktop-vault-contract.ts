@@ -4,13 +4,6 @@
 
 import { Type, type Static } from 'typebox';
 
-export const VAULT_KEY_PATHS = {
-  keys: '/v1/vault/keys',
-  password: '/v1/vault/password',
-  recoveryKey: '/v1/vault/recovery-key',
-  recoveryKeyConfirm: '/v1/vault/recovery-key/confirm',
-} as const;
-
 export const VaultKeysSchema = Type.Object({
   /** No keyring, but a vault's files are here: restore, do not create. */
   needsRestore: Type.Boolean(),

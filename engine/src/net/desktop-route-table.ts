@@ -1,0 +1,379 @@
+// The desktop API's route table: every route the embedded engine answers, with its method,
+// path and TypeBox schemas for the request and every response (the error body included).
+// The routes in http/ register from it, so Fastify validates requests and serialises
+// replies by these schemas; @fastify/swagger publishes it as /v1/openapi.json; and the
+// renderer's client (renderer/src/engine-client.ts) takes its paths and types from it,
+// through renderer/src/api-routes.ts, which a test regenerates from this table.
+
+import { Type, type Static, type TSchema } from 'typebox';
+import { ApiErrorSchema, JobId, JobStateSchema, PresetListSchema } from './contract';
+import { LiveSchema, OpenApiDocumentSchema, StatusSchema } from './desktop-api';
+import {
+  ActivityEntrySchema,
+  AddFolderSchema,
+  AddedFolderSchema,
+  CreateDesktopJobSchema,
+  CreateVaultSchema,
+  CreatedVaultSchema,
+  DesktopJobSchema,
+  FileId,
+  FileViewSchema,
+  FolderId,
+  FolderViewSchema,
+  LockVaultSchema,
+  PairServerSchema,
+  RemovalImpactSchema,
+  SaveCopySchema,
+  SaveTaskSchema,
+  ScanCancelledSchema,
+  ServerFingerprintSchema,
+  ServerPreviewSchema,
+  ServerViewSchema,
+  SettingsSchema,
+  UnlockVaultSchema,
+  UpdateSettingsSchema,
+  UploadedFileSchema,
+  VaultStateSchema,
+} from './desktop-contract';
+import { NewRecoveryKeySchema, SetPasswordSchema, VaultKeysSchema } from './desktop-vault-contract';
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** A reply that is not JSON (the job event stream): described by media type. */
+interface StreamResponse {
+  description: string;
+  content: Record<string, { schema: TSchema }>;
+}
+
+interface RouteSchema {
+  summary: string;
+  description?: string;
+  tags: readonly string[];
+  params?: TSchema;
+  querystring?: TSchema;
+  body?: TSchema;
+  /** Media types of a body that is not JSON (uploads). */
+  consumes?: readonly string[];
+  response: { readonly [status: number]: TSchema | StreamResponse };
+}
+
+/** Every route may fail, and always says why the same way: `{code, message}`. */
+const ERROR_RESPONSES = { '4xx': ApiErrorSchema, '5xx': ApiErrorSchema };
+
+/**
+ * No body (204, or a 202 that only says "accepted"). Typed as `undefined` so a handler
+ * answers `reply.code(204).send()`; documented as JSON Schema `null`, which OpenAPI
+ * tools read as "no content".
+ */
+const Empty = (description: string) => Type.Unsafe<undefined>(Type.Null({ description }));
+
+function route<const M extends Method, const U extends string, const S extends RouteSchema>(
+  method: M,
+  url: U,
+  schema: S,
+) {
+  return {
+    method,
+    url,
+    schema: { ...schema, response: { ...schema.response, ...ERROR_RESPONSES } },
+  };
+}
+
+const folderParams = Type.Object({ id: FolderId });
+const fileParams = Type.Object({ id: FileId });
+const jobParams = Type.Object({ id: JobId });
+const saveParams = Type.Object({ id: Type.String({ pattern: '^s[\\w-]{12}$' }) });
+const serverParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' }) });
+
+const engine = ['engine'] as const;
+const vault = ['vault'] as const;
+const library = ['library'] as const;
+const jobs = ['jobs'] as const;
+const servers = ['servers'] as const;
+
+/** The desktop API. Every route but `live` sits behind the per-launch bearer token. */
+export const DESKTOP_ROUTES = {
+  live: route('GET', '/live', {
+    summary: 'Liveness probe (no token needed)',
+    tags: engine,
+    response: { 200: LiveSchema },
+  }),
+  status: route('GET', '/v1/status', {
+    summary: 'Engine version, data folder, vault presence and FFmpeg',
+    tags: engine,
+    response: { 200: StatusSchema },
+  }),
+  openapi: route('GET', '/v1/openapi.json', {
+    summary: 'This document',
+    tags: engine,
+    response: { 200: OpenApiDocumentSchema },
+  }),
+
+  // --- Vault ------------------------------------------------------------------------------
+  vault: route('GET', '/v1/vault', {
+    summary: 'Whether the vault exists and is open',
+    tags: vault,
+    response: { 200: VaultStateSchema },
+  }),
+  createVault: route('POST', '/v1/vault', {
+    summary: 'Create the vault; answers the recovery key, shown once',
+    tags: vault,
+    body: CreateVaultSchema,
+    response: { 201: CreatedVaultSchema },
+  }),
+  unlockVault: route('POST', '/v1/vault/unlock', {
+    summary: 'Open the vault with the password or the recovery key',
+    tags: vault,
+    body: UnlockVaultSchema,
+    response: { 204: Empty('Unlocked') },
+  }),
+  lockVault: route('POST', '/v1/vault/lock', {
+    summary: 'Lock the vault',
+    description:
+      'With jobs running, the body says whether to wait for them (202: it locks when they ' +
+      'are done) or stop them; without it the lock fails with JOBS_RUNNING. The body is optional.',
+    tags: vault,
+    body: LockVaultSchema,
+    response: { 202: Empty('Locks when the running jobs are done'), 204: Empty('Locked') },
+  }),
+  vaultKeys: route('GET', '/v1/vault/keys', {
+    summary: 'What the key screens need to know',
+    tags: vault,
+    response: { 200: VaultKeysSchema },
+  }),
+  setPassword: route('POST', '/v1/vault/password', {
+    summary: 'Set a new password',
+    tags: vault,
+    body: SetPasswordSchema,
+    response: { 204: Empty('Changed') },
+  }),
+  newRecoveryKey: route('POST', '/v1/vault/recovery-key', {
+    summary: 'Make a new recovery key (the old one stops working)',
+    tags: vault,
+    body: NewRecoveryKeySchema,
+    response: { 201: CreatedVaultSchema },
+  }),
+  confirmRecoveryKey: route('POST', '/v1/vault/recovery-key/confirm', {
+    summary: 'The user proved they stored the recovery key',
+    tags: vault,
+    response: { 204: Empty('Confirmed') },
+  }),
+
+  // --- Library ----------------------------------------------------------------------------
+  folders: route('GET', '/v1/library', {
+    summary: 'The library folders, with counts and progress',
+    tags: library,
+    response: { 200: Type.Array(FolderViewSchema) },
+  }),
+  addFolder: route('POST', '/v1/library', {
+    summary: 'Add and scan a folder (protected on add, by the setting)',
+    description: 'Answers when the scan is done; 200 with a notice when nothing new was added.',
+    tags: library,
+    body: AddFolderSchema,
+    response: { 200: AddedFolderSchema, 201: AddedFolderSchema },
+  }),
+  removalImpact: route('GET', '/v1/library/:id/removal', {
+    summary: 'What removing the folder would touch',
+    tags: library,
+    params: folderParams,
+    response: { 200: RemovalImpactSchema },
+  }),
+  removeFolder: route('DELETE', '/v1/library/:id', {
+    summary: 'Stop watching a folder; its encrypted copies go only with deleteEncrypted',
+    tags: library,
+    params: folderParams,
+    querystring: Type.Object(
+      { deleteEncrypted: Type.Boolean({ default: false }) },
+      { additionalProperties: false },
+    ),
+    response: { 204: Empty('Removed') },
+  }),
+  cancelScan: route('POST', '/v1/library/:id/cancel', {
+    summary: 'Stop a running scan (nothing is then added)',
+    tags: library,
+    params: folderParams,
+    response: { 202: ScanCancelledSchema },
+  }),
+  rescanFolder: route('POST', '/v1/library/:id/rescan', {
+    summary: 'Scan a folder again',
+    tags: library,
+    params: folderParams,
+    response: { 200: FolderViewSchema },
+  }),
+  folderFiles: route('GET', '/v1/library/:id/files', {
+    summary: "A folder's files, with their jobs and what was read from them",
+    tags: library,
+    params: folderParams,
+    response: { 200: Type.Array(FileViewSchema) },
+  }),
+  encryptFolder: route('POST', '/v1/library/:id/encrypt', {
+    summary: "Protect a folder's pending files; progress shows on the folder",
+    tags: library,
+    params: folderParams,
+    response: { 202: FolderViewSchema },
+  }),
+  upload: route('POST', '/v1/library/uploads', {
+    summary: 'Upload one file from a browser, encrypted as it streams in',
+    description:
+      'A raw body with Content-Length, X-File-Name (the URL-encoded relative path) and ' +
+      'X-File-Mtime (ms since the epoch). 200 when the same file was there already.',
+    tags: library,
+    consumes: ['application/octet-stream'],
+    body: Type.Unknown({ description: 'The file bytes' }),
+    response: { 200: UploadedFileSchema, 201: UploadedFileSchema },
+  }),
+  saveFile: route('POST', '/v1/library/files/:id/save', {
+    summary: 'Save a decrypted copy of a library item into a folder; answers a save task',
+    tags: library,
+    params: fileParams,
+    body: SaveCopySchema,
+    response: { 202: SaveTaskSchema },
+  }),
+  saveTask: route('GET', '/v1/saves/:id', {
+    summary: 'Progress of a save task',
+    tags: library,
+    params: saveParams,
+    response: { 200: SaveTaskSchema },
+  }),
+  settings: route('GET', '/v1/settings', {
+    summary: 'The library settings',
+    tags: library,
+    response: { 200: SettingsSchema },
+  }),
+  updateSettings: route('PATCH', '/v1/settings', {
+    summary: 'Change library settings',
+    tags: library,
+    body: UpdateSettingsSchema,
+    response: { 200: SettingsSchema },
+  }),
+
+  // --- Jobs -------------------------------------------------------------------------------
+  presets: route('GET', '/v1/presets', {
+    summary: 'The presets, each with a JSON Schema of its parameters',
+    tags: jobs,
+    response: { 200: PresetListSchema },
+  }),
+  jobs: route('GET', '/v1/jobs', {
+    summary: 'Jobs, newest first',
+    tags: jobs,
+    querystring: Type.Object(
+      {
+        state: Type.Optional(JobStateSchema),
+        limit: Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 }),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: Type.Array(DesktopJobSchema) },
+  }),
+  createJob: route('POST', '/v1/jobs', {
+    summary: 'Run a preset on a protected library file',
+    tags: jobs,
+    body: CreateDesktopJobSchema,
+    response: { 201: DesktopJobSchema },
+  }),
+  jobEvents: route('GET', '/v1/jobs/events', {
+    summary: 'Live progress of every job, as Server-Sent Events',
+    tags: jobs,
+    response: {
+      200: {
+        description:
+          '`job` events carry a job as GET /v1/jobs/:id answers it; `deleted` events `{id}`.',
+        content: { 'text/event-stream': { schema: Type.String() } },
+      },
+    },
+  }),
+  job: route('GET', '/v1/jobs/:id', {
+    summary: 'One job',
+    tags: jobs,
+    params: jobParams,
+    response: { 200: DesktopJobSchema },
+  }),
+  cancelJob: route('POST', '/v1/jobs/:id/cancel', {
+    summary: 'Cancel a job',
+    tags: jobs,
+    params: jobParams,
+    response: { 200: DesktopJobSchema },
+  }),
+  retryJob: route('POST', '/v1/jobs/:id/retry', {
+    summary: 'Run a failed or cancelled job again, as a new job',
+    tags: jobs,
+    params: jobParams,
+    response: { 201: DesktopJobSchema },
+  }),
+  saveJob: route('POST', '/v1/jobs/:id/save', {
+    summary: "Save a decrypted copy of a finished job's results; answers a save task",
+    tags: jobs,
+    params: jobParams,
+    body: SaveCopySchema,
+    response: { 202: SaveTaskSchema },
+  }),
+  deleteJob: route('DELETE', '/v1/jobs/:id', {
+    summary: 'Remove a job and its outputs',
+    tags: jobs,
+    params: jobParams,
+    response: { 204: Empty('Removed') },
+  }),
+
+  // --- Paired servers ---------------------------------------------------------------------
+  previewServer: route('POST', '/v1/servers/preview', {
+    summary: "A server's CA fingerprint, for the user to compare before pairing",
+    tags: servers,
+    body: ServerPreviewSchema,
+    response: { 200: ServerFingerprintSchema },
+  }),
+  pairServer: route('POST', '/v1/servers', {
+    summary: 'Pair with a server (one-time code and the compared fingerprint)',
+    tags: servers,
+    body: PairServerSchema,
+    response: { 201: ServerViewSchema },
+  }),
+  servers: route('GET', '/v1/servers', {
+    summary: 'Paired servers and their health',
+    tags: servers,
+    response: { 200: Type.Array(ServerViewSchema) },
+  }),
+  unpairServer: route('DELETE', '/v1/servers/:name', {
+    summary: 'Forget a paired server',
+    tags: servers,
+    params: serverParams,
+    response: { 204: Empty('Unpaired') },
+  }),
+
+  // --- Activity ---------------------------------------------------------------------------
+  activity: route('GET', '/v1/activity', {
+    summary: 'The activity log, newest first',
+    tags: ['activity'],
+    querystring: Type.Object(
+      { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }) },
+      { additionalProperties: false },
+    ),
+    response: { 200: Type.Array(ActivityEntrySchema) },
+  }),
+};
+
+// --- Types for clients (the renderer imports these with `import type`) ---------------------
+
+export type DesktopRoutes = typeof DESKTOP_ROUTES;
+export type DesktopRouteName = keyof DesktopRoutes;
+type SchemaOf<N extends DesktopRouteName> = DesktopRoutes[N]['schema'];
+
+/** Each route's method and path: what renderer/src/api-routes.ts must hold. */
+export type DesktopRouteLines = {
+  readonly [N in DesktopRouteName]: readonly [DesktopRoutes[N]['method'], DesktopRoutes[N]['url']];
+};
+
+export type RouteParams<N extends DesktopRouteName> =
+  SchemaOf<N> extends { params: infer P extends TSchema } ? Static<P> : undefined;
+/** Query fields with a default may be left out. */
+export type RouteQuery<N extends DesktopRouteName> =
+  SchemaOf<N> extends { querystring: infer Q extends TSchema } ? Partial<Static<Q>> : undefined;
+export type RouteBody<N extends DesktopRouteName> =
+  SchemaOf<N> extends { body: infer B extends TSchema } ? Static<B> : undefined;
+
+type Success = 200 | 201 | 202 | 204;
+type Responses<N extends DesktopRouteName> = SchemaOf<N>['response'];
+type BodyOf<R> = R extends TSchema ? Static<R> : unknown;
+/** What a successful reply holds; `undefined` for one without a body. */
+export type RouteReply<N extends DesktopRouteName> = {
+  [S in keyof Responses<N> & Success]: BodyOf<Responses<N>[S]>;
+}[keyof Responses<N> & Success];
