@@ -5,7 +5,7 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { KeepsakeError } from '../core/errors';
-import type { ApiError } from '../net/desktop-api';
+import type { ApiErrorBody as ApiError } from '../net/contract';
 import { errorHandlingPlugin } from './error-handling';
 
 describe('errorHandlingPlugin', () => {

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ERROR_CODES } from '../core/errors';
-import type { ApiError } from '../net/desktop-api';
+import type { ApiErrorBody as ApiError } from '../net/contract';
 import { toApiError } from './api-error';
 
 export interface ErrorHandlingOptions {
