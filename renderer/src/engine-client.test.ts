@@ -4,9 +4,26 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineClient, EngineError, needsVault, tokenFromHash } from './engine-client';
-import type { EngineClient } from './engine-client';
+import { API_ROUTES } from './api-routes';
+import {
+  apiPath,
+  createEngineClient,
+  EngineError,
+  needsVault,
+  tokenFromHash,
+} from './engine-client';
+import type { ApiRequest, EngineClient } from './engine-client';
 import { runSseStream } from './sse';
+
+type RouteName = keyof typeof API_ROUTES;
+
+/** A route's path from the table, `:params` replaced by the (already encoded) values given. */
+function pathOf(name: RouteName, values: Record<string, string> = {}): string {
+  return API_ROUTES[name][1].replace(/:(\w+)/g, (_match, key: string) => values[key] ?? '');
+}
+/** `METHOD /path`, as the stand-in engine below routes requests. */
+const at = (name: RouteName, values?: Record<string, string>) =>
+  `${API_ROUTES[name][0]} ${pathOf(name, values)}`;
 
 describe('tokenFromHash', () => {
   it.each([
@@ -62,7 +79,7 @@ describe('engine client', () => {
     expect(await client.status()).toEqual(status);
     expect(rec.calls).toEqual([
       {
-        url: 'http://127.0.0.1:9/v1/status',
+        url: `http://127.0.0.1:9${pathOf('status')}`,
         headers: { accept: 'application/json', authorization: 'Bearer secret' },
       },
     ]);
@@ -72,7 +89,7 @@ describe('engine client', () => {
     const rec = recordingFetch(() => json(401, { code: 'UNAUTHORIZED', message: 'no token' }));
     const err = await failure(createEngineClient({ token: undefined, fetch: rec.fetch }).status());
     expect(rec.calls[0]?.headers).not.toHaveProperty('authorization');
-    expect(rec.calls[0]?.url).toBe('/v1/status');
+    expect(rec.calls[0]?.url).toBe(pathOf('status'));
     expect(err).toMatchObject({ code: 'UNAUTHORIZED', message: 'no token', status: 401 });
   });
 
@@ -106,25 +123,24 @@ describe('engine client over HTTP', () => {
   const job = { id: 'jaaaaaaaaaaaa', state: 'queued', preset: 'web-h264' };
 
   const routes: Record<string, (req: Seen, res: ServerResponse) => void> = {
-    'GET /v1/vault': (_q, res) => send(res, 200, { exists: true, unlocked: false, dir: '/v' }),
-    'POST /v1/vault': (_q, res) => send(res, 201, { recoveryKey: 'RK-1234' }),
-    'POST /v1/vault/unlock': (q, res) =>
+    [at('vault')]: (_q, res) => send(res, 200, { exists: true, unlocked: false, dir: '/v' }),
+    [at('createVault')]: (_q, res) => send(res, 201, { recoveryKey: 'RK-1234' }),
+    [at('unlockVault')]: (q, res) =>
       JSON.parse(q.body.toString()).password === 'right'
         ? send(res, 204)
         : send(res, 401, { code: 'WRONG_PASSWORD', message: 'That password does not open it.' }),
-    'POST /v1/vault/lock': (_q, res) => send(res, 204),
-    'GET /v1/library': (_q, res) =>
-      send(res, 401, { code: 'PASSWORD_REQUIRED', message: 'locked' }),
-    'POST /v1/library/uploads': (q, res) =>
+    [at('lockVault')]: (_q, res) => send(res, 204),
+    [at('folders')]: (_q, res) => send(res, 401, { code: 'PASSWORD_REQUIRED', message: 'locked' }),
+    [at('upload')]: (q, res) =>
       send(res, 201, { id: 'm1', rel: decodeURIComponent(q.fileName ?? ''), size: q.body.length }),
-    'POST /v1/library/f%2F..%2Fx/encrypt': (_q, res) => send(res, 202, { started: true }),
-    'GET /v1/jobs?state=running&limit=5': (_q, res) => send(res, 200, [job]),
-    'POST /v1/jobs': (_q, res) => send(res, 201, job),
-    'POST /v1/jobs/jaaaaaaaaaaaa/retry': (_q, res) =>
+    [at('encryptFolder', { id: 'f%2F..%2Fx' })]: (_q, res) => send(res, 202, { started: true }),
+    [`${at('jobs')}?state=running&limit=5`]: (_q, res) => send(res, 200, [job]),
+    [at('createJob')]: (_q, res) => send(res, 201, job),
+    [at('retryJob', { id: 'jaaaaaaaaaaaa' })]: (_q, res) =>
       send(res, 201, { ...job, id: 'jbbbbbbbbbbbb' }),
-    'POST /v1/jobs/jaaaaaaaaaaaa/cancel': (_q, res) => send(res, 204),
-    'DELETE /v1/servers/nas': (_q, res) => send(res, 204),
-    'GET /v1/jobs/events': (_q, res) => {
+    [at('cancelJob', { id: 'jaaaaaaaaaaaa' })]: (_q, res) => send(res, 204),
+    [at('unpairServer', { name: 'nas' })]: (_q, res) => send(res, 204),
+    [at('jobEvents')]: (_q, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('event: job\ndata: {"id":"j1",');
       setTimeout(() => res.end('"state":"running"}\n\n'), 20);
@@ -201,7 +217,7 @@ describe('engine client over HTTP', () => {
 
   it('escapes ids in paths and accepts 202 with a body as done', async () => {
     await expect(client.encryptFolder('f/../x')).resolves.toBeUndefined();
-    expect(last()?.url).toBe('/v1/library/f%2F..%2Fx/encrypt');
+    expect(last()?.url).toBe(pathOf('encryptFolder', { id: 'f%2F..%2Fx' }));
   });
 
   it('lists jobs with filters, creates, retries (new job back) and cancels (no body)', async () => {
@@ -216,7 +232,10 @@ describe('engine client over HTTP', () => {
     expect((await client.retryJob(job.id))?.id).toBe('jbbbbbbbbbbbb');
     expect(await client.cancelJob(job.id)).toBeUndefined();
     await expect(client.unpairServer('nas')).resolves.toBeUndefined();
-    expect(last()).toMatchObject({ method: 'DELETE', url: '/v1/servers/nas' });
+    expect(last()).toMatchObject({
+      method: 'DELETE',
+      url: pathOf('unpairServer', { name: 'nas' }),
+    });
   });
 
   it('names an unknown route as the engine does', async () => {
@@ -237,6 +256,35 @@ describe('engine client over HTTP', () => {
       sleep: async () => {},
     });
     expect(got).toEqual(['job {"id":"j1","state":"running"}']);
-    expect(seen.find((q) => q.url === '/v1/jobs/events')?.auth).toBe('Bearer tok');
+    expect(seen.find((q) => q.url === pathOf('jobEvents'))?.auth).toBe('Bearer tok');
+  });
+});
+
+describe('requests typed by the route table', () => {
+  it('fills, escapes and queries paths from the table', () => {
+    expect(apiPath('job', { params: { id: 'j/../x y' } })).toBe(
+      pathOf('job', { id: 'j%2F..%2Fx%20y' }),
+    );
+    expect(
+      apiPath('removeFolder', { params: { id: 'f1' }, query: { deleteEncrypted: true } }),
+    ).toBe(`${pathOf('removeFolder', { id: 'f1' })}?deleteEncrypted=true`);
+    expect(apiPath('jobs', { query: { state: undefined, limit: 3 } })).toBe(
+      `${pathOf('jobs')}?limit=3`,
+    );
+  });
+
+  it('makes a wrong route, a missing parameter or a wrong body a type error', () => {
+    // Checked by tsc, never run: each line below must fail to typecheck.
+    const wrong = () => [
+      // @ts-expect-error -- no route by that name
+      apiPath('jobz', {}),
+      // @ts-expect-error -- the route's :id is missing
+      apiPath('job', {}),
+      // @ts-expect-error -- a job is made from a library file: `fileId` is required
+      ((request: ApiRequest<'createJob'>) => request)({ body: { preset: 'web-h264' } }),
+      // @ts-expect-error -- GET /v1/vault takes no body
+      ((request: ApiRequest<'vault'>) => request)({ body: { password: 'x' } }),
+    ];
+    expect(typeof wrong).toBe('function');
   });
 });
