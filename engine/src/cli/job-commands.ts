@@ -2,7 +2,7 @@
 // queue. The queue lives in the data directory's SQLite file, so a `job watch` or
 // `job cancel` in another terminal sees and steers a job that `job submit` runs.
 
-import { basename, dirname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../core/data-dir';
 import { KeepsakeError } from '../core/errors';
@@ -10,13 +10,21 @@ import { databasePath } from '../jobs/db';
 import { deliverOutputs } from '../jobs/deliver';
 import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
 import { runRemote } from '../remote/remote-runner';
-import { FINISHED_STATES, type JobSnapshot, type JobState } from '../jobs/queue';
+import type { JobSnapshot, JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
-import { submitJob, type JobWorker } from '../jobs/worker';
+import { submitJob } from '../jobs/worker';
 import { listRemotes } from '../remote/remotes';
 import { globals, openVault, output, type GlobalOptions } from './context';
 import { JobProgressBar, progressLine } from './job-progress';
+import {
+  STALL_GIVE_UP_MS,
+  describeOutcome,
+  failedStatus,
+  follow,
+  reportStalls,
+  summary,
+} from './job-reporting';
 
 const STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -43,68 +51,6 @@ function positiveInt(flag: string, max: number) {
   };
 }
 
-function summary(job: JobSnapshot): Record<string, unknown> {
-  return {
-    id: job.id,
-    state: job.state,
-    preset: job.preset,
-    input: job.input,
-    attempts: job.attempts,
-    progress: job.progress?.percent ?? null,
-    error: job.lastError ?? null,
-    outputs: job.outputs,
-    notes: job.notes,
-  };
-}
-
-function describeOutcome(job: JobSnapshot): string {
-  if (job.state === 'succeeded') {
-    const notes = job.notes.length ? ` (${job.notes.join('; ')})` : '';
-    return `Job ${job.id} succeeded: ${job.outputs.length} encrypted output(s) in ${dirname(job.outputs[0]?.path ?? '')}${notes}`;
-  }
-  return `Job ${job.id} ${job.state}: ${job.lastError?.message ?? ''}`;
-}
-
-/**
- * Says on stderr when the worker cannot read or write the queue (the database busy in
- * another process, the disk full): it waits and tries again rather than dying, and the
- * user should know why nothing moves. Each distinct problem is said once in a row.
- */
-function reportStalls(worker: JobWorker, g: GlobalOptions): () => StallState {
-  let last = '';
-  let since: number | undefined;
-  let error: KeepsakeError | undefined;
-  worker.on('stalled', (err) => {
-    since ??= Date.now();
-    error = err;
-    if (g.quiet || err.message === last) return;
-    last = err.message;
-    process.stderr.write(`keepsake: ${err.message} [${err.code}]; trying again shortly\n`);
-  });
-  const clear = () => {
-    last = '';
-    since = undefined;
-    error = undefined;
-  };
-  worker.on('progress', clear);
-  worker.on('finished', clear);
-  worker.on('retry', clear);
-  return () => ({ error, forMs: since === undefined ? 0 : Date.now() - since });
-}
-
-interface StallState {
-  /** The latest problem with the database, while it lasts. */
-  error?: KeepsakeError;
-  forMs: number;
-}
-
-/**
- * How long `job submit` waits on a database that stays full or damaged before it gives
- * up (a busy one is waited for: another program is working). The job is left for the
- * next start to recover; nothing can be written about it meanwhile.
- */
-const STALL_GIVE_UP_MS = 30_000;
-
 /**
  * The vault's unlocking, started beside FFmpeg's discovery. The engine awaits it only
  * later, so a refusal (no password) is marked handled here, or Node would end the
@@ -114,49 +60,6 @@ function unlocking(g: GlobalOptions): ReturnType<typeof openVault> {
   const vault = openVault(g);
   vault.catch(() => undefined);
   return vault;
-}
-
-/** Sets the exit status of a job that did not succeed from its error code. */
-function failedStatus(job: JobSnapshot): void {
-  if (job.state === 'succeeded') return;
-  const code = job.state === 'cancelled' ? 'JOB_CANCELLED' : (job.lastError?.code ?? 'INTERNAL');
-  process.exitCode = new KeepsakeError(code, '').exitCode;
-}
-
-/**
- * Waits for one job to finish, drawing its progress. The queue is read every interval
- * (another process may cancel the job) and at once when `wake` fires (this process's
- * worker finished something), so an in-process job returns without a polling delay.
- */
-async function follow(
-  id: string,
-  read: () => Promise<JobSnapshot>,
-  bar: JobProgressBar,
-  options: {
-    intervalMs?: number;
-    wake?: (notify: () => void) => () => void;
-    /** Throws to stop following (the database cannot be written, say). */
-    check?: () => void;
-  } = {},
-): Promise<JobSnapshot> {
-  for (;;) {
-    options.check?.();
-    const job = await read();
-    bar.update(id, job.state, job.progress);
-    if (FINISHED_STATES.includes(job.state)) {
-      bar.done();
-      return job;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, options.intervalMs ?? 250);
-      const unsubscribe = options.wake?.(done);
-      function done() {
-        clearTimeout(timer);
-        unsubscribe?.();
-        resolve();
-      }
-    });
-  }
 }
 
 export function registerJobCommands(program: Command): void {
