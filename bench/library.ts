@@ -18,9 +18,11 @@
 // Videos: BENCH_VIDEOS clips of BENCH_VIDEO_SECONDS at BENCH_VIDEO_SIZE (H.264, a keyframe
 // every 2 s, opening on black like a camcorder), protected likewise. Then:
 //
-//   engine:     the PreviewMaker: FFprobe and one FFmpeg run per clip over the loopback
-//               source, the poster chosen by its luma, poster and sprite encoded by sharp
-//               and sealed into the vault;
+//   engine:     the PreviewMaker: one FFmpeg run per clip over the loopback source, the
+//               poster chosen by its luma, poster and sprite encoded by sharp and sealed
+//               into the vault. As in the app, each clip's facts (its length, its picture
+//               stream) were read before, untimed, by the InfoReader, which the library
+//               runs anyway for dates: the pictures need no probe of their own;
 //   reference:  plain `ffprobe` (for the length) and one plain `ffmpeg` per clip on the
 //               plaintext file, taking the same ten frames with the same filters and
 //               writing the poster and the ten-frame sprite as JPEG files, BENCH_JOBS at once.
@@ -49,6 +51,7 @@ import { build } from 'esbuild';
 import sharp from 'sharp';
 import { locateFfmpeg } from '../engine/src/ffmpeg/locate';
 import { databasePath, openDatabase } from '../engine/src/jobs/db';
+import { InfoReader } from '../engine/src/library/info-reader';
 import { Library } from '../engine/src/library/library';
 import { createVault } from '../engine/src/vault/keyring';
 
@@ -189,8 +192,11 @@ async function makeVideos(ffmpeg: string): Promise<string> {
   return folder;
 }
 
-/** A fresh data folder with a vault and `media` added and protected (untimed). */
-async function protectedLibrary(name: string, media: string): Promise<string> {
+/**
+ * A fresh data folder with a vault and `media` added and protected, and with `readFacts`
+ * what the library reads of each item (as the app does before making pictures); untimed.
+ */
+async function protectedLibrary(name: string, media: string, readFacts = false): Promise<string> {
   const dataDir = join(dir, `run-${name}`);
   await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
@@ -204,6 +210,10 @@ async function protectedLibrary(name: string, media: string): Promise<string> {
     const { folder } = await library.addFolder(media);
     const done = await library.encrypt(folder.id, vault);
     if (done.failed > 0) throw new Error(`${done.failed} files could not be protected`);
+    if (readFacts) {
+      const read = await new InfoReader(db, dataDir, () => locateFfmpeg()).run(vault);
+      if (read.failed > 0) throw new Error(`${read.failed} files could not be read`);
+    }
   } finally {
     db.close();
   }
@@ -394,8 +404,10 @@ async function videos(runner: string): Promise<boolean> {
   const { ffmpegPath, ffprobePath } = await locateFfmpeg();
   const media = await makeVideos(ffmpegPath);
   const files = (await readdir(media)).sort().map((name) => join(media, name));
-  console.log(`Protecting ${files.length} clips into a fresh library (untimed)…`);
-  const dataDir = await protectedLibrary('videos', media);
+  console.log(
+    `Protecting ${files.length} clips into a fresh library, and reading their facts (untimed)…`,
+  );
+  const dataDir = await protectedLibrary('videos', media, true);
   const engineFirst = await engine(runner, dataDir, files.length);
   const reference = await ffmpegPictures(ffmpegPath, ffprobePath, files);
   await forgetPictures(dataDir);

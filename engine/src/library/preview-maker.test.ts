@@ -17,6 +17,7 @@ import { filesContaining } from '../testing/marker';
 import { makeClip } from '../testing/media';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { createVault } from '../vault/keyring';
+import { InfoReader } from './info-reader';
 import type { InfoTools } from './item-info';
 import { Library } from './library';
 import { BLACK_MEAN, lumaStats } from './preview-luma';
@@ -293,6 +294,21 @@ describe('PreviewMaker', () => {
     const fixed = new PreviewMaker(db, dataDir, () => Promise.resolve(tools));
     expect(await fixed.run(vault)).toEqual({ done: 2, failed: 0, left: 0 });
     expect(previewState(db, id('voice memo.mp4'))).toMatchObject({ reason: 'no-picture' });
+    db.close();
+  }, 180_000);
+
+  it('samples a video by the facts already read of it, without probing it again', async () => {
+    const { dataDir, db, vault, id } = await protectedMedia();
+    await new InfoReader(db, dataDir, () => Promise.resolve(tools)).run(vault);
+    // No FFprobe: a video whose picture stream and length were read is made all the same;
+    // the one without a picture must be probed, and waits.
+    const noProbe = { ffmpegPath: tools.ffmpegPath, ffprobePath: '/nonexistent/ffprobe' };
+    const maker = new PreviewMaker(db, dataDir, () => Promise.resolve(noProbe));
+    expect(await maker.run(vault)).toEqual({ done: 7, failed: 1, left: 1 });
+    expect(previewState(db, id('voice memo.mp4'))).toBeUndefined();
+    const poster = await previewBytes(db, dataDir, vault, id('black start.mp4'));
+    expect((await decoded(poster.bytes)).luma.mean).toBeGreaterThan(BLACK_MEAN * 2);
+    expect(picturesOf(db, id('black start.mp4')).get('sprite')).toMatchObject({ frames: 10 });
     db.close();
   }, 180_000);
 

@@ -15,7 +15,8 @@ import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
 import type { MediaKind } from '../vault/media-kind';
 import { VaultFile } from '../vault/vault-file';
-import { PHOTO_BYTES_LIMIT, type InfoTools } from './item-info';
+import { openInfo } from './info-seal';
+import { ITEM_INFO_VERSION, PHOTO_BYTES_LIMIT, type InfoTools } from './item-info';
 import { objectPath } from './library';
 import { makePhotoPictures } from './preview-photo';
 import {
@@ -32,7 +33,7 @@ import {
   type PictureFailure,
   type PreviewKind,
 } from './preview-types';
-import { makeVideoPictures } from './preview-video';
+import { makeVideoPictures, type KnownVideo } from './preview-video';
 
 /** Bump when the pictures made change: items made by an older version are made again. */
 export const PREVIEW_VERSION = 1;
@@ -176,7 +177,12 @@ export class PreviewMaker {
       made =
         row.kind === 'photo'
           ? await photoPictures(file)
-          : await makeVideoPictures(file, await tools(), row.rel);
+          : await makeVideoPictures(
+              file,
+              await tools(),
+              row.rel,
+              knownVideoOf(this.db, vault, row),
+            );
     } finally {
       await file.close();
     }
@@ -184,6 +190,22 @@ export class PreviewMaker {
     if (isFailure(made)) await saveFailure(this.db, this.dataDir, source, PREVIEW_VERSION, made);
     else await savePictures(this.db, this.dataDir, vault, source, PREVIEW_VERSION, made);
   }
+}
+
+/**
+ * What the InfoReader read of this vault copy, when it found a picture stream: the length
+ * to sample, without probing the video again.
+ */
+function knownVideoOf(db: Db, vault: Vault, row: PendingRow): KnownVideo | undefined {
+  const sealed = stmt(
+    db,
+    'SELECT sealed FROM library_info WHERE file_id = ? AND version = ? AND object_mtime = ?',
+  )
+    .pluck()
+    .get(row.id, ITEM_INFO_VERSION, row.object_mtime) as Buffer | undefined;
+  const info = sealed && openInfo(vault, row.id, sealed);
+  if (!info || info.videoCodec === undefined) return undefined;
+  return { durationSeconds: info.durationSeconds ?? 0 };
 }
 
 async function photoPictures(file: VaultFile): Promise<MadePicture[] | PictureFailure> {

@@ -15,6 +15,10 @@ export const THUMB_SIZE = 320;
 /** Long side of the preview the viewer shows before (or instead of) the full photo. */
 export const PREVIEW_SIZE = 1600;
 
+// libvips keeps recent operations and their images cached for reuse; every photo here is
+// opened once, so the cache only holds memory (tens of MB of decoded pixels) for nothing.
+sharp.cache(false);
+
 const PREVIEW_QUALITY = 82;
 const THUMB_QUALITY = 75;
 

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { isKeepsakeError } from '../core/errors';
 import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
 import { decodeLimitArgs, tooLargeFromStderr } from '../ffmpeg/media-limits';
-import { probeInput, type ProbeResult } from '../ffmpeg/probe';
+import { FORMAT_WHITELIST, probeInput } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { VaultFile } from '../vault/vault-file';
 import type { InfoTools } from './item-info';
@@ -44,14 +44,31 @@ export interface Frame {
   rgb: Buffer;
 }
 
+/** What the library already read of the video (item-info.ts): no need to probe it again. */
+export interface KnownVideo {
+  /** 0 when unknown. */
+  durationSeconds: number;
+}
+
 export async function makeVideoPictures(
   file: VaultFile,
   tools: InfoTools,
   name: string,
+  known?: KnownVideo,
 ): Promise<MadePicture[] | PictureFailure> {
   const source = await serveLoopback(vaultByteSource(file));
   try {
-    let probed: ProbeResult;
+    if (known) {
+      const result = await sampleFrames(
+        tools,
+        source,
+        undefined,
+        samplePoints(known.durationSeconds),
+      );
+      if (source.error) throw source.error;
+      return 'reason' in result ? result : await posterAndSprite(result);
+    }
+    let probed;
     try {
       probed = await probeInput(tools.ffprobePath, source, { file: name });
     } catch (err) {
@@ -71,7 +88,8 @@ export async function makeVideoPictures(
     if (!probed.streams.some((s) => s.type === 'video' && !s.attachedPic)) {
       return { reason: 'no-picture', detail: 'This video has no picture (sound only).' };
     }
-    const result = await sampleFrames(tools, source, probed, samplePoints(probed.durationSeconds));
+    const points = samplePoints(probed.durationSeconds);
+    const result = await sampleFrames(tools, source, probed.demuxer, points);
     // The vault copy failed to decrypt under FFmpeg: not the file's fault, not a verdict.
     if (source.error) throw source.error;
     if ('reason' in result) return result;
@@ -127,10 +145,19 @@ export async function posterAndSprite(frames: Frame[]): Promise<MadePicture[]> {
   ];
 }
 
-/** FFmpeg's arguments: one input per point, one frame from each, scaled alike, as PPM on stdout. */
-export function frameArgs(input: ToolInput, demuxer: string, points: readonly number[]): string[] {
+/**
+ * FFmpeg's arguments: one input per point, one frame from each, scaled alike, as PPM on
+ * stdout. The input is read by the demuxer its probe named, or, when it was not probed
+ * now, by any of those the probe accepts (the same allowlist).
+ */
+export function frameArgs(
+  input: ToolInput,
+  demuxer: string | undefined,
+  points: readonly number[],
+): string[] {
+  const format = demuxer ? ['-f', demuxer] : ['-format_whitelist', FORMAT_WHITELIST];
   const inputs = points.flatMap((at) => [
-    ...['-ss', at.toFixed(3), '-f', demuxer, '-protocol_whitelist', 'http,tcp'],
+    ...['-ss', at.toFixed(3), ...format, '-protocol_whitelist', 'http,tcp'],
     ...decodeLimitArgs(),
     ...['-i', input.url],
   ]);
@@ -154,11 +181,11 @@ export function frameArgs(input: ToolInput, demuxer: string, points: readonly nu
 function sampleFrames(
   tools: InfoTools,
   input: ToolInput,
-  probed: ProbeResult,
+  demuxer: string | undefined,
   points: readonly number[],
 ): Promise<Frame[] | PictureFailure> {
   return new Promise((resolve, reject) => {
-    const child = spawnTool(tools.ffmpegPath, frameArgs(input, probed.demuxer, points), {
+    const child = spawnTool(tools.ffmpegPath, frameArgs(input, demuxer, points), {
       env: { ...input.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
