@@ -4,21 +4,22 @@
 // is special-purpose, so DNS rebinding (a name that resolved to a public address when
 // checked and a private one when connected) cannot slip between check and use. IP-literal
 // hosts skip name resolution, so the connector checks them directly.
+//
+// Connecting (with those checks) is upstream-connect.ts and a single request is
+// upstream-dispatch.ts; this module follows redirects and retries.
 
 import { lookup as dnsLookup } from 'node:dns/promises';
-import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, buildConnector, util, type Dispatcher } from 'undici';
+import { Agent } from 'undici';
 import { backoff } from '../core/backoff';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { refusalReason } from './address-policy';
-import type { Cidr } from './address-policy';
 import type { Allowlist, AllowlistMatch } from './allowlist';
 import { RetryBudget } from './retry-budget';
-import { UpstreamBody, type Abort } from './upstream-body';
 import type { RetryBudgetOptions } from './retry-budget';
+import { connector, forbidden, type Resolver } from './upstream-connect';
+import { discardBody, dispatch, errorCode, joinHeaders } from './upstream-dispatch';
 import type {
   UpstreamFetch,
   UpstreamRequest,
@@ -26,8 +27,8 @@ import type {
   UpstreamTimeouts,
 } from './upstream-types';
 
-/** Resolves a host name to every address it has (like dns.lookup with `all: true`). */
-export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+export type { Resolver } from './upstream-connect';
+export { discardBody } from './upstream-dispatch';
 
 export interface UpstreamEvents {
   /** A retry is about to be made; `reason` is an error code or 'status 503'. */
@@ -98,152 +99,6 @@ const TRANSIENT = new Set([
   'UND_ERR_CLOSED',
   'REQUEST_TIMEOUT',
 ]);
-
-function forbidden(message: string): KeepsakeError {
-  return new KeepsakeError('DESTINATION_FORBIDDEN', message);
-}
-
-/** The host name lookup handed to net/tls.connect: resolve, check every address, answer. */
-function checkedLookup(resolve: Resolver, permitted: readonly Cidr[]) {
-  return (
-    hostname: string,
-    options: { all?: boolean; family?: number | string },
-    callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
-  ): void => {
-    resolve(hostname).then(
-      (addresses) => {
-        let result: Error | LookupAddress[];
-        const refused = addresses
-          .map((a) => refusalReason(a.address, permitted))
-          .find((why) => why !== undefined);
-        const family =
-          options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
-        const usable = addresses.filter((a) => !family || a.family === family);
-        if (refused) result = forbidden(`${hostname} resolves to ${refused}`);
-        else if (usable.length === 0) {
-          result = Object.assign(new Error(`${hostname} has no usable address`), {
-            code: 'ENOTFOUND',
-          });
-        } else result = usable;
-        // Outside the promise, so an exception in net's callback is not taken for ours.
-        process.nextTick(() => {
-          if (result instanceof Error) callback(result, '');
-          else if (options.all) callback(null, result);
-          else callback(null, result[0]?.address ?? '', result[0]?.family);
-        });
-      },
-      (err: unknown) => process.nextTick(() => callback(err as Error, '')),
-    );
-  };
-}
-
-function connector(
-  resolve: Resolver,
-  permitted: readonly Cidr[],
-  verifyTls: boolean,
-  connectMs: number,
-  ca: string[] | undefined,
-): buildConnector.connector {
-  const base = buildConnector({
-    timeout: connectMs,
-    rejectUnauthorized: verifyTls,
-    ...(ca ? { ca: [...ca] } : {}),
-    lookup: checkedLookup(resolve, permitted),
-  });
-  return (options, callback) => {
-    // net.connect does not call `lookup` for an IP literal; check it here instead.
-    if (isIP(options.hostname)) {
-      const refused = refusalReason(options.hostname, permitted);
-      if (refused) {
-        callback(forbidden(refused), null);
-        return;
-      }
-    }
-    base(options, callback);
-  };
-}
-
-function joinHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-interface RawResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: UpstreamBody;
-}
-
-/**
- * One request through undici's handler API, settled once the headers are in; the body
- * stays paused until someone reads or pipes it (upstream-body.ts says why not
- * `agent.request`). Any of `signals` aborts it, before or after the headers.
- */
-function dispatch(
-  agent: Agent,
-  options: Dispatcher.DispatchOptions,
-  signals: readonly AbortSignal[],
-  onBytes: ((bytes: number) => void) | undefined,
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    let body: UpstreamBody | undefined;
-    let abort: Abort | undefined;
-    const reason = () => signals.find((s) => s.aborted)?.reason as Error | undefined;
-    const onAbort = () => abort?.(reason());
-    const settled = () => signals.forEach((s) => s.removeEventListener('abort', onAbort));
-    signals.forEach((s) => s.addEventListener('abort', onAbort, { once: true }));
-    agent.dispatch(options, {
-      onConnect(cut) {
-        const why = reason();
-        if (why) cut(why);
-        else abort = cut;
-      },
-      onHeaders(statusCode, raw, resume) {
-        if (statusCode < 200) return true; // 1xx: the real answer follows
-        body = new UpstreamBody(onBytes);
-        body.attach(resume, (why) => abort?.(why));
-        resolve({ statusCode, headers: util.parseHeaders(raw), body });
-        return false;
-      },
-      onData: (chunk) => body?.chunk(chunk) ?? false,
-      onComplete() {
-        settled();
-        body?.complete();
-      },
-      onError(err) {
-        settled();
-        if (body) body.fail(err);
-        else reject(err);
-      },
-    });
-  });
-}
-
-function errorCode(err: unknown): string {
-  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
-  if (typeof e?.code === 'string') return e.code;
-  if (typeof e?.cause?.code === 'string') return e.cause.code;
-  return err instanceof Error ? err.name : 'UNKNOWN';
-}
-
-/**
- * Drops a response body that will not be passed on: a small remainder is read so the
- * connection can be reused, a large one is cut. Never leaves an unhandled 'error'.
- */
-export async function discardBody(body: Readable): Promise<void> {
-  body.on('error', () => {});
-  const dump = (body as Readable & { dump?: (o: { limit: number }) => Promise<void> }).dump;
-  try {
-    if (dump) await dump.call(body, { limit: 64 * 1024 });
-    else body.destroy();
-  } catch {
-    body.destroy();
-  }
-}
 
 export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetcher {
   const resolve =
