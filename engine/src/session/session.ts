@@ -41,6 +41,13 @@ const RESTORE_ADVICE_APP =
   'saved with “keepsake vault export-keyring”): the command “keepsake vault restore BACKUP” ' +
   'puts the key file back. Ask someone who knows computers to help if this is new to you.';
 
+/**
+ * The end of a background run's chain: recording its outcome can fail too (the activity
+ * log's database busy or full), and a rejection nobody handles would stop the engine.
+ */
+const backgroundFailure = (err: unknown) =>
+  process.stderr.write(`keepsake: a background task failed: ${(err as Error)?.message ?? err}\n`);
+
 /** What a lock does with jobs running here: wait for them, or stop them (requeued). */
 export type LockJobs = 'wait' | 'stop';
 
@@ -367,7 +374,7 @@ export class DesktopSession {
   readItemInfo(): void {
     const vault = this.vault;
     if (!vault || !this.engine) return;
-    void this.info
+    this.info
       .run(vault)
       .then(
         (done) => {
@@ -385,27 +392,32 @@ export class DesktopSession {
         (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
       )
       // Pictures after facts: the two would only share the same cores.
-      .then(() => this.makePreviews(vault));
+      .then(() => this.makePreviews(vault))
+      .catch(backgroundFailure);
   }
 
   /** Makes, in the background, the pictures the library's protected items still lack. */
   private makePreviews(vault: Vault): void {
     if (this.vault !== vault || !this.engine) return;
-    this.previews.run(vault).then(
-      (done) => {
-        if (done.done > 0) this.record('library.pictures', undefined, 'ok', `${done.done} items`);
-        if (done.failed > 0) {
-          const why = this.previews.lastError ?? 'unknown';
-          this.record(
-            'library.pictures',
-            undefined,
-            'error',
-            `${done.failed} items left without pictures for now: ${why}`,
-          );
-        }
-      },
-      (err: unknown) => this.record('library.pictures', undefined, 'error', (err as Error).message),
-    );
+    this.previews
+      .run(vault)
+      .then(
+        (done) => {
+          if (done.done > 0) this.record('library.pictures', undefined, 'ok', `${done.done} items`);
+          if (done.failed > 0) {
+            const why = this.previews.lastError ?? 'unknown';
+            this.record(
+              'library.pictures',
+              undefined,
+              'error',
+              `${done.failed} items left without pictures for now: ${why}`,
+            );
+          }
+        },
+        (err: unknown) =>
+          this.record('library.pictures', undefined, 'error', (err as Error).message),
+      )
+      .catch(backgroundFailure);
   }
 
   /** Records the outcome, and in automated mode decrypts the results where asked. */
