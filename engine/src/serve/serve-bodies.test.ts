@@ -305,7 +305,10 @@ describe('request bodies on keepsake serve', () => {
   });
 
   it('the systemd unit caps the service memory (MemoryMax) below a throttle (MemoryHigh)', async () => {
-    const unit = await readFile(new URL('../../../security/keepsake', import.meta.url), 'utf8');
+    const unit = await readFile(
+      new URL('../../../security/keepsake.service', import.meta.url),
+      'utf8',
+    );
     const bytes = (name: string) => {
       const m = new RegExp(`^${name}=(\\d+)([KMGT])?$`, 'm').exec(unit);
       if (!m) return undefined;

@@ -26,7 +26,7 @@ export interface ServeContext {
   metrics: ServeMetrics;
   health: () => Promise<Health>;
   tls: { key: string; cert: string };
-  /** Redeems a one-time pairing code (see pairing.ts). */
+  /** Redeems a one-time pairing code (see net/pairing.ts). */
   pair: (request: PairRequest) => IssuedCredential & { proof: string };
   logError: (err: unknown) => void;
 }
