@@ -35,7 +35,7 @@ import {
 } from './probe-run';
 
 export { FORMAT_WHITELIST, INPUT_DEMUXERS, sniffRefused } from './probe-formats';
-export { parseProbe, type ProbedStream, type ProbeResult, type StreamType } from './probe-json';
+export { parseProbe, type ProbedStream, type ProbeResult } from './probe-json';
 export type { ProbeOptions } from './probe-run';
 
 export async function probeInput(

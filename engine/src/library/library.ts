@@ -56,8 +56,8 @@ import { scanFolder, type ScanProgress } from './scan';
 
 // Callers import the library's types and helpers from here.
 export type * from './library-types';
-export { folderName, isInside, objectPath } from './library-rows';
-export type { ScanProgress, ScannedFile } from './scan';
+export { folderName, objectPath } from './library-rows';
+export type { ScanProgress } from './scan';
 
 /** The engine folder of the uploads folder (older versions kept plain copies there). */
 export const UPLOADS_DIR = 'uploads';

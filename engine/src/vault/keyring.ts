@@ -23,7 +23,7 @@ import {
 } from './key-wrap';
 import { formatRecoveryKey, parseRecoveryKey, recoveryKek } from './recovery-key';
 
-export { DEFAULT_SCRYPT, SCRYPT_BOUNDS, type ScryptParams } from './key-wrap';
+export { DEFAULT_SCRYPT, type ScryptParams } from './key-wrap';
 export { formatRecoveryKey, parseRecoveryKey } from './recovery-key';
 export { jobOutputVault, wrappingKey } from './job-keys';
 

@@ -41,17 +41,7 @@ import {
   type FileMeta,
 } from './vault-header';
 
-export {
-  FORMAT_VERSION,
-  MAGIC,
-  MAX_HEADER_SIZE,
-  buildHeader,
-  payloadContext,
-  readHeader,
-  type FileKeySource,
-  type FileMeta,
-  type ParsedHeader,
-} from './vault-header';
+export { MAGIC, payloadContext, type FileKeySource, type FileMeta } from './vault-header';
 
 /** An open source file, read by the fast path (see file-pump.ts). */
 export interface FileInput {
