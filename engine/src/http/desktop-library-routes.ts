@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
 import { basename, isAbsolute } from 'node:path';
-import type { DesktopSession } from '../session/session';
+import { backgroundFailure, type DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import type { FileJob } from '../jobs/queue';
@@ -24,20 +24,24 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
 
   /** Protects a folder's pending media in the background; progress shows on the folder. */
   const protect = (folderId: string, vault: Vault): void => {
-    void library.encrypt(folderId, vault).then(
-      (done) => {
-        if (done.total === 0) return;
-        session.readItemInfo();
-        session.record(
-          'library.encrypt',
-          folderId,
-          done.failed ? 'error' : 'ok',
-          `${done.done} encrypted, ${done.failed} failed`,
-        );
-      },
-      (err: unknown) =>
-        session.record('library.encrypt', folderId, 'error', (err as Error).message),
-    );
+    library
+      .encrypt(folderId, vault)
+      .then(
+        (done) => {
+          if (done.total === 0) return;
+          session.readItemInfo();
+          session.record(
+            'library.encrypt',
+            folderId,
+            done.failed ? 'error' : 'ok',
+            `${done.done} encrypted, ${done.failed} failed`,
+          );
+        },
+        (err: unknown) =>
+          session.record('library.encrypt', folderId, 'error', (err as Error).message),
+      )
+      // Recording the outcome can fail too (the activity log's database busy or full).
+      .catch(backgroundFailure);
   };
 
   // Files added while the vault was locked are protected as soon as it opens.

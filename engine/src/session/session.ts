@@ -45,7 +45,7 @@ const RESTORE_ADVICE_APP =
  * The end of a background run's chain: recording its outcome can fail too (the activity
  * log's database busy or full), and a rejection nobody handles would stop the engine.
  */
-const backgroundFailure = (err: unknown) =>
+export const backgroundFailure = (err: unknown) =>
   process.stderr.write(`keepsake: a background task failed: ${(err as Error)?.message ?? err}\n`);
 
 /** What a lock does with jobs running here: wait for them, or stop them (requeued). */
@@ -347,7 +347,9 @@ export class DesktopSession {
         concurrency: this.options.concurrency,
         worker: this.options.worker,
       });
-      engine.worker.on('finished', (job) => void this.finished(job, vault));
+      engine.worker.on('finished', (job) => {
+        this.finished(job, vault).catch(backgroundFailure);
+      });
       // The database busy in another program, the disk full: the worker waits and tries
       // again; the app's log says why jobs do not move meanwhile.
       let lastStall = '';
