@@ -5,8 +5,7 @@
 // own type (imported as a type only, so the UI bundle holds no engine code). A renamed
 // route, a wrong body or a changed reply fails this file's typecheck.
 
-import type { ErrorCode } from '../../engine/src/core/errors';
-import type { ApiError, StatusResponse } from '../../engine/src/net/desktop-api';
+import type { StatusResponse } from '../../engine/src/net/desktop-api';
 import type { JobView } from '../../engine/src/net/contract';
 import type {
   ActivityEntry,
@@ -41,6 +40,10 @@ import type {
   VaultKeys,
 } from '../../engine/src/net/desktop-vault-contract';
 import { API_ROUTES } from './api-routes';
+import { EngineError, badResponse, isApiError } from './engine-error';
+import { uploadWithProgress } from './upload-request';
+
+export { EngineError, needsVault, type ClientErrorCode } from './engine-error';
 
 export type {
   ActivityEntry,
@@ -106,31 +109,6 @@ function fillPath(name: DesktopRouteName, request: { params?: unknown; query?: u
   }
   const qs = query.toString();
   return qs ? `${path}?${qs}` : path;
-}
-
-/** Engine codes, plus the two failures only a client can see. */
-export type ClientErrorCode = ErrorCode | 'ENGINE_UNREACHABLE' | 'BAD_RESPONSE';
-
-export class EngineError extends Error {
-  readonly code: ClientErrorCode;
-  /** HTTP status, or 0 when no response arrived. */
-  readonly status: number;
-
-  constructor(code: ClientErrorCode, message: string, status: number) {
-    super(message);
-    this.name = 'EngineError';
-    this.code = code;
-    this.status = status;
-  }
-}
-
-/** The vault must be unlocked (or created) before this request can succeed. */
-export function needsVault(err: unknown): boolean {
-  if (!(err instanceof EngineError)) return false;
-  // Typed as the registry's codes (no cast): a code the engine does not have is a type
-  // error here. The engine says PASSWORD_REQUIRED for a locked vault.
-  const codes: readonly ClientErrorCode[] = ['PASSWORD_REQUIRED', 'VAULT_NOT_FOUND'];
-  return codes.includes(err.code);
 }
 
 /**
@@ -371,66 +349,4 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
 
     activity: () => call('activity', {}),
   };
-}
-
-/** An upload through XMLHttpRequest, for its progress events; errors as `send` makes them. */
-function uploadWithProgress(
-  url: string,
-  file: File,
-  headers: Record<string, string>,
-  opts: UploadOptions,
-): Promise<UploadedFile> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', url);
-    xhr.setRequestHeader('content-type', 'application/octet-stream');
-    xhr.setRequestHeader('accept', 'application/json');
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-    xhr.upload.onprogress = (e) => opts.onProgress?.(e.loaded);
-    const abort = () => xhr.abort();
-    opts.signal?.addEventListener('abort', abort, { once: true });
-    const done = () => opts.signal?.removeEventListener('abort', abort);
-    xhr.onload = () => {
-      done();
-      let body: unknown;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = undefined;
-      }
-      if (xhr.status >= 200 && xhr.status < 300 && body !== undefined) {
-        resolve(body as UploadedFile);
-      } else if (isApiError(body)) {
-        reject(new EngineError(body.code, body.message, xhr.status));
-      } else {
-        reject(badResponse(xhr.status));
-      }
-    };
-    xhr.onerror = () => {
-      done();
-      reject(new EngineError('ENGINE_UNREACHABLE', 'The engine is not reachable.', 0));
-    };
-    xhr.onabort = () => {
-      done();
-      reject(new DOMException('The upload was stopped.', 'AbortError'));
-    };
-    xhr.send(file);
-  });
-}
-
-function badResponse(status: number): EngineError {
-  return new EngineError(
-    'BAD_RESPONSE',
-    `The engine sent an unexpected response (HTTP ${status}).`,
-    status,
-  );
-}
-
-function isApiError(body: unknown): body is ApiError {
-  return (
-    typeof body === 'object' &&
-    body !== null &&
-    typeof (body as ApiError).code === 'string' &&
-    typeof (body as ApiError).message === 'string'
-  );
 }

@@ -1,5 +1,6 @@
 // The desktop engine's presets and jobs (desktop-contract.ts), behind the bearer token:
-// list, submit (a preset must fit the file's kind), live progress as Server-Sent Events,
+// list, submit (a preset must fit the file's kind), live progress as Server-Sent Events
+// (desktop-job-events.ts),
 // cancel, retry and remove. Every change is recorded in the activity log.
 
 import { basename, isAbsolute, normalize } from 'node:path';
@@ -15,6 +16,7 @@ import { describePresets } from '../presets';
 import { listRemotes } from '../remote/remotes';
 import type { DesktopJob } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
+import { streamJobEvents } from './desktop-job-events';
 import { jobView } from './job-view';
 import { filesPath, playPath } from './play';
 
@@ -25,8 +27,6 @@ export interface JobRoutesOptions {
   /** How often live job events look for changes. */
   eventsIntervalMs?: number;
 }
-
-const ACTIVE = ['queued', 'running'] as const;
 
 export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
   const { session, playSecret } = options;
@@ -127,69 +127,14 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
       },
     });
 
-    // Live progress for every job: `job` events whenever one changes (`deleted` when one
-    // goes), at most one per job per interval. Polling the queue here
-    // (not in each browser) sees changes made by any process, e.g. `keepsake job cancel`.
     app.route({
       ...DESKTOP_ROUTES.jobEvents,
-      handler: async (request, reply) => {
-        const engine = session.requireEngine();
-        reply.hijack();
-        const res = reply.raw;
-        // Hijacked, so the server's onSend headers do not apply: the stream sets its own, and
-        // a first comment goes out at once so the client knows it is connected.
-        res.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-          'referrer-policy': 'no-referrer',
-          connection: 'keep-alive',
-        });
-        res.write(': connected\n\n');
-        let closed = false;
-        request.raw.on('close', () => (closed = true));
-        // What each job looked like when last sent. The first pass is a snapshot of the
-        // active and the most recent jobs, so a job that finished between the client's list
-        // and this stream opening is not missed.
-        const last = new Map<string, string>();
-        let beat = 0;
-        try {
-          while (!closed && session.currentVault()) {
-            const active = await engine.queue.list({ states: [...ACTIVE], limit: 10_000 });
-            const recent = await engine.queue.list({ limit: 20 });
-            const candidates = new Map<string, JobSnapshot>(
-              [...recent, ...active].map((j) => [j.id, j]),
-            );
-            // Jobs sent while active that are no longer: fetch their final state.
-            for (const id of last.keys()) {
-              if (candidates.has(id)) continue;
-              const job = await engine.queue.get(id).catch(() => undefined);
-              if (job) {
-                candidates.set(id, job);
-              } else {
-                last.delete(id);
-                res.write(`event: deleted\ndata: ${JSON.stringify({ id })}\n\n`);
-              }
-            }
-            for (const job of candidates.values()) {
-              const data = JSON.stringify(view(job));
-              if (last.get(job.id) === data) continue;
-              last.set(job.id, data);
-              res.write(`event: job\ndata: ${data}\n\n`);
-            }
-            // A job outside the active and recent lists has been sent in its final state.
-            const watched = new Set([...active, ...recent].map((j) => j.id));
-            for (const id of last.keys()) if (!watched.has(id)) last.delete(id);
-            // A comment now and then keeps proxies and idle timers from closing the stream.
-            if (++beat % 30 === 0) res.write(': keep-alive\n\n');
-            await new Promise((r) => setTimeout(r, options.eventsIntervalMs ?? 500));
-          }
-        } catch {
-          // The vault was locked (the queue closed) mid-read: the stream ends; the client
-          // reconnects and is told to unlock.
-        }
-        res.end();
-      },
+      handler: async (request, reply) =>
+        streamJobEvents(request, reply, {
+          session,
+          view,
+          intervalMs: options.eventsIntervalMs ?? 500,
+        }),
     });
 
     app.route({
