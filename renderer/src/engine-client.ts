@@ -43,7 +43,7 @@ import { API_ROUTES } from './api-routes';
 import { EngineError, badResponse, isApiError } from './engine-error';
 import { uploadWithProgress } from './upload-request';
 
-export { EngineError, needsVault, type ClientErrorCode } from './engine-error';
+export { EngineError, needsVault } from './engine-error';
 
 export type {
   ActivityEntry,

@@ -12,7 +12,6 @@ export interface ApiError {
 }
 
 export const LiveSchema = Type.Object({ ok: Type.Literal(true) });
-export type LiveResponse = Static<typeof LiveSchema>;
 
 export const FfmpegStatusSchema = Type.Union([
   Type.Object({

@@ -40,7 +40,6 @@ export const CreateVaultSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type CreateVaultBody = Static<typeof CreateVaultSchema>;
 export const CreatedVaultSchema = Type.Object({
   /** Shown once: the only way back in without the password. */
   recoveryKey: Type.String(),
@@ -67,7 +66,6 @@ export const MediaKindSchema = Type.Union([
   Type.Literal('audio'),
   Type.Literal('other'),
 ]);
-export type MediaKind = Static<typeof MediaKindSchema>;
 
 const Counts = Type.Object({ files: Type.Integer(), bytes: Type.Number() });
 
