@@ -5,54 +5,19 @@
 
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
-import { readConfig } from '../core/config';
-import { resolveDataDir } from '../core/data-dir';
 import { readSettings } from '../session/settings';
 import { KeepsakeError } from '../core/errors';
-import { locateFfmpeg } from '../ffmpeg/locate';
-import { checkReplaceable, writeFileAtomic } from '../fs/atomic';
-import { databasePath, openDatabase, type Db } from '../jobs/db';
-import { InfoReader } from '../library/info-reader';
-import { PreviewMaker } from '../library/preview-maker';
-import { findPicture } from '../library/preview-store';
-import { PREVIEW_KINDS, type PreviewKind } from '../library/preview-types';
 import { ItemLabelStore, labelCapturedAt, type ItemLabels } from '../library/item-labels';
-import { Library, folderName, type LibraryFolder } from '../library/library';
+import type { Library } from '../library/library';
+import { folderName, type LibraryFolder } from '../library/library';
+import type { InfoReader } from '../library/info-reader';
+import type { PreviewMaker } from '../library/preview-maker';
 import { saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
 import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
+import { withLibrary } from './library-context';
+import { registerLibraryItemCommands } from './library-item-commands';
 import { printable } from './printable';
-
-interface OpenLibrary {
-  db: Db;
-  library: Library;
-  info: InfoReader;
-  previews: PreviewMaker;
-}
-
-function openLibrary(g: GlobalOptions): OpenLibrary {
-  const dataDir = resolveDataDir(g.dataDir);
-  const db = openDatabase(databasePath(dataDir));
-  const tools = async () => {
-    const config = await readConfig(dataDir);
-    return locateFfmpeg({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
-  };
-  const info = new InfoReader(db, dataDir, tools);
-  const previews = new PreviewMaker(db, dataDir, tools);
-  return { db, library: new Library(db, dataDir), info, previews };
-}
-
-async function withLibrary<T>(
-  g: GlobalOptions,
-  fn: (library: Library, db: Db, info: InfoReader, previews: PreviewMaker) => Promise<T>,
-): Promise<T> {
-  const { db, library, info, previews } = openLibrary(g);
-  try {
-    return await fn(library, db, info, previews);
-  } finally {
-    db.close();
-  }
-}
 
 function folderJson(library: Library, folder: LibraryFolder) {
   const s = library.summary(folder);
@@ -258,58 +223,6 @@ export function registerLibraryCommands(program: Command): void {
     });
 
   lib
-    .command('preview <fileId> <out>')
-    .description(
-      "save an item's picture decrypted into OUT: a photo's thumbnail, a video's poster, or --kind",
-    )
-    .option('--kind <kind>', `which picture: ${PREVIEW_KINDS.join(', ')}`)
-    .option('--force', 'replace OUT if it exists')
-    .action(
-      async (
-        fileId: string,
-        out: string,
-        opts: { kind?: string; force?: boolean },
-        cmd: Command,
-      ) => {
-        const g = globals(cmd);
-        const kind = opts.kind as PreviewKind | undefined;
-        if (kind !== undefined && !PREVIEW_KINDS.includes(kind)) {
-          throw new KeepsakeError(
-            'USAGE',
-            `--kind is one of ${PREVIEW_KINDS.join(', ')}, not “${printable(kind)}”`,
-          );
-        }
-        const dest = resolve(out);
-        const force = opts.force === true;
-        await withLibrary(g, async (library, db, _info, previews) => {
-          const file = library.file(fileId);
-          // Why there is no picture, or that OUT is taken, is said before the password is asked.
-          findPicture(db, file.id, kind);
-          await checkReplaceable(dest, force);
-          const picture = await previews.picture(await openVault(g), file.id, kind);
-          try {
-            await checkReplaceable(dest, force);
-            await writeFileAtomic(dest, picture.bytes, { exclusive: !force });
-          } finally {
-            picture.bytes.fill(0);
-          }
-          output(
-            g,
-            `Saved the ${picture.kind} of ${printable(basename(file.rel))} (${picture.width} × ${picture.height}) to ${printable(dest)}.`,
-            {
-              file: file.id,
-              kind: picture.kind,
-              width: picture.width,
-              height: picture.height,
-              frames: picture.frames,
-              path: dest,
-            },
-          );
-        });
-      },
-    );
-
-  lib
     .command('remove <folderId>')
     .description('stop watching a folder; its encrypted copies stay unless --delete-encrypted')
     .option(
@@ -383,48 +296,5 @@ export function registerLibraryCommands(program: Command): void {
       });
     });
 
-  lib
-    .command('set <fileId>')
-    .description('give a library item a title and a date (they win over what the file says)')
-    .option('--title <title>', 'e.g. "Christmas 1989"')
-    .option('--date <date>', 'the day it happened: 1989-12-24, optionally with a time (18:30)')
-    .option('--clear-title', 'remove the title')
-    .option('--clear-date', 'go back to the date read from the file')
-    .action(
-      async (
-        fileId: string,
-        opts: { title?: string; date?: string; clearTitle?: boolean; clearDate?: boolean },
-        cmd: Command,
-      ) => {
-        const g = globals(cmd);
-        if (
-          (opts.title !== undefined && opts.clearTitle) ||
-          (opts.date !== undefined && opts.clearDate)
-        ) {
-          throw new KeepsakeError('USAGE', 'give a new value or clear it, not both');
-        }
-        const title = opts.clearTitle ? null : opts.title;
-        const date = opts.clearDate ? null : opts.date;
-        if (title === undefined && date === undefined) {
-          throw new KeepsakeError(
-            'USAGE',
-            'say what to set: --title, --date, --clear-title or --clear-date',
-          );
-        }
-        await withLibrary(g, async (library, db) => {
-          const file = library.file(fileId);
-          const labels = new ItemLabelStore(db).set(await openVault(g), file.id, { title, date });
-          const name = printable(basename(file.rel));
-          const said = [
-            labels.title !== undefined ? `titled "${printable(labels.title)}"` : 'untitled',
-            labels.date !== undefined ? `dated ${labels.date}` : 'dated from the file',
-          ];
-          output(g, `${name} is now ${said.join(' and ')}.`, {
-            file: file.id,
-            title: labels.title ?? null,
-            date: labels.date ?? null,
-          });
-        });
-      },
-    );
+  registerLibraryItemCommands(lib);
 }
