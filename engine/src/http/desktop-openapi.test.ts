@@ -133,6 +133,9 @@ describe('GET /v1/openapi.json on the desktop engine', () => {
     expect(propertiesOf(reply('/v1/settings', 'get', '200'))).toEqual(['encryptOnAdd']);
     const events = doc.paths['/v1/jobs/events']?.get?.responses['200']?.content;
     expect(Object.keys(events ?? {})).toEqual(['text/event-stream']);
+    // The bearer token everywhere but the liveness probe.
+    expect((doc as { security?: unknown }).security).toEqual([{ bearer: [] }]);
+    expect((doc.paths['/live']?.get as { security?: unknown }).security).toEqual([]);
     const upload = doc.paths['/v1/library/uploads']?.post?.requestBody?.content;
     expect(Object.keys(upload ?? {})).toEqual(['application/octet-stream']);
   });

@@ -54,6 +54,8 @@ interface RouteSchema {
   body?: TSchema;
   /** Media types of a body that is not JSON (uploads). */
   consumes?: readonly string[];
+  /** `[]` for a route answered without the bearer token (the document's default). */
+  security?: readonly [];
   response: { readonly [status: number]: TSchema | StreamResponse };
 }
 
@@ -96,6 +98,7 @@ export const DESKTOP_ROUTES = {
   live: route('GET', '/live', {
     summary: 'Liveness probe (no token needed)',
     tags: engine,
+    security: [],
     response: { 200: LiveSchema },
   }),
   status: route('GET', '/v1/status', {
