@@ -16,6 +16,7 @@ import type { Job } from '../jobs/queue';
 import { InfoReader } from '../library/info-reader';
 import { PreviewMaker } from '../library/preview-maker';
 import { Library } from '../library/library';
+import { backgroundFailure, readLibraryInBackground } from './library-background';
 import { SaveTasks } from './save-tasks';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../audit/audit';
@@ -40,13 +41,6 @@ const RESTORE_ADVICE_APP =
   'you need the recovery key and a Keepsake backup (made by batch-encrypt, or a keyring file ' +
   'saved with “keepsake vault export-keyring”): the command “keepsake vault restore BACKUP” ' +
   'puts the key file back. Ask someone who knows computers to help if this is new to you.';
-
-/**
- * The end of a background run's chain: recording its outcome can fail too (the activity
- * log's database busy or full), and a rejection nobody handles would stop the engine.
- */
-export const backgroundFailure = (err: unknown) =>
-  process.stderr.write(`keepsake: a background task failed: ${(err as Error)?.message ?? err}\n`);
 
 /** What a lock does with jobs running here: wait for them, or stop them (requeued). */
 export type LockJobs = 'wait' | 'stop';
@@ -370,56 +364,16 @@ export class DesktopSession {
 
   /**
    * Reads, in the background, what is left to read of the library's protected items (after
-   * an unlock, after files are protected). Without an open vault and engine, it waits for
-   * the next unlock, which calls it again.
+   * an unlock, after files are protected), then makes their pictures. Without an open vault
+   * and engine, it waits for the next unlock, which calls it again.
    */
   readItemInfo(): void {
     const vault = this.vault;
     if (!vault || !this.engine) return;
-    this.info
-      .run(vault)
-      .then(
-        (done) => {
-          if (done.done > 0) this.record('library.read', undefined, 'ok', `${done.done} items`);
-          if (done.failed > 0) {
-            const why = this.info.lastError ?? 'unknown';
-            this.record(
-              'library.read',
-              undefined,
-              'error',
-              `${done.failed} items left unread: ${why}`,
-            );
-          }
-        },
-        (err: unknown) => this.record('library.read', undefined, 'error', (err as Error).message),
-      )
-      // Pictures after facts: the two would only share the same cores.
-      .then(() => this.makePreviews(vault))
-      .catch(backgroundFailure);
-  }
-
-  /** Makes, in the background, the pictures the library's protected items still lack. */
-  private makePreviews(vault: Vault): void {
-    if (this.vault !== vault || !this.engine) return;
-    this.previews
-      .run(vault)
-      .then(
-        (done) => {
-          if (done.done > 0) this.record('library.pictures', undefined, 'ok', `${done.done} items`);
-          if (done.failed > 0) {
-            const why = this.previews.lastError ?? 'unknown';
-            this.record(
-              'library.pictures',
-              undefined,
-              'error',
-              `${done.failed} items left without pictures for now: ${why}`,
-            );
-          }
-        },
-        (err: unknown) =>
-          this.record('library.pictures', undefined, 'error', (err as Error).message),
-      )
-      .catch(backgroundFailure);
+    readLibraryInBackground(this.info, this.previews, vault, {
+      stillOpen: () => this.vault === vault && this.engine !== undefined,
+      record: (action, outcome, detail) => this.record(action, undefined, outcome, detail),
+    });
   }
 
   /** Records the outcome, and in automated mode decrypts the results where asked. */
