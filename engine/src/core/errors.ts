@@ -191,6 +191,11 @@ export const ERROR_CODES = {
     summary: 'The credential lacks the role or scope for this, or the address is not allowed.',
   },
   RATE_LIMITED: { status: 429, exit: 2, summary: 'Too many requests; retry after a pause.' },
+  VAULT_OPENING: {
+    status: 503,
+    exit: 6,
+    summary: 'The vault has just been unlocked and is still opening; try again in a moment.',
+  },
   SERVER_BUSY: {
     status: 503,
     exit: 6,

@@ -305,8 +305,9 @@ export class DesktopSession {
 
   requireEngine(): JobEngine {
     this.requireVault();
-    if (!this.engine) throw this.engineError;
-    return this.engine;
+    if (this.engine) return this.engine;
+    // Other requests see the vault open while an unlock still opens the job engine.
+    throw this.engineError ?? new KeepsakeError('VAULT_OPENING', 'the vault is still opening');
   }
 
   /** The vault if open, for routes that degrade rather than refuse (playback). */
