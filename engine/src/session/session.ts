@@ -265,10 +265,10 @@ export class DesktopSession {
       this.engine = undefined;
       this.vault = undefined;
       for (const listener of this.lockListeners) listener();
-      await this.info.stop();
-      await this.previews.stop();
-      // Running jobs go back to the queue with their attempt given back (worker.ts).
-      await engine?.worker.stop({ reason });
+      // Running jobs go back to the queue at once, with their attempt given back
+      // (worker.ts), while the library's readers finish the items they hold (a video's
+      // pictures can take seconds).
+      await Promise.all([engine?.worker.stop({ reason }), this.info.stop(), this.previews.stop()]);
       await engine?.close();
       this.record(
         'vault.lock',
