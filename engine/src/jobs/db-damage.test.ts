@@ -49,6 +49,24 @@ function overwrite(path: string, offset: number, length: number): void {
   }
 }
 
+/**
+ * Overwrites `count` leaf pages of the jobs table, from the middle of it: pages holding job
+ * rows only, wherever the schema's growth has put them (SQLite's dbstat table says which).
+ */
+function damageJobRows(path: string, count: number): void {
+  const db = new Database(path, { readonly: true });
+  const leaves = db
+    .prepare(`SELECT pageno FROM dbstat WHERE name = 'jobs' AND pagetype = 'leaf' ORDER BY pageno`)
+    .pluck()
+    .all() as number[];
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const middle = Math.floor((leaves.length - count) / 2);
+  for (const page of leaves.slice(middle, middle + count)) {
+    overwrite(path, (page - 1) * pageSize, pageSize);
+  }
+}
+
 function caught(fn: () => unknown): KeepsakeError {
   try {
     fn();
@@ -98,7 +116,7 @@ describe('a damaged engine.db', () => {
 
   it('repair moves the damaged file aside, keeps the readable rows and starts afresh', async () => {
     const path = await withJobs(300);
-    overwrite(path, 40 * 4096, 3 * 4096);
+    damageJobRows(path, 3);
     expect(checkDatabase(path)).toBeDefined();
     const report = repairDatabase(path);
     expect(report.repaired).toBe(true);
@@ -173,7 +191,7 @@ describe('a damaged engine.db', () => {
     const queue = new SqliteJobQueue(path);
     for (let i = 0; i < 300; i++) await queue.submit(spec(i));
     await queue.close();
-    overwrite(path, 40 * 4096, 3 * 4096);
+    damageJobRows(path, 3);
     const report = repairDatabase(path);
     expect(report.repaired).toBe(true);
     expect(report.kept).toMatchObject({ library_folders: 1, library_files: 1, library_info: 1 });
