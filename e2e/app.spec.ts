@@ -513,6 +513,7 @@ test('a queue of 1,000 jobs stays light: a virtualised list fed by one event bat
 async function startServer(): Promise<{
   url: string;
   fingerprint: string;
+  shortFingerprint: string;
   dataDir: string;
   pairingCode(): Promise<string>;
   stop(): Promise<void>;
@@ -533,7 +534,10 @@ async function startServer(): Promise<{
     const timer = setTimeout(() => reject(new Error(`serve not ready: ${out}`)), 30_000);
     const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /Keepsake server at (https:\/\/\S+)\nCA fingerprint \(SHA-256\): (\S+)/.exec(out);
+      const m =
+        /Keepsake server at (https:\/\/\S+)\nCA fingerprint \(SHA-256\): (\S+)\nShort form, to compare by eye: ([\d ]+)\n/.exec(
+          out,
+        );
       if (m) {
         clearTimeout(timer);
         resolve(m);
@@ -546,6 +550,7 @@ async function startServer(): Promise<{
   return {
     url: ready[1] ?? '',
     fingerprint: ready[2] ?? '',
+    shortFingerprint: ready[3] ?? '',
     dataDir,
     async pairingCode() {
       const { stdout } = await run(
@@ -600,6 +605,10 @@ test('pairs with a server after comparing its fingerprint, runs a job there, unp
     await page.getByRole('button', { name: 'Show its fingerprint' }).click();
     // The fingerprint the engine saw is the one the server printed.
     await expect(page.getByTestId('server-fingerprint')).toHaveText(server.fingerprint);
+    // …and so is its short form, six groups of five digits, the one to compare by eye.
+    await expect(page.getByTestId('server-short-fingerprint')).toHaveText(server.shortFingerprint);
+    await expect(page.getByTestId('server-short-fingerprint')).toHaveText(/^(\d{5} ){5}\d{5}$/);
+    await shot(page, testInfo, 'servers-compare');
     await page.getByLabel('One-time pairing code').fill(await server.pairingCode());
     const pair = page.getByRole('button', { name: 'Pair', exact: true });
     await expect(pair).toBeDisabled(); // not until the user says the fingerprints match

@@ -82,9 +82,13 @@ function ServerCard({ server }: { server: ServerView }) {
         )
       )}
       <p className="muted small">
-        CA fingerprint <code className="fingerprint">{server.fingerprint}</code>
+        Fingerprint <code className="fingerprint">{server.shortFingerprint}</code>
         {server.pairedAt ? ` · paired ${formatTime(server.pairedAt)}` : ''}
       </p>
+      <details className="muted small">
+        <summary>Full fingerprint (SHA-256)</summary>
+        <code className="fingerprint">{server.fingerprint}</code>
+      </details>
       {unpair.isError && (
         <p className="error" role="alert">
           {errorText(unpair.error)}
@@ -154,6 +158,11 @@ function PairForm() {
   return (
     <div className="pair" role="region" aria-labelledby="pair-heading">
       <h3 id="pair-heading">Pair a server</h3>
+      <p className="muted">
+        On the server, run <code>keepsake pair -c /etc/keepsake/serve.json</code> (or with the{' '}
+        <code>--data-dir</code> the server runs with). It prints a one-time code, valid for ten
+        minutes, and the server&rsquo;s fingerprint to compare with the one shown here.
+      </p>
       <form onSubmit={check} className="inline-form" aria-label="Check a server">
         <label htmlFor={ids.url}>Server URL</label>
         <input
@@ -179,13 +188,19 @@ function PairForm() {
       {checked && (
         <form onSubmit={submit} className="form" aria-label="Pair with this server">
           <p>
-            The server at <span className="path">{checked.url}</span> presents this CA fingerprint.
-            Compare it, character for character, with what <code>keepsake serve</code> printed on
-            the server:
+            The server at <span className="path">{checked.url}</span> presents this fingerprint.
+            Compare the six groups of digits with the &ldquo;short form&rdquo; that{' '}
+            <code>keepsake pair</code> printed on the server:
           </p>
-          <output className="key fingerprint" data-testid="server-fingerprint">
-            {checked.fingerprint}
+          <output className="key fingerprint short" data-testid="server-short-fingerprint">
+            {checked.shortFingerprint}
           </output>
+          <details className="small">
+            <summary>The full fingerprint (SHA-256)</summary>
+            <output className="key fingerprint" data-testid="server-fingerprint">
+              {checked.fingerprint}
+            </output>
+          </details>
           <label className="check">
             <input
               type="checkbox"

@@ -14,6 +14,7 @@ import { filesContaining } from '../testing/marker';
 import { testScratch, makeClip } from '../testing/media';
 import { freshDir } from '../testing/tmp';
 import { patternBytes, startOrigin } from '../proxy/fixture-origin';
+import { shortFingerprint } from '../net/fingerprint';
 import { createPairingCode } from '../net/pairing';
 import { startTestDesktop as desktop, until } from '../testing/desktop';
 import type { DesktopJob, FileView, FolderView, ServerView } from '../net/desktop-contract';
@@ -273,7 +274,12 @@ describe('desktop API', () => {
     cleanup.push(() => server.close());
 
     const preview = await a.post('/v1/servers/preview', { url: server.url });
-    expect(preview.body).toEqual({ url: server.url, fingerprint: server.caFingerprint });
+    expect(preview.body).toEqual({
+      url: server.url,
+      fingerprint: server.caFingerprint,
+      // What `keepsake serve` and `pair` print as the short form.
+      shortFingerprint: shortFingerprint(server.caFingerprint),
+    });
     expect((await a.post('/v1/servers/preview', { url: 'http://example.com' })).status).toBe(400);
 
     // A fingerprint other than the server's: refused before the code is spent.

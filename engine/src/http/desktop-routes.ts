@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
 // The one fingerprint form (net/fingerprint.ts): a typo'd fingerprint is refused as such.
-import { normalizeFingerprint as normaliseFingerprint } from '../net/fingerprint';
+import { normalizeFingerprint as normaliseFingerprint, shortFingerprint } from '../net/fingerprint';
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
@@ -83,7 +83,11 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
         const { fetchServerCa } = await import('../net/pair-client');
         const url = serverUrl(request.body.url);
         const { caFingerprint } = await fetchServerCa(url);
-        return { url, fingerprint: caFingerprint };
+        return {
+          url,
+          fingerprint: caFingerprint,
+          shortFingerprint: shortFingerprint(caFingerprint),
+        };
       },
     });
 
@@ -178,6 +182,7 @@ async function serverView(session: DesktopSession, name: string): Promise<Server
     name,
     url: remote.url,
     fingerprint: remote.caFingerprint,
+    shortFingerprint: shortFingerprint(remote.caFingerprint),
     pairedAt: remote.pairedAt,
   };
   const { RemoteClient } = await import('../net/client');

@@ -274,6 +274,8 @@ export const ServerFingerprintSchema = Type.Object({
   url: Type.String(),
   /** SHA-256 of the server's CA certificate, as `keepsake serve` and `pair` print it. */
   fingerprint: Type.String(),
+  /** Six groups of five digits derived from it, which `serve` and `pair` print too. */
+  shortFingerprint: Type.String(),
 });
 export type ServerFingerprint = Static<typeof ServerFingerprintSchema>;
 
@@ -293,6 +295,7 @@ export const ServerViewSchema = Type.Object({
   name: Type.String(),
   url: Type.String(),
   fingerprint: Type.String(),
+  shortFingerprint: Type.String(),
   pairedAt: Type.Optional(Type.Number()),
   health: Type.Union([
     Type.Object({
