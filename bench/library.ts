@@ -41,9 +41,8 @@
 //   BENCH_VARIANTS       distinct photos and clips generated (default 20 and 4)
 //   BENCH_ONLY           'photos' or 'videos' to run one half
 
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +53,7 @@ import { databasePath, openDatabase } from '../engine/src/jobs/db';
 import { InfoReader } from '../engine/src/library/info-reader';
 import { Library } from '../engine/src/library/library';
 import { createVault } from '../engine/src/vault/keyring';
+import { measure } from './measure';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PHOTOS = Number(process.env.BENCH_PHOTOS ?? 1000);
@@ -73,40 +73,6 @@ const PREVIEW = 1600;
 const POSTER = 1280;
 const SPRITE_FRAMES = 10;
 const SPRITE_WIDTH = 160;
-
-interface Measured {
-  seconds: number;
-  out: string;
-  rssMb: number;
-}
-
-/** Runs `cmd`, returning wall seconds, its stdout and its peak RSS (VmHWM, sampled). */
-function measure(cmd: string, args: string[]): Promise<Measured> {
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let peakKb = 0;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        /* gone */
-      }
-    };
-    const timer = setInterval(sample, 20);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
-      else resolvePromise({ seconds, out, rssMb: peakKb / 1024 });
-    });
-  });
-}
 
 /** Runs `tasks` with at most `limit` at once; resolves with the wall seconds of it all. */
 async function pool(tasks: (() => Promise<unknown>)[], limit: number): Promise<number> {

@@ -18,13 +18,13 @@
 //   BENCH_DIR      working folder (default <tmp>/keepsake-bench-scan: outside the repository,
 //                  where a recursive grep of the sources would otherwise read a million files)
 
-import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { measure } from './measure';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
@@ -80,38 +80,6 @@ interface Run {
   entries: number;
   rssMb: number;
   scanMs?: number;
-}
-
-/** Runs `cmd`, returning wall seconds, its stdout, and the peak RSS it (or it alone) reached. */
-function measure(
-  cmd: string,
-  args: string[],
-): Promise<{ seconds: number; out: string; rssMb: number }> {
-  return new Promise((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let peakKb = 0;
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    // VmHWM is the process's own high-water mark; sample it until the process ends.
-    const sample = () => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        /* gone */
-      }
-    };
-    const timer = setInterval(sample, 20);
-    child.on('close', (code) => {
-      clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`));
-      else resolvePromise({ seconds, out, rssMb: peakKb / 1024 });
-    });
-  });
 }
 
 const sh = (script: string) => measure('sh', ['-c', script]);
