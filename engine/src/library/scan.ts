@@ -80,18 +80,6 @@ export interface ScanOptions {
   systemFolders?: string[];
 }
 
-/** What each skip reason means, in words for the family. */
-export const SKIP_REASONS: Record<SkipReason, string> = {
-  link: 'a shortcut (symbolic link); Keepsake keeps the files themselves, not shortcuts',
-  special: 'not a file (a device, pipe or socket)',
-  system: "one of the computer's system folders, not family files",
-  excluded: "Keepsake's own data folder",
-  unreadable: 'a folder or file this computer does not let Keepsake read',
-  name: 'a name written in an old text encoding that cannot be shown',
-  loop: 'a folder that appears inside itself',
-  'too-deep': 'nested more than 1,000 folders deep',
-};
-
 // Each thread runs this source; see scan-walker.ts. The walker's two helpers are passed in
 // as arguments, never imported, so that each function's text stands on its own. tsx and
 // vitest compile with esbuild's keepNames, which wraps functions in a `__name(fn, "name")`

@@ -9,11 +9,6 @@ import { ERROR_CODES, type ErrorCode } from '../core/errors';
 /** Identifiers in paths: what our ids look like, so no traversal or odd bytes get through. */
 export const JobId = Type.String({ pattern: '^j[a-z2-7]{12}$' });
 export const UploadId = Type.String({ pattern: '^u[a-z2-7]{20}$' });
-/** An output name as FFmpeg wrote it: relative, no `..`, no leading slash. */
-export const OutputName = Type.String({
-  pattern: '^(?!.*(^|/)\\.\\.?(/|$))[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$',
-  maxLength: 200,
-});
 
 export const ApiErrorSchema = Type.Object(
   {
