@@ -24,6 +24,8 @@ describe('json log', () => {
     log.error('stopping');
     expect(lines).toHaveLength(2);
     expect(Object.keys(lines[0]!).sort()).toEqual(['level', 'msg', 'routes', 'time', 'url']);
+    // In the order the lines had before pino, which readers matching text rely on.
+    expect(Object.keys(lines[0]!)).toEqual(['level', 'time', 'msg', 'url', 'routes']);
     expect(lines[0]).toMatchObject({ level: 'info', msg: 'listening', url: 'https://h:8443' });
     expect(new Date(lines[0]!.time as string).toISOString()).toBe(lines[0]!.time);
     expect(lines[1]).toMatchObject({ level: 'error', msg: 'stopping' });

@@ -42,6 +42,9 @@ const SECRET_PARAM = /([?&](?:sig|kid|token)=)[^&#\s"'<>]*/gi;
 /** `text` with the values of the `sig`, `kid` and `token` query parameters blanked. */
 export const scrubUrls = (text: string): string => text.replace(SECRET_PARAM, `$1${CENSOR}`);
 
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error);
+
 function scrubStrings(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubUrls(value);
   if (value === null || typeof value !== 'object' || depth > 4) return value;
@@ -68,9 +71,15 @@ export function createJsonLog(
         log: (fields) => scrubStrings(fields) as Record<string, unknown>,
       },
       hooks: {
-        // The message string is not one of the fields: blank its URLs here.
+        // The message string is not one of the fields: blank its URLs here. Given fields
+        // and a message, the message goes in first, so lines read `…"msg":…, …fields` as
+        // before pino (which writes a message argument last), for readers that expect it.
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? scrubUrls(a) : a));
+          const [fields, msg] = scrubbed;
+          if (scrubbed.length === 2 && typeof msg === 'string' && isPlainObject(fields)) {
+            return method.apply(this, [{ msg, ...fields }] as Parameters<typeof method>);
+          }
           return method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },
