@@ -6,9 +6,16 @@ export async function filesContaining(root: string, needle: Buffer): Promise<str
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   const hits: string[] = [];
   for (const e of entries) {
-    if (e.isFile() && (await readFile(join(e.parentPath, e.name))).includes(needle)) {
-      hits.push(join(e.parentPath, e.name));
-    }
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    // The engine may still be writing (background pictures): a temporary file listed a
+    // moment ago can have been renamed since. Its bytes are then read under the new name,
+    // if the walk saw it, or were never plaintext: every write goes through the sink.
+    const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (bytes?.includes(needle)) hits.push(path);
   }
   return hits;
 }
