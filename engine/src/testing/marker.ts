@@ -9,8 +9,8 @@ export async function filesContaining(root: string, needle: Buffer): Promise<str
     if (!e.isFile()) continue;
     const path = join(e.parentPath, e.name);
     // The engine may still be writing (background pictures): a temporary file listed a
-    // moment ago can have been renamed since. Its bytes are then read under the new name,
-    // if the walk saw it, or were never plaintext: every write goes through the sink.
+    // moment ago can have been renamed or removed since. The search covers what is on
+    // disk when it reads; a file gone by then is not there to hold plaintext.
     const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
