@@ -40,6 +40,12 @@ interface UiState {
   /** The library file the Make screen starts from. */
   makeTarget: { folderId: string; fileId: string } | undefined;
   makeFrom: (folderId: string, fileId: string) => void;
+  /** Library items (file ids) the Make screen's goals apply to: one item or a selection. */
+  makeItems: readonly string[];
+  makeFromItems: (fileIds: readonly string[]) => void;
+  /** The library item open in the viewer (a file id), over whatever screen is showing. */
+  viewing: string | undefined;
+  view: (fileId: string | undefined) => void;
   /** The job the Player shows. */
   playJobId: string | undefined;
   play: (jobId: string) => void;
@@ -73,6 +79,11 @@ export const useUiStore = create<UiState>()((set) => ({
   makeTarget: undefined,
   makeFrom: (folderId, fileId) =>
     set({ makeTarget: { folderId, fileId }, screen: 'make', notice: undefined }),
+  makeItems: [],
+  makeFromItems: (fileIds) =>
+    set({ makeItems: [...fileIds], viewing: undefined, screen: 'make', notice: undefined }),
+  viewing: undefined,
+  view: (viewing) => set({ viewing }),
   playJobId: undefined,
   play: (jobId) => set({ playJobId: jobId, screen: 'player', notice: undefined }),
 
