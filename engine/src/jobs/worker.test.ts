@@ -10,7 +10,7 @@ import { KeepsakeError } from '../core/errors';
 import { freshDir } from '../testing/tmp';
 import type { Job, JobSpec } from './queue';
 import { SqliteJobQueue } from './sqlite-queue';
-import { JobWorker, isTransient, ownerAlive, type ExecuteFn } from './worker';
+import { JobWorker, isTransient, ownerAlive, toJobError, type ExecuteFn } from './worker';
 
 const spec: JobSpec = {
   preset: 'remux',
@@ -85,6 +85,29 @@ describe('JobWorker', () => {
     expect(runs).toBe(1);
     expect(cleaned).toEqual([job.id]);
     await worker.stop();
+  });
+
+  it('records the reason without a vault path, and hands the whole error to the log', async () => {
+    const vaultPath = '/data/library/fi5nabcdefghi/mosvabcdefghi.ksv';
+    const { queue, worker } = await setup(async () => {
+      throw new KeepsakeError('UNSUPPORTED_INPUT', 'the input is not a video', { file: vaultPath });
+    });
+    const logged: unknown[] = [];
+    worker.on('attemptFailed', (_job, err) => logged.push(err));
+    const job = await queue.submit(spec);
+    const done = finishedOnce(worker, job.id);
+    await worker.start();
+    expect((await done).lastError).toEqual({
+      code: 'UNSUPPORTED_INPUT',
+      message: 'the input is not a video',
+    });
+    expect(String((logged[0] as Error).message)).toContain(vaultPath);
+    await worker.stop();
+  });
+
+  it("keeps a plain file's path in the reason (the user named that file)", () => {
+    const err = new KeepsakeError('SOURCE_UNREADABLE', 'cannot read', { file: '/home/me/a.mp4' });
+    expect(toJobError(err).message).toBe('/home/me/a.mp4: cannot read');
   });
 
   it('gives up after the last attempt with the last reason', async () => {

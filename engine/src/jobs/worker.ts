@@ -59,8 +59,19 @@ export function isTransient(error: JobError): boolean {
   );
 }
 
+/**
+ * What a failed attempt records, for people (the Jobs screen, `keepsake job show`): the
+ * reason without a vault path. A vault file's path (`…/library/fx…/mx….ksv`) means
+ * nothing to a family, who know the job by its file's name; the full message goes to the
+ * `attemptFailed` event, for logs.
+ */
 export function toJobError(err: unknown): JobError {
-  if (err instanceof KeepsakeError) return { code: err.code, message: err.message };
+  if (err instanceof KeepsakeError) {
+    const prefix = err.file?.endsWith('.ksv') ? `${err.file}: ` : undefined;
+    const message =
+      prefix && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+    return { code: err.code, message };
+  }
   const db = fromSqliteError(err);
   if (db) return { code: db.code, message: db.message };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
@@ -124,6 +135,8 @@ export interface WorkerEvents {
   finished: [job: Job];
   /** The attempt failed and the job went back to the queue (its lastError says why). */
   retry: [job: Job];
+  /** An attempt failed, with the whole error (vault paths included), for the log. */
+  attemptFailed: [job: Job, error: unknown];
   /**
    * The queue could not be read or written (the database busy in another process, the
    * disk full, the file damaged). The worker keeps running and tries again later; a
@@ -355,6 +368,7 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
       const reason = this.stopReason;
       return () => this.queue.interrupted(job.id, this.owner, reason);
     }
+    this.emit('attemptFailed', job, err);
     const error = toJobError(err);
     const waiting = WAITING.has(error.code);
     const waits = waiting ? (this.waits.get(job.id) ?? 0) + 1 : 0;

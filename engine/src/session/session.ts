@@ -354,6 +354,13 @@ export class DesktopSession {
         process.stderr.write(`keepsake: ${err.message} [${err.code}]; trying again shortly\n`);
       });
       engine.worker.on('progress', () => (lastStall = ''));
+      // The Jobs screen shows the reason without vault paths (worker.ts, toJobError); the
+      // app's log keeps the whole message, for support.
+      engine.worker.on('attemptFailed', (job, err) => {
+        const code = isKeepsakeError(err) ? err.code : 'INTERNAL';
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`keepsake: job ${job.id} attempt failed: ${message} [${code}]\n`);
+      });
       await engine.worker.start();
       this.engine = engine;
       this.engineError = undefined;
