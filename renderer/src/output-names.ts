@@ -1,0 +1,24 @@
+// What each kind of job makes, named the way the family would say it. The viewer lists
+// everything made from an item by these names; a job id or a preset id never shows.
+
+const NAMES: Record<string, string> = {
+  'vhs-restore': 'Restored copy',
+  'archive-hevc': 'Archive master',
+  'archive-av1': 'Archive master (smaller file)',
+  'web-h264': 'Copy to watch',
+  'hls-playback': 'Copy to watch on the TV',
+  'photo-web': 'Photo for sharing',
+  thumbnails: 'Poster and contact sheet',
+  remux: 'Repackaged copy',
+};
+
+/** Presets whose result plays in a browser: the viewer plays an undecodable video from one. */
+export const PLAYBACK_PRESETS: readonly string[] = ['web-h264', 'hls-playback'];
+
+/** The one a video gets when it needs a copy to play. */
+export const PLAYBACK_PRESET = 'web-h264';
+
+/** The family's name for what a preset makes; a plain fallback for one this build lacks. */
+export function outputName(preset: string): string {
+  return NAMES[preset] ?? 'Another copy';
+}
