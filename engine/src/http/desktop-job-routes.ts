@@ -13,6 +13,7 @@ import { deliverNamed, deliveryName } from '../jobs/deliver';
 import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets } from '../presets';
+import { remotePhase } from '../remote/remote-progress';
 import { listRemotes } from '../remote/remotes';
 import type { DesktopJob } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
@@ -37,6 +38,10 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
     fileId: job.options.libraryFile,
     fileName: fileName(job.options.libraryFile),
     remote: job.options.remote,
+    remotePhase:
+      job.options.remote && job.state === 'running' && job.progress
+        ? remotePhase(job.progress.percent)
+        : undefined,
     playUrl: playPath(playSecret, job),
     filesUrl: filesPath(playSecret, job),
     waiting: waitingView(job),

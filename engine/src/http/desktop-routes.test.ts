@@ -256,6 +256,11 @@ describe('desktop API', () => {
     ]) {
       expect(actions).toContain(expected);
     }
+    // Each target is named for people: a folder by its name, a job by its file's.
+    const named = activity as { action: string; name?: string }[];
+    expect(named.find((e) => e.action === 'library.add')?.name).toBe('Tapes 1998');
+    expect(named.find((e) => e.action === 'job.create')?.name).toBe('cake.mp4');
+    expect(named.find((e) => e.action === 'vault.unlock')?.name).toBeUndefined();
   });
 
   it('pairs with a real server after the user compares its fingerprint', async () => {

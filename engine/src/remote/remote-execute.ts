@@ -28,6 +28,7 @@ import type { JobView, UploadView } from '../net/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
 import { jobOutputVault, type Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
+import { downloadPercent, uploadPercent, workPercent } from './remote-progress';
 import { getRemote } from './remotes';
 
 export interface RemoteEnv {
@@ -69,7 +70,7 @@ async function readState(path: string, remote: string): Promise<RemoteState> {
 const gone = (err: unknown) =>
   isKeepsakeError(err, 'NOT_FOUND') || isKeepsakeError(err, 'JOB_NOT_FOUND');
 
-/** Upload is the first tenth of the progress bar; the server's encode the next 85 %. */
+/** One bar for upload, the server's work and download (remote-progress.ts). */
 const report = (onProgress: (p: Progress) => void, percent: number, view?: JobView) =>
   onProgress({
     percent: Math.min(99.9, percent),
@@ -159,7 +160,7 @@ export async function executeRemote(
         signal: control.signal,
         onBytes: (n) => {
           sent += n;
-          report(control.onProgress, (10 * sent) / total);
+          report(control.onProgress, uploadPercent(sent, total));
         },
       });
       control.signal.throwIfAborted();
@@ -210,7 +211,7 @@ export async function executeRemote(
         outage += 1;
         continue;
       }
-      report(control.onProgress, 10 + 0.85 * (view.progress?.percent ?? 0), view);
+      report(control.onProgress, workPercent(view.progress?.percent ?? 0), view);
     }
     if (view.state !== 'succeeded') {
       const code = (view.lastError?.code ?? 'FFMPEG_FAILED') as ErrorCode;
@@ -241,7 +242,7 @@ export async function executeRemote(
       const bytes = await client.downloadOutput(created.id, out.name, dest);
       await verifyFile(dest, { vault: env.vault });
       outputs.push({ name: out.name, path: dest, size: bytes });
-      report(control.onProgress, 95 + (5 * (i + 1)) / view.outputs.length);
+      report(control.onProgress, downloadPercent(i + 1, view.outputs.length));
     }
     const final = join(job.outputDir, job.id);
     await rename(staging, final);
