@@ -24,6 +24,8 @@ export const API_ROUTES = {
   folderFiles: ['GET', '/v1/library/:id/files'],
   encryptFolder: ['POST', '/v1/library/:id/encrypt'],
   upload: ['POST', '/v1/library/uploads'],
+  libraryItems: ['GET', '/v1/library/items'],
+  setLabels: ['PATCH', '/v1/library/files/:id'],
   saveFile: ['POST', '/v1/library/files/:id/save'],
   saveTask: ['GET', '/v1/saves/:id'],
   settings: ['GET', '/v1/settings'],

@@ -121,6 +121,7 @@ describe('engine client over HTTP', () => {
   let server: Server;
   let client: EngineClient;
   const job = { id: 'jaaaaaaaaaaaa', state: 'queued', preset: 'web-h264' };
+  const item = { id: 'maaaaaaaaaaaa', name: 'tape.dv', pictures: {}, jobs: [] };
 
   const routes: Record<string, (req: Seen, res: ServerResponse) => void> = {
     [at('vault')]: (_q, res) => send(res, 200, { exists: true, unlocked: false, dir: '/v' }),
@@ -133,6 +134,9 @@ describe('engine client over HTTP', () => {
     [at('folders')]: (_q, res) => send(res, 401, { code: 'PASSWORD_REQUIRED', message: 'locked' }),
     [at('upload')]: (q, res) =>
       send(res, 201, { id: 'm1', rel: decodeURIComponent(q.fileName ?? ''), size: q.body.length }),
+    [at('libraryItems')]: (_q, res) => send(res, 200, { items: [item] }),
+    [at('setLabels', { id: 'maaaaaaaaaaaa' })]: (q, res) =>
+      send(res, 200, { ...item, ...(JSON.parse(q.body.toString()) as object) }),
     [at('encryptFolder', { id: 'f%2F..%2Fx' })]: (_q, res) => send(res, 202, { started: true }),
     [`${at('jobs')}?state=running&limit=5`]: (_q, res) => send(res, 200, [job]),
     [at('createJob')]: (_q, res) => send(res, 201, job),
@@ -213,6 +217,19 @@ describe('engine client over HTTP', () => {
       fileName: 'Tapes%201987%2FNo%C3%ABl%20%26%20co.mp4',
     });
     expect([...(last()?.body ?? [])]).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('lists library items (unwrapped) and sets or clears labels with PATCH', async () => {
+    expect(await client.libraryItems()).toEqual([item]);
+    expect(last()).toMatchObject({ method: 'GET', url: '/v1/library/items', auth: 'Bearer tok' });
+    const labelled = await client.setLabels('maaaaaaaaaaaa', { title: 'Christmas', date: null });
+    expect(labelled).toMatchObject({ id: 'maaaaaaaaaaaa', title: 'Christmas' });
+    expect(last()).toMatchObject({
+      method: 'PATCH',
+      url: '/v1/library/files/maaaaaaaaaaaa',
+      type: 'application/json',
+    });
+    expect(JSON.parse(last()?.body.toString() ?? '')).toEqual({ title: 'Christmas', date: null });
   });
 
   it('escapes ids in paths and accepts 202 with a body as done', async () => {

@@ -16,9 +16,11 @@ import type {
   FileView,
   FolderView,
   ItemInfo,
+  LibraryItem,
   PairServerBody,
   RemovalImpact,
   SaveTaskView,
+  SetLabelsBody,
   ServerFingerprint,
   ServerView,
   SettingsView,
@@ -54,9 +56,11 @@ export type {
   FileView,
   FolderView,
   ItemInfo,
+  LibraryItem,
   PairServerBody,
   RemovalImpact,
   SaveTaskView,
+  SetLabelsBody,
   ServerFingerprint,
   ServerView,
   SettingsView,
@@ -149,6 +153,14 @@ export interface EngineClient {
   removeFolder(id: string, deleteEncrypted: boolean): Promise<void>;
   cancelScan(id: string): Promise<void>;
   folderFiles(id: string): Promise<FileView[]>;
+  /**
+   * Every item of every folder, newest capture first (undated ones last), with capability
+   * URLs of its pictures and of its vault copy (no token needed; valid until the engine
+   * restarts).
+   */
+  libraryItems(): Promise<LibraryItem[]>;
+  /** Sets (a value) or clears (null) an item's title and date; answers the item as it now is. */
+  setLabels(id: string, body: SetLabelsBody): Promise<LibraryItem>;
   encryptFolder(id: string): Promise<void>;
   rescanFolder(id: string): Promise<FolderView | undefined>;
   /**
@@ -301,6 +313,8 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       }),
     cancelScan: (id) => none('cancelScan', { params: { id } }),
     folderFiles: (id) => call('folderFiles', { params: { id } }),
+    libraryItems: async () => (await call('libraryItems', {})).items,
+    setLabels: (id, body) => call('setLabels', { params: { id }, body }),
     encryptFolder: (id) => none('encryptFolder', { params: { id } }),
     rescanFolder: (id) => maybe('rescanFolder', { params: { id } }),
     upload: (file, relPath, opts = {}) => {

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { readSettings } from '../session/settings';
 import { KeepsakeError } from '../core/errors';
-import { ItemLabelStore, labelCapturedAt, type ItemLabels } from '../library/item-labels';
+import { resolveDataDir } from '../core/data-dir';
+import { ItemLabelStore } from '../library/item-labels';
+import { capturedOf, itemFacts } from '../library/library-items';
 import type { Library } from '../library/library';
 import { folderName, type LibraryFolder } from '../library/library';
 import type { InfoReader } from '../library/info-reader';
@@ -175,19 +177,18 @@ export function registerLibraryCommands(program: Command): void {
     .description("a folder's files: whether each is protected and whether its source is there")
     .action(async (folderId: string, _opts: unknown, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db, reader, previews) => {
-        const list = library.files(folderId);
-        const ids = list.map((f) => f.id);
-        const pictured = previews.withPicture(ids);
+      await withLibrary(g, async (library, db, reader) => {
+        library.folder(folderId); // NOT_FOUND, in words, for an unknown folder
+        const ids = library.files(folderId).map((f) => f.id);
         // Dates and cameras are sealed with the vault: shown when it opens, as in the app.
-        const labelStore = new ItemLabelStore(db);
         const vault =
-          reader.anyRead(ids) || labelStore.anySet(ids) ? await openVault(g) : undefined;
-        const read = reader.infoFor(ids, vault);
-        const labelled = vault ? labelStore.get(ids, vault) : new Map<string, ItemLabels>();
-        const files = list.map((f) => {
-          const info = read.get(f.id);
-          const labels = labelled.get(f.id);
+          reader.anyRead(ids) || new ItemLabelStore(db).anySet(ids)
+            ? await openVault(g)
+            : undefined;
+        const items = itemFacts(db, resolveDataDir(g.dataDir), vault, { folderId });
+        const files = items.map((item) => {
+          const { file: f, info, labels } = item;
+          const captured = capturedOf(item);
           return {
             id: f.id,
             rel: f.rel,
@@ -200,15 +201,15 @@ export function registerLibraryCommands(program: Command): void {
             // What was read from the vault copy: null until it is read.
             title: labels?.title ?? null,
             // The date the family gave it wins over the one read from the file.
-            capturedAt: labels?.date ? labelCapturedAt(labels.date) : (info?.capturedAt ?? null),
-            capturedFrom: labels?.date ? 'user' : (info?.capturedFrom ?? null),
+            capturedAt: captured?.capturedAt ?? null,
+            capturedFrom: captured?.capturedFrom ?? null,
             durationSeconds: info?.durationSeconds ?? null,
             width: info?.width ?? null,
             height: info?.height ?? null,
             damaged: info?.attention === 'damaged',
             attention: info?.attention ?? null,
             // Its grid picture (a photo's thumbnail, a video's poster) is made.
-            preview: pictured.has(f.id),
+            preview: item.pictures.has('thumb') || item.pictures.has('poster'),
           };
         });
         const text = files

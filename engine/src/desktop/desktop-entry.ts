@@ -17,6 +17,7 @@ import { desktopRoutes } from '../http/desktop-routes';
 import { desktopVaultRoutes } from '../http/desktop-vault-routes';
 import { startEmbeddedServer } from '../http/embedded';
 import type { EmbeddedServer, EmbeddedServerOptions } from '../http/embedded';
+import { itemMediaRoutes } from '../http/item-media';
 import { playRoutes } from '../http/play';
 import { PlayCache, playCacheBytes } from '../http/play-cache';
 
@@ -98,6 +99,13 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         vault: () => session.currentVault(),
         secret: playSecret,
         cache: playCache,
+      }),
+      media: itemMediaRoutes({
+        library: session.library,
+        items: session.items,
+        dataDir: opts.dataDir,
+        vault: () => session.currentVault(),
+        secret: playSecret,
       }),
     });
   } catch (err) {

@@ -12,8 +12,8 @@ import { normalizeFingerprint as normaliseFingerprint, shortFingerprint } from '
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
-import { activityEntries } from './activity-names';
 import { jobRoutes } from './desktop-job-routes';
+import { itemRoutes } from './desktop-item-routes';
 import { libraryRoutes } from './desktop-library-routes';
 
 export interface DesktopRoutesOptions {
@@ -30,6 +30,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     await plain.register(libraryRoutes({ session }));
+    await plain.register(itemRoutes(options));
     await plain.register(jobRoutes(options));
 
     // --- Vault --------------------------------------------------------------------------
@@ -148,8 +149,18 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     app.route({
       ...DESKTOP_ROUTES.activity,
       handler: async (request) =>
-        // Newest first, as a log screen reads; each target named for people.
-        activityEntries(session, session.activity.query({ limit: request.query.limit }).reverse()),
+        // Newest first, as a log screen reads.
+        session.activity
+          .query({ limit: request.query.limit })
+          .reverse()
+          .map((e) => ({
+            seq: e.seq,
+            at: e.at,
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+            detail: e.detail,
+          })),
     });
   };
 }

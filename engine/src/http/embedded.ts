@@ -71,6 +71,8 @@ export interface EmbeddedServerOptions {
   routes?: FastifyPluginAsync;
   /** Playback routes (`/play/...`, see play.ts), guarded by their own capabilities. */
   play?: FastifyPluginAsync;
+  /** Library pictures and media (`/pic/...`, `/media/...`, item-media.ts), guarded likewise. */
+  media?: FastifyPluginAsync;
   /** Where unexpected errors are reported; clients only ever see INTERNAL. */
   logError?: (err: unknown) => void;
   /** Told of every route as it is registered (tests check them against the route table). */
@@ -135,8 +137,14 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
 
   app.addHook('onSend', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    // Assets are fingerprinted; proxied bodies keep their upstream's caching headers.
-    if (!request.url.startsWith('/assets/') && !request.url.startsWith('/proxy/')) {
+    // Assets are fingerprinted; proxied bodies keep their upstream's caching headers; a
+    // library picture's name changes whenever it is made again (item-media.ts), but a
+    // refusal (a locked vault) must not be remembered.
+    const ownCaching =
+      request.url.startsWith('/assets/') ||
+      request.url.startsWith('/proxy/') ||
+      (request.url.startsWith('/pic/') && reply.statusCode < 400);
+    if (!ownCaching) {
       reply.header('cache-control', 'no-store');
     }
   });
@@ -200,6 +208,7 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
     if (opts.routes) await v1.register(opts.routes);
   });
   if (opts.play) await app.register(opts.play);
+  if (opts.media) await app.register(opts.media);
 
   if (opts.staticDir && existsSync(opts.staticDir)) {
     await app.register(fastifyStatic, { root: opts.staticDir, prefix: '/', dotfiles: 'deny' });

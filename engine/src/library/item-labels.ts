@@ -75,6 +75,11 @@ export function labelCapturedAt(date: string): string {
   return date.length === 10 ? `${date}T00:00:00` : date;
 }
 
+/** The labels sealed for `fileId`, or undefined when they do not open with this vault. */
+export function openLabels(vault: Vault, fileId: string, sealed: Buffer): ItemLabels | undefined {
+  return openRow<ItemLabels>(vault, PURPOSE, fileId, sealed);
+}
+
 export class ItemLabelStore {
   constructor(private readonly db: Db) {}
 
@@ -108,7 +113,7 @@ export class ItemLabelStore {
     const select = stmt(this.db, 'SELECT sealed FROM library_labels WHERE file_id = ?').pluck();
     for (const id of fileIds) {
       const sealed = select.get(id) as Buffer | undefined;
-      const labels = sealed && openRow<ItemLabels>(vault, PURPOSE, id, sealed);
+      const labels = sealed && openLabels(vault, id, sealed);
       if (labels) found.set(id, labels);
     }
     return found;

@@ -258,7 +258,25 @@ export async function previewBytes(
   fileId: string,
   kind?: PreviewKind,
 ): Promise<PreviewBytes> {
-  const picture = findPicture(db, fileId, kind);
+  return readPicture(dataDir, vault, findPicture(db, fileId, kind));
+}
+
+/** The item's picture recorded under `name` (the capability URLs name them), if any. */
+export function pictureNamed(db: Db, fileId: string, name: string): StoredPreview | undefined {
+  if (!NAME.test(name)) return undefined;
+  const row = stmt(db, 'SELECT * FROM library_previews WHERE file_id = ? AND name = ?').get(
+    fileId,
+    name,
+  ) as PreviewRow | undefined;
+  return row && toPreview(row);
+}
+
+/** A recorded picture, decrypted; its vault file must carry the id recorded for it. */
+export async function readPicture(
+  dataDir: string,
+  vault: Vault,
+  picture: StoredPreview,
+): Promise<PreviewBytes> {
   const path = previewPath(dataDir, picture.name);
   const file = await VaultFile.open(path, { vault });
   try {

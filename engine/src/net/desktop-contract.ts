@@ -187,6 +187,94 @@ export const UploadedFileSchema = Type.Intersect([
 ]);
 export type UploadedFile = Static<typeof UploadedFileSchema>;
 
+/**
+ * One item of the whole library, as the browsing screens show it (GET /v1/library/items):
+ * the file, what was read from it, the title and date the family gave it, and capability
+ * URLs of its pictures and of its vault copy (no bearer token needed; valid until the
+ * engine restarts).
+ */
+export const LibraryItemSchema = Type.Object({
+  /** The file id. */
+  id: Type.String(),
+  folderId: Type.String(),
+  folderName: Type.String(),
+  /** The file's base name (the last part of `rel`). */
+  name: Type.String(),
+  rel: Type.String(),
+  kind: MediaKindSchema,
+  size: Type.Number(),
+  /** Has a vault copy. */
+  encrypted: Type.Boolean(),
+  sourceExists: Type.Boolean(),
+  /** Encrypted, and the original is gone or was an upload. */
+  inVaultOnly: Type.Boolean(),
+  /** A video that looks like a digitised tape: SD picture (height <= 576), 10 minutes or more. */
+  tape: Type.Boolean(),
+  /** Set by hand. */
+  title: Type.Optional(Type.String()),
+  /** ISO 8601, from the item's facts or the hand-set date; absent until known. */
+  capturedAt: Type.Optional(Type.String()),
+  capturedFrom: Type.Optional(
+    Type.Union([
+      Type.Literal('exif'),
+      Type.Literal('quicktime'),
+      Type.Literal('recording'),
+      Type.Literal('filename'),
+      Type.Literal('mtime'),
+      Type.Literal('user'),
+    ]),
+  ),
+  durationSeconds: Type.Optional(Type.Number()),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  /** "Needs attention", and why in plain words. */
+  attention: Type.Optional(
+    Type.Union([
+      Type.Literal('damaged'),
+      Type.Literal('unsupported'),
+      Type.Literal('too-large'),
+      Type.Literal('no-picture'),
+    ]),
+  ),
+  attentionDetail: Type.Optional(Type.String()),
+  /** Capability URL paths of the pictures made so far. */
+  pictures: Type.Object({
+    /** The grid picture: a photo's thumbnail, or a video's poster. */
+    thumb: Type.Optional(Type.String()),
+    /** A photo at screen size. */
+    preview: Type.Optional(Type.String()),
+    /** A video's poster frame. */
+    poster: Type.Optional(Type.String()),
+    /** A video's sprite strip: `spriteFrames` frames side by side, left to right in time. */
+    sprite: Type.Optional(Type.String()),
+    spriteFrames: Type.Optional(Type.Integer()),
+  }),
+  /** Capability URL path of the decrypted vault copy (Range requests work); when encrypted. */
+  mediaUrl: Type.Optional(Type.String()),
+  /** Whether a browser's <video> or <img> can show `mediaUrl` as it is. */
+  browserPlayable: Type.Boolean(),
+  /** Jobs that read this file, newest first. */
+  jobs: Type.Array(
+    Type.Object({ id: Type.String(), preset: Type.String(), state: JobStateSchema }),
+  ),
+});
+export type LibraryItem = Static<typeof LibraryItemSchema>;
+
+export const LibraryItemsSchema = Type.Object({ items: Type.Array(LibraryItemSchema) });
+export type LibraryItems = Static<typeof LibraryItemsSchema>;
+
+/** A title and a date for an item: a value sets, null clears, absent keeps. */
+export const SetLabelsSchema = Type.Object(
+  {
+    /** e.g. "Christmas 1989" (at most 200 characters once trimmed). */
+    title: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    /** The day it happened, e.g. "1989-12-24", optionally with a time ("1989-12-24 18:30"). */
+    date: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type SetLabelsBody = Static<typeof SetLabelsSchema>;
+
 /** A scan told to stop (it stops at its next step; nothing is then added). */
 export const ScanCancelledSchema = Type.Object({ cancelled: Type.Literal(true) });
 
@@ -225,20 +313,6 @@ export const DesktopJobSchema = Type.Intersect([
     fileName: Type.Optional(Type.String()),
     /** A paired server's name, when the job runs there. */
     remote: Type.Optional(Type.String()),
-    /**
-     * A running job on a paired server: which step it is in (sending the file, the
-     * server's work, fetching the results) and how far that step is, 0..100.
-     */
-    remotePhase: Type.Optional(
-      Type.Object({
-        phase: Type.Union([
-          Type.Literal('uploading'),
-          Type.Literal('working'),
-          Type.Literal('downloading'),
-        ]),
-        percent: Type.Number(),
-      }),
-    ),
     /**
      * For a succeeded job with a playable output: a capability URL on this engine
      * (`/play/<cap>/<job>/<output>`), usable by <video>, hls.js and FFmpeg, which cannot
@@ -328,8 +402,6 @@ export const ActivityEntrySchema = Type.Object({
   at: Type.Number(),
   action: Type.String(),
   target: Type.Optional(Type.String()),
-  /** What the target is called for people (a file's name), while it still exists. */
-  name: Type.Optional(Type.String()),
   outcome: Type.String(),
   detail: Type.Optional(Type.String()),
 });

@@ -20,6 +20,8 @@ import {
   FileViewSchema,
   FolderId,
   FolderViewSchema,
+  LibraryItemSchema,
+  LibraryItemsSchema,
   LockVaultSchema,
   PairServerSchema,
   RemovalImpactSchema,
@@ -29,6 +31,7 @@ import {
   ServerFingerprintSchema,
   ServerPreviewSchema,
   ServerViewSchema,
+  SetLabelsSchema,
   SettingsSchema,
   UnlockVaultSchema,
   UpdateSettingsSchema,
@@ -224,6 +227,22 @@ export const DESKTOP_ROUTES = {
     consumes: ['application/octet-stream'],
     body: Type.Unknown({ description: 'The file bytes' }),
     response: { 200: UploadedFileSchema, 201: UploadedFileSchema },
+  }),
+  libraryItems: route('GET', '/v1/library/items', {
+    summary: 'Every item of every library folder, newest first, with its pictures',
+    description:
+      'Items whose capture date is not known yet come last. Picture and media URLs are ' +
+      'capability paths (`/pic/...`, `/media/...`) opened without the bearer token, valid ' +
+      'until the engine restarts. Dates and titles show only while the vault is open.',
+    tags: library,
+    response: { 200: LibraryItemsSchema },
+  }),
+  setLabels: route('PATCH', '/v1/library/files/:id', {
+    summary: "Set or clear an item's title and date (null clears, absent keeps)",
+    tags: library,
+    params: fileParams,
+    body: SetLabelsSchema,
+    response: { 200: LibraryItemSchema },
   }),
   saveFile: route('POST', '/v1/library/files/:id/save', {
     summary: 'Save a decrypted copy of a library item into a folder; answers a save task',

@@ -16,6 +16,7 @@ import type { Job } from '../jobs/queue';
 import { InfoReader } from '../library/info-reader';
 import { PreviewMaker } from '../library/preview-maker';
 import { Library } from '../library/library';
+import { LibraryItems } from '../library/library-items';
 import { backgroundFailure, readLibraryInBackground } from './library-background';
 import { SaveTasks } from './save-tasks';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
@@ -61,6 +62,8 @@ export class DesktopSession {
   readonly info: InfoReader;
   /** Makes each protected item's pictures (thumbnails, posters) after its facts are read. */
   readonly previews: PreviewMaker;
+  /** Every item with its facts, labels and pictures, for the library screens. */
+  readonly items: LibraryItems;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -90,6 +93,7 @@ export class DesktopSession {
     this.previews = new PreviewMaker(this.db, options.dataDir, () =>
       Promise.resolve(this.requireEngine().env.ffmpeg),
     );
+    this.items = new LibraryItems(this.db, options.dataDir);
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }
