@@ -116,9 +116,14 @@ export interface ToolInput {
 /** The host every loopback URL names; `.invalid` never resolves, so only the proxy serves it. */
 export const LOOPBACK_HOST = 'keepsake.invalid';
 const MEDIA_PATH = '/media';
+/** Where small documents served beside the media live (`<url>/docs/<name>`). */
+const DOCS_PATH = '/docs/';
+const DOC_NAME = /^[a-z0-9-]{1,32}(\/[a-z0-9-]{1,32})?$/;
 const PROXY_USER = 'keepsake';
 
 export interface LoopbackSource extends ToolInput {
+  /** The base URL of the documents given to serveLoopback: `<docsUrl>/<name>`. */
+  readonly docsUrl: string;
   /** Body bytes sent so far, over all requests. */
   readonly bytesServed: number;
   /**
@@ -135,12 +140,24 @@ export interface LoopbackSource extends ToolInput {
 /**
  * Serves `source` at a fresh unguessable URL on 127.0.0.1 until close(). `onRequest` sees
  * the Range header of every request received, before any check (tests use it to prove
- * what FFmpeg asked for, and that it asked for nothing else).
+ * what FFmpeg asked for, and that it asked for nothing else). `documents` are small texts
+ * served beside it, behind the same password, at `docsUrl/<name>` (a job's FFmetadata:
+ * what must not appear on FFmpeg's command line reaches it this way).
  */
 export async function serveLoopback(
   source: ByteSource,
-  options: { onRequest?: (range: string | undefined) => void } = {},
+  options: {
+    onRequest?: (range: string | undefined) => void;
+    documents?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<LoopbackSource> {
+  const documents = new Map<string, ByteSource>();
+  for (const [name, text] of Object.entries(options.documents ?? {})) {
+    if (!DOC_NAME.test(name)) {
+      throw new KeepsakeError('INTERNAL', `a loopback document cannot be named "${name}"`);
+    }
+    documents.set(name, bufferByteSource(Buffer.from(text, 'utf8')));
+  }
   const password = randomBytes(16).toString('hex');
   const expectedAuth = Buffer.from(
     `Basic ${Buffer.from(`${PROXY_USER}:${password}`).toString('base64')}`,
@@ -163,12 +180,19 @@ export async function serveLoopback(
     if (auth.length !== expectedAuth.length || !timingSafeEqual(auth, expectedAuth)) {
       return reply(res, 407, { 'Proxy-Authenticate': 'Basic realm="keepsake"' });
     }
-    if (!isMediaTarget(req.url)) return reply(res, 404);
+    const target = loopbackTarget(req.url);
+    const served =
+      target === MEDIA_PATH
+        ? source
+        : target?.startsWith(DOCS_PATH)
+          ? documents.get(target.slice(DOCS_PATH.length))
+          : undefined;
+    if (!served) return reply(res, 404);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return reply(res, 405, { Allow: 'GET, HEAD' });
     }
 
-    const size = source.size;
+    const size = served.size;
     const parsed = parseRange(range, size);
     if (parsed === 'unsatisfiable') {
       return reply(res, 416, { 'Content-Range': `bytes */${size}` });
@@ -189,7 +213,7 @@ export async function serveLoopback(
 
     let body: Readable;
     try {
-      body = source.stream(start, end);
+      body = served.stream(start, end);
     } catch (err) {
       return fail(res, err);
     }
@@ -219,6 +243,7 @@ export async function serveLoopback(
 
   return {
     url: `http://${LOOPBACK_HOST}${MEDIA_PATH}`,
+    docsUrl: `http://${LOOPBACK_HOST}${DOCS_PATH.slice(0, -1)}`,
     env: {
       http_proxy: `http://${PROXY_USER}:${password}@${hostPort}`,
       // The output sink is reached directly, never through this proxy.
@@ -238,15 +263,27 @@ export async function serveLoopback(
   };
 }
 
-/** A proxy request's target (absolute-form, as FFmpeg sends it) must be our media URL. */
-function isMediaTarget(target: string | undefined): boolean {
-  if (!target?.startsWith('http://')) return false;
+/**
+ * The path a proxy request names (absolute-form, as FFmpeg sends it), when it names our
+ * host and nothing else (no query); undefined for anything else.
+ */
+function loopbackTarget(target: string | undefined): string | undefined {
+  if (!target?.startsWith('http://')) return undefined;
   try {
     const url = new URL(target);
-    return url.hostname === LOOPBACK_HOST && url.pathname === MEDIA_PATH && url.search === '';
+    return url.hostname === LOOPBACK_HOST && url.search === '' ? url.pathname : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Bytes in memory, served like a file. */
+function bufferByteSource(bytes: Buffer): ByteSource {
+  return {
+    size: bytes.length,
+    stream: (start, end) => Readable.from([bytes.subarray(start, end)], { objectMode: false }),
+    close: () => Promise.resolve(),
+  };
 }
 
 /** A bodiless answer: the status says all a stranger needs to know. */

@@ -31,8 +31,10 @@ import { probeInput, sniffRefused } from '../ffmpeg/probe';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
+import { LABEL_FLAVOURS, ffmetadataDocument, type OutputLabels } from '../presets/output-labels';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
+import { openJobLabels } from './job-labels';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
@@ -104,6 +106,17 @@ async function openInput(job: Job, keys: FileKeySource): Promise<ByteSource> {
   return plainByteSource(job.input.path);
 }
 
+/** The FFmetadata document of each kind of output, for labels that say anything. */
+function labelDocuments(labels: OutputLabels | undefined): Record<string, string> | undefined {
+  if (!labels) return undefined;
+  const documents: Record<string, string> = {};
+  for (const flavour of LABEL_FLAVOURS) {
+    const text = ffmetadataDocument(labels, flavour);
+    if (text !== undefined) documents[`labels/${flavour}`] = text;
+  }
+  return Object.keys(documents).length > 0 ? documents : undefined;
+}
+
 async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source.stream(0, Math.min(length, source.size))) {
@@ -128,7 +141,9 @@ export async function executeJob(
     if (refused) {
       throw new KeepsakeError('UNSUPPORTED_INPUT', refused, { file: job.input.path });
     }
-    loopback = await serveLoopback(source);
+    // The item's title and date reach FFmpeg through the loopback, not its argv.
+    const documents = labelDocuments(openJobLabels(keys.output, job.options));
+    loopback = await serveLoopback(source, { documents });
     const served = loopback;
     const input = await probeInput(env.ffmpeg.ffprobePath, served, {
       file: job.input.path,
@@ -158,6 +173,7 @@ export async function executeJob(
       inputFormat: input.demuxer,
       outputBase: sink.url,
       media: input.media,
+      ...(documents ? { labels: `${loopback.docsUrl}/labels` } : {}),
       encoders: env.encoders,
       muxers: env.muxers,
     });

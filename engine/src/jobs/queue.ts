@@ -37,6 +37,11 @@ export interface JobOptions {
   deliverTo?: string;
   /** The source's file name, for naming delivered results (the input is a vault path). */
   sourceName?: string;
+  /**
+   * Desktop jobs: the item's title and date for the outputs' metadata, sealed with the vault
+   * (job-labels.ts), never in the clear: the row is plain JSON in engine.db.
+   */
+  labels?: string;
 }
 
 export interface JobSpec {

@@ -5,27 +5,12 @@
 // kind of row has its own key (`purpose`), and each row is bound to its file id (the
 // AEAD's associated data): a sealed row copied onto another file does not open.
 
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { Vault } from '../vault/keyring';
+import { openValue, sealValue } from '../vault/sealed-value';
 import type { ItemInfo } from './item-info';
-
-const NONCE = 12;
-const TAG = 16;
-const keys = new WeakMap<Vault, Map<string, Buffer>>();
 
 /** What a sealed row holds; each has its own key, so one kind never opens as another. */
 export type SealPurpose = 'keepsake library info v1' | 'keepsake library labels v1';
-
-function rowKey(vault: Vault, purpose: SealPurpose): Buffer {
-  let byPurpose = keys.get(vault);
-  if (!byPurpose) keys.set(vault, (byPurpose = new Map()));
-  let key = byPurpose.get(purpose);
-  if (!key) {
-    key = Buffer.from(hkdfSync('sha256', vault.masterKey, Buffer.from(vault.vaultId), purpose, 32));
-    byPurpose.set(purpose, key);
-  }
-  return key;
-}
 
 export function sealRow(
   vault: Vault,
@@ -33,11 +18,7 @@ export function sealRow(
   fileId: string,
   value: unknown,
 ): Buffer {
-  const nonce = randomBytes(NONCE);
-  const cipher = createCipheriv('aes-256-gcm', rowKey(vault, purpose), nonce);
-  cipher.setAAD(Buffer.from(fileId));
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+  return sealValue(vault, purpose, fileId, value);
 }
 
 /** The value sealed for `fileId`, or undefined when it does not open (another vault, tampered). */
@@ -47,23 +28,7 @@ export function openRow<T>(
   fileId: string,
   sealed: Buffer,
 ): T | undefined {
-  if (sealed.length < NONCE + TAG) return undefined;
-  try {
-    const decipher = createDecipheriv(
-      'aes-256-gcm',
-      rowKey(vault, purpose),
-      sealed.subarray(0, NONCE),
-    );
-    decipher.setAAD(Buffer.from(fileId));
-    decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
-    const text = Buffer.concat([
-      decipher.update(sealed.subarray(NONCE, sealed.length - TAG)),
-      decipher.final(),
-    ]).toString('utf8');
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
+  return openValue<T>(vault, purpose, fileId, sealed);
 }
 
 export function sealInfo(vault: Vault, fileId: string, info: ItemInfo): Buffer {

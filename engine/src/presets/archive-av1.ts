@@ -55,6 +55,7 @@ export const archiveAv1 = definePreset({
             'experimental',
           ];
     const output = 'archive.mkv';
+    const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
     return singleOutput(
       ctx,
       output,
@@ -63,7 +64,7 @@ export const archiveAv1 = definePreset({
         '0:v:0',
         '-map',
         '0:a?',
-        ...metadataArgs(p.keepMetadata),
+        ...metadata.map,
         '-c:v',
         encoder,
         ...speed,
@@ -76,7 +77,7 @@ export const archiveAv1 = definePreset({
         '-f',
         'matroska',
       ],
-      [`AV1 encoder: ${encoder}`],
+      { notes: [`AV1 encoder: ${encoder}`], inputs: metadata.inputs },
     );
   },
 });

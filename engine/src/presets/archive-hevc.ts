@@ -50,24 +50,30 @@ export const archiveHevc = definePreset({
   },
   build(ctx, p) {
     const output = 'archive.mkv';
-    return singleOutput(ctx, output, [
-      '-map',
-      '0:v:0',
-      '-map',
-      '0:a?',
-      ...metadataArgs(p.keepMetadata),
-      '-c:v',
-      requireEncoder(ctx, 'archive-hevc', 'libx265'),
-      '-preset',
-      p.speed,
-      '-crf',
-      String(p.crf),
-      '-pix_fmt',
-      p.tenBit ? 'yuv420p10le' : 'yuv420p',
-      ...audioArgs(ctx, p.audio),
-      ...streamedMatroskaArgs(ctx),
-      '-f',
-      'matroska',
-    ]);
+    const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
+    return singleOutput(
+      ctx,
+      output,
+      [
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a?',
+        ...metadata.map,
+        '-c:v',
+        requireEncoder(ctx, 'archive-hevc', 'libx265'),
+        '-preset',
+        p.speed,
+        '-crf',
+        String(p.crf),
+        '-pix_fmt',
+        p.tenBit ? 'yuv420p10le' : 'yuv420p',
+        ...audioArgs(ctx, p.audio),
+        ...streamedMatroskaArgs(ctx),
+        '-f',
+        'matroska',
+      ],
+      { inputs: metadata.inputs },
+    );
   },
 });

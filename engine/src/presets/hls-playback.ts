@@ -2,7 +2,7 @@ import {
   definePreset,
   inputArgs,
   keepMetadataParam,
-  metadataArgs,
+  sourceMetadataArgs,
   outPath,
   requireEncoder,
 } from './preset';
@@ -68,7 +68,7 @@ export const hlsPlayback = definePreset({
           args: [
             ...inputArgs(ctx),
             ...rungs.flatMap(() => ['-map', '0:v:0', ...(audio ? ['-map', '0:a:0'] : [])]),
-            ...metadataArgs(p.keepMetadata),
+            ...sourceMetadataArgs(p.keepMetadata),
             '-c:v',
             requireEncoder(ctx, 'hls-playback', 'libx264'),
             '-preset',

@@ -3,7 +3,7 @@ import {
   definePreset,
   inputArgs,
   keepMetadataParam,
-  metadataArgs,
+  sourceMetadataArgs,
   outPath,
   requireEncoder,
 } from './preset';
@@ -45,7 +45,7 @@ export const photoWeb = definePreset({
       '0:v:0',
       '-frames:v',
       '1',
-      ...metadataArgs(p.keepMetadata),
+      ...sourceMetadataArgs(p.keepMetadata),
       '-vf',
       scale,
     ];

@@ -8,6 +8,7 @@
 // pass (fragmented MP4, Matroska without an index, HLS, single images).
 
 import { KeepsakeError } from '../core/errors';
+import type { LabelFlavour } from './output-labels';
 import type { ParamSpecs, ParamValues } from './params';
 
 export interface MediaInfo {
@@ -27,6 +28,12 @@ export interface BuildContext {
   /** Where outputs go: each is written to `<outputBase>/<name>` (the sink's URL). */
   outputBase: string;
   media: MediaInfo;
+  /**
+   * Where FFmpeg reads the item's title and date (output-labels.ts): an FFmetadata document
+   * at `<labels>/<flavour>`, over the same protocols as the input. Absent when the job
+   * carries none.
+   */
+  labels?: string;
   /** Encoder and muxer names this FFmpeg build has (`ffmpeg -encoders`, `-muxers`). */
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
@@ -79,8 +86,47 @@ export function inputArgs(ctx: BuildContext, seekSeconds?: number): string[] {
   ];
 }
 
-/** Families care about dates: capture time and tags are copied unless asked not to. */
-export function metadataArgs(keep: boolean): string[] {
+/** What a command needs to write an output's metadata: extra inputs, and the mapping. */
+export interface MetadataArgs {
+  /** Inputs after the media (the item's labels as input 1), or none. */
+  inputs: string[];
+  /** Output options saying which tags the output gets. */
+  map: string[];
+}
+
+/**
+ * Families care about dates: capture time and tags are copied unless asked not to, and
+ * the title and date the family gave the item (when the job carries them) are read from
+ * an FFmetadata input and win over the source's own (`-map_metadata` keeps the first
+ * value of a key). Nothing is copied when asked not to, not even those.
+ */
+export function metadataArgs(
+  ctx: BuildContext,
+  keep: boolean,
+  flavour: LabelFlavour,
+): MetadataArgs {
+  if (!keep) return { inputs: [], map: ['-map_metadata', '-1'] };
+  if (ctx.labels === undefined) return { inputs: [], map: ['-map_metadata', '0'] };
+  return {
+    inputs: [
+      '-protocol_whitelist',
+      ctx.inputProtocols,
+      '-format_whitelist',
+      'ffmetadata',
+      '-f',
+      'ffmetadata',
+      '-i',
+      `${ctx.labels}/${flavour}`,
+    ],
+    map: ['-map_metadata', '1', '-map_metadata', '0'],
+  };
+}
+
+/**
+ * The source's tags only, for outputs that cannot carry a title (HLS's MPEG-TS segments)
+ * or that FFmpeg writes without any (its WebP muxer).
+ */
+export function sourceMetadataArgs(keep: boolean): string[] {
   return keep ? ['-map_metadata', '0'] : ['-map_metadata', '-1'];
 }
 
@@ -113,16 +159,24 @@ export function streamedMatroskaArgs(ctx: BuildContext): string[] {
   return seconds > 0 ? ['-metadata', `DURATION=${seconds.toFixed(3)}`] : [];
 }
 
-/** The usual shape: one FFmpeg command, the common input head, one output file. */
+/**
+ * The usual shape: one FFmpeg command, the common input head (and `inputs` after it, such
+ * as MetadataArgs.inputs), one output file.
+ */
 export function singleOutput(
   ctx: BuildContext,
   output: string,
   args: string[],
-  notes: string[] = [],
+  { notes = [], inputs = [] }: { notes?: string[]; inputs?: string[] } = {},
 ): BuildResult {
   return {
     notes,
-    steps: [{ outputs: [output], args: [...inputArgs(ctx), ...args, outPath(ctx, output)] }],
+    steps: [
+      {
+        outputs: [output],
+        args: [...inputArgs(ctx), ...inputs, ...args, outPath(ctx, output)],
+      },
+    ],
   };
 }
 

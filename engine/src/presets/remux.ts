@@ -24,15 +24,21 @@ export const remux = definePreset({
   build(ctx, p) {
     const mp4 = p.container === 'mp4';
     const output = mp4 ? 'remux.mp4' : 'remux.mkv';
-    return singleOutput(ctx, output, [
-      // MP4 holds video and audio; Matroska takes every stream (subtitles, attachments).
-      ...(mp4 ? ['-map', '0:v?', '-map', '0:a?'] : ['-map', '0']),
-      ...metadataArgs(p.keepMetadata),
-      '-c',
-      'copy',
-      ...(mp4
-        ? ['-movflags', streamedMp4Flags(false), '-f', 'mp4']
-        : [...streamedMatroskaArgs(ctx), '-f', 'matroska']),
-    ]);
+    const metadata = metadataArgs(ctx, p.keepMetadata, mp4 ? 'mp4' : 'matroska');
+    return singleOutput(
+      ctx,
+      output,
+      [
+        // MP4 holds video and audio; Matroska takes every stream (subtitles, attachments).
+        ...(mp4 ? ['-map', '0:v?', '-map', '0:a?'] : ['-map', '0']),
+        ...metadata.map,
+        '-c',
+        'copy',
+        ...(mp4
+          ? ['-movflags', streamedMp4Flags(false), '-f', 'mp4']
+          : [...streamedMatroskaArgs(ctx), '-f', 'matroska']),
+      ],
+      { inputs: metadata.inputs },
+    );
   },
 });

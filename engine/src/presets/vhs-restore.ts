@@ -73,33 +73,39 @@ export const vhsRestore = definePreset({
       'format=yuv420p',
     ].filter((f): f is string => f !== undefined);
     const output = 'restored.mkv';
-    return singleOutput(ctx, output, [
-      '-map',
-      '0:v:0',
-      '-map',
-      '0:a:0?',
-      ...metadataArgs(p.keepMetadata),
-      '-vf',
-      filters.join(','),
-      '-c:v',
-      requireEncoder(ctx, 'vhs-restore', 'libx264'),
-      '-preset',
-      'slow',
-      '-crf',
-      String(p.crf),
-      ...(ctx.media.hasAudio
-        ? [
-            ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
-            '-c:a',
-            'aac',
-            '-b:a',
-            '192k',
-          ]
-        : []),
-      ...streamedMatroskaArgs(ctx),
-      '-f',
-      'matroska',
-    ]);
+    const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
+    return singleOutput(
+      ctx,
+      output,
+      [
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a:0?',
+        ...metadata.map,
+        '-vf',
+        filters.join(','),
+        '-c:v',
+        requireEncoder(ctx, 'vhs-restore', 'libx264'),
+        '-preset',
+        'slow',
+        '-crf',
+        String(p.crf),
+        ...(ctx.media.hasAudio
+          ? [
+              ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
+              '-c:a',
+              'aac',
+              '-b:a',
+              '192k',
+            ]
+          : []),
+        ...streamedMatroskaArgs(ctx),
+        '-f',
+        'matroska',
+      ],
+      { inputs: metadata.inputs },
+    );
   },
 });
 

@@ -1,0 +1,72 @@
+// What a family calls an item ("Christmas 1989") and when it happened go into every
+// output made from it. FFmpeg gets them as an FFmetadata document it reads as a second
+// input over the engine's loopback source, never as `-metadata title=…` on its command
+// line: a command line is world-readable (/proc/<pid>/cmdline, `ps`), and a title is as
+// private as the picture.
+
+export interface OutputLabels {
+  /** The title the family gave the item. */
+  title?: string;
+  /**
+   * When it happened, as the library keeps it: a day (`1989-12-24`), or ISO 8601 with a
+   * time, and an offset (`2019-08-12T14:30:00+02:00`), `Z`, or none ("floating": the local
+   * time where it was taken).
+   */
+  date?: string;
+}
+
+/** The document kinds the loopback serves: each container carries dates its own way. */
+export type LabelFlavour = 'mp4' | 'matroska';
+export const LABEL_FLAVOURS: readonly LabelFlavour[] = ['mp4', 'matroska'];
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * The date as one instant in UTC, as MP4's `creation_time` and Matroska's DateUTC hold
+ * it. A day or a floating time is taken as UTC: its players show the written day and
+ * hour then, wherever they are, rather than the day before west of Greenwich.
+ */
+export function utcInstant(date: string): string | undefined {
+  const day = DAY.exec(date);
+  if (day) return `${day[1]}-${day[2]}-${day[3]}T00:00:00.000000Z`;
+  const m = DATE_TIME.exec(date);
+  if (!m) return undefined;
+  const zone = m[7] ?? 'Z';
+  const offset = zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  const ms = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${offset}`);
+  if (!Number.isFinite(ms)) return undefined;
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The date as written, with a space for the `T` (Matroska's DATE_RECORDED form). */
+function matroskaDate(date: string): string {
+  return date.replace('T', ' ');
+}
+
+/**
+ * A value as FFmetadata wants it: `=`, `;`, `#` and `\` are escaped with a backslash, and
+ * a line break too (the backslash ends the line, and the value goes on on the next).
+ */
+export function escapeFfmetadata(text: string): string {
+  return text.replace(/[=;#\\\n]/g, (c) => `\\${c}`);
+}
+
+/** The FFmetadata document for one kind of output, or undefined when there is nothing to say. */
+export function ffmetadataDocument(
+  labels: OutputLabels,
+  flavour: LabelFlavour,
+): string | undefined {
+  const entries: [string, string][] = [];
+  if (labels.title) entries.push(['title', labels.title]);
+  if (labels.date) {
+    const instant = utcInstant(labels.date);
+    if (flavour === 'mp4') entries.push(['date', labels.date]);
+    else entries.push(['DATE_RECORDED', matroskaDate(labels.date)]);
+    if (instant) entries.push(['creation_time', instant]);
+  }
+  if (entries.length === 0) return undefined;
+  const lines = entries.map(([key, value]) => `${key}=${escapeFfmetadata(value)}`);
+  return `;FFMETADATA1\n${lines.join('\n')}\n`;
+}
