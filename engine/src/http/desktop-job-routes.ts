@@ -13,6 +13,7 @@ import { deliverNamed, deliveryName } from '../jobs/deliver';
 import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets } from '../presets';
+import { jobLabelsFor } from '../library/item-output-labels';
 import { remotePhase } from '../remote/remote-progress';
 import { listRemotes } from '../remote/remotes';
 import type { DesktopJob } from '../net/desktop-contract';
@@ -125,6 +126,8 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
             libraryFile: file.id,
             deliverTo,
             sourceName: basename(file.rel),
+            // Its title and date, for the outputs' metadata (sealed: the job row is plain JSON).
+            labels: jobLabelsFor(session.items, session.requireVault(), file.id),
           },
         });
         session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);

@@ -1,0 +1,41 @@
+// What a job made from a library item writes into its outputs' metadata: the title the
+// family gave it, and its date (the family's date wins over the one read from the file).
+
+import { sealJobLabels } from '../jobs/job-labels';
+import type { OutputLabels } from '../presets/output-labels';
+import type { Vault } from '../vault/keyring';
+import type { ItemInfo } from './item-info';
+import type { ItemLabels } from './item-labels';
+import type { LibraryItems } from './library-items';
+
+/**
+ * The labels of an item for its outputs, or undefined when nothing is known yet. A day the
+ * family typed stays a day (`1989-12-24`), not a midnight: an output's `date` says no more
+ * than they did.
+ */
+export function itemOutputLabels(item: {
+  info?: ItemInfo | undefined;
+  labels?: ItemLabels | undefined;
+}): OutputLabels | undefined {
+  const title = item.labels?.title;
+  const date = item.labels?.date ?? item.info?.capturedAt;
+  if (title === undefined && date === undefined) return undefined;
+  return {
+    ...(title !== undefined ? { title } : {}),
+    ...(date !== undefined ? { date } : {}),
+  };
+}
+
+/**
+ * What a job made from library file `fileId` carries for its outputs (JobOptions.labels):
+ * the item's labels as they are now, sealed with the vault; undefined when it has none.
+ */
+export function jobLabelsFor(
+  items: LibraryItems,
+  vault: Vault,
+  fileId: string,
+): string | undefined {
+  const [item] = items.facts(vault, { fileId });
+  const labels = item && itemOutputLabels(item);
+  return labels ? sealJobLabels(vault, fileId, labels) : undefined;
+}
