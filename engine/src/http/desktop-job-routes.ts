@@ -16,7 +16,7 @@ import { describePresets } from '../presets';
 import { jobLabelsFor } from '../library/item-output-labels';
 import { remotePhase } from '../remote/remote-progress';
 import { listRemotes } from '../remote/remotes';
-import type { DesktopJob } from '../net/desktop-contract';
+import type { CreateDesktopJobBody, DesktopJob } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { streamJobEvents } from './desktop-job-events';
 import { jobView } from './job-view';
@@ -30,8 +30,11 @@ export interface JobRoutesOptions {
   eventsIntervalMs?: number;
 }
 
-export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
-  const { session, playSecret } = options;
+/** How the desktop API shows a job: with its file's name, play links and waiting state. */
+export function desktopJobView(
+  session: DesktopSession,
+  playSecret: Buffer,
+): (job: JobSnapshot) => DesktopJob {
   const library = session.library;
 
   const view = (job: JobSnapshot): DesktopJob => ({
@@ -71,6 +74,61 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
       : { server: remote, since, lastError: job.lastError.message };
   };
 
+  return view;
+}
+
+/**
+ * Queues a preset on a protected library file, as POST /v1/jobs and the goals do: the file
+ * must be encrypted, the server paired, and automated mode given a folder.
+ */
+export async function submitDesktopJob(
+  session: DesktopSession,
+  body: CreateDesktopJobBody,
+): Promise<JobSnapshot> {
+  const engine = session.requireEngine();
+  const file = session.library.file(body.fileId);
+  if (!file.encryptedPath) {
+    throw new KeepsakeError(
+      'NOT_ENCRYPTED',
+      `${file.rel} is not encrypted yet: encrypt its folder first`,
+    );
+  }
+  if (body.remote && !(await listRemotes(session.dataDir)).some((r) => r.name === body.remote)) {
+    throw new KeepsakeError('NOT_FOUND', `no paired server named "${body.remote}"`);
+  }
+  let deliverTo: string | undefined;
+  if (body.mode === 'automated') {
+    if (!body.outDir || !isAbsolute(body.outDir) || normalize(body.outDir) !== body.outDir) {
+      throw new KeepsakeError(
+        'USAGE',
+        'automated mode needs an output folder (an absolute path) for the results',
+      );
+    }
+    deliverTo = body.outDir;
+  }
+  const job = await submitJob(engine.queue, {
+    preset: body.preset,
+    params: body.params,
+    input: { kind: 'vault', path: file.encryptedPath },
+    outputDir: engine.outputRoot,
+    options: {
+      mode: body.mode,
+      remote: body.remote,
+      libraryFile: file.id,
+      deliverTo,
+      sourceName: basename(file.rel),
+      // Its title and date, for the outputs' metadata (sealed: the job row is plain JSON).
+      labels: jobLabelsFor(session.items, session.requireVault(), file.id),
+    },
+  });
+  session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);
+  return job;
+}
+
+export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
+  const { session, playSecret } = options;
+  const view = desktopJobView(session, playSecret);
+
   return async (plain) => {
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -89,50 +147,8 @@ export function jobRoutes(options: JobRoutesOptions): FastifyPluginAsync {
 
     app.route({
       ...DESKTOP_ROUTES.createJob,
-      handler: async (request, reply) => {
-        const engine = session.requireEngine();
-        const body = request.body;
-        const file = library.file(body.fileId);
-        if (!file.encryptedPath) {
-          throw new KeepsakeError(
-            'NOT_ENCRYPTED',
-            `${file.rel} is not encrypted yet: encrypt its folder first`,
-          );
-        }
-        if (
-          body.remote &&
-          !(await listRemotes(session.dataDir)).some((r) => r.name === body.remote)
-        ) {
-          throw new KeepsakeError('NOT_FOUND', `no paired server named "${body.remote}"`);
-        }
-        let deliverTo: string | undefined;
-        if (body.mode === 'automated') {
-          if (!body.outDir || !isAbsolute(body.outDir) || normalize(body.outDir) !== body.outDir) {
-            throw new KeepsakeError(
-              'USAGE',
-              'automated mode needs an output folder (an absolute path) for the results',
-            );
-          }
-          deliverTo = body.outDir;
-        }
-        const job = await submitJob(engine.queue, {
-          preset: body.preset,
-          params: body.params,
-          input: { kind: 'vault', path: file.encryptedPath },
-          outputDir: engine.outputRoot,
-          options: {
-            mode: body.mode,
-            remote: body.remote,
-            libraryFile: file.id,
-            deliverTo,
-            sourceName: basename(file.rel),
-            // Its title and date, for the outputs' metadata (sealed: the job row is plain JSON).
-            labels: jobLabelsFor(session.items, session.requireVault(), file.id),
-          },
-        });
-        session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);
-        return reply.code(201).send(view(job));
-      },
+      handler: async (request, reply) =>
+        reply.code(201).send(view(await submitDesktopJob(session, request.body))),
     });
 
     app.route({

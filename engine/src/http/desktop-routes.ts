@@ -12,6 +12,7 @@ import { normalizeFingerprint as normaliseFingerprint, shortFingerprint } from '
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
+import { goalRoutes } from './desktop-goal-routes';
 import { jobRoutes } from './desktop-job-routes';
 import { itemRoutes } from './desktop-item-routes';
 import { libraryRoutes } from './desktop-library-routes';
@@ -32,6 +33,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     await plain.register(libraryRoutes({ session }));
     await plain.register(itemRoutes(options));
     await plain.register(jobRoutes(options));
+    await plain.register(goalRoutes(options));
 
     // --- Vault --------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import { objectPath } from './library';
 import { makePhotoPictures } from './preview-photo';
 import {
   previewBytes,
+  previewState,
   saveFailure,
   savePictures,
   sweepPictures,
@@ -73,6 +74,11 @@ export class PreviewMaker extends ItemPasses {
   /** Of these items, those with a grid picture (thumbnail or poster); needs no vault. */
   withPicture(fileIds: readonly string[]): Set<string> {
     return withGridPicture(this.db, fileIds);
+  }
+
+  /** Whether the item's pictures were tried and cannot be made (a reason is recorded). */
+  cannotMake(fileId: string): boolean {
+    return previewState(this.db, fileId)?.outcome === 'failed';
   }
 
   private async makeOne(

@@ -352,6 +352,81 @@ export const CreateDesktopJobSchema = Type.Object(
 );
 export type CreateDesktopJobBody = Static<typeof CreateDesktopJobSchema>;
 
+// --- Goals --------------------------------------------------------------------------------
+
+/** What the family wants done (presets/goals.ts), by id. */
+export const GoalIdSchema = Type.Union([
+  Type.Literal('preserve-tape'),
+  Type.Literal('watch-copy'),
+  Type.Literal('master'),
+  Type.Literal('share-photos'),
+]);
+export type GoalIdView = Static<typeof GoalIdSchema>;
+
+export const GoalViewSchema = Type.Object({
+  id: GoalIdSchema,
+  /** Plain words: "Preserve this tape". */
+  name: Type.String(),
+  description: Type.String(),
+  /** The kinds of library item it is for. */
+  kinds: Type.Array(MediaKindSchema),
+  /** What it makes, in order: each a preset and what the family calls its result. */
+  steps: Type.Array(Type.Object({ preset: Type.String(), label: Type.String() })),
+  /** Whether it also sees to the item's poster in the library. */
+  poster: Type.Boolean(),
+});
+export type GoalView = Static<typeof GoalViewSchema>;
+
+const GoalItems = Type.Array(FileId, { minItems: 1, maxItems: 10_000 });
+
+export const StartGoalSchema = Type.Object(
+  {
+    goal: GoalIdSchema,
+    fileIds: GoalItems,
+    /** Absent: this computer. */
+    remote: Type.Optional(RemoteName),
+    mode: Type.Union([Type.Literal('automated'), Type.Literal('manual')], { default: 'manual' }),
+    /** automated mode: where decrypted results go (a folder the user picked). */
+    outDir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
+export type StartGoalBody = Static<typeof StartGoalSchema>;
+
+export const StartedGoalSchema = Type.Object({
+  jobs: Type.Array(DesktopJobSchema),
+  /** Items the goal wants a poster for: how many have one, and how many are being made. */
+  posters: Type.Object({ ready: Type.Integer(), coming: Type.Integer() }),
+});
+export type StartedGoal = Static<typeof StartedGoalSchema>;
+
+export const EstimateGoalSchema = Type.Object(
+  {
+    goal: GoalIdSchema,
+    fileIds: GoalItems,
+    /** The paired server it would run on: its measured speed is used. */
+    remote: Type.Optional(RemoteName),
+  },
+  { additionalProperties: false },
+);
+export type EstimateGoalBody = Static<typeof EstimateGoalSchema>;
+
+export const GoalEstimateSchema = Type.Object({
+  /** Time for every job, one after another. */
+  seconds: Type.Number(),
+  /** Room the results need in the data folder. */
+  bytes: Type.Number(),
+  /** Free room in the data folder now. */
+  freeBytes: Type.Number(),
+  /** Whether the free room holds the results with a margin. */
+  enough: Type.Boolean(),
+  /** Items whose length or size is not known yet, left out of the figures. */
+  unknownItems: Type.Integer(),
+  /** True when the speeds were measured on this machine (or the server), not assumed. */
+  measured: Type.Boolean(),
+});
+export type GoalEstimateView = Static<typeof GoalEstimateSchema>;
+
 // --- Paired servers -------------------------------------------------------------------------
 
 export const ServerPreviewSchema = Type.Object(

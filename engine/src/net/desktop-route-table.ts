@@ -16,10 +16,13 @@ import {
   CreateVaultSchema,
   CreatedVaultSchema,
   DesktopJobSchema,
+  EstimateGoalSchema,
   FileId,
   FileViewSchema,
   FolderId,
   FolderViewSchema,
+  GoalEstimateSchema,
+  GoalViewSchema,
   LibraryItemSchema,
   LibraryItemsSchema,
   LockVaultSchema,
@@ -33,6 +36,8 @@ import {
   ServerViewSchema,
   SetLabelsSchema,
   SettingsSchema,
+  StartGoalSchema,
+  StartedGoalSchema,
   UnlockVaultSchema,
   UpdateSettingsSchema,
   UploadedFileSchema,
@@ -334,6 +339,28 @@ export const DESKTOP_ROUTES = {
     tags: jobs,
     params: jobParams,
     response: { 204: Empty('Removed') },
+  }),
+
+  // --- Goals ------------------------------------------------------------------------------
+  goals: route('GET', '/v1/goals', {
+    summary: 'What the family can ask for, in plain words, each a chain of presets',
+    tags: jobs,
+    response: { 200: Type.Array(GoalViewSchema) },
+  }),
+  startGoal: route('POST', '/v1/goals', {
+    summary: 'Start a goal on library items: answers the jobs made',
+    description:
+      'Every item must be of a kind the goal is for (PRESET_KIND_MISMATCH otherwise) and ' +
+      'encrypted; nothing is started unless every item can be.',
+    tags: jobs,
+    body: StartGoalSchema,
+    response: { 201: StartedGoalSchema },
+  }),
+  estimateGoal: route('POST', '/v1/goals/estimate', {
+    summary: 'How long a goal would take, the room its results need, and the room free',
+    tags: jobs,
+    body: EstimateGoalSchema,
+    response: { 200: GoalEstimateSchema },
   }),
 
   // --- Paired servers ---------------------------------------------------------------------

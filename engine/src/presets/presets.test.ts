@@ -38,7 +38,11 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     { crf: '18', speed: 'veryslow', tenBit: 'true', audio: 'opus', keepMetadata: 'false' },
   ],
   'archive-av1': [{}, { crf: 40, speed: 10, tenBit: false, audio: 'copy' }],
-  'web-h264': [{}, { crf: '20', maxHeight: 'original' }],
+  'web-h264': [
+    {},
+    { crf: '20', maxHeight: 'original' },
+    { deinterlace: 'bwdif', denoise: 'light', aspect: '4:3', loudnorm: 'true' },
+  ],
   'vhs-restore': [
     {},
     {

@@ -9,14 +9,16 @@ import {
 import { invalid, type CropBox } from './params';
 
 /** hqdn3d strengths (luma spatial : chroma spatial : luma temporal : chroma temporal). */
-const DENOISE: Record<string, string | undefined> = {
+export const DENOISE: Record<string, string | undefined> = {
   off: undefined,
   light: 'hqdn3d=2:1.5:3:2.25',
   medium: 'hqdn3d=4:3:6:4.5',
   strong: 'hqdn3d=8:6:12:9',
 };
 
-const DEINTERLACE: Record<string, string | undefined> = {
+export const DEINTERLACE: Record<string, string | undefined> = {
+  /** Only the pictures the source marks interlaced (for web-h264; a tape is all of them). */
+  auto: 'bwdif=mode=send_frame:parity=auto:deint=interlaced',
   bwdif: 'bwdif=mode=send_frame:parity=auto:deint=all',
   yadif: 'yadif=mode=send_frame:parity=auto:deint=all',
   none: undefined,

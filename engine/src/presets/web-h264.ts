@@ -6,6 +6,7 @@ import {
   singleOutput,
   streamedMp4Flags,
 } from './preset';
+import { DENOISE, DEINTERLACE } from './vhs-restore';
 
 export const webH264 = definePreset({
   name: 'web-h264',
@@ -27,6 +28,28 @@ export const webH264 = definePreset({
       default: '1080',
       description: 'Largest picture height (never upscales)',
     },
+    // The restoration knobs of vhs-restore, off by default, so that a watchable copy of a
+    // tape can be made straight from the tape with the restored copy's settings (the
+    // "Preserve this tape" goal, goals.ts) instead of waiting for the restored copy.
+    deinterlace: {
+      type: 'enum',
+      values: ['none', 'auto', 'bwdif', 'yadif'],
+      default: 'none',
+      description: 'Deinterlacer (auto: only pictures marked interlaced)',
+    },
+    denoise: {
+      type: 'enum',
+      values: ['off', 'light', 'medium', 'strong'],
+      default: 'off',
+      description: 'Noise reduction (hqdn3d)',
+    },
+    aspect: {
+      type: 'enum',
+      values: ['keep', '4:3', '16:9'],
+      default: 'keep',
+      description: 'Display aspect ratio',
+    },
+    loudnorm: { type: 'boolean', default: false, description: 'Normalise loudness (EBU R128)' },
     keepMetadata: keepMetadataParam,
   },
   build(ctx, p) {
@@ -35,6 +58,12 @@ export const webH264 = definePreset({
       p.maxHeight === 'original'
         ? 'scale=trunc(iw/2)*2:trunc(ih/2)*2'
         : `scale=-2:'min(ih,${Number(p.maxHeight)})'`;
+    const filters = [
+      DEINTERLACE[p.deinterlace],
+      DENOISE[p.denoise],
+      scale,
+      p.aspect === 'keep' ? undefined : `setdar=${p.aspect.replace(':', '/')}`,
+    ].filter((f): f is string => f !== undefined);
     const output = 'web.mp4';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'mp4');
     return singleOutput(
@@ -47,7 +76,7 @@ export const webH264 = definePreset({
         '0:a:0?',
         ...metadata.map,
         '-vf',
-        scale,
+        filters.join(','),
         '-c:v',
         requireEncoder(ctx, 'web-h264', 'libx264'),
         '-preset',
@@ -58,7 +87,12 @@ export const webH264 = definePreset({
         'high',
         '-pix_fmt',
         'yuv420p',
-        ...(ctx.media.hasAudio ? ['-c:a', 'aac', '-b:a', '160k', '-ac', '2'] : []),
+        ...(ctx.media.hasAudio
+          ? [
+              ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
+              ...['-c:a', 'aac', '-b:a', '160k', '-ac', '2'],
+            ]
+          : []),
         '-movflags',
         streamedMp4Flags(p.keepMetadata),
         '-f',
