@@ -69,6 +69,12 @@ export interface SinkOptions {
   vault: Vault;
   /** Bodies up to this size are held in memory; larger ones are spooled, encrypted. */
   memoryLimit?: number;
+  /**
+   * Rewrites a body before it is sealed (the engine's own metadata in a WebP, which FFmpeg
+   * cannot write); undefined keeps it. Only bodies held in memory (up to `memoryLimit`)
+   * pass through it: a larger one is sealed as FFmpeg wrote it.
+   */
+  finish?: (name: string, body: Buffer) => Buffer | undefined;
   /** Called for each upload received, before any check (tests). */
   onRequest?: (method: string | undefined, path: string | undefined) => void;
 }
@@ -120,7 +126,14 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     if (ended) {
       await previous.catch(() => undefined);
-      await seal(name, dest, Readable.from(held, { objectMode: false }), heldBytes);
+      const whole = options.finish && Buffer.concat(held);
+      const body = whole && options.finish!(name, whole);
+      if (body) {
+        whole.fill(0); // the plaintext as FFmpeg wrote it does not linger until the next GC
+        await seal(name, dest, Readable.from([body], { objectMode: false }), body.length);
+      } else {
+        await seal(name, dest, Readable.from(held, { objectMode: false }), heldBytes);
+      }
       return;
     }
     // Too large to hold: spool the body encrypted, learn its size, then seal it.

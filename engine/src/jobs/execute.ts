@@ -28,10 +28,12 @@ import {
   type SealedOutput,
 } from '../ffmpeg/output-sink';
 import { probeInput, sniffRefused } from '../ffmpeg/probe';
+import { addWebpMetadata } from '../ffmpeg/webp-metadata';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
 import { LABEL_FLAVOURS, ffmetadataDocument, type OutputLabels } from '../presets/output-labels';
+import { exifFor, xmpFor } from '../presets/photo-labels';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import { openJobLabels } from './job-labels';
@@ -142,7 +144,8 @@ export async function executeJob(
       throw new KeepsakeError('UNSUPPORTED_INPUT', refused, { file: job.input.path });
     }
     // The item's title and date reach FFmpeg through the loopback, not its argv.
-    const documents = labelDocuments(openJobLabels(keys.output, job.options));
+    const labels = openJobLabels(keys.output, job.options);
+    const documents = labelDocuments(labels);
     loopback = await serveLoopback(source, { documents });
     const served = loopback;
     const input = await probeInput(env.ffmpeg.ffprobePath, served, {
@@ -162,10 +165,16 @@ export async function executeJob(
     const dir = await jobScratch(env.scratch, job.id);
     const staging = stagingDir(job);
     await mkdir(staging, { recursive: true, mode: 0o700 });
+    // Outputs whose labels the engine writes itself (Step.labelled), known once built.
+    const labelled = new Set<string>();
     sink = await serveOutputSink({
       dir: staging,
       vault: keys.output,
       memoryLimit: env.sinkMemoryLimit,
+      finish: (name, body) =>
+        labels && labelled.has(name)
+          ? addWebpMetadata(body, { exif: exifFor(labels), xmp: xmpFor(labels) })
+          : undefined,
     });
     const built = buildJob(job.preset, job.params, {
       input: loopback.url,
@@ -177,6 +186,8 @@ export async function executeJob(
       encoders: env.encoders,
       muxers: env.muxers,
     });
+
+    for (const step of built.steps) for (const name of step.labelled ?? []) labelled.add(name);
 
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
     const steps = built.steps.length;

@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import exifr from 'exifr';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { serveLoopback, vaultByteSource } from '../ffmpeg/input-source';
 import type { OutputLabels } from '../presets/output-labels';
@@ -186,6 +188,49 @@ describe('a job carries its item title and date into the outputs', () => {
       const none = await formatTags(engine, vault, bare.job);
       expect(none).not.toHaveProperty('title');
       expect(none).not.toHaveProperty('date');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('photo-web: the WebP gets the date as EXIF DateTimeOriginal and the title, which FFmpeg cannot write', async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const photo = await makeClip(dir, 'photo.png', { still: true });
+      const input = join(dir, 'photo.png.ksv');
+      await encryptFile(photo, input, vault);
+      const title = 'Christmas 1989; Oma=#1';
+      const { job } = await labelledJob(engine, vault, input, 'photo-web', {
+        title,
+        date: '1989-12-24T18:30:00+01:00',
+      });
+      expect(job.state, job.lastError?.message).toBe('succeeded');
+      const file = await VaultFile.open(job.outputs[0]!.path, { vault });
+      const webp = await file.read(0, file.size);
+      await file.close();
+      const meta = await sharp(webp).metadata();
+      expect(meta).toMatchObject({ format: 'webp', width: 320, height: 240 });
+      expect(await exifr.parse(meta.exif!, { reviveValues: false })).toMatchObject({
+        ImageDescription: title,
+        DateTimeOriginal: '1989:12:24 18:30:00',
+        OffsetTimeOriginal: '+01:00',
+      });
+      expect(meta.xmp!.toString('utf8')).toContain(title);
+
+      // Without keepMetadata, nothing is added.
+      const bare = await labelledJob(
+        engine,
+        vault,
+        input,
+        'photo-web',
+        { title, date: '1989-12-24' },
+        { keepMetadata: false },
+      );
+      const plain = await VaultFile.open(bare.job.outputs[0]!.path, { vault });
+      const stripped = await sharp(await plain.read(0, plain.size)).metadata();
+      await plain.close();
+      expect(stripped.exif).toBeUndefined();
+      expect(stripped.xmp).toBeUndefined();
     } finally {
       await engine.close();
     }

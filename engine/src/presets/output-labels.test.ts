@@ -68,7 +68,7 @@ describe('output labels', () => {
   });
 
   it('golden argv: the labels are a second input, mapped before the source, never inline', async () => {
-    const built = ['web-h264', 'archive-hevc', 'remux'].map((name) => ({
+    const built = ['web-h264', 'archive-hevc', 'remux', 'photo-web'].map((name) => ({
       name,
       ...buildJob(
         name,
@@ -83,6 +83,9 @@ describe('output labels', () => {
     expect(web).toContain(`-f ffmetadata -i ${LABELS}/mp4`);
     expect(web).toContain('-map_metadata 1 -map_metadata 0');
     expect(built[1]!.steps[0]!.args.join(' ')).toContain(`-i ${LABELS}/matroska`);
+    // FFmpeg cannot write a WebP's metadata: the engine is told to add it.
+    expect(built[3]!.steps[0]).toMatchObject({ labelled: ['photo.webp'] });
+    expect(built[3]!.steps[0]!.args).not.toContain('ffmetadata');
   });
 
   it('no labels without keepMetadata, and none where the job carries none', () => {
@@ -95,6 +98,7 @@ describe('output labels', () => {
       const none = buildJob(preset.name, {}, context());
       for (const step of [...off.steps, ...none.steps]) {
         expect(step.args).not.toContain('ffmetadata');
+        expect(step.labelled).toBeUndefined();
       }
     }
   });

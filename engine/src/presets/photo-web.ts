@@ -55,6 +55,9 @@ export const photoWeb = definePreset({
         steps: [
           {
             outputs: ['photo.webp'],
+            // FFmpeg's WebP muxer writes no metadata at all: the engine adds the item's
+            // title and date (EXIF, XMP) itself.
+            ...(p.keepMetadata && ctx.labels !== undefined ? { labelled: ['photo.webp'] } : {}),
             args: [
               ...head,
               '-c:v',

@@ -43,6 +43,11 @@ export interface Step {
   args: string[];
   /** Output files, relative to the output base. */
   outputs: string[];
+  /**
+   * Outputs FFmpeg writes without the item's title and date although they can hold them
+   * (WebP): the engine adds them before sealing (ffmpeg/webp-metadata.ts).
+   */
+  labelled?: string[];
 }
 
 export interface BuildResult {
