@@ -6,6 +6,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { basename } from 'node:path';
+import { KeepsakeError } from '../core/errors';
 import type { FileJob } from '../jobs/queue';
 import { playability } from '../library/item-playable';
 import { capturedOf, newestFirst, type ItemFacts } from '../library/library-items';
@@ -81,9 +82,7 @@ export function itemRoutes(options: ItemRoutesOptions): FastifyPluginAsync {
   const items = async (scope: Parameters<DesktopSession['items']['facts']>[1]) => {
     const facts = session.items.facts(session.currentVault(), scope);
     const jobs = await jobsByFile(facts.map((f) => f.file.id));
-    return facts
-      .sort(newestFirst)
-      .map((f) => libraryItem(f, jobs.get(f.file.id) ?? [], playSecret));
+    return newestFirst(facts).map((f) => libraryItem(f, jobs.get(f.file.id) ?? [], playSecret));
   };
 
   return async (plain) => {
@@ -97,11 +96,14 @@ export function itemRoutes(options: ItemRoutesOptions): FastifyPluginAsync {
     app.route({
       ...DESKTOP_ROUTES.setLabels,
       handler: async (request) => {
+        const { title, date } = request.body;
+        if (title === undefined && date === undefined) {
+          throw new KeepsakeError('USAGE', 'say what to change: a title, a date, or both');
+        }
         const vault = session.requireVault();
         const id = request.params.id;
         session.items.setLabels(vault, id, request.body);
         // The log is not sealed: it says what changed, never the title or the date.
-        const { title, date } = request.body;
         const said = [
           title === undefined ? undefined : title === null ? 'title cleared' : 'title set',
           date === undefined ? undefined : date === null ? 'date cleared' : 'date set',

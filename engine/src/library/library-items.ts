@@ -55,25 +55,25 @@ export function capturedOf(
 }
 
 /**
- * Newest capture first; items with no known date last. Dates compare as the wall-clock
- * time they read (`1989-12-24T18:30:00`), offsets aside: a family's timeline is in the
- * local time things happened, not in UTC.
+ * Newest capture first; items with no known date last; then by path. Dates compare as
+ * the wall-clock time they read (`1989-12-24T18:30:00`), offsets aside: a family's
+ * timeline is in the local time things happened, not in UTC. Returns a new array.
  */
-export function newestFirst(a: ItemFacts, b: ItemFacts): number {
-  const da = capturedOf(a)?.capturedAt.slice(0, 19);
-  const db = capturedOf(b)?.capturedAt.slice(0, 19);
-  if (da !== db) {
-    if (da === undefined) return 1;
-    if (db === undefined) return -1;
-    return da < db ? 1 : -1;
-  }
-  return a.file.rel < b.file.rel
-    ? -1
-    : a.file.rel > b.file.rel
-      ? 1
-      : a.file.id < b.file.id
-        ? -1
-        : 1;
+export function newestFirst(items: readonly ItemFacts[]): ItemFacts[] {
+  // Each key once, not at every comparison (10,000 items make some 130,000 of them).
+  const keyed = items.map((item) => ({ item, at: capturedOf(item)?.capturedAt.slice(0, 19) }));
+  keyed.sort((a, b) => {
+    if (a.at !== b.at) {
+      if (a.at === undefined) return 1;
+      if (b.at === undefined) return -1;
+      return a.at < b.at ? 1 : -1;
+    }
+    const ra = a.item.file.rel;
+    const rb = b.item.file.rel;
+    if (ra !== rb) return ra < rb ? -1 : 1;
+    return a.item.file.id < b.item.file.id ? -1 : 1;
+  });
+  return keyed.map((k) => k.item);
 }
 
 /** A WHERE clause over `library_files f` for the scope, and its parameters. */

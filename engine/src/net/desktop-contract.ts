@@ -263,13 +263,17 @@ export type LibraryItem = Static<typeof LibraryItemSchema>;
 export const LibraryItemsSchema = Type.Object({ items: Type.Array(LibraryItemSchema) });
 export type LibraryItems = Static<typeof LibraryItemsSchema>;
 
-/** A title and a date for an item: a value sets, null clears, absent keeps. */
+/**
+ * A title and a date for an item: a value sets, null clears, absent keeps. Null comes
+ * first in each union: Fastify's validator coerces types, and tried against the string
+ * first a null would pass as "".
+ */
 export const SetLabelsSchema = Type.Object(
   {
     /** e.g. "Christmas 1989" (at most 200 characters once trimmed). */
-    title: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+    title: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 1000 })])),
     /** The day it happened, e.g. "1989-12-24", optionally with a time ("1989-12-24 18:30"). */
-    date: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    date: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 100 })])),
   },
   { additionalProperties: false },
 );
