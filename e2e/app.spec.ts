@@ -116,6 +116,8 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await storeRecoveryKey(page, recoveryKey, 'Finish and go to the library');
   await expect(nav(page, 'Library')).toHaveAttribute('aria-current', 'page');
   await expect(page.getByText('Nothing here yet.')).toBeVisible();
+  // The folders (the Details view), not the timeline of pictures.
+  await page.getByRole('button', { name: 'Details', exact: true }).click();
 
   // --- Library: a folder by path, scanned recursively and protected on add. --------------
   await expect(

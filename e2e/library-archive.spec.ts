@@ -73,6 +73,8 @@ async function openLibrary(page: Page): Promise<void> {
   await page.goto(engine.openUrl);
   await nav(page, 'Library').click();
   await expect(page.getByRole('heading', { name: 'Library' })).toBeVisible();
+  // The folders, not the timeline of pictures.
+  await page.getByRole('button', { name: 'Details', exact: true }).click();
 }
 
 test('an upload is encrypted as it streams in, shows bytes, percent and time left, and saves back byte for byte', async ({

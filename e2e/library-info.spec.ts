@@ -55,6 +55,7 @@ test('the file list says when each item was taken, and marks one that will not p
 
   await page.goto(engine.openUrl);
   await nav(page, 'Library').click();
+  await page.getByRole('button', { name: 'Details', exact: true }).click();
   const folder = page.getByRole('listitem', { name: /keepsake-e2e-info-/ });
   await folder.getByRole('button', { name: 'Show files' }).click();
   const photoRow = folder.getByRole('row', { name: /scan 017\.jpg/ });

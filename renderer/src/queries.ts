@@ -57,6 +57,8 @@ export const keys = {
   servers: ['servers'] as const,
   activity: ['activity'] as const,
   settings: ['settings'] as const,
+  /** Every library item, newest first (the timeline's and the viewer's order). */
+  libraryItems: ['library-items'] as const,
 };
 
 /** Failures that asking again will not fix. */
@@ -187,6 +189,17 @@ export function useFolderFiles(folderId: string | undefined, watch = false) {
     enabled,
     // While files are protected, or the engine reads their dates and details (`watch`).
     refetchInterval: watch ? 1000 : false,
+  });
+}
+
+/** Every item of the library, newest first; refreshed when jobs on them finish. */
+export function useLibraryItems() {
+  const client = useClient();
+  const enabled = useUnlocked();
+  return useQuery({
+    queryKey: keys.libraryItems,
+    queryFn: () => client.libraryItems(),
+    enabled,
   });
 }
 

@@ -65,7 +65,7 @@ export function takenMonth(
   return { year, month };
 }
 
-export function monthName(month: number): string {
+function monthName(month: number): string {
   return MONTHS[month - 1] ?? '';
 }
 
@@ -87,7 +87,7 @@ function matchesSearch(item: TimelineItem, words: readonly string[]): boolean {
   return words.every((w) => hay.includes(w));
 }
 
-export function searchWords(search: string): string[] {
+function searchWords(search: string): string[] {
   return search.toLocaleLowerCase().split(/\s+/).filter(Boolean);
 }
 
