@@ -75,6 +75,14 @@ export type JobState = JobView['state'];
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
 export type PresetInfo = RouteReply<'presets'>[number];
 
+/** A goal as GET /v1/goals lists it ("Preserve this tape"), and what starting one takes. */
+export type GoalInfo = RouteReply<'goals'>[number];
+export type GoalId = GoalInfo['id'];
+export type GoalEstimate = RouteReply<'estimateGoal'>;
+export type EstimateGoalBody = RouteBody<'estimateGoal'>;
+export type StartGoalBody = RouteBody<'startGoal'>;
+export type StartedGoal = RouteReply<'startGoal'>;
+
 /**
  * What a request to route N carries, from the engine's route table: its path parameters,
  * query and JSON body, each required exactly when the route has one (so a wrong path or
@@ -186,6 +194,12 @@ export interface EngineClient {
   saveJob(id: string, dir: string): Promise<SaveTaskView>;
   /** The raw SSE response of GET /v1/jobs/events (see sse.ts for reading it). */
   openJobEvents(signal: AbortSignal): Promise<Response>;
+
+  goals(): Promise<GoalInfo[]>;
+  /** How long a goal would take on these items, the room it needs and the room free. */
+  estimateGoal(body: EstimateGoalBody): Promise<GoalEstimate>;
+  /** Starts a goal: answers the jobs it made. */
+  startGoal(body: StartGoalBody): Promise<StartedGoal>;
 
   previewServer(url: string): Promise<ServerFingerprint>;
   pairServer(body: PairServerBody): Promise<ServerView>;
@@ -355,6 +369,10 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     deleteJob: (id) => none('deleteJob', { params: { id } }),
     saveJob: (id, dir) => call('saveJob', { params: { id }, body: { dir } }),
     openJobEvents: (signal) => send('jobEvents', { signal, accept: 'text/event-stream' }),
+
+    goals: () => call('goals', {}),
+    estimateGoal: (body) => call('estimateGoal', { body }),
+    startGoal: (body) => call('startGoal', { body }),
 
     previewServer: (url) => call('previewServer', { body: { url } }),
     pairServer: (body) => call('pairServer', { body }),

@@ -78,10 +78,16 @@ export const useUiStore = create<UiState>()((set) => ({
 
   makeTarget: undefined,
   makeFrom: (folderId, fileId) =>
-    set({ makeTarget: { folderId, fileId }, screen: 'make', notice: undefined }),
+    set({ makeTarget: { folderId, fileId }, makeItems: [], screen: 'make', notice: undefined }),
   makeItems: [],
   makeFromItems: (fileIds) =>
-    set({ makeItems: [...fileIds], viewing: undefined, screen: 'make', notice: undefined }),
+    set({
+      makeItems: [...fileIds],
+      makeTarget: undefined,
+      viewing: undefined,
+      screen: 'make',
+      notice: undefined,
+    }),
   viewing: undefined,
   view: (viewing) => set({ viewing }),
   playJobId: undefined,

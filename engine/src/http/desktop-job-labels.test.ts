@@ -4,9 +4,11 @@
 // FFmpeg's command line (world-readable) or in engine.db in the clear.
 
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import exifr from 'exifr';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { serveLoopback, vaultByteSource } from '../ffmpeg/input-source';
 import type { DesktopJob, FileView, FolderView } from '../net/desktop-contract';
@@ -70,16 +72,25 @@ describe('a library item’s title and date in what is made from it', () => {
       seconds: 1,
       outputArgs: ['-metadata', 'creation_time='],
     });
+    // A camera's photo: its date is in its EXIF, which a WebP copy must keep.
+    await writeFile(
+      join(media, 'IMG_0001.jpg'),
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: '#846' } })
+        .jpeg()
+        .withExif({ IFD2: { DateTimeOriginal: '2003:05:17 09:15:00' } })
+        .toBuffer(),
+    );
     const folder = (await a.post('/v1/library', { path: media })).body as FolderView;
     await a.post(`/v1/library/${folder.id}/encrypt`);
     await until(
       () => a.get<FolderView[]>('/v1/library'),
-      (list) => list[0]!.encrypted === 2 && !list[0]!.encrypting,
+      (list) => list[0]!.encrypted === 3 && !list[0]!.encrypting,
       20_000,
     );
     const files = await a.get<FileView[]>(`/v1/library/${folder.id}/files`);
     const tape = files.find((f) => f.rel === 'tape.mp4')!;
     const beach = files.find((f) => f.rel.includes('beach'))!;
+    const photo = files.find((f) => f.kind === 'photo')!;
     // The facts of both are read (in the background) before the jobs are made.
     const vault = desktop.session.requireVault();
     await until(
@@ -97,12 +108,16 @@ describe('a library item’s title and date in what is made from it', () => {
       .body as DesktopJob;
     const other = (await a.post('/v1/jobs', { fileId: beach.id, preset: 'web-h264' }))
       .body as DesktopJob;
+    const web = (await a.post('/v1/jobs', { fileId: photo.id, preset: 'photo-web' }))
+      .body as DesktopJob;
     // Every FFmpeg command line while the jobs run.
     const argvs = new Set<string>();
     await until(
       async () => {
         for (const argv of await loopbackCommandLines()) argvs.add(argv);
-        return Promise.all([job.id, other.id].map((id) => a.get<DesktopJob>(`/v1/jobs/${id}`)));
+        return Promise.all(
+          [job.id, other.id, web.id].map((id) => a.get<DesktopJob>(`/v1/jobs/${id}`)),
+        );
       },
       (jobs) => jobs.every((j) => j.state === 'succeeded' || j.state === 'failed'),
     );
@@ -116,6 +131,17 @@ describe('a library item’s title and date in what is made from it', () => {
     expect(dated).toMatchObject({ creation_time: '1991-07-14T00:00:00.000000Z' });
     expect(dated.date).toMatch(/^1991-07-14/);
     expect(dated).not.toHaveProperty('title');
+
+    // The photo's own EXIF date, lost by FFmpeg's WebP muxer, is back in the copy.
+    const photoJob = await desktop.session.requireEngine().queue.get(web.id);
+    expect(photoJob.state, photoJob.lastError?.message).toBe('succeeded');
+    const sealed = await VaultFile.open(photoJob.outputs[0]!.path, { vault });
+    const webp = await sealed.read(0, sealed.size);
+    await sealed.close();
+    const { exif } = await sharp(webp).metadata();
+    expect(await exifr.parse(exif!, { reviveValues: false })).toMatchObject({
+      DateTimeOriginal: '2003:05:17 09:15:00',
+    });
 
     expect([...argvs].some((argv) => argv.includes('ffmetadata'))).toBe(true);
     for (const argv of argvs) {

@@ -365,7 +365,6 @@ export const GoalIdSchema = Type.Union([
   Type.Literal('master'),
   Type.Literal('share-photos'),
 ]);
-export type GoalIdView = Static<typeof GoalIdSchema>;
 
 export const GoalViewSchema = Type.Object({
   id: GoalIdSchema,
@@ -395,7 +394,6 @@ export const StartGoalSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-export type StartGoalBody = Static<typeof StartGoalSchema>;
 
 export const StartedGoalSchema = Type.Object({
   jobs: Type.Array(DesktopJobSchema),
