@@ -260,7 +260,6 @@ export const LibraryItemSchema = Type.Object({
 export type LibraryItem = Static<typeof LibraryItemSchema>;
 
 export const LibraryItemsSchema = Type.Object({ items: Type.Array(LibraryItemSchema) });
-export type LibraryItems = Static<typeof LibraryItemsSchema>;
 
 /**
  * A title and a date for an item: a value sets, null clears, absent keeps. Null comes
