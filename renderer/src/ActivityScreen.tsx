@@ -1,6 +1,8 @@
-// Activity: the engine's audit log, newest first, for the curious.
+// Activity: the engine's audit log, newest first, for the curious, in plain sentences
+// (activity-text.ts) rather than the engine's action names and ids.
 import { useMemo, useState } from 'react';
-import { errorText } from './errors-text';
+import { describeActivity } from './activity-text';
+import { ErrorMessage } from './ErrorMessage';
 import { formatTime } from './format';
 import { useActivity } from './queries';
 
@@ -31,7 +33,7 @@ export function ActivityScreen() {
       {activity.isPending && <p role="status">Loading the activity log…</p>}
       {activity.isError && (
         <p role="alert" className="error">
-          {errorText(activity.error)}
+          <ErrorMessage error={activity.error} />
         </p>
       )}
       {activity.data?.length === 0 && <p className="empty">Nothing has happened yet.</p>}
@@ -40,22 +42,22 @@ export function ActivityScreen() {
           <thead>
             <tr>
               <th scope="col">When</th>
-              <th scope="col">What</th>
-              <th scope="col">On</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Detail</th>
+              <th scope="col">What happened</th>
             </tr>
           </thead>
           <tbody>
-            {entries.slice(0, shown).map((e) => (
-              <tr key={e.seq}>
-                <td className="when">{formatTime(e.at)}</td>
-                <td>{e.action}</td>
-                <td className="id">{e.target ?? '—'}</td>
-                <td className={e.outcome === 'ok' ? '' : 'error'}>{e.outcome}</td>
-                <td>{e.detail ?? ''}</td>
-              </tr>
-            ))}
+            {entries.slice(0, shown).map((e) => {
+              const text = describeActivity(e);
+              return (
+                <tr key={e.seq} className={text.problem ? 'problem' : undefined}>
+                  <td className="when">{formatTime(e.at)}</td>
+                  <td className="what" data-action={e.action}>
+                    {text.sentence}
+                    {text.detail && <span className="detail muted small">{text.detail}</span>}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}

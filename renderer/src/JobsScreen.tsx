@@ -1,13 +1,17 @@
-// Jobs: the queue, live over SSE. A virtualised list keeps 1,000 jobs smooth; each row
-// shows progress, fps, speed and ETA, the failure reason, the server a job waits for, and
-// cancel / retry; a finished job's results open, save as a copy, and are removed only
-// after the family has been told what goes.
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useMemo, useRef, useState } from 'react';
+// Jobs: the queue, live over SSE. A virtualised list keeps 1,000 jobs smooth (it grows
+// with the page, which scrolls); each row says how far a job is and how long is left
+// (job-progress-text.ts), why it failed in the family's words (job-error-text.ts), the
+// server a job waits for, and cancel / retry; a finished job's results open, save as a
+// copy, and are removed only after the family has been told what goes.
+import { useWindowVirtualizer } from '@tanstack/react-virtual';
+import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
-import { errorText } from './errors-text';
+import { ErrorCode, ErrorMessage } from './ErrorMessage';
+import { describeFailure } from './job-error-text';
+import { describeProgress } from './job-progress-text';
 import { canOpen, ConfirmRemove, SaveResultsButton } from './JobResults';
-import { formatEta, formatFps, formatPercent, formatSpeed, formatTime, overallEta } from './format';
+import { formatEta, formatPercent, formatTime, overallEta } from './format';
+import { useAutoDismiss } from './use-auto-dismiss';
 import { useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
 import type { JobFilter } from './ui-store';
@@ -44,18 +48,27 @@ export function JobsScreen() {
   const setSearch = useUiStore((s) => s.setJobSearch);
   const go = useUiStore((s) => s.go);
   const [message, setMessage] = useState<string>();
+  useAutoDismiss(message, () => setMessage(undefined));
 
   const all = useMemo(() => jobs.data ?? [], [jobs.data]);
   const needle = search.trim().toLowerCase();
-  const shown = all.filter(
-    (j) =>
-      matchesFilter(j, filter) &&
-      (!needle ||
-        j.preset.includes(needle) ||
-        j.id.includes(needle) ||
-        (j.fileName ?? '').toLowerCase().includes(needle) ||
-        (j.remote ?? '').toLowerCase().includes(needle)),
-  );
+  const visible = (j: DesktopJob) =>
+    matchesFilter(j, filter) &&
+    (!needle ||
+      j.preset.includes(needle) ||
+      j.id.includes(needle) ||
+      (j.fileName ?? '').toLowerCase().includes(needle) ||
+      (j.remote ?? '').toLowerCase().includes(needle));
+  const shown = all.filter(visible);
+  // Jobs that arrived while this screen was open (started from the CLI, another window, a
+  // retry) but that the filter or search hides: said, with a way to see them.
+  const [since, setSince] = useState(() => Date.now());
+  const hiddenNew = all.filter((j) => j.createdAt >= since && !visible(j));
+  const showAll = () => {
+    setFilter('all');
+    setSearch('');
+    setSince(Date.now());
+  };
   const counts = useMemo(() => {
     const c: Record<string, number> = { all: all.length, active: 0 };
     for (const j of all) {
@@ -108,10 +121,22 @@ export function JobsScreen() {
           {message}
         </p>
       )}
+      {hiddenNew.length > 0 && (
+        <p className="notice" role="status" data-testid="hidden-new-jobs">
+          <span>
+            {hiddenNew.length === 1
+              ? '1 new job is hidden by the filter.'
+              : `${hiddenNew.length} new jobs are hidden by the filter.`}
+          </span>
+          <button type="button" className="link" onClick={showAll}>
+            Show all
+          </button>
+        </p>
+      )}
       {jobs.isPending && jobs.fetchStatus !== 'idle' && <p role="status">Loading jobs…</p>}
       {jobs.isError && (
         <p role="alert" className="error">
-          {errorText(jobs.error)}
+          <ErrorMessage error={jobs.error} />
         </p>
       )}
       {jobs.data && all.length === 0 && (
@@ -129,18 +154,29 @@ export function JobsScreen() {
 }
 
 function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void }) {
-  const scroller = useRef<HTMLDivElement>(null);
-  // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual returns non-memoisable functions by design; this component does not rely on the compiler.
-  const virtualizer = useVirtualizer({
+  // The list is part of the page: with two jobs it is two rows high, with 1,000 the page
+  // scrolls, and only the rows in view are in the DOM.
+  const list = useRef<HTMLUListElement>(null);
+  const [offset, setOffset] = useState(0);
+  useLayoutEffect(() => {
+    const at = () => setOffset((list.current?.getBoundingClientRect().top ?? 0) + window.scrollY);
+    at();
+    // What sits above the list (a notice, an error) moves it down.
+    const observer = new ResizeObserver(at);
+    if (list.current?.parentElement) observer.observe(list.current.parentElement);
+    return () => observer.disconnect();
+  }, []);
+  const virtualizer = useWindowVirtualizer({
     count: props.jobs.length,
-    getScrollElement: () => scroller.current,
     estimateSize: () => 92,
     overscan: 6,
+    scrollMargin: offset,
     getItemKey: (i) => props.jobs[i]?.id ?? i,
   });
   return (
-    <div className="job-scroller" ref={scroller} data-testid="job-list">
+    <div className="job-scroller" data-testid="job-list">
       <ul
+        ref={list}
         aria-label="Jobs"
         style={{ height: virtualizer.getTotalSize(), position: 'relative' }}
         className="job-list"
@@ -155,7 +191,9 @@ function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void 
               ref={virtualizer.measureElement}
               aria-setsize={props.jobs.length}
               aria-posinset={item.index + 1}
-              style={{ transform: `translateY(${item.start}px)` }}
+              style={{
+                transform: `translateY(${item.start - virtualizer.options.scrollMargin}px)`,
+              }}
               className="job-row-wrap"
             >
               <JobRow job={job} onMessage={props.onMessage} />
@@ -177,8 +215,8 @@ const JobRow = memo(function JobRow({
   const actions = useJobActions();
   const play = useUiStore((s) => s.play);
   const [confirming, setConfirming] = useState(false);
-  const p = job.progress;
-  const percent = job.state === 'succeeded' ? 100 : (p?.percent ?? 0);
+  const progress = job.state === 'running' ? describeProgress(job) : undefined;
+  const failure = job.state === 'failed' ? describeFailure(job) : undefined;
   const title = `${job.preset}${job.fileName ? ` · ${job.fileName}` : ''}`;
   const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;
   const failed: [string, unknown][] = [
@@ -195,7 +233,9 @@ const JobRow = memo(function JobRow({
         <span className={`badge badge-${job.state}`} data-testid="job-state">
           {STATE_LABELS[job.state]}
         </span>
-        <strong className="job-title">{title}</strong>
+        <strong className="job-title" title={title}>
+          {title}
+        </strong>
         <span className="muted small">
           {job.remote ? `on ${job.remote}` : 'this computer'} · {formatTime(job.createdAt)}
           {job.attempts > 1 ? ` · attempt ${job.attempts} of ${job.maxAttempts}` : ''}
@@ -205,25 +245,33 @@ const JobRow = memo(function JobRow({
         <div className="job-progress">
           <progress
             max={100}
-            value={job.state === 'queued' ? undefined : percent}
+            value={progress?.bar}
             aria-label={`Progress of ${job.preset}`}
-            aria-valuetext={job.state === 'queued' ? 'waiting' : formatPercent(percent)}
+            aria-valuetext={
+              progress?.bar === undefined
+                ? (progress?.main ?? 'waiting')
+                : formatPercent(progress.bar)
+            }
           />
-          <span className="stats">
+          <span className="stats" title={progress?.details}>
             {job.state === 'queued'
               ? job.waiting
                 ? `Waiting for “${job.waiting.server}” — unreachable since ${formatSince(job.waiting.since)}. It starts by itself when the server is back.`
                 : job.waitingForKeys
                   ? 'Waiting for its keys'
                   : 'Waiting to start'
-              : `${formatPercent(percent)} · ${formatFps(p?.fps)} · ${formatSpeed(p?.speed)} · ${formatEta(p?.etaSeconds)}`}
+              : progress?.main}
           </span>
+          {progress?.details && (
+            <span className="stats-details muted small" data-testid="job-details">
+              {progress.details}
+            </span>
+          )}
         </div>
       )}
-      {job.state === 'failed' && job.lastError && (
+      {failure && (
         <p className="error reason" data-testid="job-error">
-          <strong>Why it failed:</strong> {job.lastError.message}{' '}
-          <span className="muted">({job.lastError.code})</span>
+          {failure.sentence} <ErrorCode code={failure.code} title={failure.detail} />
         </p>
       )}
       {job.state === 'succeeded' && (
@@ -236,7 +284,7 @@ const JobRow = memo(function JobRow({
       )}
       {actionError && (
         <p className="error" role="alert" data-testid="job-action-error">
-          {actionError[0]}: {errorText(actionError[1])}
+          <ErrorMessage lead={`${actionError[0]}:`} error={actionError[1]} />
         </p>
       )}
       <div className="job-actions">

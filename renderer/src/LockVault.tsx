@@ -3,7 +3,7 @@
 // them (they go back in the queue and start again at the next unlock; nothing is lost).
 // A lock that waits is shown until it happens, with a way to stop the jobs after all.
 import { EngineError } from './engine-client';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { useVault, useVaultActions } from './queries';
 
 export function LockVault() {
@@ -78,7 +78,7 @@ export function LockVault() {
     <>
       {lock.isError && (
         <p role="alert" className="error">
-          {errorText(lock.error)}
+          <ErrorMessage error={lock.error} />
         </p>
       )}
       <div className="actions">

@@ -5,7 +5,7 @@
 // key was never confirmed and the Vault screen makes a new one).
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { useUiStore } from './ui-store';
 import { useKeyActions } from './vault-key-queries';
 
@@ -172,7 +172,7 @@ export function RecoveryKeyStep({
       )}
       {confirmRecoveryKey.isError && (
         <p role="alert" className="error">
-          {errorText(confirmRecoveryKey.error)}
+          <ErrorMessage error={confirmRecoveryKey.error} />
         </p>
       )}
       <div className="actions">

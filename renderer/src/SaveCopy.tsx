@@ -7,7 +7,7 @@ import type { FormEvent } from 'react';
 import { getBridge } from './bridge';
 import { useClient } from './client-context';
 import type { SaveTaskView } from './engine-client';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { formatBytes } from './format';
 
 /** `save` starts the engine's save into a folder (a library item's, or a job's results). */
@@ -64,7 +64,7 @@ export function SaveCopyButton(props: {
       {task && <SaveProgress task={task} />}
       {error !== undefined && (
         <span className="error" role="alert">
-          {errorText(error)}
+          <ErrorMessage error={error} />
         </span>
       )}
     </span>

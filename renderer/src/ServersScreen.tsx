@@ -3,7 +3,7 @@
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { ServerFingerprint, ServerView } from './engine-client';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { formatTime } from './format';
 import { useServerActions, useServers } from './queries';
 
@@ -33,7 +33,7 @@ export function ServersScreen() {
       {servers.isPending && <p role="status">Loading servers…</p>}
       {servers.isError && (
         <p role="alert" className="error">
-          {errorText(servers.error)}
+          <ErrorMessage error={servers.error} />
         </p>
       )}
       {servers.data?.length === 0 && <p className="empty">No servers paired yet.</p>}
@@ -91,7 +91,7 @@ function ServerCard({ server }: { server: ServerView }) {
       </details>
       {unpair.isError && (
         <p className="error" role="alert">
-          {errorText(unpair.error)}
+          <ErrorMessage error={unpair.error} />
         </p>
       )}
       <div className="actions">
@@ -182,7 +182,7 @@ function PairForm() {
       </form>
       {preview.isError && (
         <p role="alert" className="error">
-          {errorText(preview.error)}
+          <ErrorMessage error={preview.error} />
         </p>
       )}
       {checked && (
@@ -233,7 +233,7 @@ function PairForm() {
           </div>
           {pair.isError && (
             <p role="alert" className="error">
-              {errorText(pair.error)}
+              <ErrorMessage error={pair.error} />
             </p>
           )}
           <div className="actions">

@@ -1,10 +1,12 @@
-// Settings: the vault's password and recovery key. After an unlock with the recovery
-// key, setting a new password comes first (no current password needed then).
+// Settings: the vault's password and recovery key, and what this Keepsake is (its
+// version, FFmpeg, data folder). After an unlock with the recovery key, setting a new
+// password comes first (no current password needed then).
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { NewPasswordFields, useNewPassword } from './NewPassword';
 import { RecoveryKeyStep } from './RecoveryKeyStep';
+import { AboutKeepsake } from './StatusPanel';
 import { useKeyActions, useVaultKeys } from './vault-key-queries';
 
 export function SettingsScreen() {
@@ -15,12 +17,13 @@ export function SettingsScreen() {
       <h2 id="settings-heading">Settings</h2>
       {keys.isError && (
         <p role="alert" className="error">
-          {errorText(keys.error)}
+          <ErrorMessage error={keys.error} />
         </p>
       )}
       {afterRecovery && <NewPasswordAfterRecovery />}
       {!afterRecovery && <ChangePassword />}
       <NewRecoveryKey afterRecovery={afterRecovery} />
+      <AboutKeepsake />
     </section>
   );
 }
@@ -57,7 +60,7 @@ function NewPasswordAfterRecovery() {
       )}
       {setPassword.isError && (
         <p role="alert" className="error">
-          {errorText(setPassword.error)}
+          <ErrorMessage error={setPassword.error} />
         </p>
       )}
       <div className="actions">
@@ -120,7 +123,7 @@ function ChangePassword() {
       )}
       {setPassword.isError && (
         <p role="alert" className="error">
-          {errorText(setPassword.error)}
+          <ErrorMessage error={setPassword.error} />
         </p>
       )}
       {done && (
@@ -193,7 +196,7 @@ function NewRecoveryKey({ afterRecovery }: { afterRecovery: boolean }) {
       )}
       {newRecoveryKey.isError && (
         <p role="alert" className="error">
-          {errorText(newRecoveryKey.error)}
+          <ErrorMessage error={newRecoveryKey.error} />
         </p>
       )}
       {done && (

@@ -1,5 +1,8 @@
-// The first screen: is the engine up, which FFmpeg will it use, is there a vault.
+// What the engine is: its version, the FFmpeg it uses, where it keeps its data. Settings
+// shows it as "About this Keepsake"; StatusPanel is the fuller panel the app shows beside
+// its screens (and alone when the engine cannot be reached or the token is wrong).
 import { useId } from 'react';
+import { useClient } from './client-context';
 import type { EngineClient } from './engine-client';
 import { useEngineStatus } from './queries';
 import { describeFfmpeg, describeLoadError } from './status-text';
@@ -61,6 +64,46 @@ export function StatusPanel({ client }: { client: EngineClient }) {
           Refresh automatically
         </label>
       </div>
+    </section>
+  );
+}
+
+/** Settings' "About this Keepsake": the engine's version, its FFmpeg and data folder. */
+export function AboutKeepsake() {
+  const status = useEngineStatus(useClient());
+  const ids = { heading: useId(), ver: useId(), ffmpeg: useId(), data: useId() };
+  const ffmpeg = status.data && describeFfmpeg(status.data.ffmpeg);
+  return (
+    <section className="about" aria-labelledby={ids.heading} aria-busy={status.isFetching}>
+      <h3 id={ids.heading}>About this Keepsake</h3>
+      {status.isPending && <p role="status">Asking the engine…</p>}
+      {status.isError && (
+        <p role="alert" className="error">
+          {describeLoadError(status.error)}
+        </p>
+      )}
+      {status.data && ffmpeg && (
+        <dl className="facts">
+          <dt id={ids.ver}>Version</dt>
+          <dd aria-labelledby={ids.ver}>Keepsake {status.data.version}</dd>
+
+          <dt id={ids.ffmpeg}>FFmpeg</dt>
+          <dd aria-labelledby={ids.ffmpeg} className={ffmpeg.ok ? '' : 'error'}>
+            {ffmpeg.ok ? `${ffmpeg.text} (the program Keepsake makes copies with)` : ffmpeg.text}
+          </dd>
+
+          <dt id={ids.data}>Data folder</dt>
+          <dd aria-labelledby={ids.data}>
+            <span className="path">{status.data.dataDir}</span>
+            <span className="muted small">
+              Where Keepsake keeps the vault, the protected copies and everything it made.
+            </span>
+          </dd>
+        </dl>
+      )}
+      <button type="button" onClick={() => void status.refetch()} disabled={status.isFetching}>
+        Check again
+      </button>
     </section>
   );
 }

@@ -4,7 +4,7 @@
 // restore instead of offering to start over.
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
-import { errorText } from './errors-text';
+import { ErrorMessage } from './ErrorMessage';
 import { LockVault } from './LockVault';
 import { NewPasswordFields, useNewPassword } from './NewPassword';
 import { useVault, useVaultActions } from './queries';
@@ -25,7 +25,7 @@ export function VaultScreen() {
       {vault.isPending && <p role="status">Checking the vault…</p>}
       {vault.isError && (
         <p role="alert" className="error">
-          {errorText(vault.error)}
+          <ErrorMessage error={vault.error} />
         </p>
       )}
       {recoveryKey ? (
@@ -108,7 +108,7 @@ function CreateVault({ onCreated }: { onCreated: (key: string) => void }) {
       )}
       {create.isError && (
         <p role="alert" className="error">
-          {errorText(create.error)}
+          <ErrorMessage error={create.error} />
         </p>
       )}
       <div className="actions">
@@ -137,7 +137,7 @@ function UnconfirmedKey({ onMade }: { onMade: (key: string) => void }) {
       </p>
       {newRecoveryKey.isError && (
         <p role="alert" className="error">
-          {errorText(newRecoveryKey.error)}
+          <ErrorMessage error={newRecoveryKey.error} />
         </p>
       )}
       <div className="actions">
@@ -202,7 +202,7 @@ function UnlockVault() {
       </div>
       {unlock.isError && (
         <p role="alert" className="error">
-          {errorText(unlock.error)}
+          <ErrorMessage error={unlock.error} />
         </p>
       )}
       <div className="actions">

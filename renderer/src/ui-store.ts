@@ -70,7 +70,11 @@ export const useUiStore = create<UiState>()((set) => ({
     set((s) =>
       s.leaveGuard && s.screen !== undefined && screen !== s.screen
         ? { notice: s.leaveGuard }
-        : { screen, notice },
+        : // The app sends people to the Jobs screen with a notice after adding jobs: an old
+          // filter ("Failed") or search must not hide the jobs just added.
+          screen === 'jobs' && notice
+          ? { screen, notice, jobFilter: 'all', jobSearch: '' }
+          : { screen, notice },
     ),
   clearNotice: () => set({ notice: undefined }),
   leaveGuard: undefined,
@@ -101,3 +105,16 @@ export const useUiStore = create<UiState>()((set) => ({
   events: 'off',
   setEvents: (events) => set({ events }),
 }));
+
+/** A notice that reports ("Job added") closes itself after this long; a guard's stays. */
+export const NOTICE_MS = 6_000;
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+useUiStore.subscribe((state, previous) => {
+  if (state.notice === previous.notice) return;
+  clearTimeout(noticeTimer);
+  const shown = state.notice;
+  if (!shown || shown === state.leaveGuard) return;
+  noticeTimer = setTimeout(() => {
+    if (useUiStore.getState().notice === shown) useUiStore.getState().clearNotice();
+  }, NOTICE_MS);
+});
