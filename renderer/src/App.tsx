@@ -1,14 +1,16 @@
-import { lazy, Suspense, useEffect } from 'react';
+import { useEffect } from 'react';
 import { ActivityScreen } from './ActivityScreen';
 import { ClientContext } from './client-context';
 import type { EngineClient } from './engine-client';
 import { EngineError } from './engine-client';
+import { ItemViewer } from './ItemViewer';
 import { JobsScreen } from './JobsScreen';
 import { KeyBanner } from './KeyBanner';
 import { LibraryScreen } from './LibraryScreen';
 import { MakeScreen } from './MakeScreen';
 import { Nav } from './Nav';
 import { useEngineStatus, useJobEvents, useVault } from './queries';
+import { RecentlyWatchedScreen } from './RecentlyWatchedScreen';
 import { ServersScreen } from './ServersScreen';
 import { SettingsScreen } from './SettingsScreen';
 import { StatusPanel } from './StatusPanel';
@@ -20,13 +22,10 @@ const NEEDS_VAULT: ReadonlySet<ScreenId> = new Set([
   'library',
   'make',
   'jobs',
-  'player',
+  'watched',
   'servers',
   'settings',
 ]);
-
-// The player pulls in hls.js; load it only when someone opens the Player.
-const PlayerScreen = lazy(() => import('./PlayerScreen'));
 
 export function App({ client }: { client: EngineClient }) {
   return (
@@ -99,6 +98,8 @@ function Main() {
           <ScreenView id={current} />
         )}
       </main>
+      {/* Over whatever screen shows; only while the vault is open (it reads the library). */}
+      {vault.data?.unlocked && <ItemViewer />}
     </div>
   );
 }
@@ -115,12 +116,8 @@ function ScreenView({ id }: { id: ScreenId }) {
       return <JobsScreen />;
     case 'servers':
       return <ServersScreen />;
-    case 'player':
-      return (
-        <Suspense fallback={<p role="status">Loading the player…</p>}>
-          <PlayerScreen />
-        </Suspense>
-      );
+    case 'watched':
+      return <RecentlyWatchedScreen />;
     case 'activity':
       return <ActivityScreen />;
     case 'settings':

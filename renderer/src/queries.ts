@@ -15,6 +15,7 @@ import type {
   CreateDesktopJobBody,
   DesktopJob,
   EngineClient,
+  LibraryItem,
   PairServerBody,
   SettingsView,
   LockVaultBody,
@@ -203,6 +204,39 @@ export function useLibraryItems() {
   });
 }
 
+/** Sets or clears an item's title and date; the answer replaces the item in the list. */
+export function useSetLabels() {
+  const client = useClient();
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, ...body }: { id: string; title?: string | null; date?: string | null }) =>
+      client.setLabels(id, body),
+    onSuccess: (item) => {
+      queryClient.setQueryData<LibraryItem[]>(keys.libraryItems, (items) =>
+        items?.map((i) => (i.id === item.id ? item : i)),
+      );
+      // Its place in the timeline may have moved with its date.
+      void queryClient.invalidateQueries({ queryKey: keys.libraryItems });
+    },
+  });
+}
+
+/**
+ * One job's latest view: from the live job list when it holds it (kept current by the
+ * job stream), else asked for once (an old job beyond the list's limit).
+ */
+export function useJob(id: string | undefined) {
+  const client = useClient();
+  const jobs = useJobs();
+  const listed = id === undefined ? undefined : jobs.data?.find((j) => j.id === id);
+  const asked = useQuery({
+    queryKey: ['job', id ?? ''],
+    queryFn: () => client.job(id ?? ''),
+    enabled: id !== undefined && jobs.data !== undefined && listed === undefined,
+  });
+  return listed ?? asked.data;
+}
+
 export function usePresets() {
   const client = useClient();
   return useQuery({
@@ -278,6 +312,7 @@ export function useJobEvents(): EventsState {
         // Finished jobs change what the library shows (encoded counts, file job lists).
         void queryClient.invalidateQueries({ queryKey: keys.folders });
         void queryClient.invalidateQueries({ queryKey: ['files'] satisfies QueryKey });
+        void queryClient.invalidateQueries({ queryKey: keys.libraryItems });
       }
     };
     void runSseStream({
@@ -362,6 +397,7 @@ export function useVaultActions() {
         queryClient.removeQueries({ queryKey: JOBS });
         queryClient.removeQueries({ queryKey: keys.folders });
         queryClient.removeQueries({ queryKey: ['files'] });
+        queryClient.removeQueries({ queryKey: keys.libraryItems });
         await afterChange();
       },
     }),
@@ -371,7 +407,7 @@ export function useVaultActions() {
 export function useLibraryActions() {
   const client = useClient();
   const invalidate = useInvalidate();
-  const refresh = () => invalidate(keys.folders, ['files']);
+  const refresh = () => invalidate(keys.folders, ['files'], keys.libraryItems);
   return {
     add: useMutation({ mutationFn: (path: string) => client.addFolder(path), onSuccess: refresh }),
     remove: useMutation({
@@ -408,6 +444,7 @@ export function useJobActions() {
       onSuccess: (job) => {
         merge(job);
         void queryClient.invalidateQueries({ queryKey: ['files'] });
+        void queryClient.invalidateQueries({ queryKey: keys.libraryItems });
       },
     }),
     cancel: useMutation({
@@ -420,7 +457,11 @@ export function useJobActions() {
     }),
     remove: useMutation({
       mutationFn: (id: string) => client.deleteJob(id),
-      onSuccess: (_v, id) => forgetJob(queryClient, id),
+      onSuccess: (_v, id) => {
+        forgetJob(queryClient, id);
+        // The item no longer lists what the job made.
+        void queryClient.invalidateQueries({ queryKey: keys.libraryItems });
+      },
     }),
   };
 }

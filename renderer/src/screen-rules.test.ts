@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DesktopJob, FileView, PresetInfo } from './engine-client';
 import { matchesFilter } from './JobsScreen';
 import { presetFits } from './MakeScreen';
-import { isHls } from './PlayerScreen';
+import { isHls } from './VideoPlayer';
 import { nameFromUrl } from './ServersScreen';
 
 const preset = (accepts: string): PresetInfo => ({

@@ -10,7 +10,7 @@ export const SCREENS = [
   { id: 'make', label: 'Make' },
   { id: 'jobs', label: 'Jobs' },
   { id: 'servers', label: 'Servers' },
-  { id: 'player', label: 'Player' },
+  { id: 'watched', label: 'Recently watched' },
   { id: 'activity', label: 'Activity' },
   { id: 'settings', label: 'Settings' },
 ] as const;
@@ -45,8 +45,12 @@ interface UiState {
   makeFromItems: (fileIds: readonly string[]) => void;
   /** The library item open in the viewer (a file id), over whatever screen is showing. */
   viewing: string | undefined;
+  /** Opens an item in the viewer; undefined closes it. */
   view: (fileId: string | undefined) => void;
-  /** The job the Player shows. */
+  /**
+   * What a job made, shown in the viewer of the item it was made from (the Jobs screen's
+   * Play/Open); the viewer finds the item from the job.
+   */
   playJobId: string | undefined;
   play: (jobId: string) => void;
 
@@ -93,9 +97,9 @@ export const useUiStore = create<UiState>()((set) => ({
       notice: undefined,
     }),
   viewing: undefined,
-  view: (viewing) => set({ viewing }),
+  view: (viewing) => set({ viewing, playJobId: undefined }),
   playJobId: undefined,
-  play: (jobId) => set({ playJobId: jobId, screen: 'player', notice: undefined }),
+  play: (jobId) => set({ playJobId: jobId, viewing: undefined }),
 
   jobFilter: 'all',
   setJobFilter: (jobFilter) => set({ jobFilter }),

@@ -1,0 +1,57 @@
+// What a job made, on the viewer's stage: a video plays, pictures (a photo for sharing,
+// a poster and contact sheet) show one at a time.
+import { useState } from 'react';
+import type { DesktopJob } from './engine-client';
+import { pictures } from './JobResults';
+import { outputName } from './output-names';
+import { rememberWatched } from './recently-watched';
+import { VideoPlayer } from './VideoPlayer';
+
+export function JobStage(props: { job: DesktopJob; fileId: string | undefined; label: string }) {
+  const { job, fileId } = props;
+  const name = `${outputName(job.preset)} of ${props.label}`;
+  const shown = pictures(job);
+  const [at, setAt] = useState(0);
+  if (job.state !== 'succeeded') {
+    return (
+      <div className="stage-message" role="status">
+        <p>This is not ready yet.</p>
+      </div>
+    );
+  }
+  if (job.playUrl) {
+    return (
+      <VideoPlayer
+        url={job.playUrl}
+        label={name}
+        autoPlay
+        onPlay={() => fileId && rememberWatched(fileId)}
+      />
+    );
+  }
+  const picture = shown[at];
+  if (!job.filesUrl || !picture) {
+    return (
+      <div className="stage-message">
+        <p>There is nothing to show here. Save a copy to open it elsewhere.</p>
+      </div>
+    );
+  }
+  const src = `${job.filesUrl}${picture.name.split('/').map(encodeURIComponent).join('/')}`;
+  return (
+    <figure className="job-picture" data-testid="viewer-picture">
+      <img src={src} alt={shown.length > 1 ? `${name}, picture ${at + 1}` : name} />
+      {shown.length > 1 && (
+        <figcaption className="muted small">
+          <button type="button" disabled={at <= 0} onClick={() => setAt(at - 1)}>
+            Previous picture
+          </button>{' '}
+          {at + 1} of {shown.length}{' '}
+          <button type="button" disabled={at >= shown.length - 1} onClick={() => setAt(at + 1)}>
+            Next picture
+          </button>
+        </figcaption>
+      )}
+    </figure>
+  );
+}

@@ -1,0 +1,133 @@
+// A video in the viewer plays at once: the vault copy itself when the browser can decode
+// it, else a playback copy made from it. Without one, a copy is made on the spot (the
+// web-h264 preset), with its progress from the live job stream, and kept: the next open
+// plays it at once.
+import { useEffect, useRef } from 'react';
+import type { DesktopJob, LibraryItem } from './engine-client';
+import { errorText } from './errors-text';
+import { waitWords } from './item-words';
+import { PLAYBACK_PRESET, PLAYBACK_PRESETS } from './output-names';
+import { useJob, useJobActions } from './queries';
+import { rememberWatched } from './recently-watched';
+import { VideoPlayer } from './VideoPlayer';
+
+/** The newest playback copy of the item that is done, else one being made. */
+export function playbackJob(item: LibraryItem): LibraryItem['jobs'][number] | undefined {
+  const copies = item.jobs.filter((j) => PLAYBACK_PRESETS.includes(j.preset));
+  return (
+    copies.find((j) => j.state === 'succeeded') ??
+    copies.find((j) => j.state === 'running' || j.state === 'queued')
+  );
+}
+
+export function VideoStage({ item, label }: { item: LibraryItem; label: string }) {
+  const direct = item.browserPlayable && item.mediaUrl !== undefined;
+  const onPlay = () => rememberWatched(item.id);
+  if (direct) {
+    return (
+      <VideoPlayer
+        url={item.mediaUrl!}
+        label={label}
+        poster={item.pictures.poster}
+        autoPlay
+        onPlay={onPlay}
+      />
+    );
+  }
+  return <PlaybackCopy item={item} label={label} onPlay={onPlay} />;
+}
+
+function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => void }) {
+  const { item } = props;
+  const { create } = useJobActions();
+  const known = playbackJob(item);
+  // The job this open started wins: the item list learns of it a moment later.
+  const jobId = create.data?.id ?? known?.id;
+  const job = useJob(jobId);
+  const canMake = item.encrypted && item.kind === 'video' && item.attention === undefined;
+  const make = create.mutate;
+  // One copy per open at most, even when the answer is slow or the effect runs twice.
+  const asked = useRef(false);
+  const makeCopy = () => {
+    asked.current = true;
+    make({ fileId: item.id, preset: PLAYBACK_PRESET, params: {}, mode: 'manual' });
+  };
+
+  useEffect(() => {
+    if (known || asked.current || !canMake) return;
+    asked.current = true;
+    make({ fileId: item.id, preset: PLAYBACK_PRESET, params: {}, mode: 'manual' });
+  }, [known, canMake, make, item.id]);
+
+  if (!canMake && !known) {
+    return (
+      <div className="stage-message" role="status">
+        <p>
+          {item.attentionDetail ??
+            (item.encrypted
+              ? 'This video cannot be played here.'
+              : 'This video is not in the vault yet, so it cannot be played here.')}
+        </p>
+      </div>
+    );
+  }
+  if (create.isError) {
+    return (
+      <div className="stage-message" role="alert">
+        <p>A copy to play could not be started: {errorText(create.error)}</p>
+        <button type="button" onClick={makeCopy}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (job?.state === 'succeeded' && job.playUrl) {
+    return (
+      <VideoPlayer
+        url={job.playUrl}
+        label={props.label}
+        poster={item.pictures.poster}
+        autoPlay
+        onPlay={props.onPlay}
+      />
+    );
+  }
+  if (job?.state === 'failed' || job?.state === 'cancelled') {
+    return (
+      <div className="stage-message" role="alert">
+        <p>
+          The copy to play could not be made
+          {job.lastError ? `: ${job.lastError.message}` : '.'}
+        </p>
+        <button type="button" onClick={makeCopy}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  return <Preparing job={job} poster={item.pictures.poster} />;
+}
+
+function Preparing({ job, poster }: { job: DesktopJob | undefined; poster: string | undefined }) {
+  const percent = job?.state === 'running' ? Math.floor(job.progress?.percent ?? 0) : undefined;
+  const wait = job?.state === 'running' ? waitWords(job.progress?.etaSeconds) : undefined;
+  return (
+    <div className="stage-message preparing" data-testid="viewer-preparing">
+      {poster && <img src={poster} alt="" className="preparing-poster" />}
+      <p role="status">
+        Preparing a copy to play…{wait ? ` ${wait}` : ''}
+        {job?.state === 'queued' ? ' (waiting for other work to finish)' : ''}
+      </p>
+      <progress
+        max={100}
+        value={percent}
+        aria-label="Preparing a copy to play"
+        aria-valuetext={percent === undefined ? 'starting' : `${percent}%`}
+      />
+      <p className="muted small">
+        This browser cannot play the original as it is. The copy is kept, so next time it plays at
+        once.
+      </p>
+    </div>
+  );
+}
