@@ -624,6 +624,8 @@ test('pairs with a server after comparing its fingerprint, runs a job there, unp
 
     // A job on the paired server, from the Make screen, played back here.
     await nav(page, 'Make').click();
+    // The preset forms are under "Advanced" (the screen opens with goals).
+    await page.getByText('Advanced: choose the exact settings yourself').click();
     await chooseFile(page, 'beach.mp4');
     await page.getByRole('radio', { name: /^web-h264/ }).check();
     await page.getByRole('radio', { name: /^nas/ }).check();

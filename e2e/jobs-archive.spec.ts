@@ -325,6 +325,8 @@ test('the Make screen never starts a preset on a file it cannot take', async ({
   await unlock(page);
   await family(request);
   await nav(page, 'Make').click();
+  // The preset forms are under "Advanced" (the screen opens with goals).
+  await page.getByText('Advanced: choose the exact settings yourself').click();
   const pick = async (name: string) => {
     const select = page.getByLabel('File', { exact: true });
     const value = await select.locator('option', { hasText: name }).getAttribute('value');
