@@ -170,16 +170,16 @@ test('finished results open, save as a copy identical to the CLI, and are remove
     await rm(saved, { recursive: true, force: true });
   }
 
-  // --- Open: a photo is shown; thumbnails as a grid, one at a time on a click. ---------
+  // --- Open: in the viewer, a photo is shown; thumbnails one at a time, picked in a strip.
   await photoRow.getByRole('button', { name: /^Open photo-web/ }).click();
   const picture = page.getByTestId('viewer-picture').locator('img');
   await expect
     .poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth))
     .toBeGreaterThan(0);
   await shot(page, testInfo, 'viewer-photo');
-  await nav(page, 'Jobs').click();
+  await page.keyboard.press('Escape');
   await thumbsRow.getByRole('button', { name: /^Open thumbnails/ }).click();
-  const grid = page.getByRole('list', { name: 'Pictures made by thumbnails' });
+  const grid = page.getByRole('list', { name: 'Pictures in this result' });
   await expect(grid.locator('img').first()).toBeVisible();
   const thumbs = await grid.locator('img').count();
   expect(thumbs).toBeGreaterThan(1);
@@ -194,6 +194,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
   await grid.getByRole('button').nth(1).click();
   await expect(page.getByTestId('viewer-picture')).toContainText(`2 of ${thumbs}`);
   await shot(page, testInfo, 'viewer-thumbnail-one');
+  await page.keyboard.press('Escape');
 
   // --- Remove asks first, naming each result and its size. -----------------------------
   await nav(page, 'Jobs').click();

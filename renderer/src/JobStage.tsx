@@ -37,21 +37,34 @@ export function JobStage(props: { job: DesktopJob; fileId: string | undefined; l
       </div>
     );
   }
-  const src = `${job.filesUrl}${picture.name.split('/').map(encodeURIComponent).join('/')}`;
+  const base = job.filesUrl;
+  const src = (file: string) => `${base}${file.split('/').map(encodeURIComponent).join('/')}`;
   return (
-    <figure className="job-picture" data-testid="viewer-picture">
-      <img src={src} alt={shown.length > 1 ? `${name}, picture ${at + 1}` : name} />
+    <div className="job-stage">
+      <figure className="job-picture" data-testid="viewer-picture">
+        <img src={src(picture.name)} alt={shown.length > 1 ? `${name}, picture ${at + 1}` : name} />
+        {shown.length > 1 && (
+          <figcaption className="muted small">
+            {at + 1} of {shown.length}
+          </figcaption>
+        )}
+      </figure>
       {shown.length > 1 && (
-        <figcaption className="muted small">
-          <button type="button" disabled={at <= 0} onClick={() => setAt(at - 1)}>
-            Previous picture
-          </button>{' '}
-          {at + 1} of {shown.length}{' '}
-          <button type="button" disabled={at >= shown.length - 1} onClick={() => setAt(at + 1)}>
-            Next picture
-          </button>
-        </figcaption>
+        <ul className="job-picture-strip" aria-label="Pictures in this result">
+          {shown.map((p, i) => (
+            <li key={p.name}>
+              <button
+                type="button"
+                aria-label={`Show picture ${i + 1}`}
+                aria-current={i === at ? 'true' : undefined}
+                onClick={() => setAt(i)}
+              >
+                <img src={src(p.name)} alt={`Picture ${i + 1}`} loading="lazy" />
+              </button>
+            </li>
+          ))}
+        </ul>
       )}
-    </figure>
+    </div>
   );
 }
