@@ -33,6 +33,8 @@ export function useGoalEstimate(goal: GoalId, fileIds: readonly string[], remote
     enabled: fileIds.length > 0,
     // Free room and measured speeds change as jobs run: fresh each time the screen opens.
     staleTime: 0,
+    // Items still being looked at (their length not known yet): ask again until they are.
+    refetchInterval: (query) => ((query.state.data?.unknownItems ?? 0) > 0 ? 2000 : false),
   });
 }
 

@@ -35,6 +35,12 @@ describe('goal wording', () => {
     );
   });
 
+  it('says when nothing is known yet rather than "0 B"', () => {
+    expect(estimateText(estimate({ seconds: 0, bytes: 0, unknownItems: 1 }))).toBe(
+      'not known yet, still looking at the item; 120 GB free',
+    );
+  });
+
   it('warns when the room is short, and only then', () => {
     expect(roomWarning(estimate({}))).toBeUndefined();
     expect(roomWarning(estimate({ enough: false, freeBytes: 1.2e9 }))).toBe(

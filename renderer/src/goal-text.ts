@@ -19,6 +19,10 @@ export function durationWords(seconds: number): string {
 
 /** "about 2 h 10 min, about 3.4 GB; 120 GB free". */
 export function estimateText(e: GoalEstimate): string {
+  // Nothing known yet: "under a minute, about 0 B" would be wrong, not just rough.
+  if (e.unknownItems > 0 && e.seconds === 0 && e.bytes === 0) {
+    return `not known yet, still looking at ${e.unknownItems === 1 ? 'the item' : 'the items'}; ${formatBytes(e.freeBytes)} free`;
+  }
   const left =
     e.unknownItems > 0
       ? ` (not counting ${e.unknownItems === 1 ? 'one item' : `${e.unknownItems} items`} still being looked at)`
