@@ -114,10 +114,7 @@ function Preparing({ job, poster }: { job: DesktopJob | undefined; poster: strin
   return (
     <div className="stage-message preparing" data-testid="viewer-preparing">
       {poster && <img src={poster} alt="" className="preparing-poster" />}
-      <p role="status">
-        Preparing a copy to play…{wait ? ` ${wait}` : ''}
-        {job?.state === 'queued' ? ' (waiting for other work to finish)' : ''}
-      </p>
+      <p role="status">Preparing a copy to play…{wait ? ` ${wait}` : ''}</p>
       <progress
         max={100}
         value={percent}
