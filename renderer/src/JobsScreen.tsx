@@ -8,10 +8,11 @@ import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { ErrorCode, ErrorMessage } from './ErrorMessage';
 import { describeFailure } from './job-error-text';
-import { describeProgress } from './job-progress-text';
+import { describeProgress, needsClock, reliableEta } from './job-progress-text';
 import { canOpen, ConfirmRemove, SaveResultsButton } from './JobResults';
 import { formatEta, formatPercent, formatTime, overallEta } from './format';
 import { useAutoDismiss } from './use-auto-dismiss';
+import { useNow } from './use-now';
 import { useJobActions, useJobs } from './queries';
 import { useUiStore } from './ui-store';
 import type { JobFilter } from './ui-store';
@@ -51,6 +52,8 @@ export function JobsScreen() {
   useAutoDismiss(message, () => setMessage(undefined));
 
   const all = useMemo(() => jobs.data ?? [], [jobs.data]);
+  // A running job's first seconds read "Starting…": the clock ticks while any job runs.
+  const now = useNow(all.some(needsClock) ? 1_000 : undefined);
   const needle = search.trim().toLowerCase();
   const visible = (j: DesktopJob) =>
     matchesFilter(j, filter) &&
@@ -69,6 +72,9 @@ export function JobsScreen() {
     setSearch('');
     setSince(Date.now());
   };
+  // Other jobs shown: from the top of the page (the list scrolls with it), not from where
+  // the last list was scrolled to, which the shorter list may not even reach.
+  const toTop = () => window.scrollTo({ top: 0 });
   const counts = useMemo(() => {
     const c: Record<string, number> = { all: all.length, active: 0 };
     for (const j of all) {
@@ -77,7 +83,10 @@ export function JobsScreen() {
     }
     return c;
   }, [all]);
-  const eta = overallEta(all);
+  // Only times left that a row itself would show count: not a start's wild guess.
+  const eta = overallEta(
+    all.map((j) => ({ state: j.state, progress: { etaSeconds: reliableEta(j, now) } })),
+  );
   const waitingFor = [...new Set(all.flatMap((j) => (j.waiting ? [j.waiting.server] : [])))];
   const allWaiting = eta.queued > 0 && all.every((j) => j.state !== 'queued' || j.waiting);
 
@@ -89,7 +98,9 @@ export function JobsScreen() {
           ? 'Nothing is running.'
           : `${eta.running} running, ${eta.queued} waiting · ${
               eta.running > 0
-                ? `running jobs: ${formatEta(eta.seconds)}`
+                ? eta.seconds === undefined
+                  ? 'working out how long this takes'
+                  : `running jobs: ${formatEta(eta.seconds)}`
                 : allWaiting
                   ? `waiting for ${waitingFor.map((s) => `“${s}”`).join(', ')} to be reachable`
                   : 'starting soon'
@@ -102,7 +113,10 @@ export function JobsScreen() {
               key={f.id}
               type="button"
               aria-pressed={filter === f.id}
-              onClick={() => setFilter(f.id)}
+              onClick={() => {
+                setFilter(f.id);
+                toTop();
+              }}
             >
               {f.label} <span className="count">{counts[f.id] ?? 0}</span>
             </button>
@@ -113,7 +127,10 @@ export function JobsScreen() {
           aria-label="Search jobs"
           placeholder="Search preset, file or id"
           value={search}
-          onChange={(e) => setSearch(e.target.value)}
+          onChange={(e) => {
+            setSearch(e.target.value);
+            toTop();
+          }}
         />
       </div>
       {message && (
@@ -148,12 +165,12 @@ export function JobsScreen() {
         </div>
       )}
       {all.length > 0 && shown.length === 0 && <p className="empty">No jobs match this filter.</p>}
-      {shown.length > 0 && <JobList jobs={shown} onMessage={setMessage} />}
+      {shown.length > 0 && <JobList jobs={shown} now={now} onMessage={setMessage} />}
     </section>
   );
 }
 
-function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void }) {
+function JobList(props: { jobs: DesktopJob[]; now: number; onMessage: (text: string) => void }) {
   // The list is part of the page: with two jobs it is two rows high, with 1,000 the page
   // scrolls, and only the rows in view are in the DOM.
   const list = useRef<HTMLUListElement>(null);
@@ -196,7 +213,12 @@ function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void 
               }}
               className="job-row-wrap"
             >
-              <JobRow job={job} onMessage={props.onMessage} />
+              <JobRow
+                job={job}
+                // Only rows that say "Starting…" redraw as the clock ticks.
+                now={needsClock(job) ? props.now : 0}
+                onMessage={props.onMessage}
+              />
             </li>
           );
         })}
@@ -207,15 +229,18 @@ function JobList(props: { jobs: DesktopJob[]; onMessage: (text: string) => void 
 
 const JobRow = memo(function JobRow({
   job,
+  now,
   onMessage,
 }: {
   job: DesktopJob;
+  /** This computer's clock, for "Starting…" in a job's first seconds. */
+  now: number;
   onMessage: (text: string) => void;
 }) {
   const actions = useJobActions();
   const play = useUiStore((s) => s.play);
   const [confirming, setConfirming] = useState(false);
-  const progress = job.state === 'running' ? describeProgress(job) : undefined;
+  const progress = job.state === 'running' ? describeProgress(job, now) : undefined;
   const failure = job.state === 'failed' ? describeFailure(job) : undefined;
   const title = `${job.preset}${job.fileName ? ` · ${job.fileName}` : ''}`;
   const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;

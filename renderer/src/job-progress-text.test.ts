@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DesktopJob } from './engine-client';
-import { describeProgress } from './job-progress-text';
+import { describeProgress, needsClock, reliableEta } from './job-progress-text';
 
 const NOW = 1_000_000_000;
 const job = (over: Partial<DesktopJob>) =>
@@ -64,5 +64,35 @@ describe('describeProgress', () => {
     const up = job({ remotePhase: { phase: 'uploading', percent: 40 }, ...at(4) });
     expect(describeProgress(up, NOW).bar).toBe(40);
     expect(describeProgress(job({}), NOW).bar).toBeUndefined();
+  });
+});
+
+describe('reliableEta', () => {
+  it('counts only the times left a row would show', () => {
+    expect(reliableEta(job(at(38, { speed: 0.4, etaSeconds: 600 })), NOW)).toBe(600);
+    // A start's guess, a job without speed, an upload, a queued job: none.
+    expect(
+      reliableEta(job({ startedAt: NOW - 1_000, ...at(0, { speed: 46, etaSeconds: 1 }) }), NOW),
+    ).toBeUndefined();
+    expect(reliableEta(job(at(12)), NOW)).toBeUndefined();
+    const upload = { remotePhase: { phase: 'uploading' as const, percent: 40 } };
+    expect(reliableEta(job({ ...upload, ...at(4, { etaSeconds: 9 }) }), NOW)).toBeUndefined();
+    expect(
+      reliableEta(job({ state: 'queued', ...at(50, { etaSeconds: 9 }) }), NOW),
+    ).toBeUndefined();
+  });
+});
+
+describe('needsClock', () => {
+  it('is true only while a running job has not reached 1 %', () => {
+    expect(needsClock(job({}))).toBe(true);
+    expect(needsClock(job(at(0.5)))).toBe(true);
+    expect(needsClock(job(at(1)))).toBe(false);
+    expect(needsClock(job({ state: 'queued' }))).toBe(false);
+  });
+
+  it('agrees with describeProgress: a job past 1 % reads the same at any time', () => {
+    const settled = job(at(38, { speed: 0.4, etaSeconds: 600 }));
+    expect(describeProgress(settled, 0)).toEqual(describeProgress(settled, NOW));
   });
 });

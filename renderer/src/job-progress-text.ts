@@ -17,8 +17,8 @@ export interface ProgressText {
   bar: number | undefined;
 }
 
-/** A running job's progress line. `now` is this computer's clock, in ms. */
-export function describeProgress(job: DesktopJob, now = Date.now()): ProgressText {
+/** A running job's progress line. `now` is this computer's clock, in ms (useNow). */
+export function describeProgress(job: DesktopJob, now: number): ProgressText {
   const p = job.progress;
   const step = job.remotePhase;
   if (step?.phase === 'uploading') {
@@ -41,6 +41,22 @@ export function describeProgress(job: DesktopJob, now = Date.now()): ProgressTex
     details,
     bar: p.percent,
   };
+}
+
+/** Whether a job's line depends on the clock (running, under 1 %); others need no redraw. */
+export function needsClock(job: DesktopJob): boolean {
+  return job.state === 'running' && (job.progress?.percent ?? 0) < 1;
+}
+
+/**
+ * A running job's time left when it can be trusted (the same rule as its progress line),
+ * for the screen's overall "about 13 min left"; undefined while it starts or uploads.
+ */
+export function reliableEta(job: DesktopJob, now: number): number | undefined {
+  if (job.state !== 'running') return undefined;
+  if (job.remotePhase && job.remotePhase.phase !== 'working') return undefined;
+  const text = describeProgress(job, now);
+  return text.main.endsWith(' left') ? job.progress?.etaSeconds : undefined;
 }
 
 function detailsOf(p: NonNullable<DesktopJob['progress']>): string | undefined {
