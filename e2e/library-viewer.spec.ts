@@ -265,7 +265,7 @@ test('an H.264 video plays from the vault at once and seeks to 75 %', async ({ p
     .toBeGreaterThan(landed + 0.5);
 });
 
-test('a title and date set in the viewer show and survive a reload', async ({ page }) => {
+test('a title and date set in the viewer show and survive a reload', async ({ page, request }) => {
   await open(page);
   await tile(page, 'beach.mp4').click();
   const dialog = viewer(page);
@@ -301,4 +301,16 @@ test('a title and date set in the viewer show and survive a reload', async ({ pa
   await shoot(page, 'recently-watched');
   await list.getByRole('button', { name: 'Watch tape.mpg' }).click();
   await expect(viewer(page).getByRole('heading', { name: 'tape.mpg' })).toBeVisible();
+
+  // Deleting the copy to watch (confirmed) removes it from the engine; the viewer then
+  // offers to make one instead of quietly making it again.
+  const copy = dialog.getByTestId('item-outputs').getByRole('listitem', { name: 'Copy to watch' });
+  await copy.getByRole('button', { name: 'Delete the copy to watch' }).click();
+  await copy.getByRole('button', { name: 'Delete it' }).click();
+  await expect(dialog.getByTestId('item-outputs')).toHaveCount(0);
+  await expect(dialog.getByRole('button', { name: 'Make a copy to play' })).toBeVisible();
+  const tape = (await api(request).get<{ items: Item[] }>('/v1/library/items')).items.find(
+    (i) => i.name === 'tape.mpg',
+  )!;
+  expect(tape.jobs).toEqual([]);
 });

@@ -6,10 +6,11 @@ import type { LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { canOpen } from './JobResults';
-import { outputName } from './output-names';
+import { PLAYBACK_PRESETS, outputName } from './output-names';
 import { useJob, useJobActions } from './queries';
 import { SaveCopyButton } from './SaveCopy';
 import { useUiStore } from './ui-store';
+import { declineAutoCopy } from './VideoStage';
 
 const STATE_WORDS: Record<string, string> = {
   queued: 'waiting to be made',
@@ -97,6 +98,7 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
                 remove.mutate(props.jobId, {
                   onSuccess: () => {
                     setConfirming(false);
+                    if (PLAYBACK_PRESETS.includes(props.preset)) declineAutoCopy(props.item.id);
                     // What it made is gone from the stage too.
                     if (useUiStore.getState().playJobId === props.jobId) {
                       useUiStore.getState().view(props.item.id);

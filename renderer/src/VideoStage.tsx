@@ -11,6 +11,15 @@ import { useJob, useJobActions } from './queries';
 import { rememberWatched } from './recently-watched';
 import { VideoPlayer } from './VideoPlayer';
 
+/**
+ * Items whose copy to play the family deleted this session: opening one again offers to
+ * make a copy rather than quietly making the one they just removed.
+ */
+const declined = new Set<string>();
+export function declineAutoCopy(fileId: string): void {
+  declined.add(fileId);
+}
+
 /** The newest playback copy of the item that is done, else one being made. */
 export function playbackJob(item: LibraryItem): LibraryItem['jobs'][number] | undefined {
   const copies = item.jobs.filter((j) => PLAYBACK_PRESETS.includes(j.preset));
@@ -34,15 +43,25 @@ export function VideoStage({ item, label }: { item: LibraryItem; label: string }
       />
     );
   }
-  return <PlaybackCopy item={item} label={label} onPlay={onPlay} />;
+  // Remounted when its list of jobs changes (a copy made or deleted elsewhere).
+  return (
+    <PlaybackCopy
+      key={item.jobs.map((j) => j.id).join()}
+      item={item}
+      label={label}
+      onPlay={onPlay}
+    />
+  );
 }
 
 function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => void }) {
   const { item } = props;
   const { create } = useJobActions();
   const known = playbackJob(item);
+  // The newest try of any outcome: a failed one is shown (with Try again), not redone.
+  const lastTry = item.jobs.find((j) => PLAYBACK_PRESETS.includes(j.preset));
   // The job this open started wins: the item list learns of it a moment later.
-  const jobId = create.data?.id ?? known?.id;
+  const jobId = create.data?.id ?? known?.id ?? lastTry?.id;
   const job = useJob(jobId);
   const canMake = item.encrypted && item.kind === 'video' && item.attention === undefined;
   const make = create.mutate;
@@ -53,11 +72,12 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
     make({ fileId: item.id, preset: PLAYBACK_PRESET, params: {}, mode: 'manual' });
   };
 
+  const auto = canMake && !declined.has(item.id) && lastTry === undefined;
   useEffect(() => {
-    if (known || asked.current || !canMake) return;
+    if (known || asked.current || !auto) return;
     asked.current = true;
     make({ fileId: item.id, preset: PLAYBACK_PRESET, params: {}, mode: 'manual' });
-  }, [known, canMake, make, item.id]);
+  }, [known, auto, make, item.id]);
 
   if (!canMake && !known) {
     return (
@@ -101,6 +121,16 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
         </p>
         <button type="button" onClick={makeCopy}>
           Try again
+        </button>
+      </div>
+    );
+  }
+  if (!job && create.isIdle && !auto) {
+    return (
+      <div className="stage-message">
+        <p>This browser cannot play the original as it is, and there is no copy to play.</p>
+        <button type="button" className="primary" onClick={makeCopy}>
+          Make a copy to play
         </button>
       </div>
     );
