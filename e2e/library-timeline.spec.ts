@@ -4,7 +4,8 @@
 // tiles are selected with the mouse (shift for a range) and the keyboard; the folders stay
 // one click away in Details.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,7 +60,7 @@ async function clip(name: string, created?: string): Promise<void> {
 
 /** Each tile's name with the month heading it sits under, in the order shown. */
 function monthsOfTiles(page: Page): Promise<[string, string][]> {
-  return page.getByTestId('timeline').evaluate((timeline) => {
+  return page.getByTestId('timeline-scroll').evaluate((timeline) => {
     const out: [string, string][] = [];
     let month = '';
     const rows = timeline.querySelector('.timeline-rows')?.children ?? [];
@@ -86,7 +87,11 @@ test('the timeline shows every picture under its year and month; filters, search
     photo('IMG_20190812_101500.jpg', '#44aa66'),
     clip('party.mp4', '2005-03-10T18:00:00Z'),
     clip('1989-12-24 Christmas.mp4'),
+    writeFile(join(media, 'broken.mp4'), randomBytes(40_000)),
   ]);
+  // Its only date is the file's own: one easy to find on the timeline.
+  const march2001 = new Date(2001, 2, 15, 12);
+  await utimes(join(media, 'broken.mp4'), march2001, march2001);
   const headers = { authorization: `Bearer ${engine.token}` };
   const vault = await request.post(`${engine.origin}/v1/vault`, {
     headers,
@@ -95,7 +100,9 @@ test('the timeline shows every picture under its year and month; filters, search
   expect(vault.status()).toBe(201);
 
   // An empty library says how to begin, with the way to add a folder right there.
-  await page.setViewportSize({ width: 1200, height: 900 });
+  // Tall enough for the whole (small) timeline to be in the page: it renders only the rows
+  // in view.
+  await page.setViewportSize({ width: 1200, height: 1600 });
   await page.goto(engine.openUrl);
   await nav(page, 'Library').click();
   await expect(page.getByTestId('library-start')).toContainText(
@@ -107,9 +114,14 @@ test('the timeline shows every picture under its year and month; filters, search
 
   // Every item's picture, made in the background after protecting, loads.
   const tiles = page.getByTestId('tile');
-  await expect(tiles).toHaveCount(5, { timeout: 60_000 });
-  const pictures = page.getByTestId('timeline').locator('.tile-open img');
+  await expect(tiles).toHaveCount(6, { timeout: 60_000 });
+  const pictures = page.getByTestId('timeline-scroll').locator('.tile-open img');
   await expect(pictures).toHaveCount(5, { timeout: 60_000 });
+  // The one that will not play: no picture, its kind and name instead, and a mark whose
+  // title says why.
+  const broken = tiles.filter({ hasText: 'broken.mp4' });
+  await expect(broken.locator('.tile-placeholder')).toContainText('broken.mp4');
+  await expect(broken.getByTestId('tile-attention')).toHaveAttribute('title', /may be damaged/);
   await expect
     .poll(
       () =>
@@ -122,7 +134,7 @@ test('the timeline shows every picture under its year and month; filters, search
       { timeout: 30_000 },
     )
     .toBe(true);
-  await expect(page.getByTestId('timeline-count')).toHaveText('5 items');
+  await expect(page.getByTestId('timeline-count')).toHaveText('6 items');
 
   // Under the right headings, newest first, whatever gave the date.
   await expect
@@ -130,12 +142,13 @@ test('the timeline shows every picture under its year and month; filters, search
     .toEqual([
       ['IMG_20190812_101500.jpg', 'August 2019'],
       ['party.mp4', 'March 2005'],
+      ['broken.mp4', 'March 2001'],
       ['scan 017.jpg', 'June 1998'],
       ['beach.jpg', 'June 1998'],
       ['1989-12-24 Christmas.mp4', 'December 1989'],
     ]);
   const years = page.getByRole('heading', { level: 3 });
-  await expect(years).toHaveText(['2019', '2005', '1998', '1989']);
+  await expect(years).toHaveText(['2019', '2005', '2001', '1998', '1989']);
   const christmas = tiles.filter({ hasText: '1989-12-24 Christmas.mp4' });
   await expect(christmas.locator('.tile-duration')).toHaveText('0:02');
   await expect(christmas.getByRole('button')).toHaveAccessibleName(
@@ -144,6 +157,7 @@ test('the timeline shows every picture under its year and month; filters, search
   await expect(page.getByRole('navigation', { name: 'Years' }).getByRole('button')).toHaveText([
     '2019',
     '2005',
+    '2001',
     '1998',
     '1989',
   ]);
@@ -152,8 +166,12 @@ test('the timeline shows every picture under its year and month; filters, search
   // Filters and the search narrow it, and the count says by how much.
   const find = page.getByRole('search', { name: 'Find in the library' });
   await find.getByRole('button', { name: 'Videos' }).click();
-  await expect(tiles).toHaveCount(2);
-  await expect(page.getByTestId('timeline-count')).toHaveText('2 of 5 items');
+  await expect(tiles).toHaveCount(3);
+  await expect(page.getByTestId('timeline-count')).toHaveText('3 of 6 items');
+  await find.getByLabel('Needs attention').check();
+  await expect(tiles).toHaveCount(1);
+  await expect(tiles).toContainText('broken.mp4');
+  await find.getByLabel('Needs attention').uncheck();
   await find.getByRole('button', { name: 'All', exact: true }).click();
   await find.getByRole('searchbox').fill('1998');
   await expect(tiles).toHaveCount(2);
@@ -161,19 +179,19 @@ test('the timeline shows every picture under its year and month; filters, search
   await find.getByRole('button', { name: 'Photos' }).click();
   await find.getByRole('searchbox').fill('christmas');
   await expect(tiles).toHaveCount(0);
-  await expect(page.getByTestId('timeline')).toContainText('Nothing matches');
+  await expect(page.getByTestId('timeline-scroll')).toContainText('Nothing matches');
   await find.getByRole('button', { name: 'All', exact: true }).click();
   await expect(tiles).toHaveCount(1);
   await shot(page, testInfo, 'timeline-filtered');
   await find.getByRole('button', { name: 'Show all' }).click();
-  await expect(tiles).toHaveCount(5);
+  await expect(tiles).toHaveCount(6);
 
   // Selecting: a tick box, then shift for the range up to another.
   await tiles.nth(0).hover();
   await page.getByRole('checkbox', { name: 'Select IMG_20190812_101500.jpg' }).click();
   await page.getByRole('checkbox', { name: 'Select beach.jpg' }).click({ modifiers: ['Shift'] });
   const bar = page.getByTestId('selection-bar');
-  await expect(bar).toContainText('4 selected');
+  await expect(bar).toContainText('5 selected');
   await expect(
     page.getByRole('checkbox', { name: 'Select 1989-12-24 Christmas.mp4' }),
   ).not.toBeChecked();
@@ -187,17 +205,32 @@ test('the timeline shows every picture under its year and month; filters, search
   await expect(tiles.nth(1).getByRole('button')).toBeFocused();
   await page.keyboard.press('ArrowDown');
   await expect(tiles.nth(2).getByRole('button')).toBeFocused();
-  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
   await expect(tiles.nth(3).getByRole('button')).toBeFocused();
+  await page.keyboard.press('ArrowRight');
+  await expect(tiles.nth(4).getByRole('button')).toBeFocused();
   await page.keyboard.press('Space');
   await expect(bar).toContainText('1 selected');
   await expect(page.getByRole('checkbox', { name: 'Select beach.jpg' })).toBeChecked();
   await bar.getByRole('button', { name: 'Clear' }).click();
 
+  // In a smaller window only the rows in view are in the page; the year scrubber jumps.
+  await page.setViewportSize({ width: 1000, height: 700 });
+  await expect(tiles.filter({ hasText: 'Christmas' })).toHaveCount(0);
+  await page
+    .getByRole('navigation', { name: 'Years' })
+    .getByRole('button', { name: 'Go to 1989' })
+    .click();
+  await expect(tiles.filter({ hasText: 'Christmas' }).locator('img')).toBeInViewport();
+  await expect(tiles.filter({ hasText: 'IMG_2019' })).toHaveCount(0);
+  await expect(
+    page.getByRole('navigation', { name: 'Years' }).getByRole('button', { name: 'Go to 1989' }),
+  ).toHaveAttribute('aria-current', 'true');
+
   // The folders, as before, one click away.
   await page.getByRole('group', { name: 'View' }).getByRole('button', { name: 'Details' }).click();
   const folder = page.getByRole('listitem', { name: /keepsake-e2e-timeline-/ });
-  await expect(folder.getByTestId('folder-encrypted')).toHaveText('5');
+  await expect(folder.getByTestId('folder-encrypted')).toHaveText('6');
   await expect(tiles).toHaveCount(0);
   await shot(page, testInfo, 'timeline-details-view');
 });

@@ -3,7 +3,7 @@
 // closed page did not finish named on return). Shown in both Library views.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
-import type { DragEvent, FormEvent } from 'react';
+import type { DragEvent, FormEvent, ReactNode } from 'react';
 import { getBridge, pathForFile } from './bridge';
 import { useClient } from './client-context';
 import { collectFiles, isJunk, itemsOf, relPathOf } from './dropped-files';
@@ -34,7 +34,13 @@ const browserStorage = (): Storage | undefined => {
   }
 };
 
-export function LibraryAdd() {
+/**
+ * `compact`: one line (the drop zone and a button that opens the rest), so the timeline
+ * below keeps the room; messages and upload progress show either way.
+ */
+export function LibraryAdd({ compact = false }: { compact?: boolean }) {
+  const [opened, setOpened] = useState(false);
+  const open = !compact || opened;
   const actions = useLibraryActions();
   const folders = useFolders(actions.add.isPending);
   const client = useClient();
@@ -113,27 +119,36 @@ export function LibraryAdd() {
 
   return (
     <div className="library-add">
-      <DropZone onDrop={(dt) => void addDropped(dt)} />
-
-      <div className="add-row">
-        {bridge?.pickFolder && (
-          <button
-            type="button"
-            onClick={() =>
-              void bridge.pickFolder?.().then((path) => path && actions.add.mutate(path))
-            }
-          >
-            Choose a folder…
+      <DropZone onDrop={(dt) => void addDropped(dt)}>
+        {!open && (
+          <button type="button" className="link" onClick={() => setOpened(true)}>
+            Add photos and videos…
           </button>
         )}
-        <AddByPath onAdd={(path) => actions.add.mutate(path)} busy={actions.add.isPending} />
-        <UploadInputs
-          onFiles={(files) => void uploadAll(files)}
-          busy={!!upload && !upload.finished}
-        />
-      </div>
+      </DropZone>
 
-      <ProtectOnAddSetting />
+      {open && (
+        <>
+          <div className="add-row">
+            {bridge?.pickFolder && (
+              <button
+                type="button"
+                onClick={() =>
+                  void bridge.pickFolder?.().then((path) => path && actions.add.mutate(path))
+                }
+              >
+                Choose a folder…
+              </button>
+            )}
+            <AddByPath onAdd={(path) => actions.add.mutate(path)} busy={actions.add.isPending} />
+            <UploadInputs
+              onFiles={(files) => void uploadAll(files)}
+              busy={!!upload && !upload.finished}
+            />
+          </div>
+          <ProtectOnAddSetting />
+        </>
+      )}
 
       {actions.add.isPending && !folders.data?.some((f) => f.scanning) && (
         <p role="status">Adding the folder…</p>
@@ -191,7 +206,13 @@ export function LibraryAdd() {
 
 const isStopped = (err: unknown) => err instanceof EngineError && err.code === 'SCAN_CANCELLED';
 
-function DropZone({ onDrop }: { onDrop: (dt: DataTransfer) => void }) {
+function DropZone({
+  onDrop,
+  children,
+}: {
+  onDrop: (dt: DataTransfer) => void;
+  children?: ReactNode;
+}) {
   const [over, setOver] = useState(false);
   const accept = (e: DragEvent) => {
     if (!e.dataTransfer.types.includes('Files')) return;
@@ -218,6 +239,7 @@ function DropZone({ onDrop }: { onDrop: (dt: DataTransfer) => void }) {
         <strong>Drop folders or files here</strong>
       </p>
       <p className="muted">Folders are scanned with everything inside them.</p>
+      {children}
     </div>
   );
 }

@@ -47,13 +47,13 @@ export function LibraryScreen() {
         <div className="callout start" data-testid="library-start">
           <h3>Add a folder of photos and videos to begin</h3>
           <p>
-            Drop it below, choose it, or type where it is. Keepsake keeps a protected copy of every
-            photo and video in your vault and shows them here by the day they were taken. The files
-            on your computer are never changed.
+            Nothing here yet. Drop a folder of home videos or photos below, or type where it is.
+            Keepsake keeps a protected copy of each in your vault and shows them here by the day
+            they were taken. The files on your computer are never changed.
           </p>
         </div>
       )}
-      <LibraryAdd />
+      <LibraryAdd compact={!empty && view === 'timeline'} />
 
       {folders.isPending && folders.fetchStatus !== 'idle' && (
         <p role="status">Loading the library…</p>
@@ -85,8 +85,12 @@ const awaitingPicture = (i: LibraryItem) =>
   !i.attention &&
   (!i.pictures.thumb || i.capturedAt === undefined);
 
-/** How often the timeline asks again while folders are read or pictures are made. */
-const FOLLOW_MS = 2_000;
+/**
+ * How often the timeline asks again while folders are read or pictures are made: every
+ * 2 s, and 1 s more per 1,000 items (each answer is the whole library, and a library of
+ * 10,000 items costs the page some work to take in).
+ */
+const followMs = (items: number) => Math.max(2_000, items);
 /** Pictures that stop coming (one the engine cannot make and has not flagged) stop the asking. */
 const PICTURE_PATIENCE_MS = 60_000;
 
@@ -99,6 +103,8 @@ function TimelineView({ folders }: { folders: FolderView[] }) {
     (f) => f.scanning || f.encrypting !== undefined || f.readingInfo,
   );
   const waiting = items.data?.some(awaitingPicture) ?? false;
+  // In thousands, so the asking slows down as the library grows, not at every new item.
+  const count = Math.round((items.data?.length ?? 0) / 1000) * 1000;
   // When the folders' work ends, ask once more: its last items may have landed after the
   // last ask.
   const wasBusy = useRef(foldersBusy);
@@ -114,17 +120,17 @@ function TimelineView({ folders }: { folders: FolderView[] }) {
     let since = Date.now();
     const timer = setInterval(() => {
       const data = queryClient.getQueryData<LibraryItem[]>(keys.libraryItems);
-      const count = data?.filter(awaitingPicture).length ?? 0;
-      if (count !== seen) {
-        seen = count;
+      const left = data?.filter(awaitingPicture).length ?? 0;
+      if (left !== seen) {
+        seen = left;
         since = Date.now();
       }
       if (foldersBusy || Date.now() - since < PICTURE_PATIENCE_MS) {
         void queryClient.invalidateQueries({ queryKey: keys.libraryItems });
       }
-    }, FOLLOW_MS);
+    }, followMs(count));
     return () => clearInterval(timer);
-  }, [foldersBusy, waiting, queryClient]);
+  }, [foldersBusy, waiting, count, queryClient]);
   const folderNames = useMemo(() => folders.map((f) => ({ id: f.id, name: f.name })), [folders]);
 
   if (items.isPending) {
@@ -137,5 +143,32 @@ function TimelineView({ folders }: { folders: FolderView[] }) {
       </p>
     );
   }
-  return <Timeline items={items.data} folders={folderNames} />;
+  return (
+    <>
+      <FolderWork folders={folders} />
+      <Timeline items={items.data} folders={folderNames} />
+    </>
+  );
+}
+
+/** What the folders are busy with, in one line each (Details shows it on each folder). */
+function FolderWork({ folders }: { folders: FolderView[] }) {
+  const lines = folders.flatMap((f) => {
+    if (f.scanning) {
+      return [`Looking through “${f.name}”… ${f.scanning.files.toLocaleString()} files found`];
+    }
+    if (f.encrypting) {
+      return [`Protecting “${f.name}”: ${f.encrypting.done} of ${f.encrypting.total}`];
+    }
+    if (f.readingInfo) return [`Reading the dates in “${f.name}”…`];
+    return [];
+  });
+  if (lines.length === 0) return null;
+  return (
+    <ul className="folder-work" role="status" data-testid="folder-work">
+      {lines.map((line) => (
+        <li key={line}>{line}</li>
+      ))}
+    </ul>
+  );
 }

@@ -66,6 +66,10 @@ export function Timeline(props: {
     [sections, columns, tileRow],
   );
 
+  // Room below the end, so that the scrubber can bring the last year to the top too.
+  const lastYear = layout.years.length > 1 ? (layout.years.at(-1)?.top ?? 0) : 0;
+  const height = Math.max(layout.total, lastYear + box.height);
+
   // Which rows are in the page, and which year is at the top: both change far less often
   // than scroll events fire, so a scroll re-renders only when one of them does.
   const [range, setRange] = useState<[number, number]>([0, 0]);
@@ -149,6 +153,20 @@ export function Timeline(props: {
     }
   };
 
+  // The scrubber keeps the year at the top of the timeline in its own view (by hand: the
+  // browser's scrollIntoView would scroll the page too).
+  const scrubber = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const nav = scrubber.current;
+    const current = nav?.querySelector<HTMLElement>('[aria-current="true"]');
+    if (!nav || !current) return;
+    const top = current.offsetTop;
+    if (top < nav.scrollTop) nav.scrollTop = top;
+    else if (top + current.offsetHeight > nav.scrollTop + nav.clientHeight) {
+      nav.scrollTop = top + current.offsetHeight - nav.clientHeight;
+    }
+  }, [topYear]);
+
   const scrollToYear = (top: number) => {
     const el = scroller.current;
     if (!el) return;
@@ -160,7 +178,12 @@ export function Timeline(props: {
     <div className="timeline">
       <TimelineFilters folders={props.folders} shown={shown.length} total={props.items.length} />
       <div className="timeline-body">
-        <div className="timeline-scroller" ref={scroller} onScroll={update} data-testid="timeline">
+        <div
+          className="timeline-scroller"
+          ref={scroller}
+          onScroll={update}
+          data-testid="timeline-scroll"
+        >
           {shown.length === 0 && (
             <p className="empty timeline-empty">
               {props.items.length === 0
@@ -170,9 +193,10 @@ export function Timeline(props: {
           )}
           <div
             className="timeline-rows"
+            data-testid="timeline-grid"
             role="group"
             aria-label="Pictures by date"
-            style={{ height: layout.total }}
+            style={{ height }}
             onKeyDown={onKeyDown}
             onKeyUp={(e) => e.key === ' ' && e.preventDefault()}
           >
@@ -191,7 +215,7 @@ export function Timeline(props: {
           </div>
         </div>
         {layout.years.length > 1 && (
-          <nav className="year-scrubber" aria-label="Years">
+          <nav className="year-scrubber" aria-label="Years" ref={scrubber}>
             <ol>
               {layout.years.map((y) => (
                 <li key={y.label}>
