@@ -122,6 +122,20 @@ test('Jobs, Activity and Settings speak plain words', async ({ page }, testInfo)
   await expect(why).not.toContainText('library/');
   await shot(page, testInfo, 'words-jobs-failed');
 
+  // A job started while the family was on another screen is news too.
+  await page.getByRole('button', { name: /^Failed/ }).click();
+  await nav(page, 'Settings').click();
+  const later = await call<{ id: string }>('POST', '/v1/jobs', {
+    fileId: fileId('birthday.mp4'),
+    preset: 'archive-hevc',
+    params: { speed: 'veryslow', crf: 0 },
+  });
+  await nav(page, 'Jobs').click();
+  await expect(hidden).toHaveText('1 new job is hidden by the filter.Show all');
+  await call('POST', `/v1/jobs/${later.id}/cancel`);
+  await hidden.getByRole('button', { name: 'Show all' }).click();
+  await expect(hidden).toHaveCount(0);
+
   // --- The activity log in sentences, naming the files. -----------------------------------
   await nav(page, 'Activity').click();
   const activity = page.getByRole('table', { name: 'Activity' });

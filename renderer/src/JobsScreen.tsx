@@ -4,7 +4,7 @@
 // server a job waits for, and cancel / retry; a finished job's results open, save as a
 // copy, and are removed only after the family has been told what goes.
 import { useWindowVirtualizer } from '@tanstack/react-virtual';
-import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { ErrorCode, ErrorMessage } from './ErrorMessage';
 import { describeFailure } from './job-error-text';
@@ -35,6 +35,9 @@ const STATE_LABELS: Record<DesktopJob['state'], string> = {
   cancelled: 'Cancelled',
 };
 
+/** When the Jobs screen was last left (or the app opened): jobs newer than that are new. */
+let jobsLeftAt = Date.now();
+
 export function matchesFilter(job: DesktopJob, filter: JobFilter): boolean {
   if (filter === 'all') return true;
   if (filter === 'active') return job.state === 'queued' || job.state === 'running';
@@ -63,18 +66,34 @@ export function JobsScreen() {
       (j.fileName ?? '').toLowerCase().includes(needle) ||
       (j.remote ?? '').toLowerCase().includes(needle));
   const shown = all.filter(visible);
-  // Jobs that arrived while this screen was open (started from the CLI, another window, a
-  // retry) but that the filter or search hides: said, with a way to see them.
-  const [since, setSince] = useState(() => Date.now());
+  // Jobs that arrived since the screen was last looked at (started from the Make screen's
+  // goals, the CLI, another window, a retry) but that the filter or search hides: said,
+  // with a way to see them.
+  const [since, setSince] = useState(() => jobsLeftAt);
+  useEffect(
+    () => () => {
+      jobsLeftAt = Date.now();
+    },
+    [],
+  );
   const hiddenNew = all.filter((j) => j.createdAt >= since && !visible(j));
+  // Jobs newer than any listed now are news after a choice made now (the engine's clock,
+  // as their createdAt is).
+  const newest = all.reduce((t, j) => Math.max(t, j.createdAt + 1), 0);
   const showAll = () => {
     setFilter('all');
     setSearch('');
-    setSince(Date.now());
+    setSince(Math.max(since, newest));
   };
-  // Other jobs shown: from the top of the page (the list scrolls with it), not from where
-  // the last list was scrolled to, which the shorter list may not even reach.
-  const toTop = () => window.scrollTo({ top: 0 });
+  // A filter or search just chosen: from the top of the page (the list scrolls with it),
+  // not where the last list was scrolled to, which the shorter list may not reach; and
+  // what it hides of the jobs there now was the family's choice, not news.
+  const choose = (change: { filter?: JobFilter; search?: string }) => {
+    if (change.filter !== undefined) setFilter(change.filter);
+    if (change.search !== undefined) setSearch(change.search);
+    window.scrollTo({ top: 0 });
+    setSince(Math.max(since, newest));
+  };
   const counts = useMemo(() => {
     const c: Record<string, number> = { all: all.length, active: 0 };
     for (const j of all) {
@@ -113,10 +132,7 @@ export function JobsScreen() {
               key={f.id}
               type="button"
               aria-pressed={filter === f.id}
-              onClick={() => {
-                setFilter(f.id);
-                toTop();
-              }}
+              onClick={() => choose({ filter: f.id })}
             >
               {f.label} <span className="count">{counts[f.id] ?? 0}</span>
             </button>
@@ -127,10 +143,7 @@ export function JobsScreen() {
           aria-label="Search jobs"
           placeholder="Search preset, file or id"
           value={search}
-          onChange={(e) => {
-            setSearch(e.target.value);
-            toTop();
-          }}
+          onChange={(e) => choose({ search: e.target.value })}
         />
       </div>
       {message && (
