@@ -196,11 +196,19 @@ test('the timeline shows every picture under its year and month; filters, search
     page.getByRole('checkbox', { name: 'Select 1989-12-24 Christmas.mp4' }),
   ).not.toBeChecked();
   await shot(page, testInfo, 'timeline-selection');
+  // Make… takes the selection to the Make screen; coming back, it is still selected.
+  await bar.getByRole('button', { name: 'Make…' }).click();
+  await expect(nav(page, 'Make')).toHaveAttribute('aria-current', 'page');
+  await nav(page, 'Library').click();
+  await expect(bar).toContainText('5 selected');
   await bar.getByRole('button', { name: 'Clear' }).click();
   await expect(bar).toBeHidden();
 
   // The keyboard: arrows move between tiles, Space selects.
-  await tiles.nth(0).getByRole('button').focus();
+  // Tab from the search box reaches the timeline's first tile.
+  await find.getByRole('searchbox').focus();
+  await page.keyboard.press('Tab');
+  await expect(tiles.nth(0).getByRole('button')).toBeFocused();
   await page.keyboard.press('ArrowRight');
   await expect(tiles.nth(1).getByRole('button')).toBeFocused();
   await page.keyboard.press('ArrowDown');
