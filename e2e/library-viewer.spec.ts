@@ -236,6 +236,14 @@ test('a photo opens full size, zooms and pans; arrow keys browse; Escape closes'
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(tile(page, 'garden.jpg')).toBeFocused();
+
+  // Browsed on before closing: focus lands on the tile of the item last shown.
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByRole('heading', { name: 'garden.jpg' })).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(dialog.getByRole('heading', { name: 'tape.mpg' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(tile(page, 'tape.mpg')).toBeFocused();
 });
 
 test('an H.264 video plays from the vault at once and seeks to 75 %', async ({ page }) => {

@@ -46,7 +46,12 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
   const dialog = useRef<HTMLDivElement>(null);
   const close = () => view(undefined);
 
-  // Focus in on open; back to what had it (the tile) on close.
+  // Focus in on open; on close, to the tile of the item last shown (browsing may have
+  // moved on from the one opened) when the timeline shows it, else back to what had it.
+  const shownId = useRef(fileId);
+  useEffect(() => {
+    shownId.current = fileId;
+  }, [fileId]);
   useEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     dialog.current?.querySelector<HTMLElement>('[data-autofocus]')?.focus();
@@ -54,7 +59,11 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
     document.body.style.overflow = 'hidden';
     return () => {
       document.body.style.overflow = overflow;
-      if (opener?.isConnected) opener.focus();
+      const id = shownId.current;
+      const tile = id
+        ? document.querySelector<HTMLElement>(`.tile[data-id="${CSS.escape(id)}"] button`)
+        : null;
+      (tile ?? (opener?.isConnected ? opener : null))?.focus();
     };
   }, []);
 
