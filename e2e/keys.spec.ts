@@ -219,8 +219,16 @@ test('Settings: change the password, a new recovery key, and a new password afte
   const first = await createInUi(page);
   await storeRecoveryKey(page, first, 'Finish and go to the library');
 
-  // --- Change the password. -------------------------------------------------------------
+  // --- About this Keepsake: the engine's version, its FFmpeg and data folder. -------------
   await nav(page, 'Settings').click();
+  const about = page.getByRole('region', { name: 'About this Keepsake' });
+  await expect(about.getByLabel('Version')).toHaveText(/^Keepsake \d+\.\d+/);
+  await expect(about.getByLabel('FFmpeg')).toContainText(/\d/);
+  await expect(about.getByLabel('Data folder')).toContainText(engine.dataDir);
+  await about.scrollIntoViewIfNeeded();
+  await shot(page, testInfo, 'settings-about');
+
+  // --- Change the password. -------------------------------------------------------------
   const change = page.getByRole('form', { name: 'Change the password' });
   await change.getByLabel('Current password').fill('not the password');
   await change.getByLabel('New password', { exact: true }).fill('sunshine1');
@@ -232,7 +240,7 @@ test('Settings: change the password, a new recovery key, and a new password afte
   await change.getByLabel('Repeat the new password').fill(NEWER);
   await expect(change.getByTestId('password-strength')).toHaveAttribute('data-ok', 'yes');
   await change.getByRole('button', { name: 'Change the password' }).click();
-  await expect(change.getByRole('alert')).toContainText('the current password is not right');
+  await expect(change.getByRole('alert')).toContainText('The current password is not right.');
   await change.getByLabel('Current password').fill(PASSWORD);
   await change.getByRole('button', { name: 'Change the password' }).click();
   await expect(change.getByText('The password was changed.')).toBeVisible();

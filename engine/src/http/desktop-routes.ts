@@ -12,6 +12,7 @@ import { normalizeFingerprint as normaliseFingerprint, shortFingerprint } from '
 import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remotes';
 import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
+import { activityEntries } from './activity-names';
 import { goalRoutes } from './desktop-goal-routes';
 import { jobRoutes } from './desktop-job-routes';
 import { itemRoutes } from './desktop-item-routes';
@@ -151,18 +152,8 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     app.route({
       ...DESKTOP_ROUTES.activity,
       handler: async (request) =>
-        // Newest first, as a log screen reads.
-        session.activity
-          .query({ limit: request.query.limit })
-          .reverse()
-          .map((e) => ({
-            seq: e.seq,
-            at: e.at,
-            action: e.action,
-            target: e.target,
-            outcome: e.outcome,
-            detail: e.detail,
-          })),
+        // Newest first, as a log screen reads; each target named for people.
+        activityEntries(session, session.activity.query({ limit: request.query.limit }).reverse()),
     });
   };
 }

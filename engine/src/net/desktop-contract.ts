@@ -316,6 +316,20 @@ export const DesktopJobSchema = Type.Intersect([
     /** A paired server's name, when the job runs there. */
     remote: Type.Optional(Type.String()),
     /**
+     * A running job on a paired server: which step it is in (sending the file, the
+     * server's work, fetching the results) and how far that step is, 0..100.
+     */
+    remotePhase: Type.Optional(
+      Type.Object({
+        phase: Type.Union([
+          Type.Literal('uploading'),
+          Type.Literal('working'),
+          Type.Literal('downloading'),
+        ]),
+        percent: Type.Number(),
+      }),
+    ),
+    /**
      * For a succeeded job with a playable output: a capability URL on this engine
      * (`/play/<cap>/<job>/<output>`), usable by <video>, hls.js and FFmpeg, which cannot
      * send the bearer token. Valid until the engine restarts.
@@ -477,6 +491,8 @@ export const ActivityEntrySchema = Type.Object({
   at: Type.Number(),
   action: Type.String(),
   target: Type.Optional(Type.String()),
+  /** What the target is called for people (a file's name), while it still exists. */
+  name: Type.Optional(Type.String()),
   outcome: Type.String(),
   detail: Type.Optional(Type.String()),
 });
