@@ -12,8 +12,7 @@ const KINDS: { id: KindFilter; label: string }[] = [
   { id: 'tape', label: 'Tapes' },
 ];
 
-const countWords = (n: number) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? 'item' : 'items'}`;
+const countWords = (n: number) => `${n.toLocaleString('en-US')} ${n === 1 ? 'item' : 'items'}`;
 
 const filtered = (f: Filters) =>
   f.kind !== 'all' || f.folderId !== '' || f.attention || f.vaultOnly || f.search.trim() !== '';
