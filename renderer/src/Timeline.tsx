@@ -28,6 +28,14 @@ const YEAR_HEADING = 56;
 const MONTH_HEADING = 40;
 /** Rows rendered beyond the viewport, in px, so a quick scroll does not show blanks. */
 const OVERSCAN = 600;
+/**
+ * Faster than this (px/s), the family is flying past, not looking: tiles that come into
+ * view wait to fetch their pictures until the scroll slows or stops (SETTLE_MS). Fetching
+ * and decoding pictures nobody sees is what made long frames when flinging through
+ * 10,000 items; reading speed is far below it, so pictures load as usual there.
+ */
+const FLING_PX_PER_S = 6000;
+const SETTLE_MS = 120;
 
 const NAV_KEYS = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End']);
 type NavKey = 'ArrowLeft' | 'ArrowRight' | 'ArrowUp' | 'ArrowDown' | 'Home' | 'End';
@@ -74,9 +82,22 @@ export function Timeline(props: {
   // than scroll events fire, so a scroll re-renders only when one of them does.
   const [range, setRange] = useState<[number, number]>([0, 0]);
   const [topYear, setTopYear] = useState<string | undefined>();
+  const [flinging, setFlinging] = useState(false);
+  const last = useRef({ top: 0, at: 0, settle: 0 });
+  useEffect(() => () => clearTimeout(last.current.settle), []);
   const update = useCallback(() => {
     const el = scroller.current;
     if (!el) return;
+    const now = performance.now();
+    const seen = last.current;
+    const speed = (Math.abs(el.scrollTop - seen.top) * 1000) / Math.max(1, now - seen.at);
+    if (speed > FLING_PX_PER_S) {
+      setFlinging(true);
+      clearTimeout(seen.settle);
+      seen.settle = window.setTimeout(() => setFlinging(false), SETTLE_MS);
+    }
+    seen.top = el.scrollTop;
+    seen.at = now;
     const [start, end] = visibleRows(layout.rows, el.scrollTop, el.clientHeight, OVERSCAN);
     setRange((r) => (r[0] === start && r[1] === end ? r : [start, end]));
     let year = layout.years[0]?.label;
@@ -206,7 +227,15 @@ export function Timeline(props: {
                 row={row}
                 columns={columns}
                 selected={selected}
-                tabbable={tabbable}
+                // Only the row holding the Tab stop sees it, so the others stay memoised.
+                tabbable={
+                  row.type === 'tiles' &&
+                  tabbable >= row.first &&
+                  tabbable < row.first + row.items.length
+                    ? tabbable
+                    : -1
+                }
+                deferPictures={flinging}
                 onOpen={onOpen}
                 onTick={onTick}
                 onFocusTile={setFocusIndex}
@@ -255,6 +284,7 @@ const TimelineRow = memo(function TimelineRow(props: {
   columns: number;
   selected: ReadonlySet<string>;
   tabbable: number;
+  deferPictures: boolean;
   onOpen: (index: number, e: MouseEvent) => void;
   onTick: (index: number, shift: boolean) => void;
   onFocusTile: (index: number) => void;
@@ -292,6 +322,7 @@ const TimelineRow = memo(function TimelineRow(props: {
             selected={props.selected.has(item.id)}
             selecting={selecting}
             tabbable={props.tabbable === index}
+            deferPicture={props.deferPictures}
             onOpen={props.onOpen}
             onTick={props.onTick}
             onFocusTile={props.onFocusTile}

@@ -1,6 +1,6 @@
 // One item on the timeline: its picture (or, until there is one, its kind and name), how
 // long a video runs, a mark when it needs attention, and a tick box for selecting.
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { MouseEvent } from 'react';
 import type { LibraryItem } from './engine-client';
 import { formatClock } from './format';
@@ -64,6 +64,8 @@ export interface TileProps {
   tabbable: boolean;
   /** Something is selected: every tick box shows, not only on hover. */
   selecting: boolean;
+  /** The timeline is being flung past: a tile new to the page waits to fetch its picture. */
+  deferPicture: boolean;
   onOpen: (index: number, e: MouseEvent) => void;
   onTick: (index: number, shift: boolean) => void;
   onFocusTile: (index: number) => void;
@@ -73,6 +75,9 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
   const { item, index } = props;
   const label = itemLabel(item);
   const thumb = item.pictures.thumb;
+  // Once asked for, a picture stays: a later fling does not blank a tile already shown.
+  const [wanted, setWanted] = useState(!props.deferPicture);
+  if (!props.deferPicture && !wanted) setWanted(true);
   const className = ['tile', props.selected && 'selected', props.selecting && 'selecting']
     .filter(Boolean)
     .join(' ');
@@ -87,7 +92,7 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
         onFocus={() => props.onFocusTile(index)}
         onClick={(e) => props.onOpen(index, e)}
       >
-        {thumb ? (
+        {thumb && wanted ? (
           <img src={thumb} alt={label} loading="lazy" decoding="async" draggable={false} />
         ) : (
           <span className="tile-placeholder">
