@@ -16,7 +16,7 @@ test.afterEach(async () => {
   expect(await engine.stop()).toBe(0);
 });
 
-test('shows the engine status: FFmpeg version, no vault, data folder', async ({
+test('Settings says what this Keepsake is: version, FFmpeg, data folder', async ({
   page,
   request,
 }, testInfo) => {
@@ -38,12 +38,23 @@ test('shows the engine status: FFmpeg version, no vault, data folder', async ({
 
   await expect(page).toHaveTitle('Keepsake');
   await expect(page.getByRole('heading', { level: 1, name: 'Keepsake' })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'Engine status' })).toBeVisible();
-  // The status panel sits beside the screens (which have their own "Vault" labels).
-  const panel = page.getByRole('region', { name: 'Engine status' });
-  await expect(panel.getByLabel('FFmpeg')).toContainText(status.ffmpeg.version ?? '');
-  await expect(panel.getByLabel('Vault')).toContainText('No vault yet');
-  await expect(panel.getByLabel('Data folder')).toHaveText(engine.dataDir);
+  // With everything working, the first screen is about the family's vault, not the engine.
+  await expect(page.getByRole('button', { name: 'Create vault' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Engine status' })).toHaveCount(0);
+
+  const made = await request.post(`${engine.origin}/v1/vault`, {
+    headers: { authorization: `Bearer ${engine.token}` },
+    data: { password: 'gardenia kettle seven rivers' },
+  });
+  expect(made.status()).toBe(201);
+  await page.reload();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Settings' })
+    .click();
+  const about = page.getByRole('region', { name: 'About this Keepsake' });
+  await expect(about.getByLabel('FFmpeg')).toContainText(status.ffmpeg.version ?? '');
+  await expect(about.getByLabel('Data folder')).toContainText(engine.dataDir);
   await expect(page.getByRole('alert')).toHaveCount(0);
 
   // Kept as an artifact for CI and for reviewing the screen (e2e/artifacts is ignored by git).

@@ -14,6 +14,7 @@ import { RecentlyWatchedScreen } from './RecentlyWatchedScreen';
 import { ServersScreen } from './ServersScreen';
 import { SettingsScreen } from './SettingsScreen';
 import { StatusPanel } from './StatusPanel';
+import { describeFfmpeg } from './status-text';
 import { useUiStore } from './ui-store';
 import type { ScreenId } from './ui-store';
 import { VaultScreen } from './VaultScreen';
@@ -44,6 +45,7 @@ function Shell({ client }: { client: EngineClient }) {
       err instanceof EngineError &&
       (err.code === 'UNAUTHORIZED' || err.code === 'ENGINE_UNREACHABLE'),
   );
+  const ffmpegMissing = status.data !== undefined && !describeFfmpeg(status.data.ffmpeg).ok;
 
   return (
     <div className="app">
@@ -53,9 +55,13 @@ function Shell({ client }: { client: EngineClient }) {
       </header>
       {/* Without a working token or engine, only the status panel can say anything useful. */}
       {blocked ? null : <Main />}
-      <footer className="app-footer">
-        <StatusPanel client={client} />
-      </footer>
+      {/* The engine's facts live in Settings ("About this Keepsake"); the panel shows here
+          only when something is wrong that the family must see at once, whatever the screen. */}
+      {(blocked || ffmpegMissing) && (
+        <footer className="app-footer">
+          <StatusPanel client={client} />
+        </footer>
+      )}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // What the engine is: its version, the FFmpeg it uses, where it keeps its data. Settings
 // shows it as "About this Keepsake"; StatusPanel is the fuller panel the app shows beside
-// its screens (and alone when the engine cannot be reached or the token is wrong).
+// its screens only when something is wrong: FFmpeg missing, or (alone) when the engine
+// cannot be reached or the token is wrong.
 import { useId } from 'react';
 import { useClient } from './client-context';
 import type { EngineClient } from './engine-client';
