@@ -249,7 +249,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   expect(await video.evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
 
   // The web-h264 MP4, listed beside it as made from the same item, plays natively.
-  await viewer.getByRole('button', { name: 'Play the copy to watch' }).click();
+  await viewer.getByRole('button', { name: 'Play the copy to watch', exact: true }).click();
   await expect(video).toHaveAttribute('data-playback', 'native');
   await video.evaluate((v: HTMLVideoElement) => {
     v.muted = true;
@@ -370,8 +370,10 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await expect(activity).toContainText('Created the vault');
   await expect(activity).toContainText(/Added “[^”]+” from this browser/);
   await expect(activity).toContainText(/Started a job on “[^”]+”/);
-  await expect(activity).toContainText(/Started the job on “[^”]+” again/);
-  await expect(activity).toContainText(/Cancelled the job on “[^”]+”/);
+  // The cancelled and retried jobs were deleted above: the log keeps only their ids (it is
+  // not sealed), so with the job gone its entries can no longer name the file.
+  await expect(activity).toContainText('Started the job on a file again');
+  await expect(activity).toContainText('Cancelled the job on a file');
   await expect(activity).not.toContainText('job.create');
   // Newest first: the last thing done (removing a job) heads the table.
   await expect(activity.getByRole('row').nth(1)).toContainText('Deleted a job');
