@@ -5,7 +5,7 @@
 import { useEffect, useRef } from 'react';
 import type { DesktopJob, LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
-import { waitWords } from './item-words';
+import { durationWords, waitWords } from './item-words';
 import { PLAYBACK_PRESET, PLAYBACK_PRESETS } from './output-names';
 import { useJob, useJobActions } from './queries';
 import { rememberWatched } from './recently-watched';
@@ -16,6 +16,12 @@ import { VideoPlayer } from './VideoPlayer';
  * make a copy rather than quietly making the one they just removed.
  */
 const declined = new Set<string>();
+/**
+ * Longer than this, opening a video does not start a copy by itself: arrowing past a
+ * two-hour tape should not queue an hour of work. The family presses "Make a copy to
+ * play" instead, told how long the video is.
+ */
+const AUTO_COPY_MAX_SECONDS = 10 * 60;
 export function declineAutoCopy(fileId: string): void {
   declined.add(fileId);
 }
@@ -72,7 +78,8 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
     make({ fileId: item.id, preset: PLAYBACK_PRESET, params: {}, mode: 'manual' });
   };
 
-  const auto = canMake && !declined.has(item.id) && lastTry === undefined;
+  const short = item.durationSeconds !== undefined && item.durationSeconds <= AUTO_COPY_MAX_SECONDS;
+  const auto = canMake && short && !declined.has(item.id) && lastTry === undefined;
   useEffect(() => {
     if (known || asked.current || !auto) return;
     asked.current = true;
@@ -129,6 +136,12 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
     return (
       <div className="stage-message">
         <p>This browser cannot play the original as it is, and there is no copy to play.</p>
+        {!short && durationWords(item.durationSeconds) && (
+          <p className="muted">
+            The video is {durationWords(item.durationSeconds)} long, so making the copy takes a
+            while. You can keep using Keepsake meanwhile.
+          </p>
+        )}
         <button type="button" className="primary" onClick={makeCopy}>
           Make a copy to play
         </button>
