@@ -293,6 +293,34 @@ test('a title and date set in the viewer show and survive a reload', async ({ pa
   await tile(page, 'beach.mp4').click();
   await expect(dialog.getByRole('heading', { name: 'Christmas 1989' })).toBeVisible();
   await expect(dialog.getByTestId('viewer-date')).toHaveText('24 December 1989 · set by you');
+  // A web copy made after this carries the title and date the family typed.
+  const beach = (await api(request).get<{ items: Item[] }>('/v1/library/items')).items.find(
+    (i) => i.name === 'beach.mp4',
+  )!;
+  const made = await api(request).post<{ id: string }>('/v1/jobs', {
+    fileId: beach.id,
+    preset: 'web-h264',
+  });
+  let webCopy: { state: string; playUrl?: string } = { state: 'queued' };
+  await expect
+    .poll(
+      async () => {
+        webCopy = await api(request).get<typeof webCopy>(`/v1/jobs/${made.id}`);
+        return webCopy.state;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe('succeeded');
+  const probed = await run('ffprobe', [
+    ...['-v', 'error', '-show_entries', 'format_tags', '-of', 'json'],
+    `${engine.origin}${webCopy.playUrl!}`,
+  ]);
+  const tags = (JSON.parse(probed.stdout) as { format: { tags: Record<string, string> } }).format
+    .tags;
+  expect(tags.title).toBe('Christmas 1989');
+  expect(tags.date).toBe('1989-12-24');
+  expect(tags.creation_time).toMatch(/^1989-12-2[34]T/);
+
   // The item before it in the library's order: the tape, which plays from its copy.
   await page.keyboard.press('ArrowLeft');
   await expect(dialog.getByRole('heading', { name: 'tape.mpg' })).toBeVisible();
