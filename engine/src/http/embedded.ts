@@ -137,13 +137,10 @@ async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<Fas
 
   app.addHook('onSend', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    // Assets are fingerprinted; proxied bodies keep their upstream's caching headers; a
-    // library picture's name changes whenever it is made again (item-media.ts), but a
-    // refusal (a locked vault) must not be remembered.
-    const ownCaching =
-      request.url.startsWith('/assets/') ||
-      request.url.startsWith('/proxy/') ||
-      (request.url.startsWith('/pic/') && reply.statusCode < 400);
+    // Assets are fingerprinted; proxied bodies keep their upstream's caching headers.
+    // Everything else, decrypted pictures and media above all, is never stored: a browser's
+    // disk cache would keep them in plain form after the vault is locked.
+    const ownCaching = request.url.startsWith('/assets/') || request.url.startsWith('/proxy/');
     if (!ownCaching) {
       reply.header('cache-control', 'no-store');
     }

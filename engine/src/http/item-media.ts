@@ -9,7 +9,7 @@
 // A picture's name is random and changes whenever the picture is made again, so its
 // reply may be cached for good (by the browser only: `private`); the vault copy is not.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { parseRange } from '../core/byte-range';
 import { KeepsakeError } from '../core/errors';
@@ -19,6 +19,7 @@ import { readPicture } from '../library/preview-store';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { VaultFile } from '../vault/vault-file';
+import { capabilityMatches } from './capability';
 
 export interface ItemMediaOptions {
   library: Library;
@@ -30,7 +31,6 @@ export interface ItemMediaOptions {
 }
 
 const FILE_ID = /^m[a-z2-7]{12}$/;
-export const PICTURE_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
 /** Capabilities made so far, by secret: a 10,000-item list would otherwise make 20,000 HMACs. */
 const made = new WeakMap<Buffer, Map<string, string>>();
@@ -65,7 +65,7 @@ function check(
   fileId: string,
 ): Vault {
   const expected = FILE_ID.test(fileId) ? capability(options.secret, what, fileId) : '';
-  if (cap.length !== expected.length || !timingSafeEqual(Buffer.from(cap), Buffer.from(expected))) {
+  if (!capabilityMatches(cap, expected)) {
     throw new KeepsakeError('UNAUTHORIZED', 'this picture or video link is not valid (any more)');
   }
   const vault = options.vault();
@@ -82,39 +82,43 @@ export function itemMediaRoutes(options: ItemMediaOptions): FastifyPluginAsync {
         const vault = check(options, 'pic', cap, id);
         const picture = options.items.picture(id, name);
         if (!picture) throw new KeepsakeError('NOT_FOUND', 'this picture is not there (any more)');
-        const etag = `"${picture.name}"`;
-        reply.header('cache-control', PICTURE_CACHE_CONTROL).header('etag', etag);
-        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        // No caching header of its own: the onSend hook's `no-store` (embedded.ts) keeps the
+        // decrypted picture out of the browser's disk cache, where it would outlive the lock.
         const { bytes } = await readPicture(options.dataDir, vault, picture);
         return reply.type('image/jpeg').header('content-length', String(bytes.length)).send(bytes);
       },
     );
 
-    app.get<{ Params: { cap: string; id: string } }>('/media/:cap/:id', async (request, reply) => {
-      const { cap, id } = request.params;
-      const vault = check(options, 'media', cap, id);
-      const item = options.library.file(id);
-      if (!item.encryptedPath) {
-        throw new KeepsakeError('NOT_ENCRYPTED', 'this file is not in the vault yet');
-      }
-      const file = await VaultFile.open(item.encryptedPath, { vault });
-      const size = file.size;
-      const range = parseRange(request.headers.range, size);
-      reply
-        .header('accept-ranges', 'bytes')
-        .header('cache-control', 'no-store')
-        .type(mediaTypeFor(item.rel));
-      if (range === 'unsatisfiable') {
-        await file.close();
-        reply.header('content-range', `bytes */${size}`);
-        throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`);
-      }
-      const { start, end } = range ?? { start: 0, end: size };
-      if (range) reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${size}`);
-      reply.header('content-length', String(end - start));
-      const stream = file.rangeStream(start, end);
-      stream.once('close', () => void file.close());
-      return reply.send(stream);
-    });
+    // No automatic HEAD: Fastify would answer it by decrypting the whole file and dropping it.
+    app.get<{ Params: { cap: string; id: string } }>(
+      '/media/:cap/:id',
+      { exposeHeadRoute: false },
+      async (request, reply) => {
+        const { cap, id } = request.params;
+        const vault = check(options, 'media', cap, id);
+        const item = options.library.file(id);
+        if (!item.encryptedPath) {
+          throw new KeepsakeError('NOT_ENCRYPTED', 'this file is not in the vault yet');
+        }
+        const file = await VaultFile.open(item.encryptedPath, { vault });
+        const size = file.size;
+        const range = parseRange(request.headers.range, size);
+        reply
+          .header('accept-ranges', 'bytes')
+          .header('cache-control', 'no-store')
+          .type(mediaTypeFor(item.rel));
+        if (range === 'unsatisfiable') {
+          await file.close();
+          reply.header('content-range', `bytes */${size}`);
+          throw new KeepsakeError('RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`);
+        }
+        const { start, end } = range ?? { start: 0, end: size };
+        if (range) reply.code(206).header('content-range', `bytes ${start}-${end - 1}/${size}`);
+        reply.header('content-length', String(end - start));
+        const stream = file.rangeStream(start, end);
+        stream.once('close', () => void file.close());
+        return reply.send(stream);
+      },
+    );
   };
 }
