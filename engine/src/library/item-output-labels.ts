@@ -11,14 +11,16 @@ import type { LibraryItems } from './library-items';
 /**
  * The labels of an item for its outputs, or undefined when nothing is known yet. A day the
  * family typed stays a day (`1989-12-24`), not a midnight: an output's `date` says no more
- * than they did.
+ * than they did. A date guessed from the file's time on disk (`mtime`: often the day it
+ * was copied or digitised) is not written: other tools would take it for the camera's.
  */
 export function itemOutputLabels(item: {
   info?: ItemInfo | undefined;
   labels?: ItemLabels | undefined;
 }): OutputLabels | undefined {
   const title = item.labels?.title;
-  const date = item.labels?.date ?? item.info?.capturedAt;
+  const read = item.info?.capturedFrom === 'mtime' ? undefined : item.info?.capturedAt;
+  const date = item.labels?.date ?? read;
   if (title === undefined && date === undefined) return undefined;
   return {
     ...(title !== undefined ? { title } : {}),
