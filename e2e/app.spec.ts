@@ -323,7 +323,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await hevc.getByRole('button', { name: /^Cancel / }).click();
   await expect(hevc.getByTestId('job-state')).toHaveText('Cancelled', { timeout: 30_000 });
   await hevc.getByRole('button', { name: /^Retry / }).click();
-  await expect(page.getByText(/^Retrying as a new job \(j[a-z2-7]{12}, queued\)\.$/)).toBeVisible();
+  await expect(page.getByText(/^Retrying as a new job \(queued\)\.$/)).toBeVisible();
   await expect(hevc).toHaveCount(2);
   const again = hevc.filter({ has: page.getByText(/Queued|Running/) });
   await again.getByRole('button', { name: /^Cancel / }).click();

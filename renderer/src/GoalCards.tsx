@@ -142,7 +142,8 @@ function GoalCard(props: {
         type="button"
         className="primary goal-start"
         aria-label={`Start: ${goal.name}`}
-        disabled={ids.length === 0 || start.isPending || estimate.data?.enough === false}
+        // Not before the estimate is in: Start must not skip the room check.
+        disabled={ids.length === 0 || start.isPending || estimate.data?.enough !== true}
         onClick={run}
       >
         {start.isPending ? 'Starting…' : 'Start'}

@@ -360,7 +360,7 @@ const JobRow = memo(function JobRow({
                 onSuccess: (next) =>
                   onMessage(
                     next && next.id !== job.id
-                      ? `Retrying as a new job (${next.id}, ${STATE_LABELS[next.state].toLowerCase()}).`
+                      ? `Retrying as a new job (${STATE_LABELS[next.state].toLowerCase()}).`
                       : `Retrying ${job.preset}${next ? ` (${STATE_LABELS[next.state].toLowerCase()})` : ''}.`,
                   ),
               })

@@ -5,6 +5,8 @@
 import { useEffect, useRef } from 'react';
 import type { DesktopJob, LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
+import { ErrorCode } from './ErrorMessage';
+import { describeFailure } from './job-error-text';
 import { durationWords, waitWords } from './item-words';
 import { PLAYBACK_PRESET, PLAYBACK_PRESETS } from './output-names';
 import { useJob, useJobActions } from './queries';
@@ -120,11 +122,17 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
     );
   }
   if (job?.state === 'failed' || job?.state === 'cancelled') {
+    // In the family's words, with the code (and the engine's own words) in small print.
+    const failure = describeFailure(job);
     return (
       <div className="stage-message" role="alert">
         <p>
-          The copy to play could not be made
-          {job.lastError ? `: ${job.lastError.message}` : '.'}
+          The copy to play could not be made.{' '}
+          {failure && (
+            <>
+              {failure.sentence} <ErrorCode code={failure.code} title={failure.detail} />
+            </>
+          )}
         </p>
         <button type="button" onClick={makeCopy}>
           Try again
