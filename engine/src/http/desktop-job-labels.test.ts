@@ -110,17 +110,23 @@ describe('a library item’s title and date in what is made from it', () => {
       .body as DesktopJob;
     const web = (await a.post('/v1/jobs', { fileId: photo.id, preset: 'photo-web' }))
       .body as DesktopJob;
-    // Every FFmpeg command line while the jobs run.
+    // Every FFmpeg command line while the jobs run, read in a loop of its own: sampled only
+    // between the status polls below, a short FFmpeg run could start and end unseen.
     const argvs = new Set<string>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) for (const argv of await loopbackCommandLines()) argvs.add(argv);
+    })();
     await until(
       async () => {
-        for (const argv of await loopbackCommandLines()) argvs.add(argv);
         return Promise.all(
           [job.id, other.id, web.id].map((id) => a.get<DesktopJob>(`/v1/jobs/${id}`)),
         );
       },
       (jobs) => jobs.every((j) => j.state === 'succeeded' || j.state === 'failed'),
     );
+    sampling = false;
+    await sampler;
 
     expect(await outputTags(desktop, job.id)).toMatchObject({
       title: 'Christmas 1989',
