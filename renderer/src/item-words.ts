@@ -12,7 +12,7 @@ const SOURCES: Record<CapturedFrom, string> = {
   user: 'set by you',
 };
 
-const MONTHS = [
+export const MONTHS = [
   'January',
   'February',
   'March',

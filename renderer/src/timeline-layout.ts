@@ -3,6 +3,8 @@
 // sections become fixed-height rows for a given column count, and which rows are in view.
 // The grid renders only those rows, so 10,000 items cost what one screen of them costs.
 
+import { MONTHS } from './item-words';
+
 /** What the timeline needs of a library item (the engine's LibraryItem has all of it). */
 export interface TimelineItem {
   id: string;
@@ -34,21 +36,6 @@ export const NO_FILTERS: TimelineFilters = {
   vaultOnly: false,
   search: '',
 };
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 /**
  * The year and month an item was taken, as written where it was taken: "1989-12-24T23:30
