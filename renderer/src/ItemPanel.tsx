@@ -81,13 +81,16 @@ function LabelsForm({ item, onDone }: { item: LibraryItem; onDone: () => void })
     setLabels.mutate(body, { onSuccess: onDone });
   };
   return (
-    <form className="labels-form" onSubmit={submit} aria-label="Title and date">
+    // autoComplete off: Chromium otherwise keeps what was typed in a submitted form in the
+    // profile's autocomplete store ("Web Data"), in plaintext, and titles are private.
+    <form className="labels-form" onSubmit={submit} aria-label="Title and date" autoComplete="off">
       <div className="field">
         <label htmlFor={titleId}>Title</label>
         <input
           id={titleId}
           type="text"
           value={title}
+          autoComplete="off"
           autoFocus
           maxLength={200}
           placeholder="Christmas 1989"
@@ -100,6 +103,7 @@ function LabelsForm({ item, onDone }: { item: LibraryItem; onDone: () => void })
           id={dateId}
           type="text"
           value={date}
+          autoComplete="off"
           inputMode="numeric"
           placeholder="1989-12-24"
           aria-describedby={hintId}
