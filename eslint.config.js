@@ -15,7 +15,7 @@ const engineLayers = [
   ['media', ['ffmpeg', 'presets']],
   ['jobs', ['jobs']],
   ['net', ['net']],
-  ['services', ['library', 'batch', 'remote', 'proxy', 'audit', 'session']],
+  ['services', ['library', 'batch', 'remote', 'proxy', 'audit', 'session', 'tape']],
   ['http', ['http']],
   ['entry', ['cli', 'desktop', 'serve', 'index.ts']],
 ];

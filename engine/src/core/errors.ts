@@ -111,6 +111,12 @@ export const ERROR_CODES = {
     summary: 'A preset parameter is unknown or its value is not allowed.',
   },
   UNKNOWN_PRESET: { status: 404, exit: 2, summary: 'No preset has that name.' },
+  CUT_LIST_INVALID: {
+    status: 422,
+    exit: 2,
+    summary:
+      "A tape's cut list has a clip outside the tape, out of order, overlapping or too short, or a bad title or date.",
+  },
   FEATURE_UNAVAILABLE: {
     status: 422,
     exit: 7,
