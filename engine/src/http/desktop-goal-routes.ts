@@ -63,10 +63,11 @@ export async function estimateGoal(
   const goal = getGoal(body.goal);
   const files = itemsFor(session, goal, body.fileIds);
   const vault = session.requireVault();
+  const engine = session.requireEngine();
   // Jobs that finished here (or on the chosen server) are this machine's own measure.
-  const finished = (
-    await session.requireEngine().queue.list({ states: ['succeeded'], limit: HISTORY })
-  ).filter((j) => j.options.libraryFile && j.options.remote === body.remote);
+  const finished = (await engine.queue.list({ states: ['succeeded'], limit: HISTORY })).filter(
+    (j) => j.options.libraryFile && j.options.remote === body.remote,
+  );
   const facts = session.info.infoFor(
     [...files.map((f) => f.id), ...finished.map((j) => j.options.libraryFile!)],
     vault,
@@ -94,6 +95,9 @@ export async function estimateGoal(
     goal.steps,
     files.map((f) => ({ kind: f.kind, ...facts.get(f.id) })),
     ratesFrom(runs),
+    // Here, as many at once as the worker runs. A paired server runs them as its own
+    // worker does, which this engine does not know: one after another errs long, not short.
+    body.remote === undefined ? engine.concurrency : 1,
   );
   const fs = await freeSpace(session.dataDir);
   const freeBytes = Number(fs.bavail) * Number(fs.bsize);

@@ -78,6 +78,8 @@ export interface JobEngine {
   env: ExecuteEnv;
   /** Where jobs' encrypted outputs go: a folder per job inside. */
   outputRoot: string;
+  /** How many jobs the worker runs at once (goal estimates count on it). */
+  concurrency: number;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     worker,
     env,
     outputRoot: jobOutputRoot(options.dataDir),
+    concurrency,
     async close() {
       await worker.stop();
       await queue.close();

@@ -426,7 +426,7 @@ export const EstimateGoalSchema = Type.Object(
 export type EstimateGoalBody = Static<typeof EstimateGoalSchema>;
 
 export const GoalEstimateSchema = Type.Object({
-  /** Time for every job, one after another. */
+  /** Time until every job is done, run as many at once as the engine runs jobs. */
   seconds: Type.Number(),
   /** Room the results need in the data folder. */
   bytes: Type.Number(),

@@ -110,13 +110,20 @@ export function ratesFrom(runs: readonly FinishedRun[]): Map<string, PresetRate>
   return rates;
 }
 
-/** The whole goal on these items, one job after another (the queue may run some at once). */
+/**
+ * The whole goal on these items, run as the queue runs it: its jobs are queued item by
+ * item, step by step (desktop-goal-routes.ts), and the worker starts each in turn as one
+ * of its `concurrency` places frees up (jobs/worker.ts). Each job has its share of the
+ * machine's threads whatever else runs (jobs/job-engine.ts), so a speed measured on one
+ * job is the speed of one place; the time is when the last place is done.
+ */
 export function estimateSteps(
   steps: readonly GoalStep[],
   items: readonly ItemFacts[],
   measured: ReadonlyMap<string, PresetRate>,
+  concurrency = 1,
 ): GoalEstimate {
-  let seconds = 0;
+  const jobSeconds: number[] = [];
   let bytes = 0;
   let unknownItems = 0;
   for (const item of items) {
@@ -129,20 +136,32 @@ export function estimateSteps(
       const rate = measured.get(step.preset) ?? DEFAULT_RATES[step.preset];
       if (!rate) continue;
       if (item.kind === 'photo') {
-        seconds += rate.secondsPerItem;
+        jobSeconds.push(rate.secondsPerItem);
         bytes += rate.bytesPerItem;
       } else {
-        seconds += ps! / rate.pixelRate;
+        jobSeconds.push(ps! / rate.pixelRate);
         bytes += ps! * rate.bytesPerPixelSecond;
       }
     }
   }
   return {
-    seconds: Math.round(seconds),
+    seconds: Math.round(runInPlaces(jobSeconds, concurrency)),
     bytes: Math.round(bytes),
     unknownItems,
     measured: steps.every((s) => measured.has(s.preset)),
   };
+}
+
+/** When jobs of these lengths, started in this order, are all done in `places` at once. */
+function runInPlaces(jobSeconds: readonly number[], places: number): number {
+  const free = new Array<number>(Math.max(1, Math.floor(places))).fill(0);
+  for (const seconds of jobSeconds) {
+    // The next job goes to the place that frees up first.
+    let i = 0;
+    for (let j = 1; j < free.length; j++) if (free[j]! < free[i]!) i = j;
+    free[i] = free[i]! + seconds;
+  }
+  return Math.max(...free);
 }
 
 /**
