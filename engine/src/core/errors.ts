@@ -111,6 +111,11 @@ export const ERROR_CODES = {
     summary: 'A preset parameter is unknown or its value is not allowed.',
   },
   UNKNOWN_PRESET: { status: 404, exit: 2, summary: 'No preset has that name.' },
+  CUT_LIST_CHANGED: {
+    status: 409,
+    exit: 2,
+    summary: "A tape's cut list was saved elsewhere since it was opened; nothing was overwritten.",
+  },
   CUT_LIST_INVALID: {
     status: 422,
     exit: 2,

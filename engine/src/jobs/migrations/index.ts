@@ -19,6 +19,7 @@ import { migration as libraryInfo } from './009-library-info';
 import { migration as libraryPreviews } from './010-library-previews';
 import { migration as jobsByLibraryFile } from './011-jobs-by-library-file';
 import { migration as libraryLabels } from './012-library-labels';
+import { migration as tapeCutLists } from './013-tape-cut-lists';
 
 export type { Migration } from './migration';
 
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   libraryPreviews,
   jobsByLibraryFile,
   libraryLabels,
+  tapeCutLists,
 ];

@@ -207,6 +207,28 @@ const cases: readonly Case[] = [
       expect(count(db, 'library_labels')).toBe(0);
     },
   },
+  {
+    adds: ['tape_cut_lists'],
+    seed: (db) => {
+      db.exec(
+        `INSERT INTO tape_cut_lists (file_id, version, sealed, saved_at) VALUES ('m1', 1, x'00', 13)`,
+      );
+    },
+    check: (db) => {
+      expect(() =>
+        db.exec(
+          `INSERT INTO tape_cut_lists (file_id, version, sealed, saved_at) VALUES ('m1', 1, x'00', 2)`,
+        ),
+      ).toThrow(/UNIQUE/);
+      expect(() =>
+        db.exec(
+          `INSERT INTO tape_cut_lists (file_id, version, sealed, saved_at) VALUES ('nobody', 1, x'00', 1)`,
+        ),
+      ).toThrow(/FOREIGN KEY/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'tape_cut_lists')).toBe(0);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
