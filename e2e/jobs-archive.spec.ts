@@ -124,9 +124,9 @@ test('finished results open, save as a copy identical to the CLI, and are remove
   await a.post('/v1/jobs', { fileId: files.get('picnic.mp4'), preset: 'web-h264' });
 
   await nav(page, 'Jobs').click();
-  const photoRow = jobRow(page, /^photo-web/);
-  const thumbsRow = jobRow(page, /^thumbnails/);
-  const webRow = jobRow(page, /^web-h264/);
+  const photoRow = jobRow(page, /^Photo for sharing · /);
+  const thumbsRow = jobRow(page, /^Poster and contact sheet · /);
+  const webRow = jobRow(page, /^Copy to watch · /);
   for (const row of [photoRow, thumbsRow, webRow]) {
     await expect(row.getByTestId('job-state')).toHaveText('Done', { timeout: 90_000 });
   }
@@ -135,7 +135,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
   // --- Save a copy: into a typed folder (a plain browser has no folder picker). ----------
   const saved = await mkdtemp(join(tmpdir(), 'keepsake-e2e-saved-'));
   try {
-    await photoRow.getByRole('button', { name: /^Save a copy of photo-web/ }).click();
+    await photoRow.getByRole('button', { name: /^Save a copy of Photo for sharing · / }).click();
     await photoRow.getByLabel('Save into folder').fill(saved);
     await shot(page, testInfo, 'jobs-save-folder');
     await photoRow.getByRole('button', { name: 'Save', exact: true }).click();
@@ -162,7 +162,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
     );
 
     // Saved again: a new name beside the first, nothing replaced.
-    await photoRow.getByRole('button', { name: /^Save a copy of photo-web/ }).click();
+    await photoRow.getByRole('button', { name: /^Save a copy of Photo for sharing · / }).click();
     await photoRow.getByLabel('Save into folder').fill(saved);
     await photoRow.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(photoRow.getByTestId('save-done')).toContainText('garden (photo-web) 2.');
@@ -171,14 +171,14 @@ test('finished results open, save as a copy identical to the CLI, and are remove
   }
 
   // --- Open: in the viewer, a photo is shown; thumbnails one at a time, picked in a strip.
-  await photoRow.getByRole('button', { name: /^Open photo-web/ }).click();
+  await photoRow.getByRole('button', { name: /^Open Photo for sharing · / }).click();
   const picture = page.getByTestId('viewer-picture').locator('img');
   await expect
     .poll(() => picture.evaluate((img: HTMLImageElement) => img.naturalWidth))
     .toBeGreaterThan(0);
   await shot(page, testInfo, 'viewer-photo');
   await page.keyboard.press('Escape');
-  await thumbsRow.getByRole('button', { name: /^Open thumbnails/ }).click();
+  await thumbsRow.getByRole('button', { name: /^Open Poster and contact sheet · / }).click();
   const grid = page.getByRole('list', { name: 'Pictures in this result' });
   await expect(grid.locator('img').first()).toBeVisible();
   const thumbs = await grid.locator('img').count();
@@ -198,7 +198,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
 
   // --- Remove asks first, naming each result and its size. -----------------------------
   await nav(page, 'Jobs').click();
-  await webRow.getByRole('button', { name: /^Remove web-h264/ }).click();
+  await webRow.getByRole('button', { name: /^Remove Copy to watch · / }).click();
   const confirm = webRow.getByTestId('job-remove-confirm');
   await expect(confirm).toContainText('Delete what this job made?');
   await expect(confirm).toContainText(/\.mp4 · [\d.]+ [kKM]B/);
@@ -207,7 +207,7 @@ test('finished results open, save as a copy identical to the CLI, and are remove
   await confirm.getByRole('button', { name: 'Keep it' }).click();
   await expect(confirm).toBeHidden();
   await expect(webRow).toHaveCount(1);
-  await webRow.getByRole('button', { name: /^Remove web-h264/ }).click();
+  await webRow.getByRole('button', { name: /^Remove Copy to watch · / }).click();
   await webRow.getByRole('button', { name: 'Delete the result' }).click();
   await expect(webRow).toHaveCount(0);
 });
@@ -224,7 +224,7 @@ test('locking while a job runs asks first; "stop" requeues it with no attempt us
     preset: 'archive-hevc',
   });
   await nav(page, 'Jobs').click();
-  const row = jobRow(page, /^archive-hevc/);
+  const row = jobRow(page, /^Archive master · /);
   await expect(row.getByTestId('job-state')).toHaveText('Running', { timeout: 30_000 });
 
   await nav(page, 'Vault').click();
@@ -312,7 +312,8 @@ test('a lock that waits is shown until it happens; a job waiting for its server 
   await shot(page, testInfo, 'lock-pending');
 
   await nav(page, 'Jobs').click();
-  const row = jobRow(page, /^archive-hevc/);
+  // A job of no library file is named by what it makes alone.
+  const row = jobRow(page, /^Archive master$/);
   const time = since.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   await expect(row).toContainText(`Waiting for “lxc” — unreachable since ${time}.`);
   await expect(page.getByTestId('overall-eta')).toContainText('waiting for “lxc” to be reachable');

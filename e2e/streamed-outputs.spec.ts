@@ -83,7 +83,7 @@ test('a web-h264 result plays in the viewer with its length known, and seeks far
   await a.post('/v1/jobs', { fileId: file!.id, preset: 'web-h264' });
 
   await nav(page, 'Jobs').click();
-  const row = page.getByTestId('job-list').getByRole('article', { name: /^web-h264/ });
+  const row = page.getByTestId('job-list').getByRole('article', { name: /^Copy to watch · / });
   await expect(row.getByTestId('job-state')).toHaveText('Done', { timeout: 120_000 });
   await row.getByRole('button', { name: /^Play / }).click();
   const video = page.getByRole('dialog').getByTestId('player-video');

@@ -9,6 +9,7 @@ import type { DesktopJob } from './engine-client';
 import { ErrorCode, ErrorMessage } from './ErrorMessage';
 import { describeFailure } from './job-error-text';
 import { describeProgress, needsClock, reliableEta } from './job-progress-text';
+import { jobMatches, jobTitle } from './job-title';
 import { canOpen, ConfirmRemove, SaveResultsButton } from './JobResults';
 import { formatEta, formatPercent, formatTime, overallEta } from './format';
 import { useAutoDismiss } from './use-auto-dismiss';
@@ -58,13 +59,7 @@ export function JobsScreen() {
   // A running job's first seconds read "Starting…": the clock ticks while any job runs.
   const now = useNow(all.some(needsClock) ? 1_000 : undefined);
   const needle = search.trim().toLowerCase();
-  const visible = (j: DesktopJob) =>
-    matchesFilter(j, filter) &&
-    (!needle ||
-      j.preset.includes(needle) ||
-      j.id.includes(needle) ||
-      (j.fileName ?? '').toLowerCase().includes(needle) ||
-      (j.remote ?? '').toLowerCase().includes(needle));
+  const visible = (j: DesktopJob) => matchesFilter(j, filter) && jobMatches(j, needle);
   const shown = all.filter(visible);
   // Jobs that arrived since the screen was last looked at (started from the Make screen's
   // goals, the CLI, another window, a retry) but that the filter or search hides: said,
@@ -141,7 +136,7 @@ export function JobsScreen() {
         <input
           type="search"
           aria-label="Search jobs"
-          placeholder="Search preset, file or id"
+          placeholder="Search by what it makes, title or file name"
           value={search}
           onChange={(e) => choose({ search: e.target.value })}
         />
@@ -255,7 +250,7 @@ const JobRow = memo(function JobRow({
   const [confirming, setConfirming] = useState(false);
   const progress = job.state === 'running' ? describeProgress(job, now) : undefined;
   const failure = job.state === 'failed' ? describeFailure(job) : undefined;
-  const title = `${job.preset}${job.fileName ? ` · ${job.fileName}` : ''}`;
+  const title = jobTitle(job);
   const busy = actions.cancel.isPending || actions.retry.isPending || actions.remove.isPending;
   const failed: [string, unknown][] = [
     ['Could not cancel', actions.cancel.error],
@@ -266,7 +261,12 @@ const JobRow = memo(function JobRow({
   const finished = job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled';
 
   return (
-    <article className={`job job-${job.state}`} aria-label={title} data-testid={`job-${job.id}`}>
+    <article
+      className={`job job-${job.state}`}
+      aria-label={title}
+      data-testid={`job-${job.id}`}
+      data-preset={job.preset}
+    >
       <div className="job-top">
         <span className={`badge badge-${job.state}`} data-testid="job-state">
           {STATE_LABELS[job.state]}
@@ -277,6 +277,12 @@ const JobRow = memo(function JobRow({
         <span className="muted small">
           {job.remote ? `on ${job.remote}` : 'this computer'} · {formatTime(job.createdAt)}
           {job.attempts > 1 ? ` · attempt ${job.attempts} of ${job.maxAttempts}` : ''}
+          {/* For support: which preset made it, and from which file when a title names it. */}
+          {' · '}
+          <span className="job-preset" data-testid="job-preset">
+            {job.preset}
+            {job.title && job.fileName ? ` · ${job.fileName}` : ''}
+          </span>
         </span>
       </div>
       {(job.state === 'running' || job.state === 'queued') && (
@@ -284,7 +290,7 @@ const JobRow = memo(function JobRow({
           <progress
             max={100}
             value={progress?.bar}
-            aria-label={`Progress of ${job.preset}`}
+            aria-label={`Progress of ${title}`}
             aria-valuetext={
               progress?.bar === undefined
                 ? (progress?.main ?? 'waiting')
@@ -361,7 +367,7 @@ const JobRow = memo(function JobRow({
                   onMessage(
                     next && next.id !== job.id
                       ? `Retrying as a new job (${STATE_LABELS[next.state].toLowerCase()}).`
-                      : `Retrying ${job.preset}${next ? ` (${STATE_LABELS[next.state].toLowerCase()})` : ''}.`,
+                      : `Retrying ${title}${next ? ` (${STATE_LABELS[next.state].toLowerCase()})` : ''}.`,
                   ),
               })
             }

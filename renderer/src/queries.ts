@@ -22,6 +22,7 @@ import type {
   UnlockVaultBody,
 } from './engine-client';
 import { EngineError, needsVault } from './engine-client';
+import { jobTitle } from './job-title';
 import {
   JOB_LIST,
   JOB_LIST_LIMIT,
@@ -303,7 +304,7 @@ export function useJobEvents(): EventsState {
         const ranMs = (job.finishedAt ?? 0) - (job.startedAt ?? Infinity);
         if (before && ranMs >= LONG_JOB_MS) {
           notify(
-            `${job.preset}: ${FINISHED_WORDS[job.state] ?? job.state}`,
+            `${jobTitle(job)}: ${FINISHED_WORDS[job.state] ?? job.state}`,
             job.lastError?.message ?? '',
           );
         }

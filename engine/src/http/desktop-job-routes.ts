@@ -41,6 +41,7 @@ export function desktopJobView(
     ...jobView(job, false),
     fileId: job.options.libraryFile,
     fileName: fileName(job.options.libraryFile),
+    title: title(job.options.libraryFile),
     remote: job.options.remote,
     remotePhase:
       job.options.remote && job.state === 'running' && job.progress
@@ -48,6 +49,7 @@ export function desktopJobView(
         : undefined,
     playUrl: playPath(playSecret, job),
     filesUrl: filesPath(playSecret, job),
+    delivery: job.options.deliverTo ? session.delivery(job.id) : undefined,
     waiting: waitingView(job),
   });
 
@@ -60,6 +62,12 @@ export function desktopJobView(
       if (isKeepsakeError(err, 'NOT_FOUND')) return undefined; // gone from the library
       throw err;
     }
+  };
+
+  /** The item's title, so the Jobs screen says "Copy to watch · Christmas 1989". */
+  const title = (fileId: string | undefined): string | undefined => {
+    const vault = session.currentVault();
+    return fileId && vault ? session.items.title(vault, fileId) : undefined;
   };
 
   /** A queued job waiting for its paired server: named, with since when (not "soon"). */

@@ -151,7 +151,12 @@ describe('desktop jobs', () => {
       (j) => j.state === 'succeeded',
     );
     expect(done.fileName).toBe('photo.png');
+    expect(done.title).toBeUndefined();
     expect((await a.get<DesktopJob[]>('/v1/jobs')).map((j) => j.fileName)).toEqual(['photo.png']);
+    // The title the family gives the item names its jobs from then on.
+    const set = await a.call('PATCH', `/v1/library/files/${photo.id}`, { title: 'Christmas 1989' });
+    expect(set.status).toBe(200);
+    expect((await a.get<DesktopJob[]>('/v1/jobs')).map((j) => j.title)).toEqual(['Christmas 1989']);
   });
 
   it('a job for a paired server that is down says which server and since when', async () => {

@@ -195,6 +195,11 @@ export class LibraryItems {
     return new ItemLabelStore(this.db).set(vault, fileId, change);
   }
 
+  /** The title the family gave the item, if any (one row opened: for lists of jobs). */
+  title(vault: Vault, fileId: string): string | undefined {
+    return new ItemLabelStore(this.db).get([fileId], vault).get(fileId)?.title;
+  }
+
   /** The item's picture recorded under `name`, if any. */
   picture(fileId: string, name: string): StoredPreview | undefined {
     return pictureNamed(this.db, fileId, name);

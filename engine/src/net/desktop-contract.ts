@@ -277,6 +277,18 @@ export const SetLabelsSchema = Type.Object(
 );
 export type SetLabelsBody = Static<typeof SetLabelsSchema>;
 
+/** Recently watched, newest first: item ids and when (ms), never names; at most 50. */
+export const WatchedListSchema = Type.Object({
+  items: Type.Array(Type.Object({ fileId: FileId, watchedAt: Type.Number() })),
+});
+export type WatchedList = Static<typeof WatchedListSchema>;
+
+/** Items just played, newest first (one, or an old browser's list moved over once). */
+export const RememberWatchedSchema = Type.Object(
+  { fileIds: Type.Array(FileId, { minItems: 1, maxItems: 50 }) },
+  { additionalProperties: false },
+);
+
 /** A scan told to stop (it stops at its next step; nothing is then added). */
 export const ScanCancelledSchema = Type.Object({ cancelled: Type.Literal(true) });
 
@@ -297,7 +309,15 @@ export const SaveTaskSchema = Type.Object({
 });
 export type SaveTaskView = Static<typeof SaveTaskSchema>;
 
-export const SettingsSchema = Type.Object({ encryptOnAdd: Type.Boolean() });
+export const SettingsSchema = Type.Object({
+  encryptOnAdd: Type.Boolean(),
+  /**
+   * The folder automated delivery last saved into, offered again next time (a full path
+   * the user chose; kept by the engine, since the app's origin, and so its browser
+   * storage, changes every launch).
+   */
+  deliveryFolder: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+});
 export type SettingsView = Static<typeof SettingsSchema>;
 export const UpdateSettingsSchema = Type.Partial(SettingsSchema, {
   additionalProperties: false,
@@ -313,6 +333,8 @@ export const DesktopJobSchema = Type.Intersect([
     fileId: Type.Optional(Type.String()),
     /** That file's path in its folder, while the library holds it (the Jobs screen's name). */
     fileName: Type.Optional(Type.String()),
+    /** The title the family gave that file ("Christmas 1989"), while the vault is open. */
+    title: Type.Optional(Type.String()),
     /** A paired server's name, when the job runs there. */
     remote: Type.Optional(Type.String()),
     /**
@@ -344,6 +366,17 @@ export const DesktopJobSchema = Type.Intersect([
      * name), for showing images and thumbnails; valid until the engine restarts.
      */
     filesUrl: Type.Optional(Type.String()),
+    /**
+     * Automated mode: the results decrypted into the chosen folder. `path` is the file (or,
+     * for several outputs, the folder) written; the app shows only such paths in a folder.
+     */
+    delivery: Type.Optional(
+      Type.Union([
+        Type.Object({ state: Type.Literal('saving') }),
+        Type.Object({ state: Type.Literal('saved'), path: Type.String() }),
+        Type.Object({ state: Type.Literal('failed'), message: Type.String() }),
+      ]),
+    ),
     waiting: Type.Optional(
       Type.Object({ server: Type.String(), since: Type.Number(), lastError: Type.String() }),
     ),
