@@ -33,6 +33,12 @@ export interface RunOptions {
   graceMs?: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /**
+   * Readers of extra pipes FFmpeg writes to, as fd 3, 4, … (`pipe:3` in its argv): what
+   * an analysis prints (the metadata filter) or a small raw picture strip, read in memory
+   * so nothing of it touches the disk. The promise ends after every pipe has closed.
+   */
+  pipes?: readonly ((chunk: Buffer) => void)[];
 }
 
 /**
@@ -96,8 +102,11 @@ export function runFfmpeg(args: readonly string[], options: RunOptions): Promise
       cwd: options.cwd,
       // Nothing of the engine's environment (tokens, passwords, proxies) reaches FFmpeg.
       env: { ...options.env, LC_ALL: 'C' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.pipes ?? []).map(() => 'pipe' as const)],
     });
+    for (const [i, read] of (options.pipes ?? []).entries()) {
+      child.stdio[3 + i]?.on('data', (chunk: Buffer) => read(chunk));
+    }
     const stdout = child.stdout!;
     const stderrStream = child.stderr!;
     let stderr = '';

@@ -1,0 +1,256 @@
+// Analyses a digitised tape in one decoding pass: one FFmpeg, its decoded picture split
+// between the detectors, each fed only what it needs so the whole costs little more than
+// reading the tape (bench/tape.ts holds it to 1.5x a plain decode):
+//
+//   picture ─┬─ 2 s in every 10 ─ idet ─────────────────────────── print  (field order)
+//            ├─ a frame a second ─┬─ cropdetect ─────────────────── print  (overscan)
+//            │                    └─ bottom rows, grey ─ pipe:4             (head switching)
+//            └─ half size ─ scdet ─ blackdetect ─┬───────────────── print  (cuts)
+//                                                └─ 1 in 5 ─ signalstats ─ print (dropouts)
+//   sound ───┬─ silencedetect ───────────────────────────────────── print
+//            └─ 1 s blocks ─ astats ─────────────────────────────── print  (clipping)
+//
+// Every printer writes to pipe:3 unbuffered (tape-signals.ts reads it); nothing is written
+// to disk and no name or title is on the command line. FFmpeg goes on past a stretch it
+// cannot decode, and the gap in the frames' times says where it was.
+
+import { runFfmpeg, type Progress, type RunOptions } from './runner';
+import { BandMeter, STRIP_ROWS } from './tape-band';
+import { proposeCuts, type Cut, type Interval } from './tape-cuts';
+import { SignalCollector, type CropBox, type FieldCounts, type TapeSignals } from './tape-signals';
+
+export type FieldOrder = 'tff' | 'bff' | 'progressive' | 'unknown';
+
+export interface TapeAnalysis {
+  version: 1;
+  durationSeconds: number;
+  width: number;
+  height: number;
+  interlaced: boolean;
+  fieldOrder: FieldOrder;
+  /** idet's counts of frames judged each way (on the sampled stretches). */
+  fields: FieldCounts;
+  /** What to keep of the picture: overscan borders and the head-switching band removed. */
+  crop: CropBox;
+  /** Noisy rows found at the bottom (head switching). */
+  headSwitchingRows: number;
+  cuts: Cut[];
+  qc: {
+    hasAudio: boolean;
+    /** Stretches where many pictures had dropouts (streaks of outlier pixels). */
+    dropouts: Interval[];
+    /** Stretches whose sound hit full scale repeatedly. */
+    clippedAudio: Interval[];
+    /** Black stretches of ten seconds or more (and whether they were silent too). */
+    blank: (Interval & { silent: boolean })[];
+  };
+  /** Stretches FFmpeg could not decode (no pictures came out); the analysis went on past them. */
+  undecodable: Interval[];
+}
+
+export interface TapeMedia {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  hasAudio: boolean;
+}
+
+export interface TapeInput {
+  /** The loopback URL (or a path, in tests and the bench). */
+  url: string;
+  protocols: string;
+  format: string;
+  env?: Readonly<Record<string, string>>;
+}
+
+const PRINT = 'metadata=mode=print:direct=1:file=pipe\\\\:3';
+const APRINT = `a${PRINT}`;
+/** scdet's threshold: below it, a frame is not a scene change at all. */
+const SCENE_THRESHOLD = 10;
+const BLACK_MIN_SECONDS = 0.4;
+const SILENCE_MIN_SECONDS = 0.4;
+const SILENCE_NOISE = '-45dB';
+/** A sampled picture with more outlier pixels than this has a dropout. */
+const TOUT_LIMIT = 0.01;
+const BLANK_MIN_SECONDS = 10;
+
+/** The filter graph; its only output is the grey strip of the bottom rows (`[strip]`). */
+export function analysisGraph(media: TapeMedia): string {
+  const video = [
+    `[0:v:0]split=3[i][c][m]`,
+    `[i]select='lt(mod(n\\,250)\\,50)',idet,${PRINT},nullsink`,
+    `[c]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',split[c1][c2]`,
+    `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${PRINT},nullsink`,
+    `[c2]crop=iw:${STRIP_ROWS}:0:ih-${STRIP_ROWS},format=gray[strip]`,
+    `[m]scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=fast_bilinear,scdet=threshold=${SCENE_THRESHOLD},` +
+      `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,split[m1][m2]`,
+    `[m1]${PRINT},nullsink`,
+    `[m2]select='not(mod(n\\,5))',signalstats=stat=tout,${PRINT},nullsink`,
+  ];
+  const audio = media.hasAudio
+    ? [
+        `[0:a:0]asplit[a1][a2]`,
+        `[a1]silencedetect=n=${SILENCE_NOISE}:d=${SILENCE_MIN_SECONDS},${APRINT},anullsink`,
+        `[a2]asetnsamples=n=48000,astats=metadata=1:reset=1:measure_perchannel=none:` +
+          `measure_overall=Peak_level+Peak_count,${APRINT},anullsink`,
+      ]
+    : [];
+  return [...video, ...audio].join(';');
+}
+
+export function analysisArgs(input: TapeInput, media: TapeMedia): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-protocol_whitelist',
+    input.protocols,
+    '-format_whitelist',
+    input.format,
+    '-f',
+    input.format,
+    '-i',
+    input.url,
+    '-filter_complex',
+    analysisGraph(media),
+    '-map',
+    '[strip]',
+    '-fps_mode',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    'pipe:4',
+  ];
+}
+
+export async function analyseTape(
+  input: TapeInput,
+  media: TapeMedia,
+  run: Omit<RunOptions, 'durationSeconds' | 'env' | 'pipes' | 'onProgress'> & {
+    onProgress?: (p: Progress) => void;
+  },
+): Promise<TapeAnalysis> {
+  const collector = new SignalCollector();
+  const band = new BandMeter(media.width);
+  await runFfmpeg(analysisArgs(input, media), {
+    ...run,
+    env: input.env,
+    durationSeconds: media.durationSeconds,
+    pipes: [(chunk) => collector.push(chunk), (chunk) => band.push(chunk)],
+  });
+  return judge(collector.end(media.durationSeconds), band.bandRows(), media);
+}
+
+/** Turns what was measured into the analysis (pure; exported for tests). */
+export function judge(raw: TapeSignals, bandRows: number, media: TapeMedia): TapeAnalysis {
+  const s = relative(raw);
+  const duration = media.durationSeconds;
+  const { tff, bff, progressive } = s.fields;
+  const judged = tff + bff + progressive;
+  // Woven fields show one order clearly; a progressive picture with sharp moving edges
+  // fools idet both ways about equally.
+  const [major, minor] = tff >= bff ? [tff, bff] : [bff, tff];
+  const interlaced = judged > 0 && major >= 0.25 * judged && major >= 3 * minor;
+  const fieldOrder: FieldOrder =
+    judged === 0 ? 'unknown' : !interlaced ? 'progressive' : tff >= bff ? 'tff' : 'bff';
+  const blank = s.black
+    .filter((b) => b.end - b.start >= BLANK_MIN_SECONDS)
+    .map((b) => ({
+      ...b,
+      silent: s.silence.some((q) => q.start <= b.start + 0.5 && q.end >= b.end - 0.5),
+    }));
+  return {
+    version: 1,
+    durationSeconds: duration,
+    width: media.width,
+    height: media.height,
+    interlaced,
+    fieldOrder,
+    fields: s.fields,
+    crop: suggestCrop(s.crops, bandRows, media),
+    headSwitchingRows: bandRows,
+    cuts: proposeCuts({
+      durationSeconds: duration,
+      black: s.black,
+      silence: s.silence,
+      scenes: s.scenes,
+    }),
+    qc: {
+      hasAudio: media.hasAudio,
+      dropouts: stretches(
+        s.pictures.filter((p) => p.tout > TOUT_LIMIT).map((p) => p.at),
+        1,
+        1,
+      ),
+      clippedAudio: stretches(
+        s.sound.filter((q) => q.peak >= -0.1 && q.peakCount >= 4).map((q) => q.at),
+        1,
+        1,
+      ),
+      blank,
+    },
+    undecodable: undecodable(s.frameTimes, duration),
+  };
+}
+
+/** Times made relative to the first frame of each kind (MPEG-TS starts at 1.4 s, say). */
+function relative(s: TapeSignals): TapeSignals {
+  const v = s.firstVideo ?? 0;
+  const a = s.firstAudio ?? s.firstVideo ?? 0;
+  const iv = (i: Interval, o: number) => ({ start: r(i.start - o), end: r(i.end - o) });
+  return {
+    ...s,
+    scenes: s.scenes.map((x) => ({ ...x, at: r(x.at - v) })),
+    black: s.black.map((i) => iv(i, v)),
+    silence: s.silence.map((i) => iv(i, a)),
+    frameTimes: s.frameTimes.map((t) => t - v),
+    pictures: s.pictures.map((p) => ({ ...p, at: p.at - v })),
+    sound: s.sound.map((q) => ({ ...q, at: q.at - a })),
+  };
+}
+
+const r = (t: number) => Math.round(Math.max(0, t) * 1000) / 1000;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const even = (n: number) => n - (n % 2);
+
+function suggestCrop(crops: CropBox[], bandRows: number, media: TapeMedia): CropBox {
+  const box = crops.length
+    ? {
+        x: median(crops.map((c) => c.x))!,
+        y: median(crops.map((c) => c.y))!,
+        right: median(crops.map((c) => c.x + c.width))!,
+        bottom: median(crops.map((c) => c.y + c.height))!,
+      }
+    : { x: 0, y: 0, right: media.width, bottom: media.height };
+  const x = Math.max(0, box.x + (box.x % 2));
+  const y = Math.max(0, box.y + (box.y % 2));
+  const bottom = Math.min(box.bottom, media.height - bandRows);
+  return { x, y, width: even(Math.max(2, box.right - x)), height: even(Math.max(2, bottom - y)) };
+}
+
+/** Times (sorted) closer than `join` seconds as stretches of at least `min` seconds. */
+function stretches(times: number[], join: number, min: number): Interval[] {
+  const out: Interval[] = [];
+  for (const t of times) {
+    const last = out.at(-1);
+    if (last && t - last.end <= join) last.end = t;
+    else out.push({ start: t, end: t });
+  }
+  return out
+    .map((i) => ({ start: r(i.start), end: r(i.end + join / 2) }))
+    .filter((i) => i.end - i.start >= min);
+}
+
+/** Where the pictures stopped coming: a jump in the frames' times, or an early end. */
+function undecodable(times: number[], duration: number): Interval[] {
+  if (times.length === 0) return duration > 0 ? [{ start: 0, end: r(duration) }] : [];
+  const steps = times.slice(1).map((t, i) => t - times[i]!);
+  const step = median(steps) ?? 0.04;
+  const limit = Math.max(0.5, 10 * step);
+  const out: Interval[] = [];
+  for (const [i, d] of steps.entries()) {
+    if (d > limit) out.push({ start: r(times[i]! + step), end: r(times[i + 1]!) });
+  }
+  const last = times.at(-1)!;
+  if (duration - last > limit + step) out.push({ start: r(last + step), end: r(duration) });
+  return out;
+}
