@@ -17,7 +17,7 @@ import {
 } from './timeline-layout';
 import type { Layout, Row } from './timeline-layout';
 import { useTimelineStore } from './timeline-store';
-import { TimelineTile } from './TimelineTile';
+import { TimelineTile, timelineSprites } from './TimelineTile';
 import { useUiStore } from './ui-store';
 
 const MIN_TILE = 150;
@@ -47,6 +47,9 @@ export function Timeline(props: {
   const filters = useTimelineStore((s) => s.filters);
   const shown = useMemo(() => filterItems(props.items, filters), [props.items, filters]);
   const sections = useMemo(() => groupByMonth(shown), [shown]);
+
+  // The scrubbed strips are let go with the timeline (leaving the Library, locking the vault).
+  useEffect(() => () => timelineSprites.clear(), []);
 
   const scroller = useRef<HTMLDivElement>(null);
   const [box, setBox] = useState({ width: 0, height: 0 });

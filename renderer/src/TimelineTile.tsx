@@ -1,10 +1,20 @@
 // One item on the timeline: its picture (or, until there is one, its kind and name), how
 // long a video runs, a mark when it needs attention, and a tick box for selecting.
 import { memo, useState } from 'react';
-import type { MouseEvent } from 'react';
+import type { MouseEvent, PointerEvent } from 'react';
 import type { LibraryItem } from './engine-client';
 import { formatClock } from './format';
 import { dayWords, durationWords } from './item-words';
+import { PictureCache } from './picture-cache';
+import type { CachedPicture } from './picture-cache';
+import { frameAt, spriteView } from './sprite-scrub';
+
+/**
+ * The sprite strips of the videos scrubbed lately, in memory only; a strip is fetched the
+ * first time the pointer moves over its tile, never for a tile merely scrolled past. The
+ * timeline clears it when it goes away (as when the vault is locked).
+ */
+export const timelineSprites = new PictureCache({ limit: 24 });
 
 const KIND_WORDS: Record<LibraryItem['kind'], string> = {
   photo: 'Photo',
@@ -78,6 +88,7 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
   // Once asked for, a picture stays: a later fling does not blank a tile already shown.
   const [wanted, setWanted] = useState(!props.deferPicture);
   if (!props.deferPicture && !wanted) setWanted(true);
+  const scrubbing = useSpriteScrub(item);
   const className = ['tile', props.selected && 'selected', props.selecting && 'selecting']
     .filter(Boolean)
     .join(' ');
@@ -91,6 +102,8 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
         aria-label={spokenName(item)}
         onFocus={() => props.onFocusTile(index)}
         onClick={(e) => props.onOpen(index, e)}
+        onPointerMove={scrubbing.onPointerMove}
+        onPointerLeave={scrubbing.onPointerLeave}
       >
         {thumb && wanted ? (
           <img src={thumb} alt={label} loading="lazy" decoding="async" draggable={false} />
@@ -100,6 +113,7 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
             <span className="tile-placeholder-name">{item.name}</span>
           </span>
         )}
+        {scrubbing.view}
         {item.kind === 'video' && item.durationSeconds !== undefined && (
           <span className="tile-duration">{formatClock(item.durationSeconds)}</span>
         )}
@@ -133,3 +147,73 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
     </div>
   );
 });
+
+/**
+ * Hover-scrubbing: while a mouse moves across a video's tile, the frame of its sprite
+ * strip for that place across (the left edge is the start, the right edge the end), with
+ * a thin bar marking the place; the poster again when the pointer leaves. Touch and the
+ * keyboard are left as they are: a tap or Enter opens the video.
+ */
+function useSpriteScrub(item: LibraryItem) {
+  const src = item.pictures.sprite;
+  const frames = item.pictures.spriteFrames ?? 0;
+  // Where across the tile the pointer is (0 to 1), and the tile's shape (width / height).
+  const [pos, setPos] = useState<{ at: number; box: number } | undefined>();
+  const [strip, setStrip] = useState<CachedPicture | undefined>();
+  const active = src !== undefined && frames > 1;
+
+  const onPointerMove = (e: PointerEvent<HTMLElement>) => {
+    if (!active || e.pointerType === 'touch') return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    if (rect.width <= 0 || rect.height <= 0) return;
+    const box = rect.width / rect.height;
+    // A quarter of a percent is finer than a pixel on any tile: no re-render below it.
+    const next = Math.round(Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width)) * 400);
+    setPos((prev) =>
+      prev?.at === next / 400 && prev.box === box ? prev : { at: next / 400, box },
+    );
+    if (pos === undefined) {
+      // Just arrived: take the strip from the cache, or fetch it (once, however many
+      // moves come before it arrives). A strip evicted since the last visit is fetched again.
+      const held = timelineSprites.peek(src);
+      setStrip(held);
+      if (!held) {
+        timelineSprites.get(src).then(
+          (loaded) => setStrip(loaded),
+          () => {}, // No strip (not made, or the vault locked): the poster stays.
+        );
+      }
+    }
+  };
+  const onPointerLeave = () => setPos(undefined);
+
+  let view = null;
+  if (active && pos !== undefined) {
+    const { at } = pos;
+    const frame = frameAt(at, frames);
+    const css = strip ? spriteView(frame, { ...strip, frames }, pos.box) : undefined;
+    view = (
+      <>
+        {css && strip && (
+          <span
+            className="tile-scrub"
+            data-testid="tile-scrub"
+            data-frame={frame}
+            aria-hidden="true"
+            style={{
+              backgroundImage: `url("${strip.url}")`,
+              backgroundSize: css.size,
+              backgroundPosition: css.position,
+            }}
+          />
+        )}
+        <span
+          className="tile-scrub-bar"
+          aria-hidden="true"
+          style={{ width: `${(at * 100).toFixed(2)}%` }}
+        />
+      </>
+    );
+  }
+  return { onPointerMove, onPointerLeave, view };
+}
