@@ -17,6 +17,8 @@ export interface ProbedStream {
   height?: number;
   /** Cover art stored as a one-frame video stream (not the picture to encode). */
   attachedPic?: boolean;
+  /** Frames per second (`avg_frame_rate`, e.g. 25 or 29.97), when the stream states one. */
+  frameRate?: number;
 }
 
 export interface ProbeResult {
@@ -135,7 +137,17 @@ export function toStream(raw: Json): ProbedStream {
   if (height !== undefined) stream.height = height;
   const disposition = isObject(raw.disposition) ? raw.disposition : {};
   if (disposition.attached_pic === 1) stream.attachedPic = true;
+  const rate = frameRate(raw.avg_frame_rate) ?? frameRate(raw.r_frame_rate);
+  if (stream.type === 'video' && rate !== undefined) stream.frameRate = rate;
   return stream;
+}
+
+/** "30000/1001" → 29.97; "0/0" (unknown) and anything outside 1–240 → undefined. */
+function frameRate(value: unknown): number | undefined {
+  const m = typeof value === 'string' ? /^(\d+)\/(\d+)$/.exec(value) : null;
+  if (!m || Number(m[2]) === 0) return undefined;
+  const fps = Number(m[1]) / Number(m[2]);
+  return fps >= 1 && fps <= 240 ? fps : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { getRemote, listRemotes, removeRemote, saveRemote } from '../remote/remo
 import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { activityEntries } from './activity-names';
+import { clipRoutes } from './desktop-clip-routes';
 import { goalRoutes } from './desktop-goal-routes';
 import { jobRoutes } from './desktop-job-routes';
 import { itemRoutes } from './desktop-item-routes';
@@ -33,6 +34,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     const app = plain.withTypeProvider<TypeBoxTypeProvider>();
     await plain.register(libraryRoutes({ session }));
     await plain.register(itemRoutes(options));
+    await plain.register(clipRoutes(options));
     await plain.register(jobRoutes(options));
     await plain.register(goalRoutes(options));
 

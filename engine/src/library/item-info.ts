@@ -31,6 +31,8 @@ export interface ItemInfo {
   /** Degrees clockwise the stored picture is turned when shown. */
   rotation: number;
   displayAspect?: string;
+  /** Frames per second of the picture, for frame-accurate clip boundaries. */
+  frameRate?: number;
   videoCodec?: string;
   audioCodec?: string;
   hasAudio: boolean;
@@ -158,6 +160,7 @@ function fromProbe(item: ItemToRead, probed: ProbeResult): ItemInfo {
     info.height = probed.media.height;
     info.videoCodec = video.codec;
     if (probed.displayAspect !== undefined) info.displayAspect = probed.displayAspect;
+    if (video.frameRate !== undefined) info.frameRate = video.frameRate;
   }
   if (audio) info.audioCodec = audio.codec;
   if (item.kind === 'video' && !video) {
