@@ -17,6 +17,7 @@ import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './exe
 import type { Job } from './queue';
 import { sweepRemoteLeftovers } from './remote-leftovers';
 import { SqliteJobQueue } from './sqlite-queue';
+import { executeTapeAnalysis, isTapeAnalysis } from './tape-job';
 import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
 
 export interface JobEngineOptions {
@@ -143,7 +144,11 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
   if ('vault' in options.keys) await sweepRemoteLeftovers(jobOutputRoot(options.dataDir), queue);
   // A job names a paired server to run there; the vault's keys stay on this machine.
   const execute: ExecuteFn = (job, control) => {
-    if (!job.options.remote) return executeJob(job, env, control);
+    if (!job.options.remote) {
+      return isTapeAnalysis(job)
+        ? executeTapeAnalysis(job, env, control)
+        : executeJob(job, env, control);
+    }
     if (!vault) {
       throw new KeepsakeError(
         'FEATURE_UNAVAILABLE',
