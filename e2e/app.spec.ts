@@ -190,8 +190,8 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
 
   // --- Jobs: both reach Done through live events (no reload, no polling). -----------------
   const list = page.getByTestId('job-list');
-  const web = list.getByRole('article', { name: /^web-h264/ });
-  const hls = list.getByRole('article', { name: /^hls-playback/ });
+  const web = list.getByRole('article', { name: /^Copy to watch · / });
+  const hls = list.getByRole('article', { name: /^Copy to watch on the TV · / });
   await expect(web).toBeVisible();
   await expect(hls).toBeVisible();
   // Sample what the rows show while the jobs run: states and progress lines.
@@ -272,7 +272,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   const outDir = await mkdtemp(join(media, 'Delivered-'));
   await page.getByLabel('Output folder').fill(outDir);
   await page.getByRole('button', { name: 'Start job' }).click();
-  const remux = list.getByRole('article', { name: /^remux/ });
+  const remux = list.getByRole('article', { name: /^Repackaged copy · / });
   await expect(remux.getByTestId('job-state')).toHaveText('Done', { timeout: 60_000 });
   await expect.poll(async () => (await readdir(outDir)).length, { timeout: 20_000 }).toBe(1);
   console.log(`automated mode delivered: ${(await readdir(outDir)).join(', ')}`);
@@ -291,7 +291,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await crop.fill('9999:9999:0:0');
   await page.getByTestId('param-denoise').selectOption('off');
   await page.getByRole('button', { name: 'Start job' }).click();
-  const vhs = list.getByRole('article', { name: /^vhs-restore/ });
+  const vhs = list.getByRole('article', { name: /^Restored copy · / });
   await expect(vhs.getByTestId('job-state')).toHaveText('Failed', { timeout: 60_000 });
   await expect(vhs.getByTestId('job-error')).toContainText('crop');
   // The code is there for support, apart and in small print, not run into the sentence.
@@ -309,7 +309,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await page.getByTestId('param-speed').selectOption('veryslow');
   await page.getByTestId('param-crf').fill('0');
   await page.getByRole('button', { name: 'Start job' }).click();
-  const hevc = list.getByRole('article', { name: /^archive-hevc/ });
+  const hevc = list.getByRole('article', { name: /^Archive master · / });
   await expect(hevc.getByTestId('job-state')).toHaveText('Running', { timeout: 30_000 });
   // Plain words on the main line (how far, how long); fps and speed only in the details.
   await expect(hevc.locator('.stats')).toHaveText(
@@ -516,7 +516,7 @@ test('a queue of 1,000 jobs stays light: a virtualised list fed by one event bat
   await page.getByRole('button', { name: /^Running/ }).click();
   await expect(list.getByRole('listitem').first()).toHaveAttribute('aria-setsize', '10');
   await expect(list.getByRole('article').first()).toContainText('Running');
-  await page.getByRole('searchbox', { name: 'Search jobs' }).fill('hls');
+  await page.getByRole('searchbox', { name: 'Search jobs' }).fill('on the TV');
   await expect(list.getByRole('listitem').first()).toHaveAttribute('aria-setsize', '5');
   await expect(list.getByRole('article')).toHaveCount(5);
   await shot(page, testInfo, 'jobs-1000');
@@ -644,7 +644,7 @@ test('pairs with a server after comparing its fingerprint, runs a job there, unp
     await page.getByRole('radio', { name: /^web-h264/ }).check();
     await page.getByRole('radio', { name: /^nas/ }).check();
     await page.getByRole('button', { name: 'Start job' }).click();
-    const row = page.getByTestId('job-list').getByRole('article', { name: /^web-h264/ });
+    const row = page.getByTestId('job-list').getByRole('article', { name: /^Copy to watch · / });
     await expect(row).toContainText('on nas');
     await expect(row.getByTestId('job-state')).toHaveText('Done', { timeout: 120_000 });
     await row.getByRole('button', { name: /^Play / }).click();
