@@ -45,6 +45,7 @@ const items = (n: number | undefined) =>
 
 const SETTING_NAMES: Record<string, string> = {
   encryptOnAdd: 'protect files as soon as they are added',
+  deliveryFolder: 'folder for finished copies',
 };
 
 const PHRASES: Record<string, Phrase> = {

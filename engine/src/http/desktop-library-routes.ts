@@ -6,7 +6,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Readable } from 'node:stream';
-import { basename, isAbsolute } from 'node:path';
+import { basename, isAbsolute, normalize } from 'node:path';
 import { backgroundFailure } from '../session/library-background';
 import type { DesktopSession } from '../session/session';
 import { KeepsakeError } from '../core/errors';
@@ -259,6 +259,16 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
       handler: async (request) => session.saves.get(request.params.id),
     });
 
+    // --- Recently watched: ids and times in the engine, names stay in the library ------
+    app.route({
+      ...DESKTOP_ROUTES.recentlyWatched,
+      handler: async () => ({ items: session.watched() }),
+    });
+    app.route({
+      ...DESKTOP_ROUTES.rememberWatched,
+      handler: async (request) => ({ items: session.rememberWatched(request.body.fileIds) }),
+    });
+
     // --- Settings -----------------------------------------------------------------------
 
     app.route({ ...DESKTOP_ROUTES.settings, handler: async () => session.settings() });
@@ -266,6 +276,10 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     app.route({
       ...DESKTOP_ROUTES.updateSettings,
       handler: async (request) => {
+        const folder = request.body.deliveryFolder;
+        if (folder !== undefined && (!isAbsolute(folder) || normalize(folder) !== folder)) {
+          throw new KeepsakeError('USAGE', 'choose a folder for finished copies (a full path)');
+        }
         const settings = session.updateSettings(request.body);
         session.record('settings.change', undefined, 'ok', JSON.stringify(request.body));
         return settings;

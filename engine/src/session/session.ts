@@ -12,14 +12,15 @@ import { openJobEngine, type JobEngine } from '../jobs/job-engine';
 import { runRemote } from '../remote/remote-runner';
 import type { WorkerOptions } from '../jobs/worker';
 import { deliverNamed, deliveryName } from '../jobs/deliver';
+import { deliveryOf, recordDelivery, type Delivery } from '../jobs/deliveries';
 import type { Job } from '../jobs/queue';
 import { InfoReader } from '../library/info-reader';
 import { PreviewMaker } from '../library/preview-maker';
 import { Library } from '../library/library';
 import { LibraryItems } from '../library/library-items';
+import { recentlyWatched, rememberWatched, type Watched } from '../library/recently-watched';
 import { backgroundFailure, readLibraryInBackground } from './library-background';
 import { SaveTasks } from './save-tasks';
-import { CutListStore } from '../tape/cut-list-store';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../audit/audit';
 import {
@@ -65,8 +66,6 @@ export class DesktopSession {
   readonly previews: PreviewMaker;
   /** Every item with its facts, labels and pictures, for the library screens. */
   readonly items: LibraryItems;
-  /** Each tape's cut lists, every saved version, sealed with the vault. */
-  readonly cutLists: CutListStore;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -97,7 +96,6 @@ export class DesktopSession {
       Promise.resolve(this.requireEngine().env.ffmpeg),
     );
     this.items = new LibraryItems(this.db, options.dataDir);
-    this.cutLists = new CutListStore(this.db);
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }
@@ -300,6 +298,20 @@ export class DesktopSession {
     return writeSettings(this.db, changes);
   }
 
+  /** Recently watched, newest first: ids and times only. */
+  watched(): Watched[] {
+    return recentlyWatched(this.db);
+  }
+
+  rememberWatched(fileIds: readonly string[]): Watched[] {
+    return rememberWatched(this.db, fileIds);
+  }
+
+  /** Where automated delivery put a job's results, once it has started. */
+  delivery(jobId: string): Delivery | undefined {
+    return deliveryOf(this.db, jobId);
+  }
+
   /** Runs at every lock, e.g. to drop decrypted data held in memory. */
   onLock(listener: () => void): void {
     this.lockListeners.push(listener);
@@ -399,10 +411,19 @@ export class DesktopSession {
     const dir = job.options.deliverTo;
     if (job.state !== 'succeeded' || !dir) return;
     try {
+      recordDelivery(this.db, job.id, { state: 'saving' });
       const written = await deliverNamed(job, vault, dir, deliveryName(job));
+      recordDelivery(this.db, job.id, { state: 'saved', path: written });
       this.record('job.deliver', job.id, 'ok', written);
     } catch (err) {
-      this.record('job.deliver', job.id, 'error', (err as Error).message);
+      const message = (err as Error).message;
+      // The job may have been deleted meanwhile: its delivery row cannot outlive it.
+      try {
+        recordDelivery(this.db, job.id, { state: 'failed', message });
+      } catch {
+        // Gone with its job.
+      }
+      this.record('job.deliver', job.id, 'error', message);
     }
   }
 

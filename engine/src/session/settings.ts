@@ -7,6 +7,8 @@ import { stmt, type Db } from '../jobs/db';
 export interface DesktopSettings {
   /** Encrypt files into the vault as soon as a folder is added: "added" means "protected". */
   encryptOnAdd: boolean;
+  /** Where automated delivery last saved, offered again (a full path the user chose). */
+  deliveryFolder?: string;
 }
 
 export const DEFAULT_SETTINGS: DesktopSettings = { encryptOnAdd: true };
@@ -22,6 +24,7 @@ export function readSettings(db: Db): DesktopSettings {
       stored.encryptOnAdd === undefined
         ? DEFAULT_SETTINGS.encryptOnAdd
         : stored.encryptOnAdd === 'true',
+    ...(stored.deliveryFolder ? { deliveryFolder: stored.deliveryFolder } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ import { migration as libraryPreviews } from './010-library-previews';
 import { migration as jobsByLibraryFile } from './011-jobs-by-library-file';
 import { migration as libraryLabels } from './012-library-labels';
 import { migration as tapeCutLists } from './013-tape-cut-lists';
+import { migration as libraryWatched } from './014-library-watched';
+import { migration as jobDeliveries } from './015-job-deliveries';
 
 export type { Migration } from './migration';
 
@@ -37,4 +39,6 @@ export const MIGRATIONS: readonly Migration[] = [
   jobsByLibraryFile,
   libraryLabels,
   tapeCutLists,
+  libraryWatched,
+  jobDeliveries,
 ];

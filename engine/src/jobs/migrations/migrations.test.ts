@@ -229,6 +229,37 @@ const cases: readonly Case[] = [
       expect(count(db, 'tape_cut_lists')).toBe(0);
     },
   },
+  {
+    adds: ['library_watched'],
+    seed: (db) => {
+      db.exec(`INSERT INTO library_watched (file_id, watched_at) VALUES ('m1', 14)`);
+    },
+    check: (db) => {
+      expect(() =>
+        db.exec(`INSERT INTO library_watched (file_id, watched_at) VALUES ('nobody', 1)`),
+      ).toThrow(/FOREIGN KEY/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'library_watched')).toBe(0);
+    },
+  },
+  {
+    adds: ['job_deliveries'],
+    seed: (db) => {
+      db.exec(
+        `INSERT INTO job_deliveries (job_id, state, path, at) VALUES ('j1', 'saved', '/o/a.mp4', 15)`,
+      );
+    },
+    check: (db) => {
+      expect(() => db.exec(`UPDATE job_deliveries SET state = 'bogus'`)).toThrow(
+        /CHECK constraint/,
+      );
+      expect(() =>
+        db.exec(`INSERT INTO job_deliveries (job_id, state, at) VALUES ('nobody', 'saving', 1)`),
+      ).toThrow(/FOREIGN KEY/);
+      db.exec(`DELETE FROM jobs WHERE id = 'j1'`);
+      expect(count(db, 'job_deliveries')).toBe(0);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
