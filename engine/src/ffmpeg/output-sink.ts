@@ -70,13 +70,24 @@ export interface SinkOptions {
   /** Bodies up to this size are held in memory; larger ones are spooled, encrypted. */
   memoryLimit?: number;
   /**
-   * Rewrites a body before it is sealed (the engine's own metadata in a WebP, which FFmpeg
-   * cannot write); undefined keeps it. Only bodies held in memory (up to `memoryLimit`)
-   * pass through it: a larger one is sealed as FFmpeg wrote it.
+   * A rewrite of the output named, before it is sealed (the engine's own metadata in a
+   * WebP, which FFmpeg cannot write); undefined keeps it as written. It sees the body as
+   * it arrives, then rewrites a second read of it, so bodies too large to hold in memory
+   * (spooled) pass through it too.
    */
-  finish?: (name: string, body: Buffer) => Buffer | undefined;
+  finish?: (name: string) => BodyRewrite | undefined;
   /** Called for each upload received, before any check (tests). */
   onRequest?: (method: string | undefined, path: string | undefined) => void;
+}
+
+/** A streaming rewrite of one body (ffmpeg/webp-metadata.ts's WebpRewrite is one). */
+export interface BodyRewrite {
+  /** Every byte of the body as it arrives, in order. */
+  see(part: Buffer): void;
+  /** Once the whole body was seen: the size of the rewritten body (throws to refuse it). */
+  size(): number;
+  /** The rewritten body, from the body's bytes read again in order. */
+  rewrite(body: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterable<Buffer>;
 }
 
 /** Output names FFmpeg may use: a few plain path segments, nothing that climbs. */
@@ -110,6 +121,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     previous: Promise<void>,
   ): Promise<void> => {
     const chunks = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const rewrite = options.finish?.(name);
     const held: Buffer[] = [];
     let heldBytes = 0;
     let ended = false;
@@ -119,6 +131,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
         ended = true;
         break;
       }
+      rewrite?.see(next.value);
       held.push(next.value);
       heldBytes += next.value.length;
     }
@@ -126,11 +139,11 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     if (ended) {
       await previous.catch(() => undefined);
-      const whole = options.finish && Buffer.concat(held);
-      const body = whole && options.finish!(name, whole);
-      if (body) {
-        whole.fill(0); // the plaintext as FFmpeg wrote it does not linger until the next GC
-        await seal(name, dest, Readable.from([body], { objectMode: false }), body.length);
+      if (rewrite) {
+        const size = rewrite.size();
+        await seal(name, dest, Readable.from(rewrite.rewrite(held), { objectMode: false }), size);
+        // The plaintext as FFmpeg wrote it does not linger until the next GC.
+        for (const part of held) part.fill(0);
       } else {
         await seal(name, dest, Readable.from(held, { objectMode: false }), heldBytes);
       }
@@ -148,6 +161,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
         yield part;
       }
       for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        rewrite?.see(next.value);
         size += next.value.length;
         yield next.value;
       }
@@ -162,7 +176,16 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
       const plain = new DecryptStream(spoolKey, context);
       ciphertext.on('error', (err) => plain.destroy(err));
       await previous.catch(() => undefined);
-      await seal(name, dest, ciphertext.pipe(plain), size);
+      const decrypted = ciphertext.pipe(plain);
+      if (rewrite) {
+        const rewritten = rewrite.size();
+        const body = Readable.from(rewrite.rewrite(decrypted), { objectMode: false });
+        // A failure to read the spool back fails the seal, not the process.
+        body.on('error', () => decrypted.destroy());
+        await seal(name, dest, body, rewritten);
+      } else {
+        await seal(name, dest, decrypted, size);
+      }
     } finally {
       await rm(spool, { force: true });
     }

@@ -93,6 +93,8 @@ export interface ProbedOutput {
   formatName: string;
   durationSeconds: number;
   streams: ProbedStream[];
+  /** The container's tags (title, date, creation_time…), as FFprobe names them. */
+  tags: Record<string, string>;
 }
 
 /**
@@ -133,6 +135,13 @@ export async function probeOutputUrl(
       stream.durationSeconds ??= tagDuration(raw) ?? durationSeconds;
       return stream;
     });
-    return { formatName: str(format.format_name) ?? '', durationSeconds, streams };
+    const tags: Record<string, string> = {};
+    const raw = format.tags;
+    if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+      for (const [key, value] of Object.entries(raw)) {
+        if (typeof value === 'string') tags[key] = value;
+      }
+    }
+    return { formatName: str(format.format_name) ?? '', durationSeconds, streams, tags };
   });
 }

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { exifFor, xmpFor } from '../presets/photo-labels';
 import { freshDir } from '../testing/tmp';
 import { locateFfmpeg } from './locate';
-import { addWebpMetadata } from './webp-metadata';
+import { addWebpMetadata, webpRewriter } from './webp-metadata';
 
 const run = promisify(execFile);
 
@@ -47,7 +47,7 @@ describe('addWebpMetadata', () => {
   it('adds the title and date as EXIF and XMP; the picture is untouched', async () => {
     const labels = { title: 'Christmas 1989 — Oma & Opa <3', date: '1989-12-24T18:30:00+01:00' };
     for (const webp of [await ffmpegWebp(), await ffmpegWebp(['-lossless', '1'])]) {
-      const out = addWebpMetadata(webp, { exif: exifFor(labels), xmp: xmpFor(labels) });
+      const out = await addWebpMetadata(webp, { exif: exifFor(labels), xmp: xmpFor(labels) });
       expect(pictureChunk(out).equals(pictureChunk(webp))).toBe(true);
 
       const meta = await sharp(out).metadata();
@@ -69,7 +69,7 @@ describe('addWebpMetadata', () => {
       expect(a!.equals(b!)).toBe(true);
 
       // Done again (a retry), the old metadata is replaced, not doubled.
-      const again = addWebpMetadata(out, { exif: exifFor({ date: '2001-02-03' }) });
+      const again = await addWebpMetadata(out, { exif: exifFor({ date: '2001-02-03' }) });
       const twice = await sharp(again).metadata();
       expect(twice.xmp).toBeUndefined();
       expect(await exifr.parse(twice.exif!, { reviveValues: false })).toMatchObject({
@@ -78,9 +78,48 @@ describe('addWebpMetadata', () => {
     }
   });
 
-  it('refuses what is not a WebP', () => {
-    expect(() =>
+  it('puts right the RIFF size FFmpeg leaves at 0 when it streams a large WebP', async () => {
+    const webp = await ffmpegWebp(['-lossless', '1']);
+    const streamed = Buffer.from(webp);
+    streamed.writeUInt32LE(0, 4); // as the sink receives one over 32 KiB
+    await expect(sharp(streamed).metadata()).rejects.toThrow();
+    const fixed = await addWebpMetadata(streamed, {});
+    expect(fixed.equals(webp)).toBe(true);
+    const labelled = await addWebpMetadata(streamed, { exif: exifFor({ date: '2001-02-03' }) });
+    expect(await sharp(labelled).metadata()).toMatchObject({ width: 320, height: 240 });
+  });
+
+  it('refuses what is not a WebP, or one cut short', async () => {
+    await expect(
       addWebpMetadata(Buffer.from('not a picture at all'), { xmp: Buffer.from('x') }),
-    ).toThrow(/not a WebP/);
+    ).rejects.toThrow(/not a WebP/);
+    const webp = await ffmpegWebp();
+    await expect(
+      addWebpMetadata(webp.subarray(0, webp.length - 100), { xmp: Buffer.from('x') }),
+    ).rejects.toThrow(/runs past the end/);
+  });
+
+  it('gives the same bytes whatever pieces the file streams by in', async () => {
+    const labels = { title: 'Sommer', date: '1975-07' };
+    const metadata = { exif: exifFor(labels), xmp: xmpFor(labels) };
+    for (const webp of [await ffmpegWebp(), await ffmpegWebp(['-lossless', '1'])]) {
+      const whole = await addWebpMetadata(webp, metadata);
+      for (const piece of [1, 7, 4096]) {
+        const parts: Buffer[] = [];
+        for (let at = 0; at < webp.length; at += piece) parts.push(webp.subarray(at, at + piece));
+        const rewriter = webpRewriter(metadata);
+        for (const part of parts) rewriter.see(part);
+        const out: Buffer[] = [];
+        for await (const part of rewriter.rewrite(parts)) out.push(part);
+        expect(rewriter.size()).toBe(whole.length);
+        expect(Buffer.concat(out).equals(whole)).toBe(true);
+      }
+      // A year-month date: XMP carries it as given; EXIF, which needs a whole day, does not.
+      const meta = await sharp(whole).metadata();
+      expect(meta.xmp!.toString('utf8')).toContain('<photoshop:DateCreated>1975-07<');
+      expect(await exifr.parse(meta.exif!, { reviveValues: false })).not.toHaveProperty(
+        'DateTimeOriginal',
+      );
+    }
   });
 });

@@ -1,12 +1,16 @@
 // A server's job keys: in memory only, each with a time to live. The server never writes
 // them anywhere, so after a restart (or once a key expires) the job waits, visibly, for
-// its client to send the keys again instead of failing or guessing.
+// its client to send the keys again instead of failing or guessing. The item's title and
+// date come with the keys and are kept the same way: never in engine.db, never on disk.
 
 import type { JobKeys } from '../jobs/execute';
 import type { JobKeysBody } from '../net/contract';
 
 export function jobKeysFrom(body: JobKeysBody): JobKeys {
+  const { title, date } = body.labels ?? {};
+  const labels = title || date ? { ...(title ? { title } : {}), ...(date ? { date } : {}) } : {};
   return {
+    ...(Object.keys(labels).length > 0 ? { labels } : {}),
     input: { fileKey: Buffer.from(body.input, 'base64') },
     output: {
       dir: '',
@@ -25,6 +29,7 @@ function copyKeys(keys: JobKeys): JobKeys {
   return {
     input: 'fileKey' in keys.input ? { fileKey: Buffer.from(keys.input.fileKey) } : keys.input,
     output: { ...keys.output, masterKey: Buffer.from(keys.output.masterKey) },
+    ...(keys.labels ? { labels: { ...keys.labels } } : {}),
   };
 }
 

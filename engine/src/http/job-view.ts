@@ -21,6 +21,10 @@ export function jobView(job: JobSnapshot, waitingForKeys: boolean): JobView {
     progress: job.progress,
     lastError: job.lastError,
     notes: [...job.notes],
-    outputs: job.outputs.map((o) => ({ name: o.name, size: o.size })),
+    outputs: job.outputs.map((o) => ({
+      name: o.name,
+      size: o.size,
+      ...(o.labels ? { labels: [...o.labels] } : {}),
+    })),
   };
 }

@@ -28,15 +28,22 @@ import {
   type SealedOutput,
 } from '../ffmpeg/output-sink';
 import { probeInput, sniffRefused } from '../ffmpeg/probe';
-import { addWebpMetadata } from '../ffmpeg/webp-metadata';
+import { webpRewriter } from '../ffmpeg/webp-metadata';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
-import { LABEL_FLAVOURS, ffmetadataDocument, type OutputLabels } from '../presets/output-labels';
+import {
+  LABEL_FLAVOURS,
+  ffmetadataDocument,
+  type LabelKind,
+  type OutputLabels,
+} from '../presets/output-labels';
 import { exifFor, xmpFor } from '../presets/photo-labels';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import { openJobLabels } from './job-labels';
+import { readCarriedLabels } from './output-labels-read';
+import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
@@ -65,6 +72,11 @@ export interface JobKeys {
   input: FileKeySource;
   /** Wraps the outputs' file keys. */
   output: Vault;
+  /**
+   * The item's title and date, as a server's client sent them with the keys (held in
+   * memory like them). Absent: those sealed in the job's options, if any (job-labels.ts).
+   */
+  labels?: OutputLabels;
 }
 
 export interface ExecuteResult {
@@ -119,6 +131,20 @@ function labelDocuments(labels: OutputLabels | undefined): Record<string, string
   return Object.keys(documents).length > 0 ? documents : undefined;
 }
 
+/** The photo's own capture date as labels, when the input has one in its EXIF. */
+async function sourceDateLabels(source: ByteSource): Promise<OutputLabels | undefined> {
+  const date = await photoSourceDate(await readHead(source, PHOTO_HEAD_BYTES));
+  return date ? { date } : undefined;
+}
+
+/** What a photo's EXIF and XMP carry of `labels` (photo-labels.ts writes both when given). */
+function photoLabelKinds(labels: OutputLabels): LabelKind[] {
+  const kinds: LabelKind[] = [];
+  if (labels.title) kinds.push('title');
+  if (labels.date && xmpFor({ date: labels.date })) kinds.push('date');
+  return kinds;
+}
+
 async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source.stream(0, Math.min(length, source.size))) {
@@ -144,7 +170,7 @@ export async function executeJob(
       throw new KeepsakeError('UNSUPPORTED_INPUT', refused, { file: job.input.path });
     }
     // The item's title and date reach FFmpeg through the loopback, not its argv.
-    const labels = openJobLabels(keys.output, job.options);
+    const labels = keys.labels ?? openJobLabels(keys.output, job.options);
     const documents = labelDocuments(labels);
     loopback = await serveLoopback(source, { documents });
     const served = loopback;
@@ -165,16 +191,33 @@ export async function executeJob(
     const dir = await jobScratch(env.scratch, job.id);
     const staging = stagingDir(job);
     await mkdir(staging, { recursive: true, mode: 0o700 });
-    // Outputs whose labels the engine writes itself (Step.labelled), known once built.
+    // Outputs whose labels the engine writes itself (Step.labelled), known once built, and
+    // what it writes there: the item's labels, else the photo's own capture date.
     const labelled = new Set<string>();
+    let photoLabels: OutputLabels | undefined;
+    /** Per output, which labels it carries (JobOutput.labels). */
+    const carried = new Map<string, LabelKind[]>();
     sink = await serveOutputSink({
       dir: staging,
       vault: keys.output,
       memoryLimit: env.sinkMemoryLimit,
-      finish: (name, body) =>
-        labels && labelled.has(name)
-          ? addWebpMetadata(body, { exif: exifFor(labels), xmp: xmpFor(labels) })
-          : undefined,
+      // Every WebP is rewritten: FFmpeg cannot state a large one's size (webp-metadata.ts).
+      finish: (name) => {
+        if (!name.endsWith('.webp')) return undefined;
+        const written = labelled.has(name) ? photoLabels : undefined;
+        const rewriter = webpRewriter(
+          written ? { exif: exifFor(written), xmp: xmpFor(written) } : {},
+        );
+        return {
+          see: (part) => rewriter.see(part),
+          size: () => {
+            const size = rewriter.size();
+            carried.set(name, written ? photoLabelKinds(written) : []);
+            return size;
+          },
+          rewrite: (body) => rewriter.rewrite(body),
+        };
+      },
     });
     const built = buildJob(job.preset, job.params, {
       input: loopback.url,
@@ -188,6 +231,7 @@ export async function executeJob(
     });
 
     for (const step of built.steps) for (const name of step.labelled ?? []) labelled.add(name);
+    if (labelled.size > 0) photoLabels = labels ?? (await sourceDateLabels(source));
 
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
     const steps = built.steps.length;
@@ -219,9 +263,13 @@ export async function executeJob(
       // FFmpeg does not wait for the sink to seal its last writes: wait here.
       sealed = await sink.settle();
       if (sink.error) throw sinkFailure(sink.error);
-      await verifyOutputs(env.ffmpeg, sealedReader(sealed, keys.output), step.outputs, input, {
+      const reader = sealedReader(sealed, keys.output);
+      await verifyOutputs(env.ffmpeg, reader, step.outputs, input, {
         thorough: job.options.thorough,
       });
+      const unread = step.outputs.filter((name) => !carried.has(name));
+      const found = await readCarriedLabels(env.ffmpeg, reader, unread, labels);
+      for (const [name, kinds] of found) carried.set(name, kinds);
     }
     await sink.close();
     await rm(join(staging, SPOOL_DIR), { recursive: true, force: true });
@@ -233,6 +281,7 @@ export async function executeJob(
         name: o.name,
         path: join(final, relative(staging, o.path)),
         size: o.storedSize,
+        labels: carried.get(o.name) ?? [],
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return { outputs, notes: built.notes };

@@ -5,6 +5,7 @@
 // without any caller changing.
 
 import type { ErrorCode } from '../core/errors';
+import type { LabelKind } from '../presets/output-labels';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -73,6 +74,11 @@ export interface JobOutput {
   /** The encrypted file holding it. */
   path: string;
   size: number;
+  /**
+   * Which of the job's labels (title, date) this output carries, as read back from it;
+   * empty when it carries none. Absent for jobs finished before this was recorded.
+   */
+  labels?: LabelKind[];
 }
 
 export interface JobError {

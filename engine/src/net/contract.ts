@@ -33,6 +33,9 @@ export const JobStateSchema = Type.Union([
 
 const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' });
 
+/** A label an output can carry: the item's title, its date. */
+export const OutputLabelKind = Type.Union([Type.Literal('title'), Type.Literal('date')]);
+
 /** A job's keys, sent by the client and held in the server's memory only. */
 export const JobKeysSchema = Type.Object(
   {
@@ -44,6 +47,23 @@ export const JobKeysSchema = Type.Object(
       keyId: Type.String({ pattern: '^[A-Za-z0-9:/._-]{1,128}$' }),
       key: Base64Key,
     }),
+    /**
+     * The item's title and date for the outputs' metadata (presets/output-labels.ts): as
+     * private as the picture, so they travel and are kept like the keys, in memory only.
+     */
+    labels: Type.Optional(
+      Type.Object(
+        {
+          title: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
+          ),
+          date: Type.Optional(
+            Type.String({ pattern: '^\\d{4}(-\\d{2}(-\\d{2}([T ][0-9:.+Z-]{2,20})?)?)?$' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -100,7 +120,18 @@ export const JobViewSchema = Type.Object(
     ),
     lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
     notes: Type.Array(Type.String()),
-    outputs: Type.Array(Type.Object({ name: Type.String(), size: Type.Integer() })),
+    outputs: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        size: Type.Integer(),
+        /**
+         * Which of the item's labels this output carries in its metadata (read back from
+         * it): none for an output that cannot hold them (HLS, thumbnails). Absent for jobs
+         * made before this was recorded.
+         */
+        labels: Type.Optional(Type.Array(OutputLabelKind)),
+      }),
+    ),
   },
   { $id: 'Job' },
 );

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { freshDir } from '../testing/tmp';
 import { buildJob, PRESETS } from './index';
-import { escapeFfmetadata, ffmetadataDocument, utcInstant } from './output-labels';
+import { carriedLabels, escapeFfmetadata, ffmetadataDocument, utcInstant } from './output-labels';
 import type { BuildContext } from './preset';
 
 const run = promisify(execFile);
@@ -43,6 +43,34 @@ describe('output labels', () => {
       ';FFMETADATA1\nDATE_RECORDED=1989-12-24 18:30:00\ncreation_time=1989-12-24T18:30:00.000000Z\n',
     );
     expect(ffmetadataDocument({}, 'mp4')).toBeUndefined();
+  });
+
+  it.each([
+    // date as kept, mp4 document's date lines, matroska's
+    ['1989', ['date=1989'], ['DATE_RECORDED=1989']],
+    ['1989-12', ['date=1989-12'], ['DATE_RECORDED=1989-12']],
+    [
+      '1989-12-24',
+      ['date=1989-12-24', 'creation_time=1989-12-24T00:00:00.000000Z'],
+      ['DATE_RECORDED=1989-12-24', 'creation_time=1989-12-24T00:00:00.000000Z'],
+    ],
+  ])('a date of %s: as given, and a creation time only for a whole day', (date, mp4, mkv) => {
+    expect(ffmetadataDocument({ date }, 'mp4')).toBe(`;FFMETADATA1\n${mp4.join('\n')}\n`);
+    expect(ffmetadataDocument({ date }, 'matroska')).toBe(`;FFMETADATA1\n${mkv.join('\n')}\n`);
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['mp4 with both', { title: 'Christmas 1989', date: '1989-12-24' }, ['title', 'date']],
+    [
+      'matroska with both',
+      { TITLE: 'Christmas 1989', DATE_RECORDED: '1989-12-24' },
+      ['title', 'date'],
+    ],
+    ['another title', { title: 'Something else', date: '1989-12-24' }, ['date']],
+    ['no tags (a segment)', {}, []],
+    ['only the source creation time', { creation_time: '2026-01-01T00:00:00Z' }, []],
+  ])('reads back what an output carries: %s', (_, tags, kinds) => {
+    expect(carriedLabels({ title: 'Christmas 1989', date: '1989-12-24' }, tags)).toEqual(kinds);
   });
 
   it('turns every capture-date form into one UTC instant', () => {
@@ -98,7 +126,11 @@ describe('output labels', () => {
       const none = buildJob(preset.name, {}, context());
       for (const step of [...off.steps, ...none.steps]) {
         expect(step.args).not.toContain('ffmetadata');
-        expect(step.labelled).toBeUndefined();
+      }
+      for (const step of off.steps) expect(step.labelled).toBeUndefined();
+      // A WebP kept with its metadata gets the photo's own date from the engine, labels or not.
+      for (const step of none.steps) {
+        expect(step.labelled ?? []).toEqual(preset.name === 'photo-web' ? ['photo.webp'] : []);
       }
     }
   });

@@ -15,6 +15,9 @@ export interface OutputLabels {
   date?: string;
 }
 
+/** What an output can carry of them, as recorded per output (JobOutput.labels). */
+export type LabelKind = 'title' | 'date';
+
 /** The document kinds the loopback serves: each container carries dates its own way. */
 export type LabelFlavour = 'mp4' | 'matroska';
 export const LABEL_FLAVOURS: readonly LabelFlavour[] = ['mp4', 'matroska'];
@@ -69,4 +72,25 @@ export function ffmetadataDocument(
   if (entries.length === 0) return undefined;
   const lines = entries.map(([key, value]) => `${key}=${escapeFfmetadata(value)}`);
   return `;FFMETADATA1\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Which of `labels` an output's container tags (as FFprobe reads them back) carry: the
+ * title as given, and the date as either container writes it. Read back rather than
+ * assumed, so a preset that drops them (HLS, thumbnails) is recorded as carrying none.
+ */
+export function carriedLabels(
+  labels: OutputLabels | undefined,
+  tags: Record<string, string> | undefined,
+): LabelKind[] {
+  if (!labels || !tags) return [];
+  const byKey = new Map(Object.entries(tags).map(([k, v]) => [k.toLowerCase(), v]));
+  const carried: LabelKind[] = [];
+  if (labels.title && byKey.get('title') === labels.title) carried.push('title');
+  if (labels.date) {
+    const forms = [labels.date, matroskaDate(labels.date)];
+    const written = [byKey.get('date'), byKey.get('date_recorded')];
+    if (written.some((w) => w !== undefined && forms.includes(w))) carried.push('date');
+  }
+  return carried;
 }

@@ -1,23 +1,27 @@
 // An item's title and date as a photo carries them: EXIF (DateTimeOriginal and its
 // offset, the title as ImageDescription) and XMP (dc:title, photoshop:DateCreated,
-// exif:DateTimeOriginal), which photo viewers and libraries read. FFmpeg writes neither
+// exif:DateTimeOriginal), which photo viewers and libraries read. A bare year or month
+// goes into XMP only: its dates may say just that, EXIF's need a whole day. FFmpeg writes neither
 // into WebP (ffmpeg/webp-metadata.ts adds them).
 
 import type { OutputLabels } from './output-labels';
 
 const DATE =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** A year (`1989`) or a month (`1989-12`): all the family knows of some tapes. */
+const PART = /^\d{4}(?:-\d{2})?$/;
 
 interface PhotoDate {
-  /** EXIF's form: `1989:12:24 18:30:00`. */
-  exif: string;
+  /** EXIF's form: `1989:12:24 18:30:00`; absent for a year or a month (EXIF needs a day). */
+  exif?: string;
   /** `+02:00`, when the date says. */
   offset?: string;
-  /** ISO 8601 as written: `1989-12-24` or `1989-12-24T18:30:00+02:00`. */
+  /** ISO 8601 as written: `1989`, `1989-12`, `1989-12-24` or `1989-12-24T18:30:00+02:00`. */
   iso: string;
 }
 
 function photoDate(date: string): PhotoDate | undefined {
+  if (PART.test(date)) return { iso: date };
   const m = DATE.exec(date);
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', zone] = m;
@@ -79,7 +83,8 @@ function ifd(fields: Field[], at: number): Buffer {
 
 /** A little-endian TIFF-structured EXIF block, or undefined when there is nothing to say. */
 export function exifFor(labels: OutputLabels): Buffer | undefined {
-  const date = labels.date ? photoDate(labels.date) : undefined;
+  const found = labels.date ? photoDate(labels.date) : undefined;
+  const date = found?.exif ? { exif: found.exif, offset: found.offset } : undefined;
   if (!labels.title && !date) return undefined;
   const header = Buffer.from([0x49, 0x49, 0x2a, 0x00, 8, 0, 0, 0]);
   const exifFields: Field[] = [];
@@ -124,7 +129,7 @@ export function xmpFor(labels: OutputLabels): Buffer | undefined {
   }
   if (date) {
     lines.push(`<photoshop:DateCreated>${date.iso}</photoshop:DateCreated>`);
-    lines.push(`<exif:DateTimeOriginal>${date.iso}</exif:DateTimeOriginal>`);
+    if (date.exif) lines.push(`<exif:DateTimeOriginal>${date.iso}</exif:DateTimeOriginal>`);
   }
   lines.push('</rdf:Description>', '</rdf:RDF>', '</x:xmpmeta>', '<?xpacket end="w"?>');
   return Buffer.from(lines.join('\n'), 'utf8');

@@ -56,8 +56,8 @@ export const photoWeb = definePreset({
           {
             outputs: ['photo.webp'],
             // FFmpeg's WebP muxer writes no metadata at all: the engine adds the item's
-            // title and date (EXIF, XMP) itself.
-            ...(p.keepMetadata && ctx.labels !== undefined ? { labelled: ['photo.webp'] } : {}),
+            // title and date (EXIF, XMP) itself, or else the photo's own capture date.
+            ...(p.keepMetadata ? { labelled: ['photo.webp'] } : {}),
             args: [
               ...head,
               '-c:v',

@@ -1,6 +1,7 @@
 // One attempt of a job on a paired server. The server gets ciphertext and this job's keys
 // only: the input file's own key (it opens that file and nothing else) and a job key
-// derived from the vault (it wraps the outputs' keys, and opens no other job's files).
+// derived from the vault (it wraps the outputs' keys, and opens no other job's files),
+// and with them the item's title and date for the outputs' metadata.
 //
 //   local .ksv ─upload (signed chunks)─▶ server: decrypt → FFmpeg → encrypt
 //   server results ─download─▶ staged, every chunk verified with the vault ─▶ job outputs
@@ -21,10 +22,11 @@ import { KeepsakeError, isKeepsakeError, type ErrorCode } from '../core/errors';
 import type { Progress } from '../ffmpeg/runner';
 import { writeFileAtomic } from '../fs/atomic';
 import type { ExecuteResult } from '../jobs/execute';
+import { openJobLabels } from '../jobs/job-labels';
 import type { Job, JobOutput } from '../jobs/queue';
 import { remoteLeftovers } from '../jobs/remote-leftovers';
 import { RemoteClient } from '../net/client';
-import type { JobView, UploadView } from '../net/contract';
+import type { JobKeysBody, JobView, UploadView } from '../net/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
 import { jobOutputVault, type Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
@@ -121,13 +123,17 @@ export async function executeRemote(
     await vf.close();
     const total = (await stat(input)).size;
     const outputKey = jobOutputVault(env.vault, job.id);
-    const keys = {
+    // The item's title and date go with the keys, and like them are held in the server's
+    // memory only: never in its database, and sent again after it restarts.
+    const labels = openJobLabels(env.vault, job.options);
+    const keys: JobKeysBody = {
       input: inputKey,
       output: {
         vaultId: outputKey.vaultId,
         keyId: outputKey.masterKeyId,
         key: outputKey.masterKey.toString('base64'),
       },
+      ...(labels && (labels.title || labels.date) ? { labels } : {}),
     };
 
     // The remote job of an earlier attempt, if the server still has it.
@@ -241,7 +247,12 @@ export async function executeRemote(
       await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
       const bytes = await client.downloadOutput(created.id, out.name, dest);
       await verifyFile(dest, { vault: env.vault });
-      outputs.push({ name: out.name, path: dest, size: bytes });
+      outputs.push({
+        name: out.name,
+        path: dest,
+        size: bytes,
+        ...(out.labels ? { labels: [...out.labels] } : {}),
+      });
       report(control.onProgress, downloadPercent(i + 1, view.outputs.length));
     }
     const final = join(job.outputDir, job.id);
