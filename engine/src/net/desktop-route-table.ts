@@ -46,8 +46,14 @@ import {
   WatchedListSchema,
 } from './desktop-contract';
 import { NewRecoveryKeySchema, SetPasswordSchema, VaultKeysSchema } from './desktop-vault-contract';
+import {
+  CutListQuerySchema,
+  CutListViewSchema,
+  ImportCutListQuerySchema,
+  SaveCutListSchema,
+} from './desktop-clip-contract';
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A reply that is not JSON (the job event stream): described by media type. */
 interface StreamResponse {
@@ -250,6 +256,45 @@ export const DESKTOP_ROUTES = {
     params: fileParams,
     body: SetLabelsSchema,
     response: { 200: LibraryItemSchema },
+  }),
+  cutList: route('GET', '/v1/library/files/:id/clips', {
+    summary: "A tape's clips: the newest saved cut list (or `?version=N`), and every version",
+    description:
+      'Version 0 with no clips means none was saved yet. Duration and frame rate are the ' +
+      "engine's, read from the vault copy. Encrypted videos only; the vault must be open.",
+    tags: library,
+    params: fileParams,
+    querystring: CutListQuerySchema,
+    response: { 200: CutListViewSchema },
+  }),
+  saveCutList: route('PUT', '/v1/library/files/:id/clips', {
+    summary: "Save a tape's clips as a new version (refused if another was saved since basedOn)",
+    tags: library,
+    params: fileParams,
+    body: SaveCutListSchema,
+    response: { 200: CutListViewSchema },
+  }),
+  cutListCsv: route('GET', '/v1/library/files/:id/clips.csv', {
+    summary: "A tape's clips as CSV (start, end, title, date), as a download",
+    tags: library,
+    params: fileParams,
+    querystring: CutListQuerySchema,
+    response: {
+      200: {
+        description: 'One row per clip after a header row; times as h:mm:ss.sss.',
+        content: { 'text/csv': { schema: Type.String() } },
+      },
+    },
+  }),
+  importCutListCsv: route('POST', '/v1/library/files/:id/clips.csv', {
+    summary: "Save a CSV file (start, end, title, date) as the tape's next version of clips",
+    description: 'A text/csv body of at most 1 MB; a bad row is named by its number.',
+    tags: library,
+    params: fileParams,
+    querystring: ImportCutListQuerySchema,
+    consumes: ['text/csv'],
+    body: Type.String({ description: 'The CSV file' }),
+    response: { 200: CutListViewSchema },
   }),
   saveFile: route('POST', '/v1/library/files/:id/save', {
     summary: 'Save a decrypted copy of a library item into a folder; answers a save task',

@@ -21,6 +21,7 @@ import { LibraryItems } from '../library/library-items';
 import { recentlyWatched, rememberWatched, type Watched } from '../library/recently-watched';
 import { backgroundFailure, readLibraryInBackground } from './library-background';
 import { SaveTasks } from './save-tasks';
+import { CutListStore } from '../tape/cut-list-store';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../audit/audit';
 import {
@@ -66,6 +67,8 @@ export class DesktopSession {
   readonly previews: PreviewMaker;
   /** Every item with its facts, labels and pictures, for the library screens. */
   readonly items: LibraryItems;
+  /** Each tape's cut lists, every saved version, sealed with the vault. */
+  readonly cutLists: CutListStore;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -96,6 +99,7 @@ export class DesktopSession {
       Promise.resolve(this.requireEngine().env.ffmpeg),
     );
     this.items = new LibraryItems(this.db, options.dataDir);
+    this.cutLists = new CutListStore(this.db);
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }
