@@ -58,10 +58,10 @@ export function ItemPanel({ item, headingId }: { item: LibraryItem; headingId: s
   );
 }
 
-/** The date as the form shows it: the day part of what was set or read. */
+/** The date as the form shows it: the day (or the month, or the year alone) that was set. */
 function dateText(item: LibraryItem): string {
   if (!item.capturedAt) return '';
-  const day = /^\d{4}-\d{2}-\d{2}/.exec(item.capturedAt)?.[0] ?? '';
+  const day = /^\d{4}(?:-\d{2}(?:-\d{2})?)?/.exec(item.capturedAt)?.[0] ?? '';
   return item.capturedFrom === 'user' ? day : '';
 }
 
@@ -110,7 +110,8 @@ function LabelsForm({ item, onDone }: { item: LibraryItem; onDone: () => void })
           onChange={(e) => setDate(e.target.value)}
         />
         <p id={hintId} className="muted small">
-          Year-month-day, like 1989-12-24. Leave it empty to use the date Keepsake found.
+          Year-month-day, like 1989-12-24, or just the year (1989) or the month (1989-12). Leave it
+          empty to use the date Keepsake found.
         </p>
       </div>
       {setLabels.isError && (

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { capturedWords, dayWords, durationWords, waitWords } from './item-words';
 
+describe('dates known only by their year or month', () => {
+  it.each([
+    ['1989', '1989'],
+    ['1989-12', 'December 1989'],
+    ['1989-12-24', '24 December 1989'],
+    ['1989-13', undefined],
+    ['1989-1', undefined],
+    ['198', undefined],
+  ])('%j reads %j', (iso, words) => {
+    expect(dayWords(iso)).toBe(words);
+  });
+  it('says who set it', () => {
+    expect(capturedWords('1989', 'user')).toBe('1989 · set by you');
+    expect(capturedWords('1989-12', 'user')).toBe('December 1989 · set by you');
+  });
+});
+
 describe('capturedWords', () => {
   it('says the day and how it is known', () => {
     expect(capturedWords('1989-12-24T18:30:00', 'exif')).toBe(

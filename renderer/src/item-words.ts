@@ -29,13 +29,16 @@ export const MONTHS = [
 
 /**
  * `1989-12-24T18:30:00` (or with a zone) → "24 December 1989": the day as written, not
- * moved by this computer's time zone (a birthday stays on its day).
+ * moved by this computer's time zone (a birthday stays on its day). A date the family
+ * knows only by its month or year (`1989-12`, `1989`) reads "December 1989", "1989".
  */
 export function dayWords(iso: string): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (/^\d{4}$/.test(iso)) return iso;
+  const m = /^(\d{4})-(\d{2})(?:-(\d{2}))?/.exec(iso);
   if (!m) return undefined;
   const month = MONTHS[Number(m[2]) - 1];
   if (!month) return undefined;
+  if (m[3] === undefined) return iso.length === 7 ? `${month} ${m[1]}` : undefined;
   return `${Number(m[3])} ${month} ${m[1]}`;
 }
 

@@ -32,6 +32,25 @@ describe('takenMonth', () => {
     expect(takenMonth('1989-12-31T23:30:00-05:00')).toEqual({ year: 1989, month: 12 });
     expect(takenMonth('2019-08-12T00:10:00Z')).toEqual({ year: 2019, month: 8 });
   });
+  it.each([
+    ['1989', { year: 1989, month: 1 }],
+    ['1989-12', { year: 1989, month: 12 }],
+    ['19891', undefined],
+    ['1989-1', undefined],
+  ])('a date known only by its year or month: %j', (at, taken) => {
+    expect(takenMonth(at)).toEqual(taken);
+  });
+  it('puts a year-only item under January of its year, a month-only one under its month', () => {
+    const sections = groupByMonth([
+      item('day', { capturedAt: '1989-12-24T00:00:00' }),
+      item('month', { capturedAt: '1989-12' }),
+      item('year', { capturedAt: '1989' }),
+    ]);
+    expect(sections.map((s) => [s.label, s.items.map((i) => i.id)])).toEqual([
+      ['December 1989', ['day', 'month']],
+      ['January 1989', ['year']],
+    ]);
+  });
   it('has nothing for a missing or malformed date', () => {
     expect(takenMonth(undefined)).toBeUndefined();
     expect(takenMonth('')).toBeUndefined();

@@ -40,14 +40,16 @@ export const NO_FILTERS: TimelineFilters = {
 /**
  * The year and month an item was taken, as written where it was taken: "1989-12-24T23:30
  * -05:00" is December 1989 for the family that filmed it, whatever this computer's zone.
+ * A year alone ("1989", a tape the family dated only so) goes under its January.
  */
 export function takenMonth(
   capturedAt: string | undefined,
 ): { year: number; month: number } | undefined {
-  const m = /^(\d{4})-(\d{2})/.exec(capturedAt ?? '');
+  const m = /^(\d{4})(?:-(\d{2}))?/.exec(capturedAt ?? '');
   if (!m) return undefined;
+  if (m[2] === undefined && capturedAt!.length !== 4) return undefined;
   const year = Number(m[1]);
-  const month = Number(m[2]);
+  const month = m[2] === undefined ? 1 : Number(m[2]);
   if (month < 1 || month > 12) return undefined;
   return { year, month };
 }

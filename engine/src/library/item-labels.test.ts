@@ -37,6 +37,31 @@ describe('parseLabelDate', () => {
     expect(labelCapturedAt('1989-12-24')).toBe('1989-12-24T00:00:00');
   });
 
+  it.each([
+    // typed, kept, as a capture date
+    ['1989', '1989', '1989'],
+    [' 1989-12 ', '1989-12', '1989-12'],
+    ['1826', '1826', '1826'],
+    ['2026-12', '2026-12', '2026-12'],
+    ['1989-12-24', '1989-12-24', '1989-12-24T00:00:00'],
+  ])('takes a year or a month alone as given: %j', (typed, kept, captured) => {
+    expect(parseLabelDate(typed, now)).toBe(kept);
+    expect(labelCapturedAt(kept)).toBe(captured);
+  });
+
+  it.each([
+    ['1989-13', /is not a date/],
+    ['1989-00', /is not a date/],
+    ['89', /is not a date/],
+    ['1989-1', /is not a date/],
+    ['December 1989', /is not a date/],
+    ['1825', /before 1826/],
+    ['2027', /in the future/],
+    ['2027-01', /in the future/],
+  ])('refuses %j as a year or a month', (typed, why) => {
+    expect(() => parseLabelDate(typed, now)).toThrow(why);
+  });
+
   it('refuses what is not a date, before photography, or not yet happened, in plain words', () => {
     for (const bad of ['24/12/1989', 'Christmas', '1989-02-30', '1989-12-24 25:00', '']) {
       expect(() => parseLabelDate(bad, now)).toThrow(/is not a date: write it year-month-day/);

@@ -10,7 +10,10 @@ import { openRow, sealRow } from './info-seal';
 
 export interface ItemLabels {
   title?: string;
-  /** `1989-12-24`, or with a time: `1989-12-24T18:30:00` (local, as the family remembers it). */
+  /**
+   * `1989-12-24`, or with a time: `1989-12-24T18:30:00` (local, as the family remembers
+   * it), or only a month (`1989-12`) or a year (`1989`).
+   */
   date?: string;
 }
 
@@ -25,6 +28,7 @@ export const TITLE_MAX = 200;
 /** Photography's first surviving picture; nothing in a family archive is older. */
 const EARLIEST_YEAR = 1826;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+const YEAR_MONTH = /^(\d{4})(?:-(\d{2}))?$/;
 
 /** A title as typed, trimmed; refused when empty, too long, or holding control characters. */
 export function parseTitle(text: string): string {
@@ -40,14 +44,25 @@ export function parseTitle(text: string): string {
   return title;
 }
 
-/** A date as typed (`1989-12-24`, optionally `18:30` after it), checked and normalised. */
+/**
+ * A date as typed, checked and normalised: a day (`1989-12-24`, optionally `18:30` after
+ * it), or only a month (`1989-12`) or a year (`1989`) when that is all the family knows
+ * (a tape labelled "Summer 1989"). A month or a year is kept as given, never made a day.
+ */
 export function parseLabelDate(text: string, now = Date.now()): string {
-  const m = DATE.exec(text.trim());
   const usage = () =>
     new KeepsakeError(
       'USAGE',
-      `"${text}" is not a date: write it year-month-day, like 1989-12-24, optionally with a time (1989-12-24 18:30)`,
+      `"${text}" is not a date: write it year-month-day, like 1989-12-24, optionally with a time (1989-12-24 18:30), or just the month (1989-12) or the year (1989)`,
     );
+  const part = YEAR_MONTH.exec(text.trim());
+  if (part) {
+    const [y, mo] = [Number(part[1]), part[2] === undefined ? undefined : Number(part[2])];
+    if (mo !== undefined && (mo < 1 || mo > 12)) throw usage();
+    checkPeriod(text, y, Date.UTC(y, (mo ?? 1) - 1, 1), now);
+    return part[0];
+  }
+  const m = DATE.exec(text.trim());
   if (!m) throw usage();
   const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1).map((v) => (v === undefined ? 0 : +v));
   const at = new Date(Date.UTC(y!, mo! - 1, d!, h, mi, s));
@@ -59,18 +74,27 @@ export function parseLabelDate(text: string, now = Date.now()): string {
     mi < 60 &&
     s < 60;
   if (!real) throw usage();
-  if (y! < EARLIEST_YEAR) {
-    throw new KeepsakeError('USAGE', `a date before ${EARLIEST_YEAR} cannot be a photo or video`);
-  }
-  // A day ahead of UTC covers every time zone; anything later has not happened yet.
-  if (at.getTime() > now + 24 * 3600 * 1000) {
-    throw new KeepsakeError('USAGE', `${text.trim()} is in the future`);
-  }
+  checkPeriod(text, y!, at.getTime(), now);
   const day = `${m[1]}-${m[2]}-${m[3]}`;
   return m[4] === undefined ? day : `${day}T${m[4]}:${m[5]}:${m[6] ?? '00'}`;
 }
 
-/** The item's date as a capture date: a day alone is read as the start of that day. */
+/** Refuses a date (its start, `startMs`) before photography or not yet begun. */
+function checkPeriod(text: string, year: number, startMs: number, now: number): void {
+  if (year < EARLIEST_YEAR) {
+    throw new KeepsakeError('USAGE', `a date before ${EARLIEST_YEAR} cannot be a photo or video`);
+  }
+  // A day ahead of UTC covers every time zone; anything later has not happened yet.
+  if (startMs > now + 24 * 3600 * 1000) {
+    throw new KeepsakeError('USAGE', `${text.trim()} is in the future`);
+  }
+}
+
+/**
+ * The item's date as a capture date: a day alone is read as the start of that day; a
+ * month or a year stays as given (`1989-12`, `1989`: ISO 8601 for "some time then"),
+ * which the timeline shows under its first month.
+ */
 export function labelCapturedAt(date: string): string {
   return date.length === 10 ? `${date}T00:00:00` : date;
 }
