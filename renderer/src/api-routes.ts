@@ -30,6 +30,8 @@ export const API_ROUTES = {
   saveCutList: ['PUT', '/v1/library/files/:id/clips'],
   cutListCsv: ['GET', '/v1/library/files/:id/clips.csv'],
   importCutListCsv: ['POST', '/v1/library/files/:id/clips.csv'],
+  tapeAnalysis: ['GET', '/v1/library/files/:id/tape-analysis'],
+  analyseTape: ['POST', '/v1/library/files/:id/tape-analysis'],
   saveFile: ['POST', '/v1/library/files/:id/save'],
   saveTask: ['GET', '/v1/saves/:id'],
   recentlyWatched: ['GET', '/v1/library/watched'],

@@ -14,6 +14,7 @@ import type { ServerView } from '../net/desktop-contract';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { activityEntries } from './activity-names';
 import { clipRoutes } from './desktop-clip-routes';
+import { tapeRoutes } from './desktop-tape-routes';
 import { goalRoutes } from './desktop-goal-routes';
 import { jobRoutes } from './desktop-job-routes';
 import { itemRoutes } from './desktop-item-routes';
@@ -35,6 +36,7 @@ export function desktopRoutes(options: DesktopRoutesOptions): FastifyPluginAsync
     await plain.register(libraryRoutes({ session }));
     await plain.register(itemRoutes(options));
     await plain.register(clipRoutes(options));
+    await plain.register(tapeRoutes(options));
     await plain.register(jobRoutes(options));
     await plain.register(goalRoutes(options));
 

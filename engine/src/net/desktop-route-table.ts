@@ -46,6 +46,7 @@ import {
   WatchedListSchema,
 } from './desktop-contract';
 import { NewRecoveryKeySchema, SetPasswordSchema, VaultKeysSchema } from './desktop-vault-contract';
+import { TapeAnalysisViewSchema } from './desktop-tape-contract';
 import {
   CutListQuerySchema,
   CutListViewSchema,
@@ -295,6 +296,21 @@ export const DESKTOP_ROUTES = {
     consumes: ['text/csv'],
     body: Type.String({ description: 'The CSV file' }),
     response: { 200: CutListViewSchema },
+  }),
+  tapeAnalysis: route('GET', '/v1/library/files/:id/tape-analysis', {
+    summary: "A tape's newest analysis: where it is, and once done what it found",
+    description:
+      'Field order, a suggested crop, proposed cuts with their confidence, a quality summary ' +
+      'and the stretches that could not be decoded. State `none` when it was never analysed.',
+    tags: library,
+    params: fileParams,
+    response: { 200: TapeAnalysisViewSchema },
+  }),
+  analyseTape: route('POST', '/v1/library/files/:id/tape-analysis', {
+    summary: 'Look through a tape: queue its analysis (or answer the one under way)',
+    tags: library,
+    params: fileParams,
+    response: { 202: TapeAnalysisViewSchema },
   }),
   saveFile: route('POST', '/v1/library/files/:id/save', {
     summary: 'Save a decrypted copy of a library item into a folder; answers a save task',
