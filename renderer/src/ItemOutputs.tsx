@@ -6,6 +6,7 @@ import type { LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { canOpen } from './JobResults';
+import { missingLabelsNote } from './output-labels-note';
 import { PLAYBACK_PRESETS, outputName } from './output-names';
 import { useJob, useJobActions } from './queries';
 import { SaveCopyButton } from './SaveCopy';
@@ -46,6 +47,7 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
   const of = props.item.title ?? props.item.name;
   const state = job?.state;
   const size = job?.outputs.reduce((sum, o) => sum + o.size, 0) ?? 0;
+  const labelsNote = missingLabelsNote(props.item, job);
 
   return (
     <li aria-label={name} data-current={shown === props.jobId ? 'true' : undefined}>
@@ -55,6 +57,11 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
           {state === 'succeeded' ? formatBytes(size) : state ? STATE_WORDS[state] : ''}
         </span>
       </div>
+      {labelsNote && (
+        <p className="muted small" data-testid="output-labels-note">
+          {labelsNote}
+        </p>
+      )}
       <div className="output-actions">
         {job && state === 'succeeded' && canOpen(job) && (
           <button
