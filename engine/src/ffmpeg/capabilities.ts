@@ -1,5 +1,6 @@
-// What an FFmpeg build can do: its encoder and muxer names, read once per engine start.
-// Presets use them to choose at run time (SVT-AV1 or libaom) and to say what is missing.
+// What an FFmpeg build can do: its encoder, muxer and filter names, read once per engine
+// start. Presets use them to choose at run time (SVT-AV1 or libaom, whether bm3d is there)
+// and to say what is missing.
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,6 +11,7 @@ const run = promisify(execFile);
 export interface Capabilities {
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
+  filters: ReadonlySet<string>;
 }
 
 /**
@@ -28,19 +30,36 @@ export function parseListing(stdout: string): Set<string> {
   return names;
 }
 
+/**
+ * Names from a `-filters` listing: each line is a flags column (`TSC`, `...`), the name,
+ * then its pads (`V->V`); the legend above has no such pads.
+ */
+export function parseFilterListing(stdout: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*[T.][S.][C.]\s+(\S+)\s+\S*->\S*\s/.exec(line);
+    if (match) names.add(match[1]!);
+  }
+  return names;
+}
+
 export async function readCapabilities(
   ffmpegPath: string,
   cache?: ToolCache,
 ): Promise<Capabilities> {
-  const list = async (flag: '-encoders' | '-muxers') => {
+  const list = async (field: 'encoders' | 'muxers' | 'filters') => {
+    const parse = field === 'filters' ? parseFilterListing : parseListing;
     const ask = async () => [
-      ...parseListing(
-        (await run(ffmpegPath, ['-hide_banner', flag], { env: { LC_ALL: 'C' } })).stdout,
+      ...parse(
+        (await run(ffmpegPath, ['-hide_banner', `-${field}`], { env: { LC_ALL: 'C' } })).stdout,
       ),
     ];
-    const field = flag === '-encoders' ? 'encoders' : 'muxers';
     return new Set(cache ? await cache.get(ffmpegPath, field, ask) : await ask());
   };
-  const [encoders, muxers] = await Promise.all([list('-encoders'), list('-muxers')]);
-  return { encoders, muxers };
+  const [encoders, muxers, filters] = await Promise.all([
+    list('encoders'),
+    list('muxers'),
+    list('filters'),
+  ]);
+  return { encoders, muxers, filters };
 }

@@ -3,7 +3,7 @@
 // prints as "N/A" are left out, never guessed.
 
 import { KeepsakeError } from '../core/errors';
-import type { MediaInfo } from '../presets/preset';
+import { FIELD_ORDERS, type MediaInfo } from '../presets/preset';
 import { IMAGE_DEMUXERS, INPUT_DEMUXERS, refused } from './probe-formats';
 
 export type StreamType = 'video' | 'audio' | 'subtitle' | 'data' | 'attachment';
@@ -63,6 +63,8 @@ export function parseProbe(json: unknown): ProbeResult {
   const turned = raw ? rotation(raw) : 0;
   if (Math.abs(turned) % 180 === 90) [width, height] = [height, width];
   const dar = raw ? str(raw.display_aspect_ratio) : undefined;
+  const fields = raw ? str(raw.field_order) : undefined;
+  const fieldOrder = FIELD_ORDERS.find((f) => f === fields);
 
   const durationSeconds =
     num(format.duration) ?? Math.max(0, ...streams.map((s) => s.durationSeconds ?? 0));
@@ -76,6 +78,7 @@ export function parseProbe(json: unknown): ProbeResult {
       width,
       height,
       hasAudio: streams.some((s) => s.type === 'audio'),
+      ...(fieldOrder ? { fieldOrder } : {}),
     },
     isImage: IMAGE_DEMUXERS.has(demuxer),
     rotation: ((turned % 360) + 360) % 360,

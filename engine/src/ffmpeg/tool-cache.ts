@@ -11,6 +11,7 @@ interface Entry {
   version?: string;
   encoders?: string[];
   muxers?: string[];
+  filters?: string[];
 }
 
 export class ToolCache {

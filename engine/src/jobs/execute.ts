@@ -47,12 +47,15 @@ import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
+import { scoresNote, type QualityScores } from './verify-source';
 
 export interface ExecuteEnv {
   ffmpeg: FfmpegLocation;
   /** Encoder and muxer names of that FFmpeg build. */
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
+  /** Filter names of that build, when known (presets then offer the optional ones). */
+  filters?: ReadonlySet<string>;
   scratch: Scratch;
   /**
    * The keys of one job: the local engine uses its unlocked vault for every job; a server
@@ -228,6 +231,7 @@ export async function executeJob(
       ...(documents ? { labels: `${loopback.docsUrl}/labels` } : {}),
       encoders: env.encoders,
       muxers: env.muxers,
+      ...(env.filters ? { filters: env.filters } : {}),
     });
 
     for (const step of built.steps) for (const name of step.labelled ?? []) labelled.add(name);
@@ -236,6 +240,7 @@ export async function executeJob(
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;
     const steps = built.steps.length;
     let sealed: ReadonlyMap<string, SealedOutput> = new Map();
+    const scores = new Map<string, QualityScores>();
     for (const [index, step] of built.steps.entries()) {
       try {
         await runFfmpeg(step.args, {
@@ -264,9 +269,19 @@ export async function executeJob(
       sealed = await sink.settle();
       if (sink.error) throw sinkFailure(sink.error);
       const reader = sealedReader(sealed, keys.output);
-      await verifyOutputs(env.ffmpeg, reader, step.outputs, input, {
+      const measured = await verifyOutputs(env.ffmpeg, reader, step.outputs, input, {
         thorough: job.options.thorough,
+        checks: step.checks,
+        source: {
+          input: { url: loopback.url, env: loopback.env },
+          demuxer: input.demuxer,
+          durationSeconds: input.media.durationSeconds,
+        },
       });
+      for (const [name, score] of measured) {
+        scores.set(name, score);
+        built.notes.push(scoresNote(name, score));
+      }
       const unread = step.outputs.filter((name) => !carried.has(name));
       const found = await readCarriedLabels(env.ffmpeg, reader, unread, labels);
       for (const [name, kinds] of found) carried.set(name, kinds);
@@ -282,6 +297,7 @@ export async function executeJob(
         path: join(final, relative(staging, o.path)),
         size: o.storedSize,
         labels: carried.get(o.name) ?? [],
+        ...(scores.has(o.name) ? { quality: scores.get(o.name)! } : {}),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return { outputs, notes: built.notes };

@@ -109,7 +109,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     await cache.save();
     return { ffmpeg, ...capabilities };
   })();
-  const [{ ffmpeg, encoders, muxers }, scratch, vault] = await Promise.all([
+  const [{ ffmpeg, encoders, muxers, filters }, scratch, vault] = await Promise.all([
     tools,
     openScratch(options.scratch ?? { configured: config.scratch }),
     'vault' in options.keys ? options.keys.vault : undefined,
@@ -130,6 +130,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     ffmpeg,
     encoders,
     muxers,
+    filters,
     scratch,
     keys: keysFor,
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);

@@ -79,6 +79,11 @@ export interface JobOutput {
    * empty when it carries none. Absent for jobs finished before this was recorded.
    */
   labels?: LabelKind[];
+  /**
+   * A restoration's picture scores against its source, measured after the encode (mean
+   * SSIM 0..1, mean PSNR in dB), when its preset asks for the quality check.
+   */
+  quality?: { ssim: number; psnr: number };
 }
 
 export interface JobError {

@@ -30,6 +30,14 @@ export function sealedReader(
         await file.close();
       }
     },
+    async withStream(name, use) {
+      const file = await open(name);
+      try {
+        return await use(vaultByteSource(file).stream(0, file.size));
+      } finally {
+        await file.close();
+      }
+    },
     async withUrl(name, use) {
       const file = await open(name);
       try {

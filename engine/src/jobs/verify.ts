@@ -3,13 +3,24 @@
 // is: the streams the input had are present; each stream lasts as long as the input's,
 // measured from its packets (an output written in one pass may state no duration, or
 // one copied from the input); playlists are complete and list exactly the segments
-// written; and in thorough mode the whole output is decoded.
+// written; in thorough mode the whole output is decoded; and the checks a preset asks
+// for against the source (verify-source.ts) hold: a lossless master decodes to the
+// source's frames, a restoration scores its SSIM and PSNR.
 
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { KeepsakeError } from '../core/errors';
 import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
+import type { OutputCheck } from '../presets/preset';
+import {
+  checkLossless,
+  checkScores,
+  measureQuality,
+  type QualityScores,
+  type SourceInput,
+} from './verify-source';
 
 export interface VerifyTools {
   ffmpegPath: string;
@@ -24,6 +35,8 @@ export interface OutputReader {
   text(name: string): Promise<string>;
   /** Runs `use` with a loopback input (URL and environment) that serves the output's plaintext. */
   withUrl<T>(name: string, use: (input: ToolInput) => Promise<T>): Promise<T>;
+  /** Runs `use` with the output's plaintext as a stream, read once from the start. */
+  withStream<T>(name: string, use: (body: Readable) => Promise<T>): Promise<T>;
 }
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif']);
@@ -235,15 +248,16 @@ export async function decodeAll(tools: VerifyTools, input: ToolInput, name: stri
 
 /**
  * Checks the outputs a step promised against the probed input, reading them through
- * `reader`. Throws OUTPUT_CHECK_FAILED naming the output and the reason.
+ * `reader`, then the step's checks against the source. Throws OUTPUT_CHECK_FAILED naming
+ * the output and the reason; returns the picture scores measured, by output.
  */
 export async function verifyOutputs(
   tools: VerifyTools,
   reader: OutputReader,
   outputs: string[],
   input: ProbeResult,
-  options: { thorough?: boolean } = {},
-): Promise<void> {
+  options: { thorough?: boolean; checks?: readonly OutputCheck[]; source?: SourceInput } = {},
+): Promise<Map<string, QualityScores>> {
   const written = new Set(reader.names());
   for (const name of outputs) {
     if (!written.has(name)) fail(name, 'was not produced');
@@ -272,4 +286,19 @@ export async function verifyOutputs(
       if (options.thorough) await decodeAll(tools, url, name);
     });
   }
+  const scores = new Map<string, QualityScores>();
+  for (const check of options.checks ?? []) {
+    const source = options.source;
+    if (!source) fail(check.output, 'cannot be compared with the original here');
+    if (check.kind === 'lossless') {
+      await reader.withUrl(check.output, (url) => checkLossless(tools, source, check.output, url));
+    } else {
+      const measured = await reader.withStream(check.output, (body) =>
+        measureQuality(tools, source, check, body),
+      );
+      scores.set(check.output, measured);
+      checkScores(check, measured);
+    }
+  }
+  return scores;
 }

@@ -2,6 +2,7 @@
 import { KeepsakeError } from '../core/errors';
 import { archiveAv1 } from './archive-av1';
 import { archiveHevc } from './archive-hevc';
+import { exactMaster } from './exact-master';
 import { hlsPlayback } from './hls-playback';
 import { toJsonSchema, validateParams } from './params';
 import { photoWeb } from './photo-web';
@@ -12,6 +13,7 @@ import { vhsRestore } from './vhs-restore';
 import { webH264 } from './web-h264';
 
 export const PRESETS: readonly Preset[] = [
+  exactMaster,
   archiveHevc,
   archiveAv1,
   webH264,

@@ -16,7 +16,15 @@ export interface MediaInfo {
   width: number;
   height: number;
   hasAudio: boolean;
+  /**
+   * How the main picture's fields are stored, as FFprobe names it (`tt`: top field first),
+   * when the stream states it. A lossless master writes it again, as the source said it.
+   */
+  fieldOrder?: FieldOrder;
 }
+
+export const FIELD_ORDERS = ['progressive', 'tt', 'bb', 'tb', 'bt'] as const;
+export type FieldOrder = (typeof FIELD_ORDERS)[number];
 
 export interface BuildContext {
   /** Where FFmpeg reads the input (the engine's loopback URL, a path or `pipe:0`). */
@@ -37,7 +45,20 @@ export interface BuildContext {
   /** Encoder and muxer names this FFmpeg build has (`ffmpeg -encoders`, `-muxers`). */
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
+  /** Filter names this build has (`ffmpeg -filters`); absent means only the common ones. */
+  filters?: ReadonlySet<string>;
 }
+
+/**
+ * A check of one output against the job's source, beyond the usual ones (jobs/verify.ts):
+ * - `lossless`: the output decodes to exactly the source's frames and samples;
+ * - `quality`: its picture scores at least these SSIM and PSNR against the source passed
+ *   through `reference` (a filter chain the preset built from its own tables, e.g. the
+ *   same deinterlacer and crop), so a broken encode cannot pass as a restoration.
+ */
+export type OutputCheck =
+  | { kind: 'lossless'; output: string }
+  | { kind: 'quality'; output: string; reference: string[]; minSsim: number; minPsnr: number };
 
 export interface Step {
   args: string[];
@@ -48,6 +69,7 @@ export interface Step {
    * (WebP): the engine adds them before sealing (ffmpeg/webp-metadata.ts).
    */
   labelled?: string[];
+  checks?: OutputCheck[];
 }
 
 export interface BuildResult {

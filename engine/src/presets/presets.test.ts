@@ -16,6 +16,8 @@ const ALL_ENCODERS = new Set([
   'libaom-av1',
   'libopus',
   'libwebp',
+  'ffv1',
+  'flac',
 ]);
 
 function context(overrides: Partial<BuildContext> = {}): BuildContext {
@@ -33,6 +35,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
 
 /** Sample parameters per preset: the defaults, and one set that changes every knob. */
 const SAMPLES: Record<string, Record<string, unknown>[]> = {
+  'exact-master': [{}, { keepMetadata: 'false' }],
   'archive-hevc': [
     {},
     { crf: '18', speed: 'veryslow', tenBit: 'true', audio: 'opus', keepMetadata: 'false' },
@@ -53,6 +56,14 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
       loudnorm: 'false',
       crf: '16',
     },
+    {
+      motion: 'field',
+      denoiser: 'nlmeans',
+      denoise: 'medium',
+      hiss: 'true',
+      codec: 'hevc',
+      tenBit: 'true',
+    },
   ],
   'hls-playback': [{}, { segmentSeconds: '6', maxRenditions: '1' }],
   'photo-web': [{}, { format: 'avif', maxDimension: '1024', quality: '50' }],
@@ -61,7 +72,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
 };
 
 describe('presets', () => {
-  it('ship the eight presets the encoding issue asks for, each with a JSON Schema', () => {
+  it('ship the eight presets the encoding issue asks for and the exact master, each with a JSON Schema', () => {
     expect(PRESETS.map((p) => p.name).sort()).toEqual(Object.keys(SAMPLES).sort());
     for (const d of describePresets()) {
       expect(d.description.length).toBeGreaterThan(10);
@@ -140,6 +151,59 @@ describe('presets', () => {
     );
     expect(tooBig('9999:9999:0:0')).toThrow(
       expect.objectContaining({ code: 'INVALID_PARAMETER' }) as Error,
+    );
+  });
+
+  it('vhs-restore refuses a crop box of odd size, and bm3d where the build lacks it', () => {
+    expect(() => buildJob('vhs-restore', { crop: '703:560:8:8' }, context())).toThrow(
+      'must have an even width and height',
+    );
+    const without = context({ filters: new Set(['bwdif', 'hqdn3d', 'nlmeans']) });
+    expect(() => buildJob('vhs-restore', { denoiser: 'bm3d' }, without)).toThrow(
+      expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }) as Error,
+    );
+    const args = buildJob('vhs-restore', { denoiser: 'nlmeans' }, without).steps[0]!.args;
+    expect(args.join(' ')).toContain('nlmeans=s=1.5');
+    const withIt = context({ filters: new Set(['bm3d']) });
+    expect(
+      buildJob('vhs-restore', { denoiser: 'bm3d' }, withIt).steps[0]!.args.join(' '),
+    ).toContain('bm3d=sigma=3');
+  });
+
+  it('vhs-restore asks for the quality gate against the source put through its own filters', () => {
+    const step = buildJob(
+      'vhs-restore',
+      { motion: 'field', crop: '704:560:8:8', denoise: 'strong' },
+      context(),
+    ).steps[0]!;
+    expect(step.checks).toEqual([
+      {
+        kind: 'quality',
+        output: 'restored.mkv',
+        reference: [
+          'bwdif=mode=send_field:parity=auto:deint=all',
+          'crop=704:560:8:8',
+          'hqdn3d=8:6:12:9',
+        ],
+        minSsim: 0.6,
+        minPsnr: 28,
+      },
+    ]);
+  });
+
+  it('exact-master asks for the lossless check and states the source field order again', () => {
+    const media = { durationSeconds: 5, width: 720, height: 576, hasAudio: true };
+    const tape = buildJob('exact-master', {}, context({ media: { ...media, fieldOrder: 'tt' } }))
+      .steps[0]!;
+    expect(tape.checks).toEqual([{ kind: 'lossless', output: 'master.mkv' }]);
+    expect(tape.args.join(' ')).toContain('-field_order tt');
+    expect(tape.args.join(' ')).toContain('-c:a flac');
+    const silent = buildJob('exact-master', {}, context({ media: { ...media, hasAudio: false } }))
+      .steps[0]!.args;
+    expect(silent).not.toContain('-field_order');
+    expect(silent).not.toContain('-c:a');
+    expect(() => buildJob('exact-master', {}, context({ encoders: new Set() }))).toThrow(
+      expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }) as Error,
     );
   });
 

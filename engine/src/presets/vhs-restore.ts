@@ -1,3 +1,4 @@
+import { KeepsakeError } from '../core/errors';
 import {
   definePreset,
   keepMetadataParam,
@@ -5,6 +6,7 @@ import {
   requireEncoder,
   singleOutput,
   streamedMatroskaArgs,
+  type BuildContext,
 } from './preset';
 import { invalid, type CropBox } from './params';
 
@@ -16,6 +18,20 @@ export const DENOISE: Record<string, string | undefined> = {
   strong: 'hqdn3d=8:6:12:9',
 };
 
+/**
+ * The other denoisers, by strength: non-local means (slower, keeps edges better) and
+ * BM3D (slowest and best; only in FFmpeg builds that have it).
+ */
+const BETTER_DENOISE: Record<string, Record<string, string | undefined>> = {
+  nlmeans: {
+    off: undefined,
+    light: 'nlmeans=s=1.5:p=7:r=9',
+    medium: 'nlmeans=s=3:p=7:r=9',
+    strong: 'nlmeans=s=5:p=7:r=9',
+  },
+  bm3d: { off: undefined, light: 'bm3d=sigma=3', medium: 'bm3d=sigma=6', strong: 'bm3d=sigma=10' },
+};
+
 export const DEINTERLACE: Record<string, string | undefined> = {
   /** Only the pictures the source marks interlaced (for web-h264; a tape is all of them). */
   auto: 'bwdif=mode=send_frame:parity=auto:deint=interlaced',
@@ -24,10 +40,27 @@ export const DEINTERLACE: Record<string, string | undefined> = {
   none: undefined,
 };
 
+/** One picture per field: 50 a second from a PAL tape, 60 from NTSC; motion stays fluid. */
+const DEINTERLACE_FIELDS: Record<string, string | undefined> = {
+  bwdif: 'bwdif=mode=send_field:parity=auto:deint=all',
+  yadif: 'yadif=mode=send_field:parity=auto:deint=all',
+  none: undefined,
+};
+
+/**
+ * The quality gate (jobs/verify-source.ts) compares the encode with the source put
+ * through the same deinterlacer, crop and denoiser, so it measures what the encoding lost,
+ * not the restoration's taste. PSNR separates a sound encode (above 31 dB even at the
+ * lowest quality offered, on noisy test tapes) from a broken one (below 20 dB); SSIM falls
+ * on noise a denoiser leaves to the encoder, so its floor only catches a ruined picture.
+ */
+const MIN_SSIM = 0.6;
+const MIN_PSNR = 28;
+
 export const vhsRestore = definePreset({
   name: 'vhs-restore',
   description:
-    'Restores digitised tapes: deinterlace, optional denoise, overscan crop, aspect fix and loudness normalisation.',
+    'Restores digitised tapes: deinterlace, optional denoise, overscan crop, aspect fix and loudness normalisation; the result is checked against the tape.',
   scopes: ['jobs:run'],
   accepts: 'video',
   params: {
@@ -37,11 +70,25 @@ export const vhsRestore = definePreset({
       default: 'bwdif',
       description: 'Deinterlacer',
     },
+    motion: {
+      type: 'enum',
+      values: ['frame', 'field'],
+      default: 'frame',
+      description:
+        'Pictures per second: one per frame (25 or 30, smaller), or one per field (50 or 60, smoother motion)',
+    },
     denoise: {
       type: 'enum',
       values: ['off', 'light', 'medium', 'strong'],
       default: 'light',
-      description: 'Noise reduction (hqdn3d)',
+      description: 'Noise reduction strength',
+    },
+    denoiser: {
+      type: 'enum',
+      values: ['hqdn3d', 'nlmeans', 'bm3d'],
+      default: 'hqdn3d',
+      description:
+        'Noise reduction method: hqdn3d (fast), nlmeans (slower, sharper), bm3d (slowest, best; not in every FFmpeg)',
     },
     crop: {
       type: 'crop',
@@ -55,6 +102,7 @@ export const vhsRestore = definePreset({
       description: 'Display aspect ratio',
     },
     loudnorm: { type: 'boolean', default: true, description: 'Normalise loudness (EBU R128)' },
+    hiss: { type: 'boolean', default: false, description: 'Reduce tape hiss in the sound' },
     crf: {
       type: 'integer',
       min: 10,
@@ -62,21 +110,35 @@ export const vhsRestore = definePreset({
       default: 18,
       description: 'Quality (lower is better and larger)',
     },
+    codec: {
+      type: 'enum',
+      values: ['h264', 'hevc'],
+      default: 'h264',
+      description: 'Video format: H.264 (plays everywhere) or HEVC (smaller)',
+    },
+    tenBit: { type: 'boolean', default: false, description: 'Encode in 10-bit colour' },
     keepMetadata: keepMetadataParam,
   },
   build(ctx, p) {
-    if (p.crop) checkCropFits(p.crop, ctx.media.width, ctx.media.height);
+    if (p.crop) checkCrop(p.crop, ctx.media.width, ctx.media.height);
     // Every piece of this filter chain comes from a table or from validated integers.
-    const filters = [
-      DEINTERLACE[p.deinterlace],
+    const reference = [
+      (p.motion === 'field' ? DEINTERLACE_FIELDS : DEINTERLACE)[p.deinterlace],
       p.crop ? `crop=${p.crop.width}:${p.crop.height}:${p.crop.x}:${p.crop.y}` : undefined,
-      DENOISE[p.denoise],
+      denoiseFilter(ctx, p.denoiser, p.denoise),
+    ].filter((f): f is string => f !== undefined);
+    const filters = [
+      ...reference,
       p.aspect === 'keep' ? undefined : `setdar=${p.aspect.replace(':', '/')}`,
-      'format=yuv420p',
+      p.tenBit ? 'format=yuv420p10le' : 'format=yuv420p',
+    ].filter((f): f is string => f !== undefined);
+    const audioFilters = [
+      p.hiss ? 'afftdn=nr=12:nf=-40' : undefined,
+      p.loudnorm ? 'loudnorm=I=-16:TP=-1.5:LRA=11' : undefined,
     ].filter((f): f is string => f !== undefined);
     const output = 'restored.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
-    return singleOutput(
+    const built = singleOutput(
       ctx,
       output,
       [
@@ -87,15 +149,12 @@ export const vhsRestore = definePreset({
         ...metadata.map,
         '-vf',
         filters.join(','),
-        '-c:v',
-        requireEncoder(ctx, 'vhs-restore', 'libx264'),
-        '-preset',
-        'slow',
+        ...videoCodecArgs(ctx, p.codec, p.tenBit),
         '-crf',
         String(p.crf),
         ...(ctx.media.hasAudio
           ? [
-              ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
+              ...(audioFilters.length > 0 ? ['-af', audioFilters.join(',')] : []),
               '-c:a',
               'aac',
               '-b:a',
@@ -108,11 +167,49 @@ export const vhsRestore = definePreset({
       ],
       { inputs: metadata.inputs },
     );
+    built.steps[0]!.checks = [
+      { kind: 'quality', output, reference, minSsim: MIN_SSIM, minPsnr: MIN_PSNR },
+    ];
+    return built;
   },
 });
 
-/** The picture size is known only once the source is probed, so this is checked then. */
-function checkCropFits(crop: CropBox, width?: number, height?: number): void {
+function denoiseFilter(ctx: BuildContext, denoiser: string, strength: string): string | undefined {
+  if (denoiser === 'hqdn3d') return DENOISE[strength];
+  const filter = BETTER_DENOISE[denoiser]?.[strength];
+  // Absent from the listing only when it was read and lacks it; unknown builds are tried.
+  if (filter && ctx.filters && !ctx.filters.has(denoiser)) {
+    throw new KeepsakeError(
+      'FEATURE_UNAVAILABLE',
+      `this FFmpeg has no ${denoiser} noise reduction; choose hqdn3d or nlmeans`,
+    );
+  }
+  return filter;
+}
+
+/** x264 or x265; 10-bit asks for the profile that holds it (High 10, Main 10). */
+function videoCodecArgs(ctx: BuildContext, codec: string, tenBit: boolean): string[] {
+  const hevc = codec === 'hevc';
+  return [
+    '-c:v',
+    requireEncoder(ctx, 'vhs-restore', hevc ? 'libx265' : 'libx264'),
+    '-preset',
+    'slow',
+    ...(tenBit ? ['-profile:v', hevc ? 'main10' : 'high10'] : []),
+  ];
+}
+
+/**
+ * The picture size is known only once the source is probed, so this is checked then. The
+ * box's width and height must be even: the encoders store colour at half resolution.
+ */
+function checkCrop(crop: CropBox, width?: number, height?: number): void {
+  if (crop.width % 2 !== 0 || crop.height % 2 !== 0) {
+    throw invalid(
+      'crop',
+      `the box ${crop.width}×${crop.height} must have an even width and height`,
+    );
+  }
   if (width === undefined || height === undefined) return;
   if (crop.x + crop.width > width || crop.y + crop.height > height) {
     throw invalid(

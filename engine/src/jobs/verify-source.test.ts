@@ -1,0 +1,222 @@
+// Outputs checked against their source on real FFmpeg: the exact master decodes to the
+// tape frame for frame (and keeps its fields, shape and colour tags), a restoration carries
+// its SSIM and PSNR, and a broken encode or an inexact master fails with plain words.
+
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { isKeepsakeError } from '../core/errors';
+import { plainByteSource, serveLoopback, type LoopbackSource } from '../ffmpeg/input-source';
+import { locateFfmpeg } from '../ffmpeg/locate';
+import { serveOutputSink } from '../ffmpeg/output-sink';
+import { probeInput } from '../ffmpeg/probe';
+import type { OutputCheck } from '../presets/preset';
+import { testEngine } from '../testing/engine';
+import { makeClip } from '../testing/media';
+import { TEST_SCRYPT, freshDir } from '../testing/tmp';
+import { decryptFile, encryptFile } from '../vault/file-ops';
+import { createVault } from '../vault/keyring';
+import type { JobEngine } from './job-engine';
+import type { Job, JobSpec } from './queue';
+import { sealedReader } from './sealed-reader';
+import { verifyOutputs } from './verify';
+import { sampledStretches } from './verify-source';
+import { submitJob } from './worker';
+
+const run = promisify(execFile);
+
+/**
+ * A PAL tape as a capture card writes it: 720×576 with 16:15 pixels (4:3 on screen),
+ * interlaced top field first, PAL colour tags, and sound.
+ */
+function makeTape(dir: string, seconds = 2): Promise<string> {
+  return makeClip(dir, 'tape.mkv', {
+    seconds,
+    size: '720x576',
+    outputArgs: [
+      ...['-vf', 'setsar=16/15', '-flags', '+ildct+ilme', '-top', '1'],
+      ...['-color_primaries', 'bt470bg', '-color_trc', 'gamma28', '-colorspace', 'bt470bg'],
+      ...['-field_order', 'tt'],
+    ],
+  });
+}
+
+async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
+  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
+  const finished = new Promise<Job>((resolve) => {
+    const on = (j: Job) => {
+      if (j.id !== job.id) return;
+      engine.worker.off('finished', on);
+      resolve(j);
+    };
+    engine.worker.on('finished', on);
+  });
+  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
+  return finished;
+}
+
+async function probeStreams(ffprobe: string, path: string): Promise<Record<string, string>[]> {
+  const { stdout } = await run(ffprobe, [
+    ...['-v', 'error', '-of', 'json', '-show_entries'],
+    'stream=codec_name,codec_type,field_order,sample_aspect_ratio,display_aspect_ratio,color_primaries,color_space,r_frame_rate',
+    path,
+  ]);
+  return (JSON.parse(stdout) as { streams: Record<string, string>[] }).streams;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+}
+
+describe('the exact master and the restoration, as jobs', () => {
+  it('the exact master keeps every frame, the fields, the 4:3 shape and the colour tags', async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const tape = await makeTape(dir);
+      const input = join(dir, 'tape.mkv.ksv');
+      await encryptFile(tape, input, vault);
+      const job = await runJob(engine, {
+        preset: 'exact-master',
+        params: {},
+        input: { kind: 'vault', path: input },
+      });
+      expect(job, job.lastError?.message).toMatchObject({ state: 'succeeded' });
+      const plain = join(dir, 'master.mkv');
+      await decryptFile(job.outputs[0]!.path, plain, { vault });
+      const [video, audio] = await probeStreams(engine.env.ffmpeg.ffprobePath, plain);
+      expect(video).toMatchObject({
+        codec_name: 'ffv1',
+        field_order: 'tt',
+        sample_aspect_ratio: '16:15',
+        display_aspect_ratio: '4:3',
+        color_primaries: 'bt470bg',
+        color_space: 'bt470bg',
+      });
+      expect(audio).toMatchObject({ codec_name: 'flac' });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a restoration at field rate carries its scores and stays 4:3', async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const tape = await makeTape(dir);
+      const input = join(dir, 'tape.mkv.ksv');
+      await encryptFile(tape, input, vault);
+      const job = await runJob(engine, {
+        preset: 'vhs-restore',
+        params: { motion: 'field', crop: '704:560:8:8', hiss: true, tenBit: true },
+        input: { kind: 'vault', path: input },
+      });
+      expect(job, job.lastError?.message).toMatchObject({ state: 'succeeded' });
+      const output = job.outputs[0]!;
+      expect(output.quality?.ssim).toBeGreaterThan(0.9);
+      expect(output.quality?.psnr).toBeGreaterThan(35);
+      expect(job.notes.join('\n')).toMatch(
+        /restored\.mkv: picture checked against the original: SSIM 0\.9\d+, PSNR \d+\.\d+ dB/,
+      );
+      const plain = join(dir, 'restored.mkv');
+      await decryptFile(output.path, plain, { vault });
+      const [video] = await probeStreams(engine.env.ffmpeg.ffprobePath, plain);
+      expect(video).toMatchObject({ display_aspect_ratio: '4:3', r_frame_rate: '50/1' });
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('checks against the source', () => {
+  async function setup() {
+    const dir = await freshDir();
+    const { vault } = await createVault(join(dir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const tools = await locateFfmpeg();
+    const tape = await makeTape(dir);
+    const source = await plainByteSource(tape);
+    const served: LoopbackSource = await serveLoopback(source);
+    const input = await probeInput(tools.ffprobePath, served);
+    const sink = await serveOutputSink({ dir: join(dir, 'staging'), vault });
+    const close = async () => {
+      await sink.close();
+      await served.close();
+      await source.close();
+    };
+    const write = (name: string, args: string[]) =>
+      run(tools.ffmpegPath, [
+        ...['-v', 'error', '-i', tape, '-map', '0:v:0', '-map', '0:a', ...args],
+        ...['-f', 'matroska', `${sink.url}/${name}`],
+      ]);
+    const verify = async (name: string, check: OutputCheck) =>
+      verifyOutputs(tools, sealedReader(await sink.settle(), vault), [name], input, {
+        checks: [check],
+        source: {
+          input: { url: served.url, env: served.env },
+          demuxer: input.demuxer,
+          durationSeconds: input.media.durationSeconds,
+        },
+      });
+    return { write, verify, close };
+  }
+
+  it('a master that is not exact fails, saying whether the picture or the sound differs', async () => {
+    const { write, verify, close } = await setup();
+    try {
+      await write('exact.mkv', ['-c:v', 'ffv1', '-c:a', 'flac']);
+      await write('lossy.mkv', ['-c:v', 'libx264', '-crf', '30', '-c:a', 'flac']);
+      await write('quiet.mkv', ['-c:v', 'ffv1', '-af', 'volume=0.5', '-c:a', 'flac']);
+      await verify('exact.mkv', { kind: 'lossless', output: 'exact.mkv' });
+      const lossy = await rejection(verify('lossy.mkv', { kind: 'lossless', output: 'lossy.mkv' }));
+      expect(isKeepsakeError(lossy, 'OUTPUT_CHECK_FAILED'), String(lossy)).toBe(true);
+      expect((lossy as Error).message).toBe(
+        'lossy.mkv: the master is not an exact copy: its picture differs from the original',
+      );
+      const quiet = await rejection(verify('quiet.mkv', { kind: 'lossless', output: 'quiet.mkv' }));
+      expect((quiet as Error).message).toBe(
+        'quiet.mkv: the master is not an exact copy: its sound differs from the original',
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it('a crushed encode fails the quality gate with its scores; a sound one passes with them', async () => {
+    const { write, verify, close } = await setup();
+    const reference = ['bwdif=mode=send_frame:parity=auto:deint=all'];
+    const vf = ['-vf', `${reference[0]},setdar=4/3`, '-c:a', 'aac'];
+    const gate = (output: string): OutputCheck => ({
+      kind: 'quality',
+      output,
+      reference,
+      minSsim: 0.6,
+      minPsnr: 28,
+    });
+    try {
+      await write('good.mkv', [...vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20']);
+      await write('crushed.mkv', [...vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '8k']);
+      const scores = await verify('good.mkv', gate('good.mkv'));
+      expect(scores.get('good.mkv')!.psnr).toBeGreaterThan(35);
+      const err = await rejection(verify('crushed.mkv', gate('crushed.mkv')));
+      expect(isKeepsakeError(err, 'OUTPUT_CHECK_FAILED'), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(
+        /^crushed\.mkv: the picture came out too far from the original to keep \(likeness 0\.\d{3}, needs 0\.6; clarity \d+\.\d dB, needs 28 dB\); try a better quality setting$/,
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it('measures a long video on six spread stretches, a short one whole', () => {
+    expect(sampledStretches(60)).toBeUndefined();
+    const stretches = sampledStretches(3 * 3600)!;
+    expect(stretches.match(/between/g)).toHaveLength(6);
+    expect(stretches).toContain('between(t,895.000,905.000)');
+    expect(stretches).toContain('between(t,9895.000,9905.000)');
+  });
+});
