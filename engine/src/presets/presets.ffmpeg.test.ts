@@ -123,3 +123,60 @@ describe('presets with real FFmpeg', () => {
     });
   }
 });
+
+describe('thumbnails keep the picture as it is shown', () => {
+  /** Width and height of the picture in an image file. */
+  async function size(path: string): Promise<string> {
+    const { stdout } = await run(ffmpeg.ffprobePath, [
+      ...['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', path],
+    ]);
+    return stdout.trim();
+  }
+
+  // 720×576 stored pixels: 4:3 on screen with 16:15 pixels (PAL tape), 16:9 with 64:45.
+  for (const [sar, poster, tile] of [
+    ['16/15', '768x576', '320x240'],
+    ['64/45', '1024x576', '320x180'],
+  ] as const) {
+    it(`a 720×576 picture with ${sar} pixels: poster ${poster}, sheet tiles ${tile}`, async () => {
+      const dir = await freshDir();
+      const input = await makeClip(dir, 'tape.mp4', {
+        size: '720x576',
+        outputArgs: ['-vf', `setsar=${sar}`],
+      });
+      const { vault } = await createVault(join(dir, 'vault'), 'pw', {
+        scrypt: TEST_SCRYPT,
+        recovery: false,
+      });
+      const sink = await serveOutputSink({ dir: join(dir, 'sealed'), vault });
+      try {
+        const built = buildJob(
+          'thumbnails',
+          { columns: 2, rows: 2 },
+          {
+            input,
+            inputProtocols: 'file',
+            inputFormat: 'mov',
+            outputBase: sink.url,
+            media: { durationSeconds: 2, width: 720, height: 576, hasAudio: true },
+            encoders,
+            muxers,
+          },
+        );
+        for (const step of built.steps) {
+          await run(ffmpeg.ffmpegPath, ['-v', 'error', ...step.args], { timeout: 120_000 });
+        }
+        const sealed = await sink.settle();
+        const plain = (name: string) => join(dir, name);
+        for (const name of ['poster.jpg', 'contact-sheet.jpg']) {
+          await decryptFile(sealed.get(name)!.path, plain(name), { vault });
+        }
+        expect(await size(plain('poster.jpg'))).toBe(poster);
+        const [w, h] = tile.split('x').map(Number) as [number, number];
+        expect(await size(plain('contact-sheet.jpg'))).toBe(`${w * 2}x${h * 2}`);
+      } finally {
+        await sink.close();
+      }
+    });
+  }
+});

@@ -1,5 +1,11 @@
 import { definePreset, inputArgs, outPath } from './preset';
 
+/**
+ * Square pixels first: a tape or DVD frame is stored narrower or wider than it is shown
+ * (720×576 shown at 4:3), and a picture made from the stored pixels comes out squeezed.
+ */
+const SQUARE_PIXELS = "scale=w='trunc(iw*sar/2)*2':h=ih,setsar=1";
+
 export const thumbnails = definePreset({
   name: 'thumbnails',
   description: 'A poster frame and a contact sheet of frames sampled across the whole video.',
@@ -33,7 +39,7 @@ export const thumbnails = definePreset({
             '-frames:v',
             '1',
             '-vf',
-            "scale=-2:'min(ih,720)'",
+            `${SQUARE_PIXELS},scale=-2:'min(ih,720)'`,
             '-q:v',
             '3',
             '-f',
@@ -48,7 +54,7 @@ export const thumbnails = definePreset({
             '-map',
             '0:v:0',
             '-vf',
-            `fps=${rate},scale=320:-2,tile=${p.columns}x${p.rows}`,
+            `fps=${rate},${SQUARE_PIXELS},scale=320:-2,tile=${p.columns}x${p.rows}`,
             '-frames:v',
             '1',
             '-q:v',
