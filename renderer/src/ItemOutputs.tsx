@@ -5,6 +5,7 @@ import { useClient } from './client-context';
 import type { LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
+import { DeliveredNote } from './DeliveredNote';
 import { canOpen } from './JobResults';
 import { missingLabelsNote } from './output-labels-note';
 import { PLAYBACK_PRESETS, outputName } from './output-names';
@@ -89,6 +90,7 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
           </button>
         )}
       </div>
+      {job?.delivery && <DeliveredNote delivery={job.delivery} />}
       {confirming && (
         <div className="confirm-box" role="alertdialog" aria-labelledby={confirmId}>
           <p id={confirmId}>

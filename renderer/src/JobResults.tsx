@@ -3,6 +3,7 @@
 // Remove that first says exactly what goes and that it cannot be undone.
 import { useId } from 'react';
 import { useClient } from './client-context';
+import { DeliveredNote } from './DeliveredNote';
 import type { DesktopJob } from './engine-client';
 import { formatBytes } from './format';
 import { SaveCopyButton } from './SaveCopy';
@@ -19,10 +20,18 @@ export function canOpen(job: DesktopJob): boolean {
   return job.playUrl !== undefined || (job.filesUrl !== undefined && pictures(job).length > 0);
 }
 
-/** "Save a copy…" of a succeeded job's results; the engine never replaces a file. */
+/**
+ * "Save a copy…" of a succeeded job's results (the engine never replaces a file), and,
+ * when automated delivery already saved one into the family's folder, where it went.
+ */
 export function SaveResultsButton({ job, title }: { job: DesktopJob; title: string }) {
   const client = useClient();
-  return <SaveCopyButton name={title} save={(dir) => client.saveJob(job.id, dir)} />;
+  return (
+    <>
+      <SaveCopyButton name={title} save={(dir) => client.saveJob(job.id, dir)} />
+      {job.delivery && <DeliveredNote delivery={job.delivery} />}
+    </>
+  );
 }
 
 export function ConfirmRemove(props: {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getBridge, notify, pathForFile } from './bridge';
+import { canShowInFolder, getBridge, notify, pathForFile, showInFolder } from './bridge';
 
 const g = globalThis as { keepsake?: unknown };
 
@@ -40,5 +40,21 @@ describe('the preload bridge', () => {
     notify('T'.repeat(150), 'B'.repeat(400));
     await Promise.resolve();
     expect(sent).toEqual([['T'.repeat(100), 'B'.repeat(300)]]);
+  });
+
+  it('shows a delivered file in its folder through the bridge, and says when it cannot', async () => {
+    expect(canShowInFolder()).toBe(false);
+    expect(await showInFolder('/home/me/Videos/a.mp4')).toBe(false);
+    const shown: unknown[] = [];
+    g.keepsake = {
+      reveal: async (path: unknown) => {
+        if (path !== '/home/me/Videos/a.mp4') throw new Error('refused');
+        shown.push(path);
+      },
+    };
+    expect(canShowInFolder()).toBe(true);
+    expect(await showInFolder('/home/me/Videos/a.mp4')).toBe(true);
+    expect(await showInFolder('/etc/passwd')).toBe(false);
+    expect(shown).toEqual(['/home/me/Videos/a.mp4']);
   });
 });

@@ -29,3 +29,24 @@ export function notify(title: string, body: string): void {
   if (!send) return;
   send(title.slice(0, 100), body.slice(0, 300)).catch(() => {});
 }
+
+/** Whether "Show in folder" can be offered (the app); a browser shows the path instead. */
+export function canShowInFolder(): boolean {
+  return typeof getBridge()?.reveal === 'function';
+}
+
+/**
+ * Shows a delivered file in the OS file manager. The app's main process checks the path
+ * is one the engine reported as delivered (or inside a folder the user picked); false
+ * when there is no bridge or it refused.
+ */
+export async function showInFolder(path: string): Promise<boolean> {
+  const reveal = getBridge()?.reveal;
+  if (!reveal) return false;
+  try {
+    await reveal(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
