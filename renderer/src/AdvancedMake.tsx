@@ -9,8 +9,15 @@ import type { FileView, PresetInfo } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { PresetForm } from './PresetForm';
-import { useFolderFiles, useFolders, useJobActions, usePresets, useServers } from './queries';
-import { lastOutDir, rememberOutDir } from './out-dir';
+import {
+  useFolderFiles,
+  useFolders,
+  useJobActions,
+  usePresets,
+  useServers,
+  useSettings,
+  useSettingsActions,
+} from './queries';
 import { formFromSchema, initialValues, validateForm } from './schema-form';
 import type { FormValues } from './schema-form';
 import { useUiStore } from './ui-store';
@@ -45,8 +52,11 @@ export function AdvancedMake() {
   const [submitted, setSubmitted] = useState(false);
   const [where, setWhere] = useState<string>(''); // '' = this computer
   const [mode, setMode] = useState<'manual' | 'automated'>('manual');
-  // The folder chosen last time (remembered in this browser or app window).
-  const [outDir, setOutDir] = useState(lastOutDir);
+  // The folder chosen last time, kept by the engine (a setting), until one is typed here.
+  const settings = useSettings();
+  const saveSettings = useSettingsActions();
+  const [typedOutDir, setOutDir] = useState<string>();
+  const outDir = typedOutDir ?? settings.data?.deliveryFolder ?? '';
   const [allInFolder, setAllInFolder] = useState(false);
   const [failures, setFailures] = useState<string[]>([]);
 
@@ -98,7 +108,9 @@ export function AdvancedMake() {
       }
     }
     setFailures(errors);
-    if (made > 0 && mode === 'automated') rememberOutDir(outDir);
+    if (made > 0 && mode === 'automated' && outDir.trim() !== settings.data?.deliveryFolder) {
+      saveSettings.mutate({ deliveryFolder: outDir.trim() });
+    }
     if (made > 0 && errors.length === 0) {
       go('jobs', `${made === 1 ? 'Job' : `${made} jobs`} added: ${preset.name}.`);
     }
@@ -258,6 +270,7 @@ export function AdvancedMake() {
                 id="make-outdir"
                 type="text"
                 spellCheck={false}
+                autoComplete="off"
                 value={outDir}
                 onChange={(e) => setOutDir(e.target.value)}
                 aria-invalid={submitted && outDirMissing}

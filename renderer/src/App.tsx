@@ -18,6 +18,7 @@ import { describeFfmpeg } from './status-text';
 import { useUiStore } from './ui-store';
 import type { ScreenId } from './ui-store';
 import { VaultScreen } from './VaultScreen';
+import { useMoveOldChoices } from './watched-queries';
 
 const NEEDS_VAULT: ReadonlySet<ScreenId> = new Set([
   'library',
@@ -46,6 +47,7 @@ function Shell({ client }: { client: EngineClient }) {
       (err.code === 'UNAUTHORIZED' || err.code === 'ENGINE_UNREACHABLE'),
   );
   const ffmpegMissing = status.data !== undefined && !describeFfmpeg(status.data.ffmpeg).ok;
+  useMoveOldChoices(client, !blocked && status.data !== undefined);
 
   return (
     <div className="app">

@@ -4,11 +4,12 @@ import { useState } from 'react';
 import type { DesktopJob } from './engine-client';
 import { pictures } from './JobResults';
 import { outputName } from './output-names';
-import { rememberWatched } from './recently-watched';
 import { VideoPlayer } from './VideoPlayer';
+import { useRememberWatched } from './watched-queries';
 
 export function JobStage(props: { job: DesktopJob; fileId: string | undefined; label: string }) {
   const { job, fileId } = props;
+  const rememberWatched = useRememberWatched();
   const name = `${outputName(job.preset)} of ${props.label}`;
   const shown = pictures(job);
   const [at, setAt] = useState(0);

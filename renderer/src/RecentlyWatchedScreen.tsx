@@ -1,33 +1,30 @@
 // Recently watched: what the family played in the viewer, newest first, by the item's
-// title and name; a click opens it again. The list is file ids in this browser's storage
-// (recently-watched.ts); names and titles come from the library while the vault is open.
-import { useMemo } from 'react';
+// title and name; a click opens it again. The engine keeps the list as item ids and times
+// only (watched-queries.ts); names and titles come from the library while the vault is open.
 import { errorText } from './errors-text';
 import { capturedWords, durationWords } from './item-words';
 import { useLibraryItems } from './queries';
-import { recentlyWatched } from './recently-watched';
 import { useUiStore } from './ui-store';
+import { useRecentlyWatched } from './watched-queries';
 import './viewer.css';
 
 export function RecentlyWatchedScreen() {
   const items = useLibraryItems();
   const view = useUiStore((s) => s.view);
   const go = useUiStore((s) => s.go);
-  // Read again whenever the viewer closes (something may have been played in it).
-  const viewing = useUiStore((s) => s.viewing);
-  const ids = useMemo(() => (viewing === undefined ? recentlyWatched() : []), [viewing]);
+  const list = useRecentlyWatched();
   const byId = new Map((items.data ?? []).map((i) => [i.id, i]));
-  const watched = ids.flatMap((id) => byId.get(id) ?? []);
+  const watched = (list.data ?? []).flatMap((w) => byId.get(w.fileId) ?? []);
 
   return (
     <section className="panel" aria-labelledby="watched-heading">
       <h2 id="watched-heading">Recently watched</h2>
-      {items.isError && (
+      {(items.isError || list.isError) && (
         <p role="alert" className="error">
-          {errorText(items.error)}
+          {errorText(items.error ?? list.error)}
         </p>
       )}
-      {items.data && watched.length === 0 && (
+      {items.data && list.data && watched.length === 0 && (
         <div className="empty">
           <p>Nothing watched yet. Videos you play from the library show up here.</p>
           <button type="button" onClick={() => go('library')}>

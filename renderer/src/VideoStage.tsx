@@ -10,8 +10,8 @@ import { describeFailure } from './job-error-text';
 import { durationWords, waitWords } from './item-words';
 import { PLAYBACK_PRESET, PLAYBACK_PRESETS } from './output-names';
 import { useJob, useJobActions } from './queries';
-import { rememberWatched } from './recently-watched';
 import { VideoPlayer } from './VideoPlayer';
+import { useRememberWatched } from './watched-queries';
 
 /**
  * Items whose copy to play the family deleted this session: opening one again offers to
@@ -39,6 +39,7 @@ export function playbackJob(item: LibraryItem): LibraryItem['jobs'][number] | un
 
 export function VideoStage({ item, label }: { item: LibraryItem; label: string }) {
   const direct = item.browserPlayable && item.mediaUrl !== undefined;
+  const rememberWatched = useRememberWatched();
   const onPlay = () => rememberWatched(item.id);
   if (direct) {
     return (

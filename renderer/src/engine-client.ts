@@ -28,6 +28,7 @@ import type {
   UnlockVaultBody,
   UploadedFile,
   VaultState,
+  WatchedList,
 } from '../../engine/src/net/desktop-contract';
 import type {
   DesktopRouteName,
@@ -181,6 +182,10 @@ export interface EngineClient {
   saveTask(id: string): Promise<SaveTaskView>;
   settings(): Promise<SettingsView>;
   updateSettings(changes: Partial<SettingsView>): Promise<SettingsView>;
+  /** Recently watched: item ids and when, newest first (names come from libraryItems). */
+  recentlyWatched(): Promise<WatchedList['items']>;
+  /** Marks items (newest first) as just watched; answers the list as it now is. */
+  rememberWatched(fileIds: string[]): Promise<WatchedList['items']>;
 
   presets(): Promise<PresetInfo[]>;
 
@@ -358,6 +363,9 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
     saveTask: (id) => call('saveTask', { params: { id } }),
     settings: () => call('settings', {}),
     updateSettings: (changes) => call('updateSettings', { body: changes }),
+    recentlyWatched: async () => (await call('recentlyWatched', {})).items,
+    rememberWatched: async (fileIds) =>
+      (await call('rememberWatched', { body: { fileIds } })).items,
 
     presets: () => call('presets', {}),
 
