@@ -158,7 +158,7 @@ test('"Preserve this tape" makes the restored copy, the master, the watchable co
       },
       { timeout: 180_000, intervals: [1000] },
     )
-    .toEqual(['archive-hevc:succeeded', 'vhs-restore:succeeded', 'web-h264:succeeded']);
+    .toEqual(['exact-master:succeeded', 'vhs-restore:succeeded', 'web-h264:succeeded']);
   const items = await api<{ items: { kind: string; pictures: { poster?: string } }[] }>(
     '/v1/library/items',
   );

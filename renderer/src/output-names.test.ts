@@ -5,6 +5,7 @@ import { PLAYBACK_PRESET, PLAYBACK_PRESETS, outputName } from './output-names';
 describe('outputName', () => {
   it.each([
     ['vhs-restore', 'Restored copy'],
+    ['exact-master', 'Exact master'],
     ['archive-hevc', 'Archive master'],
     ['web-h264', 'Copy to watch'],
     ['photo-web', 'Photo for sharing'],

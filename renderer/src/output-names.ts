@@ -3,6 +3,7 @@
 
 const NAMES: Record<string, string> = {
   'vhs-restore': 'Restored copy',
+  'exact-master': 'Exact master',
   'archive-hevc': 'Archive master',
   'archive-av1': 'Archive master (smaller file)',
   'web-h264': 'Copy to watch',

@@ -61,7 +61,7 @@ describe('goals', () => {
     ]);
     expect(goals[0]!.steps.map((s) => s.preset)).toEqual([
       'vhs-restore',
-      'archive-hevc',
+      'exact-master',
       'web-h264',
     ]);
     expect(goals[0]!.poster).toBe(true);
@@ -94,10 +94,9 @@ describe('goals', () => {
     const { jobs, posters } = started.body as StartedGoal;
     expect(jobs.map((j) => [j.preset, j.fileId])).toEqual([
       ['vhs-restore', tape.id],
-      ['archive-hevc', tape.id],
+      ['exact-master', tape.id],
       ['web-h264', tape.id],
     ]);
-    expect(jobs[1]!.params).toMatchObject({ crf: 18 });
     // The watchable copy is made from the tape with the restored copy's look.
     expect(jobs[2]!.params).toMatchObject({
       deinterlace: 'bwdif',
@@ -119,7 +118,7 @@ describe('goals', () => {
     const files = await a.get<FileView[]>(`/v1/library/${tape.folderId}/files`);
     const item = files.find((f) => f.id === tape.id)!;
     expect(item.jobs.map((j) => `${j.preset}:${j.state}`).sort()).toEqual([
-      'archive-hevc:succeeded',
+      'exact-master:succeeded',
       'vhs-restore:succeeded',
       'web-h264:succeeded',
     ]);

@@ -44,16 +44,16 @@ describe('goal estimate', () => {
 
   it('runs the jobs as the queue does: in order, as many at once as it runs', () => {
     const steps = getGoal('preserve-tape').steps;
-    // Defaults on an SD hour: restore 7,200 s, master 18,000 s, watchable copy 3,600 s.
+    // Defaults on an SD hour: restore 7,200 s, exact master 2,400 s, watchable copy 3,600 s.
     const alone = estimateSteps(steps, [tape], new Map());
-    expect(alone.seconds).toBe(28_800);
-    expect(estimateSteps(steps, [tape], new Map(), 1).seconds).toBe(28_800);
-    // Two at once: the master runs beside the restore and then the copy.
-    expect(estimateSteps(steps, [tape], new Map(), 2)).toEqual({ ...alone, seconds: 18_000 });
+    expect(alone.seconds).toBe(13_200);
+    expect(estimateSteps(steps, [tape], new Map(), 1).seconds).toBe(13_200);
+    // Two at once: the master and then the copy run beside the restore.
+    expect(estimateSteps(steps, [tape], new Map(), 2)).toEqual({ ...alone, seconds: 7_200 });
     // Two tapes, two places: the second tape's jobs take whichever place frees up first.
-    expect(estimateSteps(steps, [tape, tape], new Map(), 2).seconds).toBe(36_000);
+    expect(estimateSteps(steps, [tape, tape], new Map(), 2).seconds).toBe(13_200);
     // More places than jobs: the longest job is the time.
-    expect(estimateSteps(steps, [tape], new Map(), 8).seconds).toBe(18_000);
+    expect(estimateSteps(steps, [tape], new Map(), 8).seconds).toBe(7_200);
     const photos = Array.from({ length: 10 }, () => ({ kind: 'photo' }));
     const shared = estimateSteps(getGoal('share-photos').steps, photos, new Map(), 2);
     expect(shared.seconds).toBe(5 * DEFAULT_RATES['photo-web']!.secondsPerItem);

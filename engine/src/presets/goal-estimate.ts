@@ -33,6 +33,8 @@ const video = (speed: number, mbps: number): PresetRate => ({
 /** Conservative defaults per preset (see the top of this file). */
 export const DEFAULT_RATES: Record<string, PresetRate> = {
   'vhs-restore': video(0.5, 4.5),
+  // Lossless: about half of the raw picture; quick to encode, then decoded twice to check.
+  'exact-master': video(1.5, 60),
   'archive-hevc': video(0.2, 3.5),
   'archive-av1': video(0.1, 2.5),
   'web-h264': video(1, 2),
