@@ -1,12 +1,21 @@
 // The bridge handlers with Electron replaced by plain objects: every channel refuses
-// foreign senders and bad arguments; reveal works only inside chosen or engine folders.
+// foreign senders and bad arguments; reveal works only inside chosen or engine folders, or
+// on exactly a path the engine reports as delivered.
 // fetchEngineFolders runs against the real engine.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fetchEngineFolders, isInside, registerBridgeHandlers } from './bridge-handlers';
+import {
+  fetchDeliveredPaths,
+  fetchEngineFolders,
+  isInside,
+  registerBridgeHandlers,
+} from './bridge-handlers';
 import type { BridgeHost, InvokeEvent } from './bridge-handlers';
 import { nodeEngineSpawner, startEngineProcess } from './engine-process';
 import type { EngineAddress } from './engine-process';
@@ -44,6 +53,7 @@ beforeEach(() => {
     showItemInFolder: vi.fn(),
     showNotification: vi.fn(),
     engineFolders: vi.fn(async () => ['/home/ann/.local/share/keepsake', '/media/ann/Photos']),
+    deliveredPaths: vi.fn(async () => ['/home/ann/Videos/Keepsake/beach (web-h264).mp4']),
   };
   ({ picked } = registerBridgeHandlers(
     { handle: (channel, listener) => handlers.set(channel, listener) },
@@ -113,6 +123,26 @@ describe('registerBridgeHandlers', () => {
     expect(host.showItemInFolder).not.toHaveBeenCalled();
   });
 
+  it('reveals a delivered result the engine reports, exactly that path and nothing near it', async () => {
+    await call('keepsake:reveal', UI, '/home/ann/Videos/Keepsake/beach (web-h264).mp4');
+    expect(host.deliveredPaths).toHaveBeenCalledWith(ENGINE);
+    expect(host.showItemInFolder).toHaveBeenCalledWith(
+      '/home/ann/Videos/Keepsake/beach (web-h264).mp4',
+    );
+    for (const path of [
+      '/home/ann/Videos/Keepsake/other.mp4',
+      '/home/ann/Videos/Keepsake',
+      '/home/ann/Videos/Keepsake/beach (web-h264).mp4/../../../.ssh/id_rsa',
+    ]) {
+      await expect(call('keepsake:reveal', UI, path)).rejects.toThrow(/only reveals/);
+    }
+    host.deliveredPaths.mockRejectedValue(new Error('engine down'));
+    await expect(
+      call('keepsake:reveal', UI, '/home/ann/Videos/Keepsake/beach (web-h264).mp4'),
+    ).rejects.toThrow(/only reveals/);
+    expect(host.showItemInFolder).toHaveBeenCalledTimes(1);
+  });
+
   it('still reveals in picked folders when the engine cannot list its folders', async () => {
     host.engineFolders.mockRejectedValue(new Error('engine down'));
     await call('keepsake:pick-folder', UI);
@@ -174,5 +204,50 @@ describe('fetchEngineFolders', () => {
       await running.stop();
     }
     expect(await fetchEngineFolders(running)).toEqual([]);
+  });
+});
+
+describe('fetchDeliveredPaths', () => {
+  let server: Server | undefined;
+  afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+
+  /** A server on port 0 answering GET /v1/jobs as the engine does, with `jobs`. */
+  async function engineWith(jobs: unknown): Promise<EngineAddress & { asked: string[] }> {
+    const asked: string[] = [];
+    server = createServer((req, res) => {
+      asked.push(`${req.url} ${req.headers.authorization}`);
+      if (req.headers.authorization !== 'Bearer tok') {
+        res.writeHead(401).end('{}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jobs));
+    });
+    await new Promise<void>((done) => server!.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const origin = `http://127.0.0.1:${port}`;
+    return { origin, token: 'tok', openUrl: `${origin}/#token=tok`, asked };
+  }
+
+  it('lists the saved deliveries of succeeded jobs, absolute paths only', async () => {
+    const running = await engineWith([
+      { id: 'j1', delivery: { state: 'saved', path: '/home/ann/Videos/a (web-h264).mp4' } },
+      { id: 'j2', delivery: { state: 'saving' } },
+      { id: 'j3', delivery: { state: 'failed', message: 'disk full' } },
+      { id: 'j4' },
+      { id: 'j5', delivery: { state: 'saved', path: 'relative/b.mp4' } },
+      { id: 'j6', delivery: { state: 'saved', path: 42 } },
+      null,
+    ]);
+    expect(await fetchDeliveredPaths(running)).toEqual(['/home/ann/Videos/a (web-h264).mp4']);
+    expect(running.asked).toEqual(['/v1/jobs?state=succeeded&limit=1000 Bearer tok']);
+    expect(await fetchDeliveredPaths({ ...running, token: 'wrong' })).toEqual([]);
+  });
+
+  it('answers nothing for an answer that is not a list, or no engine', async () => {
+    const running = await engineWith({ code: 'VAULT_LOCKED' });
+    expect(await fetchDeliveredPaths(running)).toEqual([]);
+    await new Promise<void>((done) => server!.close(() => done()));
+    server = undefined;
+    expect(await fetchDeliveredPaths(running)).toEqual([]);
   });
 });

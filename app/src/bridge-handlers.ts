@@ -36,6 +36,8 @@ export interface BridgeHost {
   showNotification(title: string, body: string): void;
   /** Folders the engine works in (its data folder, library folders). */
   engineFolders(engine: EngineAddress): Promise<string[]>;
+  /** Files (or folders) the engine reports automated delivery wrote. */
+  deliveredPaths(engine: EngineAddress): Promise<string[]>;
 }
 
 export class RefusedError extends Error {}
@@ -70,7 +72,11 @@ export function registerBridgeHandlers(ipc: IpcLike, host: BridgeHost): { picked
     const engine = trusted(event);
     const target = checkPath(path);
     const roots = [...picked, ...(await host.engineFolders(engine).catch(() => []))];
-    if (!roots.some((root) => isInside(target, root))) {
+    // A delivered result ("Show in folder" under a finished job) may sit in a folder chosen
+    // in an earlier launch: it is shown when the engine lists exactly that path.
+    const delivered = async () =>
+      (await host.deliveredPaths(engine).catch(() => [])).some((p) => resolve(p) === target);
+    if (!roots.some((root) => isInside(target, root)) && !(await delivered())) {
       throw new RefusedError('refused: Keepsake only reveals files in its own or chosen folders');
     }
     host.showItemInFolder(target);
@@ -136,4 +142,30 @@ export async function fetchEngineFolders(engine: EngineAddress): Promise<string[
     }
   }
   return folders.filter((f) => isAbsolute(f));
+}
+
+/**
+ * Asks the engine where automated delivery saved results (`/v1/jobs`, succeeded jobs with
+ * `delivery.state` "saved"; answered only while the vault is unlocked). Only absolute
+ * paths count; anything unexpected in the answer is skipped.
+ */
+export async function fetchDeliveredPaths(engine: EngineAddress): Promise<string[]> {
+  try {
+    const res = await fetch(`${engine.origin}/v1/jobs?state=succeeded&limit=1000`, {
+      headers: { authorization: `Bearer ${engine.token}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    const jobs: unknown = res.ok ? await res.json() : [];
+    if (!Array.isArray(jobs)) return [];
+    return jobs.flatMap((job: { delivery?: { state?: unknown; path?: unknown } } | null) => {
+      const delivery = job?.delivery;
+      return delivery?.state === 'saved' &&
+        typeof delivery.path === 'string' &&
+        isAbsolute(delivery.path)
+        ? [delivery.path]
+        : [];
+    });
+  } catch {
+    return [];
+  }
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Notification, shell } from 'electron';
 import type { OpenDialogOptions, WebContents } from 'electron';
-import { fetchEngineFolders, registerBridgeHandlers } from './bridge-handlers';
+import { fetchDeliveredPaths, fetchEngineFolders, registerBridgeHandlers } from './bridge-handlers';
 import type { EngineAddress } from './engine-process';
 import { EngineSupervisor } from './engine-supervisor';
 import { utilityEngineSpawner } from './engine-utility';
@@ -111,6 +111,7 @@ async function launch(): Promise<void> {
       notification.show();
     },
     engineFolders: fetchEngineFolders,
+    deliveredPaths: fetchDeliveredPaths,
   });
   mainWindow = createWindow(await engine.start());
 }

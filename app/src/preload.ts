@@ -21,7 +21,8 @@ export interface KeepsakeBridge {
   pathForFile(file: File): string;
   /**
    * Shows a file in the OS file manager. Only paths inside a folder picked with
-   * pickFolder() or a folder the engine works in (data, library) are accepted.
+   * pickFolder() or a folder the engine works in (data, library), or exactly a result the
+   * engine reports automated delivery saved, are accepted.
    */
   reveal(path: string): Promise<void>;
   /** An OS notification, e.g. when a long job ends. Title 1–100 chars, body ≤ 300. */
