@@ -115,3 +115,33 @@ describe('analyseTape', () => {
     expect(result.cuts.some((c) => Math.abs(c.at - 25) <= 0.5)).toBe(true);
   }, 60_000);
 });
+
+describe('the quality summary', () => {
+  it('names dropout-heavy stretches, clipped sound and long blanks', async () => {
+    const result = await analyse(
+      await tape({
+        scenes: [
+          { source: 'testsrc', seconds: 6, tone: 440, gapAfter: 11 },
+          {
+            source: 'smptebars',
+            seconds: 9,
+            tone: 660,
+            loud: true,
+            speckled: { from: 3, to: 6 },
+          },
+        ],
+      }),
+    );
+    expect(result.qc.blank).toHaveLength(1);
+    expect(result.qc.blank[0]).toMatchObject({ silent: true });
+    expect(Math.abs(result.qc.blank[0]!.start - 6)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(result.qc.blank[0]!.end - 17)).toBeLessThanOrEqual(0.5);
+    // Speckle from 20 s to 23 s of the tape; the sound clips from 17 s to the end.
+    expect(result.qc.dropouts).toHaveLength(1);
+    expect(Math.abs(result.qc.dropouts[0]!.start - 20)).toBeLessThanOrEqual(0.5);
+    expect(Math.abs(result.qc.dropouts[0]!.end - 23)).toBeLessThanOrEqual(1);
+    expect(result.qc.clippedAudio).toHaveLength(1);
+    expect(Math.abs(result.qc.clippedAudio[0]!.start - 17)).toBeLessThanOrEqual(1);
+    expect(result.qc.clippedAudio[0]!.end).toBeGreaterThan(25);
+  }, 60_000);
+});

@@ -2,13 +2,18 @@
 // between the detectors, each fed only what it needs so the whole costs little more than
 // reading the tape (bench/tape.ts holds it to 1.5x a plain decode):
 //
-//   picture ─┬─ 2 s in every 10 ─ idet ─────────────────────────── print  (field order)
+//   picture ─┬─ 1 s in every 10 ─ idet ─────────────────────────── print  (field order)
 //            ├─ a frame a second ─┬─ cropdetect ─────────────────── print  (overscan)
 //            │                    └─ bottom rows, grey ─ pipe:4             (head switching)
-//            └─ half size ─ scdet ─ blackdetect ─┬───────────────── print  (cuts)
-//                                                └─ 1 in 5 ─ signalstats ─ print (dropouts)
+//            ├─ quarter size ─ scdet ─ blackdetect ─────────────────── print  (cuts)
+//            └─ 1 in 10 ─ half size ─ signalstats ──────────────────── print  (dropouts)
 //   sound ───┬─ silencedetect ───────────────────────────────────── print
 //            └─ 1 s blocks ─ astats ─────────────────────────────── print  (clipping)
+//
+// The sampling rates are the speed budget: idet needs only enough frames to be sure, a
+// dropout-heavy stretch shows in one frame in ten (at half size, where a dropout still
+// stands out from the lines around it), and scdet and blackdetect judge whole pictures,
+// which a sixteenth of the pixels shows as well as all of them.
 //
 // Every printer writes to pipe:3 unbuffered (tape-signals.ts reads it); nothing is written
 // to disk and no name or title is on the command line. FFmpeg goes on past a stretch it
@@ -70,22 +75,29 @@ const SCENE_THRESHOLD = 10;
 const BLACK_MIN_SECONDS = 0.4;
 const SILENCE_MIN_SECONDS = 0.4;
 const SILENCE_NOISE = '-45dB';
-/** A sampled picture with more outlier pixels than this has a dropout. */
-const TOUT_LIMIT = 0.01;
+/**
+ * A sampled picture has dropouts when it has many more outlier pixels (signalstats' TOUT)
+ * than the rest of its scene: how many a clean picture has depends on what it shows (fine
+ * patterns have many), so the measure is against the same scene's own pictures.
+ */
+const TOUT_RATIO = 3;
+const TOUT_MARGIN = 0.001;
+/** Samples (one frame in ten) a scene needs before its pictures are judged. */
+const MIN_SCENE_SAMPLES = 10;
 const BLANK_MIN_SECONDS = 10;
 
 /** The filter graph; its only output is the grey strip of the bottom rows (`[strip]`). */
 export function analysisGraph(media: TapeMedia): string {
   const video = [
-    `[0:v:0]split=3[i][c][m]`,
-    `[i]select='lt(mod(n\\,250)\\,50)',idet,${PRINT},nullsink`,
+    `[0:v:0]split=4[i][c][m][d]`,
+    `[i]select='lt(mod(n\\,250)\\,25)',idet,${PRINT},nullsink`,
     `[c]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',split[c1][c2]`,
     `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${PRINT},nullsink`,
     `[c2]crop=iw:${STRIP_ROWS}:0:ih-${STRIP_ROWS},format=gray[strip]`,
-    `[m]scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=fast_bilinear,scdet=threshold=${SCENE_THRESHOLD},` +
-      `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,split[m1][m2]`,
-    `[m1]${PRINT},nullsink`,
-    `[m2]select='not(mod(n\\,5))',signalstats=stat=tout,${PRINT},nullsink`,
+    `[m]scale=trunc(iw/8)*2:trunc(ih/8)*2:flags=fast_bilinear,scdet=threshold=${SCENE_THRESHOLD},` +
+      `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,${PRINT},nullsink`,
+    `[d]select='not(mod(n\\,10))',scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=fast_bilinear,` +
+      `signalstats=stat=tout,${PRINT},nullsink`,
   ];
   const audio = media.hasAudio
     ? [
@@ -176,11 +188,7 @@ export function judge(raw: TapeSignals, bandRows: number, media: TapeMedia): Tap
     }),
     qc: {
       hasAudio: media.hasAudio,
-      dropouts: stretches(
-        s.pictures.filter((p) => p.tout > TOUT_LIMIT).map((p) => p.at),
-        1,
-        1,
-      ),
+      dropouts: stretches(dropoutTimes(s), 1, 1),
       clippedAudio: stretches(
         s.sound.filter((q) => q.peak >= -0.1 && q.peakCount >= 4).map((q) => q.at),
         1,
@@ -225,6 +233,36 @@ function suggestCrop(crops: CropBox[], bandRows: number, media: TapeMedia): Crop
   const y = Math.max(0, box.y + (box.y % 2));
   const bottom = Math.min(box.bottom, media.height - bandRows);
   return { x, y, width: even(Math.max(2, box.right - x)), height: even(Math.max(2, bottom - y)) };
+}
+
+function dropoutTimes(s: TapeSignals): number[] {
+  // Scenes, split wherever the picture changed at once or went black.
+  const edges = [
+    ...s.scenes.map((x) => x.at),
+    ...s.black.flatMap((g) => [g.start, g.end]),
+    Number.POSITIVE_INFINITY,
+  ].sort((x, y) => x - y);
+  const out: number[] = [];
+  let scene: TapeSignals['pictures'] = [];
+  let edge = 0;
+  const judgeScene = () => {
+    if (scene.length >= MIN_SCENE_SAMPLES) {
+      const baseline = median(scene.map((q) => q.tout))!;
+      for (const p of scene) {
+        if (p.tout > Math.max(TOUT_RATIO * baseline, baseline + TOUT_MARGIN)) out.push(p.at);
+      }
+    }
+    scene = [];
+  };
+  for (const p of s.pictures) {
+    if (p.at >= edges[edge]!) {
+      judgeScene();
+      while (p.at >= edges[edge]!) edge++;
+    }
+    scene.push(p);
+  }
+  judgeScene();
+  return out;
 }
 
 /** Times (sorted) closer than `join` seconds as stretches of at least `min` seconds. */

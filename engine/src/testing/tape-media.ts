@@ -19,6 +19,10 @@ export interface TapeScene {
   tone: number;
   /** A black, silent gap of this many seconds after it (none: a hard cut to the next). */
   gapAfter?: number;
+  /** Sound driven past full scale (clipped). */
+  loud?: boolean;
+  /** Seconds into the scene during which its picture is strewn with speckle (dropouts). */
+  speckled?: { from: number; to: number };
 }
 
 export interface TapeOptions {
@@ -97,8 +101,12 @@ export async function makeTape(
   };
   for (const scene of scenes) {
     add(
-      v(scene.source, scene.seconds),
-      `sine=f=${scene.tone}:sample_rate=48000:duration=${scene.seconds},volume=0.5`,
+      v(scene.source, scene.seconds) +
+        (scene.speckled
+          ? `,noise=alls=100:allf=t+u:enable='between(t,${scene.speckled.from},${scene.speckled.to})'`
+          : ''),
+      `sine=f=${scene.tone}:sample_rate=48000:duration=${scene.seconds},` +
+        `volume=${scene.loud ? 8 : 0.5}`,
     );
     if (scene.gapAfter) {
       add(
