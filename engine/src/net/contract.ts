@@ -57,9 +57,9 @@ export const JobKeysSchema = Type.Object(
           title: Type.Optional(
             Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f]+$' }),
           ),
-          date: Type.Optional(
-            Type.String({ pattern: '^\\d{4}(-\\d{2}(-\\d{2}([T ][0-9:.+Z-]{2,20})?)?)?$' }),
-          ),
+          // Any form the library keeps (`1989`, `1989-12-24`, `2019-08-12T14:30:00+02:00`,
+          // with fractions); each container's writer takes only what it can hold.
+          date: Type.Optional(Type.String({ pattern: '^\\d{4}[0-9T:.+Z -]{0,36}$' })),
         },
         { additionalProperties: false },
       ),
