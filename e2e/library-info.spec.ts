@@ -66,7 +66,7 @@ test('the file list says when each item was taken, and marks one that will not p
   await expect(photoRow.getByTestId('needs-attention')).toHaveCount(0);
   const badge = tapeRow.getByTestId('needs-attention');
   await expect(badge).toHaveText('Needs attention');
-  await expect(badge).toHaveAttribute('title', /may be damaged/);
+  await expect(badge).toHaveAttribute('title', /damaged or incomplete/);
   await expect(photoRow.getByTitle("Date from the camera's record in the photo")).toBeVisible();
   await shot(page, testInfo, 'library-taken-dates');
 });

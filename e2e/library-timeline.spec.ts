@@ -121,7 +121,24 @@ test('the timeline shows every picture under its year and month; filters, search
   // title says why.
   const broken = tiles.filter({ hasText: 'broken.mp4' });
   await expect(broken.locator('.tile-placeholder')).toContainText('broken.mp4');
-  await expect(broken.getByTestId('tile-attention')).toHaveAttribute('title', /may be damaged/);
+  await expect(broken.getByTestId('tile-attention')).toHaveAttribute(
+    'title',
+    /damaged or incomplete/,
+  );
+  // Opened, it says so in a sentence; what FFprobe said waits under a small "Details".
+  await broken.locator('.tile-open').click();
+  const note = page.getByRole('dialog').getByTestId('attention-note');
+  await expect(note).toContainText(
+    "This video is damaged or incomplete: Keepsake can't read its start. The original is kept as it is.",
+  );
+  const technical = note.getByTestId('attention-technical');
+  await expect(technical).toBeHidden();
+  await note.getByText('Details', { exact: true }).click();
+  await expect(technical).toBeVisible();
+  await expect(technical).not.toBeEmpty();
+  await shot(page, testInfo, 'viewer-needs-attention');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
   await expect
     .poll(
       () =>

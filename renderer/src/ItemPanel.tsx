@@ -6,6 +6,7 @@ import type { LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { capturedWords, durationWords } from './item-words';
+import { AttentionNote } from './AttentionNote';
 import { ItemOutputs } from './ItemOutputs';
 import { useSetLabels } from './queries';
 
@@ -41,11 +42,7 @@ export function ItemPanel({ item, headingId }: { item: LibraryItem; headingId: s
         <dt>Folder</dt>
         <dd className="wrap-anywhere">{item.folderName}</dd>
       </dl>
-      {item.attentionDetail && (
-        <p className="notice-inline" role="note">
-          {item.attentionDetail}
-        </p>
-      )}
+      <AttentionNote item={item} className="notice-inline" />
       {editing ? (
         <LabelsForm item={item} onDone={() => setEditing(false)} />
       ) : (

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { basename } from 'node:path';
 import { KeepsakeError } from '../core/errors';
 import type { FileJob } from '../jobs/queue';
+import { splitStored } from '../library/attention-words';
 import { playability } from '../library/item-playable';
 import { capturedOf, newestFirst, type ItemFacts } from '../library/library-items';
 import { folderName } from '../library/library';
@@ -32,9 +33,15 @@ export function libraryItem(facts: ItemFacts, jobs: FileJob[], secret: Buffer): 
   const sprite = pictures.get('sprite');
   // What was read from the file says first; else why no picture could be made of it.
   const why = info?.attention
-    ? { attention: info.attention, attentionDetail: info.attentionDetail }
+    ? {
+        attention: info.attention,
+        ...attentionWords(info.attentionDetail, info.attentionTechnical),
+      }
     : facts.pictureFailure
-      ? { attention: facts.pictureFailure.reason, attentionDetail: facts.pictureFailure.detail }
+      ? {
+          attention: facts.pictureFailure.reason,
+          ...attentionWords(facts.pictureFailure.detail, facts.pictureFailure.technical),
+        }
       : undefined;
   return {
     id: file.id,
@@ -55,6 +62,9 @@ export function libraryItem(facts: ItemFacts, jobs: FileJob[], secret: Buffer): 
     ...(info?.height !== undefined ? { height: info.height } : {}),
     ...(why ? { attention: why.attention } : {}),
     ...(why?.attentionDetail !== undefined ? { attentionDetail: why.attentionDetail } : {}),
+    ...(why?.attentionTechnical !== undefined
+      ? { attentionTechnical: why.attentionTechnical }
+      : {}),
     pictures: {
       ...(thumb ? { thumb: base + thumb.name } : {}),
       ...(pictures.has('preview') ? { preview: base + pictures.get('preview')!.name } : {}),
@@ -63,6 +73,23 @@ export function libraryItem(facts: ItemFacts, jobs: FileJob[], secret: Buffer): 
     },
     ...(encrypted ? { mediaUrl: mediaPath(secret, file.id) } : {}),
     jobs,
+  };
+}
+
+/**
+ * The family's sentence and the tool's words, kept apart; facts read by an older version
+ * hold both in one text (attention-words.ts).
+ */
+function attentionWords(
+  detail: string | undefined,
+  technical: string | undefined,
+): { attentionDetail?: string; attentionTechnical?: string } {
+  if (detail === undefined) return {};
+  if (technical !== undefined) return { attentionDetail: detail, attentionTechnical: technical };
+  const { sentence, technical: stored } = splitStored(detail);
+  return {
+    attentionDetail: sentence,
+    ...(stored !== undefined ? { attentionTechnical: stored } : {}),
   };
 }
 

@@ -126,7 +126,12 @@ describe('InfoReader', () => {
       capturedFrom: 'filename',
     });
     expect(of('half copied.mov')).toMatchObject({ attention: 'damaged' });
-    expect(of('half copied.mov')!.attentionDetail).toMatch(/damaged or only partly copied/);
+    // The family reads a sentence; FFprobe's words are kept apart for a "Details" disclosure.
+    expect(of('half copied.mov')).toMatchObject({
+      attentionDetail:
+        "This video is damaged or incomplete: Keepsake can't read its start. The original is kept as it is.",
+      attentionTechnical: expect.stringMatching(/moov atom not found/),
+    });
     expect(of('not a video.mp4')).toMatchObject({
       attention: 'damaged',
       capturedFrom: 'mtime',

@@ -14,6 +14,7 @@ import { VaultFile } from '../vault/vault-file';
 import { captureDate, type CaptureSource } from './capture-date';
 import type { MediaKind } from '../vault/media-kind';
 import { readPhotoInfo, type Attention } from './photo-info';
+import { damagedWords, EMPTY_WORDS, technicalOf, UNSUPPORTED_WORDS } from './attention-words';
 
 /** Bump when what is read changes: items read by an older version are read again. */
 export const ITEM_INFO_VERSION = 1;
@@ -39,8 +40,10 @@ export interface ItemInfo {
   make?: string;
   model?: string;
   attention?: Attention;
-  /** Plain words for the family when `attention` is set. */
+  /** Plain words for the family when `attention` is set (attention-words.ts). */
   attentionDetail?: string;
+  /** What FFprobe, FFmpeg or libvips said of it: shown only on request. */
+  attentionTechnical?: string;
 }
 
 export interface ItemToRead {
@@ -96,13 +99,24 @@ async function photoInfo(item: ItemToRead, file: VaultFile): Promise<ItemInfo> {
     rotation: photo.rotation,
     hasAudio: false,
   };
-  for (const key of ['width', 'height', 'make', 'model', 'attention', 'attentionDetail'] as const) {
+  const keys = ['width', 'height', 'make', 'model', 'attention', 'attentionDetail'] as const;
+  for (const key of [...keys, 'attentionTechnical'] as const) {
     if (photo[key] !== undefined) Object.assign(info, { [key]: photo[key] });
   }
   return info;
 }
 
 async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): Promise<ItemInfo> {
+  if (file.size === 0) {
+    // Nothing to probe (FFprobe on no bytes fails in ways that look like a broken tool).
+    return {
+      ...captureDate({ fileName: item.rel, mtimeMs: item.mtimeMs }),
+      rotation: 0,
+      hasAudio: false,
+      attention: 'damaged',
+      attentionDetail: EMPTY_WORDS,
+    };
+  }
   const source = await serveLoopback(vaultByteSource(file));
   let probed: ProbeResult;
   try {
@@ -124,7 +138,7 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
       if (item.kind === 'audio' && refusedContainer(err)) return known;
       return {
         ...known,
-        ...attention(err),
+        ...attention(err, item.kind),
       };
     }
     const info = fromProbe(item, probed);
@@ -134,7 +148,8 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
     return {
       ...info,
       attention: 'damaged',
-      attentionDetail: `This video does not play from its start: it may be damaged (${why}).`,
+      attentionDetail: damagedWords('video', 'play its start'),
+      attentionTechnical: why,
     };
   } finally {
     await source.close();
@@ -223,20 +238,27 @@ function refusedContainer(err: unknown): err is KeepsakeError {
   );
 }
 
-/** A probe's verdict on the file, in the family's words. */
-function attention(err: unknown): Pick<ItemInfo, 'attention' | 'attentionDetail'> {
+/** A probe's verdict on the file, in the family's words, and what FFprobe said. */
+function attention(
+  err: unknown,
+  kind: MediaKind,
+): Pick<ItemInfo, 'attention' | 'attentionDetail' | 'attentionTechnical'> {
   if (isKeepsakeError(err, 'INPUT_TOO_LARGE')) {
     return { attention: 'too-large', attentionDetail: `${err.message}.` };
   }
   if (refusedContainer(err)) {
     return {
       attention: 'unsupported',
-      attentionDetail: `Keepsake cannot read this kind of file yet (${err.message}). It is kept safe in the vault as it is.`,
+      attentionDetail: UNSUPPORTED_WORDS,
+      attentionTechnical: technicalOf(err),
     };
   }
-  const detail = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  // FFprobe reads a video's start (its header, and in an MP4 the index a cut-short copy
+  // lacks): that is what it could not read.
   return {
     attention: 'damaged',
-    attentionDetail: `This file cannot be read: it may be damaged or only partly copied (${detail}).`,
+    attentionDetail:
+      kind === 'video' ? damagedWords('video', 'read its start') : damagedWords('file', 'read it'),
+    attentionTechnical: technicalOf(err),
   };
 }

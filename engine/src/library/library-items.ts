@@ -11,6 +11,7 @@
 import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
 import type { CaptureSource } from './capture-date';
+import { unpackDetail } from './attention-words';
 import { openInfo } from './info-seal';
 import type { ItemInfo } from './item-info';
 import {
@@ -39,7 +40,7 @@ export interface ItemFacts {
   /** The pictures made so far, by kind (they need no vault to be listed). */
   pictures: Map<PreviewKind, StoredPreview>;
   /** Why the item has no pictures (a verdict on the file), when that was recorded. */
-  pictureFailure?: { reason: PictureFailureReason; detail?: string };
+  pictureFailure?: { reason: PictureFailureReason; detail?: string; technical?: string };
 }
 
 /** The date the item is shown under: the family's date wins over the one read from the file. */
@@ -169,9 +170,11 @@ export function itemFacts(
   for (const s of failures) {
     const item = byId.get(s.file_id);
     if (item) {
+      const words = s.detail === null ? undefined : unpackDetail(s.detail);
       item.pictureFailure = {
         reason: s.reason,
-        ...(s.detail !== null ? { detail: s.detail } : {}),
+        ...(words ? { detail: words.sentence } : {}),
+        ...(words?.technical !== undefined ? { technical: words.technical } : {}),
       };
     }
   }

@@ -61,11 +61,22 @@ describe('readPhotoInfo', () => {
 
   it('marks bytes that are not a picture, and a picture cut short, as damaged', async () => {
     const noise = Buffer.alloc(4096, 7);
-    expect(await readPhotoInfo(noise)).toMatchObject({ attention: 'damaged' });
+    expect(await readPhotoInfo(noise)).toMatchObject({
+      attention: 'damaged',
+      attentionDetail:
+        "This photo is damaged or incomplete: Keepsake can't open it. The original is kept as it is.",
+      attentionTechnical: expect.stringMatching(/unsupported image format/),
+    });
+    expect(await readPhotoInfo(Buffer.alloc(0))).toMatchObject({
+      attention: 'damaged',
+      attentionDetail:
+        'This file is empty: nothing was copied into it. The original is kept as it is.',
+    });
     const png = await picture(200, 200).png({ compressionLevel: 0 }).toBuffer();
     const cut = await readPhotoInfo(png.subarray(0, png.length / 2));
     expect(cut).toMatchObject({ attention: 'damaged', width: 200 });
-    expect(cut.attentionDetail).toMatch(/damaged or only partly copied/);
+    expect(cut.attentionDetail).not.toMatch(/[()]/);
+    expect(cut.attentionTechnical).toBeTruthy();
   });
 
   it('says plainly that HEIC cannot be shown yet', async () => {

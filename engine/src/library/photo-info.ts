@@ -7,6 +7,7 @@
 
 import exifr from 'exifr';
 import sharp, { type Metadata } from 'sharp';
+import { damagedWords, EMPTY_WORDS } from './attention-words';
 
 /**
  * The most pixels a photo may have. Above it a file is refused before it is decoded: a
@@ -33,6 +34,8 @@ export interface PhotoInfo {
   attention?: Attention;
   /** Plain words for the family when `attention` is set. */
   attentionDetail?: string;
+  /** What libvips said, for whoever helps them (attention-words.ts). */
+  attentionTechnical?: string;
 }
 
 const EXIF_TAGS = ['DateTimeOriginal', 'OffsetTimeOriginal', 'CreateDate', 'Make', 'Model'];
@@ -45,6 +48,7 @@ export async function readPhotoInfo(bytes: Buffer): Promise<PhotoInfo> {
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
+    if (bytes.length === 0) return { ...info, attention: 'damaged', attentionDetail: EMPTY_WORDS };
     return { ...info, ...cannotOpen(isHeif(bytes), err) };
   }
   if (meta.exif) Object.assign(info, await readExif(meta.exif));
@@ -105,7 +109,10 @@ async function readExif(block: Buffer): Promise<Partial<PhotoInfo>> {
   return found;
 }
 
-function cannotOpen(heif: boolean, err: unknown): Pick<PhotoInfo, 'attention' | 'attentionDetail'> {
+function cannotOpen(
+  heif: boolean,
+  err: unknown,
+): Pick<PhotoInfo, 'attention' | 'attentionDetail' | 'attentionTechnical'> {
   return heif
     ? {
         attention: 'unsupported',
@@ -114,7 +121,8 @@ function cannotOpen(heif: boolean, err: unknown): Pick<PhotoInfo, 'attention' | 
       }
     : {
         attention: 'damaged',
-        attentionDetail: `This photo cannot be opened: it may be damaged or only partly copied (${reason(err)}).`,
+        attentionDetail: damagedWords('photo', 'open it'),
+        attentionTechnical: reason(err),
       };
 }
 

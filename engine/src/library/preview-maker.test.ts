@@ -196,7 +196,12 @@ describe('PreviewMaker', () => {
     const state = (rel: string) => previewState(db, id(rel));
     expect(state('broken.jpg')).toMatchObject({ outcome: 'failed', reason: 'damaged' });
     expect(state('cut short.png')).toMatchObject({ outcome: 'failed', reason: 'damaged' });
-    expect(state('cut short.png')!.detail).toMatch(/damaged or only partly copied/);
+    // A sentence for the family; what libvips said kept apart, in the same column.
+    expect(state('cut short.png')!.detail).toBe(
+      "This photo is damaged or incomplete: Keepsake can't open it. The original is kept as it is.",
+    );
+    expect(state('cut short.png')!.technical).toBeTruthy();
+    expect(state('broken.jpg')!.technical).toBeTruthy();
     expect(state('bomb.png')).toMatchObject({ outcome: 'failed', reason: 'too-large' });
     expect(state('bomb.png')!.detail).toMatch(/100 megapixels, more than the 80/);
     expect(state('IMG_0001.HEIC')).toMatchObject({ outcome: 'failed', reason: 'unsupported' });

@@ -7,6 +7,7 @@
 // preview, which is small and decodes at a quarter of that.
 
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { damagedWords, EMPTY_WORDS } from './attention-words';
 import { PHOTO_PIXEL_LIMIT } from './photo-info';
 import type { PictureFailure, MadePicture } from './preview-types';
 
@@ -46,6 +47,7 @@ export async function makePhotoPictures(bytes: Buffer): Promise<MadePicture[] | 
 
 /** Why libvips could not make the pictures, in the family's words. */
 async function whyNot(bytes: Buffer, err: unknown): Promise<PictureFailure> {
+  if (bytes.length === 0) return { reason: 'damaged', detail: EMPTY_WORDS };
   let meta: Metadata | undefined;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -72,10 +74,7 @@ async function whyNot(bytes: Buffer, err: unknown): Promise<PictureFailure> {
     .split('\n')[0]!
     .replace(/^Input (buffer|file) /, '')
     .slice(0, 120);
-  return {
-    reason: 'damaged',
-    detail: `This photo cannot be opened: it may be damaged or only partly copied (${why}).`,
-  };
+  return { reason: 'damaged', detail: damagedWords('photo', 'open it'), technical: why };
 }
 
 /** ISO BMFF with a HEIF brand (`ftypheic`, `ftypmif1`, …): sharp may not even name it. */

@@ -13,6 +13,7 @@ import { newHexId128 } from '../core/ids';
 import { stmt, type Db } from '../jobs/db';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
+import { packDetail, unpackDetail } from './attention-words';
 import type {
   MadePicture,
   PictureFailure,
@@ -39,7 +40,10 @@ export interface StoredPreview {
 export interface PreviewState {
   outcome: 'made' | 'failed';
   reason?: PictureFailureReason;
+  /** Plain words for the family. */
   detail?: string;
+  /** What the tool said (attention-words.ts). */
+  technical?: string;
   version: number;
   madeAt: number;
 }
@@ -130,7 +134,12 @@ function record(
   db: Db,
   source: PictureSource,
   version: number,
-  state: { outcome: 'made' | 'failed'; reason?: PictureFailureReason; detail?: string },
+  state: {
+    outcome: 'made' | 'failed';
+    reason?: PictureFailureReason;
+    detail?: string;
+    technical?: string;
+  },
   pictures: readonly StoredPreview[],
 ): string[] {
   return db
@@ -161,7 +170,7 @@ function record(
         source.objectMtime,
         state.outcome,
         state.reason ?? null,
-        state.detail ?? null,
+        state.detail === undefined ? null : packDetail(state.detail, state.technical),
         Date.now(),
       );
       return old;
@@ -218,10 +227,12 @@ export function previewState(db: Db, fileId: string): PreviewState | undefined {
       }
     | undefined;
   if (!row) return undefined;
+  const words = row.detail === null ? undefined : unpackDetail(row.detail);
   return {
     outcome: row.outcome,
     ...(row.reason !== null ? { reason: row.reason } : {}),
-    ...(row.detail !== null ? { detail: row.detail } : {}),
+    ...(words ? { detail: words.sentence } : {}),
+    ...(words?.technical !== undefined ? { technical: words.technical } : {}),
     version: row.version,
     madeAt: row.made_at,
   };
@@ -310,7 +321,7 @@ export function findPicture(db: Db, fileId: string, kind?: PreviewKind): StoredP
   if (state?.outcome === 'failed') {
     throw new KeepsakeError(
       'NOT_FOUND',
-      `this file has no picture: ${state.detail ?? state.reason}`,
+      `this file has no picture: ${state.detail ?? state.reason}${state.technical ? ` (${state.technical})` : ''}`,
     );
   }
   if (pictures.size > 0 && kind) {

@@ -31,6 +31,8 @@ export interface PictureFailure {
   reason: PictureFailureReason;
   /** Plain words for the family. */
   detail: string;
+  /** What the tool said, for whoever helps them (attention-words.ts). */
+  technical?: string;
 }
 
 export function isFailure(made: MadePicture[] | PictureFailure): made is PictureFailure {

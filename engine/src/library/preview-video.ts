@@ -16,6 +16,7 @@ import { decodeLimitArgs, tooLargeFromStderr } from '../ffmpeg/media-limits';
 import { FORMAT_WHITELIST, probeInput } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { VaultFile } from '../vault/vault-file';
+import { damagedWords, EMPTY_WORDS, technicalOf } from './attention-words';
 import type { InfoTools } from './item-info';
 import { choosePoster, lumaStats } from './preview-luma';
 import type { MadePicture, PictureFailure } from './preview-types';
@@ -56,6 +57,7 @@ export async function makeVideoPictures(
   name: string,
   known?: KnownVideo,
 ): Promise<MadePicture[] | PictureFailure> {
+  if (file.size === 0) return { reason: 'damaged', detail: EMPTY_WORDS };
   const source = await serveLoopback(vaultByteSource(file));
   try {
     if (known) {
@@ -80,13 +82,14 @@ export async function makeVideoPictures(
       if (isKeepsakeError(err, 'UNSUPPORTED_INPUT')) {
         return {
           reason: 'damaged',
-          detail: `This video cannot be read: it may be damaged, only partly copied, or of a kind Keepsake does not read (${err.message}).`,
+          detail: damagedWords('video', 'read its start'),
+          technical: technicalOf(err),
         };
       }
       throw err;
     }
     if (!probed.streams.some((s) => s.type === 'video' && !s.attachedPic)) {
-      return { reason: 'no-picture', detail: 'This video has no picture (sound only).' };
+      return { reason: 'no-picture', detail: 'This video has sound but no picture.' };
     }
     const points = samplePoints(probed.durationSeconds);
     const result = await sampleFrames(tools, source, probed.demuxer, points);
@@ -220,7 +223,8 @@ function sampleFrames(
         const why = firstError || (code !== 0 ? `FFmpeg stopped with exit ${code}` : 'no frame');
         return resolve({
           reason: 'damaged',
-          detail: `No picture could be taken from this video: it may be damaged (${why}).`,
+          detail: damagedWords('video', 'take a picture from it'),
+          technical: why,
         });
       }
       resolve(frames);

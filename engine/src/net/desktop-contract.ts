@@ -93,6 +93,7 @@ export const ItemInfoSchema = Type.Object({
     Type.Union([Type.Literal('damaged'), Type.Literal('unsupported'), Type.Literal('too-large')]),
   ),
   attentionDetail: Type.Optional(Type.String()),
+  attentionTechnical: Type.Optional(Type.String()),
 });
 export type ItemInfo = Static<typeof ItemInfoSchema>;
 
@@ -232,6 +233,8 @@ export const LibraryItemSchema = Type.Object({
   /** "Needs attention", and why in plain words. */
   attention: Type.Optional(StringEnum(['damaged', 'unsupported', 'too-large', 'no-picture'])),
   attentionDetail: Type.Optional(Type.String()),
+  /** What FFprobe, FFmpeg or libvips said ("moov atom not found"): for a "Details" disclosure. */
+  attentionTechnical: Type.Optional(Type.String()),
   /** Capability URL paths of the pictures made so far. */
   pictures: Type.Object({
     /** The grid picture: a photo's thumbnail, or a video's poster. */
