@@ -24,6 +24,8 @@ const TITLE = 'Quillfeather Picnic 7319';
 const PHOTO = 'zephyrgarden-5521.jpg';
 const VIDEO = 'marrowbeach-8846.mp4';
 
+const SHOTS = '/tmp/shots-h2';
+
 let engine: RunningEngine;
 let work: string;
 
@@ -208,4 +210,144 @@ test('a browser profile holds no title, file name or decrypted picture after a v
     }
   }
   expect([...new Set(found)]).toEqual([]);
+});
+
+async function unlock(page: Page) {
+  await page.goto(engine.openUrl);
+  const password = page.getByLabel('Password', { exact: true });
+  const library = page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Library', exact: true });
+  await expect(password.or(library.and(page.locator('[aria-current="page"]')))).toBeVisible();
+  if (await password.isVisible()) {
+    await password.fill(PASSWORD);
+    await page.getByRole('button', { name: 'Unlock' }).click();
+  }
+  await expect(library).toHaveAttribute('aria-current', 'page');
+}
+
+test('what an older version kept in localStorage moves to the engine once, and is removed', async ({
+  page,
+}) => {
+  const items = (await api<{ items: Item[] }>('/v1/library/items')).items;
+  const photo = items.find((i) => i.name === PHOTO)!;
+  const folder = join(work, 'Delivered');
+  await page.goto(engine.openUrl);
+  await page.evaluate(
+    ([ids, dir]) => {
+      localStorage.setItem('keepsake.recentlyWatched', JSON.stringify(ids));
+      localStorage.setItem('keepsake.make.outDir', dir);
+    },
+    [[photo.id], folder] as const,
+  );
+  await page.reload();
+  await expect
+    .poll(() =>
+      page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('keepsake'))),
+    )
+    .toEqual([]);
+  const watched = await api<{ items: { fileId: string }[] }>('/v1/library/watched');
+  expect(watched.items[0]?.fileId).toBe(photo.id);
+  expect(await api('/v1/settings')).toMatchObject({ deliveryFolder: folder });
+
+  // Make › Advanced offers the folder the engine now keeps.
+  await mkdir(SHOTS, { recursive: true });
+  await unlock(page);
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Make', exact: true })
+    .click();
+  await page.getByText('Advanced: choose the exact settings yourself').click();
+  await page.getByRole('radio', { name: /^Automated/ }).check();
+  const field = page.getByRole('textbox', { name: 'Output folder' });
+  await expect(field).toHaveValue(folder);
+  await field.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(SHOTS, 'make-remembered-folder.png') });
+
+  // Recently watched names the item the old list held, from the library.
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Recently watched', exact: true })
+    .click();
+  await expect(page.getByTestId('watched-list').getByRole('button').first()).toHaveAccessibleName(
+    `Watch ${PHOTO}`,
+  );
+  await page.screenshot({ path: join(SHOTS, 'recently-watched.png') });
+});
+
+test('a delivered copy says where it went: the path to copy in a browser, Show in folder in the app', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(120_000);
+  await mkdir(SHOTS, { recursive: true });
+  const items = (await api<{ items: Item[] }>('/v1/library/items')).items;
+  const video = items.find((i) => i.name === VIDEO)!;
+  const folder = join(work, 'Videos', 'Keepsake');
+  const made = await api<{ id: string }>('/v1/jobs', 'POST', {
+    fileId: video.id,
+    preset: 'web-h264',
+    mode: 'automated',
+    outDir: folder,
+  });
+  let path = '';
+  await expect
+    .poll(
+      async () => {
+        const job = await api<{ delivery?: { state: string; path?: string } }>(
+          `/v1/jobs/${made.id}`,
+        );
+        path = job.delivery?.path ?? '';
+        return job.delivery?.state;
+      },
+      { timeout: 90_000 },
+    )
+    .toBe('saved');
+  expect(path.startsWith(`${folder}/`)).toBe(true);
+
+  // A browser: the short words, and the full path with Copy.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await unlock(page);
+  const tile = page.locator(`[data-testid="tile"][data-id="${video.id}"]`).locator('.tile-open');
+  await tile.click();
+  const note = page.getByRole('dialog').getByTestId('item-outputs').getByTestId('delivered');
+  const words = path.split('/').slice(-3).join(' › ');
+  await expect(note).toContainText(`Saved to ${words}`);
+  await expect(note.getByRole('textbox', { name: 'Where the copy was saved' })).toHaveValue(path);
+  await expect(note.getByRole('button', { name: 'Show in folder' })).toHaveCount(0);
+  await note.getByRole('button', { name: 'Copy' }).click();
+  await expect(note).toContainText('Copied.');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(path);
+  await page.screenshot({ path: join(SHOTS, 'delivered-browser.png') });
+
+  // The Jobs screen says it too.
+  await page.keyboard.press('Escape');
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Jobs', exact: true })
+    .click();
+  await expect(page.getByTestId('delivered').first()).toContainText(`Saved to ${words}`);
+  await page.screenshot({ path: join(SHOTS, 'delivered-jobs.png'), fullPage: true });
+
+  // The app: a bridge whose reveal the page calls with exactly the delivered path.
+  await page.addInitScript(() => {
+    const shown: string[] = [];
+    (window as unknown as { shown: string[] }).shown = shown;
+    (window as unknown as { keepsake: unknown }).keepsake = {
+      reveal: async (p: string) => void shown.push(p),
+    };
+  });
+  await page.reload();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Library', exact: true })
+    .click();
+  await tile.click();
+  await expect(note).toContainText(`Saved to ${words}`);
+  await expect(note.getByRole('textbox')).toHaveCount(0);
+  await note.getByRole('button', { name: 'Show in folder' }).click();
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { shown: string[] }).shown))
+    .toEqual([path]);
+  await page.screenshot({ path: join(SHOTS, 'delivered-app.png') });
 });
