@@ -25,6 +25,7 @@ export function jobView(job: JobSnapshot, waitingForKeys: boolean): JobView {
       name: o.name,
       size: o.size,
       ...(o.labels ? { labels: [...o.labels] } : {}),
+      ...(o.quality ? { quality: { ...o.quality } } : {}),
     })),
   };
 }

@@ -130,6 +130,11 @@ export const JobViewSchema = Type.Object(
          * made before this was recorded.
          */
         labels: Type.Optional(Type.Array(OutputLabelKind)),
+        /**
+         * A restoration's picture scores against its source (mean SSIM 0..1, mean PSNR in
+         * dB), measured after the encode; absent for outputs that are not scored.
+         */
+        quality: Type.Optional(Type.Object({ ssim: Type.Number(), psnr: Type.Number() })),
       }),
     ),
   },

@@ -173,7 +173,7 @@ export async function executeRemote(
       const created = await client.createJob({
         input: { upload: upload.id },
         preset: job.preset,
-        params: job.params as Record<string, string | number | boolean>,
+        params: wireParams(job.params),
         mode: 'automated',
         priority: job.priority,
         thorough: !!job.options.thorough,
@@ -252,6 +252,7 @@ export async function executeRemote(
         path: dest,
         size: bytes,
         ...(out.labels ? { labels: [...out.labels] } : {}),
+        ...(out.quality ? { quality: { ssim: out.quality.ssim, psnr: out.quality.psnr } } : {}),
       });
       report(control.onProgress, downloadPercent(i + 1, view.outputs.length));
     }
@@ -289,4 +290,23 @@ export async function executeRemote(
     }
     await client.close();
   }
+}
+
+/**
+ * A queued job stores its validated parameters, and a crop box is stored parsed (or null
+ * for none); the server's contract takes plain values, so a box goes as its `W:H:X:Y`
+ * text and "no crop" as the default it is, which the server validates again.
+ */
+function wireParams(params: Record<string, unknown>): Record<string, string | number | boolean> {
+  const wire: Record<string, string | number | boolean> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') {
+      const box = value as Record<string, unknown>;
+      wire[name] = `${String(box.width)}:${String(box.height)}:${String(box.x)}:${String(box.y)}`;
+    } else {
+      wire[name] = value as string | number | boolean;
+    }
+  }
+  return wire;
 }
