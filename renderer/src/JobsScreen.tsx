@@ -136,7 +136,7 @@ export function JobsScreen() {
         <input
           type="search"
           aria-label="Search jobs"
-          placeholder="Search by what it makes, title or file name"
+          placeholder="Search by name, title or file"
           value={search}
           onChange={(e) => choose({ search: e.target.value })}
         />
