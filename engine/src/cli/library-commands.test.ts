@@ -137,6 +137,11 @@ describe('keepsake library', () => {
       capturedFrom: 'user',
     });
 
+    // A tape dated only by its year keeps just that.
+    const year = await runCli(['library', 'set', item.id, '--date', '1989'], { env });
+    expect(year.code, year.stderr).toBe(0);
+    expect(await files()).toMatchObject({ capturedAt: '1989', capturedFrom: 'user' });
+
     const bad = await runCli(['library', 'set', item.id, '--date', '24/12/1989'], { env });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/is not a date: write it year-month-day/);

@@ -69,7 +69,10 @@ export function registerLibraryItemCommands(lib: Command): void {
     .command('set <fileId>')
     .description('give a library item a title and a date (they win over what the file says)')
     .option('--title <title>', 'e.g. "Christmas 1989"')
-    .option('--date <date>', 'the day it happened: 1989-12-24, optionally with a time (18:30)')
+    .option(
+      '--date <date>',
+      'when it happened: 1989-12-24, optionally with a time (18:30), or only 1989-12 or 1989',
+    )
     .option('--clear-title', 'remove the title')
     .option('--clear-date', 'go back to the date read from the file')
     .action(
