@@ -17,7 +17,7 @@ import {
 } from './timeline-layout';
 import type { Layout, Row } from './timeline-layout';
 import { useTimelineStore } from './timeline-store';
-import { TimelineTile, timelineSprites } from './TimelineTile';
+import { TimelineTile, timelineSprites, timelineThumbs } from './TimelineTile';
 import { useUiStore } from './ui-store';
 
 const MIN_TILE = 150;
@@ -48,8 +48,15 @@ export function Timeline(props: {
   const shown = useMemo(() => filterItems(props.items, filters), [props.items, filters]);
   const sections = useMemo(() => groupByMonth(shown), [shown]);
 
-  // The scrubbed strips are let go with the timeline (leaving the Library, locking the vault).
-  useEffect(() => () => timelineSprites.clear(), []);
+  // The pictures kept in memory are let go with the timeline (leaving the Library, locking
+  // the vault).
+  useEffect(
+    () => () => {
+      timelineSprites.clear();
+      timelineThumbs.clear();
+    },
+    [],
+  );
 
   const scroller = useRef<HTMLDivElement>(null);
   const [box, setBox] = useState({ width: 0, height: 0 });
@@ -82,11 +89,23 @@ export function Timeline(props: {
   const height = Math.max(layout.total, lastYear + box.height);
 
   // Which rows are in the page, and which year is at the top: both change far less often
-  // than scroll events fire, so a scroll re-renders only when one of them does.
+  // than scroll events fire, so a scroll re-renders only when one of them does. The
+  // handler compares against what it last set (`seen`) and calls no setter otherwise:
+  // React does not always drop a same-value update before rendering, and a trace of
+  // reading-pace scrolling showed a render of the timeline (and its garbage, collected
+  // later in one long pause) for nearly every scroll event.
   const [range, setRange] = useState<[number, number]>([0, 0]);
   const [topYear, setTopYear] = useState<string | undefined>();
   const [flinging, setFlinging] = useState(false);
-  const last = useRef({ top: 0, at: 0, settle: 0 });
+  const last = useRef({
+    top: 0,
+    at: 0,
+    settle: 0,
+    flinging: false,
+    start: 0,
+    end: 0,
+    year: undefined as string | undefined,
+  });
   useEffect(() => () => clearTimeout(last.current.settle), []);
   const update = useCallback(() => {
     const el = scroller.current;
@@ -95,17 +114,21 @@ export function Timeline(props: {
     const seen = last.current;
     const speed = (Math.abs(el.scrollTop - seen.top) * 1000) / Math.max(1, now - seen.at);
     if (speed > FLING_PX_PER_S) {
-      setFlinging(true);
+      if (!seen.flinging) setFlinging((seen.flinging = true));
       clearTimeout(seen.settle);
-      seen.settle = window.setTimeout(() => setFlinging(false), SETTLE_MS);
+      seen.settle = window.setTimeout(() => setFlinging((seen.flinging = false)), SETTLE_MS);
     }
     seen.top = el.scrollTop;
     seen.at = now;
     const [start, end] = visibleRows(layout.rows, el.scrollTop, el.clientHeight, OVERSCAN);
-    setRange((r) => (r[0] === start && r[1] === end ? r : [start, end]));
+    if (start !== seen.start || end !== seen.end) {
+      seen.start = start;
+      seen.end = end;
+      setRange([start, end]);
+    }
     let year = layout.years[0]?.label;
     for (const y of layout.years) if (y.top <= el.scrollTop + 1) year = y.label;
-    setTopYear(year);
+    if (year !== seen.year) setTopYear((seen.year = year));
   }, [layout]);
   useLayoutEffect(update, [update, box.height]);
 

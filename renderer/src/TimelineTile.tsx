@@ -1,11 +1,11 @@
 // One item on the timeline: its picture (or, until there is one, its kind and name), how
 // long a video runs, a mark when it needs attention, and a tick box for selecting.
-import { memo, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { MouseEvent, PointerEvent } from 'react';
 import type { LibraryItem } from './engine-client';
 import { formatClock } from './format';
 import { dayWords, durationWords } from './item-words';
-import { PictureCache } from './picture-cache';
+import { PictureCache, PictureLetGo } from './picture-cache';
 import type { CachedPicture } from './picture-cache';
 import { frameAt, spriteView } from './sprite-scrub';
 
@@ -14,7 +14,15 @@ import { frameAt, spriteView } from './sprite-scrub';
  * first time the pointer moves over its tile, never for a tile merely scrolled past. The
  * timeline clears it when it goes away (as when the vault is locked).
  */
-export const timelineSprites = new PictureCache({ limit: 24 });
+export const timelineSprites = new PictureCache({ limit: 24, measure: true });
+
+/**
+ * The thumbnails shown lately, in memory only, so that a tile scrolled out of the page and
+ * back (or the first screen, after a jump down and up again) shows its picture at once,
+ * with no new request for the engine to decrypt. More than a few screens of tiles, so a
+ * picture in the page is never the one let go. Cleared with the timeline, as above.
+ */
+export const timelineThumbs = new PictureCache({ limit: 400 });
 
 const KIND_WORDS: Record<LibraryItem['kind'], string> = {
   photo: 'Photo',
@@ -86,8 +94,12 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
   const label = itemLabel(item);
   const thumb = item.pictures.thumb;
   // Once asked for, a picture stays: a later fling does not blank a tile already shown.
-  const [wanted, setWanted] = useState(!props.deferPicture);
+  // One already in memory is shown even in a fling: it costs no request.
+  const [wanted, setWanted] = useState(
+    () => !props.deferPicture || (thumb !== undefined && timelineThumbs.has(thumb)),
+  );
   if (!props.deferPicture && !wanted) setWanted(true);
+  const src = useThumbnail(wanted ? thumb : undefined);
   const scrubbing = useSpriteScrub(item);
   const className = ['tile', props.selected && 'selected', props.selecting && 'selecting']
     .filter(Boolean)
@@ -106,7 +118,7 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
         onPointerLeave={scrubbing.onPointerLeave}
       >
         {thumb && wanted ? (
-          <img src={thumb} alt={label} loading="lazy" decoding="async" draggable={false} />
+          src && <img src={src} alt={label} decoding="async" draggable={false} />
         ) : (
           <span className="tile-placeholder">
             <KindIcon kind={item.kind} />
@@ -147,6 +159,29 @@ export const TimelineTile = memo(function TimelineTile(props: TileProps) {
     </div>
   );
 });
+
+/**
+ * The object URL of a thumbnail from the in-memory cache: at once when held, else once
+ * fetched. A thumbnail that cannot be fetched that way is left to the <img> itself.
+ */
+function useThumbnail(thumb: string | undefined): string | undefined {
+  const [shown, setShown] = useState(() =>
+    thumb === undefined ? undefined : { thumb, url: timelineThumbs.peek(thumb)?.url },
+  );
+  const current = shown !== undefined && shown.thumb === thumb ? shown.url : undefined;
+  useEffect(() => {
+    if (thumb === undefined || current !== undefined) return;
+    let live = true;
+    timelineThumbs.get(thumb).then(
+      (picture) => live && setShown({ thumb, url: picture.url }),
+      (err: unknown) => live && !(err instanceof PictureLetGo) && setShown({ thumb, url: thumb }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [thumb, current]);
+  return current;
+}
 
 /**
  * Hover-scrubbing: while a mouse moves across a video's tile, the frame of its sprite

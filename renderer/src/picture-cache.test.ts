@@ -35,7 +35,8 @@ describe('PictureCache', () => {
     const cache = new PictureCache({ limit: 2, load });
     const a = await cache.get('a');
     const b = await cache.get('b');
-    // Using a makes b the oldest.
+    // Asking whether b is held does not count as using it; using a makes b the oldest.
+    expect(cache.has('b')).toBe(true);
     expect(cache.peek('a')).toBe(a);
     const c = await cache.get('c');
     expect(cache.size).toBe(2);
@@ -43,6 +44,7 @@ describe('PictureCache', () => {
     expect(held(a.url)).toBe(true);
     expect(held(c.url)).toBe(true);
     expect(cache.peek('b')).toBeUndefined();
+    expect(cache.has('b')).toBe(false);
     // b comes back only by fetching it again, which now lets a go.
     const b2 = await cache.get('b');
     expect(b2.url).not.toBe(b.url);

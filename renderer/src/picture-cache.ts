@@ -1,17 +1,19 @@
-// Pictures fetched once and kept in this page's memory, as object URLs, for the few that
-// are shown again and again: a video's sprite strip while the pointer scrubs across its
-// tile, and again when it comes back. The engine answers every decrypted picture with
-// `Cache-Control: no-store` (no plaintext in the browser's disk cache), so without this a
-// CSS background would fetch and decode the strip anew.
+// Pictures fetched once and kept in this page's memory, as object URLs, for those shown
+// again and again: the timeline's thumbnails, which scroll out of the page and back, and a
+// video's sprite strip while the pointer scrubs across its tile. The engine answers every
+// decrypted picture with `Cache-Control: no-store` (no plaintext in the browser's disk
+// cache), so without this a tile coming back, or a CSS background, fetches the picture
+// anew (and the engine decrypts it again).
 //
 // Bounded and least-recently-used: the oldest entry is revoked (its memory freed) when a
 // new one would go over the limit, and `clear` revokes them all (the timeline calls it
-// when it goes away, as it does when the vault is locked). A few dozen strips of ~30 kB
-// stay far below what Chromium keeps of blobs in memory before paging any to disk.
+// when it goes away, as it does when the vault is locked). A few hundred thumbnails of
+// ~20 kB stay far below what Chromium holds of blobs in memory before paging any to disk.
 
 export interface CachedPicture {
   /** An object URL of the fetched bytes, valid until evicted or cleared. */
   url: string;
+  /** Its size in pixels, when the cache measures (0 otherwise). */
   width: number;
   height: number;
 }
@@ -19,7 +21,12 @@ export interface CachedPicture {
 interface PictureCacheOptions {
   /** Entries kept; the least recently used is revoked beyond this. */
   limit: number;
-  /** Fetches a picture and measures it. The browser default is `loadPicture`. */
+  /**
+   * Decode each picture once to learn its size (a sprite's frames need it); a thumbnail
+   * needs no measuring, and the <img> showing it decodes it anyway. Default false.
+   */
+  measure?: boolean;
+  /** Fetches a picture (and measures it when asked). The browser default is `loadPicture`. */
   load?: (src: string) => Promise<{ blob: Blob; width: number; height: number }>;
   createUrl?: (blob: Blob) => string;
   revokeUrl?: (url: string) => void;
@@ -47,13 +54,19 @@ export class PictureCache {
 
   constructor(options: PictureCacheOptions) {
     this.#limit = Math.max(1, Math.floor(options.limit));
-    this.#load = options.load ?? loadPicture;
+    const measure = options.measure ?? false;
+    this.#load = options.load ?? ((src) => loadPicture(src, measure));
     this.#createUrl = options.createUrl ?? ((blob) => URL.createObjectURL(blob));
     this.#revokeUrl = options.revokeUrl ?? ((url) => URL.revokeObjectURL(url));
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Whether the picture is held (without marking it used). */
+  has(src: string): boolean {
+    return this.#entries.has(src);
   }
 
   /** The picture when it is held (and marks it just used), else undefined. */
@@ -106,11 +119,15 @@ export class PictureCache {
   }
 }
 
-/** Fetches a picture (no cookies, no cache) and reads its size from the decoded image. */
-async function loadPicture(src: string): Promise<{ blob: Blob; width: number; height: number }> {
+/** Fetches a picture (no cookies, no cache), and when asked reads its size by decoding it. */
+async function loadPicture(
+  src: string,
+  measure: boolean,
+): Promise<{ blob: Blob; width: number; height: number }> {
   const res = await fetch(src, { cache: 'no-store', credentials: 'omit' });
   if (!res.ok) throw new Error(`The picture could not be fetched (${res.status}).`);
   const blob = await res.blob();
+  if (!measure) return { blob, width: 0, height: 0 };
   const bitmap = await createImageBitmap(blob);
   try {
     return { blob, width: bitmap.width, height: bitmap.height };
