@@ -21,7 +21,7 @@
 
 import { runFfmpeg, type Progress, type RunOptions } from './runner';
 import { BandMeter, STRIP_ROWS } from './tape-band';
-import { proposeCuts, type Cut, type Interval } from './tape-cuts';
+import { SCENE_THRESHOLD, proposeCuts, type Cut, type Interval } from './tape-cuts';
 import { SignalCollector, type CropBox, type FieldCounts, type TapeSignals } from './tape-signals';
 
 export type FieldOrder = 'tff' | 'bff' | 'progressive' | 'unknown';
@@ -70,8 +70,6 @@ export interface TapeInput {
 
 const PRINT = 'metadata=mode=print:direct=1:file=pipe\\\\:3';
 const APRINT = `a${PRINT}`;
-/** scdet's threshold: below it, a frame is not a scene change at all. */
-const SCENE_THRESHOLD = 10;
 const BLACK_MIN_SECONDS = 0.4;
 const SILENCE_MIN_SECONDS = 0.4;
 const SILENCE_NOISE = '-45dB';

@@ -60,8 +60,14 @@ describe('proposeCuts', () => {
           { start: 0, end: 2 },
           { start: 598, end: 600 },
         ],
-        silence: [{ start: 0, end: 2 }],
-        scenes: [{ at: 1, score: 50 }],
+        silence: [
+          { start: 0, end: 2 },
+          { start: 598, end: 600 },
+        ],
+        scenes: [
+          { at: 1, score: 50 },
+          { at: 598, score: 50 },
+        ],
       },
       want: [],
     },

@@ -48,8 +48,11 @@ const overlap = (a: Interval, b: Interval) =>
 
 const round = (t: number) => Math.round(t * 1000) / 1000;
 
-/** A scene change's weight: its score above scdet's threshold (10), up to 1. */
-const sceneWeight = (score: number) => Math.min(1, Math.max(0, (score - 10) / 30));
+/** What scdet is asked to report (tape-analysis.ts): lower scores are no scene change. */
+export const SCENE_THRESHOLD = 8;
+
+/** A scene change's weight: its score above the threshold, up to 1. */
+const sceneWeight = (score: number) => Math.min(1, Math.max(0, (score - SCENE_THRESHOLD) / 30));
 
 export function proposeCuts(signals: CutSignals): Cut[] {
   const { durationSeconds: duration } = signals;
@@ -58,6 +61,11 @@ export function proposeCuts(signals: CutSignals): Cut[] {
   const cuts: Cut[] = [];
 
   for (const gap of gaps) {
+    // Fades and hard cuts into and out of the gap are the gap's own edges.
+    const near = signals.scenes.filter(
+      (s) => s.at >= gap.start - MERGE_SECONDS && s.at <= gap.end + MERGE_SECONDS,
+    );
+    for (const s of near) used.add(s);
     if (gap.start < EDGE_SECONDS || gap.end > duration - EDGE_SECONDS) continue;
     const length = gap.end - gap.start;
     const silent = signals.silence.some(
@@ -65,11 +73,6 @@ export function proposeCuts(signals: CutSignals): Cut[] {
     );
     const reasons: CutReason[] = ['black'];
     if (silent) reasons.push('silence');
-    // Fades and hard cuts into and out of the gap are the gap's own edges.
-    const near = signals.scenes.filter(
-      (s) => s.at >= gap.start - MERGE_SECONDS && s.at <= gap.end + MERGE_SECONDS,
-    );
-    for (const s of near) used.add(s);
     if (near.length > 0) reasons.push('scene');
     const confidence = round((silent ? 0.9 : 0.6) + (near.length > 0 ? 0.05 : 0));
     cuts.push({
@@ -83,8 +86,6 @@ export function proposeCuts(signals: CutSignals): Cut[] {
   for (const scene of signals.scenes) {
     if (used.has(scene)) continue;
     if (scene.at < EDGE_SECONDS || scene.at > duration - EDGE_SECONDS) continue;
-    // Inside a gap at the tape's edge (one that made no cut): not a boundary either.
-    if (gaps.some((g) => scene.at > g.start && scene.at < g.end)) continue;
     const silent = signals.silence.some(
       (s) => scene.at >= s.start - MERGE_SECONDS && scene.at <= s.end + MERGE_SECONDS,
     );
