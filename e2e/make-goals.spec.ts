@@ -167,4 +167,22 @@ test('"Preserve this tape" makes the restored copy, the master, the watchable co
   const picture = await request.get(`${engine.origin}${poster}`);
   expect(picture.status()).toBe(200);
   expect((await picture.body()).length).toBeGreaterThan(1000);
+
+  // In the viewer, each copy says what was checked of it against the tape.
+  await nav(page, 'Library').click();
+  await page.locator('[data-testid="tile"]').first().locator('.tile-open').click();
+  const made = page.getByRole('dialog').getByTestId('item-outputs');
+  await expect(
+    made.getByRole('listitem', { name: 'Restored copy' }).getByTestId('output-check-note'),
+  ).toHaveText(
+    /^Checked against the original: the picture came out right \(SSIM 0\.\d{3}, PSNR \d+\.\d dB\)\.$/,
+  );
+  await expect(
+    made.getByRole('listitem', { name: 'Exact master' }).getByTestId('output-check-note'),
+  ).toHaveText('Checked picture by picture: an exact copy of the original.');
+  await expect(
+    made.getByRole('listitem', { name: 'Copy to watch' }).getByTestId('output-check-note'),
+  ).toHaveCount(0);
+  await made.scrollIntoViewIfNeeded();
+  await shot(page, testInfo, 'made-from-tape-checked');
 });

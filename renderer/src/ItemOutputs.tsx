@@ -7,6 +7,7 @@ import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { DeliveredNote } from './DeliveredNote';
 import { canOpen } from './JobResults';
+import { checkedNote } from './output-check-note';
 import { missingLabelsNote } from './output-labels-note';
 import { PLAYBACK_PRESETS, outputName } from './output-names';
 import { useJob, useJobActions } from './queries';
@@ -49,6 +50,7 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
   const state = job?.state;
   const size = job?.outputs.reduce((sum, o) => sum + o.size, 0) ?? 0;
   const labelsNote = missingLabelsNote(props.item, job);
+  const checked = checkedNote(job);
 
   return (
     <li aria-label={name} data-current={shown === props.jobId ? 'true' : undefined}>
@@ -58,6 +60,11 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
           {state === 'succeeded' ? formatBytes(size) : state ? STATE_WORDS[state] : ''}
         </span>
       </div>
+      {checked && (
+        <p className="muted small" data-testid="output-check-note">
+          {checked}
+        </p>
+      )}
       {labelsNote && (
         <p className="muted small" data-testid="output-labels-note">
           {labelsNote}
