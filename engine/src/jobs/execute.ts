@@ -247,7 +247,8 @@ export async function executeJob(
           ffmpegPath: env.ffmpeg.ffmpegPath,
           cwd: dir,
           env: loopback.env,
-          durationSeconds: input.media.durationSeconds,
+          // Progress is measured against what this step makes: a clip, or the whole input.
+          durationSeconds: step.lengthSeconds ?? input.media.durationSeconds,
           threads: job.options.threads ?? env.threads,
           timeoutMs: Math.max(1, deadline - Date.now()),
           stallMs: env.stallMs,
@@ -272,6 +273,7 @@ export async function executeJob(
       const measured = await verifyOutputs(env.ffmpeg, reader, step.outputs, input, {
         thorough: job.options.thorough,
         checks: step.checks,
+        lengthSeconds: step.lengthSeconds,
         source: {
           input: { url: loopback.url, env: loopback.env },
           demuxer: input.demuxer,

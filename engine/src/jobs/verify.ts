@@ -141,11 +141,12 @@ function checkStreams(
   streams: ProbedStream[],
   measured: ReadonlyMap<number, number>,
   input: ProbeResult,
+  lengthSeconds: number | undefined,
 ): void {
   for (const type of wantedTypes(input)) {
     const found = streams.filter((s) => s.type === type);
     if (found.length === 0) fail(name, `has no ${type} stream, but the input has one`);
-    const expected = inputDuration(input, type);
+    const expected = lengthSeconds ?? inputDuration(input, type);
     for (const stream of found) {
       const actual = measured.get(stream.index);
       if (actual === undefined) fail(name, `${type} stream ${stream.index} has no packets`);
@@ -256,7 +257,13 @@ export async function verifyOutputs(
   reader: OutputReader,
   outputs: string[],
   input: ProbeResult,
-  options: { thorough?: boolean; checks?: readonly OutputCheck[]; source?: SourceInput } = {},
+  options: {
+    thorough?: boolean;
+    checks?: readonly OutputCheck[];
+    source?: SourceInput;
+    /** The outputs' length when not the input's (Step.lengthSeconds). */
+    lengthSeconds?: number;
+  } = {},
 ): Promise<Map<string, QualityScores>> {
   const written = new Set(reader.names());
   for (const name of outputs) {
@@ -281,7 +288,7 @@ export async function verifyOutputs(
         const measured = await measureDurations(tools, url).catch((err: unknown) =>
           fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`),
         );
-        checkStreams(name, probed.streams, measured, input);
+        checkStreams(name, probed.streams, measured, input, options.lengthSeconds);
       }
       if (options.thorough) await decodeAll(tools, url, name);
     });

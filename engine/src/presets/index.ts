@@ -2,6 +2,7 @@
 import { KeepsakeError } from '../core/errors';
 import { archiveAv1 } from './archive-av1';
 import { archiveHevc } from './archive-hevc';
+import { clip } from './clip';
 import { exactMaster } from './exact-master';
 import { hlsPlayback } from './hls-playback';
 import { toJsonSchema, validateParams } from './params';
@@ -22,6 +23,7 @@ export const PRESETS: readonly Preset[] = [
   photoWeb,
   thumbnails,
   remux,
+  clip,
 ] as unknown as readonly Preset[];
 
 export function getPreset(name: string): Preset {

@@ -23,7 +23,7 @@ function context(labels?: string): BuildContext {
     inputFormat: 'mov',
     outputBase: 'http://127.0.0.1:40001/fedcba9876543210fedcba9876543210',
     media: { durationSeconds: 120, width: 1280, height: 720, hasAudio: true },
-    encoders: new Set(['libx264', 'libx265', 'libsvtav1', 'libopus', 'libwebp']),
+    encoders: new Set(['libx264', 'libx265', 'libsvtav1', 'libopus', 'libwebp', 'ffv1', 'flac']),
     muxers: new Set(['avif']),
     ...(labels ? { labels } : {}),
   };

@@ -70,6 +70,8 @@ export interface Step {
    */
   labelled?: string[];
   checks?: OutputCheck[];
+  /** How long the outputs last when not as long as the input: a clip of it. */
+  lengthSeconds?: number;
 }
 
 export interface BuildResult {

@@ -69,10 +69,11 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'photo-web': [{}, { format: 'avif', maxDimension: '1024', quality: '50' }],
   thumbnails: [{}, { posterAt: '50', columns: '3', rows: '2' }],
   remux: [{}, { container: 'mp4', keepMetadata: 'false' }],
+  clip: [{}, { start: '2.5', end: '10', keepMetadata: 'false' }],
 };
 
 describe('presets', () => {
-  it('ship the eight presets the encoding issue asks for and the exact master, each with a JSON Schema', () => {
+  it('ship the eight presets the encoding issue asks for, the exact master and the clip, each with a JSON Schema', () => {
     expect(PRESETS.map((p) => p.name).sort()).toEqual(Object.keys(SAMPLES).sort());
     for (const d of describePresets()) {
       expect(d.description.length).toBeGreaterThan(10);

@@ -18,9 +18,11 @@ import { InfoReader } from '../library/info-reader';
 import { PreviewMaker } from '../library/preview-maker';
 import { Library } from '../library/library';
 import { LibraryItems } from '../library/library-items';
+import { ItemLabelStore } from '../library/item-labels';
 import { recentlyWatched, rememberWatched, type Watched } from '../library/recently-watched';
 import { backgroundFailure, readLibraryInBackground } from './library-background';
 import { SaveTasks } from './save-tasks';
+import { exportClips, recordClip, type ClipExportSummary } from '../tape/clip-export';
 import { CutListStore } from '../tape/cut-list-store';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../audit/audit';
@@ -408,10 +410,48 @@ export class DesktopSession {
     });
   }
 
+  /** Starts the clip jobs a tape's latest cut list still needs (tape/clip-export.ts). */
+  async exportClips(tapeId: string): Promise<ClipExportSummary> {
+    const vault = this.requireVault();
+    const summary = await exportClips(this.clipDeps(), vault, tapeId);
+    // The log says how many, never a title.
+    this.record(
+      'tape.export',
+      tapeId,
+      'ok',
+      `${summary.started} started, ${summary.kept} kept, ${summary.running} running`,
+    );
+    return summary;
+  }
+
+  private clipDeps() {
+    const engine = this.requireEngine();
+    return {
+      db: this.db,
+      library: this.library,
+      labels: new ItemLabelStore(this.db),
+      cutLists: this.cutLists,
+      queue: engine.queue,
+      outputRoot: engine.outputRoot,
+    };
+  }
+
+  /** A finished clip job's output joins the library, then gets its pictures. */
+  private async addClip(job: Job, vault: Vault): Promise<void> {
+    try {
+      const id = await recordClip(this.clipDeps(), vault, job);
+      if (id) this.record('library.clip', id, 'ok');
+      this.readItemInfo();
+    } catch (err) {
+      this.record('library.clip', job.id, 'error', (err as Error).message);
+    }
+  }
+
   /** Records the outcome, and in automated mode decrypts the results where asked. */
   private async finished(job: Job, vault: Vault): Promise<void> {
     const detail = job.state === 'succeeded' ? undefined : job.lastError?.message;
     this.record(`job.${job.state}`, job.id, job.state === 'failed' ? 'error' : 'ok', detail);
+    if (job.state === 'succeeded' && job.preset === 'clip') await this.addClip(job, vault);
     const dir = job.options.deliverTo;
     if (job.state !== 'succeeded' || !dir) return;
     try {

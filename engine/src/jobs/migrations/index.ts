@@ -22,6 +22,7 @@ import { migration as libraryLabels } from './012-library-labels';
 import { migration as tapeCutLists } from './013-tape-cut-lists';
 import { migration as libraryWatched } from './014-library-watched';
 import { migration as jobDeliveries } from './015-job-deliveries';
+import { migration as tapeClips } from './016-tape-clips';
 
 export type { Migration } from './migration';
 
@@ -41,4 +42,5 @@ export const MIGRATIONS: readonly Migration[] = [
   tapeCutLists,
   libraryWatched,
   jobDeliveries,
+  tapeClips,
 ];

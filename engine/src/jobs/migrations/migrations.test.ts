@@ -260,6 +260,24 @@ const cases: readonly Case[] = [
       expect(count(db, 'job_deliveries')).toBe(0);
     },
   },
+  {
+    adds: ['tape_clips'],
+    seed: (db) => {
+      db.exec(
+        `INSERT INTO tape_clips (item_id, tape_id, job_id, start_s, end_s) VALUES ('m1', NULL, 'j9', 0, 5)`,
+      );
+    },
+    check: (db) => {
+      expect(() => db.exec(`UPDATE tape_clips SET end_s = 0`)).toThrow(/CHECK constraint/);
+      expect(() =>
+        db.exec(
+          `INSERT INTO tape_clips (item_id, tape_id, job_id, start_s, end_s) VALUES ('nobody', NULL, 'j8', 0, 1)`,
+        ),
+      ).toThrow(/FOREIGN KEY/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'tape_clips')).toBe(0);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
