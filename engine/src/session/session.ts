@@ -416,7 +416,7 @@ export class DesktopSession {
     const summary = await exportClips(this.clipDeps(), vault, tapeId);
     // The log says how many, never a title.
     this.record(
-      'tape.export',
+      'tape.make-clips',
       tapeId,
       'ok',
       `${summary.started} started, ${summary.kept} kept, ${summary.running} running`,
