@@ -130,7 +130,10 @@ describe('GET /v1/openapi.json on the desktop engine', () => {
       'lockPending',
       'unlocked',
     ]);
-    expect(propertiesOf(reply('/v1/settings', 'get', '200'))).toEqual(['encryptOnAdd']);
+    expect(propertiesOf(reply('/v1/settings', 'get', '200'))).toEqual([
+      'deliveryFolder',
+      'encryptOnAdd',
+    ]);
     const events = doc.paths['/v1/jobs/events']?.get?.responses['200']?.content;
     expect(Object.keys(events ?? {})).toEqual(['text/event-stream']);
     // The bearer token everywhere but the liveness probe.
