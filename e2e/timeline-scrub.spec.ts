@@ -1,8 +1,8 @@
 // Hover-scrubbing on the timeline, in a real Chromium against a real engine: moving the
 // mouse across a video's tile shows the frame of its sprite strip for that place (a 16:9
 // and a 4:3 clip, each kept in shape), with a bar saying how far in; leaving shows the
-// poster again. The strip is fetched on the first hover only, and the keyboard still
-// opens the video.
+// poster again. The strip is fetched on the first hover only and held in the page's
+// memory until the Library is left, and the keyboard still opens the video.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -135,6 +135,13 @@ test('moving the mouse across a video tile scrubs through its sprite strip', asy
   await expect(scrub).toHaveAttribute('data-frame', '9');
   const late = await scrub.evaluate((el) => getComputedStyle(el).backgroundPosition);
   expect(late).not.toBe(early);
+  // Strip and poster are held in the page's memory (object URLs), not fetched again.
+  const stripUrl = /url\("(blob:[^"]+)"\)/.exec(
+    await scrub.evaluate((el) => getComputedStyle(el).backgroundImage),
+  )?.[1];
+  const posterUrl = await garden.locator('.tile-open img').getAttribute('src');
+  expect(stripUrl).toMatch(/^blob:/);
+  expect(posterUrl).toMatch(/^blob:/);
   // The bar says how far in: about 90 % of the tile's width.
   const bar = garden.locator('.tile-scrub-bar');
   const [barBox, openBox] = [await bar.boundingBox(), await open.boundingBox()];
@@ -166,4 +173,23 @@ test('moving the mouse across a video tile scrubs through its sprite strip', asy
   await open.focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
+
+  // Leaving the Library (as locking the vault does) lets those pictures go.
+  // (Read as an image: the page's policy lets blob: URLs be pictures, not be fetched.)
+  const readable = (url: string) =>
+    page.evaluate((u) => {
+      const img = new Image();
+      img.src = u;
+      return img.decode().then(
+        () => true,
+        () => false,
+      );
+    }, url);
+  expect(await readable(stripUrl!)).toBe(true);
+  expect(await readable(posterUrl!)).toBe(true);
+  await nav(page, 'Settings').click();
+  await expect(tiles).toHaveCount(0);
+  expect(await readable(stripUrl!)).toBe(false);
+  expect(await readable(posterUrl!)).toBe(false);
 });
