@@ -21,9 +21,11 @@ const TABLES = [
   'queue_settings',
   'jobs',
   'job_events',
+  'job_deliveries',
   'library_folders',
   'library_files',
   'library_info',
+  'library_watched',
   'desktop_settings',
 ] as const;
 
