@@ -7,14 +7,8 @@
 // The times arrive as typed numbers (params.ts), never as text, and are checked against
 // the probed length here.
 
-import {
-  definePreset,
-  inputArgs,
-  keepMetadataParam,
-  metadataArgs,
-  outPath,
-  requireEncoder,
-} from './preset';
+import { exactCodingArgs } from './exact-master';
+import { definePreset, inputArgs, keepMetadataParam, metadataArgs, outPath } from './preset';
 import { invalid } from './params';
 
 /** A day: no capture is longer, and it bounds what a client can ask for. */
@@ -54,7 +48,6 @@ export const clip = definePreset({
     const seconds = end - p.start;
     const output = 'clip.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
-    const fieldOrder = ctx.media.fieldOrder;
     return {
       notes: [`from ${p.start.toFixed(3)} s for ${seconds.toFixed(3)} s`],
       steps: [
@@ -73,20 +66,7 @@ export const clip = definePreset({
             '-map',
             '0:a?',
             ...metadata.map,
-            '-fps_mode',
-            'passthrough',
-            '-c:v',
-            requireEncoder(ctx, 'clip', 'ffv1'),
-            '-level',
-            '3',
-            '-g',
-            '1',
-            '-slices',
-            '16',
-            '-slicecrc',
-            '1',
-            ...(fieldOrder ? ['-field_order', fieldOrder] : []),
-            ...(ctx.media.hasAudio ? ['-c:a', requireEncoder(ctx, 'clip', 'flac')] : []),
+            ...exactCodingArgs(ctx, 'clip'),
             // The clip's own length, stated up front: Matroska written in one pass cannot
             // go back to fill it in.
             '-metadata',

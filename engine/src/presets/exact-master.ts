@@ -16,7 +16,33 @@ import {
   requireEncoder,
   singleOutput,
   streamedMatroskaArgs,
+  type BuildContext,
 } from './preset';
+
+/**
+ * Picture and sound coded exactly: every frame as decoded (none dropped or repeated to
+ * even out the rate), each stored whole with a CRC in every slice, the source's field
+ * order stated again, sound in FLAC. Shared with the clips of a tape (clip.ts).
+ */
+export function exactCodingArgs(ctx: BuildContext, preset: string): string[] {
+  const fieldOrder = ctx.media.fieldOrder;
+  return [
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    requireEncoder(ctx, preset, 'ffv1'),
+    '-level',
+    '3',
+    '-g',
+    '1',
+    '-slices',
+    '16',
+    '-slicecrc',
+    '1',
+    ...(fieldOrder ? ['-field_order', fieldOrder] : []),
+    ...(ctx.media.hasAudio ? ['-c:a', requireEncoder(ctx, preset, 'flac')] : []),
+  ];
+}
 
 export const exactMaster = definePreset({
   name: 'exact-master',
@@ -30,7 +56,6 @@ export const exactMaster = definePreset({
   build(ctx, p) {
     const output = 'master.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
-    const fieldOrder = ctx.media.fieldOrder;
     const built = singleOutput(
       ctx,
       output,
@@ -40,21 +65,7 @@ export const exactMaster = definePreset({
         '-map',
         '0:a?',
         ...metadata.map,
-        // Every frame as decoded: none dropped or repeated to even out the rate.
-        '-fps_mode',
-        'passthrough',
-        '-c:v',
-        requireEncoder(ctx, 'exact-master', 'ffv1'),
-        '-level',
-        '3',
-        '-g',
-        '1',
-        '-slices',
-        '16',
-        '-slicecrc',
-        '1',
-        ...(fieldOrder ? ['-field_order', fieldOrder] : []),
-        ...(ctx.media.hasAudio ? ['-c:a', requireEncoder(ctx, 'exact-master', 'flac')] : []),
+        ...exactCodingArgs(ctx, 'exact-master'),
         ...streamedMatroskaArgs(ctx),
         '-f',
         'matroska',
