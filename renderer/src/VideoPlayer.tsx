@@ -16,6 +16,8 @@ type PlayerProps = {
   poster?: string | undefined;
   autoPlay?: boolean;
   onPlay?: () => void;
+  /** Hands out the <video> element (null when it goes), for controls beside the player. */
+  onVideo?: (video: HTMLVideoElement | null) => void;
 };
 
 /** Keyed by the URL: another video starts from fresh state. */
@@ -30,6 +32,12 @@ function Player(props: PlayerProps) {
     isHls(url) ? undefined : 'native',
   );
   const [error, setError] = useState<string>();
+  const { onVideo } = props;
+
+  useEffect(() => {
+    onVideo?.(video.current);
+    return () => onVideo?.(null);
+  }, [onVideo]);
 
   useEffect(() => {
     const el = video.current;

@@ -2,7 +2,8 @@
 // it, else a playback copy made from it. Without one, a copy is made on the spot (the
 // web-h264 preset), with its progress from the live job stream, and kept: the next open
 // plays it at once.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { ClipsPanel } from './ClipsPanel';
 import type { DesktopJob, LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { ErrorCode } from './ErrorMessage';
@@ -37,7 +38,22 @@ export function playbackJob(item: LibraryItem): LibraryItem['jobs'][number] | un
   );
 }
 
+/** The video, and for a video in the vault its clips below it (ClipsPanel.tsx). */
 export function VideoStage({ item, label }: { item: LibraryItem; label: string }) {
+  const [video, setVideo] = useState<HTMLVideoElement | null>(null);
+  if (item.kind !== 'video' || !item.encrypted) return <VideoOnly item={item} label={label} />;
+  return (
+    <div className="stage-with-clips">
+      <VideoOnly item={item} label={label} onVideo={setVideo} />
+      <ClipsPanel item={item} video={video} />
+    </div>
+  );
+}
+
+type OnVideo = (video: HTMLVideoElement | null) => void;
+
+function VideoOnly(props: { item: LibraryItem; label: string; onVideo?: OnVideo }) {
+  const { item, label, onVideo } = props;
   const direct = item.browserPlayable && item.mediaUrl !== undefined;
   const rememberWatched = useRememberWatched();
   const onPlay = () => rememberWatched(item.id);
@@ -49,6 +65,7 @@ export function VideoStage({ item, label }: { item: LibraryItem; label: string }
         poster={item.pictures.poster}
         autoPlay
         onPlay={onPlay}
+        onVideo={onVideo}
       />
     );
   }
@@ -59,11 +76,17 @@ export function VideoStage({ item, label }: { item: LibraryItem; label: string }
       item={item}
       label={label}
       onPlay={onPlay}
+      onVideo={onVideo}
     />
   );
 }
 
-function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => void }) {
+function PlaybackCopy(props: {
+  item: LibraryItem;
+  label: string;
+  onPlay: () => void;
+  onVideo?: OnVideo | undefined;
+}) {
   const { item } = props;
   const { create } = useJobActions();
   const known = playbackJob(item);
@@ -119,6 +142,7 @@ function PlaybackCopy(props: { item: LibraryItem; label: string; onPlay: () => v
         poster={item.pictures.poster}
         autoPlay
         onPlay={props.onPlay}
+        onVideo={props.onVideo}
       />
     );
   }

@@ -37,6 +37,7 @@ import type {
   RouteQuery,
   RouteReply,
 } from '../../engine/src/net/desktop-route-table';
+import type { CutListView, SaveCutListBody } from '../../engine/src/net/desktop-clip-contract';
 import type {
   NewRecoveryKeyBody,
   SetPasswordBody,
@@ -71,6 +72,7 @@ export type {
   VaultState,
 };
 export type { NewRecoveryKeyBody, SetPasswordBody, VaultKeys };
+export type { CutListView, SaveCutListBody };
 export type JobState = JobView['state'];
 
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
@@ -122,6 +124,20 @@ function fillPath(name: DesktopRouteName, request: { params?: unknown; query?: u
   }
   const qs = query.toString();
   return qs ? `${path}?${qs}` : path;
+}
+
+/** The file name a Content-Disposition gives (its UTF-8 form first), if any. */
+function downloadName(res: Response): string | undefined {
+  const header = res.headers.get('content-disposition') ?? '';
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (utf8) {
+    try {
+      return decodeURIComponent(utf8[1]!);
+    } catch {
+      // A malformed one: the plain name below.
+    }
+  }
+  return /filename="([^"]+)"/i.exec(header)?.[1];
 }
 
 /**
@@ -177,6 +193,14 @@ export interface EngineClient {
    * structure of a dropped folder, and the file's own modification time is sent along.
    */
   upload(file: File, relPath: string, options?: UploadOptions): Promise<UploadedFile>;
+  /** A tape's clips: the newest saved version (or `version`), and every version. */
+  cutList(id: string, version?: number): Promise<CutListView>;
+  /** Saves the clips as the next version; CUT_LIST_CHANGED when another came since `basedOn`. */
+  saveCutList(id: string, body: SaveCutListBody): Promise<CutListView>;
+  /** The clips as a CSV file, with the name the engine gives it. */
+  cutListCsv(id: string, version?: number): Promise<{ name: string; csv: Blob }>;
+  /** A CSV file (start, end, title, date) saved as the next version after `basedOn`. */
+  importCutListCsv(id: string, basedOn: number, csv: Blob): Promise<CutListView>;
   /** Starts decrypting a library item into `dir`; poll `saveTask` for progress. */
   saveFile(id: string, dir: string): Promise<SaveTaskView>;
   saveTask(id: string): Promise<SaveTaskView>;
@@ -359,6 +383,23 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     },
+    cutList: (id, version) => call('cutList', { params: { id }, query: { version } }),
+    saveCutList: (id, body) => call('saveCutList', { params: { id }, body }),
+    cutListCsv: async (id, version) => {
+      const res = await send('cutListCsv', {
+        params: { id },
+        query: { version },
+        accept: 'text/csv',
+      });
+      return { name: downloadName(res) ?? 'clips.csv', csv: await res.blob() };
+    },
+    importCutListCsv: (id, basedOn, csv) =>
+      call('importCutListCsv', {
+        params: { id },
+        query: { basedOn },
+        raw: csv,
+        headers: { 'content-type': 'text/csv' },
+      }),
     saveFile: (id, dir) => call('saveFile', { params: { id }, body: { dir } }),
     saveTask: (id) => call('saveTask', { params: { id } }),
     settings: () => call('settings', {}),

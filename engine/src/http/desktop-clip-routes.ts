@@ -157,6 +157,10 @@ export function clipRoutes({ session }: ClipRoutesOptions): FastifyPluginAsync {
         const vault = session.requireVault();
         const id = request.params.id;
         const tape = tapeOf(vault, id);
+        const type = request.headers['content-type'] ?? '';
+        if (typeof request.body !== 'string' || !/^text\/csv\b/i.test(type)) {
+          throw new KeepsakeError('UNSUPPORTED_MEDIA_TYPE', 'a cut list is sent as text/csv');
+        }
         const list = cutListFromCsv(request.body, tape);
         const { version } = session.cutLists.save(vault, id, list, request.query.basedOn);
         session.record(

@@ -145,6 +145,14 @@ describe("a tape's clips on the desktop API", () => {
     );
     expect(badRow.status).toBe(422);
     expect(((await badRow.json()) as { message: string }).message).toMatch(/^row 3:/);
+    const asJson = await send(
+      engine,
+      'POST',
+      `${clipsPath(tape.id)}.csv?basedOn=3`,
+      JSON.stringify(edited),
+      'application/json',
+    );
+    expect(await asJson.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
     const staleCsv = await send(engine, 'POST', `${clipsPath(tape.id)}.csv?basedOn=2`, edited);
     expect(staleCsv.status).toBe(409);
     const huge = await send(

@@ -294,7 +294,7 @@ export const DESKTOP_ROUTES = {
     params: fileParams,
     querystring: ImportCutListQuerySchema,
     consumes: ['text/csv'],
-    body: Type.String({ description: 'The CSV file' }),
+    body: Type.Unknown({ description: 'The CSV file' }),
     response: { 200: CutListViewSchema },
   }),
   tapeAnalysis: route('GET', '/v1/library/files/:id/tape-analysis', {
