@@ -55,6 +55,8 @@ const TABLE: [string, Partial<ActivityEntry>, string][] = [
     'Saved “Christmas 1989.mpg” to Desktop',
   ],
   ['library.label', { name: 'tape1.mpg' }, 'Changed the title or date of “tape1.mpg”'],
+  ['tape.clips', { name: 'tape1.mpg' }, 'Saved the clips of “tape1.mpg”'],
+  ['tape.clips.export', {}, 'Saved the clips of a tape as a CSV file'],
   ['library.read', { detail: '3 items' }, 'Read the dates and details of 3 items'],
   [
     'library.read',

@@ -90,6 +90,8 @@ const PHRASES: Record<string, Phrase> = {
   'library.upload': (_e, name) => `Added ${either(name, 'a file')} from this browser`,
   'library.save': saved,
   'library.label': (_e, name) => `Changed the title or date of ${either(name, 'an item')}`,
+  'tape.clips': (_e, name) => `Saved the clips of ${either(name, 'a tape')}`,
+  'tape.clips.export': (_e, name) => `Saved the clips of ${either(name, 'a tape')} as a CSV file`,
   'library.read': (e) =>
     e.outcome === 'ok'
       ? `Read the dates and details of ${items(count(e.detail, 'items'))}`
