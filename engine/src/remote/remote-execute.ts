@@ -125,7 +125,9 @@ export async function executeRemote(
     const outputKey = jobOutputVault(env.vault, job.id);
     // The item's title and date go with the keys, and like them are held in the server's
     // memory only: never in its database, and sent again after it restarts.
-    const labels = openJobLabels(env.vault, job.options);
+    // Only what the server's contract takes (JobKeysSchema): anything more would be refused.
+    const { title, date } = openJobLabels(env.vault, job.options) ?? {};
+    const labels = { ...(title ? { title } : {}), ...(date ? { date } : {}) };
     const keys: JobKeysBody = {
       input: inputKey,
       output: {
@@ -133,7 +135,7 @@ export async function executeRemote(
         keyId: outputKey.masterKeyId,
         key: outputKey.masterKey.toString('base64'),
       },
-      ...(labels && (labels.title || labels.date) ? { labels } : {}),
+      ...(title || date ? { labels } : {}),
     };
 
     // The remote job of an earlier attempt, if the server still has it.
