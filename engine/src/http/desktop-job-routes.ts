@@ -14,6 +14,7 @@ import { removeJob } from '../jobs/remove-job';
 import { submitJob } from '../jobs/worker';
 import { describePresets } from '../presets';
 import { jobLabelsFor } from '../library/item-output-labels';
+import { chaptersOf } from '../tape/cut-list';
 import { remotePhase } from '../remote/remote-progress';
 import { listRemotes } from '../remote/remotes';
 import type { CreateDesktopJobBody, DesktopJob } from '../net/desktop-contract';
@@ -114,6 +115,9 @@ export async function submitDesktopJob(
     }
     deliverTo = body.outDir;
   }
+  const vault = session.requireVault();
+  // A tape's clips become chapters of whatever is made of the whole tape.
+  const clips = session.cutLists.get(vault, file.id)?.list;
   const job = await submitJob(engine.queue, {
     preset: body.preset,
     params: body.params,
@@ -126,7 +130,7 @@ export async function submitDesktopJob(
       deliverTo,
       sourceName: basename(file.rel),
       // Its title and date, for the outputs' metadata (sealed: the job row is plain JSON).
-      labels: jobLabelsFor(session.items, session.requireVault(), file.id),
+      labels: jobLabelsFor(session.items, vault, file.id, clips ? chaptersOf(clips) : []),
     },
   });
   session.record('job.create', job.id, 'ok', `${job.preset} on ${file.rel}`);

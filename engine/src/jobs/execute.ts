@@ -229,6 +229,7 @@ export async function executeJob(
       outputBase: sink.url,
       media: input.media,
       ...(documents ? { labels: `${loopback.docsUrl}/labels` } : {}),
+      ...(labels?.chapters?.length ? { labelChapters: true } : {}),
       encoders: env.encoders,
       muxers: env.muxers,
       ...(env.filters ? { filters: env.filters } : {}),

@@ -236,6 +236,55 @@ describe('a job carries its item title and date into the outputs', () => {
     }
   });
 
+  it("a tape's clips become chapters of a whole-tape copy, in Matroska and in MP4", async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const clip = await makeClip(dir, 'tape.mp4', { seconds: 6 });
+      const input = join(dir, 'tape.mp4.ksv');
+      await encryptFile(clip, input, vault);
+      const chapters = [
+        { start: 0, end: 2.5, title: 'Birthday; "candles" = 3' },
+        { start: 2.5, end: 6, title: 'Clip 2' },
+      ];
+      for (const [preset, params] of [
+        ['remux', { container: 'mkv' }],
+        ['web-h264', {}],
+      ] as const) {
+        const { job } = await labelledJob(engine, vault, input, preset, { chapters }, params);
+        expect(job.state, job.lastError?.message).toBe('succeeded');
+        const file = await VaultFile.open(job.outputs[0]!.path, { vault });
+        const served = await serveLoopback(vaultByteSource(file));
+        try {
+          const { stdout } = await run(
+            engine.env.ffmpeg.ffprobePath,
+            [
+              ...['-v', 'error', '-protocol_whitelist', 'http,tcp'],
+              ...['-show_chapters', '-of', 'json', served.url],
+            ],
+            { env: { ...served.env } },
+          );
+          const found = (
+            JSON.parse(stdout) as {
+              chapters: { start_time: string; end_time: string; tags: { title: string } }[];
+            }
+          ).chapters;
+          expect(
+            found.map((c) => [Number(c.start_time), Number(c.end_time), c.tags.title]),
+            preset,
+          ).toEqual([
+            [0, 2.5, 'Birthday; "candles" = 3'],
+            [2.5, 6, 'Clip 2'],
+          ]);
+        } finally {
+          await served.close();
+          await file.close();
+        }
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('labels sealed with another vault do not open: the job runs without them', async () => {
     const { vault } = await testEngine();
     const other = await createVault(join(await freshDir(), 'vault'), 'pw', {

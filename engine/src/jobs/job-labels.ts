@@ -32,9 +32,15 @@ export function openJobLabels(
     Buffer.from(options.labels, 'base64'),
   );
   if (!labels || typeof labels !== 'object') return undefined;
-  const { title, date } = labels;
+  const { title, date, chapters } = labels;
+  const valid = Array.isArray(chapters)
+    ? chapters.filter(
+        (c) => Number.isFinite(c?.start) && Number.isFinite(c?.end) && typeof c?.title === 'string',
+      )
+    : [];
   return {
     ...(typeof title === 'string' && title ? { title } : {}),
     ...(typeof date === 'string' && date ? { date } : {}),
+    ...(valid.length ? { chapters: valid } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // family gave it, and its date (the family's date wins over the one read from the file).
 
 import { sealJobLabels } from '../jobs/job-labels';
-import type { OutputLabels } from '../presets/output-labels';
+import type { LabelChapter, OutputLabels } from '../presets/output-labels';
 import type { Vault } from '../vault/keyring';
 import type { ItemInfo } from './item-info';
 import type { ItemLabels } from './item-labels';
@@ -30,14 +30,19 @@ export function itemOutputLabels(item: {
 
 /**
  * What a job made from library file `fileId` carries for its outputs (JobOptions.labels):
- * the item's labels as they are now, sealed with the vault; undefined when it has none.
+ * the item's labels as they are now, and a tape's clips as chapters, sealed with the
+ * vault; undefined when there is none of these.
  */
 export function jobLabelsFor(
   items: LibraryItems,
   vault: Vault,
   fileId: string,
+  chapters: readonly LabelChapter[] = [],
 ): string | undefined {
   const [item] = items.facts(vault, { fileId });
-  const labels = item && itemOutputLabels(item);
-  return labels ? sealJobLabels(vault, fileId, labels) : undefined;
+  const labels = {
+    ...(item && itemOutputLabels(item)),
+    ...(chapters.length ? { chapters: [...chapters] } : {}),
+  };
+  return Object.keys(labels).length ? sealJobLabels(vault, fileId, labels) : undefined;
 }

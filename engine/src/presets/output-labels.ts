@@ -13,6 +13,18 @@ export interface OutputLabels {
    * time where it was taken).
    */
   date?: string;
+  /**
+   * A tape's clips, as chapters of outputs made of the whole tape (tape/cut-list.ts), so
+   * a player lists "Birthday candles", "Garden"… and skips from one to the next.
+   */
+  chapters?: LabelChapter[];
+}
+
+export interface LabelChapter {
+  /** Seconds from the start. */
+  start: number;
+  end: number;
+  title: string;
 }
 
 /** What an output can carry of them, as recorded per output (JobOutput.labels). */
@@ -69,8 +81,18 @@ export function ffmetadataDocument(
     else entries.push(['DATE_RECORDED', matroskaDate(labels.date)]);
     if (instant) entries.push(['creation_time', instant]);
   }
-  if (entries.length === 0) return undefined;
+  const chapters = labels.chapters ?? [];
+  if (entries.length === 0 && chapters.length === 0) return undefined;
   const lines = entries.map(([key, value]) => `${key}=${escapeFfmetadata(value)}`);
+  for (const c of chapters) {
+    lines.push(
+      '[CHAPTER]',
+      'TIMEBASE=1/1000',
+      `START=${Math.round(c.start * 1000)}`,
+      `END=${Math.round(c.end * 1000)}`,
+      `title=${escapeFfmetadata(c.title)}`,
+    );
+  }
   return `;FFMETADATA1\n${lines.join('\n')}\n`;
 }
 

@@ -42,6 +42,8 @@ export interface BuildContext {
    * carries none.
    */
   labels?: string;
+  /** The labels' document holds chapters (a tape's clips): outputs take those. */
+  labelChapters?: boolean;
   /** Encoder and muxer names this FFmpeg build has (`ffmpeg -encoders`, `-muxers`). */
   encoders: ReadonlySet<string>;
   muxers: ReadonlySet<string>;
@@ -147,7 +149,14 @@ export function metadataArgs(
       '-i',
       `${ctx.labels}/${flavour}`,
     ],
-    map: ['-map_metadata', '1', '-map_metadata', '0'],
+    map: [
+      '-map_metadata',
+      '1',
+      '-map_metadata',
+      '0',
+      // Chapters come from one input only: the tape's clips, when there are any.
+      ...(ctx.labelChapters ? ['-map_chapters', '1'] : []),
+    ],
   };
 }
 

@@ -10,6 +10,7 @@
 
 import { KeepsakeError } from '../core/errors';
 import { parseLabelDate, parseTitle } from '../library/item-labels';
+import type { LabelChapter } from '../presets/output-labels';
 
 export interface Clip {
   /** Seconds from the start of the tape; the clip's first frame. */
@@ -211,4 +212,13 @@ export function label(
   const clips = [...list.clips];
   clips[index] = clip;
   return withClips(list, clips);
+}
+
+/** The clips as chapters of a copy of the whole tape; an untitled clip is "Clip 3". */
+export function chaptersOf(list: CutList): LabelChapter[] {
+  return list.clips.map((c, i) => ({
+    start: c.start,
+    end: c.end,
+    title: c.title ?? `Clip ${i + 1}`,
+  }));
 }
