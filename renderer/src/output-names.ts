@@ -11,6 +11,7 @@ const NAMES: Record<string, string> = {
   'photo-web': 'Photo for sharing',
   thumbnails: 'Poster and contact sheet',
   remux: 'Repackaged copy',
+  clip: 'Clip of a tape',
 };
 
 /** Presets whose result plays in a browser: the viewer plays an undecodable video from one. */
