@@ -277,3 +277,23 @@ test('a save after another window saved says so and offers to open the clips aga
   await expect(panel.getByTestId('clips-version')).toContainText('version 4');
   expect(await ranges(page)).toEqual(['0:00 – 0:15']);
 });
+
+test("Keepsake's own suggestions are offered, and taken only when asked", async ({ page }) => {
+  test.setTimeout(120_000);
+  await openTape(page);
+  const panel = page.getByTestId('clips-panel');
+  const suggestions = panel.getByTestId('clip-suggestions');
+  await suggestions.getByRole('button', { name: 'Find where the clips begin' }).click();
+  await expect(suggestions).toContainText('Looking through the tape');
+  const use = suggestions.getByRole('button', { name: 'Use the suggested clips' });
+  await expect(use).toBeVisible({ timeout: 90_000 });
+  await shoot(page, '10-suggestions');
+  await use.click();
+  // The hard cuts planted at 5 s and 10 s.
+  expect(await ranges(page)).toEqual(['0:00 – 0:05', '0:05 – 0:10', '0:10 – 0:15']);
+  await expect(panel.getByTestId('clips-message')).toContainText("Keepsake's suggestions");
+  await expect(panel.getByTestId('clips-version')).toContainText('changes not saved yet');
+  await panel.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(panel.getByTestId('clips-version')).toContainText('version 5');
+  await shoot(page, '11-suggestions-saved');
+});

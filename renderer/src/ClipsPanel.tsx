@@ -9,6 +9,7 @@ import {
   clipAt,
   clock,
   frameSeconds,
+  fromSuggestions,
   snap,
   split,
   wholeTape,
@@ -16,6 +17,7 @@ import {
 } from './clip-edits';
 import { useCutList, useCutListActions } from './clip-queries';
 import { ClipRow, ClipTools, type ClipEdit } from './ClipRow';
+import { ClipSuggestions } from './ClipSuggestions';
 import { EngineError, type CutListView, type LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { showFrame, useVideoTime } from './use-video-time';
@@ -237,6 +239,15 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
         </span>
       </div>
 
+      <ClipSuggestions
+        fileId={item.id}
+        onUse={(cuts) =>
+          edit(() => fromSuggestions(view.duration, cuts, fps), {
+            text: "These are Keepsake's suggestions: check each start and end, then Save.",
+            undo: true,
+          })
+        }
+      />
       {message && (
         <p role="status" className="clips-message" data-testid="clips-message">
           {message.text}

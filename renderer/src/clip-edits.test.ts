@@ -4,6 +4,7 @@ import {
   clipAt,
   clock,
   fromCuts,
+  fromSuggestions,
   joinNext,
   moveEdge,
   relabel,
@@ -75,6 +76,17 @@ describe('clip edits in the viewer', () => {
     expect(fromCuts(15, [10.01, 5, 5.1], 25).map((c) => [c.start, c.end])).toEqual([
       [0, 5.08],
       [5.08, 10],
+      [10, 15],
+    ]);
+    // A cut after a black gap: the clip before it ends where the black begins.
+    expect(
+      fromSuggestions(15, [{ at: 6, gap: { start: 5, end: 6 } }, { at: 10 }], 25).map((c) => [
+        c.start,
+        c.end,
+      ]),
+    ).toEqual([
+      [0, 5],
+      [6, 10],
       [10, 15],
     ]);
   });

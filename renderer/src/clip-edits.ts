@@ -57,6 +57,30 @@ export function fromCuts(duration: number, cuts: readonly number[], fps?: number
   return clips;
 }
 
+/**
+ * Clips from the analysis's proposed cuts: one clip between each pair, and where a cut
+ * follows a blank stretch (black, silence), the clip before it ends where the blank begins.
+ */
+export function fromSuggestions(
+  duration: number,
+  cuts: readonly { at: number; gap?: { start: number; end: number } }[],
+  fps?: number,
+): Clip[] {
+  const clips = fromCuts(
+    duration,
+    cuts.map((c) => c.at),
+    fps,
+  );
+  for (const cut of cuts) {
+    if (!cut.gap) continue;
+    const at = snap(cut.at, fps);
+    const before = clips.find((c) => Math.abs(c.end - at) < 1e-6);
+    const end = snap(cut.gap.start, fps);
+    if (before && end - before.start >= MIN_CLIP_SECONDS && end < before.end) before.end = end;
+  }
+  return clips;
+}
+
 function tooShort(start: number, end: number): boolean {
   return end - start < MIN_CLIP_SECONDS - 1e-6;
 }

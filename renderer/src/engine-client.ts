@@ -38,6 +38,7 @@ import type {
   RouteReply,
 } from '../../engine/src/net/desktop-route-table';
 import type { CutListView, SaveCutListBody } from '../../engine/src/net/desktop-clip-contract';
+import type { TapeAnalysisView } from '../../engine/src/net/desktop-tape-contract';
 import type {
   NewRecoveryKeyBody,
   SetPasswordBody,
@@ -72,7 +73,7 @@ export type {
   VaultState,
 };
 export type { NewRecoveryKeyBody, SetPasswordBody, VaultKeys };
-export type { CutListView, SaveCutListBody };
+export type { CutListView, SaveCutListBody, TapeAnalysisView };
 export type JobState = JobView['state'];
 
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
@@ -201,6 +202,10 @@ export interface EngineClient {
   cutListCsv(id: string, version?: number): Promise<{ name: string; csv: Blob }>;
   /** A CSV file (start, end, title, date) saved as the next version after `basedOn`. */
   importCutListCsv(id: string, basedOn: number, csv: Blob): Promise<CutListView>;
+  /** A tape's newest analysis: queued, running, or what it found (proposed cuts and more). */
+  tapeAnalysis(id: string): Promise<TapeAnalysisView>;
+  /** Starts looking through a tape (or answers the analysis under way). */
+  analyseTape(id: string): Promise<TapeAnalysisView>;
   /** Starts decrypting a library item into `dir`; poll `saveTask` for progress. */
   saveFile(id: string, dir: string): Promise<SaveTaskView>;
   saveTask(id: string): Promise<SaveTaskView>;
@@ -400,6 +405,8 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
         raw: csv,
         headers: { 'content-type': 'text/csv' },
       }),
+    tapeAnalysis: (id) => call('tapeAnalysis', { params: { id } }),
+    analyseTape: (id) => call('analyseTape', { params: { id } }),
     saveFile: (id, dir) => call('saveFile', { params: { id }, body: { dir } }),
     saveTask: (id) => call('saveTask', { params: { id } }),
     settings: () => call('settings', {}),
