@@ -66,7 +66,8 @@ describe('a library item’s title and date in what is made from it', () => {
     expect((await a.post('/v1/vault', { password: PASSWORD })).status).toBe(201);
     const media = join(await freshDir(), 'Family');
     await mkdir(media, { recursive: true });
-    await makeClip(media, 'tape.mp4', { seconds: 2 });
+    // Long enough that the sampler below sees FFmpeg run even on a busy machine.
+    await makeClip(media, 'tape.mp4', { seconds: 8, size: '640x480' });
     // No recording date inside: its date comes from its name.
     await makeClip(media, '1991-07-14 beach.mp4', {
       seconds: 1,

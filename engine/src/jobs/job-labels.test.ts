@@ -108,7 +108,12 @@ describe('a job carries its item title and date into the outputs', () => {
   it('web-h264: title, date and creation_time, never on a command line or in the clear', async () => {
     const { dir, dataDir, vault, engine } = await testEngine();
     try {
-      const clip = await makeClip(dir, 'tape.mp4', { comment: 'from the camera' });
+      // Long enough that the sampler sees FFmpeg run even on a busy machine.
+      const clip = await makeClip(dir, 'tape.mp4', {
+        seconds: 8,
+        size: '640x480',
+        comment: 'from the camera',
+      });
       const input = join(dir, 'tape.mp4.ksv');
       await encryptFile(clip, input, vault);
       const { job, argvs } = await labelledJob(engine, vault, input, 'web-h264', {
