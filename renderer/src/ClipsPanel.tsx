@@ -18,6 +18,7 @@ import {
 import { useCutList, useCutListActions } from './clip-queries';
 import { ClipRow, ClipTools, type ClipEdit } from './ClipRow';
 import { ClipSuggestions } from './ClipSuggestions';
+import { MakeClips } from './MakeClips';
 import { EngineError, type CutListView, type LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { showFrame, useVideoTime } from './use-video-time';
@@ -219,6 +220,12 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
           <button type="button" disabled={busy} onClick={() => fileInput.current?.click()}>
             Import CSV
           </button>
+          <MakeClips
+            fileId={item.id}
+            folder={`Clips of ${item.name.replace(/\.[^.]+$/, '')}`}
+            disabled={dirty || view.version === 0 || busy}
+            onMessage={(text) => setMessage({ text })}
+          />
           <input
             ref={fileInput}
             type="file"

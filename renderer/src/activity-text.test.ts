@@ -57,6 +57,21 @@ const TABLE: [string, Partial<ActivityEntry>, string][] = [
   ['library.label', { name: 'tape1.mpg' }, 'Changed the title or date of “tape1.mpg”'],
   ['tape.clips', { name: 'tape1.mpg' }, 'Saved the clips of “tape1.mpg”'],
   ['tape.clips.export', {}, 'Saved the clips of a tape as a CSV file'],
+  [
+    'tape.make-clips',
+    { name: 'tape1.mpg', detail: '3 started, 0 kept, 0 running' },
+    'Started making the clips of “tape1.mpg”',
+  ],
+  [
+    'library.clip',
+    { name: 'tape1 clip 0.00.05.mkv' },
+    'Added the clip “tape1 clip 0.00.05.mkv” to the library',
+  ],
+  [
+    'library.clip',
+    { outcome: 'error', detail: 'no room left' },
+    'A clip of a tape could not be added to the library',
+  ],
   ['library.read', { detail: '3 items' }, 'Read the dates and details of 3 items'],
   [
     'library.read',

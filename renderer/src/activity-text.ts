@@ -92,6 +92,15 @@ const PHRASES: Record<string, Phrase> = {
   'library.label': (_e, name) => `Changed the title or date of ${either(name, 'an item')}`,
   'tape.clips': (_e, name) => `Saved the clips of ${either(name, 'a tape')}`,
   'tape.clips.export': (_e, name) => `Saved the clips of ${either(name, 'a tape')} as a CSV file`,
+  'tape.make-clips': (_e, name) => `Started making the clips of ${either(name, 'a tape')}`,
+  'library.clip': (e, name) =>
+    e.outcome === 'ok'
+      ? `Added the clip ${either(name, 'of a tape')} to the library`
+      : {
+          sentence: 'A clip of a tape could not be added to the library',
+          detail: e.detail ? asSentence(e.detail) : undefined,
+          problem: true,
+        },
   'library.read': (e) =>
     e.outcome === 'ok'
       ? `Read the dates and details of ${items(count(e.detail, 'items'))}`

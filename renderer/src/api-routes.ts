@@ -30,6 +30,7 @@ export const API_ROUTES = {
   saveCutList: ['PUT', '/v1/library/files/:id/clips'],
   cutListCsv: ['GET', '/v1/library/files/:id/clips.csv'],
   importCutListCsv: ['POST', '/v1/library/files/:id/clips.csv'],
+  makeClips: ['POST', '/v1/library/files/:id/clips/make'],
   tapeAnalysis: ['GET', '/v1/library/files/:id/tape-analysis'],
   analyseTape: ['POST', '/v1/library/files/:id/tape-analysis'],
   saveFile: ['POST', '/v1/library/files/:id/save'],

@@ -37,7 +37,11 @@ import type {
   RouteQuery,
   RouteReply,
 } from '../../engine/src/net/desktop-route-table';
-import type { CutListView, SaveCutListBody } from '../../engine/src/net/desktop-clip-contract';
+import type {
+  ClipExportView,
+  CutListView,
+  SaveCutListBody,
+} from '../../engine/src/net/desktop-clip-contract';
 import type { TapeAnalysisView } from '../../engine/src/net/desktop-tape-contract';
 import type {
   NewRecoveryKeyBody,
@@ -73,7 +77,7 @@ export type {
   VaultState,
 };
 export type { NewRecoveryKeyBody, SetPasswordBody, VaultKeys };
-export type { CutListView, SaveCutListBody, TapeAnalysisView };
+export type { ClipExportView, CutListView, SaveCutListBody, TapeAnalysisView };
 export type JobState = JobView['state'];
 
 /** One preset as GET /v1/presets lists it; `parameters` is a JSON Schema object. */
@@ -202,6 +206,8 @@ export interface EngineClient {
   cutListCsv(id: string, version?: number): Promise<{ name: string; csv: Blob }>;
   /** A CSV file (start, end, title, date) saved as the next version after `basedOn`. */
   importCutListCsv(id: string, basedOn: number, csv: Blob): Promise<CutListView>;
+  /** Makes the newest saved clips into library items of their own (only those not made yet). */
+  makeClips(id: string): Promise<ClipExportView>;
   /** A tape's newest analysis: queued, running, or what it found (proposed cuts and more). */
   tapeAnalysis(id: string): Promise<TapeAnalysisView>;
   /** Starts looking through a tape (or answers the analysis under way). */
@@ -405,6 +411,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
         raw: csv,
         headers: { 'content-type': 'text/csv' },
       }),
+    makeClips: (id) => call('makeClips', { params: { id } }),
     tapeAnalysis: (id) => call('tapeAnalysis', { params: { id } }),
     analyseTape: (id) => call('analyseTape', { params: { id } }),
     saveFile: (id, dir) => call('saveFile', { params: { id }, body: { dir } }),

@@ -4,8 +4,8 @@
 // frame rate come from what was read of the vault copy, never from the editor, so a list
 // can never be checked against a tape that is not this one.
 //
-// Exporting the clips as library items of their own is a later step: it reads the same
-// saved list (`session.cutLists.get`) by file id.
+// "Make these clips" turns the newest saved list into library items of their own
+// (tape/clip-export.ts, through the session, which records each clip as its job ends).
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -148,6 +148,15 @@ export function clipRoutes({ session }: ClipRoutesOptions): FastifyPluginAsync {
           .header('content-disposition', attachment(`${tape.name} clips.csv`))
           .header('cache-control', 'no-store')
           .send(cutListToCsv(list));
+      },
+    });
+
+    app.route({
+      ...DESKTOP_ROUTES.makeClips,
+      handler: async (request, reply) => {
+        const vault = session.requireVault();
+        tapeOf(vault, request.params.id);
+        return reply.code(202).send(await session.exportClips(request.params.id));
       },
     });
 

@@ -188,6 +188,56 @@ describe("a tape's clips on the desktop API", () => {
     expect(locked.body).toMatchObject({ code: 'PASSWORD_REQUIRED' });
     await engine.close();
   });
+
+  it('makes the saved clips into library items of their own, each once, with pictures', async () => {
+    const engine = await startTestDesktop();
+    const { api } = engine;
+    await api.post('/v1/vault', { password: TEST_PASSWORD });
+    const media = join(await freshDir(), 'Tapes');
+    await mkdir(media);
+    await makeClip(media, 'tape 3.mp4', { seconds: 6 });
+    await api.post('/v1/library', { path: media });
+    const [tape] = await until(
+      () => api.get<{ items: LibraryItem[] }>('/v1/library/items').then((r) => r.items),
+      (list) => list.length === 1 && list[0]!.durationSeconds !== undefined,
+    );
+    // Nothing saved yet: nothing to make, said so.
+    const unsaved = await api.call('POST', `${clipsPath(tape!.id)}/make`);
+    expect(unsaved.body).toMatchObject({ code: 'NOT_FOUND' });
+
+    const saved = await api.call('PUT', clipsPath(tape!.id), {
+      basedOn: 0,
+      clips: [
+        { start: 0, end: 2, title: TITLE, date: '1994-12-25' },
+        { start: 2, end: tape!.durationSeconds! },
+      ],
+    });
+    expect(saved.status).toBe(200);
+    const made = await api.call('POST', `${clipsPath(tape!.id)}/make`);
+    expect(made.status).toBe(202);
+    expect(made.body).toMatchObject({ version: 1, started: 2, kept: 0, running: 0 });
+
+    // Each finished clip joins the library with its title and date, and gets a poster.
+    const clips = await until(
+      () => api.get<{ items: LibraryItem[] }>('/v1/library/items').then((r) => r.items),
+      (list) =>
+        list.filter((i) => i.rel.startsWith('Clips of tape 3/') && i.pictures.poster).length === 2,
+      90_000,
+    ).then((list) => list.filter((i) => i.rel.startsWith('Clips of tape 3/')));
+    const first = clips.find((c) => c.title === TITLE);
+    expect(first).toMatchObject({ kind: 'video', encrypted: true, inVaultOnly: true });
+    expect(first!.capturedAt).toMatch(/^1994-12-25/);
+    expect(first!.durationSeconds).toBeCloseTo(2, 1);
+
+    // Asked again: nothing is made twice.
+    const again = await api.call('POST', `${clipsPath(tape!.id)}/make`);
+    expect(again.body).toMatchObject({ started: 0, kept: 2 });
+    const log = await api.get<ActivityEntry[]>('/v1/activity');
+    expect(log.filter((e) => e.action === 'library.clip' && e.outcome === 'ok')).toHaveLength(2);
+    expect(JSON.stringify(log)).not.toContain(TITLE);
+    expect(await filesContaining(engine.session.dataDir, Buffer.from(TITLE))).toEqual([]);
+    await engine.close();
+  });
 });
 
 /** 5.98 → "0:00:05.980", as the CSV writes times. */

@@ -64,3 +64,19 @@ export const ImportCutListQuerySchema = Type.Object(
   { basedOn: Type.Integer({ minimum: 0 }) },
   { additionalProperties: false },
 );
+
+/** What "Make these clips" started (tape/clip-export.ts). */
+export const ClipExportSchema = Type.Object({
+  /** The version of the clips that was made. */
+  version: Type.Integer({ minimum: 1 }),
+  /** Clips that got a job now. */
+  started: Type.Integer({ minimum: 0 }),
+  /** Clips already made before (their titles and dates brought up to date). */
+  kept: Type.Integer({ minimum: 0 }),
+  /** Clips whose job from an earlier time is still waiting or running. */
+  running: Type.Integer({ minimum: 0 }),
+  /** Clips made earlier that this version no longer lists: kept in the library. */
+  unlisted: Type.Integer({ minimum: 0 }),
+  jobIds: Type.Array(Type.String()),
+});
+export type ClipExportView = Static<typeof ClipExportSchema>;

@@ -50,6 +50,7 @@ import { TapeAnalysisViewSchema } from './desktop-tape-contract';
 import {
   CutListQuerySchema,
   CutListViewSchema,
+  ClipExportSchema,
   ImportCutListQuerySchema,
   SaveCutListSchema,
 } from './desktop-clip-contract';
@@ -296,6 +297,16 @@ export const DESKTOP_ROUTES = {
     consumes: ['text/csv'],
     body: Type.Unknown({ description: 'The CSV file' }),
     response: { 200: CutListViewSchema },
+  }),
+  makeClips: route('POST', '/v1/library/files/:id/clips/make', {
+    summary: "Make the tape's newest saved clips into library items of their own",
+    description:
+      'One job per clip not made yet (exact FFV1 + FLAC, frame-accurate); each finished clip ' +
+      'joins the library under "Clips of <tape>" with its title and date. Clips made before ' +
+      'are kept and relabelled, never made twice; the tape is only read.',
+    tags: library,
+    params: fileParams,
+    response: { 202: ClipExportSchema },
   }),
   tapeAnalysis: route('GET', '/v1/library/files/:id/tape-analysis', {
     summary: "A tape's newest analysis: where it is, and once done what it found",
