@@ -9,7 +9,7 @@ import { DeliveredNote } from './DeliveredNote';
 import { canOpen } from './JobResults';
 import { checkedNote } from './output-check-note';
 import { missingLabelsNote } from './output-labels-note';
-import { PLAYBACK_PRESETS, outputName } from './output-names';
+import { PLAYBACK_PRESETS, TAPE_CHECK, outputName } from './output-names';
 import { useJob, useJobActions } from './queries';
 import { SaveCopyButton } from './SaveCopy';
 import { useUiStore } from './ui-store';
@@ -24,12 +24,14 @@ const STATE_WORDS: Record<string, string> = {
 
 export function ItemOutputs({ item }: { item: LibraryItem }) {
   const headingId = useId();
-  if (item.jobs.length === 0) return null;
+  // A tape's analysis is what Keepsake found, shown with its clips, not a copy to keep.
+  const made = item.jobs.filter((j) => j.preset !== TAPE_CHECK);
+  if (made.length === 0) return null;
   return (
     <section className="item-outputs" aria-labelledby={headingId}>
       <h3 id={headingId}>Made from this</h3>
       <ul data-testid="item-outputs">
-        {item.jobs.map((j) => (
+        {made.map((j) => (
           <OutputRow key={j.id} jobId={j.id} preset={j.preset} item={item} />
         ))}
       </ul>

@@ -1,6 +1,9 @@
 // What each kind of job makes, named the way the family would say it. The viewer lists
 // everything made from an item by these names; a job id or a preset id never shows.
 
+/** The job that looks through a tape for its clips (the engine's jobs/tape-job.ts). */
+export const TAPE_CHECK = 'tape-analysis';
+
 const NAMES: Record<string, string> = {
   'vhs-restore': 'Restored copy',
   'exact-master': 'Exact master',
@@ -12,6 +15,7 @@ const NAMES: Record<string, string> = {
   thumbnails: 'Poster and contact sheet',
   remux: 'Repackaged copy',
   clip: 'Clip of a tape',
+  [TAPE_CHECK]: 'Tape check',
 };
 
 /** Presets whose result plays in a browser: the viewer plays an undecodable video from one. */
