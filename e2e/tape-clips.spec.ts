@@ -249,6 +249,18 @@ test('removing a clip says the tape keeps it, and Undo brings it back', async ({
   );
   expect(await ranges(page)).toEqual(['0:00 – 0:05.08', '0:05.08 – 0:10']);
   await shoot(page, '8-removed');
+  // Unsaved: closing the viewer asks first, and staying keeps the changes.
+  // (The question blocks the page until answered: answer it as it comes.)
+  const asked: string[] = [];
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.keyboard.press('Escape');
+  await expect.poll(() => asked).toHaveLength(1);
+  expect(asked[0]).toContain("The changes to this tape's clips are not saved yet.");
+  await expect(panel).toBeVisible();
+  expect(await ranges(page)).toEqual(['0:00 – 0:05.08', '0:05.08 – 0:10']);
   await panel.getByTestId('clips-message').getByRole('button', { name: 'Undo' }).click();
   expect(await ranges(page)).toEqual(['0:00 – 0:05.08', '0:05.08 – 0:10', '0:10 – 0:15']);
 });
@@ -296,4 +308,41 @@ test("Keepsake's own suggestions are offered, and taken only when asked", async 
   await panel.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(panel.getByTestId('clips-version')).toContainText('version 5');
   await shoot(page, '11-suggestions-saved');
+});
+
+test('the saved clips are made into videos of their own, each once', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openTape(page);
+  const panel = page.getByTestId('clips-panel');
+  await panel.getByRole('button', { name: 'Make these clips' }).click();
+  await expect(panel.getByTestId('clips-message')).toHaveText(
+    'Making 3 clips. They appear in your library under “Clips of christmas-tape” when ready.',
+  );
+  await shoot(page, '12-making-clips');
+  // Each clip becomes an item of its own, with a picture, its length on the frame.
+  const items = async () => {
+    const res = await page.request.get(`${engine.origin}/v1/library/items`, {
+      headers: { authorization: `Bearer ${engine.token}` },
+    });
+    const body = (await res.json()) as {
+      items: { rel: string; durationSeconds?: number; pictures: { poster?: string } }[];
+    };
+    return body.items.filter((i) => i.rel.startsWith('Clips of christmas-tape/'));
+  };
+  await expect
+    .poll(async () => (await items()).filter((i) => i.pictures.poster).length, {
+      timeout: 90_000,
+    })
+    .toBe(3);
+  expect((await items()).map((i) => Math.round(i.durationSeconds ?? 0)).sort()).toEqual([5, 5, 5]);
+  // Asked again: nothing is made twice.
+  await panel.getByRole('button', { name: 'Make these clips' }).click();
+  await expect(panel.getByTestId('clips-message')).toHaveText(
+    '3 clips already in your library: nothing new to make.',
+  );
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await page.reload();
+  await expect(page.locator('[data-testid="tile"]')).toHaveCount(4);
+  await shoot(page, '13-clips-in-library');
 });

@@ -3,7 +3,7 @@
 // a clip's start or end to it, join or leave out clips, and name and date each one. Edits
 // stay here until Save, which keeps every version in the vault; Undo steps back an edit
 // before Save, and "Undo the last save" brings the version before back as a new one.
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import {
   ClipEditError,
   clipAt,
@@ -19,6 +19,7 @@ import { useCutList, useCutListActions } from './clip-queries';
 import { ClipRow, ClipTools, type ClipEdit } from './ClipRow';
 import { ClipSuggestions } from './ClipSuggestions';
 import { MakeClips } from './MakeClips';
+import { setUnsaved } from './unsaved-work';
 import { EngineError, type CutListView, type LibraryItem } from './engine-client';
 import { errorText } from './errors-text';
 import { showFrame, useVideoTime } from './use-video-time';
@@ -87,6 +88,12 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
   const view = list.data;
   // A fresh list from the engine (first load, a save, an import, a reload) starts a draft.
   const draft = view && (edited?.from === view ? edited : draftOf(view));
+  const dirty = (draft?.undo.length ?? 0) > 0;
+  // Closing the viewer or moving on asks first while there are unsaved changes.
+  useEffect(() => {
+    setUnsaved(dirty ? "The changes to this tape's clips are not saved yet." : undefined);
+    return () => setUnsaved(undefined);
+  }, [dirty]);
 
   if (list.isError) {
     return (
@@ -108,7 +115,6 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
   const fps = view.fps;
   const frame = frameSeconds(fps);
   const now = snap(time, fps);
-  const dirty = draft.undo.length > 0;
   const busy = actions.save.isPending || actions.restore.isPending || actions.importCsv.isPending;
   const failure = actions.save.error ?? actions.restore.error ?? actions.importCsv.error;
   const changedElsewhere = failure instanceof EngineError && failure.code === 'CUT_LIST_CHANGED';

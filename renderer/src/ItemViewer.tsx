@@ -13,6 +13,7 @@ import { useJob, useLibraryItems } from './queries';
 import { useUiStore } from './ui-store';
 import { VideoStage } from './VideoStage';
 import './viewer.css';
+import { mayLeave } from './unsaved-work';
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), video[controls], [tabindex]:not([tabindex="-1"])';
@@ -44,7 +45,9 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
   const next = at >= 0 ? list[at + 1] : undefined;
   const headingId = useId();
   const dialog = useRef<HTMLDivElement>(null);
-  const close = () => view(undefined);
+  const close = () => {
+    if (mayLeave()) view(undefined);
+  };
 
   // Focus in on open; on close, to the tile of the item last shown (browsing may have
   // moved on from the one opened) when the timeline shows it, else back to what had it.
@@ -76,7 +79,7 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
       const to = e.key === 'ArrowLeft' ? prev : next;
       if (to) {
         e.preventDefault();
-        view(to.id);
+        if (mayLeave()) view(to.id);
       }
     } else if (e.key === 'Tab') {
       const all = [...(dialog.current?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? [])].filter(
@@ -123,7 +126,7 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
         <div className="viewer-bar">
           <button
             type="button"
-            onClick={() => prev && view(prev.id)}
+            onClick={() => prev && mayLeave() && view(prev.id)}
             disabled={!prev}
             aria-label="Previous item"
             title="Previous (←)"
@@ -135,7 +138,7 @@ function ViewerDialog({ viewing, playJobId }: { viewing?: string; playJobId?: st
           </span>
           <button
             type="button"
-            onClick={() => next && view(next.id)}
+            onClick={() => next && mayLeave() && view(next.id)}
             disabled={!next}
             aria-label="Next item"
             title="Next (→)"
