@@ -46,7 +46,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleRunner } from './bundle-runner';
 import sharp from 'sharp';
 import { locateFfmpeg } from '../engine/src/ffmpeg/locate';
 import { databasePath, openDatabase } from '../engine/src/jobs/db';
@@ -190,9 +190,8 @@ async function protectedLibrary(name: string, media: string, readFacts = false):
 
 async function buildRunner(): Promise<string> {
   const outfile = join(dir, 'preview-runner.mjs');
-  await build({
-    stdin: {
-      contents: `
+  return bundleRunner(
+    `
         import { readFileSync } from 'node:fs';
         import { join } from 'node:path';
         import { locateFfmpeg } from './engine/src/ffmpeg/locate';
@@ -209,20 +208,10 @@ async function buildRunner(): Promise<string> {
         db.close();
         const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
         console.log(JSON.stringify({ ...result, elapsedMs, hwmKb: Number(hwm?.[1] ?? 0), lastError: maker.lastError }));
-      `,
-      resolveDir: root,
-      sourcefile: 'preview-runner.ts',
-      loader: 'ts',
-    },
+    `,
+    'preview-runner.ts',
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
+  );
 }
 
 interface EngineRun {

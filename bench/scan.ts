@@ -22,11 +22,9 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, symlinkSync } from 'node
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleRunner } from './bundle-runner';
 import { measure } from './measure';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const dir = resolve(process.env.BENCH_DIR ?? join(tmpdir(), 'keepsake-bench-scan'));
@@ -119,9 +117,8 @@ async function scanner(runner: string): Promise<Run> {
 /** The scanner as the engine ships it: bundled by esbuild with the engine's own settings. */
 async function buildRunner(): Promise<string> {
   const outfile = join(dir, 'scan-runner.mjs');
-  await build({
-    stdin: {
-      contents: `
+  return bundleRunner(
+    `
         import { readFileSync } from 'node:fs';
         import { scanFolder } from './engine/src/library/scan';
         let handedOut = 0;
@@ -131,20 +128,10 @@ async function buildRunner(): Promise<string> {
         });
         const hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
         console.log(JSON.stringify({ ...summary, examples: undefined, handedOut, hwmKb: Number(hwm?.[1] ?? 0) }));
-      `,
-      resolveDir: root,
-      sourcefile: 'scan-runner.ts',
-      loader: 'ts',
-    },
+    `,
+    'scan-runner.ts',
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
+  );
 }
 
 async function main(): Promise<void> {

@@ -18,7 +18,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleRunner } from './bundle-runner';
 import { locateFfmpeg } from '../engine/src/ffmpeg/locate';
 import { longTape, makeTape, plantedBoundaries } from '../engine/src/testing/tape-media';
 import { measure } from './measure';
@@ -41,9 +41,8 @@ interface Found {
 /** The analysis as the engine ships it: bundled by esbuild, run in its own process. */
 async function buildRunner(): Promise<string> {
   const outfile = join(dir, 'tape-runner.mjs');
-  await build({
-    stdin: {
-      contents: `
+  return bundleRunner(
+    `
         import { mkdtempSync } from 'node:fs';
         import { tmpdir } from 'node:os';
         import { join } from 'node:path';
@@ -63,20 +62,10 @@ async function buildRunner(): Promise<string> {
         await loopback.close();
         await source.close();
         console.log(JSON.stringify(analysis));
-      `,
-      resolveDir: root,
-      sourcefile: 'tape-runner.ts',
-      loader: 'ts',
-    },
+    `,
+    'tape-runner.ts',
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
+  );
 }
 
 async function main(): Promise<void> {
