@@ -278,6 +278,7 @@ describe('keepsake CLI: vault and single files', () => {
     const text = await runCli(['presets']);
     expect(text.code).toBe(0);
     for (const name of [
+      'exact-master',
       'archive-hevc',
       'archive-av1',
       'web-h264',
@@ -286,6 +287,7 @@ describe('keepsake CLI: vault and single files', () => {
       'photo-web',
       'thumbnails',
       'remux',
+      'clip',
     ]) {
       expect(text.stdout).toContain(`${name} (`);
     }
@@ -293,7 +295,7 @@ describe('keepsake CLI: vault and single files', () => {
     const { presets } = JSON.parse(json.stdout) as {
       presets: { name: string; parameters: { properties: object } }[];
     };
-    expect(presets).toHaveLength(8);
+    expect(presets).toHaveLength(10);
     expect(presets.find((p) => p.name === 'vhs-restore')!.parameters.properties).toHaveProperty(
       'crop',
     );

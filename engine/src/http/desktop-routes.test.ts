@@ -211,7 +211,7 @@ describe('desktop API', () => {
       await a.post('/v1/jobs', {
         fileId: cake.id,
         preset: 'vhs-restore',
-        params: { crop: '9999:9999:0:0' },
+        params: { crop: '9998:9998:0:0' },
       })
     ).body as DesktopJob;
     const failed = await until(
@@ -221,7 +221,7 @@ describe('desktop API', () => {
     );
     expect(failed.lastError).toMatchObject({ code: 'INVALID_PARAMETER' });
     expect(failed.lastError?.message).toMatch(
-      /the box 9999×9999 at 0,0 does not fit the \d+×\d+ picture/,
+      /the box 9998×9998 at 0,0 does not fit the \d+×\d+ picture/,
     );
     expect((await a.post(`/v1/jobs/${oversize.id}/retry`)).body).toMatchObject({
       code: 'INVALID_PARAMETER',
