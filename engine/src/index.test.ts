@@ -22,6 +22,6 @@ describe('@keepsake/engine', () => {
     for await (const c of Readable.from([plain]).pipe(new engine.EncryptStream(randomBytes(32))))
       chunks.push(c);
     expect(Buffer.concat(chunks).length).toBe(engine.ciphertextSize(plain.length));
-    expect(engine.PRESETS.length).toBe(8);
+    expect(engine.PRESETS.length).toBe(10);
   });
 });
