@@ -228,7 +228,6 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
           </button>
           <MakeClips
             fileId={item.id}
-            folder={`Clips of ${item.name.replace(/\.[^.]+$/, '')}`}
             disabled={dirty || view.version === 0 || busy}
             onMessage={(text) => setMessage({ text })}
           />

@@ -9,12 +9,10 @@ import { keys } from './queries';
 
 export function MakeClips({
   fileId,
-  folder,
   disabled,
   onMessage,
 }: {
   fileId: string;
-  folder: string;
   disabled: boolean;
   onMessage: (text: string) => void;
 }) {
@@ -23,7 +21,7 @@ export function MakeClips({
   const make = useMutation({
     mutationFn: () => client.makeClips(fileId),
     onSuccess: (made) => {
-      onMessage(madeClipsText(made, folder));
+      onMessage(madeClipsText(made));
       // The jobs show on the Jobs screen and under the tape's "Made from this".
       void queryClient.invalidateQueries({ queryKey: keys.jobs });
       void queryClient.invalidateQueries({ queryKey: keys.libraryItems });

@@ -3,6 +3,7 @@ import { madeClipsText } from './made-clips-text';
 
 const made = (started: number, kept = 0, running = 0, unlisted = 0) => ({
   version: 2,
+  folder: 'Clips of Tape 3',
   started,
   kept,
   running,
@@ -23,6 +24,6 @@ describe('madeClipsText', () => {
     ],
     [made(0, 0, 2), '2 clips already being made.'],
   ])('%j', (summary, text) => {
-    expect(madeClipsText(summary, 'Clips of Tape 3')).toBe(text);
+    expect(madeClipsText(summary)).toBe(text);
   });
 });

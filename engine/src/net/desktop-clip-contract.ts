@@ -69,6 +69,8 @@ export const ImportCutListQuerySchema = Type.Object(
 export const ClipExportSchema = Type.Object({
   /** The version of the clips that was made. */
   version: Type.Integer({ minimum: 1 }),
+  /** Where the clips appear in the library ("Clips of Tape 3"). */
+  folder: Type.String(),
   /** Clips that got a job now. */
   started: Type.Integer({ minimum: 0 }),
   /** Clips already made before (their titles and dates brought up to date). */

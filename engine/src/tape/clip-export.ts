@@ -37,6 +37,8 @@ export interface ClipExportDeps {
 export interface ClipExportSummary {
   /** The cut list version exported. */
   version: number;
+  /** Where the clips appear in the library ("Clips of Tape 3"). */
+  folder: string;
   /** Clips that got a job now. */
   started: number;
   /** Clips whose item already exists (their title and date brought up to date). */
@@ -111,6 +113,7 @@ export async function exportClips(
 
   const summary: ClipExportSummary = {
     version: saved.version,
+    folder: clipFolder(basename(tape.rel)),
     started: 0,
     kept: 0,
     running: 0,
@@ -142,6 +145,11 @@ export async function exportClips(
     }
   }
   return summary;
+}
+
+/** "Clips of Tape 3": the library folder a tape's clips appear under, never a title. */
+function clipFolder(tapeName: string): string {
+  return `Clips of ${basename(tapeName, extname(tapeName))}`;
 }
 
 /** `Tape 3 clip 0.12.30.mkv`: the tape's name and where the clip starts, never its title. */
@@ -191,7 +199,7 @@ export async function recordClip(
       .get(vault, tapeId)
       ?.list.clips.find((c) => same(c, { start, end }));
     const labels = latest ? labelsOf(latest) : (openJobLabels(vault, job.options) ?? {});
-    const folder = `Clips of ${basename(tapeName, extname(tapeName))}`;
+    const folder = clipFolder(tapeName);
     const name = clipName(tapeName, start);
     return deps.db.transaction(() => {
       let rel = `${folder}/${name}`;
