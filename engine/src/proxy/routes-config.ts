@@ -41,6 +41,14 @@ const RouteSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Serve a DASH manifest (MPD) as HLS playlists (dash-to-hls.ts). */
+    dash: Type.Object(
+      {
+        toHls: Type.Boolean({ default: false }),
+        maxManifestBytes: Type.Integer({ minimum: 1024, maximum: 64 * MIB, default: 8 * MIB }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     allow: Type.Object(
       {
         paths: Type.Array(Type.String({ minLength: 1 }), { default: ['/**'] }),
@@ -86,6 +94,8 @@ export interface Route {
     allowInsecureSegments: boolean;
     maxPlaylistBytes: number;
   };
+  /** DASH manifests (MPDs) served as HLS; the MPD is read up to maxManifestBytes. */
+  dash: { toHls: boolean; maxManifestBytes: number };
   /** Path globs of upstream URLs that may be fetched, and private ranges explicitly allowed. */
   allow: { paths: readonly string[]; privateCidrs: readonly string[] };
   matchesHost(host: string): boolean;
@@ -244,6 +254,7 @@ function compileRoute(r: RouteConfig, index: number, problems: Problem[]): Route
       allowInsecureSegments: r.hls.allowInsecureSegments,
       maxPlaylistBytes: r.hls.maxPlaylistBytes,
     },
+    dash: { toHls: r.dash.toHls, maxManifestBytes: r.dash.maxManifestBytes },
     allow: { paths: [...r.allow.paths], privateCidrs: [...r.allow.privateCidrs] },
     matchesHost: (host) => hostMatch(dotsToSlashes(host)),
     matchesListener: (l) =>
