@@ -20,6 +20,7 @@ import { RetryBudget } from './retry-budget';
 import type { RetryBudgetOptions } from './retry-budget';
 import { connector, forbidden, type Resolver } from './upstream-connect';
 import { discardBody, dispatch, errorCode, joinHeaders } from './upstream-dispatch';
+import { PROXY_ERROR, proxiedConnector, type UpstreamProxy } from './upstream-proxy';
 import type {
   UpstreamFetch,
   UpstreamRequest,
@@ -54,6 +55,8 @@ export interface UpstreamFetchOptions {
   retryBudget?: RetryBudget | RetryBudgetOptions;
   /** Extra trusted CA certificates (PEM), e.g. a home server's own CA. */
   ca?: string | string[];
+  /** Reach upstreams through this SOCKS5 or HTTP CONNECT proxy (upstream-proxy.ts). */
+  proxy?: UpstreamProxy;
   events?: UpstreamEvents;
 }
 
@@ -98,6 +101,7 @@ const TRANSIENT = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CLOSED',
   'REQUEST_TIMEOUT',
+  PROXY_ERROR,
 ]);
 
 export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetcher {
@@ -121,8 +125,11 @@ export function createUpstreamFetch(options: UpstreamFetchOptions): UpstreamFetc
     const key = `${match.index}/${verifyTls}/${t.connectMs}`;
     let agent = agents.get(key);
     if (!agent) {
+      const connect = options.proxy
+        ? proxiedConnector(options.proxy, resolve, match.permitted, verifyTls, t.connectMs, ca)
+        : connector(resolve, match.permitted, verifyTls, t.connectMs, ca);
       agent = new Agent({
-        connect: connector(resolve, match.permitted, verifyTls, t.connectMs, ca),
+        connect,
         // Media servers are fine with a few parallel connections per player.
         connections: 16,
       });
