@@ -47,6 +47,7 @@ export async function probeInput(
   const args = [
     '-protocol_whitelist',
     'http,tcp',
+    ...(input.readArgs ?? []),
     '-format_whitelist',
     FORMAT_WHITELIST,
     '-print_format',

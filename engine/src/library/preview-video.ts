@@ -31,6 +31,7 @@ export const POSTER_SIZE = 1280;
 const POSTER_QUALITY = 80;
 const SPRITE_QUALITY = 70;
 const FRAMES_TIMEOUT_MS = 180_000;
+const SLICE_BYTES = 1024 * 1024;
 
 /** Where to sample a video of `duration` seconds: the middle of each of `count` equal parts. */
 export function samplePoints(duration: number, count = SPRITE_FRAMES): number[] {
@@ -58,7 +59,8 @@ export async function makeVideoPictures(
   known?: KnownVideo,
 ): Promise<MadePicture[] | PictureFailure> {
   if (file.size === 0) return { reason: 'damaged', detail: EMPTY_WORDS };
-  const source = await serveLoopback(vaultByteSource(file));
+  // In slices: FFmpeg seeks to ten points and reads a little at each (input-source.ts).
+  const source = await serveLoopback(vaultByteSource(file), { sliceBytes: SLICE_BYTES });
   try {
     if (known) {
       const result = await sampleFrames(
@@ -161,6 +163,7 @@ export function frameArgs(
   const format = demuxer ? ['-f', demuxer] : ['-format_whitelist', FORMAT_WHITELIST];
   const inputs = points.flatMap((at) => [
     ...['-ss', at.toFixed(3), ...format, '-protocol_whitelist', 'http,tcp'],
+    ...(input.readArgs ?? []),
     ...decodeLimitArgs(),
     ...['-i', input.url],
   ]);
