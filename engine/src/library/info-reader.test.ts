@@ -188,6 +188,15 @@ describe('InfoReader', () => {
     );
     expect(again.leftToRead()).toBe(1);
     expect(await again.run(vault)).toEqual({ done: 1, failed: 0, left: 0 });
+
+    // An item read by the first reader, which did not read the frame rate, is read again,
+    // and shows what it had until then.
+    const clip = library.files(folder.id).find((f) => f.rel === 'camcorder.mov')!;
+    expect(again.infoFor([clip.id], vault).get(clip.id)?.frameRate).toBe(25);
+    db.prepare('UPDATE library_info SET version = 1 WHERE file_id = ?').run(clip.id);
+    expect(again.leftToRead()).toBe(1);
+    expect(again.infoFor([clip.id], vault).get(clip.id)?.capturedFrom).toBe('recording');
+    expect(await again.run(vault)).toEqual({ done: 1, failed: 0, left: 0 });
     db.close();
   }, 120_000);
 

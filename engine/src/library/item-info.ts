@@ -16,8 +16,12 @@ import type { MediaKind } from '../vault/media-kind';
 import { readPhotoInfo, type Attention } from './photo-info';
 import { damagedWords, EMPTY_WORDS, technicalOf, UNSUPPORTED_WORDS } from './attention-words';
 
-/** Bump when what is read changes: items read by an older version are read again. */
-export const ITEM_INFO_VERSION = 1;
+/**
+ * Bump when what is read changes: items read by an older version are read again, in the
+ * background, keeping what they showed until then. 2: the frame rate, which a tape's cut
+ * list snaps to (items read before it snapped to the millisecond).
+ */
+export const ITEM_INFO_VERSION = 2;
 
 /** The largest photo decrypted into memory to be read; bigger ones are not opened. */
 export const PHOTO_BYTES_LIMIT = 200 * 1024 * 1024;
