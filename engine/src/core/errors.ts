@@ -307,6 +307,12 @@ export const ERROR_CODES = {
     summary:
       'The engine database (engine.db) cannot be opened or written (its permissions, or a disk error).',
   },
+  QUEUE_UNAVAILABLE: {
+    status: 503,
+    exit: 5,
+    summary:
+      "The server's job queue (Redis, named in the configuration's queue setting) does not answer; jobs wait until it does.",
+  },
   INTERNAL: { status: 500, exit: 1, summary: 'An unexpected internal error.' },
 } as const satisfies Record<string, { status: number; exit: number; summary: string }>;
 

@@ -179,6 +179,28 @@ export class SqliteJobQueue implements JobQueue {
     return id === undefined ? undefined : toJob(this.row(id), this.paths);
   }
 
+  /**
+   * Marks one job running under `owner` as its `attempts`-th attempt, when it is queued
+   * or (handed on from a holder that died) running: for a scheduler outside SQLite
+   * (bullmq-queue.ts) that chose the job itself. Undefined when it has finished.
+   */
+  protected take(id: string, owner: string, leaseMs: number, attempts: number): Job | undefined {
+    this.memo.clear();
+    const now = this.now();
+    const taken = this.db.transaction((): boolean => {
+      const changed = stmt(
+        this.db,
+        `UPDATE jobs SET state = 'running', owner = ?, lease_until = ?, started_at = ?,
+                  attempts = ?, progress = 0, fps = NULL, speed = NULL, eta_seconds = NULL,
+                  progress_at = ?
+           WHERE id = ? AND state IN ('queued', 'running')`,
+      ).run(owner, now + leaseMs, now, attempts, now, id).changes;
+      if (changed === 1) this.event(id, 'started', owner);
+      return changed === 1;
+    });
+    return taken.immediate() ? toJob(this.row(id), this.paths) : undefined;
+  }
+
   async heartbeat(
     id: string,
     owner: string,

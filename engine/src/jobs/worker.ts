@@ -389,15 +389,19 @@ export class JobWorker extends EventEmitter<WorkerEvents> {
   }
 }
 
-/** An error from reading or writing the queue, as a registry error. */
-/** What the database says when it is busy, full or unusable for now: worth waiting out. */
+/**
+ * What the database says when it is busy, full or unusable for now, and the BullMQ
+ * queue's Redis being away (bullmq-queue.ts): worth waiting out.
+ */
 const DATABASE_TROUBLE: ReadonlySet<ErrorCode> = new Set([
   'DATABASE_BUSY',
   'DATABASE_UNAVAILABLE',
   'DATABASE_CORRUPT',
   'DISK_FULL',
+  'QUEUE_UNAVAILABLE',
 ]);
 
+/** An error from reading or writing the queue, as a registry error. */
 function asQueueError(err: unknown): KeepsakeError {
   if (err instanceof KeepsakeError) return err;
   return (

@@ -1,0 +1,232 @@
+// The BullMQ queue against a real redis-server: order, retries, stalls, races, and Redis
+// going away and coming back.
+
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NO_REDIS, startRedis, type TestRedis } from '../testing/redis-server';
+import { freshDir } from '../testing/tmp';
+import { BullmqJobQueue, bullPriority } from './bullmq-queue';
+import { consumeQueue, type QueueConsumer } from './queue-consumer';
+import type { JobSpec } from './queue';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const q of open.splice(0).reverse()) await q.close();
+});
+
+function spec(priority = 0, maxAttempts = 3): JobSpec {
+  return {
+    preset: 'web-h264',
+    params: { height: 480 },
+    input: { kind: 'plain', path: '/nowhere/in.mp4' },
+    outputDir: '/nowhere/out',
+    priority,
+    maxAttempts,
+  };
+}
+
+async function openQueue(
+  redis: TestRedis,
+  dbPath?: string,
+  options: Partial<Parameters<typeof BullmqJobQueue.open>[1]> = {},
+): Promise<BullmqJobQueue> {
+  const path = dbPath ?? join(await freshDir(), 'engine.db');
+  const queue = await BullmqJobQueue.open(path, { redis: { url: redis.url }, ...options });
+  open.push(queue);
+  return queue;
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
+  it('maps priorities so higher runs first, within BullMQ’s range', () => {
+    expect(bullPriority(10)).toBeLessThan(bullPriority(0));
+    expect(bullPriority(1e9)).toBe(1);
+    expect(bullPriority(-1e9)).toBe(2_097_152);
+  });
+
+  it('hands jobs out by priority, then in submission order', async () => {
+    const redis = await startRedis();
+    const queue = await openQueue(redis);
+    const low = await queue.submit(spec(0));
+    const high = await queue.submit(spec(5));
+    const low2 = await queue.submit(spec(0));
+    const order: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const job = await queue.claim('w1', 10_000);
+      order.push(job!.id);
+      await queue.succeed(job!.id, 'w1', { outputs: [], notes: [] });
+    }
+    expect(order).toEqual([high.id, low.id, low2.id]);
+    expect(await queue.claim('w1', 10_000)).toBeUndefined();
+    expect((await queue.get(high.id)).state).toBe('succeeded');
+    // Finished jobs leave Redis: their record is SQLite's.
+    expect(await queue.bull.getJob(high.id)).toBeUndefined();
+  });
+
+  it('retries with BullMQ’s exponential backoff, then fails for good', async () => {
+    const redis = await startRedis();
+    const queue = await openQueue(redis, undefined, { retryBaseMs: 400 });
+    const { id } = await queue.submit(spec(0, 3));
+    const error = { code: 'JOB_TIMEOUT' as const, message: 'too slow' };
+
+    const first = await queue.claim('w1', 10_000);
+    expect(first?.attempts).toBe(1);
+    const failedAt = Date.now();
+    const retried = await queue.fail(id, 'w1', error, Date.now());
+    expect(retried.state).toBe('queued');
+    // BullMQ's schedule, not the caller's: 400 ms after the first failure.
+    expect(retried.notBefore).toBeGreaterThanOrEqual(failedAt + 300);
+    expect(await queue.bull.getJob(id).then((j) => j?.getState())).toBe('delayed');
+    expect(await queue.claim('w1', 10_000)).toBeUndefined();
+
+    const second = await until(() => queue.claim('w1', 10_000));
+    expect(second.attempts).toBe(2);
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(350);
+    const again = await queue.fail(id, 'w1', error, Date.now());
+    // Doubled: 800 ms.
+    expect(again.notBefore - Date.now()).toBeGreaterThan(500);
+
+    const third = await until(() => queue.claim('w1', 10_000));
+    expect(third.attempts).toBe(3);
+    const last = await queue.fail(id, 'w1', error, Date.now());
+    expect(last.state).toBe('failed');
+    expect(last.lastError?.code).toBe('JOB_TIMEOUT');
+    expect(await queue.bull.getJob(id)).toBeUndefined();
+  });
+
+  it('a job whose holder stops renewing its lock is handed to another consumer', async () => {
+    const redis = await startRedis();
+    const dbPath = join(await freshDir(), 'engine.db');
+    const fast = { lockMs: 1_000, stalledIntervalMs: 300 };
+    const first = await openQueue(redis, dbPath, fast);
+    const { id } = await first.submit(spec());
+    expect((await first.claim('dead-worker', 1_000))?.id).toBe(id);
+    // The holder dies: no more heartbeats. Another consumer on the same queue takes over.
+    const second = await openQueue(redis, dbPath, fast);
+    const taken = await until(() => second.claim('live-worker', 5_000), 10_000);
+    expect(taken.id).toBe(id);
+    expect(taken.owner).toBe('live-worker');
+    // The dead holder, were it to wake, no longer owns the job.
+    expect((await first.heartbeat(id, 'dead-worker', 1_000)).owned).toBe(false);
+    await second.succeed(id, 'live-worker', { outputs: [], notes: [] });
+    expect((await second.get(id)).state).toBe('succeeded');
+  });
+
+  it('two consumers racing for one job: one wins', async () => {
+    const redis = await startRedis();
+    const dbPath = join(await freshDir(), 'engine.db');
+    const a = await openQueue(redis, dbPath);
+    const b = await openQueue(redis, dbPath);
+    const { id } = await a.submit(spec());
+    const results = await Promise.all([a.claim('a', 10_000), b.claim('b', 10_000)]);
+    expect(results.filter(Boolean).map((j) => j!.id)).toEqual([id]);
+
+    // The same through the consumer API, as `keepsake worker` uses it.
+    const { id: second } = await a.submit(spec());
+    const runs: string[] = [];
+    const consumers: QueueConsumer[] = ['x', 'y'].map((name) =>
+      consumeQueue({
+        redis: { url: redis.url },
+        processor: async (jobId) => {
+          runs.push(`${name}:${jobId}`);
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return { outputs: 1 };
+        },
+      }),
+    );
+    open.push(...consumers);
+    await until(async () => ((await a.bull.getJob(second)) === undefined ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(runs.filter((r) => r.endsWith(second))).toHaveLength(1);
+  });
+
+  it('consumer progress goes through BullMQ, and errors reach Redis as codes only', async () => {
+    const redis = await startRedis();
+    const queue = await openQueue(redis);
+    const { id } = await queue.submit(spec(0, 1));
+    const seen: unknown[] = [];
+    const consumer = consumeQueue({
+      redis: { url: redis.url },
+      processor: async (jobId, reportProgress) => {
+        expect(jobId).toBe(id);
+        await reportProgress({ percent: 42, fps: 30, at: 1 });
+        seen.push((await queue.bull.getJob(id))?.progress);
+        throw new Error('/home/gran/Wedding 1987.mp4 could not be read');
+      },
+    });
+    open.push(consumer);
+    const failed = await new Promise<{ failedReason?: string; stacktrace?: string[] }>((resolve) =>
+      consumer.worker.once('failed', (job) => resolve(job!)),
+    );
+    expect(seen).toEqual([{ percent: 42, fps: 30, at: 1 }]);
+    expect(failed.failedReason).toBe('INTERNAL');
+    expect(JSON.stringify(failed.stacktrace)).not.toContain('Wedding');
+  });
+
+  it('Redis killed mid-run and restarted: the job finishes, nothing is lost', async () => {
+    const redis = await startRedis({ persist: 'aof' });
+    const queue = await openQueue(redis, undefined, { commandTimeoutMs: 500 });
+    const running = await queue.submit(spec(1));
+    const waiting = await queue.submit(spec(0));
+    await queue.claim('w1', 30_000);
+    await redis.kill();
+    // While Redis is away: heartbeats and outcomes fail as QUEUE_UNAVAILABLE (the worker
+    // waits them out), new jobs are still recorded.
+    await expect(queue.heartbeat(running.id, 'w1', 30_000)).rejects.toMatchObject({
+      code: 'QUEUE_UNAVAILABLE',
+    });
+    await expect(queue.succeed(running.id, 'w1', { outputs: [], notes: [] })).rejects.toMatchObject(
+      { code: 'QUEUE_UNAVAILABLE' },
+    );
+    const during = await queue.submit(spec(0));
+    await redis.restart();
+    await until(async () => ((await queue.redisReachable()) ? true : undefined));
+    const done = await until(() =>
+      queue.succeed(running.id, 'w1', { outputs: [], notes: [] }).catch(() => undefined),
+    );
+    expect(done.state).toBe('succeeded');
+    const next = await until(() => queue.claim('w1', 10_000));
+    expect(next.id).toBe(waiting.id);
+    await queue.succeed(next.id, 'w1', { outputs: [], notes: [] });
+    // The job submitted while Redis was down was handed over when it came back.
+    const last = await until(() => queue.claim('w1', 10_000));
+    expect(last.id).toBe(during.id);
+  });
+
+  it('Redis that comes back empty gets every waiting job again from SQLite', async () => {
+    const redis = await startRedis(); // no persistence: a restart loses everything
+    const queue = await openQueue(redis, undefined, { commandTimeoutMs: 500 });
+    const ids = [(await queue.submit(spec())).id, (await queue.submit(spec())).id];
+    await redis.kill();
+    await redis.restart();
+    await until(async () => ((await queue.redisReachable()) ? true : undefined));
+    const claimed = [
+      (await until(() => queue.claim('w1', 10_000))).id,
+      (await until(() => queue.claim('w1', 10_000))).id,
+    ];
+    expect(claimed.sort()).toEqual([...ids].sort());
+  });
+
+  it('cancel and pause reach BullMQ', async () => {
+    const redis = await startRedis();
+    const queue = await openQueue(redis);
+    const { id } = await queue.submit(spec());
+    await queue.cancel(id);
+    expect(await queue.bull.getJob(id)).toBeUndefined();
+    const other = await queue.submit(spec());
+    await queue.pause();
+    expect(await queue.bull.isPaused()).toBe(true);
+    expect(await queue.claim('w1', 10_000)).toBeUndefined();
+    await queue.resume();
+    expect((await queue.claim('w1', 10_000))?.id).toBe(other.id);
+  });
+});
