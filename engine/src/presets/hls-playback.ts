@@ -6,6 +6,13 @@ import {
   outPath,
   requireEncoder,
 } from './preset';
+import {
+  chooseH264Encoder,
+  encoderParam,
+  hardwareEncoderArgs,
+  hardwareNote,
+  profileArgs,
+} from './hw-video';
 
 /** The rendition ladder: height and video bitrate. Rungs above the source are dropped. */
 export const LADDER = [
@@ -44,13 +51,16 @@ export const hlsPlayback = definePreset({
       description: 'Most renditions in the ladder',
     },
     keepMetadata: keepMetadataParam,
+    encoder: encoderParam,
   },
   build(ctx, p) {
     const rungs = rungsFor(ctx.media.height).slice(0, p.maxRenditions);
     const audio = ctx.media.hasAudio;
+    const chip = chooseH264Encoder(ctx, p.encoder, 'hls-playback');
+    const hw = chip && hardwareEncoderArgs(chip);
     const perRung = rungs.flatMap((r, i) => [
       `-filter:v:${i}`,
-      `scale=-2:${r.height}`,
+      hw ? `scale=-2:${r.height},${hw.upload}` : `scale=-2:${r.height}`,
       `-b:v:${i}`,
       `${r.bitrate}k`,
       `-maxrate:v:${i}`,
@@ -60,15 +70,15 @@ export const hlsPlayback = definePreset({
     ]);
     const streamMap = rungs.map((_, i) => (audio ? `v:${i},a:${i}` : `v:${i}`)).join(' ');
     const outputs = ['master.m3u8', ...rungs.map((_, i) => `v${i}/index.m3u8`)];
-    return {
-      notes: [`renditions: ${rungs.map((r) => `${r.height}p`).join(', ')}`],
-      steps: [
-        {
-          outputs,
-          args: [
-            ...inputArgs(ctx),
-            ...rungs.flatMap(() => ['-map', '0:v:0', ...(audio ? ['-map', '0:a:0'] : [])]),
-            ...sourceMetadataArgs(p.keepMetadata),
+    const video =
+      chip && hw
+        ? [
+            ...hw.codec,
+            ...profileArgs(chip),
+            // NVENC makes a forced keyframe an IDR only when told to; HLS segments need one.
+            ...(chip.api === 'nvenc' ? ['-forced-idr', '1'] : []),
+          ]
+        : [
             '-c:v',
             requireEncoder(ctx, 'hls-playback', 'libx264'),
             '-preset',
@@ -77,6 +87,22 @@ export const hlsPlayback = definePreset({
             'high',
             '-pix_fmt',
             'yuv420p',
+          ];
+    return {
+      notes: [
+        `renditions: ${rungs.map((r) => `${r.height}p`).join(', ')}`,
+        ...(chip ? [hardwareNote(chip)] : []),
+      ],
+      steps: [
+        {
+          outputs,
+          ...(chip ? { hardware: chip.name } : {}),
+          args: [
+            ...inputArgs(ctx),
+            ...(hw?.device ?? []),
+            ...rungs.flatMap(() => ['-map', '0:v:0', ...(audio ? ['-map', '0:a:0'] : [])]),
+            ...sourceMetadataArgs(p.keepMetadata),
+            ...video,
             ...perRung,
             // Keyframes exactly on segment boundaries, none from scene cuts in between.
             '-force_key_frames',

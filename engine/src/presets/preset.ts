@@ -8,6 +8,7 @@
 // pass (fragmented MP4, Matroska without an index, HLS, single images).
 
 import { KeepsakeError } from '../core/errors';
+import type { HardwareEncoder } from '../ffmpeg/hw-encoders';
 import type { LabelFlavour } from './output-labels';
 import type { ParamSpecs, ParamValues } from './params';
 
@@ -49,6 +50,11 @@ export interface BuildContext {
   muxers: ReadonlySet<string>;
   /** Filter names this build has (`ffmpeg -filters`); absent means only the common ones. */
   filters?: ReadonlySet<string>;
+  /**
+   * Graphics-chip encoders that passed their test encode (ffmpeg/hw-detect.ts), best
+   * first; absent or empty means the processor makes every picture.
+   */
+  hardware?: readonly HardwareEncoder[];
 }
 
 /**
@@ -74,6 +80,11 @@ export interface Step {
   checks?: OutputCheck[];
   /** How long the outputs last when not as long as the input: a clip of it. */
   lengthSeconds?: number;
+  /**
+   * The graphics chip's encoder this step uses, if any: when FFmpeg fails, the job is
+   * made again by the processor, once (jobs/hw-fallback.ts).
+   */
+  hardware?: string;
 }
 
 export interface BuildResult {

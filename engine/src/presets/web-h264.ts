@@ -6,6 +6,14 @@ import {
   singleOutput,
   streamedMp4Flags,
 } from './preset';
+import {
+  chooseH264Encoder,
+  encoderParam,
+  hardwareEncoderArgs,
+  hardwareNote,
+  hardwareQualityArgs,
+  profileArgs,
+} from './hw-video';
 import { DENOISE, DEINTERLACE } from './vhs-restore';
 
 export const webH264 = definePreset({
@@ -51,6 +59,7 @@ export const webH264 = definePreset({
     },
     loudnorm: { type: 'boolean', default: false, description: 'Normalise loudness (EBU R128)' },
     keepMetadata: keepMetadataParam,
+    encoder: encoderParam,
   },
   build(ctx, p) {
     // Heights only come from the enum; the filter text is ours, never the client's.
@@ -66,27 +75,40 @@ export const webH264 = definePreset({
     ].filter((f): f is string => f !== undefined);
     const output = 'web.mp4';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'mp4');
-    return singleOutput(
+    const chip = chooseH264Encoder(ctx, p.encoder, 'web-h264');
+    const hw = chip && hardwareEncoderArgs(chip);
+    const height =
+      p.maxHeight === 'original'
+        ? ctx.media.height
+        : Math.min(ctx.media.height, Number(p.maxHeight));
+    const video =
+      chip && hw
+        ? [...hw.codec, ...hardwareQualityArgs(chip, p.crf, height), ...profileArgs(chip)]
+        : [
+            '-c:v',
+            requireEncoder(ctx, 'web-h264', 'libx264'),
+            '-preset',
+            'medium',
+            '-crf',
+            String(p.crf),
+            '-profile:v',
+            'high',
+            '-pix_fmt',
+            'yuv420p',
+          ];
+    const built = singleOutput(
       ctx,
       output,
       [
+        ...(hw?.device ?? []),
         '-map',
         '0:v:0',
         '-map',
         '0:a:0?',
         ...metadata.map,
         '-vf',
-        filters.join(','),
-        '-c:v',
-        requireEncoder(ctx, 'web-h264', 'libx264'),
-        '-preset',
-        'medium',
-        '-crf',
-        String(p.crf),
-        '-profile:v',
-        'high',
-        '-pix_fmt',
-        'yuv420p',
+        [...filters, ...(hw ? [hw.upload] : [])].join(','),
+        ...video,
         ...(ctx.media.hasAudio
           ? [
               ...(p.loudnorm ? ['-af', 'loudnorm=I=-16:TP=-1.5:LRA=11'] : []),
@@ -98,7 +120,9 @@ export const webH264 = definePreset({
         '-f',
         'mp4',
       ],
-      { inputs: metadata.inputs },
+      { inputs: metadata.inputs, notes: chip ? [hardwareNote(chip)] : [] },
     );
+    if (chip) built.steps[0]!.hardware = chip.name;
+    return built;
   },
 });
