@@ -15,7 +15,7 @@ const engineLayers = [
   ['media', ['ffmpeg', 'presets']],
   ['jobs', ['jobs']],
   ['net', ['net']],
-  ['services', ['library', 'batch', 'remote', 'proxy', 'audit', 'session', 'tape']],
+  ['services', ['library', 'batch', 'remote', 'proxy', 'audit', 'session', 'tape', 'pool']],
   ['http', ['http']],
   ['entry', ['cli', 'desktop', 'serve', 'index.ts']],
 ];

@@ -24,6 +24,7 @@ import { pairRoutes } from './serve/pairing';
 import { proxyRoutes } from './serve/proxy';
 import { refusalAuditor } from './serve/refusals';
 import { uploadRoutes } from './serve/uploads';
+import { workerRoutes } from './serve/workers';
 
 export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -71,5 +72,6 @@ export async function buildServeApp(ctx: ServeContext): Promise<FastifyInstance>
   await app.register(outputRoutes, routes);
   await app.register(proxyRoutes, routes);
   await app.register(opsRoutes, routes);
+  if (ctx.pool) await app.register(workerRoutes, { ...routes, pool: ctx.pool });
   return app;
 }

@@ -184,6 +184,34 @@ export class RemoteClient {
     }
   }
 
+  /**
+   * One signed request whose answer is bytes (a range of a file): the status, headers and
+   * body as sent. An error answer is thrown, as `call` does.
+   */
+  async bytes(
+    method: Method,
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Buffer;
+  }> {
+    const res = await this.send(method, path, { headers });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode >= 400) {
+      const text = body.toString('utf8');
+      let e: Partial<ApiErrorBody> = {};
+      try {
+        e = JSON.parse(text) as ApiErrorBody;
+      } catch {
+        // Not JSON: reported by its status.
+      }
+      throw new KeepsakeError(knownCode(e.code), `server: ${e.message ?? res.statusCode}`);
+    }
+    return { status: res.statusCode, headers: res.headers, body };
+  }
+
   async health(): Promise<Health> {
     const res = await request(new URL(SERVE_PATHS.healthz, this.creds.url), {
       dispatcher: this.agent,

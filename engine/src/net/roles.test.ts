@@ -9,7 +9,8 @@ describe('roles', () => {
     expect(hasScopes('client', ['jobs:run', 'uploads:write', 'results:read'])).toBe(true);
     expect(hasScopes('client', ['users:manage'])).toBe(false);
     expect(hasScopes('client', ['audit:read'])).toBe(false);
-    expect(hasScopes('worker', ['worker:lease', 'jobs:read'])).toBe(true);
+    expect(hasScopes('worker', ['worker:lease'])).toBe(true);
+    expect(hasScopes('worker', ['jobs:read'])).toBe(false);
     expect(hasScopes('worker', ['jobs:run'])).toBe(false);
     expect(hasScopes('viewer', ['jobs:read', 'presets:read'])).toBe(true);
     expect(hasScopes('viewer', ['jobs:cancel'])).toBe(false);

@@ -34,8 +34,9 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.fre
     'presets:read',
     'proxy:read',
   ]),
-  // A worker leases jobs and reads what it needs to run them; it never submits or cancels.
-  worker: frozen(['worker:lease', 'presets:read', 'jobs:read']),
+  // A worker leases jobs through the worker API only (http/serve/workers.ts): it cannot
+  // act as a client, not even to list jobs or presets.
+  worker: frozen(['worker:lease']),
   viewer: frozen(['jobs:read', 'presets:read']),
 });
 

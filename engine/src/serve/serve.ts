@@ -32,6 +32,7 @@ import type { ServeConfig } from '../http/serve-config';
 import { ensureServerTls, type TlsFiles } from '../net/server-ca';
 import { SERVER_TLS_OPTIONS, certificateChain, keepLeafFresh } from '../net/server-tls';
 import { UploadStore } from '../http/uploads';
+import { PoolCoordinator, type PoolOptions } from '../pool/coordinator';
 
 export interface ServeOptions {
   config: ServeConfig;
@@ -42,6 +43,8 @@ export interface ServeOptions {
   scratch?: ScratchOptions;
   logError?: (err: unknown) => void;
   worker?: { pollMs?: number; heartbeatMs?: number };
+  /** The pool's lease length and `holds` check (tests; the BullMQ backend's lock). */
+  pool?: Pick<PoolOptions, 'leaseMs' | 'holds'>;
 }
 
 export interface RunningServer {
@@ -54,6 +57,7 @@ export interface RunningServer {
   credentials: CredentialStore;
   audit: AuditLog;
   db: Db;
+  pool: PoolCoordinator;
   /** Serves with new settings (SIGHUP); on failure the old ones stay in force. */
   reload(config: ServeConfig): Promise<void>;
   close(): Promise<void>;
@@ -128,6 +132,15 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         },
       });
     const metrics = createMetrics(engine.queue, health);
+    // Workers of the pool (`keepsake worker`) run jobs too, with their keys by lease.
+    const pool = new PoolCoordinator({
+      queue: engine.queue,
+      keys: jobKeys,
+      outputRoot: engine.outputRoot,
+      ffmpeg: engine.env.ffmpeg,
+      audit,
+      ...options.pool,
+    });
     engine.worker.on('finished', (job) => {
       if (job.startedAt && job.finishedAt) {
         metrics.jobDuration.observe(
@@ -171,6 +184,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         tls: { key: files.keyPem, cert: certificateChain(files) },
         pair: (request) => redeemPairing(db, credentials, tls.caFingerprint, request),
         logError,
+        pool,
       });
       await app.listen({ host: cfg.host, port: cfg.port });
       const stopRenewal = keepLeafFresh(app.server as never, join(dataDir, 'tls'), {
@@ -214,6 +228,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       credentials,
       audit,
       db,
+      pool,
       async reload(next: ServeConfig) {
         if (next.dataDir !== undefined && next.dataDir !== dataDir) {
           throw new KeepsakeError('USAGE', 'dataDir cannot change on reload; restart the server');

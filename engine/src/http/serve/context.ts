@@ -9,6 +9,7 @@ import type { JobSnapshot } from '../../jobs/queue';
 import type { Health, JobView } from '../../net/contract';
 import type { IssuedCredential } from '../../net/credentials';
 import type { PairRequest } from '../../net/pairing';
+import type { PoolCoordinator } from '../../pool/coordinator';
 import type { JobKeyStore } from '../job-keys';
 import { jobView } from '../job-view';
 import type { ServeMetrics } from '../metrics';
@@ -29,6 +30,8 @@ export interface ServeContext {
   /** Redeems a one-time pairing code (see net/pairing.ts). */
   pair: (request: PairRequest) => IssuedCredential & { proof: string };
   logError: (err: unknown) => void;
+  /** The pool of encoding workers this server coordinates (pool/coordinator.ts). */
+  pool?: PoolCoordinator;
 }
 
 declare module 'fastify' {
