@@ -7,6 +7,8 @@ import { configPath, readConfig } from '../core/config';
 import { KeepsakeError } from '../core/errors';
 import { DesktopSession, type SessionOptions } from '../session/session';
 import { Allowlist } from '../proxy/allowlist';
+import { KeyStore } from '../proxy/key-store';
+import { keyRoutes } from '../proxy/key-routes';
 import { opsRoutes } from '../proxy/ops-routes';
 import { createProxyMetrics } from '../proxy/proxy-metrics';
 import { proxyStreamRoutes } from '../proxy/stream-route';
@@ -93,6 +95,10 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         await app.register(desktopVaultRoutes({ session }));
         await app.register(proxyStreamRoutes({ fetch: upstream, metrics: proxyMetrics }));
         await app.register(opsRoutes());
+        // ClearKey keys, behind the bearer token like the rest; wiped when the engine stops.
+        const keys = new KeyStore();
+        app.addHook('onClose', async () => keys.close());
+        await app.register(keyRoutes({ store: keys }));
       },
       play: playRoutes({
         job: (id) => session.requireEngine().queue.get(id),
