@@ -6,6 +6,7 @@ import { statfs } from 'node:fs/promises';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { KeepsakeError } from '../core/errors';
+import { newestTapeAnalysis } from '../jobs/tape-job';
 import type { LibraryFile } from '../library/library';
 import type {
   DesktopJob,
@@ -17,6 +18,7 @@ import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import { enoughRoom, estimateSteps, ratesFrom, type FinishedRun } from '../presets/goal-estimate';
 import { GOALS, getGoal, kindWords, kindsWords, type Goal, type GoalId } from '../presets/goals';
 import type { DesktopSession } from '../session/session';
+import { restoreLook, type RestoreLook } from '../tape/restore-look';
 import { desktopJobView, submitDesktopJob } from './desktop-job-routes';
 
 /** The free room of a folder's file system (node's fs.statfs, or a test's reading). */
@@ -104,6 +106,23 @@ export async function estimateGoal(
   return { ...estimate, freeBytes, enough: enoughRoom(estimate.bytes, freeBytes) };
 }
 
+const RESTORE = 'vhs-restore';
+
+/**
+ * The restored copy's crop and field order from the tape's newest finished analysis
+ * (tape/restore-look.ts), when the goal restores and the tape was analysed.
+ */
+async function tapeLook(
+  session: DesktopSession,
+  goal: Goal,
+  fileId: string,
+): Promise<RestoreLook | undefined> {
+  if (!goal.steps.some((s) => s.preset === RESTORE)) return undefined;
+  const { queue } = session.requireEngine();
+  const analysis = await newestTapeAnalysis(queue, fileId, session.requireVault());
+  return analysis && restoreLook(analysis);
+}
+
 export function goalRoutes(options: GoalRoutesOptions): FastifyPluginAsync {
   const { session } = options;
   const view = desktopJobView(session, options.playSecret);
@@ -136,11 +155,12 @@ export function goalRoutes(options: GoalRoutesOptions): FastifyPluginAsync {
         }
         const jobs: DesktopJob[] = [];
         for (const file of files) {
+          const look = await tapeLook(session, goal, file.id);
           for (const step of goal.steps) {
             const job = await submitDesktopJob(session, {
               fileId: file.id,
               preset: step.preset,
-              params: step.params,
+              params: step.preset === RESTORE ? { ...step.params, ...look } : step.params,
               mode: body.mode,
               remote: body.remote,
               outDir: body.outDir,

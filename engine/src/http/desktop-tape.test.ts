@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LibraryItem } from '../net/desktop-contract';
+import type { DesktopJob, LibraryItem } from '../net/desktop-contract';
 import type { TapeAnalysisView } from '../net/desktop-tape-contract';
 import { TEST_PASSWORD, startTestDesktop, until } from '../testing/desktop';
 import { makeClip } from '../testing/media';
@@ -47,6 +47,20 @@ describe("a tape's analysis on the desktop API", () => {
       expect(done.state).toBe('succeeded');
       expect(done.analysis).toMatchObject({ fieldOrder: 'tff', interlaced: true });
       expect(done.analysis!.cuts.map((c) => Math.round(c.at))).toEqual([9, 19, 25]);
+
+      // "Preserve this tape" now restores with what the analysis found: the picture above
+      // the 8 noisy rows at the bottom, and the top field first.
+      const crop = done.analysis!.crop;
+      expect(crop).toEqual({ x: 0, y: 0, width: 720, height: 568 });
+      const goal = await api.post('/v1/goals', { goal: 'preserve-tape', fileIds: [tape.id] });
+      const restore = (goal.body as { jobs: DesktopJob[] }).jobs.find(
+        (j) => j.preset === 'vhs-restore',
+      )!;
+      expect(restore.params).toMatchObject({ fieldOrder: 'tff', deinterlace: 'bwdif' });
+      expect(restore.params.crop).toEqual(crop);
+      for (const job of (goal.body as { jobs: DesktopJob[] }).jobs) {
+        await api.post(`/v1/jobs/${job.id}/cancel`);
+      }
 
       expect((await api.post(analysisPath(card.id))).body).toMatchObject({ code: 'USAGE' });
       expect((await api.post(analysisPath('fnonexistent1'))).status).toBeGreaterThanOrEqual(400);

@@ -140,3 +140,18 @@ export async function readTapeAnalysis(job: JobSnapshot, vault: Vault): Promise<
     await file.close();
   }
 }
+
+/**
+ * The newest analysis of a library file that finished, decrypted in memory; undefined
+ * when none did (never analysed, or every try failed or is still running).
+ */
+export async function newestTapeAnalysis(
+  queue: JobQueue,
+  fileId: string,
+  vault: Vault,
+): Promise<TapeAnalysis | undefined> {
+  const jobs = (await queue.jobsForFiles([fileId])).get(fileId) ?? [];
+  const done = jobs.find((j) => j.preset === TAPE_ANALYSIS && j.state === 'succeeded');
+  const job = done && (await queue.get(done.id));
+  return job ? readTapeAnalysis(job, vault) : undefined;
+}

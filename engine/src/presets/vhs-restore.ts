@@ -70,6 +70,13 @@ export const vhsRestore = definePreset({
       default: 'bwdif',
       description: 'Deinterlacer',
     },
+    fieldOrder: {
+      type: 'enum',
+      values: ['auto', 'tff', 'bff'],
+      default: 'auto',
+      description:
+        'Which half of each picture the tape holds first: as the file says (auto), top first (tff) or bottom first (bff); a tape analysis finds it',
+    },
     motion: {
       type: 'enum',
       values: ['frame', 'field'],
@@ -122,8 +129,13 @@ export const vhsRestore = definePreset({
   build(ctx, p) {
     if (p.crop) checkCrop(p.crop, ctx.media.width, ctx.media.height);
     // Every piece of this filter chain comes from a table or from validated integers.
+    // The field order the tape was found to have, when the file's flags cannot be trusted
+    // (captures often say "progressive" or nothing): the value is one of the enum's.
+    const deinterlacer = (p.motion === 'field' ? DEINTERLACE_FIELDS : DEINTERLACE)[
+      p.deinterlace
+    ]?.replace('parity=auto', `parity=${p.fieldOrder}`);
     const reference = [
-      (p.motion === 'field' ? DEINTERLACE_FIELDS : DEINTERLACE)[p.deinterlace],
+      deinterlacer,
       p.crop ? `crop=${p.crop.width}:${p.crop.height}:${p.crop.x}:${p.crop.y}` : undefined,
       denoiseFilter(ctx, p.denoiser, p.denoise),
     ].filter((f): f is string => f !== undefined);
