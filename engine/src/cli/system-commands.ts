@@ -5,11 +5,13 @@ import type { Command } from 'commander';
 import { resolveDataDir } from '../core/data-dir';
 import { KeepsakeError } from '../core/errors';
 import { readConfig } from '../core/config';
+import { detectEncoders } from '../ffmpeg/hw-detect';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch } from '../ffmpeg/scratch';
 import { ENGINE_VERSION } from '../core/version';
 import { ENGINE_ROOT } from '../core/engine-root';
 import { globals, output } from './context';
+import { hardwareLines } from './hardware-report';
 import { tuneGarbageCollector } from './gc-tuning';
 
 /** The UI built in a repository checkout (`npm run build:renderer`). */
@@ -18,7 +20,9 @@ const BUILT_UI = join(ENGINE_ROOT, '..', 'renderer', 'dist');
 export function registerSystemCommands(program: Command): void {
   program
     .command('doctor')
-    .description('report the engine version, data directory and the FFmpeg it will use')
+    .description(
+      'report the engine version, data directory, the FFmpeg it will use and the graphics-chip encoders that work',
+    )
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globals(cmd);
       const dataDir = resolveDataDir(g.dataDir);
@@ -32,6 +36,7 @@ export function registerSystemCommands(program: Command): void {
         (s) => ({ ok: true, root: s.root, ramFs: s.ramFs ?? null, problem: null }),
         (err: unknown) => ({ ok: false, root: null, ramFs: null, problem: String(err) }),
       );
+      const hardware = await detectEncoders(ffmpeg.ffmpegPath);
       const scratchLine = scratch.ok
         ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk'}; FFmpeg's working folder, it never holds media)`
         : `scratch: UNUSABLE: ${scratch.problem}`;
@@ -55,9 +60,10 @@ export function registerSystemCommands(program: Command): void {
           `ffmpeg ${ffmpeg.version} from ${ffmpeg.source}: ${ffmpeg.ffmpegPath}`,
           `ffprobe from ${ffmpeg.ffprobeSource}: ${ffmpeg.ffprobePath}`,
           scratchLine,
+          ...hardwareLines(hardware),
           ...warnings,
         ].join('\n'),
-        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch },
+        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch, hardware },
       );
     });
 
