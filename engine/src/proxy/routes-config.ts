@@ -6,11 +6,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { dirname, resolve as resolvePath } from 'node:path';
 import picomatch from 'picomatch';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { KeepsakeError } from '../core/errors';
+import { compileCors, type RouteCors } from './route-cors';
+import { parseUpstreamProxy, type UpstreamProxy } from './upstream-proxy';
 import type { UpstreamTimeouts } from './upstream-types';
 
 const MIB = 1024 * 1024;
@@ -49,6 +52,24 @@ const RouteSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** `socks5://user:pass@host:port` or `http://host:port` (upstream-proxy.ts). */
+    upstreamProxy: Type.Optional(Type.String({ minLength: 1 })),
+    /** Which web pages may read this route from a script (route-cors.ts). */
+    cors: Type.Optional(
+      Type.Object(
+        {
+          origins: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+          methods: Type.Array(Type.Union([Type.Literal('GET'), Type.Literal('HEAD')]), {
+            minItems: 1,
+            default: ['GET', 'HEAD'],
+          }),
+          headers: Type.Array(Type.String({ minLength: 1 }), { default: ['range'] }),
+          credentials: Type.Boolean({ default: false }),
+          maxAgeSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 600 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     allow: Type.Object(
       {
         paths: Type.Array(Type.String({ minLength: 1 }), { default: ['/**'] }),
@@ -62,7 +83,16 @@ const RouteSchema = Type.Object(
 );
 
 export const RoutesFileSchema = Type.Object(
-  { routes: Type.Array(RouteSchema) },
+  {
+    routes: Type.Array(RouteSchema),
+    /** The listener's own certificate (listener-tls.ts); paths relative to the file. */
+    tls: Type.Optional(
+      Type.Object(
+        { cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -96,6 +126,10 @@ export interface Route {
   };
   /** DASH manifests (MPDs) served as HLS; the MPD is read up to maxManifestBytes. */
   dash: { toHls: boolean; maxManifestBytes: number };
+  /** Reach the upstream through this proxy; undefined: directly. */
+  upstreamProxy: UpstreamProxy | undefined;
+  /** Cross-origin reads allowed from web pages; undefined: none. */
+  cors: RouteCors | undefined;
   /** Path globs of upstream URLs that may be fetched, and private ranges explicitly allowed. */
   allow: { paths: readonly string[]; privateCidrs: readonly string[] };
   matchesHost(host: string): boolean;
@@ -107,6 +141,8 @@ export interface Routes {
   /** The file they came from, when they came from one. */
   file: string | undefined;
   routes: readonly Route[];
+  /** The listener's certificate and key files (absolute), when it serves TLS itself. */
+  tls: { cert: string; key: string } | undefined;
 }
 
 type Problem = { path: (string | number)[]; message: string };
@@ -125,9 +161,12 @@ export function parseRoutes(text: string, file?: string): Routes {
   const raw: unknown = doc.toJS({ maxAliasCount: 50 });
   const problems = checkShape(raw);
   if (!problems.length) {
-    const value = raw as { routes: RouteConfig[] };
+    const value = raw as Static<typeof RoutesFileSchema>;
     const routes = value.routes.map((r, i) => compileRoute(r, i, problems));
-    if (!problems.length) return { file, routes };
+    // Relative to the routes file, so the file can move with its certificates.
+    const near = (p: string) => (file ? resolvePath(dirname(file), p) : resolvePath(p));
+    const tls = value.tls && { cert: near(value.tls.cert), key: near(value.tls.key) };
+    if (!problems.length) return { file, routes, tls };
   }
   const lines = problems.map((p) => describeProblem(p, doc, lineCounter));
   throw new KeepsakeError('USAGE', `${label}: ${[...new Set(lines)].join('; ')}`);
@@ -235,6 +274,16 @@ function compileRoute(r: RouteConfig, index: number, problems: Problem[]): Route
   });
   const pathMatch = picomatch([...r.allow.paths]);
 
+  let upstreamProxy: UpstreamProxy | undefined;
+  if (r.upstreamProxy !== undefined) {
+    try {
+      upstreamProxy = parseUpstreamProxy(r.upstreamProxy);
+    } catch (err) {
+      fail(at('upstreamProxy'), (err as Error).message);
+    }
+  }
+  const cors = r.cors && compileCors(r.cors, (path, message) => fail(at('cors', ...path), message));
+
   r.allow.privateCidrs.forEach((c, i) => {
     if (!isCidr(c)) fail(at('allow', 'privateCidrs', i), `"${c}" is not a CIDR (e.g. 10.0.0.0/8)`);
   });
@@ -255,6 +304,8 @@ function compileRoute(r: RouteConfig, index: number, problems: Problem[]): Route
       maxPlaylistBytes: r.hls.maxPlaylistBytes,
     },
     dash: { toHls: r.dash.toHls, maxManifestBytes: r.dash.maxManifestBytes },
+    upstreamProxy,
+    cors,
     allow: { paths: [...r.allow.paths], privateCidrs: [...r.allow.privateCidrs] },
     matchesHost: (host) => hostMatch(dotsToSlashes(host)),
     matchesListener: (l) =>

@@ -256,8 +256,10 @@ export function proxiedConnector(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (err) raw?.destroy();
-      callback(err, socket as Parameters<typeof callback>[1]);
+      if (err || !socket) {
+        raw?.destroy();
+        callback(err ?? proxyError(proxy, 'no connection'), null);
+      } else callback(null, socket);
     };
     const timer = setTimeout(
       () => finish(proxyError(proxy, 'timed out', 'UND_ERR_CONNECT_TIMEOUT'), null),
