@@ -277,6 +277,12 @@ export const ERROR_CODES = {
     exit: 4,
     summary: 'The upstream playlist is larger than the proxy rewrites.',
   },
+  DASH_UNSUPPORTED: {
+    status: 502,
+    exit: 4,
+    summary:
+      'The upstream DASH manifest cannot be served as HLS: it is live (dynamic), malformed, too big to expand, or uses a feature the proxy does not convert.',
+  },
   DESTINATION_FORBIDDEN: {
     status: 403,
     exit: 2,

@@ -10,6 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
+import { dashAnswer, dashTarget, isMpd } from './dash-route';
 import { describeUrl, rewritePlaylistYielding } from './playlist-rewrite';
 import { proxyUrlFor, upstreamUrlFor, withinRoute } from './proxy-url';
 import { matchRoute, type Route, type Routes } from './routes-config';
@@ -91,7 +92,10 @@ async function forward(options: RoutedProxyOptions, request: FastifyRequest, rep
   if (!route) {
     throw new KeepsakeError('FORBIDDEN_ORIGIN', 'no stream route serves that host name');
   }
-  const url = upstreamUrlFor(route, request.raw.url ?? '/');
+  const target = request.raw.url ?? '/';
+  // A DASH route's media playlists live under /.ks-dash/KEY/, followed by the MPD's path.
+  const dash = route.dash.toHls ? dashTarget(target) : undefined;
+  const url = upstreamUrlFor(route, dash?.rest ?? target);
   const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
   const rewriting = route.hls.rewrite;
   const headers: Record<string, string> = {};
@@ -101,7 +105,9 @@ async function forward(options: RoutedProxyOptions, request: FastifyRequest, rep
   }
   // Playlists are rewritten as text; a compressed or partial one could not be.
   headers['accept-encoding'] = 'identity';
-  if (rewriting && isPlaylist(url, undefined)) for (const h of BYTE_HEADERS) delete headers[h];
+  if ((rewriting && isPlaylist(url, undefined)) || (route.dash.toHls && (dash || isMpd(url, '')))) {
+    for (const h of BYTE_HEADERS) delete headers[h];
+  }
 
   const abort = new AbortController();
   reply.raw.once('close', () => {
@@ -111,7 +117,8 @@ async function forward(options: RoutedProxyOptions, request: FastifyRequest, rep
   try {
     res = await options.upstreamFor(route)({
       url,
-      method,
+      // A media playlist made from an MPD has no length until the MPD is read.
+      method: dash ? 'GET' : method,
       headers,
       signal: abort.signal,
       timeouts: route.timeouts,
@@ -127,6 +134,20 @@ async function forward(options: RoutedProxyOptions, request: FastifyRequest, rep
     );
   }
   try {
+    const mpd = res.status === 200 && isMpd(res.url, res.headers['content-type']);
+    if (route.dash.toHls && (dash || mpd)) {
+      // Fetched as the MPD; answered as HLS (dash-route.ts).
+      const served = await dashAnswer({
+        route,
+        res: checkedResponse(route, res),
+        key: dash?.key,
+        method,
+        headers: passedHeaders(res),
+        fetch: options.upstreamFor(route),
+        signal: abort.signal,
+      });
+      return reply.code(served.status).headers(served.headers).send(served.body);
+    }
     return await answer(route, method, res, reply);
   } catch (err) {
     discard(res.body);
@@ -135,12 +156,8 @@ async function forward(options: RoutedProxyOptions, request: FastifyRequest, rep
   }
 }
 
-async function answer(
-  route: Route,
-  method: 'GET' | 'HEAD',
-  res: UpstreamResponse,
-  reply: FastifyReply,
-) {
+/** The response, if it stayed within the route and is not a redirect we cannot follow. */
+function checkedResponse(route: Route, res: UpstreamResponse): UpstreamResponse {
   if (!withinRoute(res.url, route)) {
     throw new KeepsakeError(
       'UPSTREAM_FAILED',
@@ -153,13 +170,29 @@ async function answer(
       `route ${route.name}: the upstream answered ${res.status} without a usable redirect`,
     );
   }
-  // Headers go on the reply only once nothing can fail, so an error answer never
-  // carries the upstream's content type or length.
+  return res;
+}
+
+/** The upstream's response headers that may reach the player. */
+function passedHeaders(res: UpstreamResponse): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of RESPONSE_HEADERS) {
     const value = res.headers[name];
     if (value !== undefined) out[name] = value;
   }
+  return out;
+}
+
+async function answer(
+  route: Route,
+  method: 'GET' | 'HEAD',
+  res: UpstreamResponse,
+  reply: FastifyReply,
+) {
+  checkedResponse(route, res);
+  // Headers go on the reply only once nothing can fail, so an error answer never
+  // carries the upstream's content type or length.
+  const out = passedHeaders(res);
   const playlist = route.hls.rewrite && isPlaylist(res.url, res.headers['content-type']);
   if (playlist && res.status === 206) {
     throw new KeepsakeError('UPSTREAM_FAILED', 'a partial playlist cannot be rewritten');

@@ -1,0 +1,388 @@
+// DASH served as HLS through the routed proxy (`keepsake proxy`, real address checks),
+// from a loopback origin serving presentations FFmpeg's own dash muxer made. FFmpeg's
+// HLS demuxer plays each result whole; seeking is checked the way a player seeks (the
+// media playlist's timing picks the segment, its byte range and init are fetched
+// through the proxy and decode to the right frame), because FFmpeg 5.1's HLS demuxer
+// cannot seek in fMP4 HLS at all, even in what its own hls muxer writes. hls.js seeks
+// for real in e2e/dash-hls.spec.ts. Then every refusal: foreign, file: and private
+// BaseURLs, a 50 MB MPD, unknown template identifiers, live MPDs, expansion bombs.
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { locateFfmpeg } from '../ffmpeg/locate';
+import { DASH_LAYOUTS, DASH_SECONDS, makeDashMedia, serveFolder } from '../testing/dash-media';
+import { startOrigin, type FixtureOrigin } from './fixture-origin';
+import { startProxyServer, type ProxyServer } from './proxy-server';
+import { parseRoutes } from './routes-config';
+
+const run = promisify(execFile);
+const MIB = 1024 * 1024;
+
+let dir: string;
+let origin: FixtureOrigin;
+let proxy: ProxyServer;
+let ffmpegPath: string;
+let ffprobePath: string;
+/** Bytes of the 50 MB MPD the origin managed to send before the proxy cut it. */
+let hugeSent = 0;
+
+/** A small MPD for the refusal cases. */
+function mpd(o: { baseUrl?: string; type?: string; media?: string; duration?: string } = {}) {
+  return [
+    '<?xml version="1.0"?>',
+    `<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="${o.type ?? 'static'}" mediaPresentationDuration="${o.duration ?? 'PT6S'}" minBufferTime="PT2S">`,
+    ...(o.baseUrl ? [`<BaseURL>${o.baseUrl}</BaseURL>`] : []),
+    '<Period><AdaptationSet contentType="video" mimeType="video/mp4">',
+    '<Representation id="0" codecs="avc1.42c014" bandwidth="400000" width="320" height="240">',
+    `<SegmentTemplate timescale="1000" duration="2000" initialization="init-$RepresentationID$.m4s" media="${o.media ?? 'chunk-$Number%05d$.m4s'}" startNumber="1"/>`,
+    '</Representation></AdaptationSet></Period></MPD>',
+  ].join('\n');
+}
+
+const BAD: Record<string, string> = {
+  '/bad/elsewhere.mpd': mpd({ baseUrl: 'http://evil.test/media/' }),
+  '/bad/file.mpd': mpd({ baseUrl: 'file:///etc/' }),
+  '/bad/private.mpd': mpd({ baseUrl: 'http://10.1.2.3/media/' }),
+  '/bad/unknown-id.mpd': mpd({ media: 'chunk-$Number$-$Foo$.m4s' }),
+  '/bad/format-id.mpd': mpd({ media: 'chunk-$Time%x$.m4s' }),
+  '/bad/live.mpd': mpd({ type: 'dynamic' }),
+  '/bad/bomb.mpd': mpd({ duration: 'PT10000H' }).replace('duration="2000"', 'duration="1"'),
+  '/bad/entities.mpd': `<?xml version="1.0"?><!DOCTYPE MPD [<!ENTITY a "aaaaaaaa">]>${mpd().split('\n').slice(1).join('\n')}`,
+};
+
+function originHandler(media: (req: IncomingMessage, res: ServerResponse) => void) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const bad = BAD[path];
+    if (bad !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/dash+xml' }).end(bad);
+      return;
+    }
+    if (path === '/bad/huge.mpd') {
+      // 50 MB, chunked (no length to refuse it by): the proxy must stop reading at its cap.
+      res.writeHead(200, { 'content-type': 'application/dash+xml' });
+      const chunk = Buffer.alloc(MIB, ' ');
+      const write = () => {
+        while (hugeSent < 50 * MIB && !res.destroyed) {
+          hugeSent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', write);
+        }
+        res.end();
+      };
+      res.write('<?xml version="1.0"?><MPD type="static">');
+      write();
+      return;
+    }
+    media(req, res);
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'keepsake-dash-'));
+  ({ ffmpegPath, ffprobePath } = await locateFfmpeg());
+  await makeDashMedia(join(dir, 'media'));
+  origin = await startOrigin(originHandler(serveFolder(join(dir, 'media'))));
+  const routes = join(dir, 'routes.yaml');
+  await writeFile(
+    routes,
+    [
+      'routes:',
+      '  - name: dash',
+      '    hosts: ["127.0.0.1"]',
+      `    upstream: ${origin.origin}`,
+      '    dash: { toHls: true }',
+      '    allow: { privateCidrs: ["127.0.0.0/8"] }',
+      '  - name: dash-cdn',
+      '    hosts: [cdn.test]',
+      `    upstream: ${origin.origin}`,
+      '    dash: { toHls: true }',
+      '    allow: { privateCidrs: ["127.0.0.0/8"], origins: ["http://10.1.2.3"] }',
+      '  - name: plain',
+      '    hosts: [plain.test]',
+      `    upstream: ${origin.origin}`,
+      '    allow: { privateCidrs: ["127.0.0.0/8"] }',
+    ].join('\n'),
+  );
+  proxy = await startProxyServer({ routesFile: routes, logError: () => undefined });
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await origin?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function get(
+  path: string,
+  o: { host?: string; method?: 'GET' | 'HEAD'; range?: string } = {},
+) {
+  const res = await request(`${proxy.url}${path}`, {
+    method: o.method ?? 'GET',
+    headers: { host: o.host ?? '127.0.0.1', ...(o.range ? { range: o.range } : {}) },
+  });
+  const body = Buffer.from(await res.body.arrayBuffer());
+  return { status: res.statusCode, headers: res.headers, body, text: body.toString() };
+}
+
+async function json(path: string, host?: string) {
+  const res = await get(path, { host });
+  return { status: res.status, ...(JSON.parse(res.text) as { code: string; message: string }) };
+}
+
+/** Frame hashes of the first video stream (framemd5), and what FFmpeg said on stderr. */
+async function frames(input: string, map = '0:v:0') {
+  const { stdout, stderr } = await run(
+    ffmpegPath,
+    ['-v', 'error', '-i', input, '-map', map, '-f', 'framemd5', '-'],
+    {
+      maxBuffer: 16 * MIB,
+    },
+  );
+  const hashes = stdout
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split(',').pop()!.trim());
+  return { hashes, stderr };
+}
+
+describe('a route with dash.toHls', () => {
+  it.each(DASH_LAYOUTS)(
+    'serves the %s MPD as HLS that FFmpeg plays whole: 2 video + 1 audio streams, 6 s, every frame',
+    async (layout) => {
+      const url = `${proxy.url}/${layout}/manifest.mpd`;
+      const { stdout } = await run(ffprobePath, [
+        ...['-v', 'error', '-show_entries', 'stream=codec_type,width,height:format=duration'],
+        ...['-of', 'json', url],
+      ]);
+      const probed = JSON.parse(stdout) as {
+        streams: { codec_type: string; width?: number; height?: number }[];
+        format: { duration: string };
+      };
+      const kinds = probed.streams.map((s) =>
+        s.codec_type === 'video' ? `${s.width}x${s.height}` : s.codec_type,
+      );
+      expect(kinds.sort()).toEqual(['160x120', '320x240', 'audio']);
+      expect(Number(probed.format.duration)).toBeCloseTo(DASH_SECONDS, 1);
+      for (const map of ['0:v:0', '0:v:1']) {
+        const video = await frames(url, map);
+        expect(video.stderr).toBe('');
+        expect(video.hashes).toHaveLength(DASH_SECONDS * 25);
+      }
+      const audio = await frames(url, '0:a:0');
+      expect(audio.stderr).toBe('');
+      // 6 s of 48 kHz AAC is 281.25 frames of 1024 samples (plus priming).
+      expect(audio.hashes.length).toBeGreaterThanOrEqual(281);
+      expect(audio.hashes.length).toBeLessThanOrEqual(284);
+    },
+    60_000,
+  );
+
+  it('writes a master playlist of the representations and the audio adaptation set', async () => {
+    const res = await get('/number/manifest.mpd');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/vnd.apple.mpegurl');
+    expect(res.headers['content-length']).toBe(String(res.body.length));
+    const lines = res.text.trim().split('\n');
+    expect(lines[0]).toBe('#EXTM3U');
+    expect(lines.filter((l) => l.startsWith('#EXT-X-MEDIA:'))).toEqual([
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="main",DEFAULT=YES,AUTOSELECT=YES,URI="/.ks-dash/a0/number/manifest.mpd"',
+    ]);
+    expect(lines.filter((l) => l.startsWith('#EXT-X-STREAM-INF:'))).toEqual([
+      '#EXT-X-STREAM-INF:BANDWIDTH=464000,RESOLUTION=320x240,CODECS="avc1.42c014,mp4a.40.2",FRAME-RATE=25.000,AUDIO="audio"',
+      '#EXT-X-STREAM-INF:BANDWIDTH=214000,RESOLUTION=160x120,CODECS="avc1.42c00c,mp4a.40.2",FRAME-RATE=25.000,AUDIO="audio"',
+    ]);
+    expect(lines.filter((l) => !l.startsWith('#'))).toEqual([
+      '/.ks-dash/v0/number/manifest.mpd',
+      '/.ks-dash/v1/number/manifest.mpd',
+    ]);
+    const head = await get('/number/manifest.mpd', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-type']).toBe('application/vnd.apple.mpegurl');
+    expect(head.body.length).toBe(0);
+  });
+
+  it('writes media playlists with EXT-X-MAP, byte ranges where the MPD has them, and ENDLIST', async () => {
+    const time = (await get('/.ks-dash/v0/time/manifest.mpd')).text;
+    expect(time).toContain('#EXT-X-MAP:URI="/time/init-stream0.m4s"\n');
+    // $Time$ from the SegmentTimeline (FFmpeg's first segment is 25874/12800 s long).
+    expect(time).toContain(
+      '#EXTINF:2.021406,\n/time/chunk-0-0.m4s\n#EXTINF:2.000000,\n/time/chunk-0-25874.m4s\n',
+    );
+    expect(time.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
+
+    const list = (await get('/.ks-dash/v0/list/manifest.mpd')).text;
+    expect(list).toMatch(/#EXT-X-MAP:URI="\/list\/manifest-stream0.mp4",BYTERANGE="\d+@0"\n/);
+    expect(list.match(/#EXT-X-BYTERANGE:\d+@\d+\n\/list\/manifest-stream0.mp4\n/g)).toHaveLength(3);
+
+    const base = (await get('/.ks-dash/a0/base/manifest.mpd')).text;
+    expect(base).toMatch(/#EXT-X-MAP:URI="\/base\/a0.mp4",BYTERANGE="\d+@0"\n/);
+    expect(base.match(/#EXT-X-BYTERANGE:/g)!.length).toBeGreaterThanOrEqual(3);
+    // The index told the proxy where each subsegment is: it asked for that range only.
+    const indexAsk = origin.seen.find((s) => s.url === '/base/a0.mp4' && s.headers.range);
+    expect(indexAsk?.headers.range).toMatch(/^bytes=\d+-\d+$/);
+  });
+
+  it.each(DASH_LAYOUTS)(
+    'seeks in %s as a player does: the segment at 4.2 s, with its init, decodes to the frame at 4 s',
+    async (layout) => {
+      const playlistPath = `/.ks-dash/v0/${layout}/manifest.mpd`;
+      const whole = await frames(`${proxy.url}${playlistPath}`);
+      expect(whole.hashes).toHaveLength(DASH_SECONDS * 25);
+      const segment = segmentAt((await get(playlistPath)).text, 4.2);
+      expect(segment.start).toBeCloseTo(4, 1);
+      const init = await get(segment.map.uri, { range: segment.map.range });
+      const media = await get(segment.uri, { range: segment.range });
+      expect([init.status, media.status]).toEqual([
+        segment.map.range ? 206 : 200,
+        segment.range ? 206 : 200,
+      ]);
+      const file = join(dir, `seek-${layout}.mp4`);
+      await writeFile(file, Buffer.concat([init.body, media.body]));
+      const seeked = await frames(file);
+      expect(seeked.hashes.length).toBeGreaterThan(0);
+      expect(seeked.hashes[0]).toBe(whole.hashes[100]); // frame 100 of 25 fps is 4.0 s
+      expect(seeked.hashes[0]).not.toBe(whole.hashes[0]);
+    },
+    60_000,
+  );
+
+  it('passes an MPD through untouched on a route without dash.toHls', async () => {
+    const res = await get('/number/manifest.mpd', { host: 'plain.test' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/dash+xml');
+    expect(res.text).toMatch(/^<\?xml[^]*<MPD/);
+  });
+
+  it('answers 404 for a media playlist the MPD does not have', async () => {
+    expect(await json('/.ks-dash/v7/number/manifest.mpd')).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    expect(await json('/.ks-dash/x0/number/manifest.mpd')).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+  });
+});
+
+describe('refuses', () => {
+  it('an MPD whose BaseURL is another host, before any of it is fetched', async () => {
+    const res = await json('/bad/elsewhere.mpd');
+    expect(res).toMatchObject({ status: 502, code: 'PLAYLIST_REFUSED' });
+    expect(res.message).toContain('http://evil.test/media/init-0.m4s is outside route dash');
+  });
+
+  it('an MPD whose BaseURL is a file: URI', async () => {
+    const res = await json('/bad/file.mpd');
+    expect(res).toMatchObject({ status: 502, code: 'PLAYLIST_REFUSED' });
+    expect(res.message).toContain('a file: URI (only http and https are proxied)');
+  });
+
+  it('an MPD whose BaseURL is a private address: outside the route, or refused at connect', async () => {
+    const refused = await json('/bad/private.mpd');
+    expect(refused).toMatchObject({ status: 502, code: 'PLAYLIST_REFUSED' });
+    expect(refused.message).toContain('http://10.1.2.3/media/init-0.m4s is outside route dash');
+    // A route that lists the origin still never connects to a private address it does not allow.
+    const media = await get('/.ks-dash/v0/bad/private.mpd', { host: 'cdn.test' });
+    expect(media.status).toBe(200);
+    expect(media.text).toContain('\n/.ks-origin/http/10.1.2.3/media/chunk-00001.m4s\n');
+    const segment = await json('/.ks-origin/http/10.1.2.3/media/chunk-00001.m4s', 'cdn.test');
+    expect(segment).toMatchObject({ status: 403, code: 'DESTINATION_FORBIDDEN' });
+  });
+
+  it('an MPD of 50 MB, reading no further than the cap', async () => {
+    const res = await json('/bad/huge.mpd');
+    expect(res).toMatchObject({ status: 502, code: 'PLAYLIST_TOO_LARGE' });
+    expect(res.message).toBe(
+      `route dash serves DASH manifests (MPDs) of up to ${8 * MIB} bytes as HLS`,
+    );
+    await expect.poll(() => origin.cutShort).toBeGreaterThan(0);
+    // The origin is stopped by backpressure once the proxy stops reading: well short of 50 MB.
+    expect(hugeSent).toBeLessThan(20 * MIB);
+  });
+
+  it('a template with an identifier DASH does not define, or a format it does not allow', async () => {
+    const res = await json('/bad/unknown-id.mpd');
+    expect(res).toMatchObject({ status: 502, code: 'DASH_UNSUPPORTED' });
+    expect(res.message).toContain('uses the unknown identifier $Foo$');
+    expect(await json('/bad/format-id.mpd')).toMatchObject({ code: 'DASH_UNSUPPORTED' });
+  });
+
+  it('a live (dynamic) MPD', async () => {
+    const res = await json('/bad/live.mpd');
+    expect(res).toMatchObject({ status: 502, code: 'DASH_UNSUPPORTED' });
+    expect(res.message).toContain('it is a live (dynamic) presentation');
+  });
+
+  it('a template that would expand to millions of segments, and DTD entities', async () => {
+    const bomb = await json('/bad/bomb.mpd');
+    expect(bomb).toMatchObject({ status: 502, code: 'DASH_UNSUPPORTED' });
+    expect(bomb.message).toMatch(/it describes 36000000000 segments \(at most 500000\)/);
+    const entities = await json('/bad/entities.mpd');
+    expect(entities).toMatchObject({ status: 502, code: 'DASH_UNSUPPORTED' });
+    expect(entities.message).toContain('it declares a DTD or entities');
+  });
+});
+
+describe('the dash route setting', () => {
+  const routes = (dash: string) =>
+    `routes:\n  - hosts: [tv.test]\n    upstream: http://origin.test\n    dash: ${dash}\n`;
+
+  it('is off unless asked for, with an 8 MiB cap', () => {
+    const route = parseRoutes('routes:\n  - hosts: [tv.test]\n    upstream: http://o.test\n')
+      .routes[0]!;
+    expect(route.dash).toEqual({ toHls: false, maxManifestBytes: 8 * MIB });
+    expect(parseRoutes(routes('{ toHls: true }')).routes[0]!.dash.toHls).toBe(true);
+  });
+
+  it('refuses other values and settings, naming the field and line', () => {
+    expect(() => parseRoutes(routes('{ toHls: "yes" }'))).toThrow(
+      /line 4: routes\[0\]\.dash\.toHls/,
+    );
+    expect(() => parseRoutes(routes('{ toHls: true, live: true }'))).toThrow(
+      /unknown setting "live"/,
+    );
+    expect(() => parseRoutes(routes('{ maxManifestBytes: 10 }'))).toThrow(
+      /routes\[0\]\.dash\.maxManifestBytes/,
+    );
+  });
+});
+
+interface Segment {
+  start: number;
+  uri: string;
+  range: string | undefined;
+  map: { uri: string; range: string | undefined };
+}
+
+/** The segment of a media playlist that holds time `t`, with its Range headers. */
+function segmentAt(playlist: string, t: number): Segment {
+  const toRange = (spec: string | undefined) => {
+    if (!spec) return undefined;
+    const [length, offset] = spec.split('@').map(Number) as [number, number];
+    return `bytes=${offset}-${offset + length - 1}`;
+  };
+  let map = { uri: '', range: undefined as string | undefined };
+  let start = 0;
+  let duration = 0;
+  let byterange: string | undefined;
+  for (const line of playlist.split('\n')) {
+    const m = /^#EXT-X-MAP:URI="([^"]+)"(?:,BYTERANGE="([^"]+)")?/.exec(line);
+    if (m) map = { uri: m[1]!, range: toRange(m[2]) };
+    else if (line.startsWith('#EXTINF:')) duration = Number(line.slice(8).split(',')[0]);
+    else if (line.startsWith('#EXT-X-BYTERANGE:')) byterange = line.slice(17);
+    else if (line && !line.startsWith('#')) {
+      if (t >= start && t < start + duration)
+        return { start, uri: line, range: toRange(byterange), map };
+      start += duration;
+      byterange = undefined;
+    }
+  }
+  throw new Error(`no segment holds ${t} s`);
+}
