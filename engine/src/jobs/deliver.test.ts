@@ -4,12 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
 import { createVault, type Vault } from '../vault/keyring';
-import { deliverNamed, deliverOutputs } from './deliver';
-import type { Job } from './queue';
+import { deliverNamed, deliverOutputs, labelDateMs } from './deliver';
+import { sealJobLabels } from './job-labels';
+import type { Job, JobOptions } from './queue';
 
 /** A finished job whose outputs are real vault files holding `contents`. */
 let jobs = 0;
-async function finishedJob(vault: Vault, root: string, contents: Record<string, string>) {
+async function finishedJob(
+  vault: Vault,
+  root: string,
+  contents: Record<string, string>,
+  options: JobOptions = {},
+) {
   const dir = join(root, `job-${++jobs}`);
   const outputs = [];
   for (const [name, text] of Object.entries(contents)) {
@@ -21,7 +27,7 @@ async function finishedJob(vault: Vault, root: string, contents: Record<string, 
     await encryptFile(plain, path, vault);
     outputs.push({ name, path, size: text.length });
   }
-  return { id: 'j1', preset: 'web-h264', outputs } as unknown as Job;
+  return { id: 'j1', preset: 'web-h264', outputs, options } as unknown as Job;
 }
 
 describe('deliverNamed', () => {
@@ -63,6 +69,46 @@ describe('deliverNamed', () => {
     await expect(deliverNamed(one, vault, out, '../escape')).rejects.toMatchObject({
       code: 'USAGE',
     });
+  });
+});
+
+describe('the file time of a delivered copy', () => {
+  it("is the item's date when the job carries one, else the time it was written", async () => {
+    const dir = await freshDir();
+    const { vault } = await createVault(join(dir, 'vault'), 'pw', { scrypt: TEST_SCRYPT });
+    const out = join(dir, 'Delivered');
+    const dated = (date: string) => ({
+      libraryFile: 'f1',
+      labels: sealJobLabels(vault, 'f1', { title: 'Christmas', date }),
+    });
+    const day = await finishedJob(vault, dir, { 'web.mp4': 'x' }, dated('1989-12-24'));
+    const a = await deliverNamed(day, vault, out, 'tape (web-h264)');
+    expect((await stat(a)).mtimeMs).toBe(new Date(1989, 11, 24, 12).getTime());
+
+    const ladder = { 'master.m3u8': '#EXTM3U', 'v0/index.m3u8': '#EXTM3U v0' };
+    const exact = dated('2004-07-04T18:15:00+02:00');
+    const hls = await deliverNamed(await finishedJob(vault, dir, ladder, exact), vault, out, 'h');
+    expect((await stat(join(hls, 'v0/index.m3u8'))).mtimeMs).toBe(
+      Date.parse('2004-07-04T16:15:00Z'),
+    );
+
+    const before = Date.now() - 5000;
+    const plain = await deliverNamed(
+      await finishedJob(vault, dir, { 'a.mp4': 'y' }),
+      vault,
+      out,
+      'p',
+    );
+    expect((await stat(plain)).mtimeMs).toBeGreaterThan(before);
+  });
+
+  it('reads every form of date the family can give', () => {
+    expect(labelDateMs('1989')).toBe(new Date(1989, 0, 1, 12).getTime());
+    expect(labelDateMs('1989-12')).toBe(new Date(1989, 11, 1, 12).getTime());
+    expect(labelDateMs('1989-12-24T18:30:00')).toBe(new Date(1989, 11, 24, 18, 30).getTime());
+    expect(labelDateMs('1989-12-24T18:30:00Z')).toBe(Date.UTC(1989, 11, 24, 18, 30));
+    expect(labelDateMs(undefined)).toBeUndefined();
+    expect(labelDateMs('Christmas')).toBeUndefined();
   });
 });
 

@@ -1,13 +1,16 @@
 // Automated mode's last step: a finished job's encrypted outputs, decrypted into a folder
 // the user chose (the CLI's `--out`, the desktop's output folder). Output names come from
-// the job record; any that would leave the folder are refused.
+// the job record; any that would leave the folder are refused. A copy of a dated item
+// gets the item's date as its file time, so a photo app or a file browser sorts it with
+// the day it shows, not the day it was made.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, utimes } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
+import { openJobLabels } from './job-labels';
 import type { JobSnapshot } from './queue';
 
 export async function deliverOutputs(
@@ -26,9 +29,35 @@ export async function deliverOutputs(
     // Folders made for plaintext results are private (0700), like the files (0600).
     await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
     await decryptFile(out.path, dest, { vault }, { overwrite, onBytes });
+    await dateFile(dest, job, vault);
     written.push(dest);
   }
   return written;
+}
+
+/**
+ * The job's date (the item's, sealed with the job: job-labels.ts) as a file time, or
+ * undefined when it has none. A time without an offset is local; a day alone is its noon,
+ * so no time zone moves it to another day; a month or a year alone is its first day.
+ */
+export function labelDateMs(date: string | undefined): number | undefined {
+  const m =
+    date &&
+    /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/.exec(
+      date,
+    );
+  if (!m) return undefined;
+  const [, y, mo = '01', d = '01', h, mi = '0', s = '0', zone] = m;
+  const ms =
+    zone !== undefined
+      ? Date.parse(date)
+      : new Date(+y!, +mo - 1, +d, h === undefined ? 12 : +h, +mi, +s).getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+async function dateFile(path: string, job: JobSnapshot, vault: Vault): Promise<void> {
+  const ms = labelDateMs(openJobLabels(vault, job.options)?.date);
+  if (ms !== undefined) await utimes(path, new Date(), new Date(ms));
 }
 
 /** Attempts at a free name before giving up (`beach (web-h264) 2.mp4` … ` 100`). */
@@ -56,6 +85,7 @@ export async function deliverNamed(
       if (single) {
         const dest = join(dir, `${stem}${extname(single.name)}`);
         await decryptFile(single.path, dest, { vault }, { overwrite: false, onBytes });
+        await dateFile(dest, job, vault);
         return dest;
       }
       const folder = join(dir, stem);
