@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createJsonLog, scrubUrls } from './json-log';
+import { createJsonLog } from './json-log';
+import { scrubUrls } from './redact-url';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -68,5 +69,31 @@ describe('json log', () => {
     expect(text).toContain('d=keep');
     expect(scrubUrls('/p?sig=abc&x=1#f')).toBe('/p?sig=[redacted]&x=1#f');
     expect(scrubUrls('a signature=abc stays')).toBe('a signature=abc stays');
+  });
+
+  it('blanks the stream proxy’s secrets: tokens, keys, cloud signatures, encoded inner URLs', () => {
+    const { log, raw } = capture();
+    const inner =
+      'https://cdn.example/v/seg1.m4s?kid=AbCkid1&X-Amz-Signature=amz2&access_token=tok3&n=4';
+    const proxied = `/proxy/stream?d=${encodeURIComponent(inner)}&h_range=bytes%3D0-`;
+    const twice = `/proxy/stream?d=${encodeURIComponent(`https://a/b?d=${encodeURIComponent(inner)}`)}`;
+    log.error({ req: { url: proxied }, upstream: inner }, `upstream failed for ${proxied}`);
+    log.warn({ url: twice }, 'refused');
+    log.info({ license: { keys: [{ kty: 'oct', kid: 'kidB64five', k: 'keyB64six' }] } }, 'license');
+    log.info(`GET /keys/clearkey?token=tok7&key=key8&api_key=api9&Key-Pair-Id=cf10&keep=yes`);
+    const text = raw.join('\n');
+    for (const secret of ['AbCkid1', 'amz2', 'tok3', 'kidB64five', 'keyB64six']) {
+      expect(text).not.toContain(secret);
+    }
+    for (const secret of ['tok7', 'key8', 'api9', 'cf10']) expect(text).not.toContain(secret);
+    // What is not secret stays readable: the host, the path, other parameters.
+    expect(text).toContain('cdn.example');
+    expect(text).toContain('seg1.m4s');
+    expect(text).toContain('n%3D4');
+    expect(text).toContain('h_range=bytes%3D0-');
+    expect(text).toContain('keep=yes');
+    expect(scrubUrls(`/p?d=${encodeURIComponent('https://h/x?sig=abc&y=2')}`)).toBe(
+      `/p?d=${encodeURIComponent('https://h/x?sig=')}[redacted]%26y%3D2`,
+    );
   });
 });

@@ -3,14 +3,17 @@
 // (scripts, the tests, log shippers) already parse. It is pino, Fastify's own logger.
 //
 // Secrets never reach it: pino's `redact` blanks the credential headers and secret-named
-// fields wherever a caller puts them, and the signed-URL query parameters (`sig`, `kid`,
-// `token`) are blanked inside any string, since a URL in an error message carries them too.
+// fields wherever a caller puts them, and secret query parameters (`sig`, `kid`, tokens,
+// keys, cloud signatures: SECRET_PARAMS) are blanked inside any string, since a URL in an
+// error message carries them too, also percent-encoded inside another URL's query (the
+// stream proxy's `/proxy/stream?d=https%3A%2F%2F…%3Fsig%3D…`).
 import type { Writable } from 'node:stream';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { REDACTED, scrubUrls } from './redact-url';
 
 export type JsonLog = Logger;
 
-const CENSOR = '[redacted]';
+const CENSOR = REDACTED;
 
 // The headers that authenticate a request: the desktop API's bearer token, the hardened
 // server's signature (and its client id and timestamp, which name whose it is), cookies.
@@ -23,7 +26,10 @@ const SECRET_HEADERS = [
   'x-dffmpeg-timestamp',
 ];
 // Fields whose value is a secret, whatever object holds them.
-const SECRET_FIELDS = ['token', 'key', 'secret', 'password', 'signature', 'sig', 'kid'];
+// `k` is a JWK's key (the ClearKey license answers of proxy/key-routes.ts).
+const SECRET_FIELDS = ['token', 'key', 'secret', 'password', 'signature', 'sig', 'kid', 'k'];
+
+const SECRET_FIELD_NAMES: ReadonlySet<string> = new Set(SECRET_FIELDS);
 
 // A plain name is `a.b`; one with a dash is `a["b-c"]` in pino's path syntax.
 const under = (prefix: string, name: string) =>
@@ -37,11 +43,6 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS.flatMap((f) => [f, under('*', f)]),
 ];
 
-const SECRET_PARAM = /([?&](?:sig|kid|token)=)[^&#\s"'<>]*/gi;
-
-/** `text` with the values of the `sig`, `kid` and `token` query parameters blanked. */
-export const scrubUrls = (text: string): string => text.replace(SECRET_PARAM, `$1${CENSOR}`);
-
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error);
 
@@ -51,7 +52,11 @@ function scrubStrings(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => scrubStrings(v, depth + 1));
   if (value instanceof Error) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubStrings(v, depth + 1);
+  // pino's paths reach one level down; a secret-named field deeper (a JWK in a list) is
+  // blanked here.
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_FIELD_NAMES.has(k.toLowerCase()) ? CENSOR : scrubStrings(v, depth + 1);
+  }
   return out;
 }
 

@@ -22,6 +22,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify';
 import { defaultVaultDir } from '../core/data-dir';
 import { ERROR_CODES, KeepsakeError } from '../core/errors';
+import { scrubUrls } from '../core/redact-url';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import type { FfmpegLocation, LocateOptions } from '../ffmpeg/locate';
 import { vaultExists } from '../vault/keyring';
@@ -103,7 +104,8 @@ export async function startEmbeddedServer(opts: EmbeddedServerOptions): Promise<
 async function buildApp(opts: EmbeddedServerOptions, token: string): Promise<FastifyInstance> {
   const logError =
     opts.logError ??
-    ((err: unknown) => process.stderr.write(`keepsake engine: ${errorText(err)}\n`));
+    // A proxied URL in an error carries signed-URL and key parameters: blanked first.
+    ((err: unknown) => process.stderr.write(`keepsake engine: ${scrubUrls(errorText(err))}\n`));
   const app = Fastify({
     logger: false,
     forceCloseConnections: true,
