@@ -12,7 +12,8 @@
 
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { KeepsakeError } from '../core/errors';
+import { KeepsakeError, isKeepsakeError } from '../core/errors';
+import type { HardwareEncoder } from '../ffmpeg/hw-encoders';
 import type { FfmpegLocation } from '../ffmpeg/locate';
 import {
   plainByteSource,
@@ -32,6 +33,7 @@ import { webpRewriter } from '../ffmpeg/webp-metadata';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
+import type { Preset } from '../presets/preset';
 import {
   LABEL_FLAVOURS,
   ffmetadataDocument,
@@ -41,6 +43,7 @@ import {
 import { exifFor, xmpFor } from '../presets/photo-labels';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
+import { HardwareEncodeFailed, withSoftwareFallback } from './hw-fallback';
 import { openJobLabels } from './job-labels';
 import { readCarriedLabels } from './output-labels-read';
 import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
@@ -56,6 +59,12 @@ export interface ExecuteEnv {
   muxers: ReadonlySet<string>;
   /** Filter names of that build, when known (presets then offer the optional ones). */
   filters?: ReadonlySet<string>;
+  /**
+   * Graphics-chip encoders that passed their test encode (ffmpeg/hw-detect.ts). Asked
+   * only when a job may use one: the tests take a moment, which a command that runs no
+   * such job (`keepsake job submit`) should not pay.
+   */
+  hardware?: () => Promise<readonly HardwareEncoder[]>;
   scratch: Scratch;
   /**
    * The keys of one job: the local engine uses its unlocked vault for every job; a server
@@ -85,6 +94,19 @@ export interface JobKeys {
 export interface ExecuteResult {
   outputs: JobOutput[];
   notes: string[];
+}
+
+/**
+ * FFmpeg failed of itself: not killed (cancel, stall, time limit, memory), which another
+ * encoder would not put right.
+ */
+function chipFailed(err: unknown): boolean {
+  return isKeepsakeError(err, 'FFMPEG_FAILED') && !/was killed by SIG/.test(err.message);
+}
+
+/** Whether the job's preset offers a graphics chip and the job did not turn it down. */
+function mayUseChip(preset: Preset, job: Job): boolean {
+  return 'encoder' in preset.params && job.params.encoder !== 'software';
 }
 
 /** The folder holding a finished job's encrypted outputs. */
@@ -156,10 +178,22 @@ async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-export async function executeJob(
+/**
+ * Runs one attempt of a job. A step made by a graphics chip that fails is made again by
+ * the processor, once (hw-fallback.ts).
+ */
+export function executeJob(
   job: Job,
   env: ExecuteEnv,
   control: { signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {},
+): Promise<ExecuteResult> {
+  return withSoftwareFallback(job, (attempt) => executeOnce(attempt, env, control));
+}
+
+async function executeOnce(
+  job: Job,
+  env: ExecuteEnv,
+  control: { signal?: AbortSignal; onProgress?: (progress: Progress) => void },
 ): Promise<ExecuteResult> {
   const preset = getPreset(job.preset);
   await cleanupAttempt(job, env.scratch);
@@ -233,6 +267,7 @@ export async function executeJob(
       encoders: env.encoders,
       muxers: env.muxers,
       ...(env.filters ? { filters: env.filters } : {}),
+      ...(env.hardware && mayUseChip(preset, job) ? { hardware: await env.hardware() } : {}),
     });
 
     for (const step of built.steps) for (const name of step.labelled ?? []) labelled.add(name);
@@ -264,7 +299,10 @@ export async function executeJob(
         });
       } catch (err) {
         // FFmpeg only saw a dropped connection; the source or the sink knows the cause.
-        throw loopback.error ?? (sink.error ? sinkFailure(sink.error) : err);
+        const cause = loopback.error ?? (sink.error ? sinkFailure(sink.error) : err);
+        if (step.hardware && chipFailed(cause))
+          throw new HardwareEncodeFailed(step.hardware, cause);
+        throw cause;
       }
       if (loopback.error) throw loopback.error;
       // FFmpeg does not wait for the sink to seal its last writes: wait here.

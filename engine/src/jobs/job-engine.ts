@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../core/config';
 import { readCapabilities } from '../ffmpeg/capabilities';
+import { detectEncoders } from '../ffmpeg/hw-detect';
 import { ToolCache } from '../ffmpeg/tool-cache';
 import { mkdir } from 'node:fs/promises';
 import { locateFfmpeg, type FfmpegLocation } from '../ffmpeg/locate';
@@ -131,6 +132,8 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     encoders,
     muxers,
     filters,
+    // Tried at the first job that may use a graphics chip, then kept (hw-detect.ts).
+    hardware: async () => (await detectEncoders(ffmpeg.ffmpegPath, { listed: encoders })).hardware,
     scratch,
     keys: keysFor,
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
