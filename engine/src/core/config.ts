@@ -13,7 +13,9 @@
 //                                       connection costs at most one; 1 to 256)
 //     "proxyAllow": [                   what /proxy/stream may fetch (docs/stream-proxy.md);
 //       { "host": "*.example.net" }     none by default
-//     ]
+//     ],
+//     "upstreamProxy": "socks5://user:pass@host:1080"   reach those through a SOCKS5 or
+//                                       HTTP CONNECT proxy (docs/stream-proxy.md)
 //   }
 
 import { readFile } from 'node:fs/promises';
@@ -52,6 +54,8 @@ export interface EngineConfig {
   stallSeconds?: number;
   uploadChunkMiB?: number;
   proxyAllow?: AllowlistEntry[];
+  /** `socks5://user:pass@host:port` or `http://host:port`: /proxy/stream goes through it. */
+  upstreamProxy?: string;
 }
 
 const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
@@ -66,6 +70,8 @@ const KEYS: Record<keyof EngineConfig, (v: unknown) => boolean> = {
   // other command starts without loading the allowlist's glob matcher.
   proxyAllow: (v) =>
     Array.isArray(v) && v.every((e) => typeof e === 'object' && e !== null && !Array.isArray(e)),
+  // The shape only, like proxyAllow: proxy/upstream-proxy.ts parses it.
+  upstreamProxy: (v) => typeof v === 'string' && v.length > 0,
 };
 
 export function configPath(dataDir: string): string {

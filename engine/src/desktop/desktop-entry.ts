@@ -13,6 +13,7 @@ import { opsRoutes } from '../proxy/ops-routes';
 import { createProxyMetrics } from '../proxy/proxy-metrics';
 import { proxyStreamRoutes } from '../proxy/stream-route';
 import { createUpstreamFetch } from '../proxy/upstream-fetch';
+import { parseUpstreamProxy, type UpstreamProxy } from '../proxy/upstream-proxy';
 import { Registry } from 'prom-client';
 import { loadAddress, newToken, saveAddress } from './desktop-address';
 import { desktopRoutes } from '../http/desktop-routes';
@@ -67,6 +68,14 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
       file: configPath(opts.dataDir),
     });
   }
+  let upstreamProxy: UpstreamProxy | undefined;
+  try {
+    upstreamProxy = config.upstreamProxy ? parseUpstreamProxy(config.upstreamProxy) : undefined;
+  } catch (err) {
+    throw new KeepsakeError('USAGE', `setting "upstreamProxy": ${(err as Error).message}`, {
+      file: configPath(opts.dataDir),
+    });
+  }
   const session = new DesktopSession({ dataDir: opts.dataDir, ...opts.session });
   const playSecret = randomBytes(32);
   const playCache = new PlayCache(playCacheBytes());
@@ -76,6 +85,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
   const upstream = createUpstreamFetch({
     allowlist,
     events: proxyMetrics.upstreamEvents,
+    ...(upstreamProxy ? { proxy: upstreamProxy } : {}),
   });
   // Browser mode keeps its address (desktop-address.ts); the app's `--port 0` does not.
   const remember = opts.port === undefined;
