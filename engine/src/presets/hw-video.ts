@@ -20,7 +20,7 @@ export const encoderParam = {
   values: ['auto', 'software', 'hardware'],
   default: 'auto',
   description:
-    'What makes the picture: auto (the graphics chip when it passed its test, else the processor), software (the processor) or hardware (the graphics chip; refused where none passed)',
+    'Made by the processor (software) or the graphics chip (hardware); auto uses the chip when it works',
 } as const;
 
 /**
