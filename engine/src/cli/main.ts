@@ -17,6 +17,7 @@ import { registerJobCommands } from './job-commands';
 import { registerLibraryCommands } from './library-commands';
 import { registerServerCommands } from './server-commands';
 import { registerRemoteCommands } from './remote-commands';
+import { registerWorkerCommands } from './worker-commands';
 import { ENGINE_VERSION } from '../core/version';
 
 export function buildProgram(): Command {
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerLibraryCommands(program);
   registerServerCommands(program);
   registerRemoteCommands(program);
+  registerWorkerCommands(program);
   registerDbCommands(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

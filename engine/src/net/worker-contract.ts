@@ -85,6 +85,7 @@ export type WorkerFailBody = Static<typeof WorkerFailSchema>;
 export const WORKER_PATHS = {
   heartbeat: '/v1/worker/heartbeat',
   claim: '/v1/worker/claim',
+  job: (id: string) => `/v1/worker/jobs/${id}`,
   input: (id: string) => `/v1/worker/jobs/${id}/input`,
   lease: (id: string) => `/v1/worker/jobs/${id}/lease`,
   output: (id: string, name: string) => `/v1/worker/jobs/${id}/outputs/${name}`,

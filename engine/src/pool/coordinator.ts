@@ -27,6 +27,7 @@ import type {
   HeartbeatReply,
   WorkerCapabilities,
   WorkerFailBody,
+  WorkerJob,
 } from '../net/worker-contract';
 import { verifyFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';
@@ -88,6 +89,18 @@ export function jobKeysBody(keys: JobKeys): JobKeysBody {
           },
         }
       : {}),
+  };
+}
+
+async function workerJob(job: Job): Promise<WorkerJob> {
+  return {
+    id: job.id,
+    preset: job.preset,
+    params: job.params,
+    thorough: job.options.thorough ?? false,
+    ...(job.options.timeoutSeconds ? { timeoutSeconds: job.options.timeoutSeconds } : {}),
+    inputSize: (await stat(job.input.path)).size,
+    attempt: job.attempts,
   };
 }
 
@@ -159,17 +172,12 @@ export class PoolCoordinator {
     // Whatever an earlier attempt's worker sent is not this attempt's.
     await this.outputs.discard(job.id);
     this.record(worker, 'worker.claim', job.id, 'ok');
-    return {
-      job: {
-        id: job.id,
-        preset: job.preset,
-        params: job.params,
-        thorough: job.options.thorough ?? false,
-        ...(job.options.timeoutSeconds ? { timeoutSeconds: job.options.timeoutSeconds } : {}),
-        inputSize: (await stat(job.input.path)).size,
-        attempt: job.attempts,
-      },
-    };
+    return { job: await workerJob(job) };
+  }
+
+  /** What the worker holding the job needs to run it (never a path or a key). */
+  async describe(worker: WorkerIdentity, jobId: string): Promise<WorkerJob> {
+    return workerJob(await this.held(worker, jobId, 'worker.job'));
   }
 
   /** The job, if this worker holds it; otherwise refused, and the refusal audited. */

@@ -37,11 +37,16 @@ export interface LeasedJobEnv {
   chunkBytes?: number;
 }
 
+/**
+ * Runs the job `jobId`, which the queue holds for this worker: what a queue consumer calls
+ * per job. Resolves once the coordinator accepted the outputs (with how many); throws
+ * otherwise, for the caller to report.
+ */
 export type RunLeasedJob = (
-  job: WorkerJob,
+  jobId: string,
   progress: (p: Progress) => void,
   signal: AbortSignal,
-) => Promise<void>;
+) => Promise<{ outputs: number }>;
 
 /** Where the worker keeps jobs in flight (ciphertext only). */
 export const jobsFolder = (dataDir: string) => join(dataDir, 'jobs');
@@ -134,13 +139,10 @@ export async function sendOutput(
   }
 }
 
-/**
- * The function a queue consumer calls per job (the pool loop, or BullMQ's processor):
- * runs the job held for this worker, and ends with the coordinator having accepted its
- * outputs, or throws (the caller reports the failure).
- */
+/** The `runLeasedJob` of a worker: the pool loop's, or a BullMQ processor's. */
 export function leasedJobRunner(env: LeasedJobEnv): RunLeasedJob {
-  return async (job, progress, signal) => {
+  return async (jobId, progress, signal) => {
+    const job = (await env.client.call<WorkerJob>('GET', WORKER_PATHS.job(jobId))).body;
     const folder = join(jobsFolder(env.dataDir), job.id);
     await rm(folder, { recursive: true, force: true });
     await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -194,6 +196,7 @@ export function leasedJobRunner(env: LeasedJobEnv): RunLeasedJob {
       await env.client.call('POST', WORKER_PATHS.finish(job.id), {
         json: { outputs, notes: result.notes },
       });
+      return { outputs: outputs.length };
     } finally {
       wipe(keys);
       await rm(folder, { recursive: true, force: true });

@@ -5,168 +5,44 @@
 // API refuses what it must (a worker as a client, keys of a job not held, outputs that
 // do not decrypt or verify), resumes a cut upload and discards a dead worker's outputs.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isKeepsakeError } from '../core/errors';
-import { locateFfmpeg } from '../ffmpeg/locate';
-import { openScratch } from '../ffmpeg/scratch';
 import type { JobEngine } from '../jobs/job-engine';
 import type { Job } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
-import { parseServeConfig } from '../http/serve-config';
 import { RemoteClient } from '../net/client';
 import type { JobKeysBody } from '../net/contract';
 import { pairWithServer } from '../net/pair-client';
 import { createPairingCode } from '../net/pairing';
 import { pinnedAgent } from '../net/pinning';
 import { signedHeaders } from '../net/signing';
-import { WORKER_PATHS, type ClaimReply, type WorkerCapabilities } from '../net/worker-contract';
+import { WORKER_PATHS } from '../net/worker-contract';
 import { saveRemote } from '../remote/remotes';
-import { startServe, type RunningServer } from '../serve/serve';
 import { filesContaining } from '../testing/marker';
 import { testEngine } from '../testing/engine';
-import { makeClip, testScratch } from '../testing/media';
+import { makeClip } from '../testing/media';
+import {
+  codeOf,
+  coordinator,
+  poolWorker,
+  paired,
+  rawWorker,
+  stopAll,
+  stopLater,
+  submitted,
+  until,
+} from '../testing/pool';
 import { freshDir } from '../testing/tmp';
 import { decryptFile, encryptFile } from '../vault/file-ops';
-import { jobOutputVault } from '../vault/keyring';
-import { VaultFile } from '../vault/vault-file';
-import { detectCapabilities } from './capabilities';
-import { keysFromLease, leasedJobRunner, sendOutput } from './leased-job';
-import { PoolWorker, type JobSource } from './worker-loop';
+import { keysFromLease, sendOutput } from './leased-job';
+import { type JobSource } from './worker-loop';
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-let caps: WorkerCapabilities | undefined;
-async function capabilities(): Promise<WorkerCapabilities> {
-  caps ??= await detectCapabilities((await locateFfmpeg()).ffmpegPath, { threads: 1 });
-  return caps;
-}
-
-async function coordinator(leaseMs = 20_000) {
-  const dir = join(await freshDir(), 'server');
-  const server = await startServe({
-    config: parseServeConfig({ port: 0 }),
-    dataDir: dir,
-    kek: randomBytes(32),
-    scratch: await testScratch(),
-    logError: () => undefined,
-    worker: { pollMs: 50, heartbeatMs: 100 },
-    pool: { leaseMs },
-  });
-  let closed = false;
-  const close = async () => {
-    if (!closed) await server.close();
-    closed = true;
-  };
-  cleanup.push(close);
-  // The coordinator runs nothing itself here: every job must go to the pool.
-  await server.engine.worker.stop();
-  return { server, dir, close };
-}
-
-/** A client that remembers every lease it was answered (the job keys to search for). */
-class LeaseSpy extends RemoteClient {
-  readonly leases: JobKeysBody[] = [];
-  override async call<T>(...args: Parameters<RemoteClient['call']>) {
-    const answer = await super.call<T>(...args);
-    if (args[0] === 'POST' && args[1].endsWith('/lease')) {
-      this.leases.push(answer.body as JobKeysBody);
-    }
-    return answer;
-  }
-}
-
-async function paired(server: RunningServer, role: 'worker' | 'client', name: string) {
-  const { code } = createPairingCode(server.db, { role });
-  const remote = await pairWithServer(server.url, code, name, name);
-  const client = new LeaseSpy(remote);
-  cleanup.push(() => client.close());
-  return { remote, client };
-}
-
-async function poolWorker(server: RunningServer, name: string, source?: JobSource) {
-  const { client } = await paired(server, 'worker', name);
-  const dataDir = join(await freshDir(), 'worker');
-  const scratch = await openScratch(await testScratch());
-  const capabilities_ = await capabilities();
-  const ended: { id: string; err?: unknown }[] = [];
-  const worker = new PoolWorker({
-    client,
-    capabilities: capabilities_,
-    run: leasedJobRunner({
-      client,
-      dataDir,
-      ffmpeg: await locateFfmpeg(),
-      capabilities: capabilities_,
-      scratch,
-      rangeBytes: 64 * 1024,
-      chunkBytes: 64 * 1024,
-    }),
-    source,
-    heartbeatMs: 200,
-    pollMs: 50,
-    onJobEnd: (id, err) => ended.push({ id, err }),
-  });
-  await worker.start();
-  cleanup.push(() => worker.stop());
-  return { worker, client, dataDir, scratchRoot: scratch.root, ended };
-}
-
-/** A job submitted to the coordinator by a client, as a paired desktop would. */
-async function submitted(server: RunningServer) {
-  const local = await testEngine();
-  cleanup.push(() => local.engine.close());
-  const { client } = await paired(server, 'client', `laptop-${randomBytes(3).toString('hex')}`);
-  const clip = await makeClip(local.dir, 'tape.mp4');
-  const sealed = join(local.dir, 'tape.ksv');
-  await encryptFile(clip, sealed, local.vault);
-  const file = await VaultFile.open(sealed, { vault: local.vault });
-  const inputKey = file.fileKey.toString('base64');
-  await file.close();
-  const upload = await client.uploadFile(sealed);
-  const out = jobOutputVault(local.vault, 'j-pool-test');
-  const view = await client.createJob({
-    input: { upload: upload.id },
-    preset: 'web-h264',
-    params: { maxHeight: '360' },
-    mode: 'automated',
-    priority: 0,
-    thorough: false,
-    keys: {
-      input: inputKey,
-      output: {
-        vaultId: out.vaultId,
-        keyId: out.masterKeyId,
-        key: out.masterKey.toString('base64'),
-      },
-    },
-  });
-  return { id: view.id, client, local };
-}
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (isKeepsakeError(e) ? e.code : String(e)),
-  );
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined) {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+afterEach(stopAll);
 
 function finished(engine: JobEngine, id: string): Promise<Job> {
   return new Promise((resolve) => {
@@ -179,17 +55,6 @@ function finished(engine: JobEngine, id: string): Promise<Job> {
   });
 }
 
-/** A raw worker: announces itself, then does only what the test makes it do. */
-async function rawWorker(server: RunningServer, name: string) {
-  const { remote, client } = await paired(server, 'worker', name);
-  await client.call('POST', WORKER_PATHS.heartbeat, {
-    json: { capabilities: await capabilities(), running: [] },
-  });
-  const claim = async () =>
-    (await client.call<ClaimReply>('POST', WORKER_PATHS.claim)).body.job ?? undefined;
-  return { remote, client, claim };
-}
-
 describe('a pool of encoding workers', () => {
   it("runs a desktop's job on a worker; the result decrypts on the desktop; the worker keeps no marker or key", async () => {
     const { server } = await coordinator();
@@ -197,7 +62,7 @@ describe('a pool of encoding workers', () => {
     const pool = await poolWorker(server, 'garage-pc');
 
     const local = await testEngine({ retryBaseMs: 200, retryMaxMs: 400 });
-    cleanup.push(() => local.engine.close());
+    stopLater(() => local.engine.close());
     const { code } = createPairingCode(server.db);
     await saveRemote(
       local.dataDir,
@@ -271,7 +136,7 @@ describe('a pool of encoding workers', () => {
       caCertPem: server.tls.caCertPem,
       caFingerprint: server.caFingerprint,
     });
-    cleanup.push(() => asAdmin.close());
+    stopLater(() => asAdmin.close());
     expect(await codeOf(asAdmin.call('POST', WORKER_PATHS.claim))).toBe('FORBIDDEN');
   });
 
@@ -371,10 +236,9 @@ describe('a pool of encoding workers', () => {
     // The connection drops halfway through the next chunk.
     const chunk = bytes.subarray(50 * 1024, 150 * 1024);
     const path = `${WORKER_PATHS.output(id, 'web.mp4')}?nonce=${randomBytes(9).toString('base64url')}`;
-    const { createHash } = await import('node:crypto');
     const sha256Hex = createHash('sha256').update(chunk).digest('hex');
     const agent = pinnedAgent(server.tls.caCertPem, server.caFingerprint);
-    cleanup.push(() => agent.close());
+    stopLater(() => agent.close());
     const cut = new Readable({ read() {} });
     cut.push(chunk.subarray(0, chunk.length / 2));
     setTimeout(() => cut.destroy(new Error('cable pulled')), 100);

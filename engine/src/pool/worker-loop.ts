@@ -137,7 +137,7 @@ export class PoolWorker {
     const entry: Running = { controller, done: Promise.resolve() };
     this.running.set(job.id, entry);
     entry.done = this.options
-      .run(job, (p) => (entry.progress = p), controller.signal)
+      .run(job.id, (p) => (entry.progress = p), controller.signal)
       .then(
         () => this.options.onJobEnd?.(job.id),
         async (err: unknown) => {

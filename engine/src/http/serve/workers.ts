@@ -22,6 +22,7 @@ import {
   OutputStateSchema,
   WORKER_PATHS,
   WorkerFailSchema,
+  WorkerJobSchema,
 } from '../../net/worker-contract';
 import type { PoolCoordinator, WorkerIdentity } from '../../pool/coordinator';
 import { MAX_CHUNK_BYTES, checkOutputName } from '../../pool/output-store';
@@ -75,6 +76,15 @@ export const workerRoutes: FastifyPluginAsync<
     WORKER_PATHS.claim,
     { config: { scopes: SCOPES }, schema: { response: { 200: ClaimReplySchema } } },
     async (request) => pool.claim(workerOf(request)),
+  );
+
+  app.get(
+    '/v1/worker/jobs/:id',
+    {
+      config: { scopes: SCOPES },
+      schema: { params: jobParams, response: { 200: WorkerJobSchema } },
+    },
+    async (request) => pool.describe(workerOf(request), request.params.id),
   );
 
   app.get(
