@@ -6,6 +6,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { KeepsakeError } from '../core/errors';
 import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
+import { parseUpstreamProxy } from '../proxy/upstream-proxy';
 
 export const ServeConfigSchema = Type.Object(
   {
@@ -54,6 +55,8 @@ export const ServeConfigSchema = Type.Object(
     allowDiskScratch: Type.Boolean({ default: false }),
     /** What /proxy/stream may fetch (docs/stream-proxy.md); nothing by default. */
     proxyAllow: Type.Array(Type.Record(Type.String(), Type.Unknown()), { default: [] }),
+    /** `socks5://user:pass@host:port` or `http://host:port`: /proxy/stream goes through it. */
+    upstreamProxy: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -82,6 +85,15 @@ export function parseServeConfig(raw: unknown, file = 'configuration'): ServeCon
     new Allowlist((value as ServeConfig).proxyAllow as unknown as AllowlistEntry[]);
   } catch (err) {
     throw new KeepsakeError('USAGE', `${file}: proxyAllow: ${(err as Error).message}`);
+  }
+  const { upstreamProxy } = value as ServeConfig;
+  if (upstreamProxy !== undefined) {
+    try {
+      parseUpstreamProxy(upstreamProxy);
+    } catch (err) {
+      // The message never holds the password (upstream-proxy.ts).
+      throw new KeepsakeError('USAGE', `${file}: upstreamProxy: ${(err as Error).message}`);
+    }
   }
   return value as ServeConfig;
 }

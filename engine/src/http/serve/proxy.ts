@@ -1,5 +1,5 @@
 // The direct stream proxy, for signed callers with proxy:read (it fetches only what
-// `proxyAllow` permits), and the network probes: /ip anyone may use, like /live;
+// `proxyAllow` permits, through `upstreamProxy` when one is set), and the network probes: /ip anyone may use, like /live;
 // /speedtest sends 8 MiB, which must not be free bandwidth for whoever asks, so it is for
 // signed callers who may use the proxy. The ClearKey key store (/keys) is for signed
 // admins only; every key loaded is audited (never the key), and the keys are wiped when
@@ -14,6 +14,7 @@ import { keyRoutes } from '../../proxy/key-routes';
 import { SPEEDTEST_PATH, opsRoutes } from '../../proxy/ops-routes';
 import { proxyStreamRoutes } from '../../proxy/stream-route';
 import { createUpstreamFetch } from '../../proxy/upstream-fetch';
+import { parseUpstreamProxy } from '../../proxy/upstream-proxy';
 import { callerOf, type ServeRoutesOptions } from './context';
 
 const kidDigest = (kid: string) =>
@@ -24,6 +25,8 @@ export const proxyRoutes: FastifyPluginAsync<ServeRoutesOptions> = async (app, {
   const upstream = createUpstreamFetch({
     allowlist: new Allowlist(config.proxyAllow as unknown as AllowlistEntry[]),
     events: metrics.proxy.upstreamEvents,
+    // Checked when the configuration was read (serve-config.ts).
+    ...(config.upstreamProxy ? { proxy: parseUpstreamProxy(config.upstreamProxy) } : {}),
   });
   app.addHook('onClose', () => upstream.close());
   await app.register(async (scope) => {
