@@ -45,6 +45,16 @@ function mpd(o: { baseUrl?: string; type?: string; media?: string; duration?: st
   ].join('\n');
 }
 
+/** A Period of FFmpeg's number/ layout: representation `id` alone, 6 s. */
+const period = (id: string, kind: 'video' | 'audio', attrs: string) =>
+  `<Period duration="PT6S"><AdaptationSet contentType="${kind}" mimeType="${kind}/mp4"><Representation id="${id}" ${attrs}>` +
+  `<SegmentTemplate timescale="1000000" duration="2000000" initialization="init-stream$RepresentationID$.m4s" media="chunk-stream$RepresentationID$-$Number%05d$.m4s" startNumber="1"/>` +
+  '</Representation></AdaptationSet></Period>';
+const MORE: Record<string, string> = {
+  '/number/audio-only.mpd': `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT6S">${period('2', 'audio', 'codecs="mp4a.40.2" bandwidth="64000"')}</MPD>`,
+  '/number/two-periods.mpd': `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT12S">${period('0', 'video', 'codecs="avc1.42c014" bandwidth="400000" width="320" height="240"').repeat(2)}</MPD>`,
+};
+
 const BAD: Record<string, string> = {
   '/bad/elsewhere.mpd': mpd({ baseUrl: 'http://evil.test/media/' }),
   '/bad/file.mpd': mpd({ baseUrl: 'file:///etc/' }),
@@ -59,7 +69,7 @@ const BAD: Record<string, string> = {
 function originHandler(media: (req: IncomingMessage, res: ServerResponse) => void) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const bad = BAD[path];
+    const bad = BAD[path] ?? MORE[path];
     if (bad !== undefined) {
       res.writeHead(200, { 'content-type': 'application/dash+xml' }).end(bad);
       return;
@@ -251,6 +261,24 @@ describe('a route with dash.toHls', () => {
     },
     60_000,
   );
+
+  it('lists audio alone as variants, and periods with a discontinuity between them', async () => {
+    const master = (await get('/number/audio-only.mpd')).text;
+    expect(master).not.toContain('#EXT-X-MEDIA');
+    expect(master).toContain(
+      '#EXT-X-STREAM-INF:BANDWIDTH=64000,CODECS="mp4a.40.2"\n/.ks-dash/a0/number/audio-only.mpd\n',
+    );
+    const audio = await frames(`${proxy.url}/number/audio-only.mpd`, '0:a:0');
+    expect(audio.stderr).toBe('');
+    expect(audio.hashes.length).toBeGreaterThanOrEqual(281);
+
+    const periods = (await get('/.ks-dash/v0/number/two-periods.mpd')).text;
+    expect(periods.match(/#EXTINF:/g)).toHaveLength(6);
+    expect(periods.match(/#EXT-X-DISCONTINUITY\n/g)).toHaveLength(1);
+    expect(periods.indexOf('#EXT-X-DISCONTINUITY')).toBeGreaterThan(
+      periods.indexOf('chunk-stream0-00003'),
+    );
+  });
 
   it('passes an MPD through untouched on a route without dash.toHls', async () => {
     const res = await get('/number/manifest.mpd', { host: 'plain.test' });
