@@ -3,9 +3,9 @@
 // random key, so a decryption can be checked packet for packet against the clear one.
 //
 // One fragment (`-frag_duration` past the end): FFmpeg 5.1's mov muxer writes the
-// sample encryption info (senc/saiz/saio) only for the first fragment, so a stream cut
-// into several fragments is not decryptable by FFmpeg's own demuxer after the first one,
-// nor by Chromium's (see docs/stream-proxy.md, "ClearKey").
+// sample encryption info (senc/saiz/saio) once, in the moov's sample table, so of a
+// stream cut into several fragments its own demuxer decrypts only the first (see
+// docs/stream-proxy.md, "ClearKey keys").
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
