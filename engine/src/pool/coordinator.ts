@@ -118,7 +118,8 @@ export class PoolCoordinator {
 
   constructor(private readonly options: PoolOptions) {
     this.outputs = new OutputStore(options.outputRoot);
-    this.leaseMs = options.leaseMs ?? 60_000;
+    // A worker heartbeats every 5 s: six missed beats and its job goes to another.
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.holds = options.holds ?? ((workerId, jobId) => this.queueHolds(workerId, jobId));
   }
@@ -159,6 +160,7 @@ export class PoolCoordinator {
   async claim(worker: WorkerIdentity): Promise<ClaimReply> {
     const seen = this.workers.get(worker.clientId);
     if (!seen) return { job: null };
+    await this.sweep();
     const job = await this.options.queue.claim(
       poolOwner(worker.clientId),
       this.leaseMs,
@@ -173,6 +175,29 @@ export class PoolCoordinator {
     await this.outputs.discard(job.id);
     this.record(worker, 'worker.claim', job.id, 'ok');
     return { job: await workerJob(job) };
+  }
+
+  /**
+   * Puts back the jobs of workers that stopped renewing their hold (killed, cut off): their
+   * partial outputs are discarded and the job is retried by whoever claims it next. (The
+   * BullMQ backend's stalled-job check does the same on its own.)
+   */
+  private async sweep(): Promise<void> {
+    // Only the lease says whether a pool worker lives (it runs on another machine).
+    const lost = await this.options.queue.orphans(() => true);
+    for (const job of lost) {
+      if (!job.owner?.startsWith('pool:')) continue;
+      await this.outputs.discard(job.id);
+      const error = {
+        code: 'JOB_INTERRUPTED' as const,
+        message: `the worker running this job stopped answering (attempt ${job.attempts} of ${job.maxAttempts}); its partial outputs were discarded`,
+      };
+      if (job.cancelRequested) await this.options.queue.cancelled(job.id, job.owner);
+      else {
+        const retry = job.attempts < job.maxAttempts ? this.now() : undefined;
+        await this.options.queue.fail(job.id, job.owner, error, retry);
+      }
+    }
   }
 
   /** What the worker holding the job needs to run it (never a path or a key). */
@@ -255,6 +280,8 @@ export class PoolCoordinator {
     const job = await this.held(worker, jobId, 'worker.fail');
     await this.outputs.discard(jobId);
     this.record(worker, 'worker.fail', jobId, 'ok', `${body.code}: ${body.message}`);
+    // Stopped because its client cancelled it (the heartbeat said so): cancelled, not failed.
+    if (job.cancelRequested) return this.options.queue.cancelled(jobId, poolOwner(worker.clientId));
     return this.options.queue.fail(
       jobId,
       poolOwner(worker.clientId),

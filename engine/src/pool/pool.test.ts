@@ -27,6 +27,7 @@ import { filesContaining } from '../testing/marker';
 import { testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import {
+  capabilities,
   codeOf,
   coordinator,
   poolWorker,
@@ -163,6 +164,34 @@ describe('a pool of encoding workers', () => {
     ]);
   });
 
+  it('hands a job only to a worker that can run it; progress and cancels travel by heartbeat', async () => {
+    const { server } = await coordinator();
+    const { id, client } = await submitted(server);
+    const full = await capabilities();
+    const lacking = await rawWorker(server, 'no-x264', {
+      ...full,
+      encoders: full.encoders.filter((e) => e !== 'libx264'),
+    });
+    expect(await lacking.claim()).toBeUndefined();
+    const able = await rawWorker(server, 'able');
+    expect((await able.claim())?.id).toBe(id);
+
+    expect(await able.heartbeat([{ id, percent: 42, fps: 30 }])).toEqual({ stop: [] });
+    const view = await client.job(id);
+    expect(view.state).toBe('running');
+    expect(view.progress?.percent).toBe(42);
+
+    await client.cancel(id);
+    expect(await able.heartbeat([{ id, percent: 50 }])).toEqual({ stop: [id] });
+    // Someone else's job in a heartbeat is not renewed for it, and it is told to stop.
+    expect(await lacking.heartbeat([{ id, percent: 1 }])).toEqual({ stop: [id] });
+    // The worker says it stopped: the job ends cancelled.
+    await able.client.call('POST', WORKER_PATHS.fail(id), {
+      json: { code: 'JOB_CANCELLED', message: 'stopped' },
+    });
+    expect((await client.job(id)).state).toBe('cancelled');
+  });
+
   it('refuses outputs that do not decrypt or do not verify, and the job is finished by another worker', async () => {
     const { server } = await coordinator();
     const { id, client } = await submitted(server);
@@ -294,7 +323,6 @@ describe('a pool of encoding workers', () => {
     await new Promise((r) => setTimeout(r, 1700));
     expect(await server.pool.holds(dead.remote.clientId, id)).toBe(false);
     expect(await codeOf(dead.client.call('POST', WORKER_PATHS.lease(id)))).toBe('FORBIDDEN');
-    await server.engine.worker.recover();
     const next = await rawWorker(server, 'next');
     expect((await next.claim())?.id).toBe(id);
     expect(await server.pool.outputs.offset(id, 'web.mp4')).toBe(0);

@@ -81,7 +81,7 @@ export class PoolWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.beat);
-    for (const entry of this.running.values()) entry.controller.abort();
+    for (const entry of this.running.values()) entry.controller.abort('shutdown');
     await this.loop;
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -102,7 +102,7 @@ export class PoolWorker {
       });
       this.reachable = true;
       // Cancelled, or no longer ours (the hold ran out and the job went elsewhere).
-      for (const id of reply.body.stop) this.running.get(id)?.controller.abort();
+      for (const id of reply.body.stop) this.running.get(id)?.controller.abort('stop');
     } catch (err) {
       this.reachable = false;
       this.options.onTrouble?.(err);
@@ -141,8 +141,11 @@ export class PoolWorker {
       .then(
         () => this.options.onJobEnd?.(job.id),
         async (err: unknown) => {
-          // Stopped on the coordinator's word: the job is not ours to report on.
-          if (!controller.signal.aborted) await this.report(job.id, err);
+          // Stopped on the coordinator's word: it is told (a cancelled job ends cancelled;
+          // one handed on is not this worker's, and the report is refused). Stopped by a
+          // shutdown: nothing is said, and the hold runs out for another worker.
+          const reason: unknown = controller.signal.reason;
+          if (!controller.signal.aborted || reason === 'stop') await this.report(job.id, err);
           this.options.onJobEnd?.(job.id, err);
         },
       )

@@ -13,7 +13,13 @@ import { RemoteClient } from '../net/client';
 import type { JobKeysBody } from '../net/contract';
 import { pairWithServer } from '../net/pair-client';
 import { createPairingCode } from '../net/pairing';
-import { WORKER_PATHS, type ClaimReply, type WorkerCapabilities } from '../net/worker-contract';
+import {
+  WORKER_PATHS,
+  type ClaimReply,
+  type HeartbeatBody,
+  type HeartbeatReply,
+  type WorkerCapabilities,
+} from '../net/worker-contract';
 import { detectCapabilities } from '../pool/capabilities';
 import { leasedJobRunner } from '../pool/leased-job';
 import { PoolWorker, type JobSource } from '../pool/worker-loop';
@@ -22,7 +28,7 @@ import { encryptFile } from '../vault/file-ops';
 import { jobOutputVault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import { testEngine } from './engine';
-import { makeClip, testScratch } from './media';
+import { makeClip, testScratch, type ClipOptions } from './media';
 import { freshDir } from './tmp';
 
 /** What the helpers started, stopped in reverse by the test file's afterEach (`stopAll`). */
@@ -111,11 +117,11 @@ export async function poolWorker(server: RunningServer, name: string, source?: J
 }
 
 /** A job submitted to the coordinator by a client, as a paired desktop would. */
-export async function submitted(server: RunningServer) {
+export async function submitted(server: RunningServer, clipOptions?: ClipOptions) {
   const local = await testEngine();
   cleanup.push(() => local.engine.close());
   const { client } = await paired(server, 'client', `laptop-${randomBytes(3).toString('hex')}`);
-  const clip = await makeClip(local.dir, 'tape.mp4');
+  const clip = await makeClip(local.dir, 'tape.mp4', clipOptions);
   const sealed = join(local.dir, 'tape.ksv');
   await encryptFile(clip, sealed, local.vault);
   const file = await VaultFile.open(sealed, { vault: local.vault });
@@ -159,12 +165,17 @@ export async function until<T>(what: string, check: () => Promise<T | undefined>
 }
 
 /** A raw worker: announces itself, then does only what the test makes it do. */
-export async function rawWorker(server: RunningServer, name: string) {
+export async function rawWorker(server: RunningServer, name: string, caps?: WorkerCapabilities) {
   const { remote, client } = await paired(server, 'worker', name);
-  await client.call('POST', WORKER_PATHS.heartbeat, {
-    json: { capabilities: await capabilities(), running: [] },
-  });
+  const announced = caps ?? (await capabilities());
+  const heartbeat = async (running: HeartbeatBody['running'] = []) =>
+    (
+      await client.call<HeartbeatReply>('POST', WORKER_PATHS.heartbeat, {
+        json: { capabilities: announced, running },
+      })
+    ).body;
+  await heartbeat();
   const claim = async () =>
     (await client.call<ClaimReply>('POST', WORKER_PATHS.claim)).body.job ?? undefined;
-  return { remote, client, claim };
+  return { remote, client, claim, heartbeat };
 }
