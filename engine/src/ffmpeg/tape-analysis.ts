@@ -2,27 +2,36 @@
 // between the detectors, each fed only what it needs so the whole costs little more than
 // reading the tape (bench/tape.ts holds it to 1.5x a plain decode):
 //
-//   picture ─┬─ 1 s in every 10 ─ idet ─────────────────────────── print  (field order)
-//            ├─ a frame a second ─┬─ cropdetect ─────────────────── print  (overscan)
+//   picture ─┬─ 1 s in every 10 ─ idet ─────────────────────────── pipe:5  (field order)
+//            ├─ a frame a second ─┬─ cropdetect ─────────────────── pipe:6  (overscan)
 //            │                    └─ bottom rows, grey ─ pipe:4             (head switching)
-//            ├─ quarter size ─ scdet ─ blackdetect ─────────────────── print  (cuts)
-//            └─ 1 in 10 ─ half size ─ signalstats ──────────────────── print  (dropouts)
-//   sound ───┬─ silencedetect ───────────────────────────────────── print
-//            └─ 1 s blocks ─ astats ─────────────────────────────── print  (clipping)
+//            ├─ quarter size ─ scdet ─ blackdetect ─────────────────── pipe:3  (cuts)
+//            └─ 1 in 10 ─ top field, quarter width ─ signalstats ───── pipe:7  (dropouts)
+//   sound ───┬─ silencedetect ───────────────────────────────────── pipe:8
+//            └─ 1 s blocks ─ astats ─────────────────────────────── pipe:9  (clipping)
 //
 // The sampling rates are the speed budget: idet needs only enough frames to be sure, a
-// dropout-heavy stretch shows in one frame in ten (at half size, where a dropout still
-// stands out from the lines around it), and scdet and blackdetect judge whole pictures,
-// which a sixteenth of the pixels shows as well as all of them.
+// dropout-heavy stretch shows in one frame in ten, and scdet and blackdetect judge whole
+// pictures, which a sixteenth of the pixels shows as well as all of them. signalstats
+// looks at one field (taken without a copy), a quarter as wide: a dropout is a streak
+// along a line, so narrowing keeps it, and within one field a moving edge is not combed
+// into outliers of its own. Its hue and saturation, which it works out for every colour
+// pixel whatever is asked, are what made it dear at half size.
 //
-// Every printer writes to pipe:3 unbuffered (tape-signals.ts reads it); nothing is written
+// Each printer writes to a pipe of its own (tape-signals.ts reads them); nothing is written
 // to disk and no name or title is on the command line. FFmpeg goes on past a stretch it
 // cannot decode, and the gap in the frames' times says where it was.
 
 import { runFfmpeg, type Progress, type RunOptions } from './runner';
 import { BandMeter, STRIP_ROWS } from './tape-band';
 import { SCENE_THRESHOLD, proposeCuts, type Cut, type Interval } from './tape-cuts';
-import { SignalCollector, type CropBox, type FieldCounts, type TapeSignals } from './tape-signals';
+import {
+  SignalCollector,
+  emptySignals,
+  type CropBox,
+  type FieldCounts,
+  type TapeSignals,
+} from './tape-signals';
 
 export type FieldOrder = 'tff' | 'bff' | 'progressive' | 'unknown';
 
@@ -68,8 +77,15 @@ export interface TapeInput {
   env?: Readonly<Record<string, string>>;
 }
 
-const PRINT = 'metadata=mode=print:direct=1:file=pipe\\\\:3';
-const APRINT = `a${PRINT}`;
+/**
+ * The printers, each on a pipe of its own (fd 3, 5, 6, …; fd 4 is the band strip) and
+ * buffered: `direct=1` on one shared pipe cost a write() per printed line, some 150,000 a
+ * ten-minute tape, and as many wake-ups of the reader.
+ */
+const PIPES = { cuts: 3, strip: 4, fields: 5, crop: 6, dropouts: 7, silence: 8, sound: 9 };
+const print = (pipe: number, key?: string) =>
+  `metadata=mode=print${key ? `:key=${key}` : ''}:file=pipe\\\\:${pipe}`;
+const aprint = (pipe: number) => `a${print(pipe)}`;
 const BLACK_MIN_SECONDS = 0.4;
 const SILENCE_MIN_SECONDS = 0.4;
 const SILENCE_NOISE = '-45dB';
@@ -88,21 +104,22 @@ const BLANK_MIN_SECONDS = 10;
 export function analysisGraph(media: TapeMedia): string {
   const video = [
     `[0:v:0]split=4[i][c][m][d]`,
-    `[i]select='lt(mod(n\\,250)\\,25)',idet,${PRINT},nullsink`,
+    `[i]select='lt(mod(n\\,250)\\,25)',idet,${print(PIPES.fields)},nullsink`,
     `[c]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',split[c1][c2]`,
-    `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${PRINT},nullsink`,
+    `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${print(PIPES.crop)},nullsink`,
     `[c2]crop=iw:${STRIP_ROWS}:0:ih-${STRIP_ROWS},format=gray[strip]`,
     `[m]scale=trunc(iw/8)*2:trunc(ih/8)*2:flags=fast_bilinear,scdet=threshold=${SCENE_THRESHOLD},` +
-      `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,${PRINT},nullsink`,
-    `[d]select='not(mod(n\\,10))',scale=trunc(iw/4)*2:trunc(ih/4)*2:flags=fast_bilinear,` +
-      `signalstats=stat=tout,${PRINT},nullsink`,
+      `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,${print(PIPES.cuts)},nullsink`,
+    `[d]select='not(mod(n\\,10))',field=top,scale=trunc(iw/8)*2:ih:flags=fast_bilinear,` +
+      `signalstats=stat=tout,${print(PIPES.dropouts, 'lavfi.signalstats.TOUT')},nullsink`,
   ];
   const audio = media.hasAudio
     ? [
         `[0:a:0]asplit[a1][a2]`,
-        `[a1]silencedetect=n=${SILENCE_NOISE}:d=${SILENCE_MIN_SECONDS},${APRINT},anullsink`,
+        `[a1]silencedetect=n=${SILENCE_NOISE}:d=${SILENCE_MIN_SECONDS},${aprint(PIPES.silence)},` +
+          `anullsink`,
         `[a2]asetnsamples=n=48000,astats=metadata=1:reset=1:measure_perchannel=none:` +
-          `measure_overall=Peak_level+Peak_count,${APRINT},anullsink`,
+          `measure_overall=Peak_level+Peak_count,${aprint(PIPES.sound)},anullsink`,
       ]
     : [];
   return [...video, ...audio].join(';');
@@ -120,6 +137,11 @@ export function analysisArgs(input: TapeInput, media: TapeMedia): string[] {
     input.format,
     '-i',
     input.url,
+    // Every filter on one thread: their work per frame is small, and handing it out in
+    // slices to a second thread cost more in wake-ups than it saved (about a fifth of the
+    // analysis's CPU time on the bench's tape). The decoder keeps its own threads.
+    '-filter_complex_threads',
+    '1',
     '-filter_complex',
     analysisGraph(media),
     '-map',
@@ -128,7 +150,7 @@ export function analysisArgs(input: TapeInput, media: TapeMedia): string[] {
     'passthrough',
     '-f',
     'rawvideo',
-    'pipe:4',
+    `pipe:${PIPES.strip}`,
   ];
 }
 
@@ -139,15 +161,26 @@ export async function analyseTape(
     onProgress?: (p: Progress) => void;
   },
 ): Promise<TapeAnalysis> {
-  const collector = new SignalCollector();
+  const signals = emptySignals();
   const band = new BandMeter(media.width);
+  // fd 3 + i reads pipe i; the strip goes to the band meter, every other pipe to a collector.
+  const fds = Object.values(PIPES).sort((a, b) => a - b);
+  const collectors = new Map(
+    fds.filter((fd) => fd !== PIPES.strip).map((fd) => [fd, new SignalCollector(signals)]),
+  );
   await runFfmpeg(analysisArgs(input, media), {
     ...run,
     env: input.env,
     durationSeconds: media.durationSeconds,
-    pipes: [(chunk) => collector.push(chunk), (chunk) => band.push(chunk)],
+    pipes: fds.map((fd) => {
+      const collector = collectors.get(fd);
+      return collector
+        ? (chunk: Buffer) => collector.push(chunk)
+        : (chunk: Buffer) => band.push(chunk);
+    }),
   });
-  return judge(collector.end(media.durationSeconds), band.bandRows(), media);
+  for (const collector of collectors.values()) collector.end(media.durationSeconds);
+  return judge(signals, band.bandRows(), media);
 }
 
 /** Turns what was measured into the analysis (pure; exported for tests). */

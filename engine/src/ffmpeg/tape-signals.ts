@@ -1,13 +1,14 @@
 // Reads what the tape analysis's FFmpeg prints (tape-analysis.ts): the metadata filter's
-// blocks, one per frame and printer, on a pipe:
+// blocks, one per frame, each printer on a pipe of its own:
 //
 //   frame:12   pts:1080    pts_time:0.48
 //   lavfi.scd.score=0.31
 //   lavfi.black_start=8.01
 //
-// Each printer writes a block in one go (the filter graph runs one filter at a time), so
-// blocks never interleave; which printer wrote one is told by its keys. The collector
-// keeps running sums, not the blocks: a three-hour tape prints hundreds of thousands.
+// A printer writes through a buffer of its own (a write per few hundred blocks, not one
+// per line), so it needs a pipe of its own: one collector reads each pipe, and they all
+// add to one TapeSignals. Which printer wrote a block is told by its keys. The collectors
+// keep running sums, not the blocks: a three-hour tape prints hundreds of thousands.
 
 import type { Interval, SceneChange } from './tape-cuts';
 
@@ -35,8 +36,8 @@ export interface TapeSignals {
   silence: Interval[];
   /** Times of the video frames seen (every frame), for stretches that did not decode. */
   frameTimes: number[];
-  /** Sampled frames: time, share of temporal outlier pixels (dropouts), mean brightness. */
-  pictures: { at: number; tout: number; yavg: number }[];
+  /** Sampled frames: time and share of temporal outlier pixels (dropouts). */
+  pictures: { at: number; tout: number }[];
   /** One entry per second of sound: its peak (dBFS) and how many samples reached it. */
   sound: { at: number; peak: number; peakCount: number }[];
   /** Where the first frame of each kind was: times are made relative to it. */
@@ -46,8 +47,8 @@ export interface TapeSignals {
 
 const HEADER = /^frame:\s*\d+\s+pts:\s*\S+\s+pts_time:\s*(\S+)/;
 
-export class SignalCollector {
-  readonly signals: TapeSignals = {
+export function emptySignals(): TapeSignals {
+  return {
     fields: { tff: 0, bff: 0, progressive: 0, undetermined: 0 },
     crops: [],
     scenes: [],
@@ -57,6 +58,12 @@ export class SignalCollector {
     pictures: [],
     sound: [],
   };
+}
+
+export class SignalCollector {
+  /** `signals` may be shared with the collectors of the other pipes. */
+  constructor(readonly signals: TapeSignals = emptySignals()) {}
+
   private pending = '';
   private time = Number.NaN;
   private block = new Map<string, string>();
@@ -65,12 +72,14 @@ export class SignalCollector {
 
   /** Feeds a chunk of the printed text (any split). */
   push(chunk: Buffer | string): void {
-    this.pending += typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+    const text = this.pending + (typeof chunk === 'string' ? chunk : chunk.toString('latin1'));
+    let from = 0;
     let newline: number;
-    while ((newline = this.pending.indexOf('\n')) >= 0) {
-      this.line(this.pending.slice(0, newline).trim());
-      this.pending = this.pending.slice(newline + 1);
+    while ((newline = text.indexOf('\n', from)) >= 0) {
+      this.line(text.slice(from, newline).trim());
+      from = newline + 1;
     }
+    this.pending = text.slice(from);
   }
 
   /** Ends the input: closes the last block, and any black or silence still open at the end. */
@@ -132,8 +141,8 @@ export class SignalCollector {
         s.black.push({ start: this.blackStart, end: num('black_end') });
         this.blackStart = undefined;
       }
-    } else if (b.has('signalstats.YAVG')) {
-      s.pictures.push({ at: t, tout: num('signalstats.TOUT'), yavg: num('signalstats.YAVG') });
+    } else if (b.has('signalstats.TOUT')) {
+      s.pictures.push({ at: t, tout: num('signalstats.TOUT') });
     } else if (b.has('astats.Overall.Peak_level')) {
       s.firstAudio ??= t;
       s.sound.push({
