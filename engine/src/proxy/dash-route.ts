@@ -1,4 +1,5 @@
-// DASH served as HLS on a route with `dash.toHls` (see dash-to-hls.ts for the conversion).
+// DASH served as HLS on a route with `dash.toHls`. The MPD is read in a worker thread
+// (dash-thread.ts, which writes the media playlists); dash-to-hls.ts writes the master.
 //
 // A player asks the route for the MPD's own path and gets the HLS master playlist. The
 // media playlists have no upstream file of their own; they are served under
@@ -10,10 +11,11 @@
 // goes through the HLS rewriter with the route's proxyUrlFor, as an upstream playlist's would.
 
 import type { Readable } from 'node:stream';
-import { addSidxSegmentsToPlaylist, type MpdPlaylist } from 'mpd-parser';
+import type { MpdSidx } from 'mpd-parser';
 import { KeepsakeError } from '../core/errors';
 import { parseSidx } from './dash-sidx';
-import { masterPlaylist, mediaPlaylist, playlistFor, readMpd } from './dash-to-hls';
+import { readMpdInThread, unsupported } from './dash-thread';
+import { masterPlaylist } from './dash-to-hls';
 import { describeUrl, rewritePlaylistYielding } from './playlist-rewrite';
 import { proxyUrlFor, withinRoute } from './proxy-url';
 import type { Route } from './routes-config';
@@ -21,6 +23,8 @@ import type { UpstreamFetch, UpstreamResponse } from './upstream-types';
 
 const DASH_PREFIX = '/.ks-dash/';
 const HLS_TYPE = 'application/vnd.apple.mpegurl';
+/** Segments one MPD may expand to, across all its representations. */
+const MAX_SEGMENTS = 500_000;
 
 /** A media playlist request (`/.ks-dash/v0/x.mpd`): its key and the MPD's target. */
 export function dashTarget(target: string): { key: string; rest: string } | undefined {
@@ -70,23 +74,27 @@ export async function dashAnswer(options: {
     discard(res.body);
     return { status: 200, headers: out, body: undefined };
   }
-  const mpd = readMpd(await readManifest(route, res), res.url);
-  let text: string;
-  if (key === undefined) {
+  const text = await readManifest(route, res);
+  const read = (sidx?: MpdSidx) =>
+    readMpdInThread({ text, manifestUri: res.url.href, key, sidx, maxSegments: MAX_SEGMENTS });
+  let body: string;
+  let result = await read();
+  if ('index' in result) result = await read(await fetchIndex(result.index, options));
+  if ('missing' in result) {
+    throw new KeepsakeError('NOT_FOUND', 'no such DASH playlist on this route');
+  }
+  if ('master' in result) {
     // Every URI the media playlists will name is checked now, so that an MPD pointing
     // anywhere the route does not serve is refused at once, not mid-playback.
-    for (const p of [...mpd.video, ...mpd.audio.map((a) => a.playlist)]) {
-      await rewriteMedia(p.segments.length ? mediaPlaylist(p) : indexStub(p), res.url, route);
-    }
-    text = masterPlaylist(mpd, (k) => mediaPlaylistUrl(res.url, route, k));
+    await rewriteMedia(result.master.check, res.url, route);
+    body = masterPlaylist(result.master, (k) => mediaPlaylistUrl(res.url, route, k));
+  } else if ('media' in result) {
+    body = await rewriteMedia(result.media, res.url, route);
   } else {
-    const playlist = playlistFor(mpd, key);
-    if (!playlist) throw new KeepsakeError('NOT_FOUND', 'no such DASH playlist on this route');
-    if (playlist.sidx && !playlist.segments.length) await addSidx(playlist, options);
-    text = await rewriteMedia(mediaPlaylist(playlist), res.url, route);
+    throw new KeepsakeError('INTERNAL', 'the MPD reader answered nothing usable');
   }
-  out['content-length'] = String(Buffer.byteLength(text));
-  return { status: 200, headers: out, body: options.method === 'HEAD' ? undefined : text };
+  out['content-length'] = String(Buffer.byteLength(body));
+  return { status: 200, headers: out, body: options.method === 'HEAD' ? undefined : body };
 }
 
 /** Points every URI of a media playlist back through the route, as for upstream HLS. */
@@ -99,15 +107,6 @@ function rewriteMedia(text: string, mpdUrl: URL, route: Route): Promise<string> 
   });
 }
 
-/** A SegmentBase representation before its index is read: the URIs it will name. */
-function indexStub(p: MpdPlaylist): string {
-  const uris = [p.sidx?.resolvedUri, p.sidx?.map?.resolvedUri].filter((u): u is string => !!u);
-  return mediaPlaylist({
-    attributes: {},
-    segments: uris.map((resolvedUri) => ({ resolvedUri, duration: 0 })),
-  });
-}
-
 /** The proxy URL of a media playlist: the MPD's proxy URL with `/.ks-dash/<key>` before its path. */
 function mediaPlaylistUrl(mpdUrl: URL, route: Route, key: string): string {
   const full = proxyUrlFor(mpdUrl, route);
@@ -115,21 +114,18 @@ function mediaPlaylistUrl(mpdUrl: URL, route: Route, key: string): string {
   return `${base}${DASH_PREFIX}${key}${full.slice(base.length)}`;
 }
 
-/** Fetches a SegmentBase's index range and lists its subsegments as the playlist's segments. */
-async function addSidx(
-  playlist: MpdPlaylist,
+/** Fetches a SegmentBase's index range (its sidx box) through the route, and parses it. */
+async function fetchIndex(
+  index: { uri: string; offset: number; length: number },
   options: { route: Route; fetch: UpstreamFetch; signal: AbortSignal },
-): Promise<void> {
+): Promise<MpdSidx> {
   const { route } = options;
-  const sidx = playlist.sidx!;
-  const url = new URL(sidx.resolvedUri);
+  const url = new URL(index.uri);
   proxyUrlFor(url, route); // refuses what the route would not serve, before any fetch
-  const offset = Number(sidx.byterange.offset);
-  const length = Number(sidx.byterange.length);
+  const { offset, length } = index;
   const end = offset + length;
   if (!Number.isSafeInteger(end) || length <= 0 || end > route.dash.maxManifestBytes) {
-    throw new KeepsakeError(
-      'DASH_UNSUPPORTED',
+    throw unsupported(
       `the segment index of ${describeUrl(url)} is not within its first ${route.dash.maxManifestBytes} bytes`,
     );
   }
@@ -157,16 +153,7 @@ async function addSidx(
       `the segment index of ${describeUrl(url)} is cut short`,
     );
   }
-  const parsed = parseSidx(bytes.subarray(from, from + length));
-  if (parsed.references.some((r) => r.referenceType !== 0)) {
-    throw new KeepsakeError(
-      'DASH_UNSUPPORTED',
-      `the DASH manifest cannot be served as HLS: the segment index of ${describeUrl(url)} points at further indexes`,
-    );
-  }
-  // Without an Initialization range, the init segment is what precedes the index.
-  sidx.map ??= { resolvedUri: sidx.resolvedUri, byterange: { offset: 0, length: offset } };
-  addSidxSegmentsToPlaylist(playlist, parsed, sidx.resolvedUri);
+  return parseSidx(bytes.subarray(from, from + length));
 }
 
 /** The MPD as text, refused as soon as more than the route's cap has come. */
@@ -175,7 +162,7 @@ async function readManifest(route: Route, res: UpstreamResponse): Promise<string
   const encoding = res.headers['content-encoding']?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     discard(res.body);
-    throw new KeepsakeError('DASH_UNSUPPORTED', `a ${encoding}-encoded MPD`);
+    throw unsupported(`it is ${encoding}-encoded`);
   }
   const tooLarge = () =>
     new KeepsakeError(
@@ -191,7 +178,7 @@ async function readManifest(route: Route, res: UpstreamResponse): Promise<string
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new KeepsakeError('DASH_UNSUPPORTED', `${describeUrl(res.url)} is not UTF-8 text`);
+    throw unsupported('it is not UTF-8 text');
   }
 }
 

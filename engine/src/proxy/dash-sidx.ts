@@ -60,5 +60,5 @@ function safe(value: bigint): number {
 }
 
 function bad(reason: string): KeepsakeError {
-  return new KeepsakeError('DASH_UNSUPPORTED', `${reason}`);
+  return new KeepsakeError('DASH_UNSUPPORTED', `the DASH segment index cannot be read: ${reason}`);
 }
