@@ -10,21 +10,14 @@ import { databasePath } from '../jobs/db';
 import { deliverOutputs } from '../jobs/deliver';
 import { openJobEngine, jobOutputRoot } from '../jobs/job-engine';
 import { runRemote } from '../remote/remote-runner';
-import type { JobSnapshot, JobState } from '../jobs/queue';
+import type { JobState } from '../jobs/queue';
 import { jobInputFor } from '../jobs/job-input';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { submitJob } from '../jobs/worker';
-import { listRemotes } from '../remote/remotes';
-import { globals, openVault, output, type GlobalOptions } from './context';
+import { globals, output, type GlobalOptions } from './context';
 import { JobProgressBar, progressLine } from './job-progress';
-import {
-  STALL_GIVE_UP_MS,
-  describeOutcome,
-  failedStatus,
-  follow,
-  reportStalls,
-  summary,
-} from './job-reporting';
+import { describeOutcome, failedStatus, follow, reportStalls, summary } from './job-reporting';
+import { requirePairedServer, runJobsHere, unlocking } from './run-here';
 
 const STATES: readonly JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
@@ -49,17 +42,6 @@ function positiveInt(flag: string, max: number) {
     }
     return n;
   };
-}
-
-/**
- * The vault's unlocking, started beside FFmpeg's discovery. The engine awaits it only
- * later, so a refusal (no password) is marked handled here, or Node would end the
- * process with a stack trace before the engine got to report it.
- */
-function unlocking(g: GlobalOptions): ReturnType<typeof openVault> {
-  const vault = openVault(g);
-  vault.catch(() => undefined);
-  return vault;
 }
 
 export function registerJobCommands(program: Command): void {
@@ -100,12 +82,7 @@ export function registerJobCommands(program: Command): void {
       ) => {
         const g = globals(cmd);
         const dataDir = resolveDataDir(g.dataDir);
-        if (opts.remote && !(await listRemotes(dataDir)).some((r) => r.name === opts.remote)) {
-          throw new KeepsakeError(
-            'USAGE',
-            `no paired server named "${opts.remote}" (pair with \`keepsake remote add\`)`,
-          );
-        }
+        if (opts.remote) await requirePairedServer(dataDir, opts.remote);
         const spec = {
           preset: opts.preset,
           params: opts.param,
@@ -124,58 +101,22 @@ export function registerJobCommands(program: Command): void {
           }
           return;
         }
-        const engine = await openJobEngine({ dataDir, keys: { vault: unlocking(g) }, runRemote });
-        const stall = reportStalls(engine.worker, g);
-        let interrupted = false;
-        let queued: JobSnapshot | undefined;
-        // Ctrl-C on a job you are watching run cancels it cleanly: nothing is left behind.
-        const onSignal = () => {
-          interrupted = true;
-          if (queued) void engine.worker.cancel(queued.id).catch(() => undefined);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          queued = await submitJob(engine.queue, spec);
-          if (!g.json && !g.quiet) process.stderr.write(`Job ${queued.id} (${queued.preset})\n`);
-          await engine.worker.start();
-          const bar = new JobProgressBar({ json: !!g.json, quiet: !!g.quiet });
-          const id = queued.id;
-          const finished = await follow(id, () => engine.queue.get(id), bar, {
-            // A full or damaged database, or Ctrl-C while the cancel cannot be recorded:
-            // stop waiting and say why, rather than hang.
-            check: () => {
-              const { error, forMs } = stall();
-              if (!error) return;
-              const givesUp = error.code !== 'DATABASE_BUSY' && forMs >= STALL_GIVE_UP_MS;
-              if (!givesUp && !interrupted) return;
-              bar.done();
-              throw new KeepsakeError(
-                error.code,
-                `${error.message}; job ${id} is left to the next \`keepsake job work\` or desktop start, which will retry it`,
-              );
-            },
-            wake: (notify) => {
-              engine.worker.on('finished', notify);
-              return () => engine.worker.off('finished', notify);
-            },
-          });
+        await runJobsHere(g, async (here) => {
+          const queued = await submitJob(here.engine.queue, spec);
+          here.track(queued);
+          const finished = await here.follow(queued.id);
           const written =
             finished.state === 'succeeded' && opts.out
-              ? await deliverOutputs(finished, engine.vault!, resolve(opts.out), !!opts.force)
+              ? await deliverOutputs(finished, here.engine.vault!, resolve(opts.out), !!opts.force)
               : [];
           const extra = written.length ? `\nDecrypted into ${resolve(opts.out!)}` : '';
           output(g, describeOutcome(finished) + extra, {
             job: summary(finished),
             decrypted: written,
           });
-          if (interrupted && finished.state !== 'cancelled') process.exitCode = 130;
+          if (here.interrupted && finished.state !== 'cancelled') process.exitCode = 130;
           failedStatus(finished);
-        } finally {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          await engine.close();
-        }
+        });
       },
     );
 

@@ -18,6 +18,7 @@ import { registerLibraryCommands } from './library-commands';
 import { registerServerCommands } from './server-commands';
 import { registerRemoteCommands } from './remote-commands';
 import { registerWorkerCommands } from './worker-commands';
+import { registerTapeCommands } from './tape-commands';
 import { ENGINE_VERSION } from '../core/version';
 
 export function buildProgram(): Command {
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerPresetCommands(program);
   registerJobCommands(program);
   registerLibraryCommands(program);
+  registerTapeCommands(program);
   registerServerCommands(program);
   registerRemoteCommands(program);
   registerWorkerCommands(program);
