@@ -120,6 +120,12 @@ beforeAll(async () => {
       `    upstream: ${origin.origin}`,
       '    dash: { toHls: true }',
       '    allow: { privateCidrs: ["127.0.0.0/8"], origins: ["http://10.1.2.3"] }',
+      '  - name: dash-based',
+      '    hosts: [based.test]',
+      `    upstream: ${origin.origin}`,
+      '    dash: { toHls: true }',
+      '    hls: { baseUrl: "https://tv.example" }',
+      '    allow: { privateCidrs: ["127.0.0.0/8"] }',
       '  - name: plain',
       '    hosts: [plain.test]',
       `    upstream: ${origin.origin}`,
@@ -305,6 +311,14 @@ describe('a route with dash.toHls', () => {
       clearInterval(ticker);
     }
     expect(longest).toBeLessThan(500);
+  });
+
+  it('writes absolute URIs on the baseUrl of a route that has one', async () => {
+    const master = (await get('/list/manifest.mpd?t=1', { host: 'based.test' })).text;
+    expect(master).toContain('\nhttps://tv.example/.ks-dash/v0/list/manifest.mpd?t=1\n');
+    const media = (await get('/.ks-dash/v0/list/manifest.mpd?t=1', { host: 'based.test' })).text;
+    expect(media).toContain('#EXT-X-MAP:URI="https://tv.example/list/manifest-stream0.mp4"');
+    expect(media).toContain('\nhttps://tv.example/list/manifest-stream0.mp4\n');
   });
 
   it('passes an MPD through untouched on a route without dash.toHls', async () => {
