@@ -6,10 +6,15 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../core/errors';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { databasePath } from '../jobs/db';
+import { parseServeConfig } from '../http/serve-config';
+import { createPairingCode } from '../net/pairing';
+import { startServe } from '../serve/serve';
+import { testScratch } from '../testing/media';
 import { cliVault, runCli, startCli } from '../testing/cli';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
 import { DEFAULT_SCENES, makeTape, plantedBoundaries } from '../testing/tape-media';
@@ -87,6 +92,36 @@ describe('keepsake tape analyse', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'USAGE' });
     expect(r.stderr).toContain('no paired server named "attic"');
   });
+});
+
+describe('keepsake tape analyse --remote', () => {
+  it('refuses a paired server: a tape is analysed on this computer for now', async () => {
+    const serverDir = await mkdtemp(join(tmpdir(), 'keepsake-tape-server-'));
+    const server = await startServe({
+      config: parseServeConfig({ port: 0 }),
+      dataDir: serverDir,
+      kek: randomBytes(32),
+      scratch: await testScratch(),
+      logError: () => undefined,
+    });
+    try {
+      const { env } = await cliVault();
+      const { code } = createPairingCode(server.db);
+      const add = await runCli(['remote', 'add', server.url, '--code', code, '--name', 'attic'], {
+        env,
+      });
+      expect(add.code, add.stderr).toBe(0);
+      const r = await runCli(['tape', 'analyse', tape, '--remote', 'attic', '--json'], { env });
+      expect(r.code).toBe(ERROR_CODES.FEATURE_UNAVAILABLE.exit);
+      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'FEATURE_UNAVAILABLE' });
+      expect(r.stderr).toContain('analysed on this computer');
+      const jobs = await runCli(['job', 'list', '--json'], { env });
+      expect(JSON.parse(jobs.stdout)).toMatchObject({ jobs: [] });
+    } finally {
+      await server.close();
+      await rm(serverDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('keepsake tape clips', () => {
