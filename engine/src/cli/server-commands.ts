@@ -165,7 +165,8 @@ export function registerServerCommands(program: Command): void {
       if (!opts.config && !opts.routes) {
         throw new KeepsakeError('USAGE', 'give the file to check: -c FILE or --routes FILE');
       }
-      const { readServeConfig, readRoutesFile, isRoutesFile } = await runtime();
+      const { readServeConfig, readRoutesFile, isRoutesFile, redisSettings, pingRedis } =
+        await runtime();
       const lines: string[] = [];
       const data: Record<string, unknown> = {};
       const routesFiles = [opts.routes];
@@ -173,7 +174,24 @@ export function registerServerCommands(program: Command): void {
       else if (opts.config) {
         const config = await readServeConfig(opts.config);
         lines.push(`${opts.config}: valid (listens on ${config.host}:${config.port})`);
-        data.config = config;
+        // The queue's Redis must answer: a server that names one does not start without it.
+        const redis = await redisSettings(config);
+        if (redis) {
+          const { describeRedis } = await runtime();
+          const ping = await pingRedis(redis);
+          if (!ping.ok) {
+            throw new KeepsakeError(
+              'QUEUE_UNAVAILABLE',
+              `${opts.config}: the queue's Redis at ${describeRedis(redis)} does not answer (${ping.problem})`,
+            );
+          }
+          lines.push(`queue: Redis at ${describeRedis(redis)} answers (${ping.ms} ms)`);
+          data.queue = { backend: 'redis', redis: describeRedis(redis), ms: ping.ms };
+        }
+        data.config = {
+          ...config,
+          ...(config.queue?.password ? { queue: { ...config.queue, password: '(hidden)' } } : {}),
+        };
       }
       for (const file of routesFiles) {
         if (!file) continue;

@@ -11,6 +11,7 @@ import { openScratch } from '../ffmpeg/scratch';
 import { ENGINE_VERSION } from '../core/version';
 import { ENGINE_ROOT } from '../core/engine-root';
 import { globals, output } from './context';
+import { queueReport } from './doctor-queue';
 import { hardwareLines } from './hardware-report';
 import { tuneGarbageCollector } from './gc-tuning';
 
@@ -21,9 +22,10 @@ export function registerSystemCommands(program: Command): void {
   program
     .command('doctor')
     .description(
-      'report the engine version, data directory, the FFmpeg it will use and the graphics-chip encoders that work',
+      'report the engine version, data directory, the FFmpeg it will use, the graphics-chip encoders that work and (-c) a server’s job queue',
     )
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('-c, --config <file>', 'a server configuration: report its job queue and Redis')
+    .action(async (opts: { config?: string }, cmd: Command) => {
       const g = globals(cmd);
       const dataDir = resolveDataDir(g.dataDir);
       const config = await readConfig(dataDir);
@@ -37,6 +39,7 @@ export function registerSystemCommands(program: Command): void {
         (err: unknown) => ({ ok: false, root: null, ramFs: null, problem: String(err) }),
       );
       const hardware = await detectEncoders(ffmpeg.ffmpegPath);
+      const queue = await queueReport(opts.config);
       const scratchLine = scratch.ok
         ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk'}; FFmpeg's working folder, it never holds media)`
         : `scratch: UNUSABLE: ${scratch.problem}`;
@@ -61,9 +64,10 @@ export function registerSystemCommands(program: Command): void {
           `ffprobe from ${ffmpeg.ffprobeSource}: ${ffmpeg.ffprobePath}`,
           scratchLine,
           ...hardwareLines(hardware),
+          queue.line,
           ...warnings,
         ].join('\n'),
-        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch, hardware },
+        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch, hardware, queue: queue.data },
       );
     });
 

@@ -5,6 +5,8 @@ import { statfs } from 'node:fs/promises';
 import type Database from 'better-sqlite3';
 import type { FfmpegLocation } from '../ffmpeg/locate';
 import type { Scratch } from '../ffmpeg/scratch';
+import { BullmqJobQueue } from '../jobs/bullmq-queue';
+import type { JobQueue } from '../jobs/queue';
 import type { Health } from '../net/contract';
 
 export interface HealthInputs {
@@ -13,6 +15,8 @@ export interface HealthInputs {
   ffmpeg: FfmpegLocation | undefined;
   scratch: Scratch | undefined;
   keyringReady: () => boolean;
+  /** The job queue's backend, and for Redis whether it answers (queueHealth). */
+  queue?: () => Promise<NonNullable<Health['queue']>>;
   /** Below this much free space the disk is a warning (default 2 GiB). */
   lowDiskBytes?: number;
 }
@@ -60,10 +64,26 @@ export async function checkHealth(inputs: HealthInputs): Promise<Health> {
   if (!inputs.keyringReady()) {
     reasons.push({ reason: 'keyring', severity: 'error', message: 'credentials cannot be read' });
   }
+  const queue = await inputs.queue?.();
+  if (queue?.backend === 'redis' && !queue.reachable) {
+    reasons.push({
+      reason: 'queue',
+      severity: 'error',
+      message: `the job queue's Redis at ${queue.redis} does not answer; jobs wait until it does`,
+    });
+  }
   const status = reasons.some((r) => r.severity === 'error')
     ? 'failing'
     : reasons.some((r) => r.severity === 'warn')
       ? 'degraded'
       : 'ok';
-  return { status, reasons };
+  return { status, reasons, ...(queue ? { queue } : {}) };
+}
+
+/** What /healthz says of the job queue: SQLite's, or BullMQ's with Redis answering or not. */
+export function queueHealth(queue: JobQueue): () => Promise<NonNullable<Health['queue']>> {
+  return async () =>
+    queue instanceof BullmqJobQueue
+      ? { backend: 'redis', redis: queue.redisUrl, reachable: await queue.redisReachable() }
+      : { backend: 'sqlite' };
 }

@@ -2,6 +2,7 @@
 // as in tests, do not mix their counts).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BULL_STATES, BullmqJobQueue } from '../jobs/bullmq-queue';
 import type { JobQueue, JobState } from '../jobs/queue';
 import type { Health } from '../net/contract';
 import { createProxyMetrics, type ProxyMetrics } from '../proxy/proxy-metrics';
@@ -73,6 +74,28 @@ export function createMetrics(queue: JobQueue, health: () => Promise<Health>): S
         this.set({ reason: r.reason, severity: r.severity }, 1);
     },
   });
+  if (queue instanceof BullmqJobQueue) {
+    // The pool's queue as BullMQ sees it (SQLite's counts above are the records').
+    new Gauge({
+      name: 'keepsake_queue_depth',
+      help: 'Jobs in the BullMQ queue by its state (Redis)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+      async collect() {
+        const counts = await queue.bullCounts().catch(() => undefined);
+        this.reset();
+        if (counts) for (const state of BULL_STATES) this.set({ state }, counts[state]);
+      },
+    });
+    new Gauge({
+      name: 'keepsake_queue_redis_up',
+      help: '1 when the job queue’s Redis answers',
+      registers: [registry],
+      async collect() {
+        this.set((await queue.redisReachable()) ? 1 : 0);
+      },
+    });
+  }
   const proxy = createProxyMetrics(registry);
   return { registry, requests, latency, jobDuration, bytesEncrypted, bytesUploaded, proxy };
 }

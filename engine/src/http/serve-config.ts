@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { KeepsakeError } from '../core/errors';
+import { parseRedisUrl, type RedisSettings } from '../jobs/redis-connection';
 import { Allowlist, type AllowlistEntry } from '../proxy/allowlist';
 import { parseUpstreamProxy } from '../proxy/upstream-proxy';
 
@@ -53,6 +54,31 @@ export const ServeConfigSchema = Type.Object(
     concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     scratch: Type.Optional(Type.String({ minLength: 1 })),
     allowDiskScratch: Type.Boolean({ default: false }),
+    /**
+     * The job queue on Redis or Valkey (BullMQ), for a pool of workers; without it the
+     * queue is SQLite's, in engine.db. The password comes from `password`,
+     * `passwordFile` or KEEPSAKE_REDIS_PASSWORD, never from the URL.
+     */
+    queue: Type.Optional(
+      Type.Object(
+        {
+          redis: Type.String({ minLength: 1, description: 'redis://host:6379 or rediss://…' }),
+          password: Type.Optional(Type.String({ minLength: 1 })),
+          passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+          /** At most `max` jobs started per `durationSeconds`, across the pool. */
+          rateLimit: Type.Optional(
+            Type.Object(
+              {
+                max: Type.Integer({ minimum: 1 }),
+                durationSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** What /proxy/stream may fetch (docs/stream-proxy.md); nothing by default. */
     proxyAllow: Type.Array(Type.Record(Type.String(), Type.Unknown()), { default: [] }),
     /** `socks5://user:pass@host:port` or `http://host:port`: /proxy/stream goes through it. */
@@ -80,6 +106,17 @@ export function parseServeConfig(raw: unknown, file = 'configuration'): ServeCon
         : `${where} ${e.message}`;
     });
     throw new KeepsakeError('USAGE', `${file}: ${[...new Set(lines)].join('; ')}`);
+  }
+  const queue = (value as ServeConfig).queue;
+  if (queue) {
+    try {
+      parseRedisUrl(queue.redis);
+    } catch (err) {
+      throw new KeepsakeError('USAGE', `${file}: ${(err as Error).message}`);
+    }
+    if (queue.password && queue.passwordFile) {
+      throw new KeepsakeError('USAGE', `${file}: queue: give password or passwordFile, not both`);
+    }
   }
   try {
     new Allowlist((value as ServeConfig).proxyAllow as unknown as AllowlistEntry[]);
@@ -116,4 +153,31 @@ export async function readServeConfig(path: string | undefined): Promise<ServeCo
     throw new KeepsakeError('USAGE', `${path}: is not valid JSON (${(err as Error).message})`);
   }
   return parseServeConfig(raw, path);
+}
+
+/**
+ * Where the queue's Redis is and its password: `queue.password`, else `queue.passwordFile`
+ * (first line), else KEEPSAKE_REDIS_PASSWORD, which is then removed from the environment
+ * so FFmpeg and other children never inherit it. Undefined without a `queue` setting.
+ */
+export async function redisSettings(
+  config: ServeConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RedisSettings | undefined> {
+  const fromEnv = env.KEEPSAKE_REDIS_PASSWORD || undefined;
+  delete env.KEEPSAKE_REDIS_PASSWORD;
+  const queue = config.queue;
+  if (!queue) return undefined;
+  let password = queue.password ?? fromEnv;
+  if (queue.passwordFile) {
+    try {
+      password = (await readFile(queue.passwordFile, 'utf8')).split(/\r?\n/)[0] || undefined;
+    } catch (err) {
+      throw new KeepsakeError('NOT_FOUND', 'cannot read the queue password file', {
+        file: queue.passwordFile,
+        cause: err,
+      });
+    }
+  }
+  return { url: queue.redis, password };
 }

@@ -133,11 +133,16 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     // The same through the consumer API, as `keepsake worker` uses it.
     const { id: second } = await a.submit(spec());
     const runs: string[] = [];
+    const held: boolean[] = [];
     const consumers: QueueConsumer[] = ['x', 'y'].map((name) =>
       consumeQueue({
         redis: { url: redis.url },
+        name,
         processor: async (jobId) => {
           runs.push(`${name}:${jobId}`);
+          // The winner holds the job (the coordinator's check before a key lease); the
+          // loser does not.
+          held.push(await a.holds(name, jobId), await a.holds(name === 'x' ? 'y' : 'x', jobId));
           await new Promise((resolve) => setTimeout(resolve, 300));
           return { outputs: 1 };
         },
@@ -147,6 +152,8 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     await until(async () => ((await a.bull.getJob(second)) === undefined ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(runs.filter((r) => r.endsWith(second))).toHaveLength(1);
+    expect(held).toEqual([true, false]);
+    expect(await a.holds('x', second)).toBe(false); // finished: nobody holds it
   });
 
   it('consumer progress goes through BullMQ, and errors reach Redis as codes only', async () => {
@@ -165,7 +172,9 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     });
     open.push(consumer);
     const failed = await new Promise<{ failedReason?: string; stacktrace?: string[] }>((resolve) =>
-      consumer.worker.once('failed', (job) => resolve(job!)),
+      consumer.worker.once('failed', (job) =>
+        resolve({ failedReason: job?.failedReason, stacktrace: job?.stacktrace ?? [] }),
+      ),
     );
     expect(seen).toEqual([{ percent: 42, fps: 30, at: 1 }]);
     expect(failed.failedReason).toBe('INTERNAL');
@@ -214,6 +223,19 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
       (await until(() => queue.claim('w1', 10_000))).id,
     ];
     expect(claimed.sort()).toEqual([...ids].sort());
+  });
+
+  it('closes within seconds while Redis is away (a server can stop during an outage)', async () => {
+    const redis = await startRedis();
+    const queue = await BullmqJobQueue.open(join(await freshDir(), 'engine.db'), {
+      redis: { url: redis.url },
+    });
+    await queue.submit(spec());
+    await redis.kill();
+    expect(await queue.redisReachable()).toBe(false);
+    const started = Date.now();
+    await queue.close();
+    expect(Date.now() - started).toBeLessThan(6_000);
   });
 
   it('cancel and pause reach BullMQ', async () => {

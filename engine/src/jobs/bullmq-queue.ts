@@ -134,6 +134,19 @@ export class BullmqJobQueue extends SqliteJobQueue {
   }
 
   /**
+   * Whether the consumer named `name` (ConsumerOptions.name) holds the job now: BullMQ has
+   * it active, taken by that consumer, under a lock that has not run out. The pool asks
+   * this before a worker may have a job's keys.
+   */
+  async holds(name: string, jobId: string): Promise<boolean> {
+    const bullJob = await this.redis(() => this.bull.getJob(jobId));
+    if (!bullJob || bullJob.processedBy !== name) return false;
+    if ((await this.redis(() => bullJob.getState())) !== 'active') return false;
+    const client = await this.bull.client;
+    return (await this.redis(() => client.get(`${this.bull.toKey(jobId)}:lock`))) !== null;
+  }
+
+  /**
    * Hands BullMQ every job SQLite says is waiting (adding is idempotent: a job id BullMQ
    * already has is left as it is). Runs at open and whenever Redis comes back.
    */
@@ -310,8 +323,19 @@ export class BullmqJobQueue extends SqliteJobQueue {
 
   override async close(): Promise<void> {
     this.closed = true;
-    await this.fetcher.close(true).catch(() => undefined);
-    await this.bull.close().catch(() => undefined);
+    // Redis away: a polite QUIT would wait for it for ever; the connections are dropped.
+    const client = await this.bull.client.catch(() => undefined);
+    if (client?.status !== 'ready') {
+      client?.disconnect();
+      (await this.fetcher.client.catch(() => undefined))?.disconnect();
+    }
+    // BullMQ's close (and its disconnect) can still wait on a connection that is gone.
+    const closing = Promise.all([
+      this.fetcher.close(true).catch(() => undefined),
+      this.bull.close().catch(() => undefined),
+    ]);
+    const timer = new Promise((resolve) => setTimeout(resolve, 3_000).unref());
+    await Promise.race([closing, timer]);
     await super.close();
   }
 

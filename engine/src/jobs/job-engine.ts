@@ -18,6 +18,7 @@ import { cleanupAttempt, executeJob, type ExecuteEnv, type JobKeys } from './exe
 import type { Job } from './queue';
 import { sweepRemoteLeftovers } from './remote-leftovers';
 import { SqliteJobQueue } from './sqlite-queue';
+import { BullmqJobQueue, type BullmqQueueOptions } from './bullmq-queue';
 import { executeTapeAnalysis, isTapeAnalysis } from './tape-job';
 import { JobWorker, type ExecuteFn, type WorkerOptions } from './worker';
 
@@ -55,6 +56,11 @@ export interface JobEngineOptions {
   remoteClock?: () => number;
   /** Size of each signed upload chunk sent to a paired server (tests use small ones). */
   remoteChunkBytes?: number;
+  /**
+   * Schedule jobs on BullMQ with this Redis (a server at the front of a pool) rather than
+   * in SQLite alone; job records stay in SQLite either way (bullmq-queue.ts).
+   */
+  bullmq?: BullmqQueueOptions;
 }
 
 /** What a paired server's job needs from this engine (see remote/remote-execute.ts). */
@@ -142,7 +148,13 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     stallMs: options.stallMs ?? (config.stallSeconds ?? 120) * 1000,
     graceMs: options.graceMs,
   };
-  const queue = new SqliteJobQueue(options.db ?? databasePath(options.dataDir));
+  const db = options.db ?? databasePath(options.dataDir);
+  const queue = options.bullmq
+    ? await BullmqJobQueue.open(db, {
+        retryBaseMs: options.worker?.retryBaseMs,
+        ...options.bullmq,
+      })
+    : new SqliteJobQueue(db);
   // What remote jobs kept for a resume that will not come (cancelled while waiting for
   // their server, deleted, or ended by a crash) goes before the worker starts.
   if ('vault' in options.keys) await sweepRemoteLeftovers(jobOutputRoot(options.dataDir), queue);

@@ -65,6 +65,12 @@ export interface ConsumerOptions {
   redis: RedisSettings;
   processor: QueueProcessor;
   /**
+   * Who this consumer is (a worker's client id): BullMQ records it on each job it takes,
+   * and the coordinator's `BullmqJobQueue.holds(name, jobId)` checks it (with the lock)
+   * before handing over the job's keys.
+   */
+  name?: string;
+  /**
    * Jobs this consumer can run (its encoders, say). A job it cannot is put back for
    * 2 s, untouched (no attempt used), for another consumer to take.
    */
@@ -132,6 +138,7 @@ export function consumeQueue(options: ConsumerOptions): QueueConsumer {
   const worker = new Worker<QueueJobData, QueueResult | void>(QUEUE_NAME, processor, {
     connection: redisConnection(options.redis),
     prefix: QUEUE_PREFIX,
+    name: options.name,
     concurrency: 1,
     lockDuration: lockMs,
     stalledInterval: options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,

@@ -185,6 +185,14 @@ export const HealthSchema = Type.Object({
       message: Type.String(),
     }),
   ),
+  /** The job queue: SQLite's (built in), or BullMQ's on Redis and whether Redis answers. */
+  queue: Type.Optional(
+    Type.Object({
+      backend: Type.Union([Type.Literal('sqlite'), Type.Literal('redis')]),
+      redis: Type.Optional(Type.String()),
+      reachable: Type.Optional(Type.Boolean()),
+    }),
+  ),
 });
 export type Health = Static<typeof HealthSchema>;
 

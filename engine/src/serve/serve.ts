@@ -21,14 +21,15 @@ import { AuditLog } from '../audit/audit';
 import { CredentialStore } from '../net/credentials';
 import { loadKek } from '../net/kek';
 import { keepSweeping } from '../http/expiry';
-import { checkHealth } from '../http/health';
+import { checkHealth, queueHealth } from '../http/health';
 import { openReplayCache } from '../net/replay-file';
 import { JobKeyStore } from '../http/job-keys';
 import { redeemPairing } from '../net/pairing';
 import { createMetrics } from '../http/metrics';
 import { buildServeApp } from '../http/serve-app';
 import { createAuthGate } from '../http/serve-auth';
-import type { ServeConfig } from '../http/serve-config';
+import { redisSettings, type ServeConfig } from '../http/serve-config';
+import { requireRedis } from '../jobs/redis-connection';
 import { ensureServerTls, type TlsFiles } from '../net/server-ca';
 import { SERVER_TLS_OPTIONS, certificateChain, keepLeafFresh } from '../net/server-tls';
 import { UploadStore } from '../http/uploads';
@@ -68,6 +69,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   let config = options.config;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const kek = options.kek ?? (await loadKek({ file: config.kekFile })).kek;
+  // A queue on Redis that does not answer stops the start: the server never falls back
+  // to its SQLite queue behind the pool's back.
+  const redis = await redisSettings(config);
+  if (redis) await requireRedis(redis);
   const db = openDatabase(databasePath(dataDir));
   const closers: (() => Promise<void> | void)[] = [
     () => {
@@ -108,6 +113,13 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       concurrency: config.concurrency,
       scratch: options.scratch ?? { configured: config.scratch },
       worker: options.worker,
+      bullmq: redis && {
+        redis,
+        rateLimit: config.queue?.rateLimit && {
+          max: config.queue.rateLimit.max,
+          durationMs: config.queue.rateLimit.durationSeconds * 1000,
+        },
+      },
     });
     closers.push(() => engine.close());
     const uploadsDir = join(dataDir, 'uploads');
@@ -122,6 +134,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         dataDir,
         ffmpeg: engine.env.ffmpeg,
         scratch: engine.env.scratch,
+        queue: queueHealth(engine.queue),
         keyringReady: () => {
           try {
             credentials.list();

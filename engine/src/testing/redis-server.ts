@@ -53,7 +53,9 @@ export async function freePort(): Promise<number> {
  * Starts redis-server. `persist: 'aof'` keeps an append-only file (fsync always), so a
  * killed server comes back with its data; by default nothing is saved.
  */
-export async function startRedis(options: { persist?: 'aof' | 'none' } = {}): Promise<TestRedis> {
+export async function startRedis(
+  options: { persist?: 'aof' | 'none'; /** Clients must AUTH with it. */ password?: string } = {},
+): Promise<TestRedis> {
   if (!REDIS_SERVER) throw new Error(NO_REDIS);
   const dir = await freshDir('keepsake-redis-');
   const port = await freePort();
@@ -70,6 +72,7 @@ export async function startRedis(options: { persist?: 'aof' | 'none' } = {}): Pr
     'no',
     '--logfile',
     join(dir, 'redis.log'),
+    ...(options.password ? ['--requirepass', options.password] : []),
     ...(options.persist === 'aof'
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']),
@@ -108,7 +111,7 @@ async function waitForPing(port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      if ((await sendCommand(port, ['PING'])).startsWith('+PONG')) return;
+      if (/^(\+PONG|-NOAUTH)/.test(await sendCommand(port, ['PING']))) return;
     } catch {
       // not listening yet
     }
