@@ -294,8 +294,10 @@ describe('a route with dash.toHls', () => {
   });
 
   it('reads a long MPD off the event loop (the proxy runs in this process)', async () => {
-    // Read on the event loop, this MPD stalls it for over 2 s on this machine; in the
-    // worker, the longest gap between ticks stays a small fraction of that.
+    // Read on the event loop, this MPD stalls it for over 2 s on this machine (idle); in
+    // the worker, the longest gap between ticks was 69-183 ms. The bound leaves room for
+    // a loaded machine (CI's two cores run other test files at once) and still fails a
+    // parse on this thread.
     let last = performance.now();
     let longest = 0;
     const ticker = setInterval(() => {
@@ -310,7 +312,7 @@ describe('a route with dash.toHls', () => {
     } finally {
       clearInterval(ticker);
     }
-    expect(longest).toBeLessThan(500);
+    expect(longest).toBeLessThan(1000);
   });
 
   it('writes absolute URIs on the baseUrl of a route that has one', async () => {
