@@ -138,7 +138,7 @@ describe('keepsake tape clips', () => {
     const out = join(dir, 'clips');
     // Someone's file with the name the second clip would take.
     await mkdir(out);
-    await writeFile(join(out, 'christmas clip 03.mkv'), 'mine');
+    await writeFile(join(out, 'christmas clip 02.mkv'), 'mine');
 
     const r = await runCli(['tape', 'clips', tape, '--cuts', cuts, '--out', out, '--json', '-q'], {
       env,
@@ -163,11 +163,11 @@ describe('keepsake tape clips', () => {
       { row: 4, start: 19, end: 25, title: 'Grandpa’s birthday', date: null },
     ]);
     expect(clips.map((c) => c.file)).toEqual([
-      join(out, 'christmas clip 02.mkv'),
-      join(out, 'christmas clip 03 2.mkv'),
-      join(out, 'christmas clip 04.mkv'),
+      join(out, 'christmas clip 01.mkv'),
+      join(out, 'christmas clip 02 2.mkv'),
+      join(out, 'christmas clip 03.mkv'),
     ]);
-    expect(await readFile(join(out, 'christmas clip 03.mkv'), 'utf8')).toBe('mine');
+    expect(await readFile(join(out, 'christmas clip 02.mkv'), 'utf8')).toBe('mine');
     expect(await readdir(out)).toHaveLength(4);
 
     for (const c of clips) {

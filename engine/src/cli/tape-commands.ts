@@ -88,10 +88,10 @@ async function tapeFacts(
   }
 }
 
-/** `tape clip 07`: the tape's name and the clip's row in the CSV file, never its title. */
-function clipName(tapePath: string, row: number, lastRow: number): string {
+/** `tape clip 07`: the tape's name and the clip's number (1, 2, …), never its title. */
+function clipName(tapePath: string, n: number, count: number): string {
   const stem = basename(tapePath, extname(tapePath)) || 'tape';
-  return `${stem} clip ${String(row).padStart(Math.max(2, String(lastRow).length), '0')}`;
+  return `${stem} clip ${String(n).padStart(Math.max(2, String(count).length), '0')}`;
 }
 
 export function registerTapeCommands(program: Command): void {
@@ -135,7 +135,7 @@ export function registerTapeCommands(program: Command): void {
     .description(
       'cut a tape into clips from a cut list (CSV with columns start, end, title, date), ' +
         'each kept exactly (FFV1 and FLAC in Matroska) and decrypted into DIR as ' +
-        '"<tape> clip NN.mkv", NN being its row in the file; an existing file is never ' +
+        '"<tape> clip NN.mkv", NN counting the clips from 01; an existing file is never ' +
         "replaced. A clip's date becomes its file time; titles are not written into clips " +
         'made here (only the desktop library keeps them with the clip), they are in the ' +
         '--json report',
@@ -150,8 +150,6 @@ export function registerTapeCommands(program: Command): void {
       const outDir = resolve(opts.out);
       await runJobsHere(g, async (here) => {
         const list = cutListFromCsv(csv, await tapeFacts(here.engine, tapeInput));
-        // Row numbers as a spreadsheet shows them, and as cutListFromCsv's errors name them.
-        const lastRow = list.clips.length + 1;
         const jobs: JobSnapshot[] = [];
         for (const clip of list.clips) {
           const job = await submitJob(here.engine.queue, {
@@ -167,6 +165,7 @@ export function registerTapeCommands(program: Command): void {
         const lines: string[] = [];
         let failed: JobSnapshot | undefined;
         for (const [i, clip] of list.clips.entries()) {
+          // The row as a spreadsheet shows it, and as cutListFromCsv's errors name it.
           const row = i + 2;
           const finished = await here.follow(jobs[i]!.id);
           let file: string | null = null;
@@ -175,7 +174,7 @@ export function registerTapeCommands(program: Command): void {
               finished,
               here.engine.vault!,
               outDir,
-              clipName(input, row, lastRow),
+              clipName(input, i + 1, list.clips.length),
             );
             const dateMs = labelDateMs(clip.date);
             if (dateMs !== undefined) await utimes(file, new Date(), new Date(dateMs));
