@@ -2,7 +2,7 @@
 // between the detectors, each fed only what it needs so the whole costs little more than
 // reading the tape (bench/tape.ts holds it to 1.5x a plain decode):
 //
-//   picture ─┬─ 1 s in every 10 ─ idet ─────────────────────────── pipe:5  (field order)
+//   picture ─┬─ 1 s in every 10 ─ middle half ─ idet ───────────── pipe:5  (field order)
 //            ├─ a frame a second ─┬─ cropdetect ─────────────────── pipe:6  (overscan)
 //            │                    └─ bottom rows, grey ─ pipe:4             (head switching)
 //            ├─ quarter size ─ scdet ─ blackdetect ─────────────────── pipe:3  (cuts)
@@ -10,7 +10,9 @@
 //   sound ───┬─ silencedetect ───────────────────────────────────── pipe:8
 //            └─ 1 s blocks ─ astats ─────────────────────────────── pipe:9  (clipping)
 //
-// The sampling rates are the speed budget: idet needs only enough frames to be sure, a
+// The sampling rates are the speed budget: idet needs only enough frames to be sure (and
+// only the middle half of each, taken without a copy: the woven fields show there as
+// they do across the width, and the sides are where overscan and black borders are), a
 // dropout-heavy stretch shows in one frame in ten, and scdet and blackdetect judge whole
 // pictures, which a sixteenth of the pixels shows as well as all of them. signalstats
 // looks at one field (taken without a copy), a quarter as wide: a dropout is a streak
@@ -104,7 +106,7 @@ const BLANK_MIN_SECONDS = 10;
 export function analysisGraph(media: TapeMedia): string {
   const video = [
     `[0:v:0]split=4[i][c][m][d]`,
-    `[i]select='lt(mod(n\\,250)\\,25)',idet,${print(PIPES.fields)},nullsink`,
+    `[i]select='lt(mod(n\\,250)\\,25)',crop=iw/2:ih:iw/4:0,idet,${print(PIPES.fields)},nullsink`,
     `[c]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',split[c1][c2]`,
     `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${print(PIPES.crop)},nullsink`,
     `[c2]crop=iw:${STRIP_ROWS}:0:ih-${STRIP_ROWS},format=gray[strip]`,
