@@ -19,7 +19,12 @@ const FIELDS: Record<TapeAnalysis['fieldOrder'], string> = {
   unknown: 'Could not tell whether it is interlaced.',
 };
 
-const REASONS = { black: 'black picture', silence: 'silence', scene: 'change of scene' } as const;
+const REASONS = {
+  black: 'black picture',
+  silence: 'silence',
+  scene: 'change of scene',
+  'recording-date': "the camcorder's date jumps",
+} as const;
 
 function sureness(confidence: number): string {
   if (confidence >= 0.8) return 'sure';

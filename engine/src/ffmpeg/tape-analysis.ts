@@ -9,6 +9,7 @@
 //            └─ 1 in 10 ─ top field, quarter width ─ signalstats ───── pipe:7  (dropouts)
 //   sound ───┬─ silencedetect ───────────────────────────────────── pipe:8
 //            └─ 1 s blocks ─ astats ─────────────────────────────── pipe:9  (clipping)
+//   DV frames, copied undecoded (a DV tape only) ─────────────────── pipe:10 (recording clock)
 //
 // The sampling rates are the speed budget: idet needs only enough frames to be sure (and
 // only the middle half of each, taken without a copy: the woven fields show there as
@@ -24,6 +25,7 @@
 // to disk and no name or title is on the command line. FFmpeg goes on past a stretch it
 // cannot decode, and the gap in the frames' times says where it was.
 
+import { DvDateMeter, type Recording } from './dv-dates';
 import { runFfmpeg, type Progress, type RunOptions } from './runner';
 import { BandMeter, STRIP_ROWS } from './tape-band';
 import { SCENE_THRESHOLD, proposeCuts, type Cut, type Interval } from './tape-cuts';
@@ -62,6 +64,11 @@ export interface TapeAnalysis {
   };
   /** Stretches FFmpeg could not decode (no pictures came out); the analysis went on past them. */
   undecodable: Interval[];
+  /**
+   * Where each recording on a DV tape starts and when the camcorder's clock says it was
+   * made (dv-dates.ts); absent when the tape is not DV or its frames carry no date.
+   */
+  recordings?: Recording[];
 }
 
 export interface TapeMedia {
@@ -69,6 +76,8 @@ export interface TapeMedia {
   width: number;
   height: number;
   hasAudio: boolean;
+  /** FFprobe's name for the picture's codec: `dvvideo` frames carry a recording clock. */
+  videoCodec?: string;
 }
 
 export interface TapeInput {
@@ -88,6 +97,9 @@ const PIPES = { cuts: 3, strip: 4, fields: 5, crop: 6, dropouts: 7, silence: 8, 
 const print = (pipe: number, key?: string) =>
   `metadata=mode=print${key ? `:key=${key}` : ''}:file=pipe\\\\:${pipe}`;
 const aprint = (pipe: number) => `a${print(pipe)}`;
+/** A DV tape's frames, copied as they are, on the pipe after the printers'. */
+const DV_PIPE = Math.max(...Object.values(PIPES)) + 1;
+const isDv = (media: TapeMedia) => media.videoCodec === 'dvvideo';
 const BLACK_MIN_SECONDS = 0.4;
 const SILENCE_MIN_SECONDS = 0.4;
 const SILENCE_NOISE = '-45dB';
@@ -153,6 +165,9 @@ export function analysisArgs(input: TapeInput, media: TapeMedia): string[] {
     '-f',
     'rawvideo',
     `pipe:${PIPES.strip}`,
+    // The same read gives the DV frames undecoded (a raw DIF frame per packet, whatever
+    // the container): the DV muxer would write its own clock over the camcorder's.
+    ...(isDv(media) ? ['-map', '0:v:0', '-c:v', 'copy', '-f', 'rawvideo', `pipe:${DV_PIPE}`] : []),
   ];
 }
 
@@ -165,6 +180,7 @@ export async function analyseTape(
 ): Promise<TapeAnalysis> {
   const signals = emptySignals();
   const band = new BandMeter(media.width);
+  const dv = isDv(media) ? new DvDateMeter() : undefined;
   // fd 3 + i reads pipe i; the strip goes to the band meter, every other pipe to a collector.
   const fds = Object.values(PIPES).sort((a, b) => a - b);
   const collectors = new Map(
@@ -174,19 +190,27 @@ export async function analyseTape(
     ...run,
     env: input.env,
     durationSeconds: media.durationSeconds,
-    pipes: fds.map((fd) => {
-      const collector = collectors.get(fd);
-      return collector
-        ? (chunk: Buffer) => collector.push(chunk)
-        : (chunk: Buffer) => band.push(chunk);
-    }),
+    pipes: [
+      ...fds.map((fd) => {
+        const collector = collectors.get(fd);
+        return collector
+          ? (chunk: Buffer) => collector.push(chunk)
+          : (chunk: Buffer) => band.push(chunk);
+      }),
+      ...(dv ? [(chunk: Buffer) => dv.push(chunk)] : []),
+    ],
   });
   for (const collector of collectors.values()) collector.end(media.durationSeconds);
-  return judge(signals, band.bandRows(), media);
+  return judge(signals, band.bandRows(), media, dv?.recordings());
 }
 
 /** Turns what was measured into the analysis (pure; exported for tests). */
-export function judge(raw: TapeSignals, bandRows: number, media: TapeMedia): TapeAnalysis {
+export function judge(
+  raw: TapeSignals,
+  bandRows: number,
+  media: TapeMedia,
+  recordings: Recording[] = [],
+): TapeAnalysis {
   const s = relative(raw);
   const duration = media.durationSeconds;
   const { tff, bff, progressive } = s.fields;
@@ -218,6 +242,9 @@ export function judge(raw: TapeSignals, bandRows: number, media: TapeMedia): Tap
       black: s.black,
       silence: s.silence,
       scenes: s.scenes,
+      dateJumps: recordings.flatMap((x) =>
+        x.jumpSeconds === undefined ? [] : [{ at: x.at, seconds: x.jumpSeconds }],
+      ),
     }),
     qc: {
       hasAudio: media.hasAudio,
@@ -230,6 +257,7 @@ export function judge(raw: TapeSignals, bandRows: number, media: TapeMedia): Tap
       blank,
     },
     undecodable: undecodable(s.frameTimes, duration),
+    ...(recordings.length ? { recordings } : {}),
   };
 }
 

@@ -76,6 +76,42 @@ describe('proposeCuts', () => {
       signals: { silence: [{ start: 50, end: 53 }] },
       want: [],
     },
+    {
+      name: 'a DV clock jump of months where the picture does not change: high',
+      signals: { dateJumps: [{ at: 4, seconds: 15_000_000 }] },
+      want: [{ at: 4, reasons: ['recording-date'], min: 0.9, max: 1 }],
+    },
+    {
+      name: 'a DV clock that goes back: high',
+      signals: { dateJumps: [{ at: 4, seconds: -86_400 }] },
+      want: [{ at: 4, reasons: ['recording-date'], min: 0.9, max: 1 }],
+    },
+    {
+      name: 'a DV clock jump of a minute: a new shot, likely',
+      signals: { dateJumps: [{ at: 120, seconds: 60 }] },
+      want: [{ at: 120, reasons: ['recording-date'], min: 0.5, max: 0.7 }],
+    },
+    {
+      name: 'a DV clock jump at a scene change is one cut, at the jump',
+      signals: {
+        dateJumps: [{ at: 120, seconds: 7200 }],
+        scenes: [{ at: 120.4, score: 40 }],
+      },
+      want: [{ at: 120, reasons: ['scene', 'recording-date'], min: 0.9, max: 1 }],
+    },
+    {
+      name: 'a DV clock jump in a black gap makes the gap surer, and stays at its end',
+      signals: {
+        black: [{ start: 100, end: 101 }],
+        dateJumps: [{ at: 100.04, seconds: 7200 }],
+      },
+      want: [{ at: 101, reasons: ['black', 'recording-date'], min: 0.95, max: 1 }],
+    },
+    {
+      name: 'a DV clock jump at the very start separates nothing',
+      signals: { dateJumps: [{ at: 0.2, seconds: 7200 }] },
+      want: [],
+    },
   ];
 
   for (const row of table) {

@@ -2,9 +2,12 @@
 // No single signal is trusted alone: a black gap with silence under it is how a VCR or a
 // camcorder leaves the space between recordings (high confidence); a black gap without
 // silence, or a hard scene change with a silence beside it, is likely; a lone scene change
-// is often a camcorder's stop and start, but as often a pan or a flash (low). Signals
-// close together are one boundary, and a cut never falls inside a gap: the clip after a
-// gap starts where the picture comes back, and the gap itself belongs to neither clip.
+// is often a camcorder's stop and start, but as often a pan or a flash (low). A DV tape's
+// recording clock (dv-dates.ts) says for sure where the camcorder stopped and started:
+// how sure that this is a new event, not a new shot of the same one, grows with how long
+// it was stopped. Signals close together are one boundary, and a cut never falls inside
+// a gap: the clip after a gap starts where the picture comes back, and the gap itself
+// belongs to neither clip.
 //
 // Pure and table-tested (tape-cuts.test.ts); times are seconds from the start of the tape.
 
@@ -19,7 +22,14 @@ export interface SceneChange {
   score: number;
 }
 
-export type CutReason = 'black' | 'silence' | 'scene';
+export type CutReason = 'black' | 'silence' | 'scene' | 'recording-date';
+
+/** Where a DV tape's recording clock jumps (dv-dates.ts): a new recording starts. */
+export interface DateJump {
+  at: number;
+  /** How far the clock moved beyond the tape's own time; negative when it went back. */
+  seconds: number;
+}
 
 export interface Cut {
   /** Where the next clip starts. */
@@ -36,6 +46,8 @@ export interface CutSignals {
   black: readonly Interval[];
   silence: readonly Interval[];
   scenes: readonly SceneChange[];
+  /** Only a DV tape's frames carry a recording clock. */
+  dateJumps?: readonly DateJump[];
 }
 
 /** Signals closer than this are one boundary. */
@@ -53,6 +65,18 @@ export const SCENE_THRESHOLD = 8;
 
 /** A scene change's weight: its score above the threshold, up to 1. */
 const sceneWeight = (score: number) => Math.min(1, Math.max(0, (score - SCENE_THRESHOLD) / 30));
+
+/**
+ * A recording clock's jump: certainly a stop and start of the camcorder, and the longer it
+ * was stopped (or when its clock went back: another day's recording, or a reset clock)
+ * the surer it is that a new event begins. Seconds or minutes apart is a new shot, often
+ * of the same birthday.
+ */
+function jumpConfidence(seconds: number): number {
+  if (seconds < 0 || seconds >= 3600) return 0.95;
+  if (seconds >= 600) return 0.85;
+  return 0.6;
+}
 
 export function proposeCuts(signals: CutSignals): Cut[] {
   const { durationSeconds: duration } = signals;
@@ -97,6 +121,23 @@ export function proposeCuts(signals: CutSignals): Cut[] {
     });
   }
 
+  for (const jump of signals.dateJumps ?? []) {
+    if (jump.at < EDGE_SECONDS || jump.at > duration - EDGE_SECONDS) continue;
+    const confidence = jumpConfidence(jump.seconds);
+    // The camcorder's black between recordings: the clock moves on where it ends (or begins).
+    const gapCut = cuts.find(
+      (c) =>
+        c.gap && jump.at >= c.gap.start - MERGE_SECONDS && jump.at <= c.gap.end + MERGE_SECONDS,
+    );
+    if (gapCut) {
+      gapCut.reasons.push('recording-date');
+      // Two signals that do not share a cause agree: surer than either.
+      gapCut.confidence = round(Math.min(1, Math.max(gapCut.confidence, confidence) + 0.03));
+    } else {
+      cuts.push({ at: round(jump.at), confidence, reasons: ['recording-date'] });
+    }
+  }
+
   // One boundary per place: the most confident of signals closer than MERGE_SECONDS.
   cuts.sort((a, b) => a.at - b.at);
   const merged: Cut[] = [];
@@ -113,4 +154,4 @@ export function proposeCuts(signals: CutSignals): Cut[] {
   return merged;
 }
 
-const ORDER: readonly CutReason[] = ['black', 'silence', 'scene'];
+const ORDER: readonly CutReason[] = ['black', 'silence', 'scene', 'recording-date'];

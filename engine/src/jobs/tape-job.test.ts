@@ -4,6 +4,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { makeDvTape } from '../testing/dv-media';
 import { testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { makeTape } from '../testing/tape-media';
@@ -53,6 +54,33 @@ describe('the tape analysis job', () => {
       for (const file of await filesUnder(engine.outputRoot)) {
         expect((await readFile(file)).includes('fieldOrder')).toBe(false);
       }
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
+
+  it("cuts a DV tape where the camcorder's clock jumps", async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const input = join(dir, 'tape.ksv');
+      const tape = await makeDvTape(dir, [
+        { seconds: 3, recorded: '1994-07-01T10:00:00Z' },
+        { seconds: 3, recorded: '1994-12-24T18:30:00Z' },
+      ]);
+      await encryptFile(tape, input, vault);
+      const job = await submitTapeAnalysis(engine.queue, {
+        input: { kind: 'vault', path: input },
+        outputDir: engine.outputRoot,
+      });
+      const done = finished(engine, job.id);
+      await engine.worker.start();
+      expect((await done).lastError).toBeUndefined();
+      const analysis = await readTapeAnalysis(await engine.queue.get(job.id), vault);
+      expect(analysis.cuts).toMatchObject([{ at: 3, reasons: ['recording-date'] }]);
+      expect(analysis.recordings?.map((r) => r.recorded)).toEqual([
+        '1994-07-01T10:00:00',
+        '1994-12-24T18:30:00',
+      ]);
     } finally {
       await engine.close();
     }

@@ -87,7 +87,8 @@ export async function executeTapeAnalysis(
     try {
       analysis = await analyseTape(
         { url: served.url, protocols: 'http,tcp', format: input.demuxer, env: served.env },
-        input.media,
+        // The codec of the stream the analysis reads (`0:v:0`): DV carries a clock.
+        { ...input.media, videoCodec: input.streams.find((s) => s.type === 'video')?.codec },
         {
           ffmpegPath: env.ffmpeg.ffmpegPath,
           cwd: dir,

@@ -13,7 +13,13 @@ export const TapeCutSchema = Type.Object({
   at: Type.Number(),
   confidence: Type.Number({ minimum: 0, maximum: 1 }),
   reasons: Type.Array(
-    Type.Union([Type.Literal('black'), Type.Literal('silence'), Type.Literal('scene')]),
+    Type.Union([
+      Type.Literal('black'),
+      Type.Literal('silence'),
+      Type.Literal('scene'),
+      // A DV tape's camcorder clock jumps: it was stopped and started (ffmpeg/dv-dates.ts).
+      Type.Literal('recording-date'),
+    ]),
   ),
   /** The blank stretch before `at` that belongs to no clip. */
   gap: Type.Optional(IntervalSchema),
@@ -56,6 +62,19 @@ export const TapeAnalysisSchema = Type.Object({
   }),
   /** Stretches that could not be decoded; the analysis went on past them. */
   undecodable: Type.Array(IntervalSchema),
+  /**
+   * A DV tape's recordings: where each starts and the camcorder's clock then
+   * (`1994-07-01T10:00:00`, no time zone), and how far the clock jumped (seconds).
+   */
+  recordings: Type.Optional(
+    Type.Array(
+      Type.Object({
+        at: Type.Number(),
+        recorded: Type.String({ maxLength: 19 }),
+        jumpSeconds: Type.Optional(Type.Number()),
+      }),
+    ),
+  ),
 });
 
 export const TapeAnalysisViewSchema = Type.Object({
