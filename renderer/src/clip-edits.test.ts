@@ -7,6 +7,7 @@ import {
   fromSuggestions,
   joinNext,
   moveEdge,
+  recordedAt,
   relabel,
   removeClip,
   snap,
@@ -89,5 +90,22 @@ describe('clip edits in the viewer', () => {
       [6, 10],
       [10, 15],
     ]);
+  });
+
+  it("dates clips of a DV tape by the camera's clock at their start", () => {
+    const recordings = [
+      { at: 2, recorded: '1994-07-01T10:00:00' },
+      { at: 8, recorded: '1994-12-24T18:30:00' },
+    ];
+    const clips = fromSuggestions(15, [{ at: 2 }, { at: 5 }, { at: 8 }], 25, recordings);
+    expect(clips.map((c) => [c.start, c.date])).toEqual([
+      [0, undefined], // before the first dated frame
+      [2, '1994-07-01 10:00'],
+      [5, '1994-07-01 10:00'], // three seconds on
+      [8, '1994-12-24 18:30'],
+    ]);
+    expect(recordedAt(recordings, 8 + 90)).toBe('1994-12-24 18:31');
+    expect(recordedAt([{ at: 0, recorded: '2999-01-01T00:00:00' }], 1)).toBeUndefined();
+    expect(fromSuggestions(15, [{ at: 8 }], 25)[1]!.date).toBeUndefined();
   });
 });

@@ -57,20 +57,49 @@ export function fromCuts(duration: number, cuts: readonly number[], fps?: number
   return clips;
 }
 
+/** Where a recording on a DV tape starts and the camera's clock then (`1994-07-01T10:00:00`). */
+export interface Recording {
+  at: number;
+  recorded: string;
+}
+
+/**
+ * The camera's clock at `t` on a DV tape, as the date field takes it (`1994-07-01 10:00`):
+ * the clock at the start of the recording playing then, counted on. Undefined before the
+ * first dated recording, and for a clock set in the future, which the engine would refuse.
+ */
+export function recordedAt(
+  recordings: readonly Recording[] | undefined,
+  t: number,
+  now = Date.now(),
+): string | undefined {
+  const recording = [...(recordings ?? [])].reverse().find((r) => r.at <= t + 1e-3);
+  if (!recording) return undefined;
+  const ms = Date.parse(`${recording.recorded}Z`) + Math.max(0, t - recording.at) * 1000;
+  if (!Number.isFinite(ms) || ms > now) return undefined;
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
 /**
  * Clips from the analysis's proposed cuts: one clip between each pair, and where a cut
  * follows a blank stretch (black, silence), the clip before it ends where the blank begins.
+ * On a DV tape each clip is dated by the camera's clock at its start.
  */
 export function fromSuggestions(
   duration: number,
   cuts: readonly { at: number; gap?: { start: number; end: number } }[],
   fps?: number,
+  recordings?: readonly Recording[],
 ): Clip[] {
   const clips = fromCuts(
     duration,
     cuts.map((c) => c.at),
     fps,
-  );
+  ).map((clip) => {
+    const date = recordedAt(recordings, clip.start);
+    return date ? { ...clip, date } : clip;
+  });
   for (const cut of cuts) {
     if (!cut.gap) continue;
     const at = snap(cut.at, fps);
