@@ -1,27 +1,40 @@
 // Keepsake's own guess at where a tape's clips begin (the tape analysis: changes of scene,
 // black and silence), offered in "Clips on this tape" as a starting point the family then
-// corrects. Nothing is taken until they press "Use the suggested clips", and that is an
-// edit like any other: Undo takes it back, and only Save keeps it.
+// corrects: a strip of the proposed clips with small pictures of each (ClipStrip.tsx), a
+// card pressed shows its place in the player. Nothing is taken until they press "Use the
+// suggested clips", and that is an edit like any other: Undo takes it back, and only Save
+// keeps it.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useClient } from './client-context';
 import type { TapeAnalysisView } from './engine-client';
+import { ClipStrip } from './ClipStrip';
 import { errorText } from './errors-text';
 
 type Cut = NonNullable<TapeAnalysisView['analysis']>['cuts'][number];
 
 const analysisKey = (fileId: string) => ['tape-analysis', fileId] as const;
 
-export function ClipSuggestions(props: { fileId: string; onUse: (cuts: Cut[]) => void }) {
-  const { fileId, onUse } = props;
+export function ClipSuggestions(props: {
+  fileId: string;
+  onUse: (cuts: Cut[]) => void;
+  /** Shows a place on the tape in the player. */
+  onSeek: (t: number) => void;
+}) {
+  const { fileId, onUse, onSeek } = props;
   const client = useClient();
   const queryClient = useQueryClient();
   const analysis = useQuery({
     queryKey: analysisKey(fileId),
     queryFn: () => client.tapeAnalysis(fileId),
     retry: false,
-    // Asked again while it runs, to show how far it is and then what it found.
-    refetchInterval: (query) =>
-      query.state.data?.state === 'queued' || query.state.data?.state === 'running' ? 2000 : false,
+    // Asked again while it runs, to show how far it is and then what it found, and while
+    // the pictures of its clips are being made.
+    refetchInterval: (query) => {
+      const data = query.state.data;
+      return data?.state === 'queued' || data?.state === 'running' || data?.picturesPending
+        ? 2000
+        : false;
+    },
   });
   const start = useMutation({
     mutationFn: () => client.analyseTape(fileId),
@@ -68,8 +81,11 @@ export function ClipSuggestions(props: { fileId: string; onUse: (cuts: Cut[]) =>
           </button>{' '}
           <span className="muted small">
             Keepsake found {cuts.length === 1 ? 'one place' : `${cuts.length} places`} where a new
-            clip may begin. Check each one before you save.
+            clip may begin. Press a clip below to see it; check each one before you save.
           </span>
+          {view.clips && view.clips.length > 0 && (
+            <ClipStrip clips={view.clips} pending={view.picturesPending === true} onSeek={onSeek} />
+          )}
         </>
       );
   } else {

@@ -253,6 +253,7 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
 
       <ClipSuggestions
         fileId={item.id}
+        onSeek={seek}
         onUse={(cuts) =>
           edit(() => fromSuggestions(view.duration, cuts, fps), {
             text: "These are Keepsake's suggestions: check each start and end, then Save.",

@@ -77,6 +77,17 @@ export const TapeAnalysisSchema = Type.Object({
   ),
 });
 
+/** A clip the analysis proposes, with a few small pictures of it. */
+const ProposedClipSchema = Type.Object({
+  start: Type.Number(),
+  end: Type.Number(),
+  /** How sure the analysis is of the cut that begins it; absent for the tape's first clip. */
+  confidence: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  reasons: Type.Optional(TapeCutSchema.properties.reasons),
+  /** Capability URLs of its pictures (near its start, middle, near its end); may be none. */
+  pictures: Type.Array(Type.String()),
+});
+
 export const TapeAnalysisViewSchema = Type.Object({
   /** `none`: never analysed; otherwise the state of the newest analysis. */
   state: Type.Union([
@@ -94,5 +105,9 @@ export const TapeAnalysisViewSchema = Type.Object({
   error: Type.Optional(ApiErrorSchema),
   /** What the newest finished analysis found. */
   analysis: Type.Optional(TapeAnalysisSchema),
+  /** The clips it proposes, in time order (only the first ones have pictures). */
+  clips: Type.Optional(Type.Array(ProposedClipSchema)),
+  /** True while the clips' pictures are still being made: ask again shortly. */
+  picturesPending: Type.Optional(Type.Boolean()),
 });
 export type TapeAnalysisView = Static<typeof TapeAnalysisViewSchema>;
