@@ -1,6 +1,6 @@
 // The tape analysis on generated DV tapes: where the camcorder's clock jumps, a cut, even
 // where the picture and the sound go on unchanged; none where the clock runs on or the
-// frames carry no date; the same inside AVI. Read as jobs read, over the loopback.
+// frames carry no date; the same inside AVI and QuickTime. Read as jobs read, over the loopback.
 
 import { describe, expect, it } from 'vitest';
 import { makeDvTape } from '../testing/dv-media';
@@ -35,7 +35,7 @@ const JULY_ON = '1994-07-01T10:00:04Z';
 const CHRISTMAS = '1994-12-24T18:30:00Z';
 
 describe('the DV recording clock', () => {
-  for (const container of ['dv', 'avi'] as const) {
+  for (const container of ['dv', 'avi', 'mov'] as const) {
     it(`cuts where it jumps, and only there (${container})`, async () => {
       const result = await analyse(
         await makeDvTape(

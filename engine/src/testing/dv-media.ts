@@ -1,6 +1,6 @@
 // Generated DV tapes for the recording-clock tests: segments recorded at different times,
 // joined as a camcorder's tape is (raw DV is a run of whole frames, so joining the files
-// is joining the recordings), optionally in AVI as capture programs wrap it.
+// is joining the recordings), optionally in AVI or QuickTime as capture programs wrap it.
 import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ export interface DvSegment {
 export async function makeDvTape(
   dir: string,
   segments: readonly DvSegment[],
-  container: 'dv' | 'avi' = 'dv',
+  container: 'dv' | 'avi' | 'mov' = 'dv',
 ): Promise<string> {
   const { ffmpegPath } = await locateFfmpeg();
   const parts: Buffer[] = [];
@@ -51,8 +51,8 @@ export async function makeDvTape(
   const dv = join(dir, 'tape.dv');
   await writeFile(dv, Buffer.concat(parts));
   if (container === 'dv') return dv;
-  const avi = join(dir, 'tape.avi');
-  await run(ffmpegPath, ['-hide_banner', '-v', 'error', '-y', '-i', dv, '-c', 'copy', avi]);
+  const wrapped = join(dir, `tape.${container}`);
+  await run(ffmpegPath, ['-hide_banner', '-v', 'error', '-y', '-i', dv, '-c', 'copy', wrapped]);
   await rm(dv);
-  return avi;
+  return wrapped;
 }
