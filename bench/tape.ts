@@ -16,6 +16,7 @@
 //   BENCH_MINUTES   length of the tape (default 10)
 
 import { mkdir, stat } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleRunner } from './bundle-runner';
@@ -102,8 +103,13 @@ async function main(): Promise<void> {
     console.log(
       `round ${round} (${first} first): decode ${ref.seconds.toFixed(2)} s, ` +
         `analysis ${ours.seconds.toFixed(2)} s (${ours.rssMb.toFixed(0)} MB), ` +
-        `ratio ${(ours.seconds / ref.seconds).toFixed(2)}`,
+        `ratio ${(ours.seconds / ref.seconds).toFixed(2)}, load ${loadavg()[0]!.toFixed(1)}`,
     );
+  }
+  // A busy machine slows the plain decode (one core's work) more than the analysis (whose
+  // loopback server runs beside FFmpeg), so its ratios flatter the analysis.
+  if (loadavg()[0]! > availableParallelism() / 2) {
+    console.log(`  the machine is busy (${availableParallelism()} cores): not the idle ratio`);
   }
   const ratio = median(ratios);
   const planted = plantedBoundaries(scenes);
