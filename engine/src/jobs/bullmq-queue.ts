@@ -1,4 +1,6 @@
 // The job queue on BullMQ (Redis or Valkey), for a server at the front of a pool.
+// (Over 400 lines: one class, each of whose state changes keeps SQLite and BullMQ in step;
+// split in two, neither half would be a queue.)
 //
 // The split: SQLite (the parent class) stays the job's record: spec, state, attempts,
 // history, outputs. That record is what the desktop reads (`GET /v1/jobs…`, SSE), so it
@@ -93,6 +95,9 @@ export class BullmqJobQueue extends SqliteJobQueue {
     // Connection errors are expected while Redis is away; ioredis reconnects by itself.
     this.bull.on('error', () => undefined);
     this.fetcher.on('error', () => undefined);
+    // BullMQ's stalled-job check found a job whose holder stopped renewing its lock (a
+    // worker killed, cut off) and put it back in line: the record says so.
+    this.fetcher.on('stalled', (jobId: string) => void this.stalled(jobId).catch(() => undefined));
   }
 
   /** Opens the queue: Redis must answer (the caller checked), then SQLite's jobs are handed over. */
@@ -144,6 +149,38 @@ export class BullmqJobQueue extends SqliteJobQueue {
     if ((await this.redis(() => bullJob.getState())) !== 'active') return false;
     const client = await this.bull.client;
     return (await this.redis(() => client.get(`${this.bull.toKey(jobId)}:lock`))) !== null;
+  }
+
+  /**
+   * Whether `owner` holds the job's BullMQ lock now (a job taken by `claim(owner)` is
+   * locked with `owner` as its token): what the pool asks before a worker may have a
+   * job's keys. Lapsed with the holder's heartbeats, whatever SQLite's record says.
+   */
+  async lockedBy(owner: string, jobId: string): Promise<boolean> {
+    const client = await this.bull.client;
+    const lock = await this.redis(() => client.get(`${this.bull.toKey(jobId)}:lock`));
+    return lock === owner;
+  }
+
+  /** A job BullMQ handed back from a holder that stopped renewing its lock. */
+  private async stalled(jobId: string): Promise<void> {
+    const job = await this.get(jobId).catch(() => undefined);
+    if (job?.state !== 'running' || !job.owner) return;
+    // Taken again between BullMQ's check and this: the record is the new holder's.
+    if (await this.lockedBy(job.owner, jobId)) return;
+    this.held.delete(jobId);
+    const holder = job.owner.startsWith('pool:') ? 'the worker' : 'the engine';
+    // Not an attempt used (BullMQ counts these apart, up to MAX_STALLED_COUNT).
+    await super.fail(
+      jobId,
+      job.owner,
+      {
+        code: 'JOB_INTERRUPTED',
+        message: `${holder} running this job stopped answering (attempt ${job.attempts} of ${job.maxAttempts}); it starts again on whoever takes it next`,
+      },
+      Date.now(),
+      { countAttempt: false },
+    );
   }
 
   /**
@@ -207,6 +244,17 @@ export class BullmqJobQueue extends SqliteJobQueue {
           await bullJob.moveToFailed(new UnrecoverableError('JOB_FINISHED'), owner, false);
           continue;
         }
+        if (bullJob.deferredFailure) {
+          // Its holders died MAX_STALLED_COUNT times over: it is failed, not handed on.
+          await bullJob.moveToFailed(new UnrecoverableError('JOB_INTERRUPTED'), owner, false);
+          if (this.take(bullJob.id, owner, leaseMs, bullJob.attemptsMade + 1)) {
+            await super.fail(bullJob.id, owner, {
+              code: 'JOB_INTERRUPTED',
+              message: `the machines running this job stopped answering ${MAX_STALLED_COUNT + 1} times; it was stopped`,
+            });
+          }
+          continue;
+        }
         if (canRun && !canRun(record as Job)) {
           skipped.push(bullJob);
           continue;
@@ -233,8 +281,11 @@ export class BullmqJobQueue extends SqliteJobQueue {
     progress?: JobProgress,
   ): Promise<{ owned: boolean; cancelRequested: boolean }> {
     const result = await super.heartbeat(id, owner, leaseMs, progress);
-    const bullJob = this.held.get(id);
-    if (!result.owned || !bullJob) return result;
+    if (!result.owned) return result;
+    // After a restart of this coordinator `held` is empty; the lock's token is the owner,
+    // so a worker's heartbeat renews it all the same.
+    const bullJob = this.held.get(id) ?? (await this.redis(() => this.bull.getJob(id)));
+    if (!bullJob) return result;
     const extended = await this.redis(() => bullJob.extendLock(owner, leaseMs));
     if (progress) await this.redis(() => bullJob.updateProgress(progressForRedis(progress)));
     if (extended === 0 && (await this.redis(() => bullJob.getState())) !== 'unknown') {

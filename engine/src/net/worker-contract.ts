@@ -13,7 +13,7 @@ export const WorkerCapabilitiesSchema = Type.Object({
   encoders: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 2000 }),
   muxers: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 2000 }),
   filters: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 2000 }),
-  /** Hardware encoding it has proven (e.g. `vaapi`, `nvenc`); empty for software only. */
+  /** Chip encoders whose test encode passed (`h264_vaapi`, `hevc_nvenc`); empty for software only. */
   hardware: Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 }),
   threads: Type.Integer({ minimum: 1, maximum: 1024 }),
   /** How many jobs it runs at once. */

@@ -6,6 +6,13 @@
 import { availableParallelism } from 'node:os';
 import { isKeepsakeError } from '../core/errors';
 import { readCapabilities } from '../ffmpeg/capabilities';
+import {
+  HARDWARE_APIS,
+  encoderName,
+  type HardwareApi,
+  type HardwareEncoder,
+  type VideoCodec,
+} from '../ffmpeg/hw-encoders';
 import { getPreset, buildJob } from '../presets';
 import type { MediaInfo } from '../presets/preset';
 import type { WorkerCapabilities } from '../net/worker-contract';
@@ -18,19 +25,34 @@ const NOMINAL: Record<'video' | 'image', MediaInfo> = {
 
 export async function detectCapabilities(
   ffmpegPath: string,
-  options: { threads?: number; slots?: number; hardware?: string[] } = {},
+  options: { threads?: number; slots?: number; hardware?: readonly HardwareEncoder[] } = {},
 ): Promise<WorkerCapabilities> {
   const { encoders, muxers, filters } = await readCapabilities(ffmpegPath);
   return {
     encoders: [...encoders].sort(),
     muxers: [...muxers].sort(),
     filters: [...filters].sort(),
-    // Hardware encoders are offered only once a test encode proved them (issue 19's
-    // hardware part); until the caller passes that list, a worker says software only.
-    hardware: options.hardware ?? [],
+    // Graphics-chip encoders are offered only once a test encode proved them
+    // (ffmpeg/hw-detect.ts, run by run-worker.ts); announced by FFmpeg's names.
+    hardware: (options.hardware ?? []).map((e) => e.name),
     threads: options.threads ?? availableParallelism(),
     slots: options.slots ?? 1,
   };
+}
+
+/**
+ * The chip encoders a worker announced (`h264_vaapi`, `hevc_nvenc`), as the presets take
+ * them; a name that is not one is ignored. The device a worker opens is its own business.
+ */
+export function announcedHardware(names: readonly string[]): HardwareEncoder[] {
+  return names.flatMap((name) => {
+    const [codec, api] = name.split('_') as [VideoCodec, HardwareApi];
+    const known =
+      (codec === 'h264' || codec === 'hevc') &&
+      HARDWARE_APIS.includes(api) &&
+      encoderName(codec, api) === name;
+    return known ? [{ name, codec, api }] : [];
+  });
 }
 
 /**
@@ -58,6 +80,8 @@ export function canRunOn(
       encoders: new Set(caps.encoders),
       muxers: new Set(caps.muxers),
       filters: new Set(caps.filters),
+      // A job that asks for the graphics chip builds only with an H.264 chip encoder.
+      hardware: announcedHardware(caps.hardware),
     });
     return true;
   } catch (err) {

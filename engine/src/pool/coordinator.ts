@@ -4,8 +4,11 @@
 // the job's key and pass verification here.
 //
 // Who holds a job is the queue's to say (its lock: `holds`), never the worker's claim.
-// With the SQLite queue a worker's job is a running job owned by `pool:<client id>`;
-// the BullMQ backend passes its own `holds`, backed by its job lock.
+// With the SQLite queue a worker's job is a running job owned by `pool:<client id>`
+// whose lease its heartbeats renew, and this coordinator puts back a job whose lease ran
+// out (`sweep`). The BullMQ backend passes its own `holds`, the job's BullMQ lock (token
+// `pool:<client id>`, renewed by the same heartbeats), and leaves the hand-over to
+// BullMQ's stalled-job check (`queueHandsOver`).
 
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,7 +35,7 @@ import type {
 import { verifyFile } from '../vault/file-ops';
 import { VaultFile } from '../vault/vault-file';
 import { buildJob } from '../presets';
-import { canRunOn } from './capabilities';
+import { announcedHardware, canRunOn } from './capabilities';
 import { OutputStore } from './output-store';
 
 /** A worker as the signed request names it. */
@@ -64,6 +67,11 @@ export interface PoolOptions {
    * with a lease not run out. The BullMQ backend passes its job lock here.
    */
   holds?: (workerId: string, jobId: string) => Promise<boolean>;
+  /**
+   * The queue itself hands on a job whose holder stopped renewing its hold (BullMQ's
+   * stalled-job check), so this coordinator does not sweep expired leases.
+   */
+  queueHandsOver?: boolean;
   now?: () => number;
 }
 
@@ -160,7 +168,7 @@ export class PoolCoordinator {
   async claim(worker: WorkerIdentity): Promise<ClaimReply> {
     const seen = this.workers.get(worker.clientId);
     if (!seen) return { job: null };
-    await this.sweep();
+    if (!this.options.queueHandsOver) await this.sweep();
     const job = await this.options.queue.claim(
       poolOwner(worker.clientId),
       this.leaseMs,
@@ -179,8 +187,8 @@ export class PoolCoordinator {
 
   /**
    * Puts back the jobs of workers that stopped renewing their hold (killed, cut off): their
-   * partial outputs are discarded and the job is retried by whoever claims it next. (The
-   * BullMQ backend's stalled-job check does the same on its own.)
+   * partial outputs are discarded and the job is retried by whoever claims it next. (On
+   * BullMQ its stalled-job check does this instead, and `claim` discards the outputs.)
    */
   private async sweep(): Promise<void> {
     // Only the lease says whether a pool worker lives (it runs on another machine).
@@ -319,6 +327,7 @@ export class PoolCoordinator {
           encoders: new Set(caps?.encoders ?? []),
           muxers: new Set(caps?.muxers ?? []),
           filters: new Set(caps?.filters ?? []),
+          hardware: announcedHardware(caps?.hardware ?? []),
         });
         const reader = sealedReader(sealed, keys.output);
         for (const step of built.steps) {

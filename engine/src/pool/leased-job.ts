@@ -13,6 +13,7 @@ import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KeepsakeError } from '../core/errors';
 import type { FfmpegLocation } from '../ffmpeg/locate';
+import type { HardwareEncoder } from '../ffmpeg/hw-encoders';
 import type { Progress } from '../ffmpeg/runner';
 import type { Scratch } from '../ffmpeg/scratch';
 import { executeJob, type JobKeys } from '../jobs/execute';
@@ -32,6 +33,8 @@ export interface LeasedJobEnv {
   ffmpeg: FfmpegLocation;
   capabilities: WorkerCapabilities;
   scratch: Scratch;
+  /** Graphics-chip encoders that passed their test encode here (hw-detect.ts). */
+  hardware?: readonly HardwareEncoder[];
   /** Sizes of the ranged reads and output chunks (tests lower them). */
   rangeBytes?: number;
   chunkBytes?: number;
@@ -183,6 +186,7 @@ export function leasedJobRunner(env: LeasedJobEnv): RunLeasedJob {
           filters: new Set(env.capabilities.filters),
           scratch: env.scratch,
           threads: env.capabilities.threads,
+          ...(env.hardware ? { hardware: () => Promise.resolve(env.hardware ?? []) } : {}),
           keys: () => leased,
         },
         { signal, onProgress: progress },

@@ -3,6 +3,7 @@
 // run left removed, then the loop (worker-loop.ts) started.
 
 import { join } from 'node:path';
+import { detectEncoders, type EncoderCapabilities } from '../ffmpeg/hw-detect';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { openScratch, type ScratchOptions } from '../ffmpeg/scratch';
 import { RemoteClient } from '../net/client';
@@ -23,13 +24,18 @@ export async function startPoolWorker(
     scratch?: ScratchOptions;
     onTrouble?: (err: unknown) => void;
     onJobEnd?: (id: string, err?: unknown) => void;
+    /** What finds the graphics chips (tests pass a fake one). */
+    detectEncoders?: (ffmpegPath: string) => Promise<Pick<EncoderCapabilities, 'hardware'>>;
   },
 ): Promise<RunningWorker> {
   const dataDir = config.dataDir ?? join(options.dataDir, 'worker');
   const ffmpeg = await locateFfmpeg();
+  // Graphics chips are offered only once a one-frame test encode passed on each.
+  const { hardware } = await (options.detectEncoders ?? detectEncoders)(ffmpeg.ffmpegPath);
   const capabilities = await detectCapabilities(ffmpeg.ffmpegPath, {
     threads: config.threads,
     slots: config.slots,
+    hardware,
   });
   const scratch = await openScratch(options.scratch);
   // Jobs a killed worker left: the coordinator has handed them on, or will.
@@ -44,7 +50,7 @@ export async function startPoolWorker(
   const worker = new PoolWorker({
     client,
     capabilities,
-    run: leasedJobRunner({ client, dataDir, ffmpeg, capabilities, scratch }),
+    run: leasedJobRunner({ client, dataDir, ffmpeg, capabilities, scratch, hardware }),
     heartbeatMs: (config.heartbeatSeconds ?? 5) * 1000,
     onTrouble: options.onTrouble,
     onJobEnd: options.onJobEnd,

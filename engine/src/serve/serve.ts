@@ -33,7 +33,9 @@ import { requireRedis } from '../jobs/redis-connection';
 import { ensureServerTls, type TlsFiles } from '../net/server-ca';
 import { SERVER_TLS_OPTIONS, certificateChain, keepLeafFresh } from '../net/server-tls';
 import { UploadStore } from '../http/uploads';
-import { PoolCoordinator, type PoolOptions } from '../pool/coordinator';
+import { PoolCoordinator, poolOwner, type PoolOptions } from '../pool/coordinator';
+import { BullmqJobQueue } from '../jobs/bullmq-queue';
+import { DEFAULT_LOCK_MS } from '../jobs/queue-consumer';
 
 export interface ServeOptions {
   config: ServeConfig;
@@ -146,12 +148,20 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       });
     const metrics = createMetrics(engine.queue, health);
     // Workers of the pool (`keepsake worker`) run jobs too, with their keys by lease.
+    // On BullMQ a worker's hold is its job's BullMQ lock: a worker killed mid-job stops
+    // renewing it and BullMQ's stalled-job check hands the job on.
+    const bull = engine.queue instanceof BullmqJobQueue ? engine.queue : undefined;
     const pool = new PoolCoordinator({
       queue: engine.queue,
       keys: jobKeys,
       outputRoot: engine.outputRoot,
       ffmpeg: engine.env.ffmpeg,
       audit,
+      ...(bull && {
+        leaseMs: DEFAULT_LOCK_MS,
+        holds: (workerId: string, jobId: string) => bull.lockedBy(poolOwner(workerId), jobId),
+        queueHandsOver: true,
+      }),
       ...options.pool,
     });
     engine.worker.on('finished', (job) => {

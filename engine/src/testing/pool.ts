@@ -117,7 +117,11 @@ export async function poolWorker(server: RunningServer, name: string, source?: J
 }
 
 /** A job submitted to the coordinator by a client, as a paired desktop would. */
-export async function submitted(server: RunningServer, clipOptions?: ClipOptions) {
+export async function submitted(
+  server: RunningServer,
+  clipOptions?: ClipOptions,
+  params: Record<string, string> = { maxHeight: '360' },
+) {
   const local = await testEngine();
   cleanup.push(() => local.engine.close());
   const { client } = await paired(server, 'client', `laptop-${randomBytes(3).toString('hex')}`);
@@ -132,7 +136,7 @@ export async function submitted(server: RunningServer, clipOptions?: ClipOptions
   const view = await client.createJob({
     input: { upload: upload.id },
     preset: 'web-h264',
-    params: { maxHeight: '360' },
+    params,
     mode: 'automated',
     priority: 0,
     thorough: false,
