@@ -11,12 +11,14 @@ import { ClipStrip } from './ClipStrip';
 import { errorText } from './errors-text';
 
 type Cut = NonNullable<TapeAnalysisView['analysis']>['cuts'][number];
+type Recordings = NonNullable<TapeAnalysisView['analysis']>['recordings'];
 
 const analysisKey = (fileId: string) => ['tape-analysis', fileId] as const;
 
 export function ClipSuggestions(props: {
   fileId: string;
-  onUse: (cuts: Cut[]) => void;
+  /** `recordings`: a DV tape's, to date each clip by the camcorder's clock. */
+  onUse: (cuts: Cut[], recordings: Recordings) => void;
   /** Shows a place on the tape in the player. */
   onSeek: (t: number) => void;
 }) {
@@ -76,7 +78,7 @@ export function ClipSuggestions(props: {
         </span>
       ) : (
         <>
-          <button type="button" onClick={() => onUse(cuts)}>
+          <button type="button" onClick={() => onUse(cuts, view.analysis?.recordings)}>
             Use the suggested clips
           </button>{' '}
           <span className="muted small">

@@ -254,8 +254,8 @@ function ClipsEditor({ item, video }: { item: LibraryItem; video: HTMLVideoEleme
       <ClipSuggestions
         fileId={item.id}
         onSeek={seek}
-        onUse={(cuts) =>
-          edit(() => fromSuggestions(view.duration, cuts, fps), {
+        onUse={(cuts, recordings) =>
+          edit(() => fromSuggestions(view.duration, cuts, fps, recordings), {
             text: "These are Keepsake's suggestions: check each start and end, then Save.",
             undo: true,
           })
