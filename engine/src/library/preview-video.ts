@@ -31,7 +31,8 @@ export const POSTER_SIZE = 1280;
 const POSTER_QUALITY = 80;
 const SPRITE_QUALITY = 70;
 const FRAMES_TIMEOUT_MS = 180_000;
-const SLICE_BYTES = 1024 * 1024;
+/** The loopback's slice: FFmpeg seeks to each point and reads a little there (input-source.ts). */
+export const SLICE_BYTES = 1024 * 1024;
 
 /** Where to sample a video of `duration` seconds: the middle of each of `count` equal parts. */
 export function samplePoints(duration: number, count = SPRITE_FRAMES): number[] {
@@ -151,14 +152,25 @@ export async function posterAndSprite(frames: Frame[]): Promise<MadePicture[]> {
 }
 
 /**
+ * Square pixels first (a DV or DVD frame is stored narrower or wider than it is shown),
+ * then no larger than the poster (never enlarged); every frame comes out the same size,
+ * as concat needs.
+ */
+const POSTER_FIT =
+  `scale=w='trunc(iw*sar/2)*2':h=ih,setsar=1,` +
+  `scale=w='if(gte(iw,ih),min(${POSTER_SIZE},iw),-2)':h='if(gte(iw,ih),-2,min(${POSTER_SIZE},ih))'`;
+
+/**
  * FFmpeg's arguments: one input per point, one frame from each, scaled alike, as PPM on
  * stdout. The input is read by the demuxer its probe named, or, when it was not probed
- * now, by any of those the probe accepts (the same allowlist).
+ * now, by any of those the probe accepts (the same allowlist). `fit` is the filter each
+ * frame goes through; it must make every frame the same size (concat needs that).
  */
 export function frameArgs(
   input: ToolInput,
   demuxer: string | undefined,
   points: readonly number[],
+  fit: string = POSTER_FIT,
 ): string[] {
   const format = demuxer ? ['-f', demuxer] : ['-format_whitelist', FORMAT_WHITELIST];
   const inputs = points.flatMap((at) => [
@@ -167,12 +179,6 @@ export function frameArgs(
     ...decodeLimitArgs(),
     ...['-i', input.url],
   ]);
-  // Square pixels first (a DV or DVD frame is stored narrower or wider than it is shown),
-  // then no larger than the poster (never enlarged); every frame comes out the same size,
-  // as concat needs.
-  const fit =
-    `scale=w='trunc(iw*sar/2)*2':h=ih,setsar=1,` +
-    `scale=w='if(gte(iw,ih),min(${POSTER_SIZE},iw),-2)':h='if(gte(iw,ih),-2,min(${POSTER_SIZE},ih))'`;
   const chains = points.map((_, i) => `[${i}:v:0]trim=end_frame=1,${fit},setpts=N[f${i}]`);
   const graph = `${chains.join(';')};${points.map((_, i) => `[f${i}]`).join('')}concat=n=${points.length}:v=1:a=0,format=rgb24[out]`;
   return [
@@ -183,15 +189,16 @@ export function frameArgs(
   ];
 }
 
-/** The frames FFmpeg decodes at `points`, or why it could not. */
-function sampleFrames(
+/** The frames FFmpeg decodes at `points` (in one run), or why it could not. */
+export function sampleFrames(
   tools: InfoTools,
   input: ToolInput,
   demuxer: string | undefined,
   points: readonly number[],
+  fit?: string,
 ): Promise<Frame[] | PictureFailure> {
   return new Promise((resolve, reject) => {
-    const child = spawnTool(tools.ffmpegPath, frameArgs(input, demuxer, points), {
+    const child = spawnTool(tools.ffmpegPath, frameArgs(input, demuxer, points, fit), {
       env: { ...input.env, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
