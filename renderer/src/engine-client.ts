@@ -42,7 +42,7 @@ import type {
   CutListView,
   SaveCutListBody,
 } from '../../engine/src/net/desktop-clip-contract';
-import type { TapeAnalysisView } from '../../engine/src/net/desktop-tape-contract';
+import type { AnalyseTapeBody, TapeAnalysisView } from '../../engine/src/net/desktop-tape-contract';
 import type {
   NewRecoveryKeyBody,
   SetPasswordBody,
@@ -210,8 +210,11 @@ export interface EngineClient {
   makeClips(id: string): Promise<ClipExportView>;
   /** A tape's newest analysis: queued, running, or what it found (proposed cuts and more). */
   tapeAnalysis(id: string): Promise<TapeAnalysisView>;
-  /** Starts looking through a tape (or answers the analysis under way). */
-  analyseTape(id: string): Promise<TapeAnalysisView>;
+  /**
+   * Starts looking through a tape (or answers the analysis under way): on this computer,
+   * or with `remote` on that paired server.
+   */
+  analyseTape(id: string, body?: AnalyseTapeBody): Promise<TapeAnalysisView>;
   /** Starts decrypting a library item into `dir`; poll `saveTask` for progress. */
   saveFile(id: string, dir: string): Promise<SaveTaskView>;
   saveTask(id: string): Promise<SaveTaskView>;
@@ -413,7 +416,7 @@ export function createEngineClient(options: EngineClientOptions): EngineClient {
       }),
     makeClips: (id) => call('makeClips', { params: { id } }),
     tapeAnalysis: (id) => call('tapeAnalysis', { params: { id } }),
-    analyseTape: (id) => call('analyseTape', { params: { id } }),
+    analyseTape: (id, body) => call('analyseTape', { params: { id }, body: body ?? {} }),
     saveFile: (id, dir) => call('saveFile', { params: { id }, body: { dir } }),
     saveTask: (id) => call('saveTask', { params: { id } }),
     settings: () => call('settings', {}),

@@ -14,6 +14,7 @@ import { databasePath } from '../jobs/db';
 import { parseServeConfig } from '../http/serve-config';
 import { createPairingCode } from '../net/pairing';
 import { startServe } from '../serve/serve';
+import { filesContaining } from '../testing/marker';
 import { testScratch } from '../testing/media';
 import { cliVault, runCli, startCli } from '../testing/cli';
 import { SqliteJobQueue } from '../jobs/sqlite-queue';
@@ -95,7 +96,7 @@ describe('keepsake tape analyse', () => {
 });
 
 describe('keepsake tape analyse --remote', () => {
-  it('refuses a paired server: a tape is analysed on this computer for now', async () => {
+  it('analyses it on the paired server, which keeps none of it', async () => {
     const serverDir = await mkdtemp(join(tmpdir(), 'keepsake-tape-server-'));
     const server = await startServe({
       config: parseServeConfig({ port: 0 }),
@@ -103,7 +104,13 @@ describe('keepsake tape analyse --remote', () => {
       kek: randomBytes(32),
       scratch: await testScratch(),
       logError: () => undefined,
+      worker: { pollMs: 50, heartbeatMs: 100 },
     });
+    let closed = false;
+    const close = async () => {
+      if (!closed) await server.close();
+      closed = true;
+    };
     try {
       const { env } = await cliVault();
       const { code } = createPairingCode(server.db);
@@ -111,14 +118,23 @@ describe('keepsake tape analyse --remote', () => {
         env,
       });
       expect(add.code, add.stderr).toBe(0);
-      const r = await runCli(['tape', 'analyse', tape, '--remote', 'attic', '--json'], { env });
-      expect(r.code).toBe(ERROR_CODES.FEATURE_UNAVAILABLE.exit);
-      expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, code: 'FEATURE_UNAVAILABLE' });
-      expect(r.stderr).toContain('analysed on this computer');
-      const jobs = await runCli(['job', 'list', '--json'], { env });
-      expect(JSON.parse(jobs.stdout)).toMatchObject({ jobs: [] });
+      const r = await runCli(['tape', 'analyse', tape, '--remote', 'attic', '--json', '-q'], {
+        env,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const a = JSON.parse(r.stdout) as { fieldOrder: string; cuts: { at: number }[] };
+      expect(a.fieldOrder).toBe('tff');
+      expect(a.cuts.map((c) => Math.round(c.at))).toEqual([9, 19, 25]);
+      const jobs = JSON.parse((await runCli(['job', 'list', '--json'], { env })).stdout) as {
+        jobs: { notes: string[] }[];
+      };
+      expect(jobs.jobs[0]!.notes.join(' ')).toContain('ran on attic');
+      // The server deleted its job; nothing of the analysis is left in the clear there.
+      await close();
+      expect(await filesContaining(serverDir, Buffer.from('"fieldOrder":"tff"'))).toEqual([]);
     } finally {
-      await server.close();
+      await close();
       await rm(serverDir, { recursive: true, force: true });
     }
   }, 120_000);

@@ -106,7 +106,10 @@ export function registerTapeCommands(program: Command): void {
       'analyse a tape (a plain file or a .ksv vault file): field order, the picture to keep, ' +
         'proposed cuts with their confidence, and damaged stretches; --json gives times in seconds',
     )
-    .option('--remote <name>', 'analyse it on this paired server (not possible yet)')
+    .option(
+      '--remote <name>',
+      'analyse it on this paired server: it reads the encrypted tape and seals what it finds',
+    )
     .action(async (input: string, opts: { remote?: string }, cmd: Command) => {
       const g = globals(cmd);
       const dataDir = resolveDataDir(g.dataDir);

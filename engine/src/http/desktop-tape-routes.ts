@@ -12,6 +12,7 @@ import type { JobSnapshot } from '../jobs/queue';
 import { TAPE_ANALYSIS, readTapeAnalysis, submitTapeAnalysis } from '../jobs/tape-job';
 import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import type { TapeAnalysisView } from '../net/desktop-tape-contract';
+import { listRemotes } from '../remote/remotes';
 import type { DesktopSession } from '../session/session';
 
 export interface TapeRoutesOptions {
@@ -54,6 +55,10 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
 
     app.route({
       ...DESKTOP_ROUTES.analyseTape,
+      // The body is optional (on this computer): an absent one reads as `{}`.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       handler: async (request, reply) => {
         session.requireVault();
         const engine = session.requireEngine();
@@ -67,6 +72,10 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
             `${file.rel} is not in the vault yet; protect it first, then look through it`,
           );
         }
+        const { remote } = request.body;
+        if (remote && !(await listRemotes(session.dataDir)).some((r) => r.name === remote)) {
+          throw new KeepsakeError('NOT_FOUND', `no paired server named "${remote}"`);
+        }
         const current = await newest(file.id);
         if (current && (current.state === 'queued' || current.state === 'running')) {
           return reply.code(202).send(await view(current));
@@ -74,9 +83,10 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
         const job = await submitTapeAnalysis(engine.queue, {
           input: { kind: 'vault', path: file.encryptedPath },
           outputDir: engine.outputRoot,
-          options: { libraryFile: file.id, sourceName: basename(file.rel) },
+          options: { libraryFile: file.id, sourceName: basename(file.rel), remote },
         });
-        session.record('job.create', job.id, 'ok', `tape analysis of ${file.rel}`);
+        const where = remote ? ` on ${remote}` : '';
+        session.record('job.create', job.id, 'ok', `tape analysis of ${file.rel}${where}`);
         return reply.code(202).send(await view(await engine.queue.get(job.id)));
       },
     });

@@ -1,14 +1,20 @@
 // A server's job keys: in memory only, each with a time to live. The server never writes
 // them anywhere, so after a restart (or once a key expires) the job waits, visibly, for
 // its client to send the keys again instead of failing or guessing. The item's title and
-// date come with the keys and are kept the same way: never in engine.db, never on disk.
+// date (and a tape's chapters) come with the keys and are kept the same way: never in
+// engine.db, never on disk.
 
 import type { JobKeys } from '../jobs/execute';
 import type { JobKeysBody } from '../net/contract';
+import type { OutputLabels } from '../presets/output-labels';
 
 export function jobKeysFrom(body: JobKeysBody): JobKeys {
-  const { title, date } = body.labels ?? {};
-  const labels = title || date ? { ...(title ? { title } : {}), ...(date ? { date } : {}) } : {};
+  const { title, date, chapters } = body.labels ?? {};
+  const labels = {
+    ...(title ? { title } : {}),
+    ...(date ? { date } : {}),
+    ...(chapters?.length ? { chapters: chapters.map((c) => ({ ...c })) } : {}),
+  };
   return {
     ...(Object.keys(labels).length > 0 ? { labels } : {}),
     input: { fileKey: Buffer.from(body.input, 'base64') },
@@ -21,6 +27,13 @@ export function jobKeysFrom(body: JobKeysBody): JobKeys {
   };
 }
 
+function copyLabels(labels: OutputLabels): OutputLabels {
+  return {
+    ...labels,
+    ...(labels.chapters ? { chapters: labels.chapters.map((c) => ({ ...c })) } : {}),
+  };
+}
+
 /**
  * A running job gets its own copy: expiry or deletion wipes the stored bytes, and must
  * never change the key a job is in the middle of encrypting with.
@@ -29,7 +42,7 @@ function copyKeys(keys: JobKeys): JobKeys {
   return {
     input: 'fileKey' in keys.input ? { fileKey: Buffer.from(keys.input.fileKey) } : keys.input,
     output: { ...keys.output, masterKey: Buffer.from(keys.output.masterKey) },
-    ...(keys.labels ? { labels: { ...keys.labels } } : {}),
+    ...(keys.labels ? { labels: copyLabels(keys.labels) } : {}),
   };
 }
 

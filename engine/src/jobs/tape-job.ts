@@ -35,17 +35,17 @@ export function isTapeAnalysis(job: Pick<Job, 'preset'>): boolean {
   return job.preset === TAPE_ANALYSIS;
 }
 
-/** Queues an analysis of one video (a library file's vault copy, as `input`). */
+/**
+ * Queues an analysis of one video (a library file's vault copy, as `input`). With
+ * `options.remote` it runs on that paired server like any job (remote/remote-execute.ts):
+ * the server reads the uploaded ciphertext with the job's keys, held in its memory, and
+ * seals the analysis with the job's output key; this engine downloads it sealed, so
+ * readTapeAnalysis opens it the same way either way.
+ */
 export function submitTapeAnalysis(
   queue: JobQueue,
   spec: Omit<JobSpec, 'preset' | 'params'>,
 ): Promise<Job> {
-  if (spec.options?.remote) {
-    throw new KeepsakeError(
-      'FEATURE_UNAVAILABLE',
-      'a tape is analysed on this computer for now, not on a paired server',
-    );
-  }
   return queue.submit({ ...spec, preset: TAPE_ANALYSIS, params: {} });
 }
 

@@ -48,8 +48,9 @@ export const JobKeysSchema = Type.Object(
       key: Base64Key,
     }),
     /**
-     * The item's title and date for the outputs' metadata (presets/output-labels.ts): as
-     * private as the picture, so they travel and are kept like the keys, in memory only.
+     * The item's title and date (and a tape's chapters) for the outputs' metadata
+     * (presets/output-labels.ts): as private as the picture, so they travel and are kept
+     * like the keys, in memory only.
      */
     labels: Type.Optional(
       Type.Object(
@@ -60,6 +61,27 @@ export const JobKeysSchema = Type.Object(
           // Any form the library keeps (`1989`, `1989-12-24`, `2019-08-12T14:30:00+02:00`,
           // with fractions); each container's writer takes only what it can hold.
           date: Type.Optional(Type.String({ pattern: '^\\d{4}[0-9T:.+Z -]{0,36}$' })),
+          /**
+           * A tape's clips, as chapters of an output made of the whole tape: their titles
+           * are the family's words, kept like the title.
+           */
+          chapters: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  start: Type.Number({ minimum: 0 }),
+                  end: Type.Number({ minimum: 0 }),
+                  title: Type.String({
+                    minLength: 1,
+                    maxLength: 200,
+                    pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+                  }),
+                },
+                { additionalProperties: false },
+              ),
+              { maxItems: 2000 }, // tape/cut-list.ts MAX_CLIPS
+            ),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -46,7 +46,7 @@ import {
   WatchedListSchema,
 } from './desktop-contract';
 import { NewRecoveryKeySchema, SetPasswordSchema, VaultKeysSchema } from './desktop-vault-contract';
-import { TapeAnalysisViewSchema } from './desktop-tape-contract';
+import { AnalyseTapeSchema, TapeAnalysisViewSchema } from './desktop-tape-contract';
 import {
   CutListQuerySchema,
   CutListViewSchema,
@@ -319,8 +319,12 @@ export const DESKTOP_ROUTES = {
   }),
   analyseTape: route('POST', '/v1/library/files/:id/tape-analysis', {
     summary: 'Look through a tape: queue its analysis (or answer the one under way)',
+    description:
+      'On this computer, or with `remote` on a paired server, which reads the encrypted ' +
+      'tape and seals what it finds. The body is optional.',
     tags: library,
     params: fileParams,
+    body: AnalyseTapeSchema,
     response: { 202: TapeAnalysisViewSchema },
   }),
   saveFile: route('POST', '/v1/library/files/:id/save', {

@@ -111,3 +111,13 @@ export const TapeAnalysisViewSchema = Type.Object({
   picturesPending: Type.Optional(Type.Boolean()),
 });
 export type TapeAnalysisView = Static<typeof TapeAnalysisViewSchema>;
+
+/** Starting an analysis; the body is optional (none: on this computer). */
+export const AnalyseTapeSchema = Type.Object(
+  {
+    /** A paired server to run it on: it reads the encrypted tape and seals what it finds. */
+    remote: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' })),
+  },
+  { additionalProperties: false },
+);
+export type AnalyseTapeBody = Static<typeof AnalyseTapeSchema>;

@@ -1,7 +1,7 @@
 // One attempt of a job on a paired server. The server gets ciphertext and this job's keys
 // only: the input file's own key (it opens that file and nothing else) and a job key
 // derived from the vault (it wraps the outputs' keys, and opens no other job's files),
-// and with them the item's title and date for the outputs' metadata.
+// and with them the item's title and date (and a tape's chapters) for the outputs' metadata.
 //
 //   local .ksv ─upload (signed chunks)─▶ server: decrypt → FFmpeg → encrypt
 //   server results ─download─▶ staged, every chunk verified with the vault ─▶ job outputs
@@ -26,6 +26,7 @@ import { openJobLabels } from '../jobs/job-labels';
 import type { Job, JobOutput } from '../jobs/queue';
 import { remoteLeftovers } from '../jobs/remote-leftovers';
 import { RemoteClient } from '../net/client';
+import type { LabelChapter } from '../presets/output-labels';
 import type { JobKeysBody, JobView, UploadView } from '../net/contract';
 import { encryptFile, verifyFile } from '../vault/file-ops';
 import { jobOutputVault, type Vault } from '../vault/keyring';
@@ -126,8 +127,13 @@ export async function executeRemote(
     // The item's title and date go with the keys, and like them are held in the server's
     // memory only: never in its database, and sent again after it restarts.
     // Only what the server's contract takes (JobKeysSchema): anything more would be refused.
-    const { title, date } = openJobLabels(env.vault, job.options) ?? {};
-    const labels = { ...(title ? { title } : {}), ...(date ? { date } : {}) };
+    // A tape's clips go the same way, as the chapters of a copy of the whole tape.
+    const { title, date, chapters } = openJobLabels(env.vault, job.options) ?? {};
+    const labels = {
+      ...(title ? { title } : {}),
+      ...(date ? { date } : {}),
+      ...(chapters?.length ? { chapters: wireChapters(chapters) } : {}),
+    };
     const keys: JobKeysBody = {
       input: inputKey,
       output: {
@@ -135,7 +141,7 @@ export async function executeRemote(
         keyId: outputKey.masterKeyId,
         key: outputKey.masterKey.toString('base64'),
       },
-      ...(title || date ? { labels } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
     };
 
     // The remote job of an earlier attempt, if the server still has it.
@@ -311,4 +317,11 @@ function wireParams(params: Record<string, unknown>): Record<string, string | nu
     }
   }
   return wire;
+}
+
+/** Chapters as the server's contract takes them: a start and end it accepts, a title. */
+function wireChapters(chapters: readonly LabelChapter[]): LabelChapter[] {
+  return chapters
+    .filter((c) => c.title.length > 0 && c.end > c.start && c.start >= 0)
+    .map((c) => ({ start: c.start, end: c.end, title: c.title }));
 }

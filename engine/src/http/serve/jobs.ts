@@ -9,6 +9,7 @@ import { KeepsakeError } from '../../core/errors';
 import { jobInputFor } from '../../jobs/job-input';
 import type { Job } from '../../jobs/queue';
 import { removeJob } from '../../jobs/remove-job';
+import { TAPE_ANALYSIS, submitTapeAnalysis } from '../../jobs/tape-job';
 import { submitJob } from '../../jobs/worker';
 import { parseCidrs } from '../../net/cidr';
 import {
@@ -53,8 +54,14 @@ export const jobRoutes: FastifyPluginAsync<ServeRoutesOptions> = async (
     async (request, reply) => {
       const caller = callerOf(request);
       const body = request.body;
-      const preset = getPreset(body.preset);
-      if (!hasScopes(caller.role, preset.scopes)) {
+      // A tape's analysis is a job of its own kind (jobs/tape-job.ts), not a preset: it
+      // takes no parameters, and its one output is the analysis, sealed like any output.
+      const tape = body.preset === TAPE_ANALYSIS;
+      if (tape && Object.keys(body.params).length > 0) {
+        throw new KeepsakeError('INVALID_PARAMETER', 'a tape analysis takes no parameters');
+      }
+      const preset = tape ? undefined : getPreset(body.preset);
+      if (preset && !hasScopes(caller.role, preset.scopes)) {
         throw new KeepsakeError(
           'FORBIDDEN',
           `preset ${preset.name} needs ${preset.scopes.join(', ')}`,
@@ -89,9 +96,7 @@ export const jobRoutes: FastifyPluginAsync<ServeRoutesOptions> = async (
         }
         input = await localInput(request, body.input.path);
       }
-      const job = await submitJob(engine.queue, {
-        preset: body.preset,
-        params: body.params,
+      const spec = {
         input,
         outputDir: engine.outputRoot,
         priority: body.priority,
@@ -101,7 +106,10 @@ export const jobRoutes: FastifyPluginAsync<ServeRoutesOptions> = async (
           submittedBy: caller.clientId,
           upload: uploadId,
         },
-      });
+      };
+      const job = tape
+        ? await submitTapeAnalysis(engine.queue, spec)
+        : await submitJob(engine.queue, { ...spec, preset: body.preset, params: body.params });
       jobKeys.set(job.id, jobKeysFrom(body.keys));
       record(request, 'job.create', job.id, `${body.preset} ${JSON.stringify(body.params)}`);
       reply.header('location', SERVE_PATHS.job(job.id));
