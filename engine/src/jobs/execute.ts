@@ -50,7 +50,7 @@ import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
-import { scoresNote, type QualityScores } from './verify-source';
+import { scoresNote, storedScores, type QualityScores } from './verify-quality';
 
 export interface ExecuteEnv {
   ffmpeg: FfmpegLocation;
@@ -338,7 +338,7 @@ async function executeOnce(
         path: join(final, relative(staging, o.path)),
         size: o.storedSize,
         labels: carried.get(o.name) ?? [],
-        ...(scores.has(o.name) ? { quality: scores.get(o.name)! } : {}),
+        ...(scores.has(o.name) ? { quality: storedScores(scores.get(o.name)!) } : {}),
       }))
       .sort((a, b) => a.name.localeCompare(b.name));
     return { outputs, notes: built.notes };

@@ -80,10 +80,12 @@ export interface JobOutput {
    */
   labels?: LabelKind[];
   /**
-   * A restoration's picture scores against its source, measured after the encode (mean
-   * SSIM 0..1, mean PSNR in dB), when its preset asks for the quality check.
+   * A restoration's or lossy archive copy's picture scores against its source, measured
+   * after the encode (mean SSIM 0..1, mean PSNR in dB, mean VMAF 0..100), when its preset
+   * asks for the quality check. VMAF is null when asked for and not measured (an FFmpeg
+   * without it), absent when not asked for.
    */
-  quality?: { ssim: number; psnr: number };
+  quality?: { ssim: number; psnr: number; vmaf?: number | null };
 }
 
 export interface JobError {

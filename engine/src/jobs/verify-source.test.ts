@@ -11,6 +11,7 @@ import { plainByteSource, serveLoopback, type LoopbackSource } from '../ffmpeg/i
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { serveOutputSink } from '../ffmpeg/output-sink';
 import { probeInput } from '../ffmpeg/probe';
+import { buildJob } from '../presets';
 import type { OutputCheck } from '../presets/preset';
 import { testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
@@ -21,7 +22,7 @@ import type { JobEngine } from './job-engine';
 import type { Job, JobSpec } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
-import { sampledStretches } from './verify-source';
+import { qualityGraph, sampledStretches } from './verify-quality';
 import { submitJob } from './worker';
 
 const run = promisify(execFile);
@@ -131,14 +132,14 @@ describe('the exact master and the restoration, as jobs', () => {
 });
 
 describe('checks against the source', () => {
-  async function setup() {
+  async function setup(makeSource: (dir: string) => Promise<string> = makeTape) {
     const dir = await freshDir();
     const { vault } = await createVault(join(dir, 'vault'), 'pw', {
       scrypt: TEST_SCRYPT,
       recovery: false,
     });
     const tools = await locateFfmpeg();
-    const tape = await makeTape(dir);
+    const tape = await makeSource(dir);
     const source = await plainByteSource(tape);
     const served: LoopbackSource = await serveLoopback(source);
     const input = await probeInput(tools.ffprobePath, served);
@@ -196,6 +197,8 @@ describe('checks against the source', () => {
       reference,
       minSsim: 0.6,
       minPsnr: 28,
+      minVmaf: 40,
+      vmaf: false,
     });
     try {
       await write('good.mkv', [...vf, '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20']);
@@ -212,11 +215,90 @@ describe('checks against the source', () => {
     }
   });
 
+  it('compares the same pictures on the stretches of a long video', async () => {
+    // Two minutes and ten seconds of a pattern that changes every picture: a copy read
+    // one picture off would score far from identical.
+    const { write, verify, close } = await setup((dir) =>
+      makeClip(dir, 'long.mkv', {
+        seconds: 130,
+        size: '160x120',
+        videoCodec: 'ffv1',
+        outputArgs: ['-vf', 'noise=alls=30:allf=t'],
+      }),
+    );
+    const gate = (output: string): OutputCheck => ({
+      kind: 'quality',
+      output,
+      reference: [],
+      minSsim: 0.5,
+      minPsnr: 24,
+      minVmaf: 40,
+      vmaf: false,
+    });
+    try {
+      await write('copy.mkv', ['-c:v', 'ffv1', '-c:a', 'flac']);
+      const copy = (await verify('copy.mkv', gate('copy.mkv'))).get('copy.mkv')!;
+      expect(copy).toMatchObject({ ssim: 1, psnr: 99, vmaf: null });
+      await write('lossy.mkv', ['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '30']);
+      const lossy = (await verify('lossy.mkv', gate('lossy.mkv'))).get('lossy.mkv')!;
+      expect(lossy.psnr).toBeLessThan(40);
+      expect(lossy.psnr).toBeGreaterThan(24);
+    } finally {
+      await close();
+    }
+  });
+
+  it('each archive preset fails a crushed encode with its own floor and the score', async () => {
+    const { write, verify, close } = await setup();
+    const ctx = {
+      input: 'http://127.0.0.1:1/x',
+      inputProtocols: 'http,tcp',
+      inputFormat: 'matroska',
+      outputBase: 'http://127.0.0.1:1/out',
+      media: { durationSeconds: 2, width: 720, height: 576, hasAudio: true },
+      encoders: new Set(['libx265', 'libsvtav1', 'libopus']),
+      muxers: new Set(['matroska']),
+    };
+    try {
+      await write('archive.mkv', ['-c:v', 'libx265', '-preset', 'ultrafast', '-b:v', '8k']);
+      for (const preset of ['archive-hevc', 'archive-av1']) {
+        const check = buildJob(preset, {}, ctx).steps[0]!.checks![0]!;
+        const err = await rejection(verify('archive.mkv', check));
+        expect(isKeepsakeError(err, 'OUTPUT_CHECK_FAILED'), String(err)).toBe(true);
+        expect((err as Error).message).toMatch(
+          /^archive\.mkv: the picture came out too far from the original to keep \(likeness 0\.\d{3}, needs 0\.\d+; clarity 2[0-5]\.\d dB, needs 26 dB\); try a better quality setting$/,
+        );
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it('measures a long video on six spread stretches, a short one whole', () => {
     expect(sampledStretches(60)).toBeUndefined();
     const stretches = sampledStretches(3 * 3600)!;
-    expect(stretches.match(/between/g)).toHaveLength(6);
-    expect(stretches).toContain('between(t,895.000,905.000)');
-    expect(stretches).toContain('between(t,9895.000,9905.000)');
+    expect(stretches).toHaveLength(6);
+    expect(stretches[0]).toEqual({ start: 895.00025, seconds: 10 });
+    expect(stretches[5]).toEqual({ start: 9895.00025, seconds: 10 });
+    // Each stretch of the source is opened a second before it starts (only it is decoded),
+    // past the sound that starts before the picture, and the same stretch is cut from the
+    // output.
+    const source = { input: { url: 'http://127.0.0.1:1/x', env: {} }, demuxer: 'matroska' };
+    const times = { video: 0.5, file: 0.25 };
+    const { inputs, graph } = qualityGraph(
+      { reference: ['crop=8:8:0:0'] },
+      source,
+      stretches,
+      true,
+      times,
+    );
+    expect(inputs.join(' ')).toContain('-ss 894.250250 -t 12.000000 -format_whitelist matroska');
+    expect(inputs.filter((a) => a === '-i')).toHaveLength(6);
+    expect(graph).toContain('[o5]trim=start=9895.000250:duration=10.000000,setpts=PTS-STARTPTS');
+    expect(graph).toContain('[6:v]crop=8:8:0:0,trim=start=1.000000:duration=10.000000');
+    expect(graph).toContain('[d2][r2]libvmaf');
+    const whole = qualityGraph({ reference: [] }, source, undefined, false);
+    expect(whole.inputs).not.toContain('-ss');
+    expect(whole.graph).not.toContain('libvmaf');
   });
 });

@@ -5,7 +5,7 @@
 // one copied from the input); playlists are complete and list exactly the segments
 // written; in thorough mode the whole output is decoded; and the checks a preset asks
 // for against the source (verify-source.ts) hold: a lossless master decodes to the
-// source's frames, a restoration scores its SSIM and PSNR.
+// source's frames, a restoration or a lossy archive copy scores its SSIM, PSNR and VMAF.
 
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,13 +14,8 @@ import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { OutputCheck } from '../presets/preset';
-import {
-  checkLossless,
-  checkScores,
-  measureQuality,
-  type QualityScores,
-  type SourceInput,
-} from './verify-source';
+import { checkScores, measureQuality, type QualityScores } from './verify-quality';
+import { checkLossless, type SourceInput } from './verify-source';
 
 export interface VerifyTools {
   ffmpegPath: string;

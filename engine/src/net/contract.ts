@@ -153,10 +153,18 @@ export const JobViewSchema = Type.Object(
          */
         labels: Type.Optional(Type.Array(OutputLabelKind)),
         /**
-         * A restoration's picture scores against its source (mean SSIM 0..1, mean PSNR in
-         * dB), measured after the encode; absent for outputs that are not scored.
+         * A restoration's or lossy archive copy's picture scores against its source (mean
+         * SSIM 0..1, mean PSNR in dB, mean VMAF 0..100), measured after the encode; absent
+         * for outputs that are not scored. VMAF is null when it was asked for and this
+         * FFmpeg could not measure it, absent when not asked for (or before it was).
          */
-        quality: Type.Optional(Type.Object({ ssim: Type.Number(), psnr: Type.Number() })),
+        quality: Type.Optional(
+          Type.Object({
+            ssim: Type.Number(),
+            psnr: Type.Number(),
+            vmaf: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+          }),
+        ),
       }),
     ),
   },

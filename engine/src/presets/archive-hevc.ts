@@ -3,6 +3,7 @@ import {
   audioArgs,
   keepMetadataParam,
   metadataArgs,
+  qualityCheck,
   requireEncoder,
   singleOutput,
   streamedMatroskaArgs,
@@ -19,6 +20,19 @@ export const X265_SPEEDS = [
   'slower',
   'veryslow',
 ] as const;
+
+/**
+ * The quality gate (jobs/verify-quality.ts): the copy against the source, unfiltered.
+ * Measured on 6 s of 720×576 lavfi testsrc2 (x265 medium, 8-bit), PSNR dB / SSIM:
+ *   clean: CRF 22 45.7/0.996, 35 35.1/0.973, 45 31.1/0.943, 51 (the worst offered) 28.6/0.907;
+ *   noisy (noise=alls=25:allf=t+u): CRF 22 33.0/0.795, 35 29.3/0.571, 45 27.2/0.539,
+ *     51 25.4/0.511;
+ *   crushed (8 kb/s): clean 22.6/0.892, noisy 21.9/0.509.
+ * PSNR separates every quality offered from a crushed encode; SSIM falls on grain that
+ * any encoder drops, so its floor only catches a ruined picture. VMAF was not measured on
+ * those machines (see vhs-restore.ts); its floor is set from the scale's meaning.
+ */
+const GATE = { minSsim: 0.45, minPsnr: 26, minVmaf: 40 };
 
 export const archiveHevc = definePreset({
   name: 'archive-hevc',
@@ -51,7 +65,7 @@ export const archiveHevc = definePreset({
   build(ctx, p) {
     const output = 'archive.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
-    return singleOutput(
+    const built = singleOutput(
       ctx,
       output,
       [
@@ -75,5 +89,7 @@ export const archiveHevc = definePreset({
       ],
       { inputs: metadata.inputs },
     );
+    built.steps[0]!.checks = [qualityCheck(ctx, { output, reference: [], ...GATE })];
+    return built;
   },
 });

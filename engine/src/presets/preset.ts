@@ -60,13 +60,34 @@ export interface BuildContext {
 /**
  * A check of one output against the job's source, beyond the usual ones (jobs/verify.ts):
  * - `lossless`: the output decodes to exactly the source's frames and samples;
- * - `quality`: its picture scores at least these SSIM and PSNR against the source passed
- *   through `reference` (a filter chain the preset built from its own tables, e.g. the
- *   same deinterlacer and crop), so a broken encode cannot pass as a restoration.
+ * - `quality`: its picture scores at least these SSIM and PSNR (and VMAF, where `vmaf`
+ *   says the build has libvmaf) against the source passed through `reference` (a filter
+ *   chain the preset built from its own tables, e.g. the same deinterlacer and crop), so
+ *   a broken encode cannot pass as a restoration or an archive copy.
  */
-export type OutputCheck =
-  | { kind: 'lossless'; output: string }
-  | { kind: 'quality'; output: string; reference: string[]; minSsim: number; minPsnr: number };
+export type OutputCheck = { kind: 'lossless'; output: string } | QualityCheck;
+
+export interface QualityCheck {
+  kind: 'quality';
+  output: string;
+  reference: string[];
+  minSsim: number;
+  minPsnr: number;
+  /** VMAF floor (0..100), applied only where VMAF is measured. */
+  minVmaf: number;
+  /** Whether to measure VMAF: this FFmpeg's filter listing has libvmaf. */
+  vmaf: boolean;
+  /** How the output is read back from a pipe: Matroska, or MP4 written for streaming. */
+  demuxer?: 'mov';
+}
+
+/** A preset's quality gate: its floors, with VMAF asked for where the build has it. */
+export function qualityCheck(
+  ctx: BuildContext,
+  gate: Omit<QualityCheck, 'kind' | 'vmaf'>,
+): QualityCheck {
+  return { kind: 'quality', ...gate, vmaf: ctx.filters?.has('libvmaf') ?? false };
+}
 
 export interface Step {
   args: string[];

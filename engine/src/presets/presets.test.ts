@@ -190,8 +190,26 @@ describe('presets', () => {
         ],
         minSsim: 0.6,
         minPsnr: 28,
+        minVmaf: 40,
+        vmaf: false,
       },
     ]);
+  });
+
+  it('the lossy archive presets ask for the quality gate, with VMAF where the build has it', () => {
+    for (const [name, floors] of [
+      ['archive-hevc', { minSsim: 0.45, minPsnr: 26 }],
+      ['archive-av1', { minSsim: 0.5, minPsnr: 26 }],
+    ] as const) {
+      const gate = { kind: 'quality', output: 'archive.mkv', reference: [], ...floors };
+      expect(buildJob(name, {}, context()).steps[0]!.checks).toEqual([
+        { ...gate, minVmaf: 40, vmaf: false },
+      ]);
+      const vmaf = context({ filters: new Set(['libvmaf']) });
+      expect(buildJob(name, {}, vmaf).steps[0]!.checks).toEqual([
+        { ...gate, minVmaf: 40, vmaf: true },
+      ]);
+    }
   });
 
   it('exact-master asks for the lossless check and states the source field order again', () => {

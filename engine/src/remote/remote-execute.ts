@@ -260,7 +260,15 @@ export async function executeRemote(
         path: dest,
         size: bytes,
         ...(out.labels ? { labels: [...out.labels] } : {}),
-        ...(out.quality ? { quality: { ssim: out.quality.ssim, psnr: out.quality.psnr } } : {}),
+        ...(out.quality
+          ? {
+              quality: {
+                ssim: out.quality.ssim,
+                psnr: out.quality.psnr,
+                ...(out.quality.vmaf !== undefined ? { vmaf: out.quality.vmaf } : {}),
+              },
+            }
+          : {}),
       });
       report(control.onProgress, downloadPercent(i + 1, view.outputs.length));
     }

@@ -10,7 +10,7 @@ import { TEST_SCRYPT, freshDir } from './tmp';
 
 export async function testEngine(
   worker: Partial<Omit<WorkerOptions, 'concurrency' | 'cleanup'>> = {},
-  extra: Pick<JobEngineOptions, 'remoteChunkBytes'> = {},
+  extra: Pick<JobEngineOptions, 'remoteChunkBytes' | 'ffmpeg'> = {},
 ) {
   const dir = await freshDir();
   const dataDir = join(dir, 'data');
