@@ -12,6 +12,7 @@ import { ENGINE_VERSION } from '../core/version';
 import { ENGINE_ROOT } from '../core/engine-root';
 import { globals, output } from './context';
 import { queueReport } from './doctor-queue';
+import { workersReport } from './doctor-workers';
 import { hardwareLines } from './hardware-report';
 import { tuneGarbageCollector } from './gc-tuning';
 
@@ -22,9 +23,12 @@ export function registerSystemCommands(program: Command): void {
   program
     .command('doctor')
     .description(
-      'report the engine version, data directory, the FFmpeg it will use, the graphics-chip encoders that work and (-c) a server’s job queue',
+      'report the engine version, data directory, the FFmpeg it will use, the graphics-chip encoders that work and (-c) a server’s job queue and the workers it has seen',
     )
-    .option('-c, --config <file>', 'a server configuration: report its job queue and Redis')
+    .option(
+      '-c, --config <file>',
+      'a server configuration: report its job queue, Redis and workers',
+    )
     .action(async (opts: { config?: string }, cmd: Command) => {
       const g = globals(cmd);
       const dataDir = resolveDataDir(g.dataDir);
@@ -40,6 +44,7 @@ export function registerSystemCommands(program: Command): void {
       );
       const hardware = await detectEncoders(ffmpeg.ffmpegPath);
       const queue = await queueReport(opts.config);
+      const workers = opts.config ? await workersReport(opts.config, g.dataDir) : undefined;
       const scratchLine = scratch.ok
         ? `scratch: ${scratch.root} (${scratch.ramFs ?? 'disk'}; FFmpeg's working folder, it never holds media)`
         : `scratch: UNUSABLE: ${scratch.problem}`;
@@ -65,9 +70,18 @@ export function registerSystemCommands(program: Command): void {
           scratchLine,
           ...hardwareLines(hardware),
           queue.line,
+          ...(workers?.lines ?? []),
           ...warnings,
         ].join('\n'),
-        { version: ENGINE_VERSION, dataDir, ffmpeg, scratch, hardware, queue: queue.data },
+        {
+          version: ENGINE_VERSION,
+          dataDir,
+          ffmpeg,
+          scratch,
+          hardware,
+          queue: queue.data,
+          ...(workers ? { workers: workers.data } : {}),
+        },
       );
     });
 

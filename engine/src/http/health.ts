@@ -7,7 +7,7 @@ import type { FfmpegLocation } from '../ffmpeg/locate';
 import type { Scratch } from '../ffmpeg/scratch';
 import { BullmqJobQueue } from '../jobs/bullmq-queue';
 import type { JobQueue } from '../jobs/queue';
-import type { Health } from '../net/contract';
+import type { Health, WorkerStatus } from '../net/contract';
 
 export interface HealthInputs {
   db: Database.Database;
@@ -17,6 +17,8 @@ export interface HealthInputs {
   keyringReady: () => boolean;
   /** The job queue's backend, and for Redis whether it answers (queueHealth). */
   queue?: () => Promise<NonNullable<Health['queue']>>;
+  /** The pool's workers seen (pool/coordinator.ts `status`). */
+  workers?: () => WorkerStatus[];
   /** Below this much free space the disk is a warning (default 2 GiB). */
   lowDiskBytes?: number;
 }
@@ -77,7 +79,8 @@ export async function checkHealth(inputs: HealthInputs): Promise<Health> {
     : reasons.some((r) => r.severity === 'warn')
       ? 'degraded'
       : 'ok';
-  return { status, reasons, ...(queue ? { queue } : {}) };
+  const workers = inputs.workers?.();
+  return { status, reasons, ...(queue ? { queue } : {}), ...(workers ? { workers } : {}) };
 }
 
 /** What /healthz says of the job queue: SQLite's, or BullMQ's with Redis answering or not. */

@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BULL_STATES, BullmqJobQueue } from '../jobs/bullmq-queue';
 import type { JobQueue, JobState } from '../jobs/queue';
-import type { Health } from '../net/contract';
+import type { Health, WorkerStatus } from '../net/contract';
 import { createProxyMetrics, type ProxyMetrics } from '../proxy/proxy-metrics';
 
 export interface ServeMetrics {
@@ -20,7 +20,11 @@ export interface ServeMetrics {
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
-export function createMetrics(queue: JobQueue, health: () => Promise<Health>): ServeMetrics {
+export function createMetrics(
+  queue: JobQueue,
+  health: () => Promise<Health>,
+  workers: () => WorkerStatus[] = () => [],
+): ServeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'keepsake_' });
   const requests = new Counter({
@@ -96,6 +100,40 @@ export function createMetrics(queue: JobQueue, health: () => Promise<Health>): S
       },
     });
   }
+  // The pool's workers, by the name each was paired under (since this server started).
+  new Counter({
+    name: 'keepsake_worker_jobs_total',
+    help: 'Jobs a pool worker finished (done) or failed, outputs refused included',
+    labelNames: ['worker', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of workers()) {
+        this.inc({ worker: w.name, outcome: 'done' }, w.done);
+        this.inc({ worker: w.name, outcome: 'failed' }, w.failed);
+      }
+    },
+  });
+  new Gauge({
+    name: 'keepsake_worker_running',
+    help: 'Jobs a pool worker runs now',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of workers()) this.set({ worker: w.name }, w.running.length);
+    },
+  });
+  new Gauge({
+    name: 'keepsake_worker_last_heartbeat_seconds',
+    help: 'When a pool worker last sent a heartbeat (Unix time)',
+    labelNames: ['worker'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const w of workers()) this.set({ worker: w.name }, w.lastHeartbeat / 1000);
+    },
+  });
   const proxy = createProxyMetrics(registry);
   return { registry, requests, latency, jobDuration, bytesEncrypted, bytesUploaded, proxy };
 }

@@ -206,6 +206,23 @@ export const PresetListSchema = Type.Array(
   }),
 );
 
+/** A worker of the server's pool as /healthz reports it (pool/coordinator.ts `status`). */
+export const WorkerStatusSchema = Type.Object({
+  name: Type.String(),
+  /** When its last heartbeat arrived (ms since the epoch). */
+  lastHeartbeat: Type.Number(),
+  threads: Type.Integer(),
+  slots: Type.Integer(),
+  /** Chip encoders whose test encode passed there; empty for software only. */
+  hardware: Type.Array(Type.String()),
+  /** The jobs it runs now. */
+  running: Type.Array(Type.String()),
+  /** Jobs it finished (outputs accepted), and attempts it failed or whose outputs were refused. */
+  done: Type.Integer(),
+  failed: Type.Integer(),
+});
+export type WorkerStatus = Static<typeof WorkerStatusSchema>;
+
 export const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('failing')]),
   reasons: Type.Array(
@@ -223,6 +240,8 @@ export const HealthSchema = Type.Object({
       reachable: Type.Optional(Type.Boolean()),
     }),
   ),
+  /** The pool's workers this server has heard from since it started, newest first. */
+  workers: Type.Optional(Type.Array(WorkerStatusSchema)),
 });
 export type Health = Static<typeof HealthSchema>;
 

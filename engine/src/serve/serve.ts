@@ -137,6 +137,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         ffmpeg: engine.env.ffmpeg,
         scratch: engine.env.scratch,
         queue: queueHealth(engine.queue),
+        workers: () => pool.status(),
         keyringReady: () => {
           try {
             credentials.list();
@@ -146,7 +147,6 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
           }
         },
       });
-    const metrics = createMetrics(engine.queue, health);
     // Workers of the pool (`keepsake worker`) run jobs too, with their keys by lease.
     // On BullMQ a worker's hold is its job's BullMQ lock: a worker killed mid-job stops
     // renewing it and BullMQ's stalled-job check hands the job on.
@@ -164,6 +164,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       }),
       ...options.pool,
     });
+    const metrics = createMetrics(engine.queue, health, () => pool.status());
     engine.worker.on('finished', (job) => {
       if (job.startedAt && job.finishedAt) {
         metrics.jobDuration.observe(
