@@ -56,7 +56,7 @@ export const jobsFolder = (dataDir: string) => join(dataDir, 'jobs');
 
 /** The keys the lease sent, as executeJob takes them: in memory only. */
 export function keysFromLease(body: JobKeysBody): JobKeys {
-  const { title, date } = body.labels ?? {};
+  const { title, date, chapters } = body.labels ?? {};
   return {
     input: { fileKey: Buffer.from(body.input, 'base64') },
     output: {
@@ -65,8 +65,14 @@ export function keysFromLease(body: JobKeysBody): JobKeys {
       masterKeyId: body.output.keyId,
       masterKey: Buffer.from(body.output.key, 'base64'),
     },
-    ...(title || date
-      ? { labels: { ...(title ? { title } : {}), ...(date ? { date } : {}) } }
+    ...(title || date || chapters?.length
+      ? {
+          labels: {
+            ...(title ? { title } : {}),
+            ...(date ? { date } : {}),
+            ...(chapters?.length ? { chapters: chapters.map((c) => ({ ...c })) } : {}),
+          },
+        }
       : {}),
   };
 }
