@@ -22,7 +22,7 @@ import { jobOutputDir, type JobKeys } from '../jobs/execute';
 import type { Job, JobOutput, JobQueue } from '../jobs/queue';
 import { sealedReader } from '../jobs/sealed-reader';
 import { verifyOutputs } from '../jobs/verify';
-import type { JobKeysBody } from '../net/contract';
+import type { JobKeysBody, WorkerStatus } from '../net/contract';
 import type {
   ClaimReply,
   FinishBody,
@@ -51,6 +51,9 @@ export interface SeenWorker {
   lastHeartbeat: number;
   capabilities: WorkerCapabilities;
   running: string[];
+  /** Jobs it finished, and attempts it failed (outputs refused included), since start. */
+  done: number;
+  failed: number;
 }
 
 export interface PoolOptions {
@@ -151,13 +154,38 @@ export class PoolCoordinator {
     return [...this.workers.values()].sort((a, b) => b.lastHeartbeat - a.lastHeartbeat);
   }
 
+  /** What doctor, /healthz, /metrics and the desktop's Servers screen show of each worker. */
+  status(): WorkerStatus[] {
+    return this.seen().map((w) => ({
+      name: w.name,
+      lastHeartbeat: w.lastHeartbeat,
+      threads: w.capabilities.threads,
+      slots: w.capabilities.slots,
+      hardware: [...w.capabilities.hardware],
+      running: [...w.running],
+      done: w.done,
+      failed: w.failed,
+    }));
+  }
+
+  /** A job of this worker ended: counted, and no longer running there (before its next beat). */
+  private ended(workerId: string, jobId: string, outcome: 'done' | 'failed'): void {
+    const seen = this.workers.get(workerId);
+    if (!seen) return;
+    seen[outcome] += 1;
+    seen.running = seen.running.filter((id) => id !== jobId);
+  }
+
   async heartbeat(worker: WorkerIdentity, body: HeartbeatBody): Promise<HeartbeatReply> {
+    const before = this.workers.get(worker.clientId);
     this.workers.set(worker.clientId, {
       clientId: worker.clientId,
       name: worker.name,
       lastHeartbeat: this.now(),
       capabilities: body.capabilities,
       running: body.running.map((r) => r.id),
+      done: before?.done ?? 0,
+      failed: before?.failed ?? 0,
     });
     const stop: string[] = [];
     for (const { id, ...progress } of body.running) {
@@ -262,6 +290,7 @@ export class PoolCoordinator {
       this.refused.set(jobId, refusedBy);
       const message = err instanceof Error ? err.message : String(err);
       this.record(worker, 'worker.finish', jobId, 'denied', message);
+      this.ended(worker.clientId, jobId, 'failed');
       await this.options.queue.fail(
         jobId,
         owner,
@@ -285,6 +314,7 @@ export class PoolCoordinator {
     this.options.keys.delete(jobId);
     this.refused.delete(jobId);
     this.record(worker, 'worker.finish', jobId, 'ok');
+    this.ended(worker.clientId, jobId, 'done');
     return done;
   }
 
@@ -293,6 +323,7 @@ export class PoolCoordinator {
     const job = await this.held(worker, jobId, 'worker.fail');
     await this.outputs.discard(jobId);
     this.record(worker, 'worker.fail', jobId, 'ok', `${body.code}: ${body.message}`);
+    this.ended(worker.clientId, jobId, 'failed');
     // Stopped because its client cancelled it (the heartbeat said so): cancelled, not failed.
     if (job.cancelRequested) return this.options.queue.cancelled(jobId, poolOwner(worker.clientId));
     return this.options.queue.fail(
