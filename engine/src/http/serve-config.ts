@@ -51,7 +51,8 @@ export const ServeConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
-    concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    /** Jobs this server runs itself at once; 0: none, every job goes to its pool's workers. */
+    concurrency: Type.Optional(Type.Integer({ minimum: 0, maximum: 64 })),
     scratch: Type.Optional(Type.String({ minLength: 1 })),
     allowDiskScratch: Type.Boolean({ default: false }),
     /**

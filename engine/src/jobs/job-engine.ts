@@ -144,7 +144,7 @@ export async function openJobEngine(options: JobEngineOptions): Promise<JobEngin
     keys: keysFor,
     // x264 and x265 default to 1.5 threads per core (one thread often waits on another);
     // the cap keeps that share per job, so concurrent jobs split the machine fairly.
-    threads: Math.max(1, Math.round((availableParallelism() * 1.5) / concurrency)),
+    threads: Math.max(1, Math.round((availableParallelism() * 1.5) / Math.max(1, concurrency))),
     stallMs: options.stallMs ?? (config.stallSeconds ?? 120) * 1000,
     graceMs: options.graceMs,
   };

@@ -101,4 +101,22 @@ describe("a coordinator's report of its workers", () => {
     const down = await runCli(['doctor', '-c', file]);
     expect(down.stdout).toMatch(/workers: unknown; the server does not answer/);
   }, 120_000);
+
+  it('a coordinator with concurrency 0 runs no job itself: the job waits for a worker', async () => {
+    const server = await startServe({
+      config: parseServeConfig({ port: 0, concurrency: 0 }),
+      dataDir: join(await freshDir(), 'server'),
+      kek: randomBytes(32),
+      scratch: await testScratch(),
+      logError: () => undefined,
+      worker: { pollMs: 50 },
+    });
+    stopLater(() => server.close());
+    const { id, client } = await submitted(server);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await client.job(id)).state).toBe('queued');
+    const helper = await poolWorker(server, 'attic');
+    expect((await client.waitFor(id, undefined, 200)).state).toBe('succeeded');
+    expect(helper.ended.map((e) => e.id)).toEqual([id]);
+  });
 });
