@@ -63,9 +63,17 @@ function OutputRow(props: { jobId: string; preset: string; item: LibraryItem }) 
         </span>
       </div>
       {checked && (
-        <p className="muted small" data-testid="output-check-note">
-          {checked}
-        </p>
+        <div className="output-check" data-testid="output-check">
+          <p className="muted small" data-testid="output-check-note">
+            {checked.sentence}
+          </p>
+          {checked.details && (
+            <details className="attention-details muted small">
+              <summary>Details</summary>
+              <span data-testid="output-check-scores">{checked.details}</span>
+            </details>
+          )}
+        </div>
       )}
       {labelsNote && (
         <p className="muted small" data-testid="output-labels-note">
