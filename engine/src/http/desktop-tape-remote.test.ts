@@ -21,9 +21,10 @@ import { openScratch } from '../ffmpeg/scratch';
 import type { Job } from '../jobs/queue';
 import type { DesktopJob, LibraryItem } from '../net/desktop-contract';
 import type { TapeAnalysisView } from '../net/desktop-tape-contract';
+import { RemoteClient } from '../net/client';
 import { pairWithServer } from '../net/pair-client';
 import { createPairingCode } from '../net/pairing';
-import { saveRemote } from '../remote/remotes';
+import { getRemote, saveRemote } from '../remote/remotes';
 import { startServe } from '../serve/serve';
 import { TEST_PASSWORD, startTestDesktop, until, type TestDesktop } from '../testing/desktop';
 import { filesContaining } from '../testing/marker';
@@ -109,7 +110,7 @@ function atServerFinish(
 
 describe('a tape on a paired server', () => {
   it('is analysed there from its ciphertext, finding what this computer finds', async () => {
-    const { server, serverRoots, api, media, tapePath, tape } = await desktopAndServer();
+    const { server, serverRoots, desktop, api, media, tapePath, tape } = await desktopAndServer();
     // A stretch of the tape's own bytes: any plaintext copy of the tape holds it.
     const bytes = await readFile(tapePath);
     const plaintext = bytes.subarray(bytes.length >> 1, (bytes.length >> 1) + 64);
@@ -124,6 +125,29 @@ describe('a tape on a paired server', () => {
       expect(holdingNow(serverRoots, plaintext)).toEqual([]);
       expect(holdingNow(serverRoots, clear)).toEqual([]);
     });
+
+    // The server takes a tape analysis as it is: no parameters ride along.
+    const client = new RemoteClient(
+      await getRemote(desktop.session.dataDir, desktop.session.requireVault(), 'lxc'),
+    );
+    const withParams = client.createJob({
+      input: { upload: `u${'a'.repeat(20)}` },
+      preset: 'tape-analysis',
+      params: { threads: 2 },
+      mode: 'manual',
+      priority: 0,
+      thorough: false,
+      keys: {
+        input: randomBytes(32).toString('base64'),
+        output: {
+          vaultId: randomBytes(16).toString('hex'),
+          keyId: 'k1',
+          key: randomBytes(32).toString('base64'),
+        },
+      },
+    });
+    await expect(withParams).rejects.toMatchObject({ code: 'INVALID_PARAMETER' });
+    await client.close();
 
     const unknown = await api.post(analysisPath(tape.id), { remote: 'attic' });
     expect(unknown.body).toMatchObject({ code: 'NOT_FOUND' });
