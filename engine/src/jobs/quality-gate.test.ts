@@ -1,4 +1,4 @@
-// The quality gate on the lossy archive presets, as jobs on real FFmpeg: each output
+// The quality gate on the lossy archive presets and the copy to watch, as jobs on real FFmpeg: each output
 // carries its SSIM and PSNR; VMAF is asked of the npm-packaged FFmpeg (whose filter list
 // has libvmaf) and of Debian's (whose has not), and in neither case is a score that was
 // not measured stored as a pass.
@@ -39,29 +39,34 @@ async function archive(
   preset: string,
   params: Record<string, string>,
 ): Promise<Job> {
-  const clip = await makeClip(dir, `${preset}.mkv`, { size: '320x240', videoCodec: 'ffv1' });
+  const clip = await makeClip(dir, `${preset}.mkv`, { size: '640x480', videoCodec: 'ffv1' });
   const input = join(dir, `${preset}.mkv.ksv`);
   await encryptFile(clip, input, vault);
   return runJob(engine, { preset, params, input: { kind: 'vault', path: input } });
 }
 
 describe('the quality gate on the archive presets', () => {
-  it('archive-hevc and archive-av1 outputs carry their scores; Debian FFmpeg has no VMAF', async () => {
+  it('archive-hevc, archive-av1 and web-h264 outputs carry their scores; Debian FFmpeg has no VMAF', async () => {
     const { dir, vault, engine } = await testEngine();
     try {
       expect(engine.env.filters?.has('libvmaf')).toBe(false);
-      for (const [preset, params] of [
-        ['archive-hevc', { speed: 'ultrafast' }],
-        ['archive-av1', { speed: '12' }],
+      for (const [preset, params, output] of [
+        ['archive-hevc', { speed: 'ultrafast' }, 'archive.mkv'],
+        ['archive-av1', { speed: '12' }, 'archive.mkv'],
+        // Scaled down and denoised: compared with the source put through the same.
+        ['web-h264', { maxHeight: '360', denoise: 'light' }, 'web.mp4'],
       ] as const) {
         const job = await archive(engine, dir, vault, preset, params);
         expect(job, job.lastError?.message).toMatchObject({ state: 'succeeded' });
-        const quality = job.outputs[0]!.quality!;
+        const quality = job.outputs.find((o) => o.name === output)!.quality!;
         expect(quality.ssim, preset).toBeGreaterThan(0.95);
         expect(quality.psnr, preset).toBeGreaterThan(35);
         expect(quality.vmaf, preset).toBeNull();
+        expect(job.notes.join('\n')).toContain(
+          `${output}: picture checked against the original: SSIM 0.9`,
+        );
         expect(job.notes.join('\n')).toMatch(
-          /archive\.mkv: picture checked against the original: SSIM 0\.9\d+, PSNR \d+\.\d+ dB; VMAF not measured \(this FFmpeg has no VMAF\)/,
+          /: picture checked against the original: SSIM 0\.9\d+, PSNR \d+\.\d+ dB; VMAF not measured \(this FFmpeg has no VMAF\)/,
         );
       }
     } finally {

@@ -2,6 +2,7 @@ import {
   definePreset,
   keepMetadataParam,
   metadataArgs,
+  qualityCheck,
   requireEncoder,
   singleOutput,
   streamedMp4Flags,
@@ -15,6 +16,17 @@ import {
   profileArgs,
 } from './hw-video';
 import { DENOISE, DEINTERLACE } from './vhs-restore';
+
+/**
+ * The quality gate (jobs/verify-quality.ts): the copy against the source put through the
+ * same deinterlacer, denoiser and scaling. Measured on 6 s of 720×576 lavfi testsrc2
+ * (x264 medium), PSNR dB / SSIM: clean CRF 23 43.7/0.995, 32 (the worst offered)
+ * 36.9/0.977; noisy (noise=alls=25:allf=t+u) CRF 23 33.2/0.828, 32 29.9/0.574; a crushed
+ * encode (x265 at 8 kb/s) 22.6/0.892 clean, 21.9/0.509 noisy. PSNR separates them; SSIM
+ * falls on grain any encoder drops, so its floor only catches a ruined picture. VMAF: see
+ * vhs-restore.ts.
+ */
+const GATE = { minSsim: 0.5, minPsnr: 26, minVmaf: 40 };
 
 export const webH264 = definePreset({
   name: 'web-h264',
@@ -123,6 +135,9 @@ export const webH264 = definePreset({
       { inputs: metadata.inputs, notes: chip ? [hardwareNote(chip)] : [] },
     );
     if (chip) built.steps[0]!.hardware = chip.name;
+    // The shape (setdar) is stated, not drawn: the gate compares square pixels anyway.
+    const reference = filters.filter((f) => !f.startsWith('setdar='));
+    built.steps[0]!.checks = [qualityCheck(ctx, { output, reference, ...GATE, demuxer: 'mov' })];
     return built;
   },
 });
