@@ -1,10 +1,11 @@
 // Servers: pair a remote Keepsake server (URL → fingerprint to compare → one-time code),
-// see each paired server's health, unpair.
+// see each paired server's health and its helpers' load, unpair.
 import { useId, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { ServerFingerprint, ServerView } from './engine-client';
 import { ErrorMessage } from './ErrorMessage';
 import { formatTime } from './format';
+import { helpersSentence } from './server-workers';
 import { useServerActions, useServers } from './queries';
 
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -53,6 +54,7 @@ function ServerCard({ server }: { server: ServerView }) {
   const { unpair } = useServerActions();
   const [confirm, setConfirm] = useState(false);
   const health = server.health;
+  const helpers = health.status === 'unreachable' ? undefined : helpersSentence(health.workers);
   return (
     <li className="server" aria-label={server.name}>
       <div className="job-top">
@@ -80,6 +82,11 @@ function ServerCard({ server }: { server: ServerView }) {
             ))}
           </ul>
         )
+      )}
+      {helpers && (
+        <p className="helpers" data-testid="server-helpers">
+          {helpers}
+        </p>
       )}
       <p className="muted small">
         Fingerprint <code className="fingerprint">{server.shortFingerprint}</code>

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import type { WorkerStatus } from '../net/contract';
 
 /** A heartbeat older than this: the worker is not answering (it beats every 5 s). */
-const SILENT_MS = 30_000;
+const SILENT_SECONDS = 30;
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function workerLine(w: WorkerStatus, now: number): string {
-  const age = Math.max(0, Math.round((now - w.lastHeartbeat) / 1000));
+function workerLine(w: WorkerStatus): string {
+  const age = w.silentSeconds;
   const state =
-    now - w.lastHeartbeat > SILENT_MS
+    age > SILENT_SECONDS
       ? `NOT ANSWERING (last heartbeat ${age} s ago)`
       : `last heartbeat ${age} s ago`;
   const chips = w.hardware.length > 0 ? w.hardware.join(', ') : 'software only';
@@ -49,13 +49,12 @@ export async function workersReport(
     });
     const body = (await res.body.json()) as { workers?: WorkerStatus[] };
     const workers = body.workers ?? [];
-    const now = Date.now();
     return {
       lines: [
         workers.length === 0
           ? 'workers: none has announced itself since the server started'
           : `workers: ${workers.length} seen`,
-        ...workers.map((w) => workerLine(w, now)),
+        ...workers.map((w) => workerLine(w)),
       ],
       data: { reachable: true, workers },
     };

@@ -198,6 +198,17 @@ async function serverView(session: DesktopSession, name: string): Promise<Server
       health: {
         status: health.status,
         reasons: health.reasons.map((r) => ({ severity: r.severity, message: r.message })),
+        ...(health.workers
+          ? {
+              workers: health.workers.map((w) => ({
+                name: w.name,
+                silentSeconds: w.silentSeconds,
+                running: w.running.length,
+                slots: w.slots,
+                chip: w.hardware.length > 0,
+              })),
+            }
+          : {}),
       },
     };
   } catch (err) {

@@ -211,6 +211,8 @@ export const WorkerStatusSchema = Type.Object({
   name: Type.String(),
   /** When its last heartbeat arrived (ms since the epoch). */
   lastHeartbeat: Type.Number(),
+  /** Seconds since then, by the server's clock (a reader's clock may differ). */
+  silentSeconds: Type.Number(),
   threads: Type.Integer(),
   slots: Type.Integer(),
   /** Chip encoders whose test encode passed there; empty for software only. */

@@ -514,6 +514,21 @@ export const ServerViewSchema = Type.Object({
     Type.Object({
       status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('failing')]),
       reasons: Type.Array(Type.Object({ severity: Type.String(), message: Type.String() })),
+      /** The server's helpers (`keepsake worker`s) it has heard from, and their load. */
+      workers: Type.Optional(
+        Type.Array(
+          Type.Object({
+            name: Type.String(),
+            /** Seconds since it last checked in, by the server's clock. */
+            silentSeconds: Type.Number(),
+            /** Jobs it runs now, and how many it runs at once. */
+            running: Type.Integer(),
+            slots: Type.Integer(),
+            /** Whether it has a graphics chip that passed its test. */
+            chip: Type.Boolean(),
+          }),
+        ),
+      ),
     }),
     Type.Object({ status: Type.Literal('unreachable'), message: Type.String() }),
   ]),

@@ -156,9 +156,11 @@ export class PoolCoordinator {
 
   /** What doctor, /healthz, /metrics and the desktop's Servers screen show of each worker. */
   status(): WorkerStatus[] {
+    const now = this.now();
     return this.seen().map((w) => ({
       name: w.name,
       lastHeartbeat: w.lastHeartbeat,
+      silentSeconds: Math.max(0, Math.round((now - w.lastHeartbeat) / 1000)),
       threads: w.capabilities.threads,
       slots: w.capabilities.slots,
       hardware: [...w.capabilities.hardware],

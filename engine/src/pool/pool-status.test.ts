@@ -71,6 +71,7 @@ describe("a coordinator's report of its workers", () => {
     expect(byName['kitchen-pc']).toMatchObject({ running: [], done: 1, failed: 0, threads: 1 });
     expect(byName.nas).toMatchObject({ running: [second.id], done: 0, hardware: ['h264_vaapi'] });
     expect(Date.now() - byName.nas!.lastHeartbeat).toBeLessThan(30_000);
+    expect(byName.nas!.silentSeconds).toBeLessThan(30);
 
     const doctor = await runCli(['doctor', '-c', file]);
     expect(doctor.code, doctor.stderr).toBe(0);
