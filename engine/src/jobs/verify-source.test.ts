@@ -12,7 +12,7 @@ import { locateFfmpeg } from '../ffmpeg/locate';
 import { serveOutputSink } from '../ffmpeg/output-sink';
 import { probeInput } from '../ffmpeg/probe';
 import { buildJob } from '../presets';
-import type { OutputCheck } from '../presets/preset';
+import type { OutputCheck, QualityCheck } from '../presets/preset';
 import { testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
@@ -226,7 +226,7 @@ describe('checks against the source', () => {
         outputArgs: ['-vf', 'noise=alls=30:allf=t'],
       }),
     );
-    const gate = (output: string): OutputCheck => ({
+    const gate = (output: string): QualityCheck => ({
       kind: 'quality',
       output,
       reference: [],
