@@ -5,7 +5,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, isKeepsakeError } from '../core/errors';
@@ -210,6 +210,46 @@ describe('through SOCKS5', () => {
   function fetchVia(proxy: TestProxy) {
     return fetcherVia(SOCKS(proxy.port));
   }
+});
+
+describe('the connect deadline', () => {
+  it('closes a connection to the proxy that opened after the deadline passed', async () => {
+    // The name lookup outlasts the connect deadline; the proxy connection opened after it
+    // has no one to hand it to and must be closed, not left open for the process's life.
+    const held = new Set<Socket>();
+    let accepted = 0;
+    const silent = createTcpServer((socket) => {
+      accepted += 1;
+      held.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => held.delete(socket));
+    });
+    const port = await listen(silent as unknown as Server);
+    open.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of held) s.destroy();
+          silent.close(() => resolve());
+        }),
+    });
+    const fetcher = createUpstreamFetch({
+      allowlist: new Allowlist([
+        { host: 'media.test', schemes: ['http'], allowPrivate: ['127.0.0.1/32'] },
+      ]),
+      resolve: async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return [{ address: '127.0.0.1', family: 4 }];
+      },
+      proxy: parseUpstreamProxy(`socks5://127.0.0.1:${port}`),
+      timeouts: { connectMs: 20 },
+      maxAttempts: 1,
+    });
+    open.push(fetcher);
+    const err = await failure(get(fetcher, `http://media.test:${plainPort}/a.ts`));
+    expect(err.code).toBe('UPSTREAM_FAILED');
+    await expect.poll(() => accepted, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => held.size, { timeout: 10_000 }).toBe(0);
+  });
 });
 
 describe('through an HTTP CONNECT proxy', () => {

@@ -280,7 +280,12 @@ export function proxiedConnector(
     };
     open().then(
       (socket) => (settled ? socket.destroy() : finish(null, socket)),
-      (err: unknown) => finish(err as Error, null),
+      (err: unknown) => {
+        // After the deadline, finish() is a no-op: a proxy connection opened since (the
+        // name lookup or the connect outlasted it) would otherwise stay open for good.
+        raw?.destroy();
+        finish(err as Error, null);
+      },
     );
   };
 }
