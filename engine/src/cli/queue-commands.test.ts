@@ -32,6 +32,8 @@ describe.skipIf(NO_REDIS)('the queue in validate and doctor', () => {
     for (const [queue, message] of [
       [{ redis: 'http://127.0.0.1:6379' }, /must start with redis:\/\/ or rediss:\/\//],
       [{ redis: 'redis://:hunter2@127.0.0.1:6379' }, /must not carry the password/],
+      // A URL that does not parse (port out of range) is not echoed: it may hold a password.
+      [{ redis: 'redis://:hunter2@127.0.0.1:99999' }, /queue\.redis is not a URL/],
       [{ redis: 'redis://127.0.0.1', password: 'a', passwordFile: '/x' }, /not both/],
       [{ redis: 'redis://127.0.0.1', extra: 1 }, /unknown setting "extra"/],
     ] as const) {

@@ -38,7 +38,8 @@ export function parseRedisUrl(text: string): URL {
   try {
     url = new URL(text);
   } catch {
-    throw new KeepsakeError('USAGE', `queue.redis: "${text}" is not a URL (redis://host:6379)`);
+    // Not echoed: a mistyped URL may still carry a password.
+    throw new KeepsakeError('USAGE', 'queue.redis is not a URL (redis://host:6379)');
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new KeepsakeError(
