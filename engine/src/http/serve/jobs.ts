@@ -60,6 +60,14 @@ export const jobRoutes: FastifyPluginAsync<ServeRoutesOptions> = async (
       if (tape && Object.keys(body.params).length > 0) {
         throw new KeepsakeError('INVALID_PARAMETER', 'a tape analysis takes no parameters');
       }
+      // Its pool's workers run presets only; a server that runs no job itself
+      // (concurrency 0) would keep an analysis queued for ever.
+      if (tape && engine.concurrency === 0) {
+        throw new KeepsakeError(
+          'FEATURE_UNAVAILABLE',
+          'this server leaves every job to its helper computers, and they cannot look through a tape yet; analyse it on this computer',
+        );
+      }
       const preset = tape ? undefined : getPreset(body.preset);
       if (preset && !hasScopes(caller.role, preset.scopes)) {
         throw new KeepsakeError(
