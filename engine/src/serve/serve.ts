@@ -257,6 +257,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
         if (next.dataDir !== undefined && next.dataDir !== dataDir) {
           throw new KeepsakeError('USAGE', 'dataDir cannot change on reload; restart the server');
         }
+        // The queue (SQLite's or BullMQ's) is opened once, above: a reload that named
+        // another would be logged as applied while the old one kept running.
+        if (JSON.stringify(next.queue) !== JSON.stringify(config.queue)) {
+          throw new KeepsakeError('USAGE', 'queue cannot change on reload; restart the server');
+        }
         await http.close();
         try {
           http = await listen(next);
