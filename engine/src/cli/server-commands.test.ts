@@ -59,6 +59,18 @@ describe('keepsake serve and friends', () => {
     expect(res.stderr).toMatch(/\/port must be <= 65535/);
   });
 
+  it('validate --json never prints the upstream proxy’s password', async () => {
+    const config = join(await freshDir(), 'serve.json');
+    await writeFile(
+      config,
+      JSON.stringify({ port: 0, upstreamProxy: 'socks5://gran:hunter2@10.0.0.2:1080' }),
+    );
+    const res = await runCli(['--json', 'validate', '-c', config]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('socks5://gran@10.0.0.2:1080');
+    expect(res.stdout + res.stderr).not.toContain('hunter2');
+  });
+
   it('validate checks a routes file, by -c or --routes, naming the field and line', async () => {
     const dir = await freshDir();
     const example = join(CLI, '..', '..', '..', 'docs', 'examples', 'routes.yaml');

@@ -165,8 +165,14 @@ export function registerServerCommands(program: Command): void {
       if (!opts.config && !opts.routes) {
         throw new KeepsakeError('USAGE', 'give the file to check: -c FILE or --routes FILE');
       }
-      const { readServeConfig, readRoutesFile, isRoutesFile, redisSettings, pingRedis } =
-        await runtime();
+      const {
+        readServeConfig,
+        readRoutesFile,
+        isRoutesFile,
+        redisSettings,
+        pingRedis,
+        parseUpstreamProxy,
+      } = await runtime();
       const lines: string[] = [];
       const data: Record<string, unknown> = {};
       const routesFiles = [opts.routes];
@@ -191,6 +197,10 @@ export function registerServerCommands(program: Command): void {
         data.config = {
           ...config,
           ...(config.queue?.password ? { queue: { ...config.queue, password: '(hidden)' } } : {}),
+          // Its label: the proxy's URL without the password (checked above, so it parses).
+          ...(config.upstreamProxy
+            ? { upstreamProxy: parseUpstreamProxy(config.upstreamProxy).label }
+            : {}),
         };
       }
       for (const file of routesFiles) {

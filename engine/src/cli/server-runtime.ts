@@ -10,6 +10,7 @@ export { createPairingCode } from '../net/pairing';
 export { startServe } from '../serve/serve';
 export { isRoutesFile, readRoutesFile } from '../proxy/routes-config';
 export { startProxyServer } from '../proxy/proxy-server';
+export { parseUpstreamProxy } from '../proxy/upstream-proxy';
 export { reloadOnSignal } from '../proxy/routes-holder';
 export { readServeConfig, redisSettings, type ServeConfig } from '../http/serve-config';
 export { describeRedis, pingRedis } from '../jobs/redis-connection';
