@@ -114,10 +114,14 @@ export function registerServerCommands(program: Command): void {
   program
     .command('proxy')
     .description(
-      'run the host-routed stream proxy on loopback (routes file: docs/stream-proxy-routes.md); SIGHUP reloads the routes',
+      'run the host-routed stream proxy on loopback, or beyond it with "tls" in the routes file (docs/stream-proxy-routes.md); SIGHUP reloads the routes',
     )
     .requiredOption('--routes <file>', 'the routes file (YAML)')
-    .option('--host <host>', 'loopback address to listen on', '127.0.0.1')
+    .option(
+      '--host <host>',
+      'address to listen on (loopback unless the routes file has "tls")',
+      '127.0.0.1',
+    )
     .option('--port <port>', 'port to listen on (0: any free port)', '8089')
     .action(async (opts: { routes: string; host: string; port: string }) => {
       const port = Number(opts.port);
