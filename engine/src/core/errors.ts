@@ -210,7 +210,7 @@ export const ERROR_CODES = {
   SERVER_BUSY: {
     status: 503,
     exit: 6,
-    summary: 'Too many signed requests right now; retry shortly.',
+    summary: 'Too many requests at once right now; retry shortly.',
   },
   TOO_LARGE: { status: 413, exit: 2, summary: 'The request or upload exceeds the size limit.' },
   UPLOAD_OFFSET_MISMATCH: {

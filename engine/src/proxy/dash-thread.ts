@@ -48,9 +48,49 @@ export type ThreadOutput =
 
 const TIME_LIMIT_MS = 10_000;
 const HEAP_LIMIT_MB = 256;
+/**
+ * Threads reading at once, and reads waiting for one: each thread may take 256 MB, and a
+ * client asking again and again (the routed proxy may listen beyond loopback) must not
+ * run the machine out of memory. Past the queue, a read is refused as busy.
+ */
+export const MAX_THREADS = 2;
+export const MAX_WAITING = 16;
 
-/** Runs mpdThread in a worker; DASH_UNSUPPORTED when it is refused or over its limits. */
-export function readMpdInThread(input: ThreadInput): Promise<ThreadOutput> {
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Threads reading an MPD now (for tests). */
+export function mpdThreadsRunning(): number {
+  return running;
+}
+
+/**
+ * Runs mpdThread in a worker, at most MAX_THREADS at once; DASH_UNSUPPORTED when it is
+ * refused or over its limits, SERVER_BUSY when too many reads already wait.
+ */
+export async function readMpdInThread(input: ThreadInput): Promise<ThreadOutput> {
+  if (running >= MAX_THREADS) {
+    if (waiting.length >= MAX_WAITING) {
+      throw new KeepsakeError(
+        'SERVER_BUSY',
+        'too many DASH manifests are being read at once; try again in a moment',
+      );
+    }
+    // The slot is handed over by the read that frees it, so `running` never dips.
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running += 1;
+  }
+  try {
+    return await readInWorker(input);
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+function readInWorker(input: ThreadInput): Promise<ThreadOutput> {
   const modulePath = createRequire(import.meta.url).resolve('mpd-parser');
   const source = `const { parentPort, workerData } = require('node:worker_threads');
 const __name = (fn) => fn;
