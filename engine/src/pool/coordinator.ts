@@ -216,6 +216,8 @@ export class PoolCoordinator {
     if (!job) return { job: null };
     // Whatever an earlier attempt's worker sent is not this attempt's.
     await this.outputs.discard(job.id);
+    // Running there from now, not from its next heartbeat (doctor, the Servers screen).
+    if (!seen.running.includes(job.id)) seen.running = [...seen.running, job.id];
     this.record(worker, 'worker.claim', job.id, 'ok');
     return { job: await workerJob(job) };
   }

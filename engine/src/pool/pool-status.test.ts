@@ -63,6 +63,8 @@ describe("a coordinator's report of its workers", () => {
       hardware: ['h264_vaapi'],
     });
     expect((await busy.claim())?.id).toBe(second.id);
+    // Listed as running from its claim, before its next heartbeat says so.
+    expect(server.pool.status().find((w) => w.name === 'nas')?.running).toEqual([second.id]);
     await busy.heartbeat([{ id: second.id, percent: 10 }]);
 
     const health = JSON.parse(await get(server, '/healthz')) as Health;
