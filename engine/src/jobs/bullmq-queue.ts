@@ -241,12 +241,16 @@ export class BullmqJobQueue extends SqliteJobQueue {
         const record = await this.get(bullJob.id).catch(() => undefined);
         if (!record || (record.state !== 'queued' && record.state !== 'running')) {
           // Cancelled or deleted meanwhile: BullMQ lets it go without another attempt.
-          await bullJob.moveToFailed(new UnrecoverableError('JOB_FINISHED'), owner, false);
+          await this.redis(() =>
+            bullJob.moveToFailed(new UnrecoverableError('JOB_FINISHED'), owner, false),
+          );
           continue;
         }
         if (bullJob.deferredFailure) {
           // Its holders died MAX_STALLED_COUNT times over: it is failed, not handed on.
-          await bullJob.moveToFailed(new UnrecoverableError('JOB_INTERRUPTED'), owner, false);
+          await this.redis(() =>
+            bullJob.moveToFailed(new UnrecoverableError('JOB_INTERRUPTED'), owner, false),
+          );
           if (this.take(bullJob.id, owner, leaseMs, bullJob.attemptsMade + 1)) {
             await super.fail(bullJob.id, owner, {
               code: 'JOB_INTERRUPTED',
@@ -259,9 +263,16 @@ export class BullmqJobQueue extends SqliteJobQueue {
           skipped.push(bullJob);
           continue;
         }
-        await bullJob.extendLock(owner, leaseMs);
+        await this.redis(() => bullJob.extendLock(owner, leaseMs));
         const job = this.take(bullJob.id, owner, leaseMs, bullJob.attemptsMade + 1);
-        if (!job) continue;
+        if (!job) {
+          // Cancelled or deleted between the read above and now: let BullMQ drop it at
+          // once, rather than hold its lock until the stalled-job check hands it on.
+          await this.redis(() =>
+            bullJob.moveToFailed(new UnrecoverableError('JOB_FINISHED'), owner, false),
+          ).catch(() => undefined);
+          continue;
+        }
         this.held.set(job.id, bullJob);
         return job;
       }
@@ -269,7 +280,7 @@ export class BullmqJobQueue extends SqliteJobQueue {
     } finally {
       // Jobs this worker cannot start yet (its keys have not come) go back, untouched.
       for (const job of skipped) {
-        await job.moveToDelayed(Date.now() + 1_000, owner).catch(() => undefined);
+        await this.redis(() => job.moveToDelayed(Date.now() + 1_000, owner)).catch(() => undefined);
       }
     }
   }
