@@ -70,16 +70,20 @@ export function watchTlsPair(
   const settle = options.settleMs ?? 100;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  // Two loads may overlap (the files changed again while one was reading); only the
+  // latest may apply, or an older pair could replace a newer one.
+  let latest = 0;
   const reload = () => {
     timer = undefined;
+    const load = ++latest;
     loadTlsPair(files).then(
       (pem) => {
-        if (stopped) return;
+        if (stopped || load !== latest) return;
         apply(pem);
         options.onReload?.();
       },
       (err: unknown) => {
-        if (!stopped) options.onError?.(err);
+        if (!stopped && load === latest) options.onError?.(err);
       },
     );
   };
