@@ -1,12 +1,12 @@
 // The BullMQ queue against a real redis-server: order, retries, stalls, races, and Redis
 // going away and coming back.
 
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NO_REDIS, startRedis, type TestRedis } from '../testing/redis-server';
 import { freshDir } from '../testing/tmp';
 import { BullmqJobQueue, bullPriority } from './bullmq-queue';
-import { consumeQueue, type QueueConsumer } from './queue-consumer';
 import type { JobSpec } from './queue';
 
 const open: { close(): Promise<void> }[] = [];
@@ -131,56 +131,24 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     const { id } = await a.submit(spec());
     const results = await Promise.all([a.claim('a', 10_000), b.claim('b', 10_000)]);
     expect(results.filter(Boolean).map((j) => j!.id)).toEqual([id]);
-
-    // The same through the consumer API, as `keepsake worker` uses it.
-    const { id: second } = await a.submit(spec());
-    const runs: string[] = [];
-    const held: boolean[] = [];
-    const consumers: QueueConsumer[] = ['x', 'y'].map((name) =>
-      consumeQueue({
-        redis: { url: redis.url },
-        name,
-        processor: async (jobId) => {
-          runs.push(`${name}:${jobId}`);
-          // The winner holds the job (the coordinator's check before a key lease); the
-          // loser does not.
-          held.push(await a.holds(name, jobId), await a.holds(name === 'x' ? 'y' : 'x', jobId));
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          return { outputs: 1 };
-        },
-      }),
-    );
-    open.push(...consumers);
-    await until(async () => ((await a.bull.getJob(second)) === undefined ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(runs.filter((r) => r.endsWith(second))).toHaveLength(1);
-    expect(held).toEqual([true, false]);
-    expect(await a.holds('x', second)).toBe(false); // finished: nobody holds it
   });
 
-  it('consumer progress goes through BullMQ, and errors reach Redis as codes only', async () => {
-    const redis = await startRedis();
+  it('progress goes through BullMQ, and errors reach Redis as codes only', async () => {
+    // An append-only file: every write Redis took, uncompressed, to search afterwards.
+    const redis = await startRedis({ persist: 'aof' });
     const queue = await openQueue(redis);
     const { id } = await queue.submit(spec(0, 1));
-    const seen: unknown[] = [];
-    const consumer = consumeQueue({
-      redis: { url: redis.url },
-      processor: async (jobId, reportProgress) => {
-        expect(jobId).toBe(id);
-        await reportProgress({ percent: 42, fps: 30, at: 1 });
-        seen.push((await queue.bull.getJob(id))?.progress);
-        throw new Error('/home/gran/Wedding 1987.mp4 could not be read');
-      },
-    });
-    open.push(consumer);
-    const failed = await new Promise<{ failedReason?: string; stacktrace?: string[] }>((resolve) =>
-      consumer.worker.once('failed', (job) =>
-        resolve({ failedReason: job?.failedReason, stacktrace: job?.stacktrace ?? [] }),
-      ),
-    );
-    expect(seen).toEqual([{ percent: 42, fps: 30, at: 1 }]);
-    expect(failed.failedReason).toBe('INTERNAL');
-    expect(JSON.stringify(failed.stacktrace)).not.toContain('Wedding');
+    await queue.claim('w1', 30_000);
+    await queue.heartbeat(id, 'w1', 30_000, { percent: 42, fps: 30, at: 1 });
+    expect((await queue.bull.getJob(id))?.progress).toEqual({ percent: 42, fps: 30, at: 1 });
+    const message = '/home/gran/Wedding 1987.mp4 could not be read';
+    await queue.fail(id, 'w1', { code: 'INTERNAL', message });
+    // SQLite keeps the words for the desktop; Redis (the job, its events stream) the code.
+    expect((await queue.get(id)).lastError?.message).toBe(message);
+    const written = await appendOnly(redis.dir);
+    expect(written).toContain('INTERNAL');
+    expect(written).toContain('"percent":42');
+    expect(written).not.toContain('Wedding');
   });
 
   it('Redis killed mid-run and restarted: the job finishes, nothing is lost', async () => {
@@ -254,3 +222,11 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     expect((await queue.claim('w1', 10_000))?.id).toBe(other.id);
   });
 });
+
+/** Everything Redis appended to its append-only files in `dir`, as one text. */
+async function appendOnly(dir: string): Promise<string> {
+  const files = await readdir(dir, { recursive: true, withFileTypes: true });
+  const aof = files.filter((f) => f.isFile() && /\.aof$/.test(f.name));
+  const texts = await Promise.all(aof.map((f) => readFile(join(f.parentPath, f.name), 'latin1')));
+  return texts.join('\n');
+}

@@ -10,7 +10,7 @@
 // check), retries with exponential backoff, rate limits, and progress events; two
 // consumers racing for one job never both get it.
 //
-// What Redis holds: job id, preset, parameters, progress and error codes (queue-consumer.ts).
+// What Redis holds: job id, preset, parameters, progress and error codes (bullmq-names.ts).
 //
 // Redis down: a submitted job is recorded in SQLite and handed to BullMQ when Redis
 // answers again (`reconcile`, on every reconnect); outcomes that cannot be written wait
@@ -30,7 +30,7 @@ import {
   progressForRedis,
   type QueueJobData,
   type QueueResult,
-} from './queue-consumer';
+} from './bullmq-names';
 import { describeRedis, pingClient, redisConnection, type RedisSettings } from './redis-connection';
 import { SqliteJobQueue } from './sqlite-queue';
 
@@ -136,19 +136,6 @@ export class BullmqJobQueue extends SqliteJobQueue {
       (typeof BULL_STATES)[number],
       number
     >;
-  }
-
-  /**
-   * Whether the consumer named `name` (ConsumerOptions.name) holds the job now: BullMQ has
-   * it active, taken by that consumer, under a lock that has not run out. The pool asks
-   * this before a worker may have a job's keys.
-   */
-  async holds(name: string, jobId: string): Promise<boolean> {
-    const bullJob = await this.redis(() => this.bull.getJob(jobId));
-    if (!bullJob || bullJob.processedBy !== name) return false;
-    if ((await this.redis(() => bullJob.getState())) !== 'active') return false;
-    const client = await this.bull.client;
-    return (await this.redis(() => client.get(`${this.bull.toKey(jobId)}:lock`))) !== null;
   }
 
   /**

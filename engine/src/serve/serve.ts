@@ -35,7 +35,7 @@ import { SERVER_TLS_OPTIONS, certificateChain, keepLeafFresh } from '../net/serv
 import { UploadStore } from '../http/uploads';
 import { PoolCoordinator, poolOwner, type PoolOptions } from '../pool/coordinator';
 import { BullmqJobQueue } from '../jobs/bullmq-queue';
-import { DEFAULT_LOCK_MS } from '../jobs/queue-consumer';
+import { DEFAULT_LOCK_MS } from '../jobs/bullmq-names';
 
 export interface ServeOptions {
   config: ServeConfig;
