@@ -26,7 +26,12 @@ export const WorkerConfigSchema = Type.Object(
     threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 })),
     /** Jobs at once (default 1). */
     slots: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
-    heartbeatSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 300 })),
+    /**
+     * How often the worker tells the coordinator it is alive (default 5). Each beat renews
+     * its hold on its job, a BullMQ lock of 15 s (DEFAULT_LOCK_MS): beats further apart
+     * than a third of it would lose every job to the stalled-job check.
+     */
+    heartbeatSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 5 })),
   },
   { additionalProperties: false },
 );
