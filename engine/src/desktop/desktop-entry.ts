@@ -122,6 +122,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         dataDir: opts.dataDir,
         vault: () => session.currentVault(),
         secret: playSecret,
+        tapeAnalyses: session.tapeAnalyses,
       }),
     });
   } catch (err) {

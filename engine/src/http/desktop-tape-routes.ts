@@ -1,8 +1,9 @@
 // The desktop API for a tape's analysis (net/desktop-tape-contract.ts): start one for an
 // encrypted library video (a job of its own kind, jobs/tape-job.ts, with progress, cancel
 // and restarts like any job), and read the newest one: where it is, and once done what it
-// found, decrypted in memory from its sealed output. Starting while one is queued or
-// running answers that one rather than queueing a second.
+// found, decrypted in memory: the analysis kept with the tape (tape/analysis-store.ts), so
+// it outlives its job, with the clips it proposes and their pictures as capability URLs.
+// Starting while one is queued or running answers that one rather than queueing a second.
 
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -14,13 +15,37 @@ import { DESKTOP_ROUTES } from '../net/desktop-route-table';
 import type { TapeAnalysisView } from '../net/desktop-tape-contract';
 import { listRemotes } from '../remote/remotes';
 import type { DesktopSession } from '../session/session';
+import type { KeptAnalysis } from '../tape/analysis-store';
+import { proposedClips } from '../tape/clip-pictures';
+import { picturesPath } from './item-media';
 
 export interface TapeRoutesOptions {
   session: DesktopSession;
+  /** The per-launch secret behind the pictures' capability URLs (item-media.ts). */
+  playSecret: Buffer;
 }
 
-export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
-  /** The newest analysis of a file, if any. */
+/**
+ * How long after an analysis its clips' pictures are still awaited: past this, something
+ * went wrong (the log says what) and the viewer stops asking.
+ */
+const PICTURES_PATIENCE_MS = 10 * 60_000;
+
+type ClipView = NonNullable<TapeAnalysisView['clips']>[number];
+
+/** The kept clips as the API shows them: each picture as a capability URL. */
+function clipViews(secret: Buffer, fileId: string, kept: KeptAnalysis): ClipView[] {
+  const base = picturesPath(secret, fileId);
+  let n = 0;
+  const pictured = kept.clips ?? proposedClips(kept.analysis).map((c) => ({ ...c, frames: [] }));
+  return pictured.map(({ frames, ...clip }) => ({
+    ...clip,
+    pictures: frames.map(() => `${base}clips/${kept.pictures}/${n++}`),
+  }));
+}
+
+export function tapeRoutes({ session, playSecret }: TapeRoutesOptions): FastifyPluginAsync {
+  /** The newest analysis job of a file, if any. */
   const newest = async (fileId: string): Promise<JobSnapshot | undefined> => {
     const queue = session.requireEngine().queue;
     const jobs = (await queue.jobsForFiles([fileId])).get(fileId) ?? [];
@@ -28,15 +53,31 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
     return job && queue.get(job.id);
   };
 
-  const view = async (job: JobSnapshot | undefined): Promise<TapeAnalysisView> => {
-    if (!job) return { state: 'none' };
+  /**
+   * Where the newest analysis job is, and what the analysis kept with the tape found (it
+   * outlives its job). Just after a job succeeds, before it is kept, its output answers.
+   */
+  const view = async (fileId: string, job: JobSnapshot | undefined): Promise<TapeAnalysisView> => {
+    const vault = session.requireVault();
+    let kept = session.tapeAnalyses.get(vault, fileId);
+    if (job?.state === 'succeeded' && kept?.jobId !== job.id) {
+      const analysis = await readTapeAnalysis(job, vault);
+      kept = { jobId: job.id, keptAt: job.finishedAt ?? 0, analysis };
+    }
+    if (!job && !kept) return { state: 'none' };
     return {
-      state: job.state,
-      jobId: job.id,
-      ...(job.state === 'running' && job.progress ? { percent: job.progress.percent } : {}),
-      ...(job.state === 'failed' && job.lastError ? { error: { ...job.lastError } } : {}),
-      ...(job.state === 'succeeded'
-        ? { analysis: await readTapeAnalysis(job, session.requireVault()) }
+      state: job?.state ?? 'succeeded',
+      ...(job ? { jobId: job.id } : {}),
+      ...(job?.state === 'running' && job.progress ? { percent: job.progress.percent } : {}),
+      ...(job?.state === 'failed' && job.lastError ? { error: { ...job.lastError } } : {}),
+      ...(kept
+        ? {
+            analysis: kept.analysis,
+            clips: clipViews(playSecret, fileId, kept),
+            ...(kept.pictures === undefined && Date.now() - kept.keptAt < PICTURES_PATIENCE_MS
+              ? { picturesPending: true }
+              : {}),
+          }
         : {}),
     };
   };
@@ -49,7 +90,7 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
       handler: async (request) => {
         session.requireVault();
         session.library.file(request.params.id); // NOT_FOUND for an unknown file
-        return view(await newest(request.params.id));
+        return view(request.params.id, await newest(request.params.id));
       },
     });
 
@@ -78,7 +119,7 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
         }
         const current = await newest(file.id);
         if (current && (current.state === 'queued' || current.state === 'running')) {
-          return reply.code(202).send(await view(current));
+          return reply.code(202).send(await view(file.id, current));
         }
         const job = await submitTapeAnalysis(engine.queue, {
           input: { kind: 'vault', path: file.encryptedPath },
@@ -87,7 +128,7 @@ export function tapeRoutes({ session }: TapeRoutesOptions): FastifyPluginAsync {
         });
         const where = remote ? ` on ${remote}` : '';
         session.record('job.create', job.id, 'ok', `tape analysis of ${file.rel}${where}`);
-        return reply.code(202).send(await view(await engine.queue.get(job.id)));
+        return reply.code(202).send(await view(file.id, await engine.queue.get(job.id)));
       },
     });
   };

@@ -1,5 +1,6 @@
 // `GET /pic/<cap>/<fileId>/<name>` and `GET /media/<cap>/<fileId>`: a library item's
-// pictures (thumbnail, preview, poster, sprite) and its vault copy itself, decrypted on
+// pictures (thumbnail, preview, poster, sprite; and `clips/<name>/<n>`, the pictures of
+// the clips a tape's analysis proposes) and its vault copy itself, decrypted on
 // the fly for <img> and <video>, which cannot send the bearer token. Like /play (play.ts)
 // each is guarded by a capability: an HMAC of the item's id under the per-launch secret,
 // handed out only with the item list (behind the token), opening that one item, and dying
@@ -16,6 +17,7 @@ import { KeepsakeError } from '../core/errors';
 import type { Library } from '../library/library';
 import type { LibraryItems } from '../library/library-items';
 import { readPicture } from '../library/preview-store';
+import type { TapeAnalysisStore } from '../tape/analysis-store';
 import type { Vault } from '../vault/keyring';
 import { mediaTypeFor } from '../vault/media-type';
 import { VaultFile } from '../vault/vault-file';
@@ -28,9 +30,12 @@ export interface ItemMediaOptions {
   vault: () => Vault | undefined;
   /** The per-launch secret capabilities are made with. */
   secret: Buffer;
+  /** Tapes' analyses, with the pictures of their proposed clips. */
+  tapeAnalyses?: TapeAnalysisStore;
 }
 
 const FILE_ID = /^m[a-z2-7]{12}$/;
+const PICTURES_NAME = /^[0-9a-f]{32}$/;
 
 /** Capabilities made so far, by secret: a 10,000-item list would otherwise make 20,000 HMACs. */
 const made = new WeakMap<Buffer, Map<string, string>>();
@@ -85,6 +90,21 @@ export function itemMediaRoutes(options: ItemMediaOptions): FastifyPluginAsync {
         // No caching header of its own: the onSend hook's `no-store` (embedded.ts) keeps the
         // decrypted picture out of the browser's disk cache, where it would outlive the lock.
         const { bytes } = await readPicture(options.dataDir, vault, picture);
+        return reply.type('image/jpeg').header('content-length', String(bytes.length)).send(bytes);
+      },
+    );
+
+    // A picture of a clip a tape's analysis proposes: the item's own capability opens it.
+    app.get<{ Params: { cap: string; id: string; name: string; index: string } }>(
+      '/pic/:cap/:id/clips/:name/:index',
+      async (request, reply) => {
+        const { cap, id, name, index } = request.params;
+        const vault = check(options, 'pic', cap, id);
+        const bytes =
+          /^\d{1,4}$/.test(index) && PICTURES_NAME.test(name)
+            ? await options.tapeAnalyses?.picture(vault, id, name, Number(index))
+            : undefined;
+        if (!bytes) throw new KeepsakeError('NOT_FOUND', 'this picture is not there (any more)');
         return reply.type('image/jpeg').header('content-length', String(bytes.length)).send(bytes);
       },
     );

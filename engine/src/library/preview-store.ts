@@ -346,7 +346,12 @@ export function findPicture(db: Db, fileId: string, kind?: PreviewKind): StoredP
 export async function sweepPictures(db: Db, dataDir: string, now = Date.now()): Promise<number> {
   const root = join(dataDir, PREVIEWS_DIR);
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  const known = stmt(db, 'SELECT 1 FROM library_previews WHERE name = ?').pluck();
+  // A tape's clip pictures (tape/analysis-store.ts) live here too, named by their own table.
+  const named = stmt(
+    db,
+    'SELECT 1 FROM library_previews WHERE name = ? UNION ALL SELECT 1 FROM tape_analyses WHERE pictures = ?',
+  ).pluck();
+  const known = { get: (name: string) => named.get(name, name) };
   let removed = 0;
   for (const entry of entries) {
     if (!entry.isFile()) continue;

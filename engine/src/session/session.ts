@@ -24,6 +24,9 @@ import { backgroundFailure, readLibraryInBackground } from './library-background
 import { SaveTasks } from './save-tasks';
 import { exportClips, recordClip, type ClipExportSummary } from '../tape/clip-export';
 import { CutListStore } from '../tape/cut-list-store';
+import { TapeAnalysisStore } from '../tape/analysis-store';
+import { keepTapeAnalysis } from '../tape/analysis-keeper';
+import { isTapeAnalysis } from '../jobs/tape-job';
 import { readSettings, writeSettings, type DesktopSettings } from './settings';
 import { AuditLog } from '../audit/audit';
 import {
@@ -71,6 +74,8 @@ export class DesktopSession {
   readonly items: LibraryItems;
   /** Each tape's cut lists, every saved version, sealed with the vault. */
   readonly cutLists: CutListStore;
+  /** Each tape's newest analysis, kept with the tape (migration 19). */
+  readonly tapeAnalyses: TapeAnalysisStore;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */
   readonly saves = new SaveTasks();
@@ -102,6 +107,7 @@ export class DesktopSession {
     );
     this.items = new LibraryItems(this.db, options.dataDir);
     this.cutLists = new CutListStore(this.db);
+    this.tapeAnalyses = new TapeAnalysisStore(this.db, options.dataDir);
     this.activity = new AuditLog(this.db);
     this.vaultDir = defaultVaultDir(options.dataDir);
   }
@@ -447,11 +453,35 @@ export class DesktopSession {
     }
   }
 
+  /** A tape's analysis is kept with the tape, then its proposed clips get their pictures. */
+  private async keepAnalysis(job: Job, vault: Vault): Promise<void> {
+    try {
+      const outcome = await keepTapeAnalysis(
+        {
+          store: this.tapeAnalyses,
+          library: this.library,
+          tools: () => Promise.resolve(this.requireEngine().env.ffmpeg),
+        },
+        vault,
+        job,
+      );
+      if (outcome.kept) {
+        const said = outcome.failed
+          ? `no pictures: ${outcome.failed}`
+          : `${outcome.pictures} pictures`;
+        this.record('tape.keep-analysis', outcome.fileId, outcome.failed ? 'error' : 'ok', said);
+      }
+    } catch (err) {
+      this.record('tape.keep-analysis', job.id, 'error', (err as Error).message);
+    }
+  }
+
   /** Records the outcome, and in automated mode decrypts the results where asked. */
   private async finished(job: Job, vault: Vault): Promise<void> {
     const detail = job.state === 'succeeded' ? undefined : job.lastError?.message;
     this.record(`job.${job.state}`, job.id, job.state === 'failed' ? 'error' : 'ok', detail);
     if (job.state === 'succeeded' && job.preset === 'clip') await this.addClip(job, vault);
+    if (job.state === 'succeeded' && isTapeAnalysis(job)) await this.keepAnalysis(job, vault);
     const dir = job.options.deliverTo;
     if (job.state !== 'succeeded' || !dir) return;
     try {
