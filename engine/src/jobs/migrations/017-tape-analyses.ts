@@ -1,4 +1,4 @@
-// Migration 19: a tape's analysis kept with the library item (tape/analysis-store.ts),
+// Migration 17: a tape's analysis kept with the library item (tape/analysis-store.ts),
 // not only as the output of the job that made it, so deleting that job from the Jobs
 // screen loses nothing; a newer analysis replaces it. The analysis says where the family's
 // events begin, as private as the tape: it is sealed with the vault and bound to the file.
@@ -9,7 +9,7 @@
 import type { Migration } from './migration';
 
 export const migration: Migration = {
-  version: 19,
+  version: 17,
   name: 'tape-analyses',
   sql: `CREATE TABLE tape_analyses (
      file_id       TEXT PRIMARY KEY REFERENCES library_files (id) ON DELETE CASCADE,

@@ -23,6 +23,7 @@ import { migration as tapeCutLists } from './013-tape-cut-lists';
 import { migration as libraryWatched } from './014-library-watched';
 import { migration as jobDeliveries } from './015-job-deliveries';
 import { migration as tapeClips } from './016-tape-clips';
+import { migration as tapeAnalyses } from './017-tape-analyses';
 
 export type { Migration } from './migration';
 
@@ -43,4 +44,5 @@ export const MIGRATIONS: readonly Migration[] = [
   libraryWatched,
   jobDeliveries,
   tapeClips,
+  tapeAnalyses,
 ];

@@ -278,6 +278,25 @@ const cases: readonly Case[] = [
       expect(count(db, 'tape_clips')).toBe(0);
     },
   },
+  {
+    adds: ['tape_analyses'],
+    seed: (db) => {
+      db.exec(`INSERT INTO tape_analyses (file_id, job_id, sealed, pictures, vault_file_id, kept_at)
+               VALUES ('m1', 'j1', x'0102', NULL, NULL, 1)`);
+    },
+    check: (db) => {
+      expect(() =>
+        db.exec(`INSERT INTO tape_analyses (file_id, job_id, sealed, kept_at)
+                 VALUES ('nobody', 'j2', x'00', 1)`),
+      ).toThrow(/FOREIGN KEY/);
+      expect(() =>
+        db.exec(`INSERT INTO tape_analyses (file_id, job_id, sealed, kept_at)
+                 VALUES ('m1', 'j3', x'00', 2)`),
+      ).toThrow(/UNIQUE/);
+      db.exec(`DELETE FROM library_files WHERE id = 'm1'`);
+      expect(count(db, 'tape_analyses')).toBe(0);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
