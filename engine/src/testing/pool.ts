@@ -121,6 +121,7 @@ export async function submitted(
   server: RunningServer,
   clipOptions?: ClipOptions,
   params: Record<string, string> = { maxHeight: '360' },
+  preset = 'web-h264',
 ) {
   const local = await testEngine();
   cleanup.push(() => local.engine.close());
@@ -135,7 +136,7 @@ export async function submitted(
   const out = jobOutputVault(local.vault, 'j-pool-test');
   const view = await client.createJob({
     input: { upload: upload.id },
-    preset: 'web-h264',
+    preset,
     params,
     mode: 'automated',
     priority: 0,

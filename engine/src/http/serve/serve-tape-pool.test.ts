@@ -6,14 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TAPE_ANALYSIS } from '../../jobs/tape-job';
-import { jobOutputVault } from '../../vault/keyring';
 import { startServe } from '../../serve/serve';
-import { makeClip, testScratch } from '../../testing/media';
-import { testEngine } from '../../testing/engine';
-import { paired, stopAll, stopLater } from '../../testing/pool';
+import { testScratch } from '../../testing/media';
+import { stopAll, stopLater, submitted } from '../../testing/pool';
 import { freshDir } from '../../testing/tmp';
-import { encryptFile } from '../../vault/file-ops';
-import { VaultFile } from '../../vault/vault-file';
 import { parseServeConfig } from '../serve-config';
 
 afterEach(stopAll);
@@ -28,36 +24,11 @@ describe('a tape analysis sent to a server that runs no job itself', () => {
       logError: () => undefined,
     });
     stopLater(() => server.close());
-    const local = await testEngine();
-    stopLater(() => local.engine.close());
-    const { client } = await paired(server, 'client', 'laptop');
-    const sealed = join(local.dir, 'tape.ksv');
-    await encryptFile(await makeClip(local.dir, 'tape.mp4'), sealed, local.vault);
-    const file = await VaultFile.open(sealed, { vault: local.vault });
-    const inputKey = file.fileKey.toString('base64');
-    await file.close();
-    const upload = await client.uploadFile(sealed);
-    const out = jobOutputVault(local.vault, 'j-tape');
-    const created = client.createJob({
-      input: { upload: upload.id },
-      preset: TAPE_ANALYSIS,
-      params: {},
-      mode: 'automated',
-      priority: 0,
-      thorough: false,
-      keys: {
-        input: inputKey,
-        output: {
-          vaultId: out.vaultId,
-          keyId: out.masterKeyId,
-          key: out.masterKey.toString('base64'),
-        },
-      },
-    });
+    const created = submitted(server, undefined, {}, TAPE_ANALYSIS);
     await expect(created).rejects.toMatchObject({
       code: 'FEATURE_UNAVAILABLE',
       message: expect.stringMatching(/cannot look through a tape yet/),
     });
-    expect(await client.jobs()).toEqual([]);
+    expect(await server.engine.queue.list()).toEqual([]);
   }, 60_000);
 });
