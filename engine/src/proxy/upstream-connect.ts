@@ -16,6 +16,21 @@ export function forbidden(message: string): KeepsakeError {
 }
 
 /** The host name lookup handed to net/tls.connect: resolve, check every address, answer. */
+/**
+ * Why `hostname`'s addresses may not be reached, or undefined: one refused address refuses
+ * the name (a rebinding host answering one private address among public ones included).
+ */
+export function refusedAddresses(
+  hostname: string,
+  addresses: readonly LookupAddress[],
+  permitted: readonly Cidr[],
+): KeepsakeError | undefined {
+  const refused = addresses
+    .map((a) => refusalReason(a.address, permitted))
+    .find((why) => why !== undefined);
+  return refused ? forbidden(`${hostname} resolves to ${refused}`) : undefined;
+}
+
 function checkedLookup(resolve: Resolver, permitted: readonly Cidr[]) {
   return (
     hostname: string,
@@ -25,13 +40,11 @@ function checkedLookup(resolve: Resolver, permitted: readonly Cidr[]) {
     resolve(hostname).then(
       (addresses) => {
         let result: Error | LookupAddress[];
-        const refused = addresses
-          .map((a) => refusalReason(a.address, permitted))
-          .find((why) => why !== undefined);
+        const refused = refusedAddresses(hostname, addresses, permitted);
         const family =
           options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
         const usable = addresses.filter((a) => !family || a.family === family);
-        if (refused) result = forbidden(`${hostname} resolves to ${refused}`);
+        if (refused) result = refused;
         else if (usable.length === 0) {
           result = Object.assign(new Error(`${hostname} has no usable address`), {
             code: 'ENOTFOUND',

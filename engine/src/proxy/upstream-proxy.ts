@@ -21,7 +21,7 @@ import { SocksClient } from 'socks';
 import type { buildConnector } from 'undici';
 import { KeepsakeError } from '../core/errors';
 import { refusalReason, type Cidr } from './address-policy';
-import { forbidden, type Resolver } from './upstream-connect';
+import { forbidden, refusedAddresses, type Resolver } from './upstream-connect';
 
 export interface UpstreamProxy {
   kind: 'socks5' | 'http';
@@ -101,10 +101,8 @@ async function checkedAddress(
     return hostname;
   }
   const addresses = await resolve(hostname);
-  const refused = addresses
-    .map((a) => refusalReason(a.address, permitted))
-    .find((why) => why !== undefined);
-  if (refused) throw forbidden(`${hostname} resolves to ${refused}`);
+  const refused = refusedAddresses(hostname, addresses, permitted);
+  if (refused) throw refused;
   const first = addresses[0]?.address;
   if (!first) {
     throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
