@@ -44,7 +44,13 @@ async function plaintextOf(path: string, vault: Vault): Promise<Buffer> {
 function put(
   url: string,
   parts: Buffer[],
-  options: { method?: string; host?: string; cut?: boolean; rawPath?: boolean } = {},
+  options: {
+    method?: string;
+    host?: string;
+    cut?: boolean;
+    rawPath?: boolean;
+    retried?: boolean;
+  } = {},
 ): Promise<number | 'cut'> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
@@ -61,7 +67,16 @@ function put(
       res.resume();
       resolve(res.statusCode ?? 0);
     });
-    req.on('error', (err) => (options.cut ? resolve('cut') : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (options.cut) return resolve('cut');
+      // A refusal is answered before the body is read, and the server may close the
+      // socket while this side still writes: the answer is then lost to a reset ("socket
+      // hang up", seen once on a loaded CI run). Asked once more, the status is checked.
+      if (!options.retried && err.code === 'ECONNRESET') {
+        return resolve(put(url, parts, { ...options, retried: true }));
+      }
+      reject(err);
+    });
     void (async () => {
       for (const part of parts) {
         req.write(part);
