@@ -118,8 +118,12 @@ async function tapeLook(
   fileId: string,
 ): Promise<RestoreLook | undefined> {
   if (!goal.steps.some((s) => s.preset === RESTORE)) return undefined;
-  const { queue } = session.requireEngine();
-  const analysis = await newestTapeAnalysis(queue, fileId, session.requireVault());
+  const vault = session.requireVault();
+  // The analysis kept with the tape outlives its job; one that has just finished may not
+  // be kept yet, and answers from its job.
+  const analysis =
+    session.tapeAnalyses.get(vault, fileId)?.analysis ??
+    (await newestTapeAnalysis(session.requireEngine().queue, fileId, vault));
   return analysis && restoreLook(analysis);
 }
 

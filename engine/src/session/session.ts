@@ -74,7 +74,7 @@ export class DesktopSession {
   readonly items: LibraryItems;
   /** Each tape's cut lists, every saved version, sealed with the vault. */
   readonly cutLists: CutListStore;
-  /** Each tape's newest analysis, kept with the tape (migration 19). */
+  /** Each tape's newest analysis, kept with the tape (migration 17). */
   readonly tapeAnalyses: TapeAnalysisStore;
   readonly activity: AuditLog;
   /** "Save a copy" decryptions running on after their request. */

@@ -1,4 +1,4 @@
-// A tape's analysis kept with the library item (migration 19), not only as the output of
+// A tape's analysis kept with the library item (migration 17), not only as the output of
 // the job that made it: the Jobs screen can delete that job and the family keeps what it
 // found. Only the newest is kept; a newer analysis replaces it.
 //
