@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../core/errors';
@@ -183,16 +183,49 @@ describe('boxedArgs and parseProgressBlock', () => {
       'mov',
       '-max_pixels',
       '200000000',
+      '-threads',
+      '2',
       '-i',
       'http://x',
       '-threads',
       '2',
       '-filter_threads',
       '2',
+      '-filter_complex_threads',
+      '2',
       '-c',
       'copy',
       'o.mkv',
     ]);
+  });
+
+  it('keeps a capped FFmpeg to its threads: decoder, filters and encoder', async () => {
+    const dir = await freshDir('threads');
+    const clip = join(dir, 'clip.mp4');
+    execFileSync(ffmpegPath, [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=1280x720:rate=25:duration=4'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', clip],
+    ]);
+    const peakThreads = async (threads: number | undefined) => {
+      const args = ['-i', clip, '-vf', 'scale=640:-2', '-c:v', 'libx264', '-f', 'null', '-'];
+      const child = spawn(ffmpegPath, boxedArgs(args, threads), { stdio: 'ignore' });
+      const exited = new Promise((done) => child.once('exit', done));
+      let peak = 0;
+      let running = true;
+      void exited.then(() => (running = false));
+      while (running) {
+        const tasks = await readdir(`/proc/${child.pid}/task`).catch(() => []);
+        peak = Math.max(peak, tasks.length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return peak;
+    };
+    // Uncapped, the decoder and x264 each take a thread per core (and more);
+    // capped at one, FFmpeg's main thread and at most one helper remain.
+    const capped = await peakThreads(1);
+    expect(capped).toBeGreaterThan(0);
+    expect(capped).toBeLessThanOrEqual(2);
+    expect(await peakThreads(undefined)).toBeGreaterThan(capped);
   });
 
   it('computes percent, speed and ETA; only "end" reaches 100', () => {

@@ -42,17 +42,27 @@ export interface RunOptions {
 }
 
 /**
- * Where the caps and report options go: the thread caps right after the (last) input,
- * the decoders' pixel limit before each input.
+ * Where the caps and report options go: the decoders' pixel limit (and thread cap)
+ * before each input, the encoders' and filters' thread caps right after the last input.
+ * A thread cap covers all three: `-threads` after the inputs alone left each decoder
+ * on a thread per core, so a worker told "one thread" still kept two cores busy.
  */
 export function boxedArgs(args: readonly string[], threads: number | undefined): string[] {
   const lastInput = args.lastIndexOf('-i');
   const at = lastInput >= 0 ? lastInput + 2 : 0;
-  const caps = threads ? ['-threads', String(threads), '-filter_threads', String(threads)] : [];
+  const n = threads ? String(threads) : undefined;
+  const caps = n
+    ? [
+        '-threads',
+        n,
+        '-filter_threads',
+        n,
+        ...(args.includes('-filter_complex_threads') ? [] : ['-filter_complex_threads', n]),
+      ]
+    : [];
+  const perInput = [...decodeLimitArgs(), ...(n ? ['-threads', n] : [])];
   const limited = (part: readonly string[]) =>
-    part.flatMap((arg, i) =>
-      arg === '-i' && part[i - 1] !== '-i' ? [...decodeLimitArgs(), arg] : [arg],
-    );
+    part.flatMap((arg, i) => (arg === '-i' && part[i - 1] !== '-i' ? [...perInput, arg] : [arg]));
   return [
     '-loglevel',
     'error',
