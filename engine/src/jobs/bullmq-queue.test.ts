@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NO_REDIS, startRedis, type TestRedis } from '../testing/redis-server';
 import { freshDir } from '../testing/tmp';
 import { BullmqJobQueue, bullPriority } from './bullmq-queue';
+import { MAX_STALLED_COUNT } from './bullmq-names';
 import type { JobSpec } from './queue';
 
 const open: { close(): Promise<void> }[] = [];
@@ -121,6 +122,26 @@ describe.skipIf(NO_REDIS)('BullmqJobQueue', () => {
     expect((await first.heartbeat(id, 'dead-worker', 1_000)).owned).toBe(false);
     await second.succeed(id, 'live-worker', { outputs: [], notes: [] });
     expect((await second.get(id)).state).toBe('succeeded');
+  });
+
+  it('a job whose holders die more than MAX_STALLED_COUNT times is stopped, in words', async () => {
+    const redis = await startRedis();
+    const queue = await openQueue(redis, undefined, { lockMs: 1_000, stalledIntervalMs: 300 });
+    const { id } = await queue.submit(spec());
+    // Each holder claims the job and dies; BullMQ's stalled check hands it on each time.
+    for (let holder = 0; holder <= MAX_STALLED_COUNT; holder++) {
+      const taken = await until(() => queue.claim(`dead-${holder}`, 1_000), 10_000);
+      expect(taken.id).toBe(id);
+    }
+    // One stall too many: the next claim fails it instead of handing it to a fifth machine.
+    const failed = await until(async () => {
+      expect(await queue.claim('live-worker', 1_000)).toBeUndefined();
+      const job = await queue.get(id);
+      return job.state === 'failed' ? job : undefined;
+    }, 10_000);
+    expect(failed.lastError?.code).toBe('JOB_INTERRUPTED');
+    expect(failed.lastError?.message).toContain(`stopped answering ${MAX_STALLED_COUNT + 1} times`);
+    expect(await queue.claim('live-worker', 1_000)).toBeUndefined();
   });
 
   it('two consumers racing for one job: one wins', async () => {

@@ -98,6 +98,12 @@ export class BullmqJobQueue extends SqliteJobQueue {
     // BullMQ's stalled-job check found a job whose holder stopped renewing its lock (a
     // worker killed, cut off) and put it back in line: the record says so.
     this.fetcher.on('stalled', (jobId: string) => void this.stalled(jobId).catch(() => undefined));
+    // A job whose holders died more than MAX_STALLED_COUNT times is failed by BullMQ
+    // inside getNextJob() (its "deferred failure") and leaves Redis; claim() never sees
+    // it, so without this its record would say "waiting" for ever.
+    this.fetcher.on('failed', (job: BullJob<QueueJobData> | undefined) => {
+      if (job?.id && job.deferredFailure) void this.stalledOut(job.id).catch(() => undefined);
+    });
   }
 
   /** Opens the queue: Redis must answer (the caller checked), then SQLite's jobs are handed over. */
@@ -170,6 +176,18 @@ export class BullmqJobQueue extends SqliteJobQueue {
     );
   }
 
+  /** A job BullMQ failed for stalling too often: its record is failed, in words. */
+  private async stalledOut(jobId: string): Promise<void> {
+    const owner = 'stalled-check';
+    const record = await this.get(jobId).catch(() => undefined);
+    if (!record || !this.take(jobId, owner, 60_000, record.attempts)) return;
+    this.held.delete(jobId);
+    await super.fail(jobId, owner, {
+      code: 'JOB_INTERRUPTED',
+      message: `the machines running this job stopped answering ${MAX_STALLED_COUNT + 1} times; it was stopped`,
+    });
+  }
+
   /**
    * Hands BullMQ every job SQLite says is waiting (adding is idempotent: a job id BullMQ
    * already has is left as it is). Runs at open and whenever Redis comes back.
@@ -231,19 +249,6 @@ export class BullmqJobQueue extends SqliteJobQueue {
           await this.redis(() =>
             bullJob.moveToFailed(new UnrecoverableError('JOB_FINISHED'), owner, false),
           );
-          continue;
-        }
-        if (bullJob.deferredFailure) {
-          // Its holders died MAX_STALLED_COUNT times over: it is failed, not handed on.
-          await this.redis(() =>
-            bullJob.moveToFailed(new UnrecoverableError('JOB_INTERRUPTED'), owner, false),
-          );
-          if (this.take(bullJob.id, owner, leaseMs, bullJob.attemptsMade + 1)) {
-            await super.fail(bullJob.id, owner, {
-              code: 'JOB_INTERRUPTED',
-              message: `the machines running this job stopped answering ${MAX_STALLED_COUNT + 1} times; it was stopped`,
-            });
-          }
           continue;
         }
         if (canRun && !canRun(record as Job)) {
