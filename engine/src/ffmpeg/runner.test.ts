@@ -199,6 +199,16 @@ describe('boxedArgs and parseProgressBlock', () => {
     ]);
   });
 
+  it('leaves an input that names its own decoder threads alone', () => {
+    const args = ['-threads', '1', '-i', 'a.ts', '-i', 'b.wav', '-f', 'null', '-'];
+    expect(boxedArgs(args, 4).slice(5)).toEqual([
+      ...['-threads', '1', '-max_pixels', '200000000', '-i', 'a.ts'],
+      ...['-max_pixels', '200000000', '-threads', '4', '-i', 'b.wav'],
+      ...['-threads', '4', '-filter_threads', '4', '-filter_complex_threads', '4'],
+      ...['-f', 'null', '-'],
+    ]);
+  });
+
   it('keeps a capped FFmpeg to its threads: decoder, filters and encoder', async () => {
     const dir = await freshDir('threads');
     const clip = join(dir, 'clip.mp4');

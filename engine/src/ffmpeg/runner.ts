@@ -60,9 +60,17 @@ export function boxedArgs(args: readonly string[], threads: number | undefined):
         ...(args.includes('-filter_complex_threads') ? [] : ['-filter_complex_threads', n]),
       ]
     : [];
-  const perInput = [...decodeLimitArgs(), ...(n ? ['-threads', n] : [])];
+  // An input that names its own decoder threads keeps them (fewer, for a reason).
+  const ownThreads = (part: readonly string[], i: number) => {
+    const previousInput = i >= 2 ? part.lastIndexOf('-i', i - 2) : -1;
+    return part.slice(previousInput < 0 ? 0 : previousInput + 2, i).includes('-threads');
+  };
   const limited = (part: readonly string[]) =>
-    part.flatMap((arg, i) => (arg === '-i' && part[i - 1] !== '-i' ? [...perInput, arg] : [arg]));
+    part.flatMap((arg, i) =>
+      arg === '-i' && part[i - 1] !== '-i'
+        ? [...decodeLimitArgs(), ...(n && !ownThreads(part, i) ? ['-threads', n] : []), arg]
+        : [arg],
+    );
   return [
     '-loglevel',
     'error',
