@@ -29,7 +29,6 @@ import {
   type SealedOutput,
 } from '../ffmpeg/output-sink';
 import { probeInput, sniffRefused } from '../ffmpeg/probe';
-import { webpRewriter } from '../ffmpeg/webp-metadata';
 import { runFfmpeg, type Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch, type Scratch } from '../ffmpeg/scratch';
 import { buildJob, getPreset } from '../presets';
@@ -40,13 +39,13 @@ import {
   type LabelKind,
   type OutputLabels,
 } from '../presets/output-labels';
-import { exifFor, xmpFor } from '../presets/photo-labels';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, type FileKeySource } from '../vault/vault-file';
 import { HardwareEncodeFailed, withSoftwareFallback } from './hw-fallback';
 import { openJobLabels } from './job-labels';
 import { readCarriedLabels } from './output-labels-read';
 import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
+import { photoRewrite } from './photo-rewrite';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
@@ -162,14 +161,6 @@ async function sourceDateLabels(source: ByteSource): Promise<OutputLabels | unde
   return date ? { date } : undefined;
 }
 
-/** What a photo's EXIF and XMP carry of `labels` (photo-labels.ts writes both when given). */
-function photoLabelKinds(labels: OutputLabels): LabelKind[] {
-  const kinds: LabelKind[] = [];
-  if (labels.title) kinds.push('title');
-  if (labels.date && xmpFor({ date: labels.date })) kinds.push('date');
-  return kinds;
-}
-
 async function readHead(source: ByteSource, length: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of source.stream(0, Math.min(length, source.size))) {
@@ -238,23 +229,11 @@ async function executeOnce(
       dir: staging,
       vault: keys.output,
       memoryLimit: env.sinkMemoryLimit,
-      // Every WebP is rewritten: FFmpeg cannot state a large one's size (webp-metadata.ts).
-      finish: (name) => {
-        if (!name.endsWith('.webp')) return undefined;
-        const written = labelled.has(name) ? photoLabels : undefined;
-        const rewriter = webpRewriter(
-          written ? { exif: exifFor(written), xmp: xmpFor(written) } : {},
-        );
-        return {
-          see: (part) => rewriter.see(part),
-          size: () => {
-            const size = rewriter.size();
-            carried.set(name, written ? photoLabelKinds(written) : []);
-            return size;
-          },
-          rewrite: (body) => rewriter.rewrite(body),
-        };
-      },
+      // Photos get the item's labels (or their own date) as EXIF and XMP (photo-rewrite.ts).
+      finish: (name) =>
+        photoRewrite(name, labelled.has(name) ? photoLabels : undefined, (kinds) =>
+          carried.set(name, kinds),
+        ),
     });
     const built = buildJob(job.preset, job.params, {
       input: loopback.url,

@@ -8,15 +8,28 @@ import {
   requireEncoder,
 } from './preset';
 
+/**
+ * A quality of 1..100 as mjpeg's quantiser scale, 2..31, so that it means what it means
+ * in libjpeg (and so in every photo tool): libjpeg scales its base tables by 5000/q %
+ * below 50 and by (200 - 2q) % above, and FFmpeg's mjpeg scales its own base tables
+ * (MPEG's default intra matrix, close to libjpeg's at 50) by qscale / 8, as the tables it
+ * writes show. So 50 is qscale 8, 75 is 4, the default 80 is 3, and 85 and up are 2, the
+ * finest FFmpeg allows without strict mode; 13 and below are the coarsest, 31.
+ */
+function mjpegQscale(quality: number): number {
+  const percent = quality < 50 ? 5000 / quality : 200 - 2 * quality;
+  return Math.min(31, Math.max(2, Math.round((8 * percent) / 100)));
+}
+
 export const photoWeb = definePreset({
   name: 'photo-web',
-  description: 'A still image for the web: WebP or AVIF, no larger than a size cap.',
+  description: 'A still image for the web: WebP, JPEG or AVIF, no larger than a size cap.',
   scopes: ['jobs:run'],
   accepts: 'image',
   params: {
     format: {
       type: 'enum',
-      values: ['webp', 'avif'],
+      values: ['webp', 'jpeg', 'avif'],
       default: 'webp',
       description: 'Output format',
     },
@@ -67,6 +80,33 @@ export const photoWeb = definePreset({
               '-f',
               'webp',
               outPath(ctx, 'photo.webp'),
+            ],
+          },
+        ],
+      };
+    }
+    if (p.format === 'jpeg') {
+      return {
+        notes: [],
+        steps: [
+          {
+            outputs: ['photo.jpg'],
+            // FFmpeg writes no EXIF or XMP into a JPEG either: the engine adds them, as
+            // for WebP (ffmpeg/jpeg-metadata.ts).
+            ...(p.keepMetadata ? { labelled: ['photo.jpg'] } : {}),
+            args: [
+              ...head,
+              '-c:v',
+              requireEncoder(ctx, 'photo-web', 'mjpeg'),
+              // Full-range YUV, as every JPEG viewer expects (JFIF); FFmpeg 5.1's mjpeg
+              // spells it as the yuvj formats.
+              '-pix_fmt',
+              'yuvj420p',
+              '-q:v',
+              String(mjpegQscale(p.quality)),
+              '-f',
+              'mjpeg',
+              outPath(ctx, 'photo.jpg'),
             ],
           },
         ],

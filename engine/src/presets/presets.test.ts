@@ -16,6 +16,7 @@ const ALL_ENCODERS = new Set([
   'libaom-av1',
   'libopus',
   'libwebp',
+  'mjpeg',
   'ffv1',
   'flac',
 ]);
@@ -68,7 +69,11 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
     },
   ],
   'hls-playback': [{}, { segmentSeconds: '6', maxRenditions: '1' }],
-  'photo-web': [{}, { format: 'avif', maxDimension: '1024', quality: '50' }],
+  'photo-web': [
+    {},
+    { format: 'avif', maxDimension: '1024', quality: '50' },
+    { format: 'jpeg', maxDimension: '1024', quality: '50', keepMetadata: 'false' },
+  ],
   thumbnails: [{}, { posterAt: '50', columns: '3', rows: '2' }],
   remux: [{}, { container: 'mp4', keepMetadata: 'false' }],
   clip: [{}, { start: '2.5', end: '10', keepMetadata: 'false' }],
@@ -239,6 +244,24 @@ describe('presets', () => {
     );
     expect(small.steps[0]!.args.join(' ')).toContain('scale=-2:240');
     expect(small.steps[0]!.args).toContain('v:0');
+  });
+
+  it("JPEG's quality means what it means in libjpeg: mjpeg's qscale 2..31, full range", () => {
+    const qscale = (quality: number) => {
+      const args = buildJob('photo-web', { format: 'jpeg', quality }, context()).steps[0]!.args;
+      expect(args.slice(args.indexOf('-pix_fmt'), args.indexOf('-pix_fmt') + 2)).toEqual([
+        '-pix_fmt',
+        'yuvj420p',
+      ]);
+      return Number(args[args.indexOf('-q:v') + 1]);
+    };
+    expect([1, 13, 25, 50, 75, 80, 85, 100].map(qscale)).toEqual([31, 31, 16, 8, 4, 3, 2, 2]);
+    const built = buildJob('photo-web', { format: 'jpeg' }, context());
+    expect(built.steps[0]!.outputs).toEqual(['photo.jpg']);
+    expect(built.steps[0]!.labelled).toEqual(['photo.jpg']);
+    expect(() =>
+      buildJob('photo-web', { format: 'jpeg' }, context({ encoders: new Set(['libwebp']) })),
+    ).toThrow(expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }));
   });
 
   it('AVIF is refused clearly where the FFmpeg build cannot write it', () => {

@@ -1,0 +1,145 @@
+// photo-web's JPEG through the real job path (real FFmpeg, sink, vault): the item's title
+// and date go in as EXIF and XMP, which FFmpeg's mjpeg cannot write; a photo with no
+// labels keeps its own capture date, even when the JPEG is too large for the sink's
+// memory (spooled); and "keep metadata" off adds nothing.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import exifr from 'exifr';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import type { OutputLabels } from '../presets/output-labels';
+import { testEngine } from '../testing/engine';
+import { makeClip } from '../testing/media';
+import { encryptFile } from '../vault/file-ops';
+import type { Vault } from '../vault/keyring';
+import { VaultFile } from '../vault/vault-file';
+import type { JobEngine } from './job-engine';
+import { sealJobLabels } from './job-labels';
+import type { Job, JobSpec } from './queue';
+import { submitJob } from './worker';
+
+const FILE_ID = 'fi0123456789abcdef';
+
+async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
+  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
+  const finished = new Promise<Job>((resolve) => {
+    const on = (j: Job) => {
+      if (j.id !== job.id) return;
+      engine.worker.off('finished', on);
+      resolve(j);
+    };
+    engine.worker.on('finished', on);
+  });
+  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
+  const done = await finished;
+  expect(done.state, done.lastError?.message).toBe('succeeded');
+  return done;
+}
+
+function labelled(vault: Vault, labels: OutputLabels) {
+  return { libraryFile: FILE_ID, labels: sealJobLabels(vault, FILE_ID, labels) };
+}
+
+async function plaintext(path: string, vault: Vault): Promise<Buffer> {
+  const file = await VaultFile.open(path, { vault });
+  try {
+    return await file.read(0, file.size);
+  } finally {
+    await file.close();
+  }
+}
+
+type Tags = Record<string, unknown>;
+
+async function tagsOf(jpeg: Buffer): Promise<Tags> {
+  return ((await exifr.parse(jpeg, { xmp: true, reviveValues: false })) ?? {}) as Tags;
+}
+
+/** A camera's JPEG: noise (so its copy is large), with its capture date in EXIF. */
+async function cameraJpeg(side: number): Promise<Buffer> {
+  const noise = Buffer.alloc(side * side * 3);
+  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+  return sharp(noise, { raw: { width: side, height: side, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .withExif({ IFD2: { DateTimeOriginal: '2003:05:17 09:15:00', OffsetTimeOriginal: '+02:00' } })
+    .toBuffer();
+}
+
+describe('photo-web as JPEG', () => {
+  it("carries the item's title and date as EXIF and XMP, and decodes at the size asked", async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      const photo = await makeClip(dir, 'photo.png', { still: true });
+      const input = join(dir, 'photo.png.ksv');
+      await encryptFile(photo, input, vault);
+      const title = 'Christmas 1989; Oma=#1';
+      const job = await runJob(engine, {
+        preset: 'photo-web',
+        params: { format: 'jpeg', maxDimension: 200 },
+        input: { kind: 'vault', path: input },
+        options: labelled(vault, { title, date: '1989-12-24T18:30:00+01:00' }),
+      });
+      expect(job.outputs.map((o) => o.name)).toEqual(['photo.jpg']);
+      expect(job.outputs[0]!.labels).toEqual(['title', 'date']);
+      const jpeg = await plaintext(job.outputs[0]!.path, vault);
+      expect(await sharp(jpeg).metadata()).toMatchObject({
+        format: 'jpeg',
+        width: 200,
+        height: 150,
+      });
+      // Every pixel decodes (a cut-short JPEG fails here, not just in its header).
+      const decoded = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+      expect(decoded.info).toMatchObject({ width: 200, height: 150, channels: 3 });
+      expect(await tagsOf(jpeg)).toMatchObject({
+        ImageDescription: title,
+        DateTimeOriginal: '1989:12:24 18:30:00',
+        OffsetTimeOriginal: '+01:00',
+        title: { lang: 'x-default', value: title },
+        DateCreated: '1989-12-24T18:30:00+01:00',
+      });
+
+      // Without keepMetadata, nothing is added, and the job says so.
+      const bare = await runJob(engine, {
+        preset: 'photo-web',
+        params: { format: 'jpeg', keepMetadata: false },
+        input: { kind: 'vault', path: input },
+        options: labelled(vault, { title, date: '1989-12-24' }),
+      });
+      const stripped = await plaintext(bare.outputs[0]!.path, vault);
+      expect(await sharp(stripped).metadata()).toMatchObject({ format: 'jpeg', width: 320 });
+      expect(await tagsOf(stripped)).not.toHaveProperty('DateTimeOriginal');
+      expect(await tagsOf(stripped)).not.toHaveProperty('ImageDescription');
+      expect(bare.outputs[0]!.labels).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a photo with no labels keeps its own capture date, in a JPEG larger than the sink holds in memory', async () => {
+    const { dir, vault, engine } = await testEngine();
+    const limit = 64 * 1024;
+    engine.env.sinkMemoryLimit = limit;
+    try {
+      const input = join(dir, 'IMG_0001.jpg');
+      await writeFile(input, await cameraJpeg(512));
+      await encryptFile(input, `${input}.ksv`, vault);
+      const job = await runJob(engine, {
+        preset: 'photo-web',
+        params: { format: 'jpeg', quality: 100 },
+        input: { kind: 'vault', path: `${input}.ksv` },
+        options: {},
+      });
+      const jpeg = await plaintext(job.outputs[0]!.path, vault);
+      expect(jpeg.length).toBeGreaterThan(limit);
+      expect(await sharp(jpeg).metadata()).toMatchObject({ width: 512, height: 512 });
+      expect(await tagsOf(jpeg)).toMatchObject({
+        DateTimeOriginal: '2003:05:17 09:15:00',
+        OffsetTimeOriginal: '+02:00',
+      });
+      expect(job.outputs[0]!.labels).toEqual(['date']);
+    } finally {
+      await engine.close();
+    }
+  });
+});
