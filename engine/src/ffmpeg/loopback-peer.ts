@@ -24,26 +24,42 @@ interface SocketLine {
   inode: number;
 }
 
-function parseTable(text: string): SocketLine[] {
+/**
+ * The lines of a table that mention `port` as a local or remote port (` :PPPP `), parsed.
+ * A busy machine lists thousands of sockets (every closed connection waits a minute in
+ * TIME_WAIT); parsing all of them for each connection was most of the engine's work when
+ * it served a library's video pictures, a connection per slice.
+ */
+function linesWithPort(text: string, port: number): SocketLine[] {
+  const needle = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
   const lines: SocketLine[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    const [localHex, local] = fields[1]!.split(':');
-    const [remoteHex, remote] = fields[2]!.split(':');
-    if (local === undefined || remote === undefined) continue;
-    lines.push({
-      localAddress: tableAddress(localHex!),
-      localPort: parseInt(local, 16),
-      remoteAddress: tableAddress(remoteHex!),
-      remotePort: parseInt(remote, 16),
-      state: fields[3]!,
-      uid: Number(fields[7]),
-      inode: Number(fields[9]),
-    });
+  for (let at = text.indexOf(needle); at >= 0;) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    const newline = text.indexOf('\n', at);
+    const end = newline < 0 ? text.length : newline;
+    const line = parseLine(text.slice(start, end));
+    if (line) lines.push(line);
+    at = newline < 0 ? -1 : text.indexOf(needle, end);
   }
   return lines;
+}
+
+function parseLine(line: string): SocketLine | undefined {
+  // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+  const fields = line.trim().split(/\s+/);
+  if (fields.length < 10) return undefined;
+  const [localHex, local] = fields[1]!.split(':');
+  const [remoteHex, remote] = fields[2]!.split(':');
+  if (local === undefined || remote === undefined) return undefined;
+  return {
+    localAddress: tableAddress(localHex!),
+    localPort: parseInt(local, 16),
+    remoteAddress: tableAddress(remoteHex!),
+    remotePort: parseInt(remote, 16),
+    state: fields[3]!,
+    uid: Number(fields[7]),
+    inode: Number(fields[9]),
+  };
 }
 
 /**
@@ -75,18 +91,13 @@ export function canonical(address: string): string {
   return [...left, ...fill, ...right].map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
-function readTables(): SocketLine[] | undefined {
-  const lines: SocketLine[] = [];
-  let readAny = false;
-  for (const table of TABLES) {
-    try {
-      lines.push(...parseTable(readFileSync(table, 'latin1')));
-      readAny = true;
-    } catch {
-      // tcp6 is absent when IPv6 is off.
-    }
+/** One table's sockets on `port`; undefined when the table cannot be read. */
+function readTable(table: string, port: number): SocketLine[] | undefined {
+  try {
+    return linesWithPort(readFileSync(table, 'latin1'), port);
+  } catch {
+    return undefined; // tcp6 is absent when IPv6 is off.
   }
-  return readAny ? lines : undefined;
 }
 
 const LISTEN = '0A';
@@ -118,23 +129,31 @@ export function loopbackPeer(
   }
   const serverAddress = canonical(socket.localAddress);
   const clientAddress = canonical(socket.remoteAddress);
-  const table = readTables();
+  // All four: matching ports alone can pick our own accepted socket, when another user
+  // connects from 127.0.0.2 with our server's port as its source port.
+  const isClient = (s: SocketLine) =>
+    s.state !== LISTEN &&
+    s.localPort === clientPort &&
+    s.localAddress === clientAddress &&
+    s.remotePort === serverPort &&
+    s.remoteAddress === serverAddress;
+  // Every line that names the server's port: its listening socket, and both ends of each
+  // connection to it. tcp6 is read only when tcp (where an IPv4 client is) lacks the client.
+  let table: SocketLine[] | undefined;
+  let client: SocketLine | undefined;
+  for (const name of TABLES) {
+    const lines = readTable(name, serverPort);
+    if (!lines) continue;
+    table = [...(table ?? []), ...lines];
+    client = table.find(isClient);
+    if (client) break;
+  }
   if (!table) return 'unknown';
   // The table must show our own listening socket, or it does not describe this network
   // namespace (some sandboxes give an empty or fake one): then it proves nothing.
   if (!table.some((s) => s.state === LISTEN && s.localPort === serverPort && s.uid === uid)) {
     return 'unknown';
   }
-  // All four: matching ports alone can pick our own accepted socket, when another user
-  // connects from 127.0.0.2 with our server's port as its source port.
-  const client = table.find(
-    (s) =>
-      s.state !== LISTEN &&
-      s.localPort === clientPort &&
-      s.localAddress === clientAddress &&
-      s.remotePort === serverPort &&
-      s.remoteAddress === serverAddress,
-  );
   // Not found: the client went away entirely (its end would be listed until ours closes).
   if (!client) return 'foreign';
   if (client.inode === 0) return 'closed';
