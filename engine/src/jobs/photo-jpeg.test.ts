@@ -1,7 +1,8 @@
 // photo-web's JPEG through the real job path (real FFmpeg, sink, vault): the item's title
 // and date go in as EXIF and XMP, which FFmpeg's mjpeg cannot write; a photo with no
 // labels keeps its own capture date, even when the JPEG is too large for the sink's
-// memory (spooled); and "keep metadata" off adds nothing.
+// memory (spooled); and "keep metadata" off adds nothing. AVIF, which FFmpeg cannot
+// stream into the sink, is refused in words rather than left hanging.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { submitJob } from './worker';
 
 const FILE_ID = 'fi0123456789abcdef';
 
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
+async function finishJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
   const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
   const finished = new Promise<Job>((resolve) => {
     const on = (j: Job) => {
@@ -32,7 +33,11 @@ async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Prom
     engine.worker.on('finished', on);
   });
   if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  const done = await finished;
+  return finished;
+}
+
+async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
+  const done = await finishJob(engine, spec);
   expect(done.state, done.lastError?.message).toBe('succeeded');
   return done;
 }
@@ -138,6 +143,31 @@ describe('photo-web as JPEG', () => {
         OffsetTimeOriginal: '+02:00',
       });
       expect(job.outputs[0]!.labels).toEqual(['date']);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('photo-web as AVIF', () => {
+  it('is refused in words, at once, though this FFmpeg has an AVIF muxer', async () => {
+    const { dir, engine } = await testEngine();
+    try {
+      const photo = await makeClip(dir, 'photo.png', { still: true });
+      const started = Date.now();
+      const job = await finishJob(engine, {
+        preset: 'photo-web',
+        params: { format: 'avif' },
+        input: { kind: 'plain', path: photo },
+        options: {},
+      });
+      expect(job.state).toBe('failed');
+      expect(job.lastError).toMatchObject({
+        code: 'FEATURE_UNAVAILABLE',
+        message: expect.stringContaining('choose webp, or jpeg') as string,
+      });
+      // Before, FFmpeg 5.1 refused the sink's upload and the job hung there.
+      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       await engine.close();
     }

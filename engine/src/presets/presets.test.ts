@@ -71,7 +71,7 @@ const SAMPLES: Record<string, Record<string, unknown>[]> = {
   'hls-playback': [{}, { segmentSeconds: '6', maxRenditions: '1' }],
   'photo-web': [
     {},
-    { format: 'avif', maxDimension: '1024', quality: '50' },
+    { format: 'webp', maxDimension: '1024', quality: '50' },
     { format: 'jpeg', maxDimension: '1024', quality: '50', keepMetadata: 'false' },
   ],
   thumbnails: [{}, { posterAt: '50', columns: '3', rows: '2' }],
@@ -264,9 +264,12 @@ describe('presets', () => {
     ).toThrow(expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }));
   });
 
-  it('AVIF is refused clearly where the FFmpeg build cannot write it', () => {
-    expect(() => buildJob('photo-web', { format: 'avif' }, context({ muxers: new Set() }))).toThrow(
-      expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }),
+  it('AVIF is refused in words, even where FFmpeg has a muxer for it (it cannot stream it)', () => {
+    expect(() => buildJob('photo-web', { format: 'avif' }, context())).toThrow(
+      expect.objectContaining({
+        code: 'FEATURE_UNAVAILABLE',
+        message: expect.stringContaining('choose webp, or jpeg') as string,
+      }),
     );
   });
 
