@@ -8,6 +8,7 @@ import { getBridge } from './bridge';
 import type { FileView, PresetInfo } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
+import { optionWords } from './option-words';
 import { PresetForm } from './PresetForm';
 import {
   useFolderFiles,
@@ -207,6 +208,7 @@ export function AdvancedMake() {
               showAll={submitted}
               touched={touched}
               onTouch={(name) => setTouched(new Set(touched).add(name))}
+              optionWords={(field, value) => optionWords(preset.name, field, value)}
             />
             {form.unsupported.length > 0 && (
               <p className="muted small">
