@@ -79,6 +79,8 @@ export function parseProbe(json: unknown): ProbeResult {
       height,
       hasAudio: streams.some((s) => s.type === 'audio'),
       ...(fieldOrder ? { fieldOrder } : {}),
+      ...(video ? { videoCodec: video.codec } : {}),
+      audioCodecs: streams.filter((s) => s.type === 'audio').map((s) => s.codec),
     },
     isImage: IMAGE_DEMUXERS.has(demuxer),
     rotation: ((turned % 360) + 360) % 360,

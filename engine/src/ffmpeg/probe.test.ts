@@ -372,7 +372,14 @@ describe('parseProbe', () => {
         { index: 0, type: 'video', codec: 'h264', width: 1920, height: 1080, durationSeconds: 3 },
         { index: 1, type: 'audio', codec: 'aac', durationSeconds: 2.99 },
       ],
-      media: { durationSeconds: 3.01, width: 1920, height: 1080, hasAudio: true },
+      media: {
+        durationSeconds: 3.01,
+        width: 1920,
+        height: 1080,
+        hasAudio: true,
+        videoCodec: 'h264',
+        audioCodecs: ['aac'],
+      },
       rotation: 0,
       dates: {},
     });
@@ -423,6 +430,8 @@ describe('parseProbe', () => {
       width: 1920,
       height: 1080,
       hasAudio: false,
+      videoCodec: 'h264',
+      audioCodecs: [],
     });
     expect(probed.streams[0]?.attachedPic).toBe(true);
     expect(probed.streams[2]?.type).toBe('subtitle');

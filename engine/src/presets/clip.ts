@@ -2,17 +2,62 @@
 // kept exactly, as the exact master keeps the whole tape (FFV1 with a CRC in every slice,
 // FLAC sound, in Matroska). Decoding and encoding again, rather than copying packets, is
 // what makes it frame-accurate whatever the tape was captured as: a copy of long-GOP MPEG
-// could only start at a keyframe. The source is never written to.
+// could only start at a keyframe. The exception is a source that is already exact (the
+// exact master, exactSource below): its packets are copied, which is as accurate and costs
+// only the reading. The source is never written to.
 //
 // The times arrive as typed numbers (params.ts), never as text, and are checked against
 // the probed length here.
 
 import { exactCodingArgs } from './exact-master';
-import { definePreset, inputArgs, keepMetadataParam, metadataArgs, outPath } from './preset';
+import {
+  definePreset,
+  inputArgs,
+  keepMetadataParam,
+  metadataArgs,
+  outPath,
+  type BuildContext,
+} from './preset';
 import { invalid } from './params';
 
 /** A day: no capture is longer, and it bounds what a client can ask for. */
 const LONGEST = 86_400;
+
+/** Sound already stored exactly: FLAC, or plain PCM in any of its sample layouts. */
+const exactSound = (codec: string) => codec === 'flac' || /^pcm_[a-z0-9]+$/.test(codec);
+
+/**
+ * Whether the input is what the exact master is (exact-master.ts), judged from the probed
+ * streams: FFV1 pictures and FLAC or PCM sound in Matroska. Its packets can then be copied
+ * as they are: the master stores every frame whole (`-g 1`, each a keyframe), so the copy
+ * starts on the very frame asked for, as a decode would, and the pictures stay the exact
+ * ones (a copy cannot change a bit of them). The sound is cut on its own packets' edges
+ * (a FLAC frame is about a tenth of a second), the picture to the frame.
+ *
+ * An FFV1 file made elsewhere with keyframes further apart would start at the keyframe
+ * before the time asked; Keepsake's own masters never are (the probe does not say).
+ */
+function exactSource(ctx: BuildContext): boolean {
+  const { videoCodec, audioCodecs, hasAudio } = ctx.media;
+  return (
+    ctx.inputFormat === 'matroska' &&
+    videoCodec === 'ffv1' &&
+    audioCodecs !== undefined &&
+    (audioCodecs.length > 0 || !hasAudio) &&
+    audioCodecs.every(exactSound)
+  );
+}
+
+/**
+ * A copy of the packets. A master made after the tape's clips were marked holds them as
+ * chapters, which FFmpeg would carry into the clip by default: a clip has none of its own.
+ */
+function copyArgs(ctx: BuildContext): string[] {
+  return [...(ctx.labelChapters ? [] : ['-map_chapters', '-1']), '-c', 'copy'];
+}
+
+/** The job log's note when the clip's packets were copied from an exact source. */
+export const COPIED = 'copied from an exact source, not encoded again';
 
 export const clip = definePreset({
   name: 'clip',
@@ -48,15 +93,20 @@ export const clip = definePreset({
     const seconds = end - p.start;
     const output = 'clip.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
+    const copy = exactSource(ctx);
     return {
-      notes: [`from ${p.start.toFixed(3)} s for ${seconds.toFixed(3)} s`],
+      notes: [
+        `from ${p.start.toFixed(3)} s for ${seconds.toFixed(3)} s`,
+        ...(copy ? [COPIED] : []),
+      ],
       steps: [
         {
           outputs: [output],
           lengthSeconds: seconds,
           args: [
             // Seeking before the input is exact when decoding (FFmpeg decodes from the
-            // keyframe before and drops frames up to the time) and quick on a long tape.
+            // keyframe before and drops frames up to the time) and quick on a long tape;
+            // when copying an exact source, every frame is that keyframe.
             ...inputArgs(ctx, p.start),
             ...metadata.inputs,
             '-t',
@@ -66,7 +116,7 @@ export const clip = definePreset({
             '-map',
             '0:a?',
             ...metadata.map,
-            ...exactCodingArgs(ctx, 'clip'),
+            ...(copy ? copyArgs(ctx) : exactCodingArgs(ctx, 'clip')),
             // The clip's own length, stated up front: Matroska written in one pass cannot
             // go back to fill it in.
             '-metadata',

@@ -22,6 +22,10 @@ export interface MediaInfo {
    * when the stream states it. A lossless master writes it again, as the source said it.
    */
   fieldOrder?: FieldOrder;
+  /** The main picture's codec, as FFprobe names it (`ffv1`, `mpeg2video`), when probed. */
+  videoCodec?: string;
+  /** Each sound stream's codec, as FFprobe names it (`flac`, `pcm_s16le`), when probed. */
+  audioCodecs?: readonly string[];
 }
 
 export const FIELD_ORDERS = ['progressive', 'tt', 'bb', 'tb', 'bt'] as const;

@@ -233,6 +233,43 @@ describe('presets', () => {
     );
   });
 
+  it('clip copies the packets of an exact source (FFV1 with FLAC or PCM in Matroska), and encodes anything else', async () => {
+    const master = {
+      durationSeconds: 120,
+      width: 720,
+      height: 576,
+      hasAudio: true,
+      fieldOrder: 'tt' as const,
+      videoCodec: 'ffv1',
+      audioCodecs: ['flac'],
+    };
+    const exact = context({ inputFormat: 'matroska', media: master });
+    const built = SAMPLES.clip!.map((params) => ({ params, ...buildJob('clip', params, exact) }));
+    await expect(JSON.stringify(built, null, 2) + '\n').toMatchFileSnapshot(
+      './__golden__/clip-copy.json',
+    );
+    const copies = (c: BuildContext) => buildJob('clip', { start: 1 }, c).steps[0]!.args;
+    expect(copies(exact).join(' ')).toContain('-c copy');
+    const silent = { ...master, hasAudio: false, audioCodecs: [] };
+    const pcm = { ...master, audioCodecs: ['pcm_s16le', 'flac'] };
+    for (const media of [silent, pcm]) {
+      expect(copies(context({ inputFormat: 'matroska', media })).join(' ')).toContain('-c copy');
+    }
+    const encoded = [
+      context({ media: master }), // FFV1 in MP4: not the master
+      context({ inputFormat: 'matroska', media: { ...master, videoCodec: 'h264' } }),
+      context({ inputFormat: 'matroska', media: { ...master, audioCodecs: ['flac', 'aac'] } }),
+      // Sound the probe did not name is not taken for exact.
+      context({ inputFormat: 'matroska', media: { ...master, audioCodecs: undefined } }),
+      context({ inputFormat: 'matroska', media: { ...master, audioCodecs: [] } }),
+    ];
+    for (const c of encoded) {
+      const args = copies(c).join(' ');
+      expect(args).not.toContain('-c copy');
+      expect(args).toContain('-c:v ffv1');
+    }
+  });
+
   it('the HLS ladder never upscales', () => {
     expect(rungsFor(2160).map((r) => r.height)).toEqual([1080, 720, 480, 360]);
     expect(rungsFor(720).map((r) => r.height)).toEqual([720, 480, 360]);
