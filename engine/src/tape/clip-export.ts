@@ -9,13 +9,18 @@
 // date), one whose job is still running is left to it, and only new or moved clips get a
 // job. Items of clips that are no longer in the list stay: the library is an archive, and
 // the family deletes them itself if it wants to.
+//
+// When the tape has an exact master (a succeeded `exact-master` job on it whose output is
+// still there), the clips are cut from the master instead of the tape: its frames are the
+// tape's, decoded exactly, and stored whole, so the clip preset copies its packets rather
+// than encoding every picture again, which costs little more than reading them.
 
-import { link, copyFile, mkdir, rm } from 'node:fs/promises';
+import { access, link, copyFile, mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { KeepsakeError } from '../core/errors';
 import { stmt, type Db } from '../jobs/db';
 import { openJobLabels, sealJobLabels } from '../jobs/job-labels';
-import type { JobQueue, JobSnapshot } from '../jobs/queue';
+import type { FileJob, JobQueue, JobSnapshot } from '../jobs/queue';
 import { submitJob } from '../jobs/worker';
 import type { ItemLabelStore } from '../library/item-labels';
 import type { Library } from '../library/library';
@@ -57,6 +62,13 @@ interface ClipRow {
 }
 
 const PRESET = 'clip';
+/** The preset whose output is the tape's exact master, and that output's name. */
+const MASTER = { preset: 'exact-master', output: 'master.mkv' } as const;
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 /** Times within a millisecond are the same frame boundary (frames are 17 ms or more). */
 const same = (a: { start: number; end: number }, b: { start: number; end: number }) =>
   Math.abs(a.start - b.start) < 0.001 && Math.abs(a.end - b.end) < 0.001;
@@ -105,6 +117,7 @@ export async function exportClips(
   const made = clipRows(deps.db, tapeId);
   const pending: { start: number; end: number }[] = [];
   const jobs = (await deps.queue.jobsForFiles([tapeId])).get(tapeId) ?? [];
+  const source = (await exactMaster(deps, jobs)) ?? tape.encryptedPath;
   for (const j of jobs) {
     if (j.preset !== PRESET || (j.state !== 'queued' && j.state !== 'running')) continue;
     const { params } = await deps.queue.get(j.id);
@@ -131,7 +144,7 @@ export async function exportClips(
       const job = await submitJob(deps.queue, {
         preset: PRESET,
         params: { start: clip.start, end: clip.end },
-        input: { kind: 'vault', path: tape.encryptedPath },
+        input: { kind: 'vault', path: source },
         outputDir: deps.outputRoot,
         options: {
           mode: 'manual',
@@ -145,6 +158,26 @@ export async function exportClips(
     }
   }
   return summary;
+}
+
+/**
+ * The vault file of the tape's newest exact master, if one is still there: an output of a
+ * succeeded `exact-master` job that read this tape (`jobs` is newest first) and kept its
+ * tags, so a clip cut from it carries the tape's own dates as one cut from the tape would.
+ */
+async function exactMaster(
+  deps: ClipExportDeps,
+  jobs: readonly FileJob[],
+): Promise<string | undefined> {
+  for (const j of jobs) {
+    if (j.preset !== MASTER.preset || j.state !== 'succeeded') continue;
+    const job = await deps.queue.get(j.id);
+    if (String(job.params.keepMetadata) === 'false') continue;
+    const output = job.outputs.find((o) => o.name === MASTER.output);
+    // Removing a job removes its outputs; a master deleted by hand is passed over too.
+    if (output && (await exists(output.path))) return output.path;
+  }
+  return undefined;
 }
 
 /** "Clips of Tape 3": the library folder a tape's clips appear under, never a title. */
