@@ -20,6 +20,9 @@ import {
 } from './preset';
 import { invalid } from './params';
 
+/** Seconds read before a clip's start when decoding, so that the seek lands before it. */
+const PRE_ROLL = 5;
+
 /** A day: no capture is longer, and it bounds what a client can ask for. */
 const LONGEST = 86_400;
 
@@ -94,6 +97,12 @@ export const clip = definePreset({
     const output = 'clip.mkv';
     const metadata = metadataArgs(ctx, p.keepMetadata, 'matroska');
     const copy = exactSource(ctx);
+    // Decoding, the input is sought PRE_ROLL seconds early and the rest is decoded and
+    // dropped (an output -ss, exact in any container): MPEG-TS has no index, and a seek
+    // straight to the time landed on the keyframe after it (six frames late on a
+    // generated tape). Copying an exact source, every frame is a keyframe: no pre-roll.
+    const inputSeek = copy ? p.start : Math.max(0, p.start - PRE_ROLL);
+    const outputSeek = p.start - inputSeek;
     return {
       notes: [
         `from ${p.start.toFixed(3)} s for ${seconds.toFixed(3)} s`,
@@ -104,11 +113,9 @@ export const clip = definePreset({
           outputs: [output],
           lengthSeconds: seconds,
           args: [
-            // Seeking before the input is exact when decoding (FFmpeg decodes from the
-            // keyframe before and drops frames up to the time) and quick on a long tape;
-            // when copying an exact source, every frame is that keyframe.
-            ...inputArgs(ctx, p.start),
+            ...inputArgs(ctx, inputSeek),
             ...metadata.inputs,
+            ...(outputSeek > 0 ? ['-ss', outputSeek.toFixed(3)] : []),
             '-t',
             seconds.toFixed(3),
             '-map',
