@@ -10,11 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { isKeepsakeError } from '../core/errors';
 import { PRESETS } from '../presets';
 import { filesContaining } from '../testing/marker';
-import { testEngine } from '../testing/engine';
+import { finishJob, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { decryptFile, encryptFile } from '../vault/file-ops';
-import type { JobEngine } from './job-engine';
-import type { Job, JobSpec } from './queue';
+import type { Job } from './queue';
 import { submitJob } from './worker';
 
 const run = promisify(execFile);
@@ -28,20 +27,6 @@ const FAST: Record<string, Record<string, unknown>> = {
 const setup = () => testEngine();
 
 /** Submits, runs and waits for one job. */
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  return finished;
-}
-
 const sha256 = async (path: string) =>
   createHash('sha256')
     .update(await readFile(path))
@@ -69,7 +54,7 @@ describe('executeJob with real FFmpeg', () => {
       await encryptFile(still, inputs.image, vault);
 
       for (const preset of PRESETS) {
-        const job = await runJob(engine, {
+        const job = await finishJob(engine, {
           preset: preset.name,
           params: FAST[preset.name] ?? {},
           input: { kind: 'vault', path: inputs[preset.accepts] },
@@ -94,7 +79,7 @@ describe('executeJob with real FFmpeg', () => {
 
       // A plain input is read, never written: same bytes and times after a job.
       const before = { hash: await sha256(clip), mtime: (await stat(clip)).mtimeMs };
-      const plainJob = await runJob(engine, {
+      const plainJob = await finishJob(engine, {
         preset: 'remux',
         params: {},
         input: { kind: 'plain', path: clip },
@@ -126,7 +111,7 @@ describe('executeJob with real FFmpeg', () => {
           await new Promise((r) => setTimeout(r, 50));
         }
       })();
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'hls-playback',
         params: { segmentSeconds: 2 },
         input: { kind: 'vault', path: input },
@@ -157,7 +142,7 @@ describe('executeJob with real FFmpeg', () => {
       await mkdir(join(dataDir, 'inbox'));
       const input = join(dataDir, 'inbox', 'marked.mp4.ksv');
       await encryptFile(clip, input, vault);
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'web-h264',
         params: { maxHeight: '360' },
         input: { kind: 'vault', path: input },
@@ -188,7 +173,7 @@ describe('executeJob with real FFmpeg', () => {
       await writeFile(playlist, '#EXTM3U\n#EXTINF:10,\nhttp://169.254.169.254/latest\n');
       const input = join(dir, 'tape.mp4.ksv');
       await encryptFile(playlist, input, vault);
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'remux',
         params: {},
         input: { kind: 'vault', path: input },

@@ -9,29 +9,13 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { KeepsakeError } from '../core/errors';
 import type { HardwareEncoder } from '../ffmpeg/hw-encoders';
-import { testEngine } from '../testing/engine';
+import { finishJob, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { decryptFile, encryptFile } from '../vault/file-ops';
 import { HardwareEncodeFailed, SOFTWARE_FALLBACK_NOTE, withSoftwareFallback } from './hw-fallback';
-import type { JobEngine } from './job-engine';
-import type { Job, JobSpec } from './queue';
-import { submitJob } from './worker';
+import type { Job } from './queue';
 
 const run = promisify(execFile);
-
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  return finished;
-}
 
 /** An engine that believes in a VAAPI chip at a device FFmpeg cannot open. */
 async function engineWithBogusChip() {
@@ -50,7 +34,7 @@ describe('a graphics chip that fails on a job', () => {
   it('has the job made by the processor, once, with a note saying so', async () => {
     const { dir, vault, engine, input } = await engineWithBogusChip();
     try {
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'web-h264',
         params: { encoder: 'hardware' },
         input: { kind: 'vault', path: input },
@@ -81,7 +65,7 @@ describe('a graphics chip that fails on a job', () => {
   it('falls back for HLS chosen automatically too', async () => {
     const { engine, input } = await engineWithBogusChip();
     try {
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'hls-playback',
         params: { maxRenditions: 1 },
         input: { kind: 'vault', path: input },
@@ -98,7 +82,7 @@ describe('a graphics chip that fails on a job', () => {
     const { engine, input } = await engineWithBogusChip();
     engine.env.hardware = () => Promise.resolve([]);
     try {
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'web-h264',
         params: { encoder: 'hardware' },
         input: { kind: 'vault', path: input },

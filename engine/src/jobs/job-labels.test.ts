@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { serveLoopback, vaultByteSource } from '../ffmpeg/input-source';
 import type { OutputLabels } from '../presets/output-labels';
-import { testEngine } from '../testing/engine';
+import { jobFinished, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
@@ -58,16 +58,7 @@ async function labelledJob(
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  const done = await finished;
+  const done = await jobFinished(engine, job.id);
   watching = false;
   await watch;
   return { job: done, argvs: [...argvs] };

@@ -10,7 +10,7 @@ import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { OutputLabels } from '../presets/output-labels';
-import { testEngine } from '../testing/engine';
+import { finishJob, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
@@ -18,23 +18,8 @@ import { VaultFile } from '../vault/vault-file';
 import type { JobEngine } from './job-engine';
 import { sealJobLabels } from './job-labels';
 import type { Job, JobSpec } from './queue';
-import { submitJob } from './worker';
 
 const FILE_ID = 'fi0123456789abcdef';
-
-async function finishJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  return finished;
-}
 
 async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
   const done = await finishJob(engine, spec);

@@ -7,30 +7,15 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
-import { testEngine } from '../testing/engine';
+import { finishJob, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
 import type { JobEngine } from './job-engine';
-import type { Job, JobSpec } from './queue';
+import type { Job } from './queue';
 import { vmafUnavailable } from './verify-quality';
-import { submitJob } from './worker';
 
 const NPM_FFMPEG = (createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string })
   .path;
-
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  return finished;
-}
 
 async function archive(
   engine: JobEngine,
@@ -42,7 +27,7 @@ async function archive(
   const clip = await makeClip(dir, `${preset}.mkv`, { size: '640x480', videoCodec: 'ffv1' });
   const input = join(dir, `${preset}.mkv.ksv`);
   await encryptFile(clip, input, vault);
-  return runJob(engine, { preset, params, input: { kind: 'vault', path: input } });
+  return finishJob(engine, { preset, params, input: { kind: 'vault', path: input } });
 }
 
 describe('the quality gate on the archive presets', () => {

@@ -13,17 +13,14 @@ import { serveOutputSink } from '../ffmpeg/output-sink';
 import { probeInput } from '../ffmpeg/probe';
 import { buildJob } from '../presets';
 import type { OutputCheck, QualityCheck } from '../presets/preset';
-import { testEngine } from '../testing/engine';
+import { finishJob, testEngine } from '../testing/engine';
 import { makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { decryptFile, encryptFile } from '../vault/file-ops';
 import { createVault } from '../vault/keyring';
-import type { JobEngine } from './job-engine';
-import type { Job, JobSpec } from './queue';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
 import { qualityGraph, sampledStretches } from './verify-quality';
-import { submitJob } from './worker';
 
 const run = promisify(execFile);
 
@@ -41,20 +38,6 @@ function makeTape(dir: string, seconds = 2): Promise<string> {
       ...['-field_order', 'tt'],
     ],
   });
-}
-
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
-  const finished = new Promise<Job>((resolve) => {
-    const on = (j: Job) => {
-      if (j.id !== job.id) return;
-      engine.worker.off('finished', on);
-      resolve(j);
-    };
-    engine.worker.on('finished', on);
-  });
-  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
-  return finished;
 }
 
 async function probeStreams(ffprobe: string, path: string): Promise<Record<string, string>[]> {
@@ -80,7 +63,7 @@ describe('the exact master and the restoration, as jobs', () => {
       const tape = await makeTape(dir);
       const input = join(dir, 'tape.mkv.ksv');
       await encryptFile(tape, input, vault);
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'exact-master',
         params: {},
         input: { kind: 'vault', path: input },
@@ -109,7 +92,7 @@ describe('the exact master and the restoration, as jobs', () => {
       const tape = await makeTape(dir);
       const input = join(dir, 'tape.mkv.ksv');
       await encryptFile(tape, input, vault);
-      const job = await runJob(engine, {
+      const job = await finishJob(engine, {
         preset: 'vhs-restore',
         params: { motion: 'field', crop: '704:560:8:8', hiss: true, tenBit: true },
         input: { kind: 'vault', path: input },

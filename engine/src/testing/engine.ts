@@ -1,9 +1,10 @@
 // A local job engine with a fresh vault and a private RAM scratch, polling fast, for tests.
 import { join } from 'node:path';
 import { openScratch } from '../ffmpeg/scratch';
-import { openJobEngine, type JobEngineOptions } from '../jobs/job-engine';
+import { openJobEngine, type JobEngine, type JobEngineOptions } from '../jobs/job-engine';
+import type { Job, JobSpec } from '../jobs/queue';
 import { runRemote } from '../remote/remote-runner';
-import type { WorkerOptions } from '../jobs/worker';
+import { submitJob, type WorkerOptions } from '../jobs/worker';
 import { createVault } from '../vault/keyring';
 import { testScratch } from './media';
 import { TEST_SCRYPT, freshDir } from './tmp';
@@ -30,4 +31,24 @@ export async function testEngine(
   });
   const scratchRoot = (await openScratch(scratchOptions)).root;
   return { dir, dataDir, vault, engine, scratchRoot };
+}
+
+/** Waits for a submitted job to finish, however it ends; starts the worker if it is idle. */
+export async function jobFinished(engine: JobEngine, id: string): Promise<Job> {
+  const finished = new Promise<Job>((resolve) => {
+    const on = (j: Job) => {
+      if (j.id !== id) return;
+      engine.worker.off('finished', on);
+      resolve(j);
+    };
+    engine.worker.on('finished', on);
+  });
+  if (engine.worker.activeJobs.length === 0) await engine.worker.start();
+  return finished;
+}
+
+/** Submits a job into the engine's own output folder and waits for it to finish. */
+export async function finishJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
+  const job = await submitJob(engine.queue, { ...spec, outputDir: engine.outputRoot });
+  return jobFinished(engine, job.id);
 }
