@@ -209,6 +209,46 @@ describe('boxedArgs and parseProgressBlock', () => {
     ]);
   });
 
+  it('caps the encoders that keep thread pools of their own', () => {
+    const encode = (codec: string) => ['-i', 'in.mkv', '-c:v', codec, 'out.mkv'];
+    expect(boxedArgs(encode('libx265'), 2)).toEqual(
+      expect.arrayContaining(['-x265-params', 'pools=2']),
+    );
+    expect(boxedArgs(encode('libsvtav1'), 1)).toEqual(
+      expect.arrayContaining(['-svtav1-params', 'lp=1']),
+    );
+    expect(boxedArgs(encode('libx264'), 1)).not.toContain('-x265-params');
+    expect(boxedArgs(encode('libx265'), undefined)).not.toContain('-x265-params');
+  });
+
+  it.each(['libx265', 'libsvtav1'])(
+    'keeps %s to about one core when capped at one thread',
+    (codec) => {
+      const args = [
+        ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25:duration=4'],
+        ...['-c:v', codec, '-preset', codec === 'libsvtav1' ? '8' : 'fast', '-f', 'null', '-'],
+      ];
+      // bash's `times` gives the CPU time FFmpeg used (its children's line).
+      const started = process.hrtime.bigint();
+      const out = execFileSync(
+        'bash',
+        ['-c', '"$0" "$@" >/dev/null 2>&1; times', ffmpegPath, ...boxedArgs(args, 1)],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const wall = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (t: string) => {
+        const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!;
+        return Number(m) * 60 + Number(s);
+      };
+      const [user, sys] = out.trim().split('\n')[1]!.split(/\s+/).map(seconds);
+      // Uncapped, both encoders kept the two cores busy: 1.7x the wall time in CPU.
+      expect(user! + sys!).toBeGreaterThan(0.3);
+      expect(user! + sys!).toBeLessThan(1.25 * wall);
+    },
+  );
+
   it('keeps a capped FFmpeg to its threads: decoder, filters and encoder', async () => {
     const dir = await freshDir('threads');
     const clip = join(dir, 'clip.mp4');

@@ -58,6 +58,10 @@ export function boxedArgs(args: readonly string[], threads: number | undefined):
         '-filter_threads',
         n,
         ...(args.includes('-filter_complex_threads') ? [] : ['-filter_complex_threads', n]),
+        // x265 and SVT-AV1 keep thread pools of their own, sized by the machine, and
+        // ignore -threads (SVT-AV1 used both cores under "-threads 1").
+        ...(args.includes('libx265') ? ['-x265-params', `pools=${n}`] : []),
+        ...(args.includes('libsvtav1') ? ['-svtav1-params', `lp=${n}`] : []),
       ]
     : [];
   // An input that names its own decoder threads keeps them (fewer, for a reason).
