@@ -323,8 +323,10 @@ async function main(): Promise<void> {
     const before = (await client.job(id)).startedAt ?? 0;
     const killedAt = Date.now();
     doomed.child.kill('SIGKILL');
+    let queuedAt: number | undefined;
     for (;;) {
       const view = await client.job(id);
+      if (view.state === 'queued') queuedAt ??= Date.now();
       if (view.state === 'running' && (view.startedAt ?? 0) > Math.max(before, killedAt)) break;
       if (Date.now() - killedAt > 120_000) throw new Error('the job never ran on the other worker');
       await sleep(100);
@@ -333,6 +335,11 @@ async function main(): Promise<void> {
     console.log(
       `kill -9 of ${holder} to its job running on the other worker: ${handover.toFixed(1)} s (target < 35 s)`,
     );
+    if (queuedAt !== undefined) {
+      console.log(
+        `  (back in the queue after ${((queuedAt - killedAt) / 1000).toFixed(1)} s: the lock ran out and BullMQ's check found it)`,
+      );
+    }
     const last = await client.waitFor(id, undefined, 500);
     if (last.state !== 'succeeded') throw new Error(`the handed-on job ended ${last.state}`);
 
