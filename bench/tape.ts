@@ -50,14 +50,14 @@ async function buildRunner(): Promise<string> {
         import { locateFfmpeg } from './engine/src/ffmpeg/locate';
         import { plainByteSource, serveLoopback } from './engine/src/ffmpeg/input-source';
         import { probeInput } from './engine/src/ffmpeg/probe';
-        import { analyseTape, tapeMedia } from './engine/src/ffmpeg/tape-analysis';
+        import { analyseTape } from './engine/src/ffmpeg/tape-analysis';
         const { ffmpegPath, ffprobePath } = await locateFfmpeg();
         const source = await plainByteSource(process.argv[2]);
         const loopback = await serveLoopback(source);
         const probed = await probeInput(ffprobePath, loopback);
         const analysis = await analyseTape(
           { url: loopback.url, protocols: 'http,tcp', format: probed.demuxer, env: loopback.env },
-          tapeMedia(probed),
+          probed.media,
           { ffmpegPath, cwd: mkdtempSync(join(tmpdir(), 'bench-tape-')) },
         );
         await loopback.close();

@@ -17,13 +17,7 @@ import {
 import { locateFfmpeg } from './locate';
 import { plainByteSource, serveLoopback } from './input-source';
 import { probeInput } from './probe';
-import {
-  analyseTape,
-  analysisArgs,
-  tapeMedia,
-  type TapeAnalysis,
-  type TapeMedia,
-} from './tape-analysis';
+import { analyseTape, analysisArgs, type TapeAnalysis, type TapeMedia } from './tape-analysis';
 
 /** Read as jobs read their input: over the loopback, probed first. */
 async function analyse(path: string): Promise<TapeAnalysis> {
@@ -34,7 +28,7 @@ async function analyse(path: string): Promise<TapeAnalysis> {
     const probed = await probeInput(ffprobePath, loopback);
     return await analyseTape(
       { url: loopback.url, protocols: 'http,tcp', format: probed.demuxer, env: loopback.env },
-      tapeMedia(probed),
+      probed.media,
       { ffmpegPath, cwd: await freshDir(), timeoutMs: 60_000, stallMs: 20_000 },
     );
   } finally {

@@ -26,7 +26,6 @@
 // cannot decode, and the gap in the frames' times says where it was.
 
 import { DvDateMeter, type Recording } from './dv-dates';
-import type { ProbeResult } from './probe-json';
 import { runFfmpeg, type Progress, type RunOptions } from './runner';
 import { BandMeter, STRIP_ROWS } from './tape-band';
 import { SCENE_THRESHOLD, proposeCuts, type Cut, type Interval } from './tape-cuts';
@@ -79,11 +78,6 @@ export interface TapeMedia {
   hasAudio: boolean;
   /** FFprobe's name for the picture's codec: `dvvideo` frames carry a recording clock. */
   videoCodec?: string;
-}
-
-/** What the analysis needs of a probed tape: the codec of the stream it reads (`0:v:0`). */
-export function tapeMedia(probed: Pick<ProbeResult, 'media' | 'streams'>): TapeMedia {
-  return { ...probed.media, videoCodec: probed.streams.find((s) => s.type === 'video')?.codec };
 }
 
 export interface TapeInput {

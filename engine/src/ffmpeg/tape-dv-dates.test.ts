@@ -8,7 +8,7 @@ import { freshDir } from '../testing/tmp';
 import { plainByteSource, serveLoopback } from './input-source';
 import { locateFfmpeg } from './locate';
 import { probeInput } from './probe';
-import { analyseTape, tapeMedia, type TapeAnalysis } from './tape-analysis';
+import { analyseTape, type TapeAnalysis } from './tape-analysis';
 
 async function analyse(path: string): Promise<TapeAnalysis> {
   const { ffmpegPath, ffprobePath } = await locateFfmpeg();
@@ -16,10 +16,10 @@ async function analyse(path: string): Promise<TapeAnalysis> {
   const loopback = await serveLoopback(source);
   try {
     const probed = await probeInput(ffprobePath, loopback);
-    expect(tapeMedia(probed).videoCodec).toBe('dvvideo');
+    expect(probed.media.videoCodec).toBe('dvvideo');
     return await analyseTape(
       { url: loopback.url, protocols: 'http,tcp', format: probed.demuxer, env: loopback.env },
-      tapeMedia(probed),
+      probed.media,
       { ffmpegPath, cwd: await freshDir(), timeoutMs: 60_000, stallMs: 20_000 },
     );
   } finally {

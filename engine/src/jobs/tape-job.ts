@@ -15,7 +15,7 @@ import { plainByteSource, serveLoopback, vaultByteSource } from '../ffmpeg/input
 import { probeInput, sniffRefused } from '../ffmpeg/probe';
 import type { Progress } from '../ffmpeg/runner';
 import { jobScratch, wipeJobScratch } from '../ffmpeg/scratch';
-import { analyseTape, tapeMedia, type TapeAnalysis } from '../ffmpeg/tape-analysis';
+import { analyseTape, type TapeAnalysis } from '../ffmpeg/tape-analysis';
 import type { Vault } from '../vault/keyring';
 import { VaultFile, writeVaultFile } from '../vault/vault-file';
 import {
@@ -87,7 +87,7 @@ export async function executeTapeAnalysis(
     try {
       analysis = await analyseTape(
         { url: served.url, protocols: 'http,tcp', format: input.demuxer, env: served.env },
-        tapeMedia(input),
+        input.media,
         {
           ffmpegPath: env.ffmpeg.ffmpegPath,
           cwd: dir,
