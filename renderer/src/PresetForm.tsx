@@ -1,7 +1,6 @@
 // A preset's parameters as a form, generated from its JSON Schema (schema-form.ts), with
 // inline validation once a field has been touched or the form submitted.
 import { useId } from 'react';
-import type { OptionWords } from './option-words';
 import type { FieldSpec, FormValues } from './schema-form';
 import { validateField } from './schema-form';
 
@@ -14,7 +13,7 @@ export function PresetForm(props: {
   touched: ReadonlySet<string>;
   onTouch: (name: string) => void;
   /** How to show a list's choice (option-words.ts); the value itself when absent. */
-  optionWords?: (field: string, value: string) => OptionWords;
+  optionWords?: (field: string, value: string) => string;
 }) {
   const { fields, values } = props;
   if (fields.length === 0) return <p className="muted">This preset has no settings.</p>;
@@ -41,7 +40,7 @@ function Field(props: {
   showError: boolean;
   onBlur: () => void;
   onChange: (value: string | boolean) => void;
-  optionWords?: (field: string, value: string) => OptionWords;
+  optionWords?: (field: string, value: string) => string;
 }) {
   const { field, value } = props;
   const id = useId();
@@ -89,14 +88,11 @@ function Field(props: {
           onChange={(e) => props.onChange(e.target.value)}
         >
           {!field.required && <option value="">Default</option>}
-          {field.options.map((o) => {
-            const words = props.optionWords?.(field.name, o) ?? { label: o, disabled: false };
-            return (
-              <option key={o} value={o} disabled={words.disabled}>
-                {words.label}
-              </option>
-            );
-          })}
+          {field.options.map((o) => (
+            <option key={o} value={o}>
+              {props.optionWords?.(field.name, o) ?? o}
+            </option>
+          ))}
         </select>
       ) : field.kind === 'number' ? (
         <input

@@ -84,8 +84,11 @@ export interface SinkOptions {
 export interface BodyRewrite {
   /** Every byte of the body as it arrives, in order. */
   see(part: Buffer): void;
-  /** Once the whole body was seen: the size of the rewritten body (throws to refuse it). */
-  size(): number;
+  /**
+   * Once the whole body was seen: the size of the rewritten body (throws or rejects to
+   * refuse it). A promise when the rewrite must first be made to be measured (an AVIF).
+   */
+  size(): number | Promise<number>;
   /** The rewritten body, from the body's bytes read again in order. */
   rewrite(body: AsyncIterable<Buffer> | Iterable<Buffer>): AsyncIterable<Buffer>;
 }
@@ -140,7 +143,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
     if (ended) {
       await previous.catch(() => undefined);
       if (rewrite) {
-        const size = rewrite.size();
+        const size = await rewrite.size();
         await seal(name, dest, Readable.from(rewrite.rewrite(held), { objectMode: false }), size);
         // The plaintext as FFmpeg wrote it does not linger until the next GC.
         for (const part of held) part.fill(0);
@@ -178,7 +181,7 @@ export async function serveOutputSink(options: SinkOptions): Promise<OutputSink>
       await previous.catch(() => undefined);
       const decrypted = ciphertext.pipe(plain);
       if (rewrite) {
-        const rewritten = rewrite.size();
+        const rewritten = await rewrite.size();
         const body = Readable.from(rewrite.rewrite(decrypted), { objectMode: false });
         // A failure to read the spool back fails the seal, not the process.
         body.on('error', () => decrypted.destroy());

@@ -45,6 +45,7 @@ import { HardwareEncodeFailed, withSoftwareFallback } from './hw-fallback';
 import { openJobLabels } from './job-labels';
 import { readCarriedLabels } from './output-labels-read';
 import { PHOTO_HEAD_BYTES, photoSourceDate } from './photo-source-date';
+import type { AvifEncoding } from './photo-avif';
 import { photoRewrite } from './photo-rewrite';
 import type { Job, JobOutput } from './queue';
 import { sealedReader } from './sealed-reader';
@@ -223,6 +224,8 @@ async function executeOnce(
     // what it writes there: the item's labels, else the photo's own capture date.
     const labelled = new Set<string>();
     let photoLabels: OutputLabels | undefined;
+    /** Outputs FFmpeg writes as a PNG that the engine makes an AVIF (Step.avif). */
+    const avif = new Map<string, AvifEncoding>();
     /** Per output, which labels it carries (JobOutput.labels). */
     const carried = new Map<string, LabelKind[]>();
     sink = await serveOutputSink({
@@ -231,8 +234,11 @@ async function executeOnce(
       memoryLimit: env.sinkMemoryLimit,
       // Photos get the item's labels (or their own date) as EXIF and XMP (photo-rewrite.ts).
       finish: (name) =>
-        photoRewrite(name, labelled.has(name) ? photoLabels : undefined, (kinds) =>
-          carried.set(name, kinds),
+        photoRewrite(
+          name,
+          labelled.has(name) ? photoLabels : undefined,
+          (kinds) => carried.set(name, kinds),
+          avif.get(name),
         ),
     });
     const built = buildJob(job.preset, job.params, {
@@ -249,7 +255,10 @@ async function executeOnce(
       ...(env.hardware && mayUseChip(preset, job) ? { hardware: await env.hardware() } : {}),
     });
 
-    for (const step of built.steps) for (const name of step.labelled ?? []) labelled.add(name);
+    for (const step of built.steps) {
+      for (const name of step.labelled ?? []) labelled.add(name);
+      for (const [name, encoding] of Object.entries(step.avif ?? {})) avif.set(name, encoding);
+    }
     if (labelled.size > 0) photoLabels = labels ?? (await sourceDateLabels(source));
 
     const deadline = Date.now() + wallClockSeconds(job, input.media.durationSeconds) * 1000;

@@ -9,46 +9,10 @@ import { join } from 'node:path';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { OutputLabels } from '../presets/output-labels';
-import { finishJob, testEngine } from '../testing/engine';
+import { testEngine } from '../testing/engine';
+import { cameraJpeg, labelled, plaintext, runJob } from '../testing/photo-jobs';
 import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
-import type { Vault } from '../vault/keyring';
-import { VaultFile } from '../vault/vault-file';
-import type { JobEngine } from './job-engine';
-import { sealJobLabels } from './job-labels';
-import type { Job, JobSpec } from './queue';
-
-const FILE_ID = 'fi0123456789abcdef';
-
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const done = await finishJob(engine, spec);
-  expect(done.state, done.lastError?.message).toBe('succeeded');
-  return done;
-}
-
-function labelled(vault: Vault, labels: OutputLabels) {
-  return { libraryFile: FILE_ID, labels: sealJobLabels(vault, FILE_ID, labels) };
-}
-
-async function plaintext(path: string, vault: Vault): Promise<Buffer> {
-  const file = await VaultFile.open(path, { vault });
-  try {
-    return await file.read(0, file.size);
-  } finally {
-    await file.close();
-  }
-}
-
-/** A camera's JPEG: noise (so its WebP is large), with its capture date in EXIF. */
-async function cameraJpeg(side: number): Promise<Buffer> {
-  const noise = Buffer.alloc(side * side * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-  return sharp(noise, { raw: { width: side, height: side, channels: 3 } })
-    .jpeg({ quality: 95 })
-    .withExif({ IFD2: { DateTimeOriginal: '2003:05:17 09:15:00', OffsetTimeOriginal: '+02:00' } })
-    .toBuffer();
-}
 
 describe('labels recorded per output, and kept in WebP', () => {
   it('a photo outside the library keeps its EXIF date in a WebP larger than the sink holds in memory', async () => {

@@ -1,59 +1,22 @@
 // photo-web's JPEG through the real job path (real FFmpeg, sink, vault): the item's title
 // and date go in as EXIF and XMP, which FFmpeg's mjpeg cannot write; a photo with no
 // labels keeps its own capture date, even when the JPEG is too large for the sink's
-// memory (spooled); and "keep metadata" off adds nothing. AVIF, which FFmpeg cannot
-// stream into the sink, is refused in words rather than left hanging.
+// memory (spooled); and "keep metadata" off adds nothing. (AVIF: photo-avif.test.ts.)
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import type { OutputLabels } from '../presets/output-labels';
-import { finishJob, testEngine } from '../testing/engine';
+import { testEngine } from '../testing/engine';
+import { cameraJpeg, labelled, plaintext, runJob } from '../testing/photo-jobs';
 import { makeClip } from '../testing/media';
 import { encryptFile } from '../vault/file-ops';
-import type { Vault } from '../vault/keyring';
-import { VaultFile } from '../vault/vault-file';
-import type { JobEngine } from './job-engine';
-import { sealJobLabels } from './job-labels';
-import type { Job, JobSpec } from './queue';
-
-const FILE_ID = 'fi0123456789abcdef';
-
-async function runJob(engine: JobEngine, spec: Omit<JobSpec, 'outputDir'>): Promise<Job> {
-  const done = await finishJob(engine, spec);
-  expect(done.state, done.lastError?.message).toBe('succeeded');
-  return done;
-}
-
-function labelled(vault: Vault, labels: OutputLabels) {
-  return { libraryFile: FILE_ID, labels: sealJobLabels(vault, FILE_ID, labels) };
-}
-
-async function plaintext(path: string, vault: Vault): Promise<Buffer> {
-  const file = await VaultFile.open(path, { vault });
-  try {
-    return await file.read(0, file.size);
-  } finally {
-    await file.close();
-  }
-}
 
 type Tags = Record<string, unknown>;
 
 async function tagsOf(jpeg: Buffer): Promise<Tags> {
   return ((await exifr.parse(jpeg, { xmp: true, reviveValues: false })) ?? {}) as Tags;
-}
-
-/** A camera's JPEG: noise (so its copy is large), with its capture date in EXIF. */
-async function cameraJpeg(side: number): Promise<Buffer> {
-  const noise = Buffer.alloc(side * side * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
-  return sharp(noise, { raw: { width: side, height: side, channels: 3 } })
-    .jpeg({ quality: 95 })
-    .withExif({ IFD2: { DateTimeOriginal: '2003:05:17 09:15:00', OffsetTimeOriginal: '+02:00' } })
-    .toBuffer();
 }
 
 describe('photo-web as JPEG', () => {
@@ -128,31 +91,6 @@ describe('photo-web as JPEG', () => {
         OffsetTimeOriginal: '+02:00',
       });
       expect(job.outputs[0]!.labels).toEqual(['date']);
-    } finally {
-      await engine.close();
-    }
-  });
-});
-
-describe('photo-web as AVIF', () => {
-  it('is refused in words, at once, though this FFmpeg has an AVIF muxer', async () => {
-    const { dir, engine } = await testEngine();
-    try {
-      const photo = await makeClip(dir, 'photo.png', { still: true });
-      const started = Date.now();
-      const job = await finishJob(engine, {
-        preset: 'photo-web',
-        params: { format: 'avif' },
-        input: { kind: 'plain', path: photo },
-        options: {},
-      });
-      expect(job.state).toBe('failed');
-      expect(job.lastError).toMatchObject({
-        code: 'FEATURE_UNAVAILABLE',
-        message: expect.stringContaining('choose webp, or jpeg') as string,
-      });
-      // Before, FFmpeg 5.1 refused the sink's upload and the job hung there.
-      expect(Date.now() - started).toBeLessThan(15_000);
     } finally {
       await engine.close();
     }

@@ -9,6 +9,7 @@
 
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import sharp from 'sharp';
 import { KeepsakeError } from '../core/errors';
 import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
@@ -34,7 +35,7 @@ export interface OutputReader {
   withStream<T>(name: string, use: (body: Readable) => Promise<T>): Promise<T>;
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 const SEGMENT = /\.(ts|m4s)$/;
 
 /** Allowed difference between an output stream's duration and the input's. */
@@ -48,6 +49,29 @@ function fail(name: string, why: string): never {
 
 function extensionOf(name: string): string {
   return posix.extname(name).toLowerCase();
+}
+
+/**
+ * An AVIF holds an AV1 picture that decodes (only its header, unless thorough). Read by
+ * libvips, which made it: FFmpeg before 6 reads no AVIF still (ffprobe 5.1 finds an AV1
+ * stream of size 0x0).
+ */
+async function checkAvif(name: string, body: Readable, thorough: boolean): Promise<void> {
+  const parts: Buffer[] = [];
+  for await (const part of body) parts.push(part as Buffer);
+  const avif = Buffer.concat(parts);
+  try {
+    const info = await sharp(avif, { failOn: 'error' }).metadata();
+    if (info.format !== 'heif' || info.compression !== 'av1' || !info.width || !info.height) {
+      fail(name, 'holds no AVIF picture');
+    }
+    if (thorough) await sharp(avif, { failOn: 'error' }).raw().toBuffer();
+  } catch (err) {
+    if (err instanceof KeepsakeError) throw err;
+    fail(name, `cannot be read back (${err instanceof Error ? err.message : String(err)})`);
+  } finally {
+    avif.fill(0);
+  }
 }
 
 /** The segment URIs of a media playlist (none for a master playlist). */
@@ -269,6 +293,10 @@ export async function verifyOutputs(
       if (!text.startsWith('#EXTM3U')) fail(name, 'is not a playlist');
       if (text.includes('#EXT-X-STREAM-INF')) checkMasterPlaylist(name, text, outputs);
       else await checkMediaPlaylist(tools, reader, name, text, input, !!options.thorough);
+      continue;
+    }
+    if (extension === '.avif') {
+      await reader.withStream(name, (body) => checkAvif(name, body, !!options.thorough));
       continue;
     }
     await reader.withUrl(name, async (url) => {

@@ -102,6 +102,11 @@ export interface Step {
    * (WebP): the engine adds them before sealing (ffmpeg/webp-metadata.ts).
    */
   labelled?: string[];
+  /**
+   * Outputs FFmpeg writes as a PNG for the engine to encode as AVIF before sealing, with
+   * sharp's AVIF quality (FFmpeg cannot stream an AVIF into the sink: jobs/photo-avif.ts).
+   */
+  avif?: Record<string, { quality: number }>;
   checks?: OutputCheck[];
   /** How long the outputs last when not as long as the input: a clip of it. */
   lengthSeconds?: number;
