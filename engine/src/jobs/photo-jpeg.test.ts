@@ -1,7 +1,8 @@
 // photo-web's JPEG through the real job path (real FFmpeg, sink, vault): the item's title
 // and date go in as EXIF and XMP, which FFmpeg's mjpeg cannot write; a photo with no
 // labels keeps its own capture date, even when the JPEG is too large for the sink's
-// memory (spooled); and "keep metadata" off adds nothing. (AVIF: photo-avif.test.ts.)
+// memory (spooled); "keep metadata" off adds nothing; and what a PNG leaves transparent
+// is white in the JPEG. (AVIF: photo-avif.test.ts.)
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -91,6 +92,43 @@ describe('photo-web as JPEG', () => {
         OffsetTimeOriginal: '+02:00',
       });
       expect(job.outputs[0]!.labels).toEqual(['date']);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('lays what a PNG leaves transparent on white, not on the colour hidden under it', async () => {
+    const { dir, vault, engine } = await testEngine();
+    try {
+      // 64 × 48, see-through black around an opaque blue box.
+      const [width, height] = [64, 48];
+      const rgba = Buffer.alloc(width * height * 4);
+      for (let y = 12; y < 36; y++) {
+        for (let x = 16; x < 48; x++) rgba.set([0, 0, 255, 255], (y * width + x) * 4);
+      }
+      const input = join(dir, 'logo.png');
+      await writeFile(
+        input,
+        await sharp(rgba, { raw: { width, height, channels: 4 } })
+          .png()
+          .toBuffer(),
+      );
+      await encryptFile(input, `${input}.ksv`, vault);
+      const job = await runJob(engine, {
+        preset: 'photo-web',
+        params: { format: 'jpeg', quality: 100 },
+        input: { kind: 'vault', path: `${input}.ksv` },
+        options: {},
+      });
+      const jpeg = await plaintext(job.outputs[0]!.path, vault);
+      const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+      const pixel = (x: number, y: number) => [
+        ...data.subarray((y * width + x) * 3, (y * width + x) * 3 + 3),
+      ];
+      expect(info).toMatchObject({ width, height, channels: 3 });
+      for (const value of pixel(2, 2)) expect(value).toBeGreaterThan(245); // white, not black
+      const [r, g, b] = pixel(32, 24);
+      expect([r! < 10, g! < 10, b! > 245]).toEqual([true, true, true]); // the box, still blue
     } finally {
       await engine.close();
     }

@@ -68,8 +68,6 @@ export const photoWeb = definePreset({
       '-frames:v',
       '1',
       ...sourceMetadataArgs(p.keepMetadata),
-      '-vf',
-      scale,
     ];
     if (p.format === 'webp') {
       return {
@@ -82,6 +80,8 @@ export const photoWeb = definePreset({
             ...(p.keepMetadata ? { labelled: ['photo.webp'] } : {}),
             args: [
               ...head,
+              '-vf',
+              scale,
               '-c:v',
               requireEncoder(ctx, 'photo-web', 'libwebp'),
               '-quality',
@@ -105,6 +105,11 @@ export const photoWeb = definePreset({
             ...(p.keepMetadata ? { labelled: ['photo.jpg'] } : {}),
             args: [
               ...head,
+              // A JPEG has no transparency: what a PNG leaves see-through is laid on
+              // white, as photo viewers show it, not left to the colour hidden under it
+              // (often black).
+              '-vf',
+              `${scale},format=rgba,split[bg][fg];[bg]drawbox=c=white:t=fill[white];[white][fg]overlay=format=rgb`,
               '-c:v',
               requireEncoder(ctx, 'photo-web', 'mjpeg'),
               // Full-range YUV, as every JPEG viewer expects (JFIF); FFmpeg 5.1's mjpeg
@@ -135,6 +140,8 @@ export const photoWeb = definePreset({
           avif: { 'photo.avif': { quality: avifQuality(p.quality) } },
           args: [
             ...head,
+            '-vf',
+            scale,
             '-c:v',
             requireEncoder(ctx, 'photo-web', 'png'),
             '-compression_level',

@@ -16,6 +16,7 @@ const ALL_ENCODERS = new Set([
   'libaom-av1',
   'libopus',
   'libwebp',
+  'png',
   'mjpeg',
   'ffv1',
   'flac',
@@ -301,13 +302,16 @@ describe('presets', () => {
     ).toThrow(expect.objectContaining({ code: 'FEATURE_UNAVAILABLE' }));
   });
 
-  it('AVIF is refused in words, even where FFmpeg has a muxer for it (it cannot stream it)', () => {
-    expect(() => buildJob('photo-web', { format: 'avif' }, context())).toThrow(
-      expect.objectContaining({
-        code: 'FEATURE_UNAVAILABLE',
-        message: expect.stringContaining('choose webp, or jpeg') as string,
-      }),
-    );
+  it('AVIF: FFmpeg writes a PNG for the engine to encode, which it cannot stream itself', () => {
+    const [step] = buildJob('photo-web', { format: 'avif', quality: 80 }, context()).steps;
+    expect(step!.outputs).toEqual(['photo.avif']);
+    expect(step!.avif).toEqual({ 'photo.avif': { quality: 52 } });
+    expect(step!.args.slice(step!.args.indexOf('-c:v'))).toEqual([
+      ...['-c:v', 'png', '-compression_level', '1', '-f', 'image2pipe'],
+      'http://127.0.0.1:40001/fedcba9876543210fedcba9876543210/photo.avif',
+    ]);
+    const finest = buildJob('photo-web', { format: 'avif', quality: 100 }, context());
+    expect(finest.steps[0]!.avif).toEqual({ 'photo.avif': { quality: 100 } });
   });
 
   it('an unknown preset is a clear error', () => {
