@@ -80,6 +80,19 @@ describe('captureDate', () => {
     ).toEqual({ capturedAt: '2019-08-12T14:30:00+02:00', capturedFrom: 'quicktime' });
   });
 
+  it("takes a DV camcorder's clock over the day a capture program wrote the file", () => {
+    const captured = { ...base, creationTime: '2024-03-01T12:00:00.000000Z' };
+    expect(captureDate({ ...captured, camcorderClock: '1994-07-01T10:00:00' }, NOW)).toEqual({
+      capturedAt: '1994-07-01T10:00:00',
+      capturedFrom: 'recording',
+    });
+    // A clock in the future is passed over like any other date.
+    expect(captureDate({ ...captured, camcorderClock: '2094-07-01T10:00:00' }, NOW)).toEqual({
+      capturedAt: '2024-03-01T12:00:00Z',
+      capturedFrom: 'recording',
+    });
+  });
+
   it("uses the container's creation_time, then the file name, then the file time", () => {
     expect(captureDate({ ...base, creationTime: '2015-06-01T10:00:00.000000Z' }, NOW)).toEqual({
       capturedAt: '2015-06-01T10:00:00Z',

@@ -6,7 +6,10 @@
 //
 //   exif       the photo's own EXIF DateTimeOriginal (with its offset when written)
 //   quicktime  an Apple device's com.apple.quicktime.creationdate (local time + offset)
-//   recording  a container's creation_time (MP4, MOV, MKV; UTC)
+//   recording  a DV camcorder's clock, in every frame of the tape (local time; the day it
+//              was filmed, where a capture program's creation_time says the day the tape
+//              was copied to the computer), else a container's creation_time (MP4, MOV,
+//              MKV; UTC)
 //   filename   a date in the file's name: IMG_20190812_143000, 1989-12-24 Christmas,
 //              VID-20190812-WA0001, Screenshot 2020-01-01 at 10.00.00
 //   mtime      the file's own modification time (always there, least trusted), written
@@ -33,6 +36,8 @@ export interface CaptureCandidates {
   exifOffset?: string | undefined;
   /** com.apple.quicktime.creationdate: `2019-08-12T14:30:00+0200`. */
   quicktimeDate?: string | undefined;
+  /** A DV camcorder's clock at the tape's first frames: `1994-07-01T10:00:00` (dv-dates.ts). */
+  camcorderClock?: string | undefined;
   /** A container's creation_time tag: `2019-08-12T12:30:00.000000Z`. */
   creationTime?: string | undefined;
   fileName: string;
@@ -55,6 +60,8 @@ export function captureDate(c: CaptureCandidates, now = Date.now()): CaptureDate
   if (plausible(exif)) return { capturedAt: exif, capturedFrom: 'exif' };
   const quicktime = isoDate(c.quicktimeDate);
   if (plausible(quicktime)) return { capturedAt: quicktime, capturedFrom: 'quicktime' };
+  if (plausible(c.camcorderClock))
+    return { capturedAt: c.camcorderClock, capturedFrom: 'recording' };
   const recording = isoDate(c.creationTime);
   // 1904-01-01 (QuickTime's epoch) and 1970-01-01 (Unix's) are what a camera writes when
   // its clock was never set.

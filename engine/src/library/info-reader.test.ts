@@ -3,7 +3,7 @@
 // facts, and a clear state for every kind of bad file, never a crash or a stuck queue.
 
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { databasePath, openDatabase } from '../jobs/db';
+import { makeDvTape } from '../testing/dv-media';
 import { makeClip } from '../testing/media';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { createVault } from '../vault/keyring';
@@ -162,6 +163,53 @@ describe('InfoReader', () => {
 
     // Nothing left: a second run reads nothing.
     expect(await reader.run(vault)).toEqual({ done: 0, failed: 0, left: 0 });
+    db.close();
+  }, 120_000);
+
+  it("dates a DV tape by the camcorder's clock, not by the day it was copied to the computer", async () => {
+    const dir = await freshDir();
+    const folder = join(dir, 'tapes');
+    await mkdir(folder);
+    const filmed = await makeDvTape(dir, [{ seconds: 3, recorded: '1994-07-01T10:00:00Z' }]);
+    // A capture program wraps the tape in QuickTime, dated the day it copied it.
+    await run(tools.ffmpegPath, [
+      ...['-v', 'error', '-y', '-i', filmed, '-c', 'copy'],
+      ...['-metadata', 'creation_time=2024-03-01T12:00:00.000000Z'],
+      join(folder, 'Summer tape.mov'),
+    ]);
+    // A capture box writes no clock into the frames: the file's name dates it.
+    await rename(
+      await makeDvTape(await freshDir(), [{ seconds: 2 }]),
+      join(folder, '1996-05-04 school play.dv'),
+    );
+    const dataDir = await freshDir();
+    const db = openDatabase(databasePath(dataDir));
+    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
+      scrypt: TEST_SCRYPT,
+      recovery: false,
+    });
+    const library = new Library(db, dataDir);
+    const added = await library.addFolder(folder);
+    expect((await library.encrypt(added.folder.id, vault)).failed).toBe(0);
+    const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools));
+    expect(await reader.run(vault)).toMatchObject({ done: 2, failed: 0 });
+    const files = library.files(added.folder.id);
+    const info = reader.infoFor(
+      files.map((f) => f.id),
+      vault,
+    );
+    const of = (name: string) => info.get(files.find((f) => f.rel === name)!.id);
+    expect(of('Summer tape.mov')).toMatchObject({
+      capturedAt: '1994-07-01T10:00:00',
+      capturedFrom: 'recording',
+      videoCodec: 'dvvideo',
+    });
+    expect(of('Summer tape.mov')!.attention).toBeUndefined();
+    expect(of('1996-05-04 school play.dv')).toMatchObject({
+      capturedAt: '1996-05-04',
+      capturedFrom: 'filename',
+      videoCodec: 'dvvideo',
+    });
     db.close();
   }, 120_000);
 

@@ -9,9 +9,11 @@ import { isKeepsakeError, type KeepsakeError } from '../core/errors';
 import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
 import { probeInput, type ProbeResult } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
+import type { Readable } from 'node:stream';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
-import { captureDate, type CaptureSource } from './capture-date';
+import { DvDateMeter } from '../ffmpeg/dv-dates';
+import { captureDate, type CaptureCandidates, type CaptureSource } from './capture-date';
 import type { MediaKind } from '../vault/media-kind';
 import { readPhotoInfo, type Attention } from './photo-info';
 import { damagedWords, EMPTY_WORDS, technicalOf, UNSUPPORTED_WORDS } from './attention-words';
@@ -19,9 +21,10 @@ import { damagedWords, EMPTY_WORDS, technicalOf, UNSUPPORTED_WORDS } from './att
 /**
  * Bump when what is read changes: items read by an older version are read again, in the
  * background, keeping what they showed until then. 2: the frame rate, which a tape's cut
- * list snaps to (items read before it snapped to the millisecond).
+ * list snaps to (items read before it snapped to the millisecond). 3: a DV tape's date
+ * from the camcorder's clock (videos only: migration 18 keeps photos and sounds read).
  */
-export const ITEM_INFO_VERSION = 2;
+export const ITEM_INFO_VERSION = 3;
 
 /** The largest photo decrypted into memory to be read; bigger ones are not opened. */
 export const PHOTO_BYTES_LIMIT = 200 * 1024 * 1024;
@@ -145,31 +148,42 @@ async function mediaInfo(item: ItemToRead, file: VaultFile, tools: InfoTools): P
         ...attention(err, item.kind),
       };
     }
-    const info = fromProbe(item, probed);
-    if (info.attention || info.videoCodec === undefined) return info;
-    const why = await decodeStart(tools, source);
-    if (why === undefined) return info;
+    const probedInfo = fromProbe(item, probed);
+    if (probedInfo.attention || probedInfo.videoCodec === undefined) return probedInfo;
+    const start = await decodeStart(tools, source, probedInfo.videoCodec === 'dvvideo');
+    const info = start.camcorderClock
+      ? {
+          ...probedInfo,
+          ...captureDate({ ...candidatesOf(item, probed), camcorderClock: start.camcorderClock }),
+        }
+      : probedInfo;
+    if (start.why === undefined) return info;
     return {
       ...info,
       attention: 'damaged',
       attentionDetail: damagedWords('video', 'play its start'),
-      attentionTechnical: why,
+      attentionTechnical: start.why,
     };
   } finally {
     await source.close();
   }
 }
 
+/** The dates a probe found, and the file's own. */
+function candidatesOf(item: ItemToRead, probed: ProbeResult): CaptureCandidates {
+  return {
+    quicktimeDate: probed.dates.quicktime,
+    creationTime: probed.dates.creationTime,
+    fileName: item.rel,
+    mtimeMs: item.mtimeMs,
+  };
+}
+
 function fromProbe(item: ItemToRead, probed: ProbeResult): ItemInfo {
   const video = probed.streams.find((s) => s.type === 'video' && !s.attachedPic);
   const audio = probed.streams.find((s) => s.type === 'audio');
   const info: ItemInfo = {
-    ...captureDate({
-      quicktimeDate: probed.dates.quicktime,
-      creationTime: probed.dates.creationTime,
-      fileName: item.rel,
-      mtimeMs: item.mtimeMs,
-    }),
+    ...captureDate(candidatesOf(item, probed)),
     rotation: probed.rotation,
     hasAudio: audio !== undefined,
   };
@@ -191,21 +205,36 @@ function fromProbe(item: ItemToRead, probed: ProbeResult): ItemInfo {
   return info;
 }
 
+/** What decoding a video's start found. */
+interface StartRead {
+  /** Why it does not play; undefined when it does. */
+  why?: string;
+  /** A DV tape's camcorder clock at its first recording, when its frames carry one. */
+  camcorderClock?: string;
+}
+
 /**
- * Decodes the first seconds of the picture; says why it does not play, or undefined when
- * it does. Judged by FFmpeg's exit and the frames it decoded, not by error lines: a tape
- * capture or a camcorder clip that begins mid-GOP logs errors and still plays.
+ * Decodes the first seconds of the picture. Judged by FFmpeg's exit and the frames it
+ * decoded, not by error lines: a tape capture or a camcorder clip that begins mid-GOP
+ * logs errors and still plays. A DV tape's frames are also copied out undecoded on a
+ * pipe of their own (as for the tape analysis, tape-analysis.ts): FFmpeg passes on only
+ * their timecode, but every frame carries the camcorder's clock (dv-dates.ts).
  */
-function decodeStart(tools: InfoTools, input: ToolInput): Promise<string | undefined> {
+function decodeStart(tools: InfoTools, input: ToolInput, dv: boolean): Promise<StartRead> {
   return new Promise((resolve, reject) => {
+    const seconds = String(DECODE_CHECK_SECONDS);
     const child = spawnTool(
       tools.ffmpegPath,
       [
         ...['-v', 'error', '-nostdin', '-nostats', '-protocol_whitelist', 'http,tcp'],
-        ...['-i', input.url, '-t', String(DECODE_CHECK_SECONDS), '-map', '0:v:0'],
+        ...['-i', input.url, '-t', seconds, '-map', '0:v:0'],
         ...['-f', 'null', '-', '-progress', 'pipe:1'],
+        ...(dv ? ['-map', '0:v:0', '-c:v', 'copy', '-t', seconds, '-f', 'rawvideo', 'pipe:3'] : []),
       ],
-      { env: { ...input.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { ...input.env, LC_ALL: 'C' },
+        stdio: ['ignore', 'pipe', 'pipe', ...(dv ? (['pipe'] as const) : [])],
+      },
     );
     let progress = '';
     let stderr = '';
@@ -215,6 +244,8 @@ function decodeStart(tools: InfoTools, input: ToolInput): Promise<string | undef
     child
       .stderr!.setEncoding('utf8')
       .on('data', (t: string) => (stderr = (stderr + t).slice(-4096)));
+    const meter = dv ? new DvDateMeter() : undefined;
+    if (meter) (child.stdio[3] as Readable).on('data', (chunk: Buffer) => meter.push(chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), DECODE_TIMEOUT_MS);
     child.on('error', (err) => {
       clearTimeout(timer);
@@ -226,9 +257,12 @@ function decodeStart(tools: InfoTools, input: ToolInput): Promise<string | undef
         return reject(new Error('FFmpeg took too long to decode the start'));
       const frames = [...progress.matchAll(/^frame=(\d+)$/gm)].pop()?.[1];
       const firstError = stderr.trim().split('\n')[0];
-      if (code !== 0) return resolve(firstError || `FFmpeg stopped with exit ${code}`);
-      if (Number(frames ?? 0) === 0) return resolve(firstError || 'no picture could be decoded');
-      resolve(undefined);
+      if (code !== 0) return resolve({ why: firstError || `FFmpeg stopped with exit ${code}` });
+      if (Number(frames ?? 0) === 0) {
+        return resolve({ why: firstError || 'no picture could be decoded' });
+      }
+      const clock = meter?.recordings()[0]?.recorded;
+      resolve(clock ? { camcorderClock: clock } : {});
     });
   });
 }

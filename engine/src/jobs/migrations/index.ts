@@ -24,6 +24,7 @@ import { migration as libraryWatched } from './014-library-watched';
 import { migration as jobDeliveries } from './015-job-deliveries';
 import { migration as tapeClips } from './016-tape-clips';
 import { migration as tapeAnalyses } from './017-tape-analyses';
+import { migration as libraryInfoDv } from './018-library-info-dv';
 
 export type { Migration } from './migration';
 
@@ -45,4 +46,5 @@ export const MIGRATIONS: readonly Migration[] = [
   jobDeliveries,
   tapeClips,
   tapeAnalyses,
+  libraryInfoDv,
 ];

@@ -297,6 +297,14 @@ const cases: readonly Case[] = [
       expect(count(db, 'tape_analyses')).toBe(0);
     },
   },
+  {
+    adds: [],
+    seed: () => {},
+    check: (db) => {
+      // A video's info (m1, read by version 1) is left to be read again.
+      expect(db.prepare(`SELECT version FROM library_info`).pluck().all()).toEqual([1]);
+    },
+  },
 ];
 
 function count(db: Db, table: string): number {
@@ -338,6 +346,36 @@ describe('migrations', () => {
     expect(files).toEqual(
       MIGRATIONS.map((m) => `${String(m.version).padStart(3, '0')}-${m.name}.ts`),
     );
+  });
+
+  it('18 keeps photos and sounds read by info version 2 current, and videos to be read again', async () => {
+    const path = join(await freshDir(), 'engine.db');
+    const old = openDatabase(path, 17);
+    old.exec(
+      `INSERT INTO library_folders (id, path, added_at, scanned_at) VALUES ('f1', '/m', 0, 0)`,
+    );
+    const kinds = { v2: 'video', p2: 'photo', a2: 'audio', p1: 'photo' } as const;
+    for (const [id, kind] of Object.entries(kinds)) {
+      old
+        .prepare(
+          `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind) VALUES (?, 'f1', ?, 1, 0, ?)`,
+        )
+        .run(id, `${id}.x`, kind);
+      old
+        .prepare(
+          `INSERT INTO library_info (file_id, version, object_mtime, sealed, read_at) VALUES (?, ?, 0, x'00', 0)`,
+        )
+        .run(id, Number(id.slice(1)));
+    }
+    old.close();
+    const db = openDatabase(path, 18);
+    expect(db.prepare(`SELECT file_id, version FROM library_info ORDER BY file_id`).all()).toEqual([
+      { file_id: 'a2', version: 3 },
+      { file_id: 'p1', version: 1 },
+      { file_id: 'p2', version: 3 },
+      { file_id: 'v2', version: 2 },
+    ]);
+    db.close();
   });
 
   it.each(MIGRATIONS.map((m, i) => [m.version, m.name, cases[i]!] as const))(
