@@ -101,6 +101,8 @@ test("a DV tape is cut where the camera's date jumps, and its clips are dated", 
     timeout: 120_000,
   });
   await suggestions.scrollIntoViewIfNeeded();
+  // The tape itself is dated by the camcorder's clock in its first frames.
+  await expect(page.getByText("1 July 1994 · from the camcorder's recording date")).toBeVisible();
   await page.screenshot({ path: join(SHOTS, '1-proposed.png') });
 
   await suggestions.getByRole('button', { name: 'Use the suggested clips' }).click();
