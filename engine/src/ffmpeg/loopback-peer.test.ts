@@ -4,9 +4,14 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freshDir } from '../testing/tmp';
 import { NOBODY, nobodyCannotRunNode } from '../testing/as-nobody';
 import { listenOnLoopback } from './loopback-listen';
+import { readTable } from './loopback-peer';
 
 // Root-only cases also skip when nobody cannot run this Node binary (one under /root).
 const isLinuxRoot =
@@ -97,12 +102,77 @@ function nobodySendAndClose(port: number): void {
   });
 }
 
+describe('readTable', () => {
+  // A table as the kernel writes it: lines of 150 characters, so that reads of 2048 bytes
+  // end inside lines; the one wanted straddles the second read's start.
+  const line = (n: number, local: string, remote: string, uid: number) =>
+    `${String(n).padStart(4)}: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000 ${String(uid).padStart(5)}        0 ${1000 + n} 1 0000000000000000 20 4 30 10 -1`.padEnd(
+      149,
+    ) + '\n';
+
+  it('reads a line that falls across two reads, and stops once it has what it needs', async () => {
+    const dir = await freshDir();
+    const path = join(dir, 'tcp');
+    const header = '  sl  local_address rem_address   st'.padEnd(149) + '\n';
+    const lines = [header, line(0, '0100007F:1F90', '00000000:0000', 1000)];
+    for (let n = 1; n < 40; n++) {
+      // Line 13 runs from byte 1950 to 2100: across the first read's end.
+      const wanted = n === 13;
+      lines.push(
+        line(n, wanted ? '0100007F:ABCD' : '0100007F:1234', '0100007F:1F90', wanted ? 1000 : 7),
+      );
+    }
+    await writeFile(path, lines.join(''));
+    expect(lines.slice(0, 14).join('').length).toBeGreaterThan(2048);
+    expect(lines.slice(0, 13).join('').length).toBeLessThan(2048);
+    const wanted = (l: { localPort: number }) => l.localPort === 0xabcd;
+    const read = readTable(path, 0x1f90, (found) => found.some(wanted));
+    expect(read?.filter(wanted)).toEqual([
+      expect.objectContaining({ localAddress: '127.0.0.1', remotePort: 0x1f90, uid: 1000 }),
+    ]);
+    // It stopped after the second read (of 2048 bytes), not at the end of the table.
+    expect(read!.length).toBeLessThan(30);
+    // Without a stop, every line naming the port.
+    expect(readTable(path, 0x1f90, () => false)).toHaveLength(40);
+  });
+});
+
 describe('listenOnLoopback', () => {
   it('serves our own user', async () => {
     const { port, seen } = await counting();
     expect(await get(port)).toBe('200 media');
     expect(seen).toEqual(['GET /x']);
   });
+
+  // The socket table is read a little at a time and only until the client's line: with
+  // hundreds of connections open, lines fall across reads and the client anywhere in it.
+  it.skipIf(process.platform !== 'linux')(
+    'finds its own client among hundreds of open connections',
+    async () => {
+      const crowd = createNetServer((socket) => socket.on('error', () => undefined));
+      await new Promise<void>((resolve) => crowd.listen(0, '127.0.0.1', resolve));
+      const crowdPort = (crowd.address() as AddressInfo).port;
+      const idle = await Promise.all(
+        Array.from(
+          { length: 300 },
+          () =>
+            new Promise<Socket>((resolve) => {
+              const socket = connect(crowdPort, '127.0.0.1', () => resolve(socket));
+            }),
+        ),
+      );
+      try {
+        const { port, seen } = await counting();
+        for (let i = 0; i < 20; i++) expect(await get(port)).toBe('200 media');
+        expect(seen).toHaveLength(20);
+        if (isLinuxRoot) expect(await nobodyGet(port)).toBe('ECONNRESET');
+        expect(seen).toHaveLength(20);
+      } finally {
+        for (const socket of idle) socket.destroy();
+        crowd.close();
+      }
+    },
+  );
 
   // Root-only: the other user must be a real one (nobody), and only root can be it.
   // Linux-only: the socket table is Linux's.

@@ -7,7 +7,7 @@
 // Other systems have no such table; there the secrets (kept out of command lines where
 // FFmpeg allows it, see input-source.ts) are the only guard.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
 const TABLES = ['/proc/net/tcp', '/proc/net/tcp6'];
@@ -91,12 +91,49 @@ export function canonical(address: string): string {
   return [...left, ...fill, ...right].map((g) => parseInt(g, 16).toString(16)).join(':');
 }
 
-/** One table's sockets on `port`; undefined when the table cannot be read. */
-function readTable(table: string, port: number): SocketLine[] | undefined {
+/** Bytes asked for per read of a table: the kernel then walks only as far as it must. */
+const READ_BYTES = 2048;
+
+/**
+ * One table's sockets on `port`, read until `enough` says what was read suffices, or to
+ * its end; undefined when the table cannot be read.
+ *
+ * The kernel makes the table as it is read, walking its hash of every connection (262,144
+ * buckets on a machine with 24 GB, nearly all empty) from the start; that walk, about a
+ * millisecond, is most of what the check costs, and a library's video pictures make a
+ * connection per seek. Read a little at a time, the walk resumes where the last read
+ * stopped and ends where the client's line is, on average half way. Listening sockets
+ * come before every connection.
+ */
+export function readTable(
+  table: string,
+  port: number,
+  enough: (lines: SocketLine[]) => boolean,
+): SocketLine[] | undefined {
+  let fd: number;
   try {
-    return linesWithPort(readFileSync(table, 'latin1'), port);
+    fd = openSync(table, 'r');
   } catch {
     return undefined; // tcp6 is absent when IPv6 is off.
+  }
+  try {
+    const buffer = Buffer.alloc(READ_BYTES);
+    const lines: SocketLine[] = [];
+    let rest = '';
+    for (;;) {
+      const n = readSync(fd, buffer, 0, READ_BYTES, null);
+      if (n === 0) break;
+      const text = rest + buffer.toString('latin1', 0, n);
+      const end = text.lastIndexOf('\n') + 1;
+      rest = text.slice(end);
+      lines.push(...linesWithPort(text.slice(0, end), port));
+      if (enough(lines)) return lines;
+    }
+    return [...lines, ...linesWithPort(rest, port)];
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -142,7 +179,7 @@ export function loopbackPeer(
   let table: SocketLine[] | undefined;
   let client: SocketLine | undefined;
   for (const name of TABLES) {
-    const lines = readTable(name, serverPort);
+    const lines = readTable(name, serverPort, (read) => read.some(isClient));
     if (!lines) continue;
     table = [...(table ?? []), ...lines];
     client = table.find(isClient);
