@@ -2,8 +2,8 @@
 // sharp encoding it, the vault sealing it): the picture decodes at the size asked; the
 // item's title (in UTF-8, as in the other formats) and date are in its EXIF and XMP; a
 // photo with no labels keeps its own capture date, also when FFmpeg's PNG is too large
-// for the sink's memory (spooled); "keep metadata" off adds nothing; and a PNG that is
-// not one fails the job in words.
+// for the sink's memory (spooled); "keep metadata" off adds nothing; and what is not a
+// PNG is refused.
 //
 // exifr 7.1.3 cannot find the EXIF in an AVIF that libheif writes (it ignores the iloc
 // box's base offset), so the EXIF and XMP blocks are read out by libvips and parsed by

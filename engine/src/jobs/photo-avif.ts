@@ -20,6 +20,8 @@ export interface AvifEncoding {
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** photo-web's largest picture (its size cap, 8192, squared): FFmpeg never writes more. */
+const MAX_PIXELS = 8192 * 8192;
 /** The signature and the IHDR chunk, which every PNG starts with: 8 + 4 + 4 + 13 + 4. */
 const PNG_HEAD = 33;
 
@@ -43,7 +45,7 @@ export async function encodeAvif(
   encoding: AvifEncoding,
 ): Promise<Buffer> {
   const source = metadata.exif ? withPngExif(png, metadata.exif) : png;
-  let image = sharp(source, { failOn: 'error', limitInputPixels: false }).avif({
+  let image = sharp(source, { failOn: 'error', limitInputPixels: MAX_PIXELS }).avif({
     quality: encoding.quality,
     // A photo's colour at half resolution, as a JPEG's: smaller, and faster to make.
     chromaSubsampling: '4:2:0',

@@ -5,10 +5,10 @@
 
 import type { BodyRewrite } from '../ffmpeg/output-sink';
 import { jpegRewriter } from '../ffmpeg/jpeg-metadata';
-import { avifRewrite, type AvifEncoding } from './photo-avif';
 import { webpRewriter } from '../ffmpeg/webp-metadata';
 import type { LabelKind, OutputLabels } from '../presets/output-labels';
 import { exifFor, xmpFor } from '../presets/photo-labels';
+import { avifRewrite, type AvifEncoding } from './photo-avif';
 
 /** What a photo's EXIF and XMP carry of `labels`, of those written. */
 function photoLabelKinds(
