@@ -70,8 +70,8 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-/** A fresh data folder whose library holds the media above, all protected. */
-async function protectedMedia() {
+/** A fresh data folder whose library holds `folder` (the media above), all protected. */
+async function protectedMedia(folder = media) {
   const dataDir = await freshDir();
   const db = openDatabase(databasePath(dataDir));
   const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
@@ -79,9 +79,9 @@ async function protectedMedia() {
     recovery: false,
   });
   const library = new Library(db, dataDir);
-  const { folder } = await library.addFolder(media);
-  expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
-  return { dataDir, db, vault, library, folder };
+  const added = await library.addFolder(folder);
+  expect((await library.encrypt(added.folder.id, vault)).failed).toBe(0);
+  return { dataDir, db, vault, library, folder: added.folder };
 }
 
 afterAll(async () => {
@@ -182,18 +182,10 @@ describe('InfoReader', () => {
       await makeDvTape(await freshDir(), [{ seconds: 2 }]),
       join(folder, '1996-05-04 school play.dv'),
     );
-    const dataDir = await freshDir();
-    const db = openDatabase(databasePath(dataDir));
-    const { vault } = await createVault(join(dataDir, 'vault'), 'pw', {
-      scrypt: TEST_SCRYPT,
-      recovery: false,
-    });
-    const library = new Library(db, dataDir);
-    const added = await library.addFolder(folder);
-    expect((await library.encrypt(added.folder.id, vault)).failed).toBe(0);
+    const { dataDir, db, vault, library, folder: added } = await protectedMedia(folder);
     const reader = new InfoReader(db, dataDir, () => Promise.resolve(tools));
     expect(await reader.run(vault)).toMatchObject({ done: 2, failed: 0 });
-    const files = library.files(added.folder.id);
+    const files = library.files(added.id);
     const info = reader.infoFor(
       files.map((f) => f.id),
       vault,
