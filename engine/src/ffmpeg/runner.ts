@@ -42,12 +42,21 @@ export interface RunOptions {
 }
 
 /**
- * Where the caps and report options go: the decoders' pixel limit (and thread cap)
- * before each input, the encoders' and filters' thread caps right after the last input.
- * A thread cap covers all three: `-threads` after the inputs alone left each decoder
- * on a thread per core, so a worker told "one thread" still kept two cores busy.
+ * `args` with a thread cap, when there is one: before each input (its decoder), and for
+ * the encoders and filters right after the last input. A thread cap covers all three:
+ * `-threads` after the inputs alone left each decoder on a thread per core, so a worker
+ * told "one thread" still kept two cores busy. Also for the engine's own checks of an
+ * output (verification), which run on the same worker.
  */
-export function boxedArgs(args: readonly string[], threads: number | undefined): string[] {
+export function threadCapped(args: readonly string[], threads: number | undefined): string[] {
+  return capped(args, threads, []);
+}
+
+function capped(
+  args: readonly string[],
+  threads: number | undefined,
+  beforeEachInput: readonly string[],
+): string[] {
   const lastInput = args.lastIndexOf('-i');
   const at = lastInput >= 0 ? lastInput + 2 : 0;
   const n = threads ? String(threads) : undefined;
@@ -72,18 +81,25 @@ export function boxedArgs(args: readonly string[], threads: number | undefined):
   const limited = (part: readonly string[]) =>
     part.flatMap((arg, i) =>
       arg === '-i' && part[i - 1] !== '-i'
-        ? [...decodeLimitArgs(), ...(n && !ownThreads(part, i) ? ['-threads', n] : []), arg]
+        ? [...beforeEachInput, ...(n && !ownThreads(part, i) ? ['-threads', n] : []), arg]
         : [arg],
     );
+  return [...limited(args.slice(0, at)), ...caps, ...args.slice(at)];
+}
+
+/**
+ * Where the caps and report options go: the decoders' pixel limit (and thread cap)
+ * before each input, the encoders' and filters' thread caps right after the last input
+ * (threadCapped).
+ */
+export function boxedArgs(args: readonly string[], threads: number | undefined): string[] {
   return [
     '-loglevel',
     'error',
     '-nostats',
     '-progress',
     'pipe:1',
-    ...limited(args.slice(0, at)),
-    ...caps,
-    ...args.slice(at),
+    ...capped(args, threads, decodeLimitArgs()),
   ];
 }
 

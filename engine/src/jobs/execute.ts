@@ -297,7 +297,9 @@ async function executeOnce(
       sealed = await sink.settle();
       if (sink.error) throw sinkFailure(sink.error);
       const reader = sealedReader(sealed, keys.output);
-      const measured = await verifyOutputs(env.ffmpeg, reader, step.outputs, input, {
+      // The checks keep the job's thread cap: a worker told "one thread" keeps to one.
+      const tools = { ...env.ffmpeg, threads: job.options.threads ?? env.threads };
+      const measured = await verifyOutputs(tools, reader, step.outputs, input, {
         thorough: job.options.thorough,
         checks: step.checks,
         lengthSeconds: step.lengthSeconds,

@@ -3,6 +3,7 @@
 // its SSIM and PSNR, and a broken encode or an inexact master fails with plain words.
 
 import { execFile } from 'node:child_process';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { createVault } from '../vault/keyring';
 import { sealedReader } from './sealed-reader';
 import { verifyOutputs } from './verify';
 import { qualityGraph, sampledStretches } from './verify-quality';
+import { runFfmpeg } from './verify-source';
 
 const run = promisify(execFile);
 
@@ -293,5 +295,48 @@ describe('checks against the source', () => {
     const whole = qualityGraph({ reference: [] }, source, undefined, false);
     expect(whole.inputs).not.toContain('-ss');
     expect(whole.graph).not.toContain('libvmaf');
+  });
+});
+
+describe("the checks' FFmpeg runs", () => {
+  /** The most threads a child FFmpeg of this process had while `work` ran. */
+  async function peakChildThreads(work: Promise<unknown>): Promise<number> {
+    let running = true;
+    void work.finally(() => (running = false));
+    let peak = 0;
+    while (running) {
+      for (const pid of await readdir('/proc').catch(() => [])) {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+        // pid (comm) state ppid …
+        const m = /^\d+ \((\w+)\) \S (\d+)/.exec(stat);
+        if (m?.[1] !== 'ffmpeg' || Number(m[2]) !== process.pid) continue;
+        const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+        peak = Math.max(peak, tasks.length);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await work;
+    return peak;
+  }
+
+  // A worker told to use one thread keeps to it while it checks an output, too: its
+  // comparison of two 720p pictures took 13 threads and one and a half cores before.
+  it.skipIf(process.platform !== 'linux')('keep the thread cap a job was given', async () => {
+    const { ffmpegPath } = await locateFfmpeg();
+    const clip = join(await freshDir(), 'clip.mp4');
+    await run(ffmpegPath, [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25:duration=4'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', clip],
+    ]);
+    const args = [
+      ...['-i', clip, '-i', clip, '-filter_complex', '[0:v][1:v]ssim'],
+      ...['-f', 'null', '-'],
+    ];
+    const tools = (threads?: number) => ({ ffmpegPath, ffprobePath: '', threads });
+    const capped = await peakChildThreads(runFfmpeg(tools(1), args, {}));
+    // FFmpeg's main thread and one reader thread per input.
+    expect(capped).toBeGreaterThan(0);
+    expect(capped).toBeLessThanOrEqual(3);
+    expect(await peakChildThreads(runFfmpeg(tools(), args, {}))).toBeGreaterThan(capped);
   });
 });

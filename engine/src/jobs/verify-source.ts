@@ -12,6 +12,7 @@
 import type { Readable } from 'node:stream';
 import { KeepsakeError } from '../core/errors';
 import type { ToolInput } from '../ffmpeg/input-source';
+import { threadCapped } from '../ffmpeg/runner';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { VerifyTools } from './verify';
 
@@ -41,7 +42,7 @@ export function runFfmpeg(
   stdin?: Readable,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawnTool(tools.ffmpegPath, args, {
+    const child = spawnTool(tools.ffmpegPath, threadCapped(args, tools.threads), {
       env: { ...env, LC_ALL: 'C' },
       stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });

@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { KeepsakeError } from '../core/errors';
 import type { ToolInput } from '../ffmpeg/input-source';
 import { probeOutputUrl, type ProbeResult, type ProbedStream } from '../ffmpeg/probe';
+import { threadCapped } from '../ffmpeg/runner';
 import { spawnTool } from '../ffmpeg/tool-process';
 import type { OutputCheck } from '../presets/preset';
 import { checkScores, measureQuality, type QualityScores } from './verify-quality';
@@ -21,6 +22,8 @@ import { checkLossless, type SourceInput } from './verify-source';
 export interface VerifyTools {
   ffmpegPath: string;
   ffprobePath: string;
+  /** The job's thread cap (a worker's), which the checks' FFmpeg runs keep too. */
+  threads?: number | undefined;
 }
 
 /** How verification reads the outputs a job wrote (sealed vault files, in practice). */
@@ -243,10 +246,13 @@ export async function decodeAll(tools: VerifyTools, input: ToolInput, name: stri
   await new Promise<void>((resolve, reject) => {
     const child = spawnTool(
       tools.ffmpegPath,
-      [
-        ...['-v', 'error', '-xerror', '-nostdin', '-protocol_whitelist', 'http,tcp'],
-        ...['-i', input.url, '-map', '0', '-f', 'null', '-'],
-      ],
+      threadCapped(
+        [
+          ...['-v', 'error', '-xerror', '-nostdin', '-protocol_whitelist', 'http,tcp'],
+          ...['-i', input.url, '-map', '0', '-f', 'null', '-'],
+        ],
+        tools.threads,
+      ),
       { env: { ...input.env, LC_ALL: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
