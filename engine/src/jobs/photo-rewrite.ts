@@ -39,26 +39,43 @@ export function photoRewrite(
   avif?: AvifEncoding,
 ): BodyRewrite | undefined {
   const metadata = labels ? { exif: exifFor(labels), xmp: xmpFor(labels) } : {};
-  /** `rewriter`, telling `record` what it wrote once its size is known. */
-  const recorded = (
-    rewriter: BodyRewrite,
-    written?: () => { exif: boolean; xmp: boolean },
-  ): BodyRewrite => ({
-    see: (part) => rewriter.see(part),
-    size: async () => {
-      const size = await rewriter.size();
-      record(labels ? photoLabelKinds(labels, written?.()) : []);
-      return size;
-    },
-    rewrite: (body) => rewriter.rewrite(body),
-  });
-  if (avif) return recorded(avifRewrite(metadata, avif));
+  if (avif) {
+    const rewriter = avifRewrite(metadata, avif);
+    return {
+      see: (part) => rewriter.see(part),
+      size: async () => {
+        const size = await rewriter.size();
+        record(labels ? photoLabelKinds(labels) : []);
+        return size;
+      },
+      rewrite: (body) => rewriter.rewrite(body),
+    };
+  }
   // Every WebP is rewritten: FFmpeg cannot state a large one's size (webp-metadata.ts).
-  if (name.endsWith('.webp')) return recorded(webpRewriter(metadata));
+  if (name.endsWith('.webp')) {
+    const rewriter = webpRewriter(metadata);
+    return {
+      see: (part) => rewriter.see(part),
+      size: () => {
+        const size = rewriter.size();
+        record(labels ? photoLabelKinds(labels) : []);
+        return size;
+      },
+      rewrite: (body) => rewriter.rewrite(body),
+    };
+  }
   // A JPEG only when there is something to add: FFmpeg's own is whole as it is.
   if (name.endsWith('.jpg') && (metadata.exif || metadata.xmp)) {
     const rewriter = jpegRewriter(metadata);
-    return recorded(rewriter, () => rewriter.written);
+    return {
+      see: (part) => rewriter.see(part),
+      size: () => {
+        const size = rewriter.size();
+        record(labels ? photoLabelKinds(labels, rewriter.written) : []);
+        return size;
+      },
+      rewrite: (body) => rewriter.rewrite(body),
+    };
   }
   return undefined;
 }

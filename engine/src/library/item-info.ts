@@ -5,11 +5,11 @@
 // FFprobe and FFmpeg over the engine's loopback source (videos, audio): no plaintext
 // ever reaches a disk.
 
-import type { Readable } from 'node:stream';
 import { isKeepsakeError, type KeepsakeError } from '../core/errors';
 import { serveLoopback, vaultByteSource, type ToolInput } from '../ffmpeg/input-source';
 import { probeInput, type ProbeResult } from '../ffmpeg/probe';
 import { spawnTool } from '../ffmpeg/tool-process';
+import type { Readable } from 'node:stream';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import { DvDateMeter } from '../ffmpeg/dv-dates';
