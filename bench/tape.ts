@@ -72,7 +72,7 @@ async function buildRunner(): Promise<string> {
 async function main(): Promise<void> {
   await mkdir(dir, { recursive: true });
   const scenes = longTape(MINUTES);
-  const name = `tape-${MINUTES}min-v1.ts`;
+  const name = `tape-${MINUTES}min-v2.ts`;
   const tape = join(dir, name);
   if (!(await stat(tape).catch(() => undefined))) {
     console.log(`Making a ${MINUTES}-minute 720x576 interlaced tape in ${tape} (once)…`);

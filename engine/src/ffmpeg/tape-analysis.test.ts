@@ -67,6 +67,28 @@ describe('analyseTape', () => {
     expect(result.qc).toMatchObject({ hasAudio: true, dropouts: [], clippedAudio: [], blank: [] });
   }, 60_000);
 
+  it('cuts out of a busy picture too, and not at a burst of speckle', async () => {
+    // Out of the cellular automaton, whose every frame differs from the last in half its
+    // pixels, scdet on the pixels scored these hard cuts 7 or less (below its threshold of
+    // 8) and missed them; its block means barely move until the cut.
+    const busy = { source: 'cellauto=rule=110:seed=7', seconds: 4, tone: 330 };
+    const scenes = [
+      busy,
+      { source: 'smptebars', seconds: 4, tone: 440 },
+      busy,
+      { source: 'testsrc2', seconds: 4, tone: 550 },
+      busy,
+      { source: 'rgbtestsrc', seconds: 6, tone: 660, speckled: { from: 2, to: 4 } },
+    ];
+    const result = await analyse(await tape({ scenes }));
+    const planted = plantedBoundaries(scenes).map((b) => b.end);
+    expect(result.cuts.map((c) => c.at)).toHaveLength(planted.length); // 4, 8, 12, 16, 20
+    result.cuts.forEach((c, i) => {
+      expect(Math.abs(c.at - planted[i]!)).toBeLessThanOrEqual(0.5);
+      expect(c.reasons).toEqual(['scene']);
+    });
+  }, 60_000);
+
   it('without sound, cuts at black gaps and hard cuts still, with less confidence', async () => {
     const result = await analyse(await tape({ audio: false }));
     expect(result.qc.hasAudio).toBe(false);

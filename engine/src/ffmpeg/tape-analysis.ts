@@ -5,17 +5,22 @@
 //   picture ─┬─ 1 s in every 10 ─ middle half ─ idet ───────────── pipe:5  (field order)
 //            ├─ a frame a second ─┬─ cropdetect ─────────────────── pipe:6  (overscan)
 //            │                    └─ bottom rows, grey ─ pipe:4             (head switching)
-//            ├─ quarter size ─ scdet ─ blackdetect ─────────────────── pipe:3  (cuts)
+//            ├─ quarter size ─┬─ scdet ─ blackdetect ───────────────── pipe:3  (cuts)
+//            │                └─ 16×12 means ─ scdet ──────────────── pipe:10 (cuts)
 //            └─ 1 in 10 ─ top field, quarter width ─ signalstats ───── pipe:7  (dropouts)
 //   sound ───┬─ silencedetect ───────────────────────────────────── pipe:8
 //            └─ 1 s blocks ─ astats ─────────────────────────────── pipe:9  (clipping)
-//   DV frames, copied undecoded (a DV tape only) ─────────────────── pipe:10 (recording clock)
+//   DV frames, copied undecoded (a DV tape only) ─────────────────── pipe:11 (recording clock)
 //
 // The sampling rates are the speed budget: idet needs only enough frames to be sure (and
 // only the middle half of each, taken without a copy: the woven fields show there as
 // they do across the width, and the sides are where overscan and black borders are), a
 // dropout-heavy stretch shows in one frame in ten, and scdet and blackdetect judge whole
-// pictures, which a sixteenth of the pixels shows as well as all of them. signalstats
+// pictures, which a sixteenth of the pixels shows as well as all of them. A second scdet
+// compares the pictures' layouts (each the mean colour of 16×12 blocks): scdet's score is
+// how much more a frame changed than the one before did, so a hard cut out of a busy
+// picture (noise, leaves, a crowd) scores little on the pixels, while block means barely
+// move within such a scene and jump at the cut. signalstats
 // looks at one field (taken without a copy), a quarter as wide: a dropout is a streak
 // along a line, so narrowing keeps it, and within one field a moving edge is not combed
 // into outliers of its own. Its hue and saturation, which it works out for every colour
@@ -28,7 +33,13 @@
 import { DvDateMeter, type Recording } from './dv-dates';
 import { runFfmpeg, type Progress, type RunOptions } from './runner';
 import { BandMeter, STRIP_ROWS } from './tape-band';
-import { SCENE_THRESHOLD, proposeCuts, type Cut, type Interval } from './tape-cuts';
+import {
+  LAYOUT_THRESHOLD,
+  SCENE_THRESHOLD,
+  proposeCuts,
+  type Cut,
+  type Interval,
+} from './tape-cuts';
 import {
   SignalCollector,
   emptySignals,
@@ -93,13 +104,24 @@ export interface TapeInput {
  * buffered: `direct=1` on one shared pipe cost a write() per printed line, some 150,000 a
  * ten-minute tape, and as many wake-ups of the reader.
  */
-const PIPES = { cuts: 3, strip: 4, fields: 5, crop: 6, dropouts: 7, silence: 8, sound: 9 };
+const PIPES = {
+  cuts: 3,
+  strip: 4,
+  fields: 5,
+  crop: 6,
+  dropouts: 7,
+  silence: 8,
+  sound: 9,
+  layout: 10,
+};
 const print = (pipe: number, key?: string) =>
   `metadata=mode=print${key ? `:key=${key}` : ''}:file=pipe\\\\:${pipe}`;
 const aprint = (pipe: number) => `a${print(pipe)}`;
 /** A DV tape's frames, copied as they are, on the pipe after the printers'. */
 const DV_PIPE = Math.max(...Object.values(PIPES)) + 1;
 const isDv = (media: TapeMedia) => media.videoCodec === 'dvvideo';
+/** Blocks of the layout scdet compares (tape-cuts.ts, LAYOUT_THRESHOLD). */
+const LAYOUT_SIZE = '16:12';
 const BLACK_MIN_SECONDS = 0.4;
 const SILENCE_MIN_SECONDS = 0.4;
 const SILENCE_NOISE = '-45dB';
@@ -122,8 +144,12 @@ export function analysisGraph(media: TapeMedia): string {
     `[c]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,1)',split[c1][c2]`,
     `[c1]cropdetect=limit=24:round=2:reset=1:skip=0,${print(PIPES.crop)},nullsink`,
     `[c2]crop=iw:${STRIP_ROWS}:0:ih-${STRIP_ROWS},format=gray[strip]`,
-    `[m]scale=trunc(iw/8)*2:trunc(ih/8)*2:flags=fast_bilinear,scdet=threshold=${SCENE_THRESHOLD},` +
+    `[m]scale=trunc(iw/8)*2:trunc(ih/8)*2:flags=fast_bilinear,split[m1][m2]`,
+    `[m1]scdet=threshold=${SCENE_THRESHOLD},` +
       `blackdetect=d=${BLACK_MIN_SECONDS}:pix_th=0.1,${print(PIPES.cuts)},nullsink`,
+    // Only the layout's changes are printed (sc_pass): every frame is already on pipe:3.
+    `[m2]scale=${LAYOUT_SIZE}:flags=area,scdet=threshold=${LAYOUT_THRESHOLD}:sc_pass=1,` +
+      `${print(PIPES.layout)},nullsink`,
     `[d]select='not(mod(n\\,10))',field=top,scale=trunc(iw/8)*2:ih:flags=fast_bilinear,` +
       `signalstats=stat=tout,${print(PIPES.dropouts, 'lavfi.signalstats.TOUT')},nullsink`,
   ];
@@ -195,7 +221,9 @@ export async function analyseTape(
   // fd 3 + i reads pipe i; the strip goes to the band meter, every other pipe to a collector.
   const fds = Object.values(PIPES).sort((a, b) => a - b);
   const collectors = new Map(
-    fds.filter((fd) => fd !== PIPES.strip).map((fd) => [fd, new SignalCollector(signals)]),
+    fds
+      .filter((fd) => fd !== PIPES.strip)
+      .map((fd) => [fd, new SignalCollector(signals, fd === PIPES.layout ? 'layout' : 'frames')]),
   );
   await runFfmpeg(analysisArgs(input, media), {
     ...run,

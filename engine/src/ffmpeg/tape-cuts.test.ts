@@ -26,6 +26,11 @@ describe('proposeCuts', () => {
       want: [{ at: 200, reasons: ['scene'], min: 0.3, max: 0.5 }],
     },
     {
+      name: 'a change of layout (block means) weighs from its own threshold',
+      signals: { scenes: [{ at: 200, score: 21, layout: true }] },
+      want: [{ at: 200, reasons: ['scene'], min: 0.3, max: 0.31 }],
+    },
+    {
       name: 'scene change beside a silence: likely',
       signals: { scenes: [{ at: 200, score: 25 }], silence: [{ start: 199, end: 199.8 }] },
       want: [{ at: 200, reasons: ['scene', 'silence'], min: 0.55, max: 0.8 }],

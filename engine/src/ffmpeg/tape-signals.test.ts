@@ -55,6 +55,18 @@ describe('SignalCollector', () => {
     }
   });
 
+  it('reads the layout scdet as scene changes only, not as frames', () => {
+    const signals = new SignalCollector().end(30);
+    const layout = new SignalCollector(signals, 'layout');
+    layout.push('frame:200 pts:720902 pts_time:9.4\nlavfi.scd.mafd=60\nlavfi.scd.score=46.2\n');
+    layout.push('lavfi.scd.time=9.4\n');
+    expect(layout.end(30)).toMatchObject({
+      scenes: [{ at: 9.4, score: 46.2, layout: true }],
+      frameTimes: [],
+    });
+    expect(signals.firstVideo).toBeUndefined();
+  });
+
   it('closes a black or silent stretch still open at the end', () => {
     const c = new SignalCollector();
     c.push('frame:0 pts:0 pts_time:5\nlavfi.scd.score=1\nlavfi.black_start=5\n');

@@ -61,8 +61,15 @@ export function emptySignals(): TapeSignals {
 }
 
 export class SignalCollector {
-  /** `signals` may be shared with the collectors of the other pipes. */
-  constructor(readonly signals: TapeSignals = emptySignals()) {}
+  /**
+   * `signals` may be shared with the collectors of the other pipes. A `layout` collector
+   * reads the scdet that compares block means (tape-analysis.ts): its blocks are scene
+   * changes only, and the frames' times come from the other scdet's pipe.
+   */
+  constructor(
+    readonly signals: TapeSignals = emptySignals(),
+    readonly reads: 'frames' | 'layout' = 'frames',
+  ) {}
 
   private pending = '';
   private time = Number.NaN;
@@ -132,6 +139,8 @@ export class SignalCollector {
         x: num('cropdetect.x'),
         y: num('cropdetect.y'),
       });
+    } else if (b.has('scd.score') && this.reads === 'layout') {
+      s.scenes.push({ at: t, score: num('scd.score'), layout: true });
     } else if (b.has('scd.score')) {
       s.firstVideo ??= t;
       s.frameTimes.push(t);

@@ -34,14 +34,16 @@ export interface TapeOptions {
   progressive?: boolean;
 }
 
-const SOURCES = ['testsrc', 'smptebars', 'testsrc2', 'rgbtestsrc', 'cellauto=rule=110'];
+/** The cellular automaton's first row is seeded: a tape is the same on every machine. */
+const BUSY = 'cellauto=rule=110:seed=7';
+const SOURCES = ['testsrc', 'smptebars', 'testsrc2', 'rgbtestsrc', BUSY];
 
 /** Four scenes: gap, gap, hard cut. */
 export const DEFAULT_SCENES: TapeScene[] = [
   { source: 'testsrc', seconds: 8, tone: 440, gapAfter: 1.5 },
   { source: 'smptebars', seconds: 8, tone: 660, gapAfter: 1.5 },
   { source: 'testsrc2', seconds: 6, tone: 880 },
-  { source: 'cellauto=rule=110', seconds: 8, tone: 330 },
+  { source: BUSY, seconds: 8, tone: 330 },
 ];
 
 /** Scenes filling about `minutes`, cycling through the sources, gaps and hard cuts alternating. */
