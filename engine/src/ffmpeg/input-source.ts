@@ -8,7 +8,8 @@
 // read), and the server answers only requests carrying that proxy URL's random 128-bit
 // password, which FFmpeg sends after the 407 challenge (checked with FFmpeg 5.1, the npm
 // 4.x FFmpeg and its FFprobe). On Linux each connection must also come from a socket of
-// our own user (loopback-peer.ts). The server listens only on 127.0.0.1, and a web page
+// our own user (loopback-peer.ts), checked once it has given the password and before
+// anything but the 407 is said. The server listens only on 127.0.0.1, and a web page
 // (DNS rebinding) can send neither a proxy request nor the password.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -19,7 +20,7 @@ import { Readable } from 'node:stream';
 import { parseRange } from '../core/byte-range';
 import { KeepsakeError, fromFsError } from '../core/errors';
 import type { VaultFile } from '../vault/vault-file';
-import { listenOnLoopback } from './loopback-listen';
+import { allowPeer, listenOnLoopback } from './loopback-listen';
 
 /** Plaintext bytes that can be read at any offset. */
 export interface ByteSource {
@@ -201,6 +202,8 @@ export async function serveLoopback(
     if (auth.length !== expectedAuth.length || !timingSafeEqual(auth, expectedAuth)) {
       return reply(res, 407, { 'Proxy-Authenticate': 'Basic realm="keepsake"' });
     }
+    // Another user's socket is dropped here, before it is told anything more.
+    if (!allowPeer(req.socket)) return;
     const target = loopbackTarget(req.url);
     const served =
       target === MEDIA_PATH
@@ -260,7 +263,7 @@ export async function serveLoopback(
   };
 
   const server = createServer(handle);
-  const hostPort = await listenOnLoopback(server);
+  const hostPort = await listenOnLoopback(server, 'by-handler');
 
   return {
     url: `http://${LOOPBACK_HOST}${MEDIA_PATH}`,

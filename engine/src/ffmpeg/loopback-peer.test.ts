@@ -1,6 +1,7 @@
 // The loopback servers (input source and output sink) tell their callers apart by the
-// uid of the client socket: our own user is served, another user is dropped before a
-// byte is read, even when it knows every secret.
+// uid of the client socket: our own user is served, another user is dropped, even when it
+// knows every secret: by the sink before a byte is read, by the input source before it
+// says more than that a password is needed.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, request, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { freshDir } from '../testing/tmp';
 import { NOBODY, nobodyCannotRunNode } from '../testing/as-nobody';
 import { listenOnLoopback } from './loopback-listen';
 import { readTable } from './loopback-peer';
+import { plainByteSource, serveLoopback } from './input-source';
 
 // Root-only cases also skip when nobody cannot run this Node binary (one under /root).
 const isLinuxRoot =
@@ -69,6 +71,19 @@ const NOBODY_GET_LOOKALIKE = (port: number) => `
 const req = require('node:http').request({
   host: '127.0.0.1', port: ${port}, path: '/lookalike',
   localAddress: '127.0.0.2', localPort: ${port}, agent: false,
+}, (res) => {
+  res.resume();
+  res.on('end', () => console.log('answered ' + res.statusCode));
+});
+req.on('error', (e) => console.log(e.code));
+req.end();`;
+
+/** The input source's request as FFmpeg sends it through its proxy, with `auth` if any. */
+const NOBODY_PROXY_GET = (proxy: string, auth: string | undefined) => (port: number) => `
+const headers = { Host: 'keepsake.invalid', Range: 'bytes=0-' };
+${auth ? `headers['Proxy-Authorization'] = ${JSON.stringify(auth)};` : ''}
+const req = require('node:http').request({
+  host: '127.0.0.1', port: ${port}, path: ${JSON.stringify(proxy)}, headers, agent: false,
 }, (res) => {
   res.resume();
   res.on('end', () => console.log('answered ' + res.statusCode));
@@ -188,6 +203,31 @@ describe('listenOnLoopback', () => {
       expect(seen).toEqual([]);
       expect(await get(port)).toBe('200 media');
       expect(seen).toEqual(['GET /x']);
+    },
+  );
+
+  // The input source checks once the password is given (a 407 says nothing), so the
+  // connection FFmpeg opens only to be told it needs the password costs no check.
+  it.skipIf(!isLinuxRoot)(
+    'the input source tells another user only that a password is needed, and drops it when it has one',
+    async () => {
+      const ranges: (string | undefined)[] = [];
+      const file = join(await freshDir(), 'clip.mp4');
+      await writeFile(file, 'plaintext media');
+      const source = await plainByteSource(file);
+      const served = await serveLoopback(source, { onRequest: (r) => ranges.push(r) });
+      try {
+        const proxy = new URL(served.env.http_proxy!);
+        const auth = `Basic ${Buffer.from(`${proxy.username}:${proxy.password}`).toString('base64')}`;
+        const port = Number(proxy.port);
+        expect(await nobodyGet(port, NOBODY_PROXY_GET(served.url, undefined))).toBe('answered 407');
+        expect(await nobodyGet(port, NOBODY_PROXY_GET(served.url, auth))).toBe('ECONNRESET');
+        expect(served.bytesServed).toBe(0);
+        expect(ranges).toEqual(['bytes=0-', 'bytes=0-']);
+      } finally {
+        await served.close();
+        await source.close();
+      }
     },
   );
 
