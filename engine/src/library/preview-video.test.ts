@@ -3,13 +3,20 @@
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { plainByteSource, serveLoopback } from '../ffmpeg/input-source';
 import { locateFfmpeg } from '../ffmpeg/locate';
 import { makeClip } from '../testing/media';
 import { TEST_SCRYPT, freshDir } from '../testing/tmp';
 import { encryptFile } from '../vault/file-ops';
 import { createVault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
-import { makeVideoPictures } from './preview-video';
+import {
+  SLICE_BYTES,
+  makeVideoPictures,
+  sampleFrames,
+  samplePoints,
+  type Frame,
+} from './preview-video';
 import { isFailure } from './preview-types';
 
 describe('video pictures keep the shape the video is shown at', () => {
@@ -41,5 +48,55 @@ describe('video pictures keep the shape the video is shown at', () => {
         await file.close();
       }
     });
+  }
+});
+
+// An MP4 or QuickTime header describes its streams, so FFmpeg is not asked to look at the
+// first pictures too: each of the ten inputs then opens one connection fewer (and costs
+// one check of the socket table fewer), and takes the same frames.
+describe('the frames of an MP4 or QuickTime video, read without a look at its start', () => {
+  for (const [name, videoCodec] of [
+    ['clip.mp4', 'libx264'],
+    ['camera.mov', 'mjpeg'],
+  ] as const) {
+    it(`${name} (${videoCodec}): the same frames, a connection fewer per input`, async () => {
+      const dir = await freshDir();
+      const clip = await makeClip(dir, name, {
+        seconds: 12,
+        size: '1280x720',
+        videoCodec,
+        outputArgs: videoCodec === 'mjpeg' ? ['-pix_fmt', 'yuvj420p'] : ['-g', '50'],
+      });
+      const tools = await locateFfmpeg();
+      const take = async (demuxer: string | undefined) => {
+        const source = await plainByteSource(clip);
+        const ranges: (string | undefined)[] = [];
+        const served = await serveLoopback(source, {
+          sliceBytes: SLICE_BYTES,
+          onRequest: (r) => ranges.push(r),
+        });
+        try {
+          const frames = await sampleFrames(tools, served, demuxer, samplePoints(12));
+          if (!Array.isArray(frames)) throw new Error(frames.detail);
+          return { frames, requests: ranges.length };
+        } finally {
+          await served.close();
+          await source.close();
+        }
+      };
+      const looked = await take(undefined);
+      const told = await take('mov');
+      const same = (a: Frame[], b: Frame[]) =>
+        a.length === b.length && a.every((f, i) => f.rgb.equals(b[i]!.rgb));
+      expect(told.frames).toHaveLength(10);
+      expect(same(told.frames, looked.frames)).toBe(true);
+      // Per input: the 407, its start, its index at the end, and its seek. With the look,
+      // one more each, but the first input then finds its first point in what it read.
+      expect(told.requests).toBeLessThanOrEqual(40);
+      expect(
+        looked.requests - told.requests,
+        `${looked.requests} vs ${told.requests}`,
+      ).toBeGreaterThanOrEqual(9);
+    }, 60_000);
   }
 });
