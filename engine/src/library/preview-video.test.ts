@@ -12,6 +12,7 @@ import { createVault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
 import {
   SLICE_BYTES,
+  frameArgs,
   makeVideoPictures,
   sampleFrames,
   samplePoints,
@@ -99,4 +100,20 @@ describe('the frames of an MP4 or QuickTime video, read without a look at its st
       ).toBeGreaterThanOrEqual(9);
     }, 60_000);
   }
+});
+
+describe('frameArgs', () => {
+  it('gives each of the ten inputs one decoding thread, and only an MP4 no look at its start', () => {
+    const input = { url: 'http://keepsake.invalid/media', env: {} };
+    const points = samplePoints(60);
+    const count = (args: string[], flag: string, value?: string) =>
+      args.filter((a, i) => a === flag && (value === undefined || args[i + 1] === value)).length;
+    const mov = frameArgs(input, 'mov', points);
+    expect(count(mov, '-i')).toBe(10);
+    expect(count(mov, '-threads', '1')).toBe(10);
+    expect(count(mov, '-nofind_stream_info')).toBe(10);
+    const ts = frameArgs(input, 'mpegts', points);
+    expect(count(ts, '-threads', '1')).toBe(10);
+    expect(count(ts, '-nofind_stream_info')).toBe(0);
+  });
 });

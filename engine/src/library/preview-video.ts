@@ -184,8 +184,15 @@ export function frameArgs(
   // is a connection to the loopback less per input, a quarter of them (the frames are
   // the same, checked for H.264, HEVC, MPEG-4, MJPEG, DV and ProRes).
   const look = demuxer === 'mov' ? ['-nofind_stream_info'] : [];
+  // One decoding thread per input. Each input decodes a few pictures after its seek and
+  // stops, and the default (threads for every core, for each of the ten inputs) spent
+  // more starting and waking them than they saved, most of all with two videos at once,
+  // as the library makes them (item-passes.ts): bench:library's 100 clips took 86 s of
+  // CPU and 46 s against 96 s and 52 s (one 1280x720 clip alone: 0.64 s against 0.74 s).
+  // The frames are the same.
   const inputs = points.flatMap((at) => [
-    ...['-ss', at.toFixed(3), ...format, ...look, '-protocol_whitelist', 'http,tcp'],
+    ...['-ss', at.toFixed(3), ...format, ...look, '-threads', '1'],
+    ...['-protocol_whitelist', 'http,tcp'],
     ...(input.readArgs ?? []),
     ...decodeLimitArgs(),
     ...['-i', input.url],
