@@ -177,7 +177,8 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await shot(page, testInfo, 'make-screen');
   await page.getByRole('button', { name: 'Start job' }).click();
   await expect(nav(page, 'Jobs')).toHaveAttribute('aria-current', 'page');
-  await expect(page.getByText('Job added: web-h264.')).toBeVisible();
+  // The banner names what is being made as the family would say it, not the preset id.
+  await expect(page.getByText('Job added: Copy to watch.')).toBeVisible();
 
   await nav(page, 'Make').click();
   await page.getByLabel('Folder', { exact: true }).selectOption({ label: 'Tapes' });

@@ -9,6 +9,7 @@ import type { FileView, PresetInfo } from './engine-client';
 import { errorText } from './errors-text';
 import { formatBytes } from './format';
 import { optionWords } from './option-words';
+import { outputName } from './output-names';
 import { PresetForm } from './PresetForm';
 import {
   useFolderFiles,
@@ -113,7 +114,7 @@ export function AdvancedMake() {
       saveSettings.mutate({ deliveryFolder: outDir.trim() });
     }
     if (made > 0 && errors.length === 0) {
-      go('jobs', `${made === 1 ? 'Job' : `${made} jobs`} added: ${preset.name}.`);
+      go('jobs', `${made === 1 ? 'Job' : `${made} jobs`} added: ${outputName(preset.name)}.`);
     }
   };
 
