@@ -179,6 +179,7 @@ test('vault → library → encrypt → jobs → play and seek', async ({ page }
   await expect(nav(page, 'Jobs')).toHaveAttribute('aria-current', 'page');
   // The banner names what is being made as the family would say it, not the preset id.
   await expect(page.getByText('Job added: Copy to watch.')).toBeVisible();
+  await shot(page, testInfo, 'job-added');
 
   await nav(page, 'Make').click();
   await page.getByLabel('Folder', { exact: true }).selectOption({ label: 'Tapes' });
