@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freshDir } from '../testing/tmp';
 import {
+  BUSY_SOURCE,
   DEFAULT_SCENES,
   makeTape,
   plantedBoundaries,
@@ -71,7 +72,7 @@ describe('analyseTape', () => {
     // Out of the cellular automaton, whose every frame differs from the last in half its
     // pixels, scdet on the pixels scored these hard cuts 7 or less (below its threshold of
     // 8) and missed them; its block means barely move until the cut.
-    const busy = { source: 'cellauto=rule=110:seed=7', seconds: 4, tone: 330 };
+    const busy = { source: BUSY_SOURCE, seconds: 4, tone: 330 };
     const scenes = [
       busy,
       { source: 'smptebars', seconds: 4, tone: 440 },

@@ -35,15 +35,15 @@ export interface TapeOptions {
 }
 
 /** The cellular automaton's first row is seeded: a tape is the same on every machine. */
-const BUSY = 'cellauto=rule=110:seed=7';
-const SOURCES = ['testsrc', 'smptebars', 'testsrc2', 'rgbtestsrc', BUSY];
+export const BUSY_SOURCE = 'cellauto=rule=110:seed=7';
+const SOURCES = ['testsrc', 'smptebars', 'testsrc2', 'rgbtestsrc', BUSY_SOURCE];
 
 /** Four scenes: gap, gap, hard cut. */
 export const DEFAULT_SCENES: TapeScene[] = [
   { source: 'testsrc', seconds: 8, tone: 440, gapAfter: 1.5 },
   { source: 'smptebars', seconds: 8, tone: 660, gapAfter: 1.5 },
   { source: 'testsrc2', seconds: 6, tone: 880 },
-  { source: BUSY, seconds: 8, tone: 330 },
+  { source: BUSY_SOURCE, seconds: 8, tone: 330 },
 ];
 
 /** Scenes filling about `minutes`, cycling through the sources, gaps and hard cuts alternating. */
