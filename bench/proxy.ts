@@ -11,6 +11,9 @@
 //   4. When the engine has the direct proxy, `/proxy/stream?d=<nginx URL>` against the
 //      same URL fetched directly, one request at a time, alternating BENCH_ROUNDS times:
 //      req/s ratio (target >= 0.6) and p99 latency added (target < 3 ms, issue 20).
+//      For scale, each round also measures a bare Node relay (bench/bare-relay.ts: raw
+//      sockets, no HTTP library, no checks) on the same URLs: the floor for any relay
+//      written in Node on this machine, and how far the engine is from it.
 //
 //   BENCH_SECONDS  per measurement (default 10)   BENCH_CLIP  clip seconds (default 60)
 //   BENCH_ROUNDS   direct/proxied pairs (default 3)
@@ -138,6 +141,20 @@ http {
   return { port, stop: () => child.kill('SIGQUIT') };
 }
 
+/** bench/bare-relay.ts in a process of its own, as the engine runs in one. */
+async function startBareRelay(upstreamPort: number): Promise<{ origin: string; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/bare-relay.ts'), String(upstreamPort)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<string>((resolvePromise, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolvePromise(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the bare relay exited (${code})`)));
+  });
+  return { origin: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
 interface Load {
   rps: number;
   p50Ms: number;
@@ -259,6 +276,7 @@ async function main(): Promise<void> {
   );
   const engine = await startEngine(join(dir, 'data'));
   let nginx: { port: number; stop: () => void } | undefined;
+  let stopBare: (() => void) | undefined;
   try {
     await api(engine, 'POST', '/v1/vault', { password: 'bench lantern orchard' });
     const folder = await api<{ id: string }>(engine, 'POST', '/v1/library', { path: media });
@@ -329,7 +347,15 @@ async function main(): Promise<void> {
     const proxiedUrls = segments.map(
       (s) => `${engine.origin}/proxy/stream?d=${encodeURIComponent(nginxBase + s)}`,
     );
-    const pairs: { ratio: number; addedP50: number; addedP99: number }[] = [];
+    const bare = await startBareRelay(nginx.port);
+    const bareUrls = segments.map(
+      (s) => `${bare.origin}/proxy/stream?d=${encodeURIComponent(nginxBase + s)}`,
+    );
+    const sample = await fetch(bareUrls[0]!).then(async (r) => Buffer.from(await r.arrayBuffer()));
+    const plain = await fetch(directUrls[0]!).then(async (r) => Buffer.from(await r.arrayBuffer()));
+    if (!sample.equals(plain)) throw new Error('the bare relay changed the bytes');
+    stopBare = bare.stop;
+    const pairs: { ratio: number; floor: number; addedP50: number; addedP99: number }[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const loadavg = existsSync('/proc/loadavg')
         ? (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')
@@ -338,12 +364,14 @@ async function main(): Promise<void> {
       const cpu0 = await cpuMs(engine.child.pid);
       const proxied = await load(proxiedUrls, { authorization: `Bearer ${engine.token}` }, 1);
       const cpu1 = await cpuMs(engine.child.pid);
+      const floor = await load(bareUrls, {}, 1);
       const perRequest =
         cpu0 === undefined || cpu1 === undefined
           ? 'n/a'
           : `${(((cpu1 - cpu0) / (proxied.rps * SECONDS)) * 1000).toFixed(0)} µs`;
       pairs.push({
         ratio: proxied.rps / direct.rps,
+        floor: floor.rps / direct.rps,
         addedP50: proxied.p50Ms - direct.p50Ms,
         addedP99: proxied.p99Ms - direct.p99Ms,
       });
@@ -352,17 +380,20 @@ async function main(): Promise<void> {
           `\n  direct from nginx:       ${direct.rps.toFixed(0)} req/s  p50 ${direct.p50Ms.toFixed(2)} ms  p99 ${direct.p99Ms.toFixed(1)} ms` +
           `\n  through /proxy/stream:   ${proxied.rps.toFixed(0)} req/s  p50 ${proxied.p50Ms.toFixed(2)} ms  p99 ${proxied.p99Ms.toFixed(1)} ms` +
           `  (errors ${proxied.errors}; engine CPU ${perRequest} per request)` +
-          `\n  ratio ${pairs.at(-1)!.ratio.toFixed(2)}  p50 added ${pairs.at(-1)!.addedP50.toFixed(2)} ms  p99 added ${pairs.at(-1)!.addedP99.toFixed(1)} ms`,
+          `\n  bare Node relay:         ${floor.rps.toFixed(0)} req/s  p50 ${floor.p50Ms.toFixed(2)} ms  p99 ${floor.p99Ms.toFixed(1)} ms` +
+          `\n  ratio ${pairs.at(-1)!.ratio.toFixed(2)} (bare relay ${pairs.at(-1)!.floor.toFixed(2)})  p50 added ${pairs.at(-1)!.addedP50.toFixed(2)} ms  p99 added ${pairs.at(-1)!.addedP99.toFixed(1)} ms`,
       );
     }
     const proxyRatio = median(pairs.map((p) => p.ratio));
     const added = median(pairs.map((p) => p.addedP99));
     console.log(
       `median of ${ROUNDS}: ratio ${proxyRatio.toFixed(2)} (target >= ${TARGET_PROXY_RATIO})  ${proxyRatio >= TARGET_PROXY_RATIO ? 'MET' : 'MISSED'}` +
+        `\n              bare Node relay ${median(pairs.map((p) => p.floor)).toFixed(2)} of direct; the engine ${(proxyRatio / median(pairs.map((p) => p.floor))).toFixed(2)} of the bare relay` +
         `\n              p50 added ${median(pairs.map((p) => p.addedP50)).toFixed(2)} ms` +
         `\n              p99 added ${added.toFixed(1)} ms (target < ${TARGET_P99_MS} ms)  ${added < TARGET_P99_MS ? 'MET' : 'MISSED'}`,
     );
   } finally {
+    stopBare?.();
     nginx?.stop();
     engine.child.kill('SIGTERM');
   }
