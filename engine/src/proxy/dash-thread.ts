@@ -182,24 +182,58 @@ export function mpdThread(mpd: any, input: ThreadInput): ThreadOutput {
     const info: any[] = mpd.inheritAttributes(root, {
       manifestUri: input.manifestUri,
     }).representationInfo;
-    // Bounded before mpd-parser expands templates into one object per segment.
+    // Bounded before mpd-parser expands templates into one object per segment. The count
+    // follows mpd-parser 1.x's own expansion (parseByDuration, parseByTimeline): an
+    // endNumber, an S@r of -1 running to the next S@t, or a negative S@t each make it
+    // list segments the presentation's duration alone would not suggest.
+    const byDuration = (a: any): number => {
+      const segmentSeconds = a.duration / (a.timescale || 1);
+      const endNumber = a.endNumber ? parseInt(String(a.endNumber), 10) : NaN;
+      const end = !Number.isNaN(endNumber)
+        ? endNumber
+        : typeof a.periodDuration === 'number'
+          ? a.periodDuration / segmentSeconds
+          : a.sourceDuration / segmentSeconds;
+      return end > 0 ? Math.ceil(end) : 0; // mpd-parser's range(0, end)
+    };
+    const byTimeline = (a: any, timeline: any[]): number => {
+      const timescale = a.timescale || 1;
+      let time = -1;
+      let n = 0;
+      timeline.forEach((S, i) => {
+        const d = S.d;
+        const repeat = S.r || 0;
+        const t = S.t || 0;
+        if (time < 0) time = t;
+        if (t && t > time) time = t;
+        const count =
+          repeat >= 0
+            ? repeat + 1
+            : i + 1 === timeline.length
+              ? (a.sourceDuration * timescale - time) / d
+              : (timeline[i + 1].t - time) / d;
+        // Its loop pushes while the number is below the end: ceil(count) of them.
+        const pushed = count > 0 ? Math.ceil(count) : 0;
+        n += pushed;
+        time += d * pushed;
+      });
+      return n;
+    };
     let expected = 0;
     for (const r of info) {
-      const { template, segmentTimeline, list } = r.segmentInfo;
-      const total = Math.max(r.attributes.sourceDuration || 0, r.attributes.periodDuration || 0);
-      if (segmentTimeline) {
-        const timescale = (template && template.timescale) || 1;
-        for (const s of segmentTimeline) {
-          const repeat = Number(s.r || 0);
-          expected +=
-            repeat >= 0 ? repeat + 1 : Math.ceil((total * timescale) / Math.max(Number(s.d), 1e-9));
-        }
-      } else if (template && template.duration !== undefined) {
-        const seconds = template.duration / (template.timescale || 1);
-        if (!(seconds > 0)) refuse('a SegmentTemplate has a duration of 0');
-        expected += Math.ceil(total / seconds);
-      } else if (list && list.segmentUrls) expected += list.segmentUrls.length;
-      else expected += 1;
+      const { template, base, list, segmentTimeline } = r.segmentInfo;
+      const a = { ...r.attributes, ...(template || base || list) };
+      if (template) {
+        if (a.duration) expected += byDuration(a);
+        else if (segmentTimeline) expected += byTimeline(a, segmentTimeline);
+        else expected += 1;
+      } else if (base) {
+        expected += a.duration ? byDuration(a) : 1;
+      } else if (list) {
+        if (a.duration) expected += byDuration(a);
+        else if (segmentTimeline) expected += byTimeline(a, segmentTimeline);
+        expected += list.segmentUrls ? list.segmentUrls.length : 0;
+      } else expected += 1;
     }
     if (!(expected <= input.maxSegments)) {
       refuse(`it describes ${expected} segments (at most ${input.maxSegments})`);
