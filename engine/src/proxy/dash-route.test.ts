@@ -70,6 +70,14 @@ const BAD: Record<string, string> = {
   '/bad/format-id.mpd': mpd({ media: 'chunk-$Time%x$.m4s' }),
   '/bad/live.mpd': mpd({ type: 'dynamic' }),
   '/bad/bomb.mpd': mpd({ duration: 'PT10000H' }).replace('duration="2000"', 'duration="1"'),
+  // MPD text lands in the master's quoted attributes: characters that players take as line
+  // ends (U+2028, U+2029, U+0085, VT) would start a line of the MPD's choosing there.
+  '/bad/line-breaks.mpd': mpd()
+    .replace('codecs="avc1.42c014"', 'codecs="avc1.42c014&#x2028;https://evil.test/v.m3u8"')
+    .replace(
+      '</Period>',
+      '<AdaptationSet contentType="audio" mimeType="audio/mp4" lang="en&#x2029;https://evil.test/l" label="Main&#x85;https://evil.test/n"><Representation id="1" codecs="mp4a.40.2&#x0B;https://evil.test/c" bandwidth="64000"><SegmentTemplate timescale="1000" duration="2000" initialization="init-a.m4s" media="a-$Number$.m4s"/></Representation></AdaptationSet></Period>',
+    ),
   '/bad/entities.mpd': `<?xml version="1.0"?><!DOCTYPE MPD [<!ENTITY a "aaaaaaaa">]>${mpd().split('\n').slice(1).join('\n')}`,
 };
 
@@ -383,6 +391,19 @@ describe('refuses', () => {
     expect(res).toMatchObject({ status: 502, code: 'DASH_UNSUPPORTED' });
     expect(res.message).toContain('uses the unknown identifier $Foo$');
     expect(await json('/bad/format-id.mpd')).toMatchObject({ code: 'DASH_UNSUPPORTED' });
+  });
+
+  it('line ends hidden in codecs, labels and languages: the master keeps them inside quotes', async () => {
+    const res = await get('/bad/line-breaks.mpd');
+    expect(res.status).toBe(200);
+    // Split as the most generous player would (the HLS rewriter's own set of line ends).
+    // eslint-disable-next-line no-control-regex -- control characters are what this matches
+    const lines = res.text.trim().split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
+    expect(lines).toEqual(res.text.trim().split('\n'));
+    for (const line of lines) expect(line).toMatch(/^(#|\/\.ks-dash\/)/);
+    expect(res.text).toContain(
+      'CODECS="avc1.42c014 https://evil.test/v.m3u8,mp4a.40.2 https://evil.test/c"',
+    );
   });
 
   it('a live (dynamic) MPD', async () => {

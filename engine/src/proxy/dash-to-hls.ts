@@ -59,7 +59,13 @@ function streamInf(p: PlaylistFacts, audio: PlaylistFacts | undefined): string {
   return attrs.join(',');
 }
 
-/** A quoted-string attribute value: no quotes or line breaks inside (RFC 8216 §4.2). */
+/**
+ * A quoted-string attribute value (RFC 8216 §4.2) from MPD text (codecs, label, lang): no
+ * quotes, and no control character or line separator. Players end lines at more than CR
+ * and LF (hls.js at U+2028 and U+2029, Python's splitlines at VT, FF and U+0085), so one
+ * of those in an MPD's codecs would put a line of the MPD's choosing, such as a URI
+ * straight to another host, into the master playlist.
+ */
 function quoted(value: string): string {
-  return `"${value.replace(/["\r\n]/g, "'")}"`;
+  return `"${value.replace(/"/g, "'").replace(/[\p{Cc}\p{Zl}\p{Zp}]/gu, ' ')}"`;
 }
