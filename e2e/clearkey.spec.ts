@@ -137,10 +137,11 @@ test('plays a ClearKey stream through the proxy with the key from /keys/clearkey
       const session = keys.createSession('temporary');
       const licensed = new Promise<void>((resolve, reject) => {
         session.addEventListener('message', (event) => {
-          // The CDM's own license request, sent as it is to the engine.
+          // The CDM's own license request, sent as it is to the engine (an ArrayBuffer:
+          // no Content-Type, as players send it).
           fetch('/keys/clearkey', {
             method: 'POST',
-            headers: { ...auth, 'content-type': 'application/json' },
+            headers: auth,
             body: event.message,
           })
             .then(async (res) => {

@@ -108,7 +108,7 @@ export async function runDesktop(opts: DesktopOptions): Promise<RunningDesktop> 
         // ClearKey keys, behind the bearer token like the rest; wiped when the engine stops.
         const keys = new KeyStore();
         app.addHook('onClose', async () => keys.close());
-        await app.register(keyRoutes({ store: keys }));
+        await app.register(keyRoutes({ store: keys, anyContentType: true }));
       },
       play: playRoutes({
         job: (id) => session.requireEngine().queue.get(id),

@@ -155,6 +155,43 @@ describe('ClearKey keys on the desktop engine', () => {
     });
   });
 
+  it('reads a license request as JSON whatever its Content-Type says, or without one', async () => {
+    // A page posts the CDM's message (an ArrayBuffer) as it is: no Content-Type at all.
+    const { engine, api } = await engineWithOrigin();
+    const kid = 'ab'.repeat(16);
+    expect((await api.post(KEYS_PATH, { kid, key: 'cd'.repeat(16), ttlSeconds: 60 })).status).toBe(
+      201,
+    );
+    const message = new TextEncoder().encode(
+      JSON.stringify({ kids: [b64u(kid)], type: 'temporary' }),
+    );
+    for (const type of [undefined, 'application/octet-stream', 'text/plain;charset=UTF-8']) {
+      const res = await fetch(`${engine.url}${CLEARKEY_PATH}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${engine.token}`,
+          ...(type ? { 'content-type': type } : {}),
+        },
+        body: message.buffer,
+      });
+      expect(res.status, String(type)).toBe(200);
+      expect(await res.json()).toEqual({
+        keys: [{ kty: 'oct', kid: b64u(kid), k: b64u('cd'.repeat(16)) }],
+        type: 'temporary',
+      });
+    }
+    const broken = await fetch(`${engine.url}${CLEARKEY_PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${engine.token}` },
+      body: new TextEncoder().encode('{"kids": ["AAAA').buffer,
+    });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({
+      code: 'USAGE',
+      message: 'the body is not valid JSON',
+    });
+  });
+
   it('refuses malformed license requests and key loads with 400', async () => {
     const { engine, api } = await engineWithOrigin();
     const raw = await fetch(`${engine.url}${CLEARKEY_PATH}`, {

@@ -26,6 +26,13 @@ export interface KeyRoutesOptions {
   store: KeyStore;
   /** Told of every key loaded (the hardened server audits it). Never given the key. */
   onLoad?: (request: FastifyRequest, held: HeldKeyInfo) => void;
+  /**
+   * Read a body of any (or no) Content-Type as JSON. A page hands the CDM's license
+   * request on as it is (`fetch(url, { method: 'POST', body: event.message })`, an
+   * ArrayBuffer: no Content-Type), as players do by default. Not on `keepsake serve`,
+   * whose signed requests keep their JSON bodies' bytes for the signature.
+   */
+  anyContentType?: boolean;
 }
 
 const usage = (message: string) => new KeepsakeError('USAGE', message);
@@ -65,6 +72,16 @@ export function keyRoutes(options: KeyRoutesOptions): FastifyPluginAsync {
       reply.header('cache-control', 'no-store');
       done(null, payload);
     });
+
+    if (options.anyContentType) {
+      app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+        try {
+          done(null, JSON.parse(body.toString()));
+        } catch {
+          done(usage('the body is not valid JSON'), undefined);
+        }
+      });
+    }
 
     app.get(KEYS_PATH, async (): Promise<{ keys: HeldKeyInfo[] }> => ({ keys: store.list() }));
 
