@@ -205,6 +205,13 @@ ${cors}`;
       /cors\.origins\[0\] "https:\/\/a\.example\/path" is not "\*" or an origin/,
     );
     expect(read(`    cors: { origins: [] }\n`)).toThrow(/cors\.origins/);
+    // Accepted before, and never matched anything.
+    expect(read(`    cors: { origins: ['https://*.p.example'] }\n`)).toThrow(
+      /cors\.origins\[0\] "https:\/\/\*\.p\.example": patterns are not matched, list each origin/,
+    );
+    expect(read(`    cors: { origins: ['*'], headers: ['*'] }\n`)).toThrow(
+      /cors\.headers\[0\] "\*": list the header names, such as range/,
+    );
     expect(read(`    upstreamProxy: socks5h://u:hunter2@p.example:1080\n`)).toThrow(
       /routes\[0\]\.upstreamProxy socks5h:\/\/p\.example:1080: use socks5:\/\//,
     );

@@ -57,10 +57,17 @@ export function compileCors(
       fail(['origins', i], `"${o}" is not "*" or an origin like https://player.example`);
       return;
     }
+    // The URL parser takes `*` as a host name; no browser sends one as an Origin.
+    if (url.hostname.includes('*')) {
+      fail(['origins', i], `"${o}": patterns are not matched, list each origin`);
+      return;
+    }
     origins.add(url.origin);
   });
   cors.headers.forEach((h, i) => {
     if (!TOKEN.test(h)) fail(['headers', i], `"${h}" is not a header name`);
+    // Header names are compared as they are: "*" would allow none, not all.
+    else if (h.includes('*')) fail(['headers', i], `"${h}": list the header names, such as range`);
   });
   return {
     origins: any ? '*' : origins,
