@@ -60,6 +60,24 @@ describe('json log', () => {
     expect(text).toContain('/v1/jobs');
   });
 
+  it('blanks the proxy password header, and secret fields at any depth', () => {
+    const { log, raw } = capture();
+    log.warn(
+      {
+        headers: { 'x-keepsake-api-password': 'proxy-pass-1', 'proxy-authorization': 'Basic pa2' },
+        a: { b: { c: { d: { e: { f: { k: 'deep-key-3', kid: 'deep-kid-4', name: 'kept' } } } } } },
+        z: { z: { z: { z: { z: { z: { z: { z: { z: { z: { token: 'deepest-5' } } } } } } } } } },
+      },
+      'odd request',
+    );
+    const text = raw.join('\n');
+    for (const secret of ['proxy-pass-1', 'pa2', 'deep-key-3', 'deep-kid-4', 'deepest-5']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(text).toContain('"name":"kept"');
+    expect(text).toContain('[nested too deep]');
+  });
+
   it('blanks sig, kid and token query parameters in the message, fields and errors', () => {
     const { log, raw } = capture();
     const url = 'https://h/play/a.m3u8?kid=k1secret&sig=s1secret&d=keep&token=t1secret';
@@ -92,6 +110,14 @@ describe('json log', () => {
     expect(text).toContain('n%3D4');
     expect(text).toContain('h_range=bytes%3D0-');
     expect(text).toContain('keep=yes');
+    // Separators encoded and plain, mixed: as a caller may half-encode an inner URL.
+    expect(scrubUrls('/proxy/stream?d=https://cdn/a.ts%3Fkid=kid11&n=1')).toBe(
+      '/proxy/stream?d=https://cdn/a.ts%3Fkid=[redacted]&n=1',
+    );
+    expect(scrubUrls('/proxy/stream?d=https://cdn/a.ts?x=1%26token=tok12%26y=2')).toBe(
+      '/proxy/stream?d=https://cdn/a.ts?x=1%26token=[redacted]%26y=2',
+    );
+    expect(scrubUrls('/p?sig%3Dsig13')).toBe('/p?sig%3D[redacted]');
     expect(scrubUrls(`/p?d=${encodeURIComponent('https://h/x?sig=abc&y=2')}`)).toBe(
       `/p?d=${encodeURIComponent('https://h/x?sig=')}[redacted]%26y%3D2`,
     );

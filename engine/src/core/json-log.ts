@@ -19,6 +19,9 @@ const CENSOR = REDACTED;
 // server's signature (and its client id and timestamp, which name whose it is), cookies.
 const SECRET_HEADERS = [
   'authorization',
+  'proxy-authorization',
+  // The stream proxy's shared secret (proxy/stream-route.ts).
+  'x-keepsake-api-password',
   'cookie',
   'set-cookie',
   'x-dffmpeg-signature',
@@ -46,9 +49,15 @@ export const REDACT_PATHS = [
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Error);
 
+/** Deeper than this, an object is logged as TOO_DEEP: its fields are not looked at. */
+const MAX_DEPTH = 8;
+const TOO_DEEP = '[nested too deep]';
+
 function scrubStrings(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubUrls(value);
-  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Not passed through unlooked-at: a secret-named field may sit at any depth.
+  if (depth > MAX_DEPTH) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => scrubStrings(v, depth + 1));
   if (value instanceof Error) return value;
   const out: Record<string, unknown> = {};

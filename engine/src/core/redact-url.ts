@@ -32,15 +32,16 @@ const SECRET_PARAMS = [
   '[\\w.-]*[_-]key',
   'api_?key',
 ].join('|');
-// `?name=value`, up to the next parameter or the end of the URL.
-const SECRET_PARAM = new RegExp(`([?&](?:${SECRET_PARAMS})=)[^&#\\s"'<>]*`, 'gi');
-// The same inside a percent-encoded URL (once or twice encoded): `%3Fname%3Dvalue`, up to
-// the next encoded `&`.
-const ENCODED_SECRET_PARAM = new RegExp(
-  `((?:%3F|%26|%253F|%2526)(?:${SECRET_PARAMS})(?:%3D|%253D))(?:(?!%26|%2526)[^&#\\s"'<>])*`,
+// `?name=value`, up to the next parameter or the end of the URL, also inside a
+// percent-encoded URL (once or twice encoded) and with any mix of encoded and plain
+// separators (`%3Fname=value`, `&name%3Dvalue`): a value runs to the next `&`, plain or
+// encoded.
+const SEPARATOR = '(?:[?&]|%3F|%26|%253F|%2526)';
+const EQUALS = '(?:=|%3D|%253D)';
+const SECRET_PARAM = new RegExp(
+  `(${SEPARATOR}(?:${SECRET_PARAMS})${EQUALS})(?:(?!%26|%2526)[^&#\\s"'<>])*`,
   'gi',
 );
 
 /** `text` with the values of secret query parameters (SECRET_PARAMS) blanked. */
-export const scrubUrls = (text: string): string =>
-  text.replace(SECRET_PARAM, `$1${REDACTED}`).replace(ENCODED_SECRET_PARAM, `$1${REDACTED}`);
+export const scrubUrls = (text: string): string => text.replace(SECRET_PARAM, `$1${REDACTED}`);
