@@ -34,7 +34,7 @@ import {
   type Manifest,
   type ManifestEntry,
 } from './manifest';
-import { walkTree, type WalkFile } from './walk';
+import { walkTree, type SkipKind, type WalkFile } from './walk';
 import { runConcurrently } from '../core/concurrency';
 import { LOCK_FILE, lockBatch } from './lock';
 
@@ -51,7 +51,7 @@ export interface BatchEncryptReport {
   alreadyDone: number;
   bytes: number;
   failures: BatchFailure[];
-  skipped: { file: string; reason: string }[];
+  skipped: { file: string; kind: SkipKind; reason: string }[];
 }
 
 export interface BatchHooks {
@@ -191,7 +191,11 @@ async function runBatch(
     alreadyDone: 0,
     bytes: 0,
     failures: walk.errors.map((e) => ({ file: e.file ?? src, code: e.code, message: e.message })),
-    skipped: walk.skipped.map((s) => ({ file: s.rel.toString('utf8'), reason: s.reason })),
+    skipped: walk.skipped.map((s) => ({
+      file: s.rel.toString('utf8'),
+      kind: s.kind,
+      reason: s.reason,
+    })),
   };
 
   const isDone = async (file: WalkFile, id: string): Promise<ManifestEntry | undefined> => {

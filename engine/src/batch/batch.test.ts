@@ -123,21 +123,33 @@ describe('batch-encrypt / batch-decrypt / verify', () => {
     expect(ok.stdout).toContain('OK: 24 files');
   });
 
-  it('reports a symlink loop and a special file by name, and still encrypts the rest', async () => {
+  it('names the links it does not follow and the special files it skips, and encrypts the rest', async () => {
     const { dir, env } = await cliVault();
     const src = join(dir, 'src');
     await mkdir(join(src, 'a/b'), { recursive: true });
     await writeFile(join(src, 'a/b/clip.mov'), 'x');
     await symlink('../..', join(src, 'a/b/back-to-top'));
+    // A link out of the folder: what it leads to is not the family's to back up here.
+    await mkdir(join(dir, 'elsewhere'));
+    await writeFile(join(dir, 'elsewhere/other.mov'), 'not in the batch');
+    await symlink(join(dir, 'elsewhere'), join(src, 'a/shortcut'));
+    await symlink('/', join(src, 'whole-computer'));
     execFileSync('mkfifo', [join(src, 'a/pipe')]);
     const res = await runCli(['batch-encrypt', src, join(dir, 'enc')], { env });
-    expect(res.code).toBe(1);
-    expect(res.stderr).toContain('BATCH_INCOMPLETE');
-    expect(res.stdout).toContain(`${join(src, 'a/b/back-to-top')}: this link leads back`);
-    expect(res.stdout).toContain('Skipped 1 special files');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Encrypted 1 files');
+    expect(res.stdout).toContain(
+      'Skipped 3 links (not followed), 1 special file (sockets, FIFOs or devices):',
+    );
+    expect(res.stdout).toMatch(/^ {2}a\/b\/back-to-top: a link: links are not followed/m);
+    expect(res.stdout).toMatch(/^ {2}whole-computer: a link/m);
+    expect(res.stdout).toMatch(/^ {2}a\/pipe: not a regular file/m);
     const restore = await runCli(['batch-decrypt', join(dir, 'enc'), join(dir, 'out')], { env });
     expect(restore.code).toBe(0);
     expect(await readFile(join(dir, 'out/a/b/clip.mov'), 'utf8')).toBe('x');
+    expect((await allFiles(join(dir, 'out'))).map((f) => f.slice(join(dir, 'out').length))).toEqual(
+      ['/a/b/clip.mov'],
+    );
   });
 
   it('verify names missing, altered and extra files', async () => {

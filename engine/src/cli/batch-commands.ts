@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { batchEncrypt, type BatchFailure } from '../batch/batch-encrypt';
+import { batchEncrypt, type BatchEncryptReport, type BatchFailure } from '../batch/batch-encrypt';
+import type { SkipKind } from '../batch/walk';
 import { batchRestore } from '../batch/batch-restore';
 import { fail, globals, openVault, output, parseJobs, progressFor } from './context';
 import { openVaultForBatch } from './batch-vault';
@@ -11,6 +12,28 @@ import type { CleanedTemps } from '../fs/stale-temps';
 export function cleanedNote(cleaned: CleanedTemps, where: string): string {
   if (!cleaned.files) return '';
   return `Removed ${cleaned.files} partial file${cleaned.files === 1 ? '' : 's'} (${formatBytes(cleaned.bytes)}) left in ${where} by an interrupted run\n`;
+}
+
+const SKIP_WORDS: Record<SkipKind, [string, string, string]> = {
+  link: ['link', 'links', 'not followed'],
+  special: ['special file', 'special files', 'sockets, FIFOs or devices'],
+  system: ['system folder', 'system folders', 'such as /proc'],
+};
+
+/** `Skipped 2 links (not followed), 1 special file (…)`, naming the first few; '' if none. */
+function skippedLine(skipped: BatchEncryptReport['skipped']): string {
+  if (!skipped.length) return '';
+  const counts = (Object.keys(SKIP_WORDS) as SkipKind[])
+    .map((kind) => [kind, skipped.filter((s) => s.kind === kind).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => {
+      const [one, many, why] = SKIP_WORDS[kind];
+      return `${n} ${n === 1 ? one : many} (${why})`;
+    });
+  const shown = skipped.slice(0, 5).map((s) => `  ${s.file}: ${s.reason}`);
+  const more =
+    skipped.length > shown.length ? [`  … and ${skipped.length - shown.length} more`] : [];
+  return `\nSkipped ${counts.join(', ')}:\n${[...shown, ...more].join('\n')}`;
 }
 
 const listFailures = (failures: BatchFailure[]) =>
@@ -46,7 +69,7 @@ export function registerBatchCommands(program: Command): void {
           `Encrypted ${report.encrypted} files (${formatBytes(report.bytes)})` +
           (report.alreadyDone ? `, ${report.alreadyDone} already done` : '') +
           ` into ${dest}` +
-          (report.skipped.length ? `\nSkipped ${report.skipped.length} special files` : '');
+          skippedLine(report.skipped);
         if (report.failures.length) {
           fail(
             g,
