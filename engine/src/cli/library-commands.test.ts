@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { databasePath, openDatabase } from '../jobs/db';
 import { localTime } from '../library/capture-date';
 import { cliVault, runCli } from '../testing/cli';
 import { filesContaining } from '../testing/marker';
@@ -277,5 +278,105 @@ describe('keepsake library', () => {
     // JSON keeps the name exact: it is escaped by JSON itself.
     const json = await runCli(['library', 'files', folder.id, '--json'], { env });
     expect((JSON.parse(json.stdout) as { files: { rel: string }[] }).files[0]!.rel).toBe(crafted);
+  });
+
+  it('says what it left out, rescans the folder a nested add is part of, refuses a removed one', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    await writeFile(join(media, 'ok.jpg'), randomBytes(800));
+    // An old camera card's Latin-1 name (not UTF-8), a hidden folder and a hidden file.
+    const latin1 = Buffer.concat([
+      Buffer.from(`${media}/No`),
+      Buffer.from([0xeb]),
+      Buffer.from('l.jpg'),
+    ]);
+    await writeFile(latin1, randomBytes(800));
+    await mkdir(join(media, '.album'));
+    await writeFile(join(media, '.album', 'h.jpg'), randomBytes(800));
+    const added = await runCli(['library', 'add', media], { env });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain(
+      'Left out 2: 1 file with a name Keepsake cannot read, 1 hidden file or folder.',
+    );
+    expect(added.stdout).toContain('  No\uFFFDl.jpg');
+    const json = await runCli(['library', 'add', media, '--json'], { env });
+    const { folder, leftOut } = JSON.parse(json.stdout) as {
+      folder: { id: string };
+      leftOut: { total: number; hidden: number; byReason: Record<string, number> };
+    };
+    expect(leftOut).toMatchObject({ total: 2, hidden: 1, byReason: { name: 1 } });
+
+    // A folder inside it, added after a new file came: the file is taken in at once.
+    await mkdir(join(media, 'inner'));
+    await writeFile(join(media, 'inner', 'i.jpg'), randomBytes(800));
+    const inner = await runCli(['library', 'add', join(media, 'inner')], { env });
+    expect(inner.stdout).toContain('as part of');
+    const files = JSON.parse(
+      (await runCli(['library', 'files', folder.id, '--json'], { env })).stdout,
+    ) as { files: { rel: string; encrypted: boolean }[] };
+    expect(files.files.find((f) => f.rel === 'inner/i.jpg')).toMatchObject({ encrypted: true });
+
+    expect((await runCli(['library', 'remove', folder.id], { env })).code).toBe(0);
+    const rescan = await runCli(['library', 'rescan', folder.id], { env });
+    expect(rescan.code).not.toBe(0);
+    expect(rescan.stderr).toContain('is no longer watched');
+    expect(rescan.stderr).toContain(`keepsake library add ${media}`);
+  });
+
+  it('a folder whose first scan never finished is nobody’s parent and protects nothing', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    await mkdir(join(media, 'kids'));
+    await writeFile(join(media, 'kids', 'k.jpg'), randomBytes(800));
+    await writeFile(join(media, 'elsewhere.jpg'), randomBytes(800));
+    // What a `library add` killed mid-scan leaves: the folder, its first files, no scan time.
+    const db = openDatabase(databasePath(env.KEEPSAKE_HOME));
+    db.prepare(
+      `INSERT INTO library_folders (id, path, added_at, scanned_at, source, watching)
+       VALUES ('fghost', ?, 1, 0, 'disk', 1)`,
+    ).run(media);
+    db.prepare(
+      `INSERT INTO library_files (id, folder_id, rel, size, mtime_ms, kind)
+       VALUES ('mghost', 'fghost', 'elsewhere.jpg', 800, 1, 'photo')`,
+    ).run();
+    db.close();
+
+    const list = await runCli(['library', 'list'], { env });
+    expect(list.stdout).toContain('(its first scan has not finished)');
+    const added = await runCli(['library', 'add', join(media, 'kids'), '--json'], { env });
+    expect(added.code, added.stderr).toBe(0);
+    const result = JSON.parse(added.stdout) as { folder: { id: string; encrypted: number } };
+    expect(result.folder).toMatchObject({ encrypted: 1 });
+    expect(result.folder.id).not.toBe('fghost');
+    // Nothing of the unfinished folder was protected.
+    expect(await readdir(join(env.KEEPSAKE_HOME, 'library'))).toEqual([result.folder.id]);
+  });
+
+  it('export: a changed file gives the copy held, a file that is not media says why', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    await writeFile(join(media, 'a.jpg'), 'the photo as it was');
+    await writeFile(join(media, 'notes.txt'), 'notes');
+    const added = await runCli(['library', 'add', media, '--json'], { env });
+    const { folder } = JSON.parse(added.stdout) as { folder: { id: string } };
+    await writeFile(join(media, 'a.jpg'), 'changed on disk');
+    expect((await runCli(['library', 'rescan', folder.id, '--no-encrypt'], { env })).code).toBe(0);
+    const files = JSON.parse(
+      (await runCli(['library', 'files', folder.id, '--json'], { env })).stdout,
+    ) as { files: { id: string; rel: string }[] };
+    const id = (rel: string) => files.files.find((f) => f.rel === rel)!.id;
+
+    const out = await freshDir();
+    const exported = await runCli(['library', 'export', id('a.jpg'), out], { env });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain('the file as it was before it changed on disk');
+    expect(await readFile(join(out, 'a.jpg'), 'utf8')).toBe('the photo as it was');
+
+    const notes = await runCli(['library', 'export', id('notes.txt'), out], { env });
+    expect(notes.code).not.toBe(0);
+    expect(notes.stderr).toContain('is not a photo, video or sound recording');
+    // Into a file instead of a folder: said in words.
+    const intoFile = await runCli(['library', 'export', id('a.jpg'), join(out, 'a.jpg')], { env });
+    expect(intoFile.stderr).toContain('that is a file, not a folder');
   });
 });

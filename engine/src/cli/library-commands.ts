@@ -6,15 +6,16 @@
 import type { Command } from 'commander';
 import { basename, resolve } from 'node:path';
 import { readSettings } from '../session/settings';
-import { KeepsakeError } from '../core/errors';
 import { resolveDataDir } from '../core/data-dir';
+import { KeepsakeError } from '../core/errors';
 import { ItemLabelStore } from '../library/item-labels';
 import { capturedOf, itemFacts } from '../library/library-items';
 import type { Library } from '../library/library';
 import { folderName, type LibraryFolder } from '../library/library';
 import type { InfoReader } from '../library/info-reader';
 import type { PreviewMaker } from '../library/preview-maker';
-import { saveCopy } from '../library/save-copy';
+import { leftOutWords, type LeftOut } from '../library/library-left-out';
+import { copyToSave, saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
 import { globals, openVault, output, progressFor, type GlobalOptions } from './context';
 import { withLibrary } from './library-context';
@@ -118,6 +119,13 @@ async function protect(
   };
 }
 
+/** What a scan left out, and the first few of them by name; nothing when none. */
+function leftOutLines(leftOut: LeftOut | undefined): string[] {
+  const words = leftOutWords(leftOut);
+  if (!words || !leftOut) return [];
+  return [words, ...leftOut.examples.map((e) => `  ${printable(e.rel)}`)];
+}
+
 export function registerLibraryCommands(program: Command): void {
   const lib = program
     .command('library')
@@ -129,8 +137,9 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'only scan; protect the files later (`keepsake library rescan`)')
     .action(async (path: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db, info, previews) => {
-        const { folder, notice } = await library.addFolder(resolve(path));
+      await withLibrary(g, async (library, db, info, previews, signal) => {
+        const { folder, notice } = await library.addFolder(resolve(path), { signal });
+        const leftOut = library.leftOut(folder.id);
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
         const encrypted = encrypt
           ? await protect(g, library, info, previews, folder.id)
@@ -141,12 +150,13 @@ export function registerLibraryCommands(program: Command): void {
           [
             notice ??
               `Added “${printable(summary.name)}”: ${summary.files} files, ${formatBytes(summary.bytes)}.`,
+            ...leftOutLines(leftOut),
             encrypted
               ? `Protected ${encrypted.done} files${encrypted.failed ? `; ${encrypted.failed} could not be read` : ''}.`
               : `${summary.pending} files are not protected yet.`,
             `Folder id: ${summary.id}`,
           ].join('\n'),
-          { folder: summary, notice, encrypted },
+          { folder: summary, notice, leftOut, encrypted },
         );
         if (encrypted?.failed) process.exitCode = 5;
       });
@@ -165,7 +175,8 @@ export function registerLibraryCommands(program: Command): void {
               `${f.id}  ${printable(f.name)}  ${f.files} files, ${formatBytes(f.bytes)}, ${f.encrypted} protected` +
               (f.pending ? `, ${f.pending} not yet` : '') +
               (f.vaultOnly ? `, ${f.vaultOnly} only in the vault` : '') +
-              (f.watching ? '' : '  (no longer watched; copies kept)'),
+              (f.watching ? '' : '  (no longer watched; copies kept)') +
+              (f.scannedAt === 0 ? '  (its first scan has not finished)' : ''),
           )
           .join('\n');
         output(g, text || 'The library is empty.', { folders });
@@ -251,15 +262,26 @@ export function registerLibraryCommands(program: Command): void {
     .option('--no-encrypt', 'do not protect new files now')
     .action(async (folderId: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      await withLibrary(g, async (library, db, info, previews) => {
-        await library.rescan(folderId);
+      await withLibrary(g, async (library, db, info, previews, signal) => {
+        const watched = library.folder(folderId);
+        if (watched.source === 'disk' && !watched.watching) {
+          throw new KeepsakeError(
+            'USAGE',
+            `“${printable(folderName(watched))}” is no longer watched (it was removed; its protected copies are kept). To watch it again: keepsake library add ${printable(watched.path)}`,
+          );
+        }
+        await library.rescan(folderId, { signal });
+        const leftOut = library.leftOut(folderId);
         const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
         const encrypted = encrypt ? await protect(g, library, info, previews, folderId) : undefined;
         const folder = folderJson(library, library.folder(folderId));
         output(
           g,
-          `“${printable(folder.name)}”: ${folder.files} files, ${folder.encrypted} protected, ${folder.pending} not yet, ${folder.vaultOnly} only in the vault.`,
-          { folder, encrypted },
+          [
+            `“${printable(folder.name)}”: ${folder.files} files, ${folder.encrypted} protected, ${folder.pending} not yet, ${folder.vaultOnly} only in the vault.`,
+            ...leftOutLines(leftOut),
+          ].join('\n'),
+          { folder, leftOut, encrypted },
         );
       });
     });
@@ -273,19 +295,14 @@ export function registerLibraryCommands(program: Command): void {
       const g = globals(cmd);
       await withLibrary(g, async (library) => {
         const file = library.file(fileId);
-        if (!file.encryptedPath) {
-          throw new KeepsakeError(
-            'NOT_ENCRYPTED',
-            `${printable(file.rel)} is not protected yet, so the vault has no copy of it to export`,
-          );
-        }
+        const copy = copyToSave({ ...file, rel: printable(file.rel) });
         const vault = await openVault(g);
         const progress = progressFor(g);
         progress.setTotals({ files: 1, bytes: file.size });
         progress.start();
         let written: string;
         try {
-          written = await saveCopy(file.encryptedPath, vault, resolve(outDir), {
+          written = await saveCopy(copy.path, vault, resolve(outDir), {
             fallbackName: basename(file.rel),
             onBytes: (n) => progress.addBytes(n),
           });
@@ -293,7 +310,14 @@ export function registerLibraryCommands(program: Command): void {
         } finally {
           progress.stop();
         }
-        output(g, printable(written), { file: fileId, path: written });
+        output(
+          g,
+          printable(written) +
+            (copy.earlier
+              ? '\n(the copy the vault holds: the file as it was before it changed on disk)'
+              : ''),
+          { file: fileId, path: written, earlierVersion: copy.earlier },
+        );
       });
     });
 

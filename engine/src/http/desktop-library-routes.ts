@@ -13,7 +13,7 @@ import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import type { FileJob } from '../jobs/queue';
 import { folderName, type LibraryFile, type LibraryFolder } from '../library/library';
-import { saveCopy } from '../library/save-copy';
+import { copyToSave, saveCopy } from '../library/save-copy';
 import { receiveUpload } from '../library/upload';
 import type { Vault } from '../vault/keyring';
 import type { AddedFolder, FileView, FolderView } from '../net/desktop-contract';
@@ -235,13 +235,8 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
         if (!isAbsolute(dir)) {
           throw new KeepsakeError('USAGE', 'choose a folder to save into (a full path)');
         }
-        if (!file.encryptedPath) {
-          throw new KeepsakeError(
-            'NOT_ENCRYPTED',
-            `${file.rel} is not protected yet, so the vault has no copy of it to save`,
-          );
-        }
-        const from = file.encryptedPath;
+        // Before a changed source is protected again, the copy held is of the file as it was.
+        const from = copyToSave(file).path;
         const task = session.saves.start(basename(file.rel), file.size, async (onBytes) => {
           const written = await saveCopy(from, vault, dir, {
             fallbackName: basename(file.rel),

@@ -65,6 +65,7 @@ export function toFile(row: FileRow, folder: LibraryFolder, dataDir: string): Li
     mtimeMs: row.mtime_ms,
     kind: row.kind,
     encryptedPath: current && row.object_path ? objectPath(dataDir, row.object_path) : undefined,
+    heldCopyPath: row.object_path ? objectPath(dataDir, row.object_path) : undefined,
     sourceExists,
     missingSince: row.missing_since ?? undefined,
   };

@@ -7,19 +7,19 @@ import { newLibraryId as newId } from '../core/ids';
 import { stmt, type Db } from '../jobs/db';
 import { mediaKindOf } from '../vault/media-kind';
 import type { LibraryFolder, Scanner } from './library-types';
-import type { ScanProgress, ScannedFile } from './scan';
+import type { ScanProgress, ScanSummary, ScannedFile } from './scan';
 
 /**
  * Scans `folder` into the library: new files appear, changed ones turn pending (their
  * size or mtime moved), and a file whose source is gone stays when the vault holds a copy
- * of it. Returns the scan's time, now the folder's `scannedAt`.
+ * of it. Returns the scan's time, now the folder's `scannedAt`, and the scan's summary.
  */
 export async function scanIntoLibrary(
   db: Db,
   folder: LibraryFolder,
   scan: Scanner,
   options: { dataDir: string; signal: AbortSignal; onProgress: (p: ScanProgress) => void },
-): Promise<number> {
+): Promise<{ mark: number; summary: ScanSummary | void }> {
   const id = folder.id;
   const mark = Date.now();
   const upsert = stmt(
@@ -36,7 +36,7 @@ export async function scanIntoLibrary(
     }
   });
   const data = await realpath(options.dataDir).catch(() => options.dataDir);
-  await scan(folder.path, {
+  const summary = await scan(folder.path, {
     excludeFolders: [data],
     signal: options.signal,
     onProgress: options.onProgress,
@@ -61,5 +61,5 @@ export async function scanIntoLibrary(
     ).run(mark, id, mark);
     stmt(db, 'UPDATE library_folders SET scanned_at = ? WHERE id = ?').run(mark, id);
   })();
-  return mark;
+  return { mark, summary };
 }

@@ -2,7 +2,7 @@
 
 import type { ErrorCode } from '../core/errors';
 import type { MediaKind } from '../vault/media-kind';
-import type { ScanOptions, ScanProgress } from './scan';
+import type { ScanOptions, ScanProgress, ScanSummary } from './scan';
 
 export type FolderSource = 'disk' | 'upload';
 
@@ -28,6 +28,12 @@ export interface LibraryFile {
    * is now, or the source is gone (or was an upload) and the copy is all there is.
    */
   encryptedPath: string | undefined;
+  /**
+   * The vault copy held, current or not: after the source changed, until the change is
+   * protected, the copy of the file as it was. What "Save a copy" saves when
+   * `encryptedPath` is not set (the family's file must never be out of reach).
+   */
+  heldCopyPath: string | undefined;
   /** Whether the source was on disk at the last scan; uploads have none. */
   sourceExists: boolean;
   /** When a scan first found the source gone. */
@@ -70,4 +76,4 @@ export interface AddResult {
 export type Scanner = (
   root: string,
   opts: Pick<ScanOptions, 'signal' | 'onProgress' | 'onBatch' | 'excludeFolders'>,
-) => Promise<unknown>;
+) => Promise<ScanSummary | void>;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { databasePath, openDatabase } from '../jobs/db';
 import { freshDir, TEST_SCRYPT } from '../testing/tmp';
 import { createVault, type Vault } from '../vault/keyring';
+import { VaultFile } from '../vault/vault-file';
 import { Library, type Scanner } from './library';
 
 const PASSWORD = 'correct horse battery staple';
@@ -33,6 +34,16 @@ async function addAndProtect(library: Library, vault: Vault, path: string) {
   const done = await library.encrypt(folder.id, vault);
   expect(done.failed).toBe(0);
   return folder;
+}
+
+/** The plaintext of a vault copy. */
+async function plainOf(vault: Vault, path: string): Promise<string> {
+  const file = await VaultFile.open(path, { vault });
+  try {
+    return (await file.read(0, file.size)).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 const byRel = (library: Library, folderId: string) =>
@@ -212,15 +223,63 @@ describe('Library', () => {
     expect(dataDir).not.toBe(inside);
   });
 
-  it('an edited source turns pending again; the copy is kept until the new one replaces it', async () => {
+  it('an edited source is protected anew and the copy held is kept as its earlier version', async () => {
     const { media, vault, library } = await setup();
-    await tree(media, { 'a.mp4': 'first' });
+    await tree(media, { 'a.mp4': 'first', 'b.jpg': 'bee' });
     const folder = await addAndProtect(library, vault, media);
+    const before = byRel(library, folder.id);
     await writeFile(join(media, 'a.mp4'), 'second version');
     await utimes(join(media, 'a.mp4'), new Date(), new Date(Date.now() + 5000));
     await library.rescan(folder.id);
     expect(library.summary(library.folder(folder.id))).toMatchObject({ pending: 1 });
+    // Until it is protected again, the copy held is still there to save.
+    const pending = byRel(library, folder.id)['a.mp4']!;
+    expect(pending.encryptedPath).toBeUndefined();
+    expect(await plainOf(vault, pending.heldCopyPath!)).toBe('first');
+
+    expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
+    const after = byRel(library, folder.id);
+    expect(Object.keys(after).sort()).toEqual(['a (earlier version).mp4', 'a.mp4', 'b.jpg']);
+    // The earlier version keeps its id (and with it what was made from it), in the vault only.
+    const earlier = after['a (earlier version).mp4']!;
+    expect(earlier).toMatchObject({ id: before['a.mp4']!.id, sourceExists: false, size: 5 });
+    expect(await plainOf(vault, earlier.encryptedPath!)).toBe('first');
+    expect(after['a.mp4']!.id).not.toBe(before['a.mp4']!.id);
+    expect(await plainOf(vault, after['a.mp4']!.encryptedPath!)).toBe('second version');
+    expect(library.summary(library.folder(folder.id))).toMatchObject({ pending: 0, encrypted: 3 });
+    // A later rescan leaves both as they are.
+    await library.rescan(folder.id);
+    expect(Object.keys(byRel(library, folder.id)).sort()).toEqual(Object.keys(after).sort());
+  });
+
+  it('a source whose date alone moved keeps its copy and its id: no second copy', async () => {
+    const { media, vault, library, dataDir } = await setup();
+    await tree(media, { 'b.jpg': 'bee' });
+    const folder = await addAndProtect(library, vault, media);
+    const id = byRel(library, folder.id)['b.jpg']!.id;
+    await utimes(join(media, 'b.jpg'), new Date(), new Date(Date.now() + 5000));
+    await library.rescan(folder.id);
+    expect(library.summary(library.folder(folder.id))).toMatchObject({ pending: 1 });
     await library.encrypt(folder.id, vault);
+    expect(library.files(folder.id).map((f) => [f.rel, f.id])).toEqual([['b.jpg', id]]);
     expect(library.summary(library.folder(folder.id))).toMatchObject({ pending: 0 });
+    expect(await readdir(join(dataDir, 'library', folder.id))).toEqual([`${id}.ksv`]);
+  });
+
+  it('a camera name used again for a new photo never replaces the one only the vault holds', async () => {
+    const { media, vault, library } = await setup();
+    await tree(media, { 'DSC0001.jpg': 'the first photo' });
+    const folder = await addAndProtect(library, vault, media);
+    await rm(join(media, 'DSC0001.jpg'));
+    await library.rescan(folder.id);
+    expect(byRel(library, folder.id)['DSC0001.jpg']).toMatchObject({ sourceExists: false });
+    await tree(media, { 'DSC0001.jpg': 'a different photo' });
+    await library.rescan(folder.id);
+    await library.encrypt(folder.id, vault);
+    const files = byRel(library, folder.id);
+    expect(await plainOf(vault, files['DSC0001 (earlier version).jpg']!.encryptedPath!)).toBe(
+      'the first photo',
+    );
+    expect(await plainOf(vault, files['DSC0001.jpg']!.encryptedPath!)).toBe('a different photo');
   });
 });

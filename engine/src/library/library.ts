@@ -6,7 +6,8 @@
 //
 // Each vault copy lives at `<data>/library/<folder id>/<file id>.ksv`, a name that
 // reveals nothing; the database remembers the source's size and mtime at encryption, so
-// an edited source shows as pending again instead of silently keeping a stale copy.
+// an edited source shows as pending again, and is then protected as a new item while the
+// copy already held stays as its earlier version (library-versions.ts): never overwritten.
 // Uploads (a browser cannot name paths) have no source on disk at all: they are encrypted
 // as they stream in (see http/uploads.ts).
 //
@@ -21,6 +22,7 @@ import { runConcurrently } from '../core/concurrency';
 import { KeepsakeError, fromFsError, type ErrorCode } from '../core/errors';
 import { newLibraryId as newId } from '../core/ids';
 import { stmt, type Db } from '../jobs/db';
+import { removeStaleTemps } from '../fs/stale-temps';
 import { encryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { mediaKindOf } from '../vault/media-kind';
@@ -40,8 +42,10 @@ import {
   unfinishedFolderAt,
   uploadsFolder,
 } from './library-queries';
-import { folderName, isInside, toFile } from './library-rows';
+import { folderName, isInside, objectPath, toFile } from './library-rows';
 import { scanIntoLibrary } from './library-scan';
+import { leftOutOf, type LeftOut } from './library-left-out';
+import { keepEarlierVersion, sameAsCopy } from './library-versions';
 import type {
   AddResult,
   EncryptProgress,
@@ -66,6 +70,7 @@ export class Library {
   private readonly encrypting = new Map<string, EncryptProgress>();
   private readonly scans = new Map<string, { progress: ScanProgress; abort: AbortController }>();
   private readonly lastErrors = new Map<string, { code: ErrorCode; message: string }>();
+  private readonly lastLeftOut = new Map<string, LeftOut>();
   private readonly counts: CountCache;
 
   constructor(
@@ -124,7 +129,9 @@ export class Library {
     if (ghost && !this.scans.has(ghost.id)) {
       stmt(this.db, 'DELETE FROM library_folders WHERE id = ?').run(ghost.id);
     }
-    const disk = diskFolders(this.db);
+    // A folder whose first scan never finished (elsewhere, or a run killed mid-scan) was
+    // never added: it is nobody's parent, and nothing is adopted from it.
+    const disk = diskFolders(this.db).filter((f) => f.scannedAt > 0);
     const same = disk.find((f) => f.path === real);
     if (same?.watching) {
       return {
@@ -142,9 +149,10 @@ export class Library {
     }
     const parent = disk.find((f) => f.watching && isInside(real, f.path));
     if (parent) {
+      // Whatever is new in it is wanted now: the folder it is part of is looked through again.
       return {
-        folder: parent,
-        notice: `That folder is already in your library, as part of “${folderName(parent)}”.`,
+        folder: await this.rescan(parent.id, options),
+        notice: `That folder is already in your library, as part of “${folderName(parent)}”; looked through “${folderName(parent)}” again.`,
       };
     }
 
@@ -185,17 +193,29 @@ export class Library {
     this.scans.set(id, scan);
     let mark: number;
     try {
-      mark = await scanIntoLibrary(this.db, folder, this.scan, {
+      const scanned = await scanIntoLibrary(this.db, folder, this.scan, {
         dataDir: this.dataDir,
         signal: abort.signal,
         onProgress: (p) => (scan.progress = { ...p }),
       });
+      mark = scanned.mark;
+      this.lastLeftOut.set(id, leftOutOf(scanned.summary));
       this.counts.forget(id);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.scans.delete(id);
     }
     return { ...folder, scannedAt: mark };
+  }
+
+  /** Whether a scan runs in this process. */
+  get scanning(): boolean {
+    return this.scans.size > 0;
+  }
+
+  /** What the last scan of a folder in this process left out (links, hidden files…). */
+  leftOut(id: string): LeftOut | undefined {
+    return this.lastLeftOut.get(id);
   }
 
   /** Stops a scan in progress (the first scan of a new folder then adds nothing). */
@@ -288,17 +308,44 @@ export class Library {
     this.lastErrors.delete(id);
     try {
       await mkdir(this.objectDir(id), { recursive: true, mode: 0o700 });
+      // Partial copies a run killed midway left (ciphertext, under a temporary name).
+      await removeStaleTemps(this.objectDir(id));
       await runConcurrently(pending, Math.min(4, availableParallelism()), async (file) => {
         const source = join(folder.path, ...file.rel.split('/'));
-        const dest = join(this.objectDir(id), `${file.id}.ksv`);
         try {
           const info = await stat(source);
-          await encryptFile(source, dest, vault, { overwrite: true });
-          stmt(
-            this.db,
-            `UPDATE library_files SET object_path = ?, object_size = ?, object_mtime = ?
-             WHERE id = ?`,
-          ).run(relative(this.dataDir, dest), info.size, info.mtimeMs, file.id);
+          if (file.object_path === null) {
+            const dest = join(this.objectDir(id), `${file.id}.ksv`);
+            // A copy left by a run killed before it was recorded is of this same source.
+            await encryptFile(source, dest, vault, { overwrite: true });
+            stmt(
+              this.db,
+              `UPDATE library_files SET object_path = ?, object_size = ?, object_mtime = ?
+               WHERE id = ?`,
+            ).run(relative(this.dataDir, dest), info.size, info.mtimeMs, file.id);
+          } else if (
+            // A copy that cannot be read (damaged, gone) is kept as it is too.
+            await sameAsCopy(source, objectPath(this.dataDir, file.object_path), vault).catch(
+              () => false,
+            )
+          ) {
+            // Only its date moved: the copy already holds these bytes.
+            stmt(
+              this.db,
+              'UPDATE library_files SET object_size = ?, object_mtime = ? WHERE id = ?',
+            ).run(info.size, info.mtimeMs, file.id);
+          } else {
+            // Changed: protected anew, and the copy already held kept (library-versions.ts).
+            const fresh = newId('m');
+            const dest = join(this.objectDir(id), `${fresh}.ksv`);
+            await encryptFile(source, dest, vault, { overwrite: false });
+            keepEarlierVersion(this.db, file, {
+              id: fresh,
+              objectPath: relative(this.dataDir, dest),
+              size: info.size,
+              mtimeMs: info.mtimeMs,
+            });
+          }
           progress.done += 1;
           options.onFile?.();
         } catch (err) {

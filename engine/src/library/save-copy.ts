@@ -6,13 +6,34 @@ import { mkdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { KeepsakeError, isKeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
+import { removeStaleTemps } from '../fs/stale-temps';
 import { decryptFile } from '../vault/file-ops';
 import type { Vault } from '../vault/keyring';
 import { VaultFile } from '../vault/vault-file';
+import type { LibraryFile } from './library-types';
 
 const MAX_SUFFIX = 100;
 
-/** Decrypts `vaultPath` into `dir`; returns the file written. */
+/**
+ * The vault copy "Save a copy" saves for a library file: the current one, else the copy
+ * held from before its source changed (`earlier`). NOT_ENCRYPTED, in words, when the
+ * vault holds none.
+ */
+export function copyToSave(file: LibraryFile): { path: string; earlier: boolean } {
+  if (file.encryptedPath) return { path: file.encryptedPath, earlier: false };
+  if (file.heldCopyPath) return { path: file.heldCopyPath, earlier: true };
+  throw new KeepsakeError(
+    'NOT_ENCRYPTED',
+    file.kind === 'other'
+      ? `${file.rel} is not a photo, video or sound recording, so Keepsake does not protect it and the vault has no copy of it`
+      : `${file.rel} is not protected yet, so the vault has no copy of it`,
+  );
+}
+
+/**
+ * Decrypts `vaultPath` into `dir`; returns the file written. Partial files that an
+ * interrupted save left in `dir` (its process gone) are removed first.
+ */
 export async function saveCopy(
   vaultPath: string,
   vault: Vault,
@@ -21,10 +42,16 @@ export async function saveCopy(
 ): Promise<string> {
   const name = await originalName(vaultPath, vault, options.fallbackName);
   await mkdir(dir, { recursive: true }).catch((err: unknown) => {
-    throw new KeepsakeError('OUTPUT_UNWRITABLE', `cannot make the folder: ${String(err)}`, {
-      file: dir,
-    });
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new KeepsakeError(
+      'OUTPUT_UNWRITABLE',
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'that is a file, not a folder: choose a folder to save into'
+        : `cannot make the folder (${code ?? String(err)})`,
+      { file: dir },
+    );
   });
+  await removeStaleTemps(dir);
   const ext = extname(name);
   const stem = name.slice(0, name.length - ext.length) || name;
   for (let n = 1; n <= MAX_SUFFIX; n++) {

@@ -4,7 +4,7 @@
 
 import type { Dir, Dirent } from 'node:fs';
 
-/** Why an entry was not scanned. scan.ts holds the words a family reads. */
+/** Why an entry was not scanned. library-left-out.ts holds the words a family reads. */
 export type SkipReason =
   'link' | 'special' | 'system' | 'excluded' | 'unreadable' | 'name' | 'loop' | 'too-deep';
 
