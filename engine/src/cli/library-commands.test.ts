@@ -367,8 +367,11 @@ describe('keepsake library', () => {
     const id = (rel: string) => files.files.find((f) => f.rel === rel)!.id;
 
     const out = await freshDir();
+    // What an export killed midway leaves: partial plaintext under a temporary name.
+    await writeFile(join(out, '.ks-tmp-4194303-0123abcd'), 'partial plaintext');
     const exported = await runCli(['library', 'export', id('a.jpg'), out], { env });
     expect(exported.code, exported.stderr).toBe(0);
+    expect(await readdir(out)).toEqual(['a.jpg']);
     expect(exported.stdout).toContain('the file as it was before it changed on disk');
     expect(await readFile(join(out, 'a.jpg'), 'utf8')).toBe('the photo as it was');
 
