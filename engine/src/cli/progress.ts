@@ -95,13 +95,16 @@ export class Progress {
       this.stream.write(JSON.stringify(snap) + '\n');
       return;
     }
-    const pct =
-      snap.bytesTotal > 0 ? ((100 * snap.bytesDone) / snap.bytesTotal).toFixed(1) : '100.0';
     const eta = snap.etaSeconds === null ? '--' : formatSeconds(snap.etaSeconds);
+    // Work counted in files only (no byte total given): said in files, not as 100 % done.
     const line =
-      `${pct}%  files ${snap.filesDone}/${snap.filesTotal}  ` +
-      `${formatBytes(snap.bytesDone)}/${formatBytes(snap.bytesTotal)}  ` +
-      `${formatBytes(snap.bytesPerSecond)}/s  ETA ${eta}`;
+      snap.bytesTotal > 0 || snap.filesTotal === 0
+        ? `${snap.bytesTotal > 0 ? ((100 * snap.bytesDone) / snap.bytesTotal).toFixed(1) : '100.0'}%  ` +
+          `files ${snap.filesDone}/${snap.filesTotal}  ` +
+          `${formatBytes(snap.bytesDone)}/${formatBytes(snap.bytesTotal)}  ` +
+          `${formatBytes(snap.bytesPerSecond)}/s  ETA ${eta}`
+        : `${((100 * snap.filesDone) / snap.filesTotal).toFixed(1)}%  ` +
+          `files ${snap.filesDone}/${snap.filesTotal}`;
     this.stream.write(this.stream.isTTY ? `\r\x1b[2K${line}` : `${line}\n`);
   }
 
