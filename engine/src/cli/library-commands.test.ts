@@ -381,5 +381,21 @@ describe('keepsake library', () => {
     // Into a file instead of a folder: said in words.
     const intoFile = await runCli(['library', 'export', id('a.jpg'), join(out, 'a.jpg')], { env });
     expect(intoFile.stderr).toContain('that is a file, not a folder');
+
+    // A damaged copy, then a missing one: told of the family's file, not of the copy's name.
+    const copies = join(env.KEEPSAKE_HOME, 'library', folder.id);
+    const [copy] = await readdir(copies);
+    const bytes = await readFile(join(copies, copy!));
+    bytes[bytes.length - 20]! ^= 1;
+    await writeFile(join(copies, copy!), bytes);
+    const damaged = await runCli(['library', 'export', id('a.jpg'), await freshDir()], { env });
+    expect(damaged.code).not.toBe(0);
+    expect(damaged.stderr).toMatch(
+      /^keepsake: a\.jpg: its protected copy is damaged \(.+\); nothing was saved/,
+    );
+    expect(damaged.stderr).toContain('[PAYLOAD_CORRUPT]');
+    await rm(join(copies, copy!));
+    const missing = await runCli(['library', 'export', id('a.jpg'), await freshDir()], { env });
+    expect(missing.stderr).toMatch(/^keepsake: a\.jpg: its protected copy is missing/);
   });
 });

@@ -40,6 +40,46 @@ export async function saveCopy(
   dir: string,
   options: { fallbackName: string; onBytes?: (n: number) => void },
 ): Promise<string> {
+  try {
+    return await saveInto(vaultPath, vault, dir, options);
+  } catch (err) {
+    throw copyProblem(err, vaultPath, options.fallbackName) ?? err;
+  }
+}
+
+/** The vault file's own problems, told of the family's file rather than its copy's path. */
+const DAMAGED: ReadonlySet<string> = new Set([
+  'HEADER_CORRUPT',
+  'PAYLOAD_CORRUPT',
+  'TRUNCATED',
+  'NOT_A_VAULT_FILE',
+  'UNSUPPORTED_VERSION',
+]);
+
+function copyProblem(err: unknown, vaultPath: string, name: string): KeepsakeError | undefined {
+  if (!isKeepsakeError(err) || err.file !== vaultPath) return undefined;
+  const detail = err.message.slice(`${vaultPath}: `.length);
+  if (err.code === 'NOT_FOUND') {
+    return new KeepsakeError(
+      'NOT_FOUND',
+      `its protected copy is missing from Keepsake's data folder (${vaultPath}); nothing was saved. A backup made with batch-encrypt can bring it back.`,
+      { file: name, cause: err },
+    );
+  }
+  if (!DAMAGED.has(err.code)) return undefined;
+  return new KeepsakeError(
+    err.code,
+    `its protected copy is damaged (${detail}); nothing was saved. A backup made with batch-encrypt can bring it back.`,
+    { file: name, cause: err },
+  );
+}
+
+async function saveInto(
+  vaultPath: string,
+  vault: Vault,
+  dir: string,
+  options: { fallbackName: string; onBytes?: (n: number) => void },
+): Promise<string> {
   const name = await originalName(vaultPath, vault, options.fallbackName);
   await mkdir(dir, { recursive: true }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
