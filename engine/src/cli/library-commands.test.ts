@@ -323,6 +323,18 @@ describe('keepsake library', () => {
     expect(rescan.stderr).toContain(`keepsake library add ${media}`);
   });
 
+  it('a wrong password adds nothing: no folder is left added and unprotected', async () => {
+    const { env } = await cliVault('correct horse battery staple');
+    const media = await freshDir();
+    await writeFile(join(media, 'a.jpg'), randomBytes(800));
+    const wrong = await runCli(['library', 'add', media], {
+      env: { ...env, KEEPSAKE_PASSWORD: 'not the password at all' },
+    });
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('[WRONG_PASSWORD]');
+    expect((await runCli(['library', 'list'], { env })).stdout).toBe('The library is empty.\n');
+  });
+
   it('a folder whose first scan never finished is nobody’s parent and protects nothing', async () => {
     const { env } = await cliVault('correct horse battery staple');
     const media = await freshDir();

@@ -14,6 +14,7 @@ import type { Library } from '../library/library';
 import { folderName, type LibraryFolder } from '../library/library';
 import type { InfoReader } from '../library/info-reader';
 import type { PreviewMaker } from '../library/preview-maker';
+import type { Vault } from '../vault/keyring';
 import { leftOutWords, type LeftOut } from '../library/library-left-out';
 import { copyToSave, saveCopy } from '../library/save-copy';
 import { formatBytes } from './progress';
@@ -51,12 +52,13 @@ async function protect(
   info: InfoReader,
   previews: PreviewMaker,
   folderId: string,
+  opened?: Vault,
 ) {
   const pending = library.summary(library.folder(folderId)).pending;
   if (pending === 0 && info.leftToRead() === 0 && previews.leftToMake() === 0) {
     return { done: 0, failed: 0, read: 0, pictured: 0 };
   }
-  const vault = await openVault(g);
+  const vault = opened ?? (await openVault(g));
   const progress = progressFor(g);
   progress.setTotals({ files: pending, bytes: 0 });
   progress.start();
@@ -138,11 +140,13 @@ export function registerLibraryCommands(program: Command): void {
     .action(async (path: string, opts: { encrypt: boolean }, cmd: Command) => {
       const g = globals(cmd);
       await withLibrary(g, async (library, db, info, previews, signal) => {
+        const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
+        // The password first: a wrong one must not leave a folder added and unprotected.
+        const vault = encrypt ? await openVault(g) : undefined;
         const { folder, notice } = await library.addFolder(resolve(path), { signal });
         const leftOut = library.leftOut(folder.id);
-        const encrypt = opts.encrypt && readSettings(db).encryptOnAdd;
         const encrypted = encrypt
-          ? await protect(g, library, info, previews, folder.id)
+          ? await protect(g, library, info, previews, folder.id, vault)
           : undefined;
         const summary = folderJson(library, library.folder(folder.id));
         output(
