@@ -177,12 +177,22 @@ test('a deleted original stays in the vault and saves back; Remove keeps the cop
   const tape = randomBytes(400_000);
   await writeFile(join(media, 'Tapes', 'lake.mp4'), tape);
   await writeFile(join(media, 'picnic.jpg'), randomBytes(20_000));
+  // An old camera card's Latin-1 name (not UTF-8) and a hidden file: left out, and said so.
+  await writeFile(
+    Buffer.concat([Buffer.from(`${media}/No`), Buffer.from([0xeb]), Buffer.from('l.jpg')]),
+    randomBytes(2_000),
+  );
+  await writeFile(join(media, '.hidden.jpg'), randomBytes(2_000));
 
   await openLibrary(page);
   await page.getByLabel('Folder path').fill(media);
   await page.getByRole('button', { name: 'Add folder' }).click();
   const folder = page.getByRole('listitem', { name: 'Summer 1999', exact: true });
   await expect(folder.getByTestId('folder-encrypted')).toHaveText('2', { timeout: 30_000 });
+  await expect(folder.getByTestId('folder-left-out')).toHaveText(
+    'Left out 2: 1 file with a name Keepsake cannot read, 1 hidden file or folder (names starting with a dot). These are not in your library: keep their originals.',
+  );
+  await shot(page, testInfo, 'library-left-out');
 
   // Adding it again adds nothing, and says so.
   await page.getByRole('button', { name: 'Add folder' }).click();

@@ -132,6 +132,11 @@ export function FolderCard({ folder }: { folder: FolderView }) {
       {folder.scannedAt > 0 && !uploads && (
         <p className="muted small">Last looked at {formatTime(folder.scannedAt)}</p>
       )}
+      {folder.leftOut && (
+        <p className="muted small" data-testid="folder-left-out">
+          {folder.leftOut} These are not in your library: keep their originals.
+        </p>
+      )}
       <div className="actions" hidden={firstScan}>
         {folder.watching && !uploads && (
           <>

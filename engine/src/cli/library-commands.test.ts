@@ -296,7 +296,7 @@ describe('keepsake library', () => {
     const added = await runCli(['library', 'add', media], { env });
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain(
-      'Left out 2: 1 file with a name Keepsake cannot read, 1 hidden file or folder.',
+      'Left out 2: 1 file with a name Keepsake cannot read, 1 hidden file or folder (names starting with a dot).',
     );
     expect(added.stdout).toContain('  No\uFFFDl.jpg');
     const json = await runCli(['library', 'add', media, '--json'], { env });

@@ -13,6 +13,7 @@ import { KeepsakeError } from '../core/errors';
 import { isSafeName } from '../fs/paths';
 import type { FileJob } from '../jobs/queue';
 import { folderName, type LibraryFile, type LibraryFolder } from '../library/library';
+import { leftOutWords } from '../library/library-left-out';
 import { copyToSave, saveCopy } from '../library/save-copy';
 import { receiveUpload } from '../library/upload';
 import type { Vault } from '../vault/keyring';
@@ -71,12 +72,16 @@ export function libraryRoutes(options: { session: DesktopSession }): FastifyPlug
     return queue ? library.countByFolder(await queue.encodedFiles()) : new Map<string, number>();
   };
 
-  const folderView = (folder: LibraryFolder, encoded: Map<string, number>): FolderView => ({
-    ...library.summary(folder),
-    name: folderName(folder),
-    encoded: encoded.get(folder.id) ?? 0,
-    ...(session.info.progress() ? { readingInfo: true } : {}),
-  });
+  const folderView = (folder: LibraryFolder, encoded: Map<string, number>): FolderView => {
+    const leftOut = leftOutWords(library.leftOut(folder.id));
+    return {
+      ...library.summary(folder),
+      name: folderName(folder),
+      encoded: encoded.get(folder.id) ?? 0,
+      ...(session.info.progress() ? { readingInfo: true } : {}),
+      ...(leftOut ? { leftOut } : {}),
+    };
+  };
 
   const fileView = (
     file: LibraryFile,

@@ -37,7 +37,8 @@ export function leftOutOf(summary: ScanSummary | void): LeftOut {
 }
 
 /**
- * "Left out 5: 3 files with names Keepsake cannot read, 2 hidden files or folders.", or
+ * "Left out 5: 3 files with names Keepsake cannot read, 2 hidden files or folders (names
+ * starting with a dot).", or
  * undefined when nothing was.
  */
 export function leftOutWords(left: LeftOut | undefined): string | undefined {
@@ -47,7 +48,7 @@ export function leftOutWords(left: LeftOut | undefined): string | undefined {
     .map(([reason, n]) => `${n} ${WORDS[reason][n === 1 ? 0 : 1]}`);
   if (left.hidden) {
     parts.push(
-      `${left.hidden} hidden ${left.hidden === 1 ? 'file or folder' : 'files or folders'}`,
+      `${left.hidden} hidden ${left.hidden === 1 ? 'file or folder' : 'files or folders'} (names starting with a dot)`,
     );
   }
   return `Left out ${left.total}: ${parts.join(', ')}.`;

@@ -133,6 +133,8 @@ export const FolderViewSchema = Type.Object({
   /** Present while the engine reads dates and details of protected items (any folder's). */
   readingInfo: Type.Optional(Type.Boolean()),
   lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** What the last scan (since the engine started) left out, and why, in words. */
+  leftOut: Type.Optional(Type.String()),
 });
 export type FolderView = Static<typeof FolderViewSchema>;
 
