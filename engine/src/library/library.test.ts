@@ -252,6 +252,19 @@ describe('Library', () => {
     expect(Object.keys(byRel(library, folder.id)).sort()).toEqual(Object.keys(after).sort());
   });
 
+  it('removes the partial copies a killed run left in the vault when it protects again', async () => {
+    const { media, vault, library, dataDir } = await setup();
+    await tree(media, { 'a.mp4': 'a' });
+    const { folder } = await library.addFolder(media);
+    const copies = join(dataDir, 'library', folder.id);
+    await mkdir(copies, { recursive: true });
+    // A run killed mid-file leaves its ciphertext under a temporary name with its pid.
+    await writeFile(join(copies, '.ks-tmp-4194303-0123abcd'), 'partial ciphertext');
+    expect((await library.encrypt(folder.id, vault)).failed).toBe(0);
+    const id = byRel(library, folder.id)['a.mp4']!.id;
+    expect(await readdir(copies)).toEqual([`${id}.ksv`]);
+  });
+
   it('a source whose date alone moved keeps its copy and its id: no second copy', async () => {
     const { media, vault, library, dataDir } = await setup();
     await tree(media, { 'b.jpg': 'bee' });
