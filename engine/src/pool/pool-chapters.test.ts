@@ -18,7 +18,7 @@ import { saveRemote } from '../remote/remotes';
 import { testEngine } from '../testing/engine';
 import { filesContaining } from '../testing/marker';
 import { makeClip } from '../testing/media';
-import { coordinator, poolWorker, stopAll, stopLater } from '../testing/pool';
+import { coordinator, poolWorker, stopAll, stopLater, until } from '../testing/pool';
 import { VaultFile } from '../vault/vault-file';
 
 const run = promisify(execFile);
@@ -70,6 +70,8 @@ describe("a tape's chapters in a pool", () => {
     const result = await done;
     expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
     // The worker made it, with the chapters its lease carried.
+    // Recorded once the coordinator has answered: possibly after the job reads as done.
+    await until('the worker to record the end', () => pool.ended.length > 0);
     expect(pool.ended.map((e) => e.err)).toEqual([undefined]);
     expect(pool.client.leases.map((l) => l.labels?.chapters)).toEqual([chapters]);
 

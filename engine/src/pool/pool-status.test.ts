@@ -22,6 +22,7 @@ import {
   stopAll,
   stopLater,
   submitted,
+  until,
 } from '../testing/pool';
 import { freePort } from '../testing/redis-server';
 import { freshDir } from '../testing/tmp';
@@ -120,6 +121,8 @@ describe("a coordinator's report of its workers", () => {
     expect((await client.job(id)).state).toBe('queued');
     const helper = await poolWorker(server, 'attic');
     expect((await client.waitFor(id, undefined, 200)).state).toBe('succeeded');
+    // Recorded once the coordinator has answered: possibly after the job reads as done.
+    await until('the worker to record the end', () => helper.ended.length > 0);
     expect(helper.ended.map((e) => e.id)).toEqual([id]);
   });
 });

@@ -83,6 +83,8 @@ describe('a pool of encoding workers', () => {
     await local.engine.worker.start();
     const result = await done;
     expect(result.state, JSON.stringify(result.lastError)).toBe('succeeded');
+    // Recorded once the coordinator has answered: possibly after the job reads as done.
+    await until('the worker to record the end', () => pool.ended.length > 0);
     expect(pool.ended.map((e) => e.err)).toEqual([undefined]);
     expect(pool.client.leases).toHaveLength(1);
 
@@ -238,6 +240,8 @@ describe('a pool of encoding workers', () => {
     const honest = await poolWorker(server, 'honest');
     const view = await client.waitFor(id, undefined, 100);
     expect(view.state).toBe('succeeded');
+    // Recorded once the coordinator has answered: possibly after the job reads as done.
+    await until('the worker to record the end', () => honest.ended.length > 0);
     expect(honest.ended.map((e) => e.err)).toEqual([undefined]);
   });
 

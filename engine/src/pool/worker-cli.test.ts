@@ -85,6 +85,9 @@ describe('keepsake worker', () => {
     const other = await poolWorker(server, 'survivor');
     const view = await client.waitFor(id, undefined, 200);
     expect(view.state).toBe('succeeded');
+    // The survivor records the end once the coordinator has answered, which may come
+    // after the job reads as succeeded here.
+    await until('the survivor to record its end', () => other.ended.length > 0);
     expect(other.ended.map((e) => [e.id, e.err])).toEqual([[id, undefined]]);
     const events = await server.engine.queue.events(id);
     expect(events.map((e) => e.detail ?? '').join(' ')).toMatch(/stopped answering/);
